@@ -1,0 +1,183 @@
+/**
+ * The environment API, following Gymnasium 1.x:
+ *
+ * - `reset({ seed?, options? })` → `{ observation, info }`. A seed reseeds the env's generator; without one the
+ *   generator continues (or is seeded from entropy on the very first reset).
+ * - `step(action)` → `{ observation, reward, terminated, truncated, info }`. `terminated`: the MDP reached a
+ *   terminal state (do not bootstrap). `truncated`: the episode was cut short, e.g. by a time limit (bootstrap
+ *   from the value of the final observation).
+ * - `observationSpace`, `actionSpace`, `unwrapped` (the innermost env), `close()`.
+ */
+import { describeValue, InvalidActionError } from '../errors.js';
+import { Rng } from '../rng.js';
+import type { Box, BoxValue, Discrete, Space } from './spaces.js';
+
+export type Info = Record<string, unknown>;
+
+export interface ResetOptions {
+  /** Reseeds the environment's generator (a non-negative integer). */
+  seed?: number;
+  /** Environment-specific reset options (for example `{ low, high }` for the classic-control envs). */
+  options?: Record<string, unknown>;
+}
+
+export interface ResetResult<O> {
+  observation: O;
+  info: Info;
+}
+
+export interface StepResult<O> {
+  observation: O;
+  reward: number;
+  terminated: boolean;
+  truncated: boolean;
+  info: Info;
+}
+
+/** What `make` knows about a registered environment. */
+export interface EnvSpec {
+  id: string;
+  /** Episode length limit applied by `make` through `TimeLimit` (undefined: no limit). */
+  maxEpisodeSteps?: number;
+  /** Mean return at which the task counts as solved (Gymnasium's `reward_threshold`). */
+  rewardThreshold?: number;
+  /** Options the env was made with (after defaults). */
+  kwargs: Record<string, unknown>;
+}
+
+export interface Env<O = unknown, A = unknown> {
+  readonly observationSpace: Space<O>;
+  readonly actionSpace: Space<A>;
+  /** Set by `make`; undefined for an env constructed directly. */
+  spec?: EnvSpec;
+  /** The innermost environment, under all wrappers. */
+  readonly unwrapped: Env;
+  reset(options?: ResetOptions): ResetResult<O>;
+  step(action: A): StepResult<O>;
+  close(): void;
+}
+
+/**
+ * Base class for environments: owns the seeded generator (`this.rng`), as Gymnasium's `Env.np_random`.
+ * Subclasses call `this.reseed(options.seed)` at the start of `reset`.
+ */
+export abstract class BaseEnv<O, A> implements Env<O, A> {
+  abstract readonly observationSpace: Space<O>;
+  abstract readonly actionSpace: Space<A>;
+  spec?: EnvSpec;
+  private generator: Rng | null = null;
+
+  abstract reset(options?: ResetOptions): ResetResult<O>;
+  abstract step(action: A): StepResult<O>;
+
+  /** The environment's generator: seeded by `reset({ seed })`, or from entropy if no seed was ever given. */
+  get rng(): Rng {
+    if (this.generator === null) this.generator = Rng.fromEntropy();
+    return this.generator;
+  }
+
+  protected reseed(seed: number | undefined): void {
+    if (seed !== undefined) this.generator = Rng.fromSeed(seed);
+  }
+
+  get unwrapped(): Env {
+    return this;
+  }
+
+  /** A readable name for messages: the registered id when made by `make`, else the class name. */
+  get name(): string {
+    return this.spec?.id ?? this.constructor.name;
+  }
+
+  close(): void {}
+}
+
+/**
+ * Base class for wrappers: forwards everything to the wrapped env. Override `reset`/`step` (and the spaces,
+ * when the wrapper changes them). `InnerO`/`InnerA` are the wrapped env's types when they differ.
+ */
+export class Wrapper<O = unknown, A = unknown, InnerO = O, InnerA = A> implements Env<O, A> {
+  constructor(readonly env: Env<InnerO, InnerA>) {}
+
+  get observationSpace(): Space<O> {
+    return this.env.observationSpace as unknown as Space<O>;
+  }
+
+  get actionSpace(): Space<A> {
+    return this.env.actionSpace as unknown as Space<A>;
+  }
+
+  get spec(): EnvSpec | undefined {
+    return this.env.spec;
+  }
+
+  get unwrapped(): Env {
+    return this.env.unwrapped;
+  }
+
+  reset(options?: ResetOptions): ResetResult<O> {
+    return this.env.reset(options) as unknown as ResetResult<O>;
+  }
+
+  step(action: A): StepResult<O> {
+    return this.env.step(action as unknown as InnerA) as unknown as StepResult<O>;
+  }
+
+  close(): void {
+    this.env.close();
+  }
+
+  /** The first wrapper of the given class in this chain (including this one), if any. */
+  findWrapper<W>(cls: abstract new (...args: never[]) => W): W | undefined {
+    let current: Env = this;
+    while (current instanceof Wrapper) {
+      if (current instanceof cls) return current as W;
+      current = current.env;
+    }
+    return undefined;
+  }
+
+  toString(): string {
+    return `${this.constructor.name}<${String(this.env)}>`;
+  }
+}
+
+/** Throws a clear error unless `action` is an integer in the Discrete space. */
+export function assertDiscreteAction(
+  envName: string,
+  space: Discrete,
+  action: unknown,
+): asserts action is number {
+  if (!space.contains(action)) {
+    const last = space.start + space.n - 1;
+    throw new InvalidActionError(
+      `${envName}: invalid action ${describeValue(action)}: expected an integer in [${space.start}, ${last}] for ${space.toString()}`,
+    );
+  }
+}
+
+/**
+ * Throws a clear error unless `action` is an array of `space.size` numbers, none of them NaN. Out-of-bounds
+ * values are allowed: each env treats them as Gymnasium does (most clip).
+ */
+export function assertBoxAction(
+  envName: string,
+  space: Box,
+  action: unknown,
+): asserts action is BoxValue | number[] {
+  const isArrayLike = Array.isArray(action) || (ArrayBuffer.isView(action) && !(action instanceof DataView));
+  const values = action as ArrayLike<unknown>;
+  if (!isArrayLike || values.length !== space.size) {
+    throw new InvalidActionError(
+      `${envName}: invalid action ${describeValue(action)}: expected an array of ${space.size} number(s) for ${space.toString()}`,
+    );
+  }
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i];
+    if (typeof v !== 'number' || Number.isNaN(v)) {
+      throw new InvalidActionError(
+        `${envName}: invalid action ${describeValue(action)}: element ${i} is ${describeValue(v)}; expected a number (not NaN)`,
+      );
+    }
+  }
+}

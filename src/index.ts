@@ -1,0 +1,10 @@
+/**
+ * policygrad: policy-gradient reinforcement learning for TypeScript.
+ *
+ * Environments follow Gymnasium 1.x (`make('CartPole-v1')`, `reset`/`step` with `terminated` and `truncated`,
+ * spaces, wrappers, vector envs); randomness is seeded and passed down explicitly (`Rng`).
+ */
+export * from './envs/index.js';
+export * from './errors.js';
+export * from './rng.js';
+export const VERSION = '0.1.0';

@@ -1,0 +1,38 @@
+/**
+ * Option and config validation with zod, turned into errors a user can act on: the field, the value given and
+ * what is accepted. Shared by environments (constructor options) and, later, algorithm configs.
+ */
+import type { z } from 'zod';
+import { describeValue, PolicygradError } from './errors.js';
+
+/**
+ * Parses `input` with `schema` (a strict object schema, so unknown keys are refused) and returns the typed,
+ * defaulted result. On failure throws `ErrorClass` with one line per problem, prefixed by `context`.
+ */
+export function parseOptions<S extends z.ZodObject>(
+  schema: S,
+  input: unknown,
+  context: string,
+  ErrorClass: new (message: string) => Error = PolicygradError,
+): z.output<S> {
+  const result = schema.safeParse(input ?? {});
+  if (result.success) return result.data;
+  const accepted = Object.keys(schema.shape);
+  const lines = result.error.issues.map((issue) => describeIssue(issue, input, accepted));
+  throw new ErrorClass(`${context}: ${lines.join('; ')}`);
+}
+
+function describeIssue(issue: z.core.$ZodIssue, input: unknown, accepted: string[]): string {
+  if (issue.code === 'unrecognized_keys') {
+    const keys = issue.keys.map((k) => `'${k}'`).join(', ');
+    const list = accepted.length > 0 ? accepted.join(', ') : '(none)';
+    return `unknown option${issue.keys.length > 1 ? 's' : ''} ${keys}; accepted options: ${list}`;
+  }
+  const path = issue.path.map(String).join('.');
+  const value = issue.path.reduce<unknown>(
+    (obj, key) =>
+      obj !== null && typeof obj === 'object' ? (obj as Record<PropertyKey, unknown>)[key] : undefined,
+    input,
+  );
+  return `option '${path}' = ${describeValue(value)} is invalid: ${issue.message}`;
+}
