@@ -1,0 +1,67 @@
+/** Small environments for tests: fully controllable, so expected values can be computed by hand. */
+import {
+  BaseEnv,
+  Box,
+  Discrete,
+  type ResetOptions,
+  type ResetResult,
+  type StepResult,
+} from '../src/index.js';
+
+/**
+ * Observation [t, action], reward = action + 1, terminates after `length` steps; reset draws nothing unless
+ * `noisyReset`, which adds a seeded uniform to the first observation.
+ */
+export class CounterEnv extends BaseEnv<Float32Array, number> {
+  readonly observationSpace = new Box<Float32Array>({ low: -100, high: 100, shape: [2] });
+  readonly actionSpace = new Discrete(3);
+  t = 0;
+
+  constructor(
+    private readonly length = 3,
+    private readonly noisyReset = false,
+  ) {
+    super();
+  }
+
+  reset(options: ResetOptions = {}): ResetResult<Float32Array> {
+    this.reseed(options.seed);
+    this.t = 0;
+    const noise = this.noisyReset ? this.rng.uniform() : 0;
+    return { observation: Float32Array.of(noise, 0), info: { reset: true } };
+  }
+
+  step(action: number): StepResult<Float32Array> {
+    this.t += 1;
+    return {
+      observation: Float32Array.of(this.t, action),
+      reward: action + 1,
+      terminated: this.t >= this.length,
+      truncated: false,
+      info: { t: this.t },
+    };
+  }
+}
+
+/** A Box-action env that records the last action it received. */
+export class EchoActionEnv extends BaseEnv<Float32Array, Float32Array> {
+  readonly observationSpace = new Box<Float32Array>({ low: -10, high: 10, shape: [2] });
+  readonly actionSpace = new Box<Float32Array>({ low: [-2, 0], high: [2, 10] });
+  lastAction: number[] = [];
+
+  reset(options: ResetOptions = {}): ResetResult<Float32Array> {
+    this.reseed(options.seed);
+    return { observation: new Float32Array(2), info: {} };
+  }
+
+  step(action: Float32Array): StepResult<Float32Array> {
+    this.lastAction = Array.from(action);
+    return {
+      observation: Float32Array.from(action),
+      reward: 0,
+      terminated: false,
+      truncated: false,
+      info: {},
+    };
+  }
+}
