@@ -41,10 +41,10 @@ describe('SyncVectorEnv', () => {
   it('autoresets truncated episodes too, exposing the final observation for bootstrapping', () => {
     const vec = makeVec('Pendulum-v1', 2, { maxEpisodeSteps: 3 });
     vec.reset({ seed: 1 });
-    let step = vec.step(new Float32Array(2));
-    step = vec.step(new Float32Array(2));
+    vec.step(new Float32Array(2));
+    vec.step(new Float32Array(2));
     const beforeEnd = (vec.envs[0].unwrapped as ClassicControlEnv<unknown>).observe();
-    step = vec.step(new Float32Array(2));
+    const step = vec.step(new Float32Array(2));
     expect(Array.from(step.truncated)).toEqual([1, 1]);
     expect(Array.from(step.terminated)).toEqual([0, 0]);
     expect(step.info.finalObservation[0]).not.toBeNull();

@@ -129,12 +129,8 @@ export class Wrapper<O = unknown, A = unknown, InnerO = O, InnerA = A> implement
 
   /** The first wrapper of the given class in this chain (including this one), if any. */
   findWrapper<W>(cls: abstract new (...args: never[]) => W): W | undefined {
-    let current: Env = this;
-    while (current instanceof Wrapper) {
-      if (current instanceof cls) return current as W;
-      current = current.env;
-    }
-    return undefined;
+    if (this instanceof cls) return this as W;
+    return this.env instanceof Wrapper ? (this.env.findWrapper(cls) as W | undefined) : undefined;
   }
 
   toString(): string {
