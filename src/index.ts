@@ -8,3 +8,4 @@ export * from './envs/index.js';
 export * from './errors.js';
 export * from './rng.js';
 export const VERSION = '0.1.0';
+export * from './nn/index.js';

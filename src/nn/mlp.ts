@@ -1,0 +1,156 @@
+/**
+ * A multi-layer perceptron whose parameters live in one flat array (a view of a larger parameter vector is
+ * fine). Layer l holds W_l [out × in] then b_l [out], consecutively, starting at the MLP's `offset`.
+ *
+ * `forward` caches each layer's input and output; `backward` (reverse mode) and `jvp` (forward mode w.r.t. the
+ * parameters) reuse that cache, so call them after the `forward` of the same batch. Workspaces grow to the
+ * largest batch seen and are reused: no allocation per call once warmed.
+ */
+import { PolicygradError, describeValue } from '../errors.js';
+import { type Activation, type DenseKernels, type Floats, tsKernels } from './kernels.js';
+
+export interface MLPOptions {
+  /** Layer widths from input to output, e.g. [4, 64, 64, 2]. */
+  sizes: readonly number[];
+  /** Activation after every hidden layer. Default 'tanh' (SB3's default for on-policy algorithms). */
+  hiddenActivation?: Activation;
+  /** Activation after the last layer. Default 'identity'. */
+  outputActivation?: Activation;
+  /** Precision of the workspaces; float64 is for gradient checks. Default 'float32'. */
+  dtype?: 'float32' | 'float64';
+  kernels?: DenseKernels;
+}
+
+interface Layer {
+  nIn: number;
+  nOut: number;
+  act: Activation;
+  /** Offsets of W and b relative to the MLP's start in the parameter vector. */
+  wOffset: number;
+  bOffset: number;
+}
+
+export class MLP {
+  readonly sizes: readonly number[];
+  readonly layers: readonly Layer[];
+  readonly numParams: number;
+  readonly inputSize: number;
+  readonly outputSize: number;
+  readonly kernels: DenseKernels;
+  private readonly dtype: 'float32' | 'float64';
+  private capacity = 0;
+  /** activations[0] = input copy, activations[l + 1] = output of layer l. */
+  private activations: Floats[] = [];
+  private gradients: Floats[] = [];
+  private tangents: Floats[] = [];
+
+  constructor(options: MLPOptions) {
+    const { sizes, hiddenActivation = 'tanh', outputActivation = 'identity' } = options;
+    if (!Array.isArray(sizes) || sizes.length < 2 || sizes.some((s) => !Number.isSafeInteger(s) || s <= 0)) {
+      throw new PolicygradError(
+        `MLP: invalid sizes ${describeValue(sizes)}: expected at least two positive integers`,
+      );
+    }
+    this.sizes = [...sizes];
+    this.dtype = options.dtype ?? 'float32';
+    this.kernels = options.kernels ?? tsKernels;
+    const layers: Layer[] = [];
+    let offset = 0;
+    for (let l = 0; l + 1 < sizes.length; l++) {
+      const nIn = sizes[l];
+      const nOut = sizes[l + 1];
+      const act = l + 2 === sizes.length ? outputActivation : hiddenActivation;
+      layers.push({ nIn, nOut, act, wOffset: offset, bOffset: offset + nIn * nOut });
+      offset += nIn * nOut + nOut;
+    }
+    this.layers = layers;
+    this.numParams = offset;
+    this.inputSize = sizes[0];
+    this.outputSize = sizes[sizes.length - 1];
+  }
+
+  private ensureCapacity(batch: number): void {
+    if (batch <= this.capacity) return;
+    const make = (n: number): Floats =>
+      this.dtype === 'float32' ? new Float32Array(n) : new Float64Array(n);
+    this.activations = this.sizes.map((s) => make(batch * s));
+    this.gradients = this.sizes.map((s) => make(batch * s));
+    this.tangents = this.sizes.map((s) => make(batch * s));
+    this.capacity = batch;
+  }
+
+  private view(params: Floats, offset: number, start: number, length: number): Floats {
+    return params.subarray(offset + start, offset + start + length);
+  }
+
+  /**
+   * Runs the batch [batch × inputSize] through the network; returns the output [batch × outputSize], a view
+   * into the workspace valid until the next call.
+   */
+  forward(params: Floats, offset: number, input: Floats, batch: number): Floats {
+    this.ensureCapacity(batch);
+    this.activations[0].set(input.subarray(0, batch * this.inputSize));
+    for (const [l, layer] of this.layers.entries()) {
+      this.kernels.forward(
+        this.view(params, offset, layer.wOffset, layer.nIn * layer.nOut),
+        this.view(params, offset, layer.bOffset, layer.nOut),
+        this.activations[l],
+        this.activations[l + 1],
+        batch,
+        layer.nIn,
+        layer.nOut,
+        layer.act,
+      );
+    }
+    return this.activations[this.layers.length].subarray(0, batch * this.outputSize);
+  }
+
+  /**
+   * Reverse mode after `forward`: adds ∂L/∂θ into `grads` (at the same offset as the parameters) given
+   * `gradOutput` = ∂L/∂output [batch × outputSize]. Returns ∂L/∂input (a workspace view).
+   */
+  backward(params: Floats, grads: Floats, offset: number, gradOutput: Floats, batch: number): Floats {
+    const top = this.layers.length;
+    this.gradients[top].set(gradOutput.subarray(0, batch * this.outputSize));
+    for (let l = top - 1; l >= 0; l--) {
+      const layer = this.layers[l];
+      this.kernels.backward(
+        this.view(params, offset, layer.wOffset, layer.nIn * layer.nOut),
+        this.activations[l],
+        this.activations[l + 1],
+        this.gradients[l + 1],
+        this.view(grads, offset, layer.wOffset, layer.nIn * layer.nOut),
+        this.view(grads, offset, layer.bOffset, layer.nOut),
+        this.gradients[l],
+        batch,
+        layer.nIn,
+        layer.nOut,
+        layer.act,
+      );
+    }
+    return this.gradients[0].subarray(0, batch * this.inputSize);
+  }
+
+  /**
+   * Forward mode after `forward`: the directional derivative of the output along the parameter tangent
+   * `tangent` (same layout and offset as the parameters). Returns [batch × outputSize] (a workspace view).
+   */
+  jvp(params: Floats, tangent: Floats, offset: number, batch: number): Floats {
+    for (const [l, layer] of this.layers.entries()) {
+      this.kernels.jvp(
+        this.view(params, offset, layer.wOffset, layer.nIn * layer.nOut),
+        this.view(tangent, offset, layer.wOffset, layer.nIn * layer.nOut),
+        this.view(tangent, offset, layer.bOffset, layer.nOut),
+        this.activations[l],
+        l === 0 ? null : this.tangents[l],
+        this.activations[l + 1],
+        this.tangents[l + 1],
+        batch,
+        layer.nIn,
+        layer.nOut,
+        layer.act,
+      );
+    }
+    return this.tangents[this.layers.length].subarray(0, batch * this.outputSize);
+  }
+}

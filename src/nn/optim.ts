@@ -1,0 +1,211 @@
+/**
+ * Optimizers over one flat parameter vector, with PyTorch's update rules, plus global gradient-norm clipping
+ * and learning-rate schedules. Each optimizer's state (moments, step count) is plain arrays for checkpoints.
+ */
+import { describeValue, PolicygradError } from '../errors.js';
+import type { Floats } from './kernels.js';
+
+export interface OptimizerState {
+  kind: string;
+  step: number;
+  buffers: number[][];
+}
+
+export interface Optimizer {
+  readonly kind: string;
+  learningRate: number;
+  /** θ ← update(θ, g), in place. */
+  step(params: Floats, grads: Floats): void;
+  getState(): OptimizerState;
+  setState(state: OptimizerState): void;
+}
+
+function checkState(kind: string, state: OptimizerState, buffers: Float64Array[]): void {
+  const ok =
+    state?.kind === kind &&
+    Array.isArray(state.buffers) &&
+    state.buffers.length === buffers.length &&
+    state.buffers.every((b, i) => Array.isArray(b) && b.length === buffers[i].length);
+  if (!ok) {
+    throw new PolicygradError(
+      `${kind}: invalid optimizer state (kind ${describeValue(state?.kind)}): expected a ${kind} state for ${buffers[0]?.length ?? 0} parameters`,
+    );
+  }
+  state.buffers.forEach((b, i) => buffers[i].set(b));
+}
+
+function assertPositive(kind: string, name: string, value: number): void {
+  if (!(value > 0) || !Number.isFinite(value)) {
+    throw new PolicygradError(`${kind}: invalid ${name} ${describeValue(value)}: expected a positive number`);
+  }
+}
+
+/** θ ← θ − lr·v with v ← μ·v + g (plain SGD when momentum μ = 0). */
+export class SGD implements Optimizer {
+  readonly kind = 'SGD';
+  private readonly velocity: Float64Array;
+  private steps = 0;
+
+  constructor(
+    size: number,
+    public learningRate: number,
+    readonly momentum = 0,
+  ) {
+    assertPositive(this.kind, 'learningRate', learningRate);
+    this.velocity = new Float64Array(size);
+  }
+
+  step(params: Floats, grads: Floats): void {
+    const { velocity, momentum, learningRate } = this;
+    for (let i = 0; i < velocity.length; i++) {
+      velocity[i] = momentum * velocity[i] + grads[i];
+      params[i] -= learningRate * velocity[i];
+    }
+    this.steps++;
+  }
+
+  getState(): OptimizerState {
+    return { kind: this.kind, step: this.steps, buffers: [Array.from(this.velocity)] };
+  }
+
+  setState(state: OptimizerState): void {
+    checkState(this.kind, state, [this.velocity]);
+    this.steps = state.step;
+  }
+}
+
+export interface AdamOptions {
+  beta1?: number;
+  beta2?: number;
+  /** ε in the denominator: PyTorch's default 1e-8; PPO (SB3, CleanRL) uses 1e-5. */
+  epsilon?: number;
+}
+
+/** Adam (Kingma & Ba 2015): m ← β1·m + (1−β1)·g, v ← β2·v + (1−β2)·g², θ ← θ − lr·m̂ / (√v̂ + ε). */
+export class Adam implements Optimizer {
+  readonly kind = 'Adam';
+  readonly beta1: number;
+  readonly beta2: number;
+  readonly epsilon: number;
+  private readonly m: Float64Array;
+  private readonly v: Float64Array;
+  private steps = 0;
+
+  constructor(
+    size: number,
+    public learningRate: number,
+    { beta1 = 0.9, beta2 = 0.999, epsilon = 1e-8 }: AdamOptions = {},
+  ) {
+    assertPositive(this.kind, 'learningRate', learningRate);
+    assertPositive(this.kind, 'epsilon', epsilon);
+    this.beta1 = beta1;
+    this.beta2 = beta2;
+    this.epsilon = epsilon;
+    this.m = new Float64Array(size);
+    this.v = new Float64Array(size);
+  }
+
+  step(params: Floats, grads: Floats): void {
+    this.steps++;
+    const { m, v, beta1, beta2, epsilon } = this;
+    const correction1 = 1 - beta1 ** this.steps;
+    const correction2 = 1 - beta2 ** this.steps;
+    const stepSize = this.learningRate / correction1;
+    const sqrtCorrection2 = Math.sqrt(correction2);
+    for (let i = 0; i < m.length; i++) {
+      const g = grads[i];
+      m[i] = beta1 * m[i] + (1 - beta1) * g;
+      v[i] = beta2 * v[i] + (1 - beta2) * g * g;
+      params[i] -= (stepSize * m[i]) / (Math.sqrt(v[i]) / sqrtCorrection2 + epsilon);
+    }
+  }
+
+  getState(): OptimizerState {
+    return { kind: this.kind, step: this.steps, buffers: [Array.from(this.m), Array.from(this.v)] };
+  }
+
+  setState(state: OptimizerState): void {
+    checkState(this.kind, state, [this.m, this.v]);
+    this.steps = state.step;
+  }
+}
+
+export interface RMSpropOptions {
+  /** Decay of the squared-gradient average. Default 0.99. */
+  alpha?: number;
+  epsilon?: number;
+  /**
+   * Put ε inside the square root, √(v + ε), as TensorFlow does and SB3's A2C (`RMSpropTFLike`, ε = 1e-5)
+   * relies on. Default false: PyTorch's √v + ε.
+   */
+  epsilonInsideSqrt?: boolean;
+}
+
+/** RMSprop (Tieleman & Hinton 2012): v ← α·v + (1−α)·g², θ ← θ − lr·g / (√v + ε). */
+export class RMSprop implements Optimizer {
+  readonly kind = 'RMSprop';
+  readonly alpha: number;
+  readonly epsilon: number;
+  readonly epsilonInsideSqrt: boolean;
+  private readonly v: Float64Array;
+  private steps = 0;
+
+  constructor(
+    size: number,
+    public learningRate: number,
+    { alpha = 0.99, epsilon = 1e-8, epsilonInsideSqrt = false }: RMSpropOptions = {},
+  ) {
+    assertPositive(this.kind, 'learningRate', learningRate);
+    this.alpha = alpha;
+    this.epsilon = epsilon;
+    this.epsilonInsideSqrt = epsilonInsideSqrt;
+    this.v = new Float64Array(size);
+  }
+
+  step(params: Floats, grads: Floats): void {
+    const { v, alpha, epsilon, learningRate, epsilonInsideSqrt } = this;
+    for (let i = 0; i < v.length; i++) {
+      const g = grads[i];
+      v[i] = alpha * v[i] + (1 - alpha) * g * g;
+      const denominator = epsilonInsideSqrt ? Math.sqrt(v[i] + epsilon) : Math.sqrt(v[i]) + epsilon;
+      params[i] -= (learningRate * g) / denominator;
+    }
+    this.steps++;
+  }
+
+  getState(): OptimizerState {
+    return { kind: this.kind, step: this.steps, buffers: [Array.from(this.v)] };
+  }
+
+  setState(state: OptimizerState): void {
+    checkState(this.kind, state, [this.v]);
+    this.steps = state.step;
+  }
+}
+
+/** ‖g‖₂ of the whole vector. */
+export function globalNorm(grads: Floats): number {
+  let sum = 0;
+  for (let i = 0; i < grads.length; i++) sum += grads[i] * grads[i];
+  return Math.sqrt(sum);
+}
+
+/** Scales `grads` in place so ‖g‖₂ ≤ maxNorm (PyTorch's clip_grad_norm_); returns the norm before clipping. */
+export function clipGradNorm(grads: Floats, maxNorm: number): number {
+  const norm = globalNorm(grads);
+  const scale = maxNorm / (norm + 1e-6);
+  if (scale < 1) for (let i = 0; i < grads.length; i++) grads[i] *= scale;
+  return norm;
+}
+
+/** A value as a function of the remaining training progress, from 1 (start) to 0 (end), as SB3's schedules. */
+export type Schedule = (progressRemaining: number) => number;
+
+export function constantSchedule(value: number): Schedule {
+  return () => value;
+}
+
+/** Linear from `start` (progress remaining 1) to `end` (progress remaining 0). */
+export function linearSchedule(start: number, end = 0): Schedule {
+  return (progressRemaining) => end + (start - end) * Math.min(1, Math.max(0, progressRemaining));
+}
