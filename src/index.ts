@@ -9,3 +9,4 @@ export * from './errors.js';
 export * from './rng.js';
 export const VERSION = '0.1.0';
 export * from './nn/index.js';
+export * from './policies/index.js';
