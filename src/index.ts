@@ -10,3 +10,4 @@ export * from './rng.js';
 export const VERSION = '0.1.0';
 export * from './nn/index.js';
 export * from './policies/index.js';
+export * from './estimators/index.js';

@@ -1,0 +1,141 @@
+/** Hand-computed returns, reward-to-go, n-step and GAE on small arrays, with terminations and truncations. */
+import { describe, expect, it } from 'vitest';
+import {
+  episodeIds,
+  gae,
+  leaveOneOutMeanBaseline,
+  meanBaseline,
+  normalize,
+  nStepReturns,
+  rewardToGo,
+  type StepBatch,
+  successorValues,
+  totalReturn,
+} from '../src/index.js';
+
+const f = (xs: number[]) => Float64Array.from(xs);
+const u8 = (xs: number[]) => Uint8Array.from(xs);
+const close = (actual: ArrayLike<number>, expected: number[]) =>
+  expected.forEach((e, k) => expect(actual[k], `index ${k}`).toBeCloseTo(e, 12));
+
+// One env, 5 steps: an episode of 2 steps that terminates, then one of 3 steps still running at the end.
+const single: StepBatch = {
+  numEnvs: 1,
+  rewards: f([1, 2, 3, 4, 5]),
+  terminated: u8([0, 1, 0, 0, 0]),
+  truncated: u8([0, 0, 0, 0, 0]),
+};
+const g = 0.5;
+
+describe('returns', () => {
+  it('total return: every step of an episode gets the whole discounted return', () => {
+    // Episode 1: 1 + 0.5·2 = 2; episode 2 (unfinished): 3 + 0.5·4 + 0.25·5 = 6.25.
+    close(totalReturn(single, g, null, new Float64Array(5)), [2, 2, 6.25, 6.25, 6.25]);
+  });
+
+  it('reward-to-go: only later rewards count, and the episode boundary stops the sum', () => {
+    close(rewardToGo(single, g, null, new Float64Array(5)), [
+      1 + 0.5 * 2,
+      2,
+      3 + 0.5 * 4 + 0.25 * 5,
+      4 + 0.5 * 5,
+      5,
+    ]);
+  });
+
+  it('reward-to-go bootstraps from V(last observation) for the unfinished episode', () => {
+    const next = f([99, 99, 99, 99, 10]); // only the last entry is used: step 1 terminated
+    close(rewardToGo(single, g, next, new Float64Array(5)), [
+      2,
+      2,
+      3 + 0.5 * 4 + 0.25 * (5 + 0.5 * 10),
+      4 + 0.5 * (5 + 5),
+      5 + 5,
+    ]);
+  });
+});
+
+describe('truncation versus termination in a vector rollout', () => {
+  // Two envs, 3 steps. Env 0 is truncated at t = 1 (time limit); env 1 terminates at t = 1.
+  const batch: StepBatch = {
+    numEnvs: 2,
+    rewards: f([1, 1, 1, 1, 1, 1]),
+    terminated: u8([0, 0, 0, 1, 0, 0]),
+    truncated: u8([0, 0, 1, 0, 0, 0]),
+  };
+  const values = f([0.5, 0.5, 0.5, 0.5, 0.5, 0.5]);
+  const finalValues = f([0, 0, 8, 7, 0, 0]); // V(final obs): env 0's truncated state is worth 8
+  const lastValues = f([3, 4]);
+  const next = successorValues(batch, values, finalValues, lastValues, new Float64Array(6));
+
+  it('successorValues picks V(s_{t+1}), V(final observation) or 0', () => {
+    close(next, [0.5, 0.5, 8, 0, 3, 4]);
+  });
+
+  it('reward-to-go bootstraps the truncated episode and not the terminated one', () => {
+    const out = rewardToGo(batch, 0.9, next, new Float64Array(6));
+    close(out, [1 + 0.9 * (1 + 0.9 * 8), 1 + 0.9 * 1, 1 + 0.9 * 8, 1, 1 + 0.9 * 3, 1 + 0.9 * 4]);
+  });
+
+  it('GAE: λ = 0 is the TD error, λ = 1 the Monte-Carlo advantage', () => {
+    const td = gae(batch, values, next, 0.9, 0, new Float64Array(6));
+    close(td, [
+      1 + 0.9 * 0.5 - 0.5,
+      1 + 0.9 * 0.5 - 0.5,
+      1 + 0.9 * 8 - 0.5,
+      1 - 0.5,
+      1 + 0.9 * 3 - 0.5,
+      1 + 0.9 * 4 - 0.5,
+    ]);
+    const mc = gae(batch, values, next, 0.9, 1, new Float64Array(6));
+    const rtg = rewardToGo(batch, 0.9, next, new Float64Array(6));
+    close(
+      mc,
+      Array.from(rtg, (r, k) => r - values[k]),
+    );
+  });
+
+  it('GAE with 0 < λ < 1 by hand, and returns = advantages + values', () => {
+    const adv = new Float64Array(6);
+    const ret = new Float64Array(6);
+    gae(batch, values, next, 0.9, 0.5, adv, ret);
+    const d = [1 + 0.45 - 0.5, 1 + 0.45 - 0.5, 1 + 7.2 - 0.5, 0.5, 1 + 2.7 - 0.5, 1 + 3.6 - 0.5];
+    close(adv, [d[0] + 0.45 * d[2], d[1] + 0.45 * d[3], d[2], d[3], d[4], d[5]]);
+    close(
+      ret,
+      Array.from(adv, (a, k) => a + values[k]),
+    );
+  });
+
+  it('n-step returns stop at episode ends and bootstrap otherwise', () => {
+    const out = nStepReturns(batch, 0.9, 2, next, new Float64Array(6));
+    // env 0: t0 → r0 + γ r1 + γ²·V(final)=8 (truncated at t1); t1 → r1 + γ·8; t2 → r2 + γ·3 (rollout end)
+    // env 1: t0 → r0 + γ r1 (terminated at t1); t1 → r1; t2 → r2 + γ·4
+    close(out, [1 + 0.9 + 0.81 * 8, 1 + 0.9, 1 + 0.9 * 8, 1, 1 + 0.9 * 3, 1 + 0.9 * 4]);
+    const one = nStepReturns(batch, 0.9, 1, next, new Float64Array(6));
+    close(one, [1 + 0.9 * 0.5, 1 + 0.9 * 0.5, 1 + 0.9 * 8, 1, 1 + 0.9 * 3, 1 + 0.9 * 4]);
+  });
+
+  it('total return completes the truncated episode with γ^L·V(final observation)', () => {
+    const out = totalReturn(batch, 0.9, next, new Float64Array(6));
+    close(out, [1 + 0.9 + 0.81 * 8, 1 + 0.9, 1 + 0.9 + 0.81 * 8, 1 + 0.9, 1 + 0.9 * 3, 1 + 0.9 * 4]);
+  });
+});
+
+describe('baselines and normalisation', () => {
+  it('episode ids, mean and leave-one-out baselines', () => {
+    const ids = new Int32Array(5);
+    expect(episodeIds(single, ids)).toBe(2);
+    expect(Array.from(ids)).toEqual([0, 0, 1, 1, 1]);
+    const values = f([1, 3, 10, 20, 30]);
+    expect(meanBaseline(values)).toBe(64 / 5);
+    close(leaveOneOutMeanBaseline(values, ids, 2, new Float64Array(5)), [20, 20, 2, 2, 2]);
+  });
+
+  it('normalize gives mean 0 and unbiased std 1', () => {
+    const v = normalize(f([1, 2, 3, 4]));
+    expect(meanBaseline(v)).toBeCloseTo(0, 12);
+    const sd = Math.sqrt(v.reduce((a, x) => a + x * x, 0) / 3);
+    expect(sd).toBeCloseTo(1, 6);
+  });
+});
