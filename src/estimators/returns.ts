@@ -28,13 +28,13 @@ function steps(batch: StepBatch): number {
  * V of each step's successor state (see the module comment): values[t+1] inside an episode, `finalValues[k]`
  * (V of the final observation) where the episode ended, and `lastValues[i]` after the last step of env i.
  */
-export function successorValues(
+export function successorValues<T extends Floats>(
   batch: StepBatch,
   values: Floats,
   finalValues: Floats,
   lastValues: Floats,
-  out: Floats,
-): Floats {
+  out: T,
+): T {
   const { numEnvs: N, terminated, truncated } = batch;
   const T = steps(batch);
   for (let t = 0; t < T; t++) {
@@ -53,7 +53,12 @@ export function successorValues(
  * for every step of the episode (the seeds' first estimator). A truncated episode's return is completed with
  * γ^L·V(final observation) when `nextValues` is given.
  */
-export function totalReturn(batch: StepBatch, gamma: number, nextValues: Floats | null, out: Floats): Floats {
+export function totalReturn<T extends Floats>(
+  batch: StepBatch,
+  gamma: number,
+  nextValues: Floats | null,
+  out: T,
+): T {
   const { numEnvs: N, rewards, terminated, truncated } = batch;
   const T = steps(batch);
   for (let i = 0; i < N; i++) {
@@ -81,7 +86,12 @@ export function totalReturn(batch: StepBatch, gamma: number, nextValues: Floats 
  * the episode's last step G_t = r_t + γ·V(s_{t+1}) unless it terminated. Also the regression target for a
  * value baseline (Monte Carlo returns).
  */
-export function rewardToGo(batch: StepBatch, gamma: number, nextValues: Floats | null, out: Floats): Floats {
+export function rewardToGo<T extends Floats>(
+  batch: StepBatch,
+  gamma: number,
+  nextValues: Floats | null,
+  out: T,
+): T {
   const { numEnvs: N, rewards, terminated, truncated } = batch;
   const T = steps(batch);
   for (let i = 0; i < N; i++) {
@@ -136,15 +146,15 @@ export function nStepReturns(
  * λ = 0 gives the one-step TD advantage δ_t; λ = 1 the Monte-Carlo advantage G_t − V(s_t). Writes the
  * advantages into `advantages` and, when given, the value targets Â_t + V(s_t) into `returns`.
  */
-export function gae(
+export function gae<T extends Floats>(
   batch: StepBatch,
   values: Floats,
   nextValues: Floats,
   gamma: number,
   lambda: number,
-  advantages: Floats,
+  advantages: T,
   returns: Floats | null = null,
-): Floats {
+): T {
   const { numEnvs: N, rewards, terminated, truncated } = batch;
   const T = steps(batch);
   for (let i = 0; i < N; i++) {
