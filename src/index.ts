@@ -11,3 +11,5 @@ export const VERSION = '0.1.0';
 export * from './nn/index.js';
 export * from './policies/index.js';
 export * from './estimators/index.js';
+export * from './algos/index.js';
+export * from './train/index.js';

@@ -4,8 +4,9 @@
  * without a stack trace; anything else is a bug and keeps its stack.
  */
 import { Command, CommanderError, InvalidArgumentError } from 'commander';
-import { PolicygradError, VERSION } from '../index.js';
+import { PolicygradError, runVarianceLab, VARIANCE_ESTIMATORS, VERSION } from '../index.js';
 import { runDemo } from './demo.js';
+import { formatVarianceTable } from './variance.js';
 
 function positiveInteger(value: string): number {
   const n = Number(value);
@@ -41,6 +42,48 @@ export function buildProgram(): Command {
     .action((options: { env: string; episodes: number; seed: number }) => {
       runDemo(options, (line) => console.log(line));
     });
+
+  program
+    .command('variance')
+    .description(
+      "measure each policy-gradient estimator's variance on a fixed policy (the seeds' variance-reduction argument)",
+    )
+    .option('--env <id>', 'environment id', 'CartPole-v1')
+    .option(
+      '--estimators <list>',
+      `comma-separated, from ${VARIANCE_ESTIMATORS.join(',')}`,
+      VARIANCE_ESTIMATORS.join(','),
+    )
+    .option('--batch-episodes <n>', 'episodes per gradient estimate', positiveInteger, 10)
+    .option('--repeats <n>', 'independent batches', positiveInteger, 200)
+    .option('--seed <s>', 'seed for the policy initialisation and the rollouts', nonNegativeInteger, 0)
+    .option('--gamma <g>', 'discount factor', Number, 0.99)
+    .option('--json', 'print the report as JSON')
+    .addHelpText(
+      'after',
+      '\nExamples:\n  policygrad variance --env CartPole-v1 --json\n  policygrad variance --estimators total,rtg --repeats 500',
+    )
+    .action(
+      (options: {
+        env: string;
+        estimators: string;
+        batchEpisodes: number;
+        repeats: number;
+        seed: number;
+        gamma: number;
+        json?: boolean;
+      }) => {
+        const report = runVarianceLab({
+          env: options.env,
+          estimators: options.estimators.split(',').map((e) => e.trim()) as never,
+          batchEpisodes: options.batchEpisodes,
+          repeats: options.repeats,
+          seed: options.seed,
+          gamma: options.gamma,
+        });
+        console.log(options.json ? JSON.stringify(report) : formatVarianceTable(report));
+      },
+    );
 
   return program;
 }

@@ -1,1 +1,2 @@
 export * from './distributions.js';
+export * from './actor-critic.js';

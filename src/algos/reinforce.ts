@@ -1,0 +1,244 @@
+/**
+ * REINFORCE / vanilla policy gradient (Williams 1992; the seeds' algorithm, made configurable).
+ *
+ *   ∇J(θ) = E[ Σ_t ∇log π_θ(a_t|s_t) · Ψ_t ]
+ *
+ * Each iteration: collect a batch (complete episodes, or T steps from N envs), compute Ψ_t, take one gradient step
+ * on the pseudo-loss L(θ) = −(1/n) Σ_t log π_θ(a_t|s_t) · Ψ_t (its gradient is the policy-gradient estimate),
+ * then, for a value baseline, refit V by regression on the returns.
+ *
+ * Ψ_t is chosen by the config:
+ * - `returns: 'total'`        Ψ_t = R(τ), the whole (discounted) episode return;
+ * - `returns: 'reward-to-go'` Ψ_t = G_t = Σ_{k≥t} γ^{k−t} r_k (causality: a_t cannot affect earlier rewards);
+ * - `baseline: 'mean'`        Ψ_t − b, b the leave-one-out batch average of Ψ (unbiased);
+ * - `baseline: 'value'`       Ψ_t − V(s_t), V refit each iteration by minimising Σ(V(s_t) − G_t)² for k epochs;
+ * - `gaeLambda: λ`            Ψ_t = GAE(γ, λ) advantages from the critic (λ = 1: G_t − V(s_t)).
+ */
+import { z } from 'zod';
+import type { Box } from '../envs/spaces.js';
+import { makeVec, type SyncVectorEnv } from '../envs/vector.js';
+import { PolicygradError } from '../errors.js';
+import {
+  episodeIds,
+  gae,
+  leaveOneOutMeanBaseline,
+  normalize,
+  rewardToGo,
+  successorValues,
+  totalReturn,
+} from '../estimators/returns.js';
+import type { Floats } from '../nn/kernels.js';
+import { Adam, clipGradNorm } from '../nn/optim.js';
+import { parseOptions } from '../options.js';
+import { ActorCriticPolicy } from '../policies/actor-critic.js';
+import { Rng } from '../rng.js';
+import { RolloutBuffer, RolloutCollector } from '../train/rollout.js';
+import { accumulateLogLikelihoodGradient } from './policy-gradient.js';
+import { regressValues } from './value-regression.js';
+
+export const reinforceConfigSchema = z.strictObject({
+  env: z.string().default('CartPole-v1'),
+  envOptions: z.record(z.string(), z.unknown()).default({}),
+  numEnvs: z.number().int().positive().default(1),
+  seed: z.number().int().nonnegative().default(0),
+  returns: z.enum(['total', 'reward-to-go']).default('reward-to-go'),
+  baseline: z.enum(['none', 'mean', 'value']).default('value'),
+  /** GAE(γ, λ) advantages instead of returns minus baseline (needs the value baseline). */
+  gaeLambda: z.number().min(0).max(1).nullable().default(null),
+  gamma: z.number().min(0).max(1).default(0.99),
+  normalizeAdvantages: z.boolean().default(true),
+  /** Batch of complete episodes per iteration; when null, `batchSteps` steps from each env. */
+  batchEpisodes: z.number().int().positive().nullable().default(null),
+  batchSteps: z.number().int().positive().default(1024),
+  learningRate: z.number().positive().default(1e-3),
+  valueLearningRate: z.number().positive().default(1e-3),
+  valueEpochs: z.number().int().positive().default(10),
+  valueMinibatchSize: z.number().int().positive().default(256),
+  maxGradNorm: z.number().positive().nullable().default(null),
+  hiddenSizes: z.array(z.number().int().positive()).default([64, 64]),
+  activation: z.enum(['tanh', 'relu']).default('tanh'),
+});
+export type ReinforceConfig = z.input<typeof reinforceConfigSchema>;
+type ResolvedConfig = z.output<typeof reinforceConfigSchema>;
+
+export interface IterationMetrics {
+  iteration: number;
+  step: number;
+  episodes: number;
+  episodeReturnMean: number | null;
+  episodeLengthMean: number | null;
+  policyLoss: number;
+  valueLoss: number | null;
+  entropy: number;
+  learningRate: number;
+  sps: number;
+  timeSeconds: number;
+}
+
+export interface LearnOptions {
+  totalTimesteps: number;
+  /** Called after every iteration; return false to stop training. */
+  callback?: (metrics: IterationMetrics) => boolean | void;
+}
+
+export class Reinforce {
+  readonly config: ResolvedConfig;
+  readonly env: SyncVectorEnv;
+  readonly policy: ActorCriticPolicy;
+  private readonly rng: Rng;
+  private readonly collector: RolloutCollector;
+  private readonly policyOptimizer: Adam;
+  private readonly valueOptimizer: Adam;
+  private iteration = 0;
+  private episodesSeen = 0;
+
+  constructor(config: ReinforceConfig = {}) {
+    this.config = parseOptions(reinforceConfigSchema, config, 'REINFORCE config');
+    const c = this.config;
+    if (c.gaeLambda !== null && c.baseline !== 'value') {
+      throw new PolicygradError(
+        `REINFORCE config: gaeLambda = ${c.gaeLambda} needs baseline 'value' (got '${c.baseline}')`,
+      );
+    }
+    const root = Rng.fromSeed(c.seed);
+    this.rng = root.split();
+    this.env = makeVec(c.env, c.numEnvs, c.envOptions, { copy: false });
+    this.policy = new ActorCriticPolicy(
+      {
+        observationSpace: this.env.singleObservationSpace as Box,
+        actionSpace: this.env.singleActionSpace,
+        hiddenSizes: c.hiddenSizes,
+        activation: c.activation,
+      },
+      root.split(),
+    );
+    this.collector = new RolloutCollector(this.env, this.policy, this.rng, c.seed);
+    const { params, actorParamCount, criticOffset } = this.policy;
+    this.policyOptimizer = new Adam(actorParamCount, c.learningRate);
+    this.valueOptimizer = new Adam(params.length - criticOffset, c.valueLearningRate);
+  }
+
+  /** Trains for `totalTimesteps` environment steps (rounded up to whole iterations). */
+  learn({ totalTimesteps, callback }: LearnOptions): IterationMetrics[] {
+    const history: IterationMetrics[] = [];
+    const start = performance.now();
+    const startSteps = this.collector.totalSteps;
+    while (this.collector.totalSteps - startSteps < totalTimesteps) {
+      const iterationStart = performance.now();
+      const stepsBefore = this.collector.totalSteps;
+      // 1. Collect.
+      const buffer =
+        this.config.batchEpisodes !== null
+          ? this.collector.collectEpisodes(this.config.batchEpisodes)
+          : this.collector.collectSteps(this.stepBuffer());
+      // 2. Estimate Ψ_t.
+      const { psi, valueTargets } = this.estimate(buffer);
+      // 3. Update the policy on the pseudo-loss, then refit the critic.
+      const { policyLoss, entropy } = this.updatePolicy(buffer, psi);
+      const valueLoss =
+        valueTargets === null
+          ? null
+          : regressValues(
+              this.policy,
+              this.valueOptimizer,
+              buffer.observations,
+              valueTargets,
+              buffer.size,
+              { epochs: this.config.valueEpochs, minibatchSize: this.config.valueMinibatchSize },
+              this.rng,
+            );
+
+      const episodes = this.collector.drainEpisodes();
+      this.episodesSeen += episodes.length;
+      this.iteration++;
+      const mean = (xs: number[]) => (xs.length === 0 ? null : xs.reduce((a, b) => a + b, 0) / xs.length);
+      const metrics: IterationMetrics = {
+        iteration: this.iteration,
+        step: this.collector.totalSteps,
+        episodes: this.episodesSeen,
+        episodeReturnMean: mean(episodes.map((e) => e.return)),
+        episodeLengthMean: mean(episodes.map((e) => e.length)),
+        policyLoss,
+        valueLoss,
+        entropy,
+        learningRate: this.policyOptimizer.learningRate,
+        sps: ((this.collector.totalSteps - stepsBefore) / (performance.now() - iterationStart)) * 1000,
+        timeSeconds: (performance.now() - start) / 1000,
+      };
+      history.push(metrics);
+      if (callback?.(metrics) === false) break;
+    }
+    return history;
+  }
+
+  private stepBufferCache: RolloutBuffer | null = null;
+  private stepBuffer(): RolloutBuffer {
+    if (this.stepBufferCache === null) {
+      this.stepBufferCache = new RolloutBuffer(
+        this.config.batchSteps,
+        this.env.numEnvs,
+        this.env.obsDim,
+        this.policy.dist.actionSize,
+      );
+    }
+    return this.stepBufferCache;
+  }
+
+  /** Ψ_t for the batch per the config, and the critic's regression targets (null without a value baseline). */
+  estimate(buffer: RolloutBuffer): { psi: Float64Array; valueTargets: Float64Array | null } {
+    const c = this.config;
+    const n = buffer.size;
+    const usesCritic = c.baseline === 'value';
+    const next = usesCritic
+      ? successorValues(buffer, buffer.values, buffer.finalValues, buffer.lastValues, new Float64Array(n))
+      : null;
+    const psi = new Float64Array(n);
+    let valueTargets: Float64Array | null = null;
+    if (c.gaeLambda !== null && next !== null) {
+      valueTargets = new Float64Array(n);
+      gae(buffer, buffer.values, next, c.gamma, c.gaeLambda, psi, valueTargets);
+    } else {
+      if (c.returns === 'total') totalReturn(buffer, c.gamma, next, psi);
+      else rewardToGo(buffer, c.gamma, next, psi);
+      if (usesCritic) {
+        valueTargets = rewardToGo(buffer, c.gamma, next, new Float64Array(n));
+        for (let k = 0; k < n; k++) psi[k] -= buffer.values[k];
+      } else if (c.baseline === 'mean') {
+        const ids = new Int32Array(n);
+        const count = episodeIds(buffer, ids);
+        const b = leaveOneOutMeanBaseline(psi, ids, count, new Float64Array(n));
+        for (let k = 0; k < n; k++) psi[k] -= b[k];
+      }
+    }
+    if (c.normalizeAdvantages) normalize(psi);
+    return { psi, valueTargets };
+  }
+
+  /** One Adam step on L(θ) = −(1/n) Σ log π(a|s)·Ψ: plain policy gradient. */
+  private updatePolicy(buffer: RolloutBuffer, psi: Float64Array): { policyLoss: number; entropy: number } {
+    const { policy } = this;
+    const n = buffer.size;
+    const weights = psi.map((v) => -v / n); // ∂L/∂log π(a_k|s_k)
+    policy.zeroGrad();
+    const stats = accumulateLogLikelihoodGradient(policy, buffer.observations, buffer.actions, weights, n);
+    const actorGrads = policy.grads.subarray(0, policy.actorParamCount);
+    if (this.config.maxGradNorm !== null) clipGradNorm(actorGrads, this.config.maxGradNorm);
+    this.policyOptimizer.step(policy.params.subarray(0, policy.actorParamCount), actorGrads);
+    return { policyLoss: stats.weightedLogProb, entropy: stats.entropySum / n };
+  }
+
+  /** The action for an observation (deterministic by default). */
+  predict(observation: Floats, options: { deterministic?: boolean } = {}): number | Float32Array {
+    return this.policy.predict(observation, { deterministic: options.deterministic ?? true, rng: this.rng });
+  }
+
+  /** Mean return of `episodes` evaluation episodes on a fresh env (deterministic by default). */
+  evaluate(episodes: number, { deterministic = true, seed = 10_000 + this.config.seed } = {}): number[] {
+    const env = makeVec(this.config.env, 1, this.config.envOptions, { copy: false });
+    return RolloutCollector.evaluate(env, this.policy, episodes, {
+      deterministic,
+      rng: Rng.fromSeed(seed, 1),
+      seed,
+    });
+  }
+}

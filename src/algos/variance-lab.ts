@@ -1,0 +1,206 @@
+/**
+ * The gradient-variance lab: the seeds' argument for each variance-reduction step, made runnable on a real env.
+ *
+ * A fixed policy (seeded random initialisation) is held still. For estimators that need a critic, V is first
+ * fitted on separate rollouts (so the baseline does not depend on the batches it is used with). Then `repeats`
+ * independent batches of `batchEpisodes` episodes are drawn, and on every batch each estimator's policy-gradient
+ * estimate ĝ = (1/E) Σ_episodes Σ_t ∇log π(a_t|s_t) Ψ_t is computed (all estimators on the same batches). Per
+ * estimator we report the mean gradient's norm, the total variance tr Cov(ĝ), the variance relative to `total`,
+ * and the cosine between its mean and the reference: the average of the means of the Monte-Carlo estimators
+ * (total, rtg, rtg-mean, rtg-value), which share one expectation. GAE with λ < 1 trades bias for variance.
+ */
+import { z } from 'zod';
+import type { Box } from '../envs/spaces.js';
+import { makeVec } from '../envs/vector.js';
+import {
+  episodeIds,
+  gae,
+  leaveOneOutMeanBaseline,
+  rewardToGo,
+  successorValues,
+  totalReturn,
+} from '../estimators/returns.js';
+import { Adam } from '../nn/optim.js';
+import { parseOptions } from '../options.js';
+import { ActorCriticPolicy } from '../policies/actor-critic.js';
+import { Rng } from '../rng.js';
+import { type RolloutBuffer, RolloutCollector } from '../train/rollout.js';
+import { accumulateLogLikelihoodGradient } from './policy-gradient.js';
+import { regressValues } from './value-regression.js';
+
+export const VARIANCE_ESTIMATORS = ['total', 'rtg', 'rtg-mean', 'rtg-value', 'gae'] as const;
+export type VarianceEstimator = (typeof VARIANCE_ESTIMATORS)[number];
+const MONTE_CARLO: readonly VarianceEstimator[] = ['total', 'rtg', 'rtg-mean', 'rtg-value'];
+
+export const varianceLabSchema = z.strictObject({
+  env: z.string().default('CartPole-v1'),
+  estimators: z
+    .array(z.enum(VARIANCE_ESTIMATORS))
+    .nonempty()
+    .default([...VARIANCE_ESTIMATORS]),
+  batchEpisodes: z.number().int().positive().default(10),
+  repeats: z.number().int().min(2).default(200),
+  seed: z.number().int().nonnegative().default(0),
+  gamma: z.number().min(0).max(1).default(0.99),
+  gaeLambda: z.number().min(0).max(1).default(0.97),
+  /** Episodes of separate rollouts the critic is fitted on (for rtg-value and gae). */
+  criticEpisodes: z.number().int().positive().default(200),
+  criticEpochs: z.number().int().positive().default(50),
+  hiddenSizes: z.array(z.number().int().positive()).default([64, 64]),
+});
+export type VarianceLabConfig = z.input<typeof varianceLabSchema>;
+
+export interface EstimatorReport {
+  name: VarianceEstimator;
+  meanNorm: number;
+  totalVariance: number;
+  relativeVariance: number;
+  cosineToReference: number;
+}
+
+export interface VarianceReport {
+  env: string;
+  gamma: number;
+  batchEpisodes: number;
+  repeats: number;
+  seed: number;
+  criticLoss: number | null;
+  estimators: EstimatorReport[];
+}
+
+export function runVarianceLab(config: VarianceLabConfig = {}): VarianceReport {
+  const c = parseOptions(varianceLabSchema, config, 'variance lab');
+  const root = Rng.fromSeed(c.seed);
+  const env = makeVec(c.env, c.batchEpisodes, {}, { copy: false });
+  const policy = new ActorCriticPolicy(
+    {
+      observationSpace: env.singleObservationSpace as Box,
+      actionSpace: env.singleActionSpace,
+      hiddenSizes: c.hiddenSizes,
+    },
+    root.split(),
+  );
+  const rng = root.split();
+  const collector = new RolloutCollector(env, policy, rng, c.seed);
+  const needsCritic = c.estimators.some((e) => e === 'rtg-value' || e === 'gae');
+  const criticLoss = needsCritic ? fitCriticOnSeparateRollouts(policy, collector, c, rng) : null;
+
+  const dim = policy.actorParamCount;
+  const mean = new Map(c.estimators.map((e) => [e, new Float64Array(dim)]));
+  const m2 = new Map(c.estimators.map((e) => [e, new Float64Array(dim)]));
+  const estimate = new Float64Array(dim);
+  for (let r = 0; r < c.repeats; r++) {
+    const batch = collector.collectEpisodes(c.batchEpisodes);
+    const psis = estimatorWeights(batch, c.estimators, c.gamma, c.gaeLambda);
+    for (const name of c.estimators) {
+      policy.zeroGrad();
+      const weights = (psis.get(name) as Float64Array).map((v) => v / c.batchEpisodes);
+      accumulateLogLikelihoodGradient(policy, batch.observations, batch.actions, weights, batch.size);
+      estimate.set(policy.grads.subarray(0, dim));
+      welford(mean.get(name) as Float64Array, m2.get(name) as Float64Array, estimate, r + 1);
+    }
+  }
+
+  const variances = new Map(c.estimators.map((e) => [e, sum(m2.get(e) as Float64Array) / (c.repeats - 1)]));
+  const reference = new Float64Array(dim);
+  const members = c.estimators.filter((e) => MONTE_CARLO.includes(e));
+  for (const e of members.length > 0 ? members : c.estimators) {
+    const m = mean.get(e) as Float64Array;
+    for (let k = 0; k < dim; k++) reference[k] += m[k];
+  }
+  const baseVariance = variances.get('total') ?? (variances.get(c.estimators[0]) as number);
+  return {
+    env: c.env,
+    gamma: c.gamma,
+    batchEpisodes: c.batchEpisodes,
+    repeats: c.repeats,
+    seed: c.seed,
+    criticLoss,
+    estimators: c.estimators.map((name) => {
+      const m = mean.get(name) as Float64Array;
+      const totalVariance = variances.get(name) as number;
+      return {
+        name,
+        meanNorm: Math.sqrt(dot(m, m)),
+        totalVariance,
+        relativeVariance: totalVariance / baseVariance,
+        cosineToReference: dot(m, reference) / (Math.sqrt(dot(m, m) * dot(reference, reference)) || 1),
+      };
+    }),
+  };
+}
+
+/** Ψ_t of each estimator on one batch of complete episodes (no normalisation: the raw estimators). */
+function estimatorWeights(
+  batch: RolloutBuffer,
+  estimators: readonly VarianceEstimator[],
+  gamma: number,
+  lambda: number,
+): Map<VarianceEstimator, Float64Array> {
+  const n = batch.size;
+  const next = successorValues(batch, batch.values, batch.finalValues, batch.lastValues, new Float64Array(n));
+  const rtg = rewardToGo(batch, gamma, next, new Float64Array(n));
+  const out = new Map<VarianceEstimator, Float64Array>();
+  for (const name of estimators) {
+    if (name === 'total') out.set(name, totalReturn(batch, gamma, next, new Float64Array(n)));
+    if (name === 'rtg') out.set(name, rtg);
+    if (name === 'rtg-mean') {
+      const ids = new Int32Array(n);
+      const count = episodeIds(batch, ids);
+      const b = leaveOneOutMeanBaseline(rtg, ids, count, new Float64Array(n));
+      out.set(
+        name,
+        rtg.map((g, k) => g - b[k]),
+      );
+    }
+    if (name === 'rtg-value')
+      out.set(
+        name,
+        rtg.map((g, k) => g - batch.values[k]),
+      );
+    if (name === 'gae') out.set(name, gae(batch, batch.values, next, gamma, lambda, new Float64Array(n)));
+  }
+  return out;
+}
+
+/** Fits V on Monte-Carlo returns of separate episodes; returns the final mean squared error. */
+function fitCriticOnSeparateRollouts(
+  policy: ActorCriticPolicy,
+  collector: RolloutCollector,
+  c: z.output<typeof varianceLabSchema>,
+  rng: Rng,
+): number {
+  const batch = collector.collectEpisodes(c.criticEpisodes);
+  const targets = rewardToGo(batch, c.gamma, null, new Float64Array(batch.size));
+  const optimizer = new Adam(policy.params.length - policy.criticOffset, 1e-3);
+  return regressValues(
+    policy,
+    optimizer,
+    batch.observations,
+    targets,
+    batch.size,
+    { epochs: c.criticEpochs, minibatchSize: 64 },
+    rng,
+  );
+}
+
+/** Welford's running mean and sum of squared deviations, per coordinate. */
+function welford(mean: Float64Array, m2: Float64Array, x: Float64Array, count: number): void {
+  for (let k = 0; k < x.length; k++) {
+    const delta = x[k] - mean[k];
+    mean[k] += delta / count;
+    m2[k] += delta * (x[k] - mean[k]);
+  }
+}
+
+function dot(a: Float64Array, b: Float64Array): number {
+  let s = 0;
+  for (let k = 0; k < a.length; k++) s += a[k] * b[k];
+  return s;
+}
+
+function sum(a: Float64Array): number {
+  let s = 0;
+  for (let k = 0; k < a.length; k++) s += a[k];
+  return s;
+}

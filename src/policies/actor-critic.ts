@@ -1,0 +1,202 @@
+/**
+ * An actor-critic policy: an actor MLP whose outputs parameterise the action distribution, and a critic MLP
+ * V(s), all parameters in one flat Float32Array laid out as [actor | log σ (Box actions) | critic].
+ *
+ * Losses never go through autodiff: an algorithm computes the gradient of its loss w.r.t. the distribution
+ * inputs (`Distribution.grad*`) or the values, and `backwardActor` / `backwardCritic` carry it into `grads`.
+ * Initialisation follows SB3: orthogonal, gains √2 (hidden), 0.01 (policy head), 1 (value head), log σ = 0.
+ */
+import { type Box, Discrete, MultiDiscrete, type Space } from '../envs/spaces.js';
+import { describeValue, PolicygradError } from '../errors.js';
+import { hiddenAndHeadGains, initMLP } from '../nn/init.js';
+import type { Activation, Floats } from '../nn/kernels.js';
+import { MLP } from '../nn/mlp.js';
+import type { Rng } from '../rng.js';
+import { Categorical, DiagGaussian, type Distribution } from './distributions.js';
+
+export interface ActorCriticOptions {
+  observationSpace: Box;
+  actionSpace: Space;
+  /** Hidden layer widths of both networks. Default [64, 64]. */
+  hiddenSizes?: readonly number[];
+  activation?: Activation;
+  /** Initial log standard deviation of a Gaussian policy. Default 0. */
+  logStdInit?: number;
+  /** Gaussian log σ produced by the actor network instead of a free parameter vector. Default false. */
+  stateDependentStd?: boolean;
+  /** Orthogonal initialisation (SB3/CleanRL). Default true; otherwise small Gaussian weights. */
+  orthogonalInit?: boolean;
+}
+
+export interface ActResult {
+  actions: Float32Array;
+  logProbs: Float32Array;
+  values: Float32Array;
+}
+
+export class ActorCriticPolicy {
+  readonly params: Float32Array;
+  readonly grads: Float32Array;
+  readonly actor: MLP;
+  readonly critic: MLP;
+  readonly dist: Distribution;
+  readonly obsDim: number;
+  /** Parameters of the policy (actor and log σ): indices [0, actorParamCount). */
+  readonly actorParamCount: number;
+  readonly criticOffset: number;
+  private readonly logStdOffset: number;
+  private readonly stateDependentStd: boolean;
+  private capacity = 0;
+  private distInputBuffer = new Float32Array(0);
+  private headGradBuffer = new Float32Array(0);
+  private valueBuffer = new Float32Array(0);
+
+  constructor(options: ActorCriticOptions, rng: Rng) {
+    const { observationSpace, actionSpace, hiddenSizes = [64, 64], activation = 'tanh' } = options;
+    this.obsDim = observationSpace.size;
+    this.dist = distributionFor(actionSpace);
+    this.stateDependentStd = options.stateDependentStd === true && this.dist instanceof DiagGaussian;
+    // The actor outputs all distribution inputs, except a state-independent log σ kept as free parameters.
+    const actorOut =
+      this.dist instanceof DiagGaussian && !this.stateDependentStd
+        ? this.dist.actionSize
+        : this.dist.inputSize;
+    this.actor = new MLP({ sizes: [this.obsDim, ...hiddenSizes, actorOut], hiddenActivation: activation });
+    this.critic = new MLP({ sizes: [this.obsDim, ...hiddenSizes, 1], hiddenActivation: activation });
+    this.logStdOffset = this.actor.numParams;
+    const logStdCount =
+      this.dist instanceof DiagGaussian && !this.stateDependentStd ? this.dist.actionSize : 0;
+    this.actorParamCount = this.actor.numParams + logStdCount;
+    this.criticOffset = this.actorParamCount;
+    this.params = new Float32Array(this.actorParamCount + this.critic.numParams);
+    this.grads = new Float32Array(this.params.length);
+
+    const layers = hiddenSizes.length + 1;
+    if (options.orthogonalInit ?? true) {
+      initMLP(this.actor, this.params, 0, hiddenAndHeadGains(layers, 0.01), rng);
+      initMLP(this.critic, this.params, this.criticOffset, hiddenAndHeadGains(layers, 1), rng);
+    } else {
+      for (let i = 0; i < this.params.length; i++) this.params[i] = rng.normal(0, 0.1);
+    }
+    this.params.fill(options.logStdInit ?? 0, this.logStdOffset, this.logStdOffset + logStdCount);
+  }
+
+  get numParams(): number {
+    return this.params.length;
+  }
+
+  private ensureCapacity(batch: number): void {
+    if (batch <= this.capacity) return;
+    this.distInputBuffer = new Float32Array(batch * this.dist.inputSize);
+    this.headGradBuffer = new Float32Array(batch * this.actor.outputSize);
+    this.valueBuffer = new Float32Array(batch);
+    this.capacity = batch;
+  }
+
+  /**
+   * Distribution inputs [batch × dist.inputSize] for the observations (logits, or [mean | log σ]); optional
+   * `mask` [batch × logits] (1 allowed, 0 masked) for Categorical policies. A workspace view, valid until the next
+   * call; `backwardActor` must follow the `distInputs` of the same batch.
+   */
+  distInputs(observations: Floats, batch: number, mask?: ArrayLike<number>): Float32Array {
+    this.ensureCapacity(batch);
+    const out = this.actor.forward(this.params, 0, observations, batch);
+    const inputs = this.distInputBuffer.subarray(0, batch * this.dist.inputSize);
+    if (this.dist instanceof DiagGaussian && !this.stateDependentStd) {
+      const D = this.dist.actionSize;
+      for (let b = 0; b < batch; b++) {
+        for (let d = 0; d < D; d++) {
+          inputs[b * 2 * D + d] = out[b * D + d];
+          inputs[b * 2 * D + D + d] = this.params[this.logStdOffset + d];
+        }
+      }
+    } else {
+      inputs.set(out);
+    }
+    if (mask !== undefined) {
+      if (!(this.dist instanceof Categorical))
+        throw new PolicygradError('action masks need a Discrete or MultiDiscrete action space');
+      this.dist.maskLogits(inputs, mask, batch);
+    }
+    return inputs;
+  }
+
+  /** Adds ∂L/∂θ_actor into `grads`, given ∂L/∂(distribution inputs) of the last `distInputs` batch. */
+  backwardActor(gradInputs: Floats, batch: number): void {
+    if (this.dist instanceof DiagGaussian && !this.stateDependentStd) {
+      const D = this.dist.actionSize;
+      const headGrad = this.headGradBuffer.subarray(0, batch * D);
+      for (let b = 0; b < batch; b++) {
+        for (let d = 0; d < D; d++) {
+          headGrad[b * D + d] = gradInputs[b * 2 * D + d];
+          this.grads[this.logStdOffset + d] += gradInputs[b * 2 * D + D + d];
+        }
+      }
+      this.actor.backward(this.params, this.grads, 0, headGrad, batch);
+    } else {
+      this.actor.backward(this.params, this.grads, 0, gradInputs, batch);
+    }
+  }
+
+  /** V(s) for the observations (a workspace view, valid until the next call). */
+  values(observations: Floats, batch: number): Float32Array {
+    this.ensureCapacity(batch);
+    const out = this.critic.forward(this.params, this.criticOffset, observations, batch);
+    const values = this.valueBuffer.subarray(0, batch);
+    values.set(out);
+    return values;
+  }
+
+  /** Adds ∂L/∂θ_critic into `grads`, given ∂L/∂V of the last `values` batch. */
+  backwardCritic(gradValues: Floats, batch: number): void {
+    this.critic.backward(this.params, this.grads, this.criticOffset, gradValues, batch);
+  }
+
+  /** Samples actions (or takes the mode when deterministic) with their log-probabilities and values. */
+  act(observations: Floats, batch: number, rng: Rng, out: ActResult, deterministic = false): void {
+    const inputs = this.distInputs(observations, batch);
+    if (deterministic) this.dist.mode(inputs, batch, out.actions);
+    else this.dist.sample(inputs, batch, rng, out.actions);
+    this.dist.logProb(inputs, out.actions, batch, out.logProbs);
+    out.values.set(this.values(observations, batch));
+  }
+
+  /**
+   * The action for one observation (or a batch: length a multiple of the observation size): an integer for a
+   * Discrete space and one observation, otherwise a Float32Array of actions, row-major.
+   */
+  predict(
+    observation: Floats,
+    { deterministic = true, rng }: { deterministic?: boolean; rng?: Rng } = {},
+  ): number | Float32Array {
+    if (observation.length === 0 || observation.length % this.obsDim !== 0) {
+      throw new PolicygradError(
+        `predict: observation of length ${observation.length} is not a multiple of the observation size ${this.obsDim}`,
+      );
+    }
+    if (!deterministic && rng === undefined)
+      throw new PolicygradError('predict: a stochastic action needs { rng }');
+    const batch = observation.length / this.obsDim;
+    const inputs = this.distInputs(observation, batch);
+    const actions = new Float32Array(batch * this.dist.actionSize);
+    if (deterministic) this.dist.mode(inputs, batch, actions);
+    else this.dist.sample(inputs, batch, rng as Rng, actions);
+    return batch === 1 && this.dist instanceof Categorical && this.dist.actionSize === 1
+      ? actions[0]
+      : actions;
+  }
+
+  zeroGrad(): void {
+    this.grads.fill(0);
+  }
+}
+
+/** The distribution for an action space: Categorical (Discrete, MultiDiscrete) or DiagGaussian (Box). */
+export function distributionFor(space: Space): Distribution {
+  if (space instanceof Discrete) return new Categorical(space.n);
+  if (space instanceof MultiDiscrete) return new Categorical(space.nvec);
+  if (space.type === 'Box') return new DiagGaussian((space as Box).size);
+  throw new PolicygradError(
+    `no policy distribution for action space ${describeValue(space?.toString())}: expected Discrete, MultiDiscrete or Box`,
+  );
+}

@@ -1,0 +1,262 @@
+/**
+ * Rollouts: step a `SyncVectorEnv` with a policy and fill a `RolloutBuffer`.
+ *
+ * - `collectSteps(T)`: T steps from each of the N envs, time-major (index t·N + i). Episodes carry over between
+ *   calls; the values of the observations after the last step (`lastValues`) let the estimators bootstrap the
+ *   unfinished episodes.
+ * - `collectEpisodes(K)`: K complete episodes. Each env gets a fixed quota (⌊K/N⌋, plus one for the first K mod N
+ *   envs) and collects its first episodes after a reset, so short episodes are not over-represented. Episodes are
+ *   concatenated into one stream (numEnvs = 1 in the buffer), each ending with its `terminated`/`truncated` flag.
+ *
+ * In both modes a truncated episode stores V(final observation) in `finalValues` for bootstrapping. Buffers store
+ * the policy's raw actions (Categorical indices, unclipped Gaussian samples); the env receives Discrete indices
+ * shifted by the space's start and Box actions clipped to the bounds, as Stable-Baselines3 does.
+ */
+import { Box, Discrete, MultiDiscrete } from '../envs/spaces.js';
+import type { SyncVectorEnv } from '../envs/vector.js';
+import type { StepBatch } from '../estimators/returns.js';
+import type { ActorCriticPolicy, ActResult } from '../policies/actor-critic.js';
+import type { Rng } from '../rng.js';
+
+export class RolloutBuffer implements StepBatch {
+  readonly observations: Float32Array;
+  readonly actions: Float32Array;
+  readonly logProbs: Float32Array;
+  readonly values: Float32Array;
+  readonly rewards: Float64Array;
+  readonly terminated: Uint8Array;
+  readonly truncated: Uint8Array;
+  /** V(final observation) at truncated steps (0 elsewhere). */
+  readonly finalValues: Float32Array;
+  /** V of each env's observation after the last step. */
+  readonly lastValues: Float32Array;
+
+  constructor(
+    readonly steps: number,
+    readonly numEnvs: number,
+    readonly obsDim: number,
+    readonly actionDim: number,
+  ) {
+    const n = steps * numEnvs;
+    this.observations = new Float32Array(n * obsDim);
+    this.actions = new Float32Array(n * actionDim);
+    this.logProbs = new Float32Array(n);
+    this.values = new Float32Array(n);
+    this.rewards = new Float64Array(n);
+    this.terminated = new Uint8Array(n);
+    this.truncated = new Uint8Array(n);
+    this.finalValues = new Float32Array(n);
+    this.lastValues = new Float32Array(numEnvs);
+  }
+
+  /** Number of transitions (steps × envs). */
+  get size(): number {
+    return this.steps * this.numEnvs;
+  }
+}
+
+export interface CompletedEpisode {
+  return: number;
+  length: number;
+}
+
+export class RolloutCollector {
+  /** Episodes finished since the last `drainEpisodes()`. */
+  private completed: CompletedEpisode[] = [];
+  private readonly observations: Float32Array;
+  private readonly episodeReturns: Float64Array;
+  private readonly episodeLengths: Int32Array;
+  private readonly act: ActResult;
+  private readonly envActions: Float32Array | Int32Array;
+  private needsReset = true;
+  /** Total environment steps taken (all envs). */
+  totalSteps = 0;
+
+  constructor(
+    readonly env: SyncVectorEnv,
+    readonly policy: ActorCriticPolicy,
+    private readonly rng: Rng,
+    private readonly seed?: number,
+  ) {
+    const N = env.numEnvs;
+    const A = policy.dist.actionSize;
+    this.observations = new Float32Array(N * env.obsDim);
+    this.episodeReturns = new Float64Array(N);
+    this.episodeLengths = new Int32Array(N);
+    this.act = {
+      actions: new Float32Array(N * A),
+      logProbs: new Float32Array(N),
+      values: new Float32Array(N),
+    };
+    this.envActions = env.singleActionSpace instanceof Box ? new Float32Array(N * A) : new Int32Array(N * A);
+  }
+
+  private reset(): void {
+    const { observations } = this.env.reset({
+      seed: this.needsReset && this.seed !== undefined ? this.seed : undefined,
+    });
+    this.observations.set(observations);
+    this.episodeReturns.fill(0);
+    this.episodeLengths.fill(0);
+    this.needsReset = false;
+  }
+
+  /** The action the env receives for the policy's raw action (index shift, clipping). */
+  private toEnvActions(actions: Float32Array): Float32Array | Int32Array {
+    const space = this.env.singleActionSpace;
+    const out = this.envActions;
+    const A = this.policy.dist.actionSize;
+    for (let k = 0; k < actions.length; k++) {
+      if (space instanceof Discrete) out[k] = actions[k] + space.start;
+      else if (space instanceof MultiDiscrete) out[k] = actions[k] + space.start[k % A];
+      else if (space instanceof Box)
+        out[k] = Math.min(Math.max(actions[k], space.low[k % A]), space.high[k % A]);
+    }
+    return out;
+  }
+
+  /** One vector step; calls `record(i, ...)` for each env, then updates the running observations. */
+  private stepOnce(
+    record: (i: number, reward: number, terminated: boolean, truncated: boolean, finalValue: number) => void,
+  ): void {
+    const N = this.env.numEnvs;
+    this.policy.act(this.observations, N, this.rng, this.act);
+    const result = this.env.step(this.toEnvActions(this.act.actions));
+    for (let i = 0; i < N; i++) {
+      const terminated = result.terminated[i] === 1;
+      const truncated = result.truncated[i] === 1;
+      this.episodeReturns[i] += result.rewards[i];
+      this.episodeLengths[i] += 1;
+      let finalValue = 0;
+      const finalObservation = result.info.finalObservation[i];
+      if (truncated && !terminated && finalObservation !== null) {
+        finalValue = this.policy.values(finalObservation, 1)[0];
+      }
+      record(i, result.rewards[i], terminated, truncated, finalValue);
+      if (terminated || truncated) {
+        this.completed.push({ return: this.episodeReturns[i], length: this.episodeLengths[i] });
+        this.episodeReturns[i] = 0;
+        this.episodeLengths[i] = 0;
+      }
+    }
+    this.observations.set(result.observations);
+    this.totalSteps += N;
+  }
+
+  /** Fills `buffer` (numEnvs = env.numEnvs) with buffer.steps steps from every env. */
+  collectSteps(buffer: RolloutBuffer): RolloutBuffer {
+    if (this.needsReset) this.reset();
+    const N = this.env.numEnvs;
+    const { obsDim } = this.env;
+    const A = this.policy.dist.actionSize;
+    for (let t = 0; t < buffer.steps; t++) {
+      buffer.observations.set(this.observations, t * N * obsDim);
+      this.stepOnce((i, reward, terminated, truncated, finalValue) => {
+        const k = t * N + i;
+        for (let d = 0; d < A; d++) buffer.actions[k * A + d] = this.act.actions[i * A + d];
+        buffer.logProbs[k] = this.act.logProbs[i];
+        buffer.values[k] = this.act.values[i];
+        buffer.rewards[k] = reward;
+        buffer.terminated[k] = terminated ? 1 : 0;
+        buffer.truncated[k] = truncated ? 1 : 0;
+        buffer.finalValues[k] = finalValue;
+      });
+    }
+    buffer.lastValues.set(this.policy.values(this.observations, N));
+    return buffer;
+  }
+
+  /** Collects `numEpisodes` complete episodes into a new single-stream buffer (see the module comment). */
+  collectEpisodes(numEpisodes: number): RolloutBuffer {
+    this.reset();
+    const N = this.env.numEnvs;
+    const { obsDim } = this.env;
+    const A = this.policy.dist.actionSize;
+    const quota = Array.from(
+      { length: N },
+      (_, i) => Math.floor(numEpisodes / N) + (i < numEpisodes % N ? 1 : 0),
+    );
+    const perEnv = Array.from({ length: N }, () => ({
+      obs: [] as number[],
+      actions: [] as number[],
+      logProbs: [] as number[],
+      values: [] as number[],
+      rewards: [] as number[],
+      terminated: [] as number[],
+      truncated: [] as number[],
+      finalValues: [] as number[],
+    }));
+    while (quota.some((q) => q > 0)) {
+      const obsBefore = this.observations.slice();
+      this.stepOnce((i, reward, terminated, truncated, finalValue) => {
+        if (quota[i] === 0) return;
+        const rec = perEnv[i];
+        for (let d = 0; d < obsDim; d++) rec.obs.push(obsBefore[i * obsDim + d]);
+        for (let d = 0; d < A; d++) rec.actions.push(this.act.actions[i * A + d]);
+        rec.logProbs.push(this.act.logProbs[i]);
+        rec.values.push(this.act.values[i]);
+        rec.rewards.push(reward);
+        rec.terminated.push(terminated ? 1 : 0);
+        rec.truncated.push(truncated ? 1 : 0);
+        rec.finalValues.push(finalValue);
+        if (terminated || truncated) quota[i] -= 1;
+      });
+    }
+    this.needsReset = false;
+    const total = perEnv.reduce((n, rec) => n + rec.rewards.length, 0);
+    const buffer = new RolloutBuffer(total, 1, obsDim, A);
+    let offset = 0;
+    for (const rec of perEnv) {
+      buffer.observations.set(rec.obs, offset * obsDim);
+      buffer.actions.set(rec.actions, offset * A);
+      buffer.logProbs.set(rec.logProbs, offset);
+      buffer.values.set(rec.values, offset);
+      buffer.rewards.set(rec.rewards, offset);
+      buffer.terminated.set(rec.terminated, offset);
+      buffer.truncated.set(rec.truncated, offset);
+      buffer.finalValues.set(rec.finalValues, offset);
+      offset += rec.rewards.length;
+    }
+    // Every recorded episode is complete, so nothing is bootstrapped past the end.
+    this.reset();
+    return buffer;
+  }
+
+  /** Returns and clears the episodes completed since the last call. */
+  drainEpisodes(): CompletedEpisode[] {
+    const done = this.completed;
+    this.completed = [];
+    return done;
+  }
+
+  /**
+   * Plays `episodes` full episodes with the policy (deterministic by default) and returns each return. Every
+   * env plays a fixed quota of episodes, so short episodes are not over-represented.
+   */
+  static evaluate(
+    env: SyncVectorEnv,
+    policy: ActorCriticPolicy,
+    episodes: number,
+    { deterministic = true, rng, seed }: { deterministic?: boolean; rng: Rng; seed?: number },
+  ): number[] {
+    const collector = new RolloutCollector(env, policy, rng, seed);
+    collector.reset();
+    const N = env.numEnvs;
+    const quota = Array.from({ length: N }, (_, i) => Math.floor(episodes / N) + (i < episodes % N ? 1 : 0));
+    const returns: number[] = [];
+    while (quota.some((q) => q > 0)) {
+      policy.act(collector.observations, N, rng, collector.act, deterministic);
+      const result = env.step(collector.toEnvActions(collector.act.actions));
+      for (let i = 0; i < N; i++) {
+        collector.episodeReturns[i] += result.rewards[i];
+        if (result.terminated[i] || result.truncated[i]) {
+          if (quota[i] > 0) returns.push(collector.episodeReturns[i]);
+          quota[i] = Math.max(0, quota[i] - 1);
+          collector.episodeReturns[i] = 0;
+        }
+      }
+      collector.observations.set(result.observations);
+    }
+    return returns;
+  }
+}

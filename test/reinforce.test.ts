@@ -1,0 +1,230 @@
+import { describe, expect, it } from 'vitest';
+import {
+  ActorCriticPolicy,
+  BaseEnv,
+  Box,
+  Discrete,
+  makeVec,
+  Reinforce,
+  RolloutBuffer,
+  RolloutCollector,
+  register,
+  type ResetOptions,
+  Rng,
+} from '../src/index.js';
+
+/** A two-armed bandit: arm 1 pays 1, arm 0 pays 0.2 (plus seeded noise); one step per episode. */
+class Bandit extends BaseEnv<Float32Array, number> {
+  readonly observationSpace = new Box<Float32Array>({ low: 0, high: 1, shape: [1] });
+  readonly actionSpace = new Discrete(2);
+  reset(options: ResetOptions = {}) {
+    this.reseed(options.seed);
+    return { observation: Float32Array.of(1), info: {} };
+  }
+  step(action: number) {
+    const reward = (action === 1 ? 1 : 0.2) + this.rng.normal(0, 0.1);
+    return { observation: Float32Array.of(1), reward, terminated: true, truncated: false, info: {} };
+  }
+}
+
+/** A chain 0..4 starting at 0; action 1 moves right, 0 left; reaching 4 pays +1 and terminates; −0.05 per step. */
+class Chain extends BaseEnv<Float32Array, number> {
+  readonly observationSpace = new Box<Float32Array>({ low: 0, high: 1, shape: [5] });
+  readonly actionSpace = new Discrete(2);
+  private position = 0;
+  reset(options: ResetOptions = {}) {
+    this.reseed(options.seed);
+    this.position = 0;
+    return { observation: this.obs(), info: {} };
+  }
+  step(action: number) {
+    this.position = Math.max(0, this.position + (action === 1 ? 1 : -1));
+    const done = this.position === 4;
+    return {
+      observation: this.obs(),
+      reward: done ? 1 : -0.05,
+      terminated: done,
+      truncated: false,
+      info: {},
+    };
+  }
+  private obs() {
+    const o = new Float32Array(5);
+    o[this.position] = 1;
+    return o;
+  }
+}
+
+register({ id: 'TestBandit-v0', entryPoint: () => new Bandit() });
+register({ id: 'TestChain-v0', entryPoint: () => new Chain(), maxEpisodeSteps: 20 });
+
+describe('ActorCriticPolicy', () => {
+  it('lays out [actor | log σ | critic] and initialises log σ and the heads as SB3 does', () => {
+    const env = makeVec('Pendulum-v1', 1);
+    const policy = new ActorCriticPolicy(
+      { observationSpace: env.singleObservationSpace, actionSpace: env.singleActionSpace, logStdInit: -0.5 },
+      Rng.fromSeed(0),
+    );
+    expect(policy.numParams).toBe(policy.actor.numParams + 1 + policy.critic.numParams);
+    expect(policy.params[policy.actor.numParams]).toBe(-0.5);
+    const inputs = policy.distInputs(Float32Array.of(1, 0, 0), 1);
+    expect(inputs[1]).toBe(-0.5); // [mean | log σ]
+    expect(Math.abs(inputs[0])).toBeLessThan(0.1); // head gain 0.01 keeps the initial mean near 0
+  });
+
+  it('backwardActor carries distribution-input gradients into the parameters (finite differences, float32)', () => {
+    const env = makeVec('Pendulum-v1', 1);
+    const policy = new ActorCriticPolicy(
+      { observationSpace: env.singleObservationSpace, actionSpace: env.singleActionSpace, hiddenSizes: [8] },
+      Rng.fromSeed(1),
+    );
+    const rng = Rng.fromSeed(2);
+    for (let i = 0; i < policy.actorParamCount; i++) policy.params[i] += rng.normal(0, 0.3);
+    const batch = 4;
+    const obs = Float32Array.from({ length: batch * 3 }, () => rng.normal());
+    const actions = Float32Array.from({ length: batch }, () => rng.normal());
+    const weights = Float64Array.from({ length: batch }, () => rng.normal());
+    const objective = () => {
+      const lp = new Float64Array(batch);
+      policy.dist.logProb(policy.distInputs(obs, batch), actions, batch, lp);
+      return lp.reduce((a, v, b) => a + v * weights[b], 0);
+    };
+    policy.zeroGrad();
+    const inputs = policy.distInputs(obs, batch);
+    const g = new Float32Array(batch * 2);
+    policy.dist.gradLogProb(inputs, actions, batch, weights, g);
+    policy.backwardActor(g, batch);
+    const h = 1e-2;
+    for (const i of [0, 5, policy.actor.numParams - 1, policy.actor.numParams]) {
+      const saved = policy.params[i];
+      policy.params[i] = saved + h;
+      const up = objective();
+      policy.params[i] = saved - h;
+      const down = objective();
+      policy.params[i] = saved;
+      const numeric = (up - down) / (2 * h);
+      expect(Math.abs(policy.grads[i] - numeric), `param ${i}`).toBeLessThan(
+        2e-2 * Math.max(1, Math.abs(numeric)),
+      );
+    }
+    expect(policy.grads.subarray(policy.criticOffset).every((v) => v === 0)).toBe(true);
+  });
+
+  it('predict returns an integer for one Discrete observation, and needs an rng to sample', () => {
+    const env = makeVec('CartPole-v1', 1);
+    const policy = new ActorCriticPolicy(
+      { observationSpace: env.singleObservationSpace, actionSpace: env.singleActionSpace },
+      Rng.fromSeed(0),
+    );
+    expect([0, 1]).toContain(policy.predict(Float32Array.of(0, 0, 0, 0)));
+    expect(policy.predict(new Float32Array(8))).toHaveLength(2);
+    expect(() => policy.predict(new Float32Array(3))).toThrow(/not a multiple of the observation size 4/);
+    expect(() => policy.predict(new Float32Array(4), { deterministic: false })).toThrow(/needs \{ rng \}/);
+  });
+});
+
+describe('rollouts', () => {
+  const setup = (id: string, numEnvs: number) => {
+    const env = makeVec(id, numEnvs, {}, { copy: false });
+    const policy = new ActorCriticPolicy(
+      { observationSpace: env.singleObservationSpace, actionSpace: env.singleActionSpace },
+      Rng.fromSeed(0),
+    );
+    return { env, policy, collector: new RolloutCollector(env, policy, Rng.fromSeed(1), 0) };
+  };
+
+  it('collectSteps fills a time-major buffer whose observations follow the env', () => {
+    const { collector } = setup('CartPole-v1', 3);
+    const buffer = collector.collectSteps(new RolloutBuffer(50, 3, 4, 1));
+    expect(collector.totalSteps).toBe(150);
+    expect(buffer.actions.every((a) => a === 0 || a === 1)).toBe(true);
+    expect(buffer.rewards.every((r) => r === 1)).toBe(true);
+    expect(buffer.terminated.some((t) => t === 1)).toBe(true); // random CartPole episodes are short
+    // The first observation of env 0 equals a fresh reset with seed 0.
+    const first = makeVec('CartPole-v1', 3).reset({ seed: 0 }).observations;
+    expect(Array.from(buffer.observations.subarray(0, 12))).toEqual(Array.from(first));
+    expect(collector.drainEpisodes().length).toBe(
+      Array.from(buffer.terminated).filter((t) => t === 1).length,
+    );
+  });
+
+  it('collectEpisodes returns complete episodes, each ending with its flag', () => {
+    const { collector } = setup('CartPole-v1', 4);
+    const buffer = collector.collectEpisodes(6);
+    const ends = Array.from(buffer.terminated).reduce((n, t, k) => n + (t || buffer.truncated[k] ? 1 : 0), 0);
+    expect(ends).toBe(6);
+    expect(buffer.terminated[buffer.size - 1] || buffer.truncated[buffer.size - 1]).toBeTruthy();
+    expect(buffer.numEnvs).toBe(1);
+  });
+
+  it('stores V(final observation) at truncations', () => {
+    const { collector, policy } = setup('Pendulum-v1', 2);
+    const buffer = collector.collectSteps(new RolloutBuffer(200, 2, 3, 1));
+    expect(Array.from(buffer.truncated.subarray(398, 400))).toEqual([1, 1]);
+    expect(buffer.finalValues[398]).not.toBe(0);
+    expect(buffer.finalValues[0]).toBe(0);
+    expect(policy.dist.actionSize).toBe(1);
+  });
+
+  it('evaluate plays exactly the requested number of episodes', () => {
+    const { env, policy } = setup('CartPole-v1', 3);
+    const returns = RolloutCollector.evaluate(env, policy, 7, { rng: Rng.fromSeed(3), seed: 5 });
+    expect(returns).toHaveLength(7);
+  });
+});
+
+describe('REINFORCE', () => {
+  it('learns the better arm of a two-armed bandit', () => {
+    const algo = new Reinforce({
+      env: 'TestBandit-v0',
+      baseline: 'mean',
+      batchEpisodes: 32,
+      numEnvs: 8,
+      learningRate: 0.05,
+      hiddenSizes: [8],
+      seed: 0,
+    });
+    algo.learn({ totalTimesteps: 32 * 40 });
+    const probs = new Float64Array(1);
+    algo.policy.dist.logProb(algo.policy.distInputs(Float32Array.of(1), 1), Float32Array.of(1), 1, probs);
+    expect(Math.exp(probs[0])).toBeGreaterThan(0.95);
+  });
+
+  it('finds the optimal policy of a short-horizon chain (reward-to-go, value baseline)', () => {
+    const algo = new Reinforce({
+      env: 'TestChain-v0',
+      batchEpisodes: 16,
+      numEnvs: 4,
+      learningRate: 0.01,
+      valueLearningRate: 0.01,
+      hiddenSizes: [16],
+      seed: 1,
+    });
+    algo.learn({ totalTimesteps: 15_000 });
+    const returns = algo.evaluate(5);
+    for (const r of returns) expect(r).toBeCloseTo(1 - 0.05 * 3, 6); // straight to the goal: 3 × −0.05, then +1
+  });
+
+  it('logs one row of metrics per iteration and stops when the callback says so', () => {
+    const algo = new Reinforce({
+      env: 'CartPole-v1',
+      batchSteps: 64,
+      numEnvs: 2,
+      seed: 3,
+      hiddenSizes: [16],
+    });
+    const rows = algo.learn({ totalTimesteps: 10_000, callback: (m) => m.iteration < 3 });
+    expect(rows).toHaveLength(3);
+    expect(rows[2]).toMatchObject({ iteration: 3, step: 3 * 128 });
+    expect(rows[2].valueLoss).toBeGreaterThan(0);
+    expect(rows[2].entropy).toBeGreaterThan(0.6); // near ln 2 for a fresh policy
+  });
+
+  it('validates its config', () => {
+    expect(() => new Reinforce({ baseline: 'median' as never })).toThrow(
+      /option 'baseline' = "median" is invalid/,
+    );
+    expect(() => new Reinforce({ gaeLambda: 0.95, baseline: 'none' })).toThrow(/needs baseline 'value'/);
+    expect(() => new Reinforce({ lr: 1 } as never)).toThrow(/unknown option 'lr'/);
+  });
+});
