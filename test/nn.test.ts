@@ -157,6 +157,19 @@ describe('MLP', () => {
     const many = mlp.forward(params, 0, Float32Array.of(0.5, -1, 0.5, -1, 0.5, -1), 3);
     expect(Array.from(many)).toEqual([one[0], one[0], one[0]]);
   });
+
+  it('reuses its workspaces: steady-state calls return the same views (no allocation per call)', () => {
+    const mlp = new MLP({ sizes: [2, 3, 1] });
+    const params = new Float32Array(mlp.numParams).fill(0.1);
+    const grads = new Float32Array(mlp.numParams);
+    const x = Float32Array.of(1, 2, 3, 4);
+    const y1 = mlp.forward(params, 0, x, 2);
+    const d1 = mlp.backward(params, grads, 0, Float32Array.of(1, 1), 2);
+    const j1 = mlp.jvp(params, grads, 0, 2);
+    expect(mlp.forward(params, 0, x, 2)).toBe(y1);
+    expect(mlp.backward(params, grads, 0, Float32Array.of(1, 1), 2)).toBe(d1);
+    expect(mlp.jvp(params, grads, 0, 2)).toBe(j1);
+  });
 });
 
 describe('orthogonal initialisation', () => {

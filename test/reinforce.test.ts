@@ -110,6 +110,39 @@ describe('ActorCriticPolicy', () => {
     expect(policy.grads.subarray(policy.criticOffset).every((v) => v === 0)).toBe(true);
   });
 
+  it('the value loss head gradient 2(V − G)/B, carried by backwardCritic, matches finite differences', () => {
+    const env = makeVec('CartPole-v1', 1);
+    const policy = new ActorCriticPolicy(
+      { observationSpace: env.singleObservationSpace, actionSpace: env.singleActionSpace, hiddenSizes: [8] },
+      Rng.fromSeed(4),
+    );
+    const rng = Rng.fromSeed(5);
+    const batch = 6;
+    const obs = Float32Array.from({ length: batch * 4 }, () => rng.normal());
+    const targets = Float64Array.from({ length: batch }, () => rng.normal(0, 2));
+    const mse = () => policy.values(obs, batch).reduce((a, v, b) => a + (v - targets[b]) ** 2, 0) / batch;
+    policy.zeroGrad();
+    const values = policy.values(obs, batch);
+    policy.backwardCritic(
+      values.map((v, b) => (2 * (v - targets[b])) / batch),
+      batch,
+    );
+    const h = 1e-2;
+    for (const i of [policy.criticOffset, policy.criticOffset + 7, policy.numParams - 1]) {
+      const saved = policy.params[i];
+      policy.params[i] = saved + h;
+      const up = mse();
+      policy.params[i] = saved - h;
+      const down = mse();
+      policy.params[i] = saved;
+      const numeric = (up - down) / (2 * h);
+      expect(Math.abs(policy.grads[i] - numeric), `param ${i}`).toBeLessThan(
+        2e-2 * Math.max(1, Math.abs(numeric)),
+      );
+    }
+    expect(policy.grads.subarray(0, policy.actorParamCount).every((v) => v === 0)).toBe(true);
+  });
+
   it('predict returns an integer for one Discrete observation, and needs an rng to sample', () => {
     const env = makeVec('CartPole-v1', 1);
     const policy = new ActorCriticPolicy(

@@ -43,6 +43,10 @@ export class MLP {
   private activations: Floats[] = [];
   private gradients: Floats[] = [];
   private tangents: Floats[] = [];
+  /** Per-layer views into parameter-shaped arrays (params, grads, tangents), cached by array and offset. */
+  private readonly layerViews = new WeakMap<Floats, Map<number, { W: Floats[]; b: Floats[] }>>();
+  /** Output views of the last batch size, so steady-state calls allocate nothing. */
+  private outputViews: { batch: number; forward: Floats; backward: Floats; jvp: Floats } | null = null;
 
   constructor(options: MLPOptions) {
     const { sizes, hiddenActivation = 'tanh', outputActivation = 'identity' } = options;
@@ -77,10 +81,38 @@ export class MLP {
     this.gradients = this.sizes.map((s) => make(batch * s));
     this.tangents = this.sizes.map((s) => make(batch * s));
     this.capacity = batch;
+    this.outputViews = null;
   }
 
-  private view(params: Floats, offset: number, start: number, length: number): Floats {
-    return params.subarray(offset + start, offset + start + length);
+  /** W_l and b_l views of a parameter-shaped array whose MLP slice starts at `offset`. */
+  private views(array: Floats, offset: number): { W: Floats[]; b: Floats[] } {
+    let byOffset = this.layerViews.get(array);
+    if (byOffset === undefined) {
+      byOffset = new Map();
+      this.layerViews.set(array, byOffset);
+    }
+    let views = byOffset.get(offset);
+    if (views === undefined) {
+      views = {
+        W: this.layers.map((l) => array.subarray(offset + l.wOffset, offset + l.wOffset + l.nIn * l.nOut)),
+        b: this.layers.map((l) => array.subarray(offset + l.bOffset, offset + l.bOffset + l.nOut)),
+      };
+      byOffset.set(offset, views);
+    }
+    return views;
+  }
+
+  private outputs(batch: number): { forward: Floats; backward: Floats; jvp: Floats } {
+    if (this.outputViews?.batch !== batch) {
+      const top = this.layers.length;
+      this.outputViews = {
+        batch,
+        forward: this.activations[top].subarray(0, batch * this.outputSize),
+        backward: this.gradients[0].subarray(0, batch * this.inputSize),
+        jvp: this.tangents[top].subarray(0, batch * this.outputSize),
+      };
+    }
+    return this.outputViews;
   }
 
   /**
@@ -89,11 +121,15 @@ export class MLP {
    */
   forward(params: Floats, offset: number, input: Floats, batch: number): Floats {
     this.ensureCapacity(batch);
-    this.activations[0].set(input.subarray(0, batch * this.inputSize));
-    for (const [l, layer] of this.layers.entries()) {
+    const n = batch * this.inputSize;
+    if (input.length === n) this.activations[0].set(input);
+    else for (let k = 0; k < n; k++) this.activations[0][k] = input[k];
+    const { W, b } = this.views(params, offset);
+    for (let l = 0; l < this.layers.length; l++) {
+      const layer = this.layers[l];
       this.kernels.forward(
-        this.view(params, offset, layer.wOffset, layer.nIn * layer.nOut),
-        this.view(params, offset, layer.bOffset, layer.nOut),
+        W[l],
+        b[l],
         this.activations[l],
         this.activations[l + 1],
         batch,
@@ -102,7 +138,7 @@ export class MLP {
         layer.act,
       );
     }
-    return this.activations[this.layers.length].subarray(0, batch * this.outputSize);
+    return this.outputs(batch).forward;
   }
 
   /**
@@ -111,16 +147,19 @@ export class MLP {
    */
   backward(params: Floats, grads: Floats, offset: number, gradOutput: Floats, batch: number): Floats {
     const top = this.layers.length;
-    this.gradients[top].set(gradOutput.subarray(0, batch * this.outputSize));
+    const n = batch * this.outputSize;
+    for (let k = 0; k < n; k++) this.gradients[top][k] = gradOutput[k];
+    const { W } = this.views(params, offset);
+    const g = this.views(grads, offset);
     for (let l = top - 1; l >= 0; l--) {
       const layer = this.layers[l];
       this.kernels.backward(
-        this.view(params, offset, layer.wOffset, layer.nIn * layer.nOut),
+        W[l],
         this.activations[l],
         this.activations[l + 1],
         this.gradients[l + 1],
-        this.view(grads, offset, layer.wOffset, layer.nIn * layer.nOut),
-        this.view(grads, offset, layer.bOffset, layer.nOut),
+        g.W[l],
+        g.b[l],
         this.gradients[l],
         batch,
         layer.nIn,
@@ -128,7 +167,7 @@ export class MLP {
         layer.act,
       );
     }
-    return this.gradients[0].subarray(0, batch * this.inputSize);
+    return this.outputs(batch).backward;
   }
 
   /**
@@ -136,11 +175,14 @@ export class MLP {
    * `tangent` (same layout and offset as the parameters). Returns [batch × outputSize] (a workspace view).
    */
   jvp(params: Floats, tangent: Floats, offset: number, batch: number): Floats {
-    for (const [l, layer] of this.layers.entries()) {
+    const { W } = this.views(params, offset);
+    const v = this.views(tangent, offset);
+    for (let l = 0; l < this.layers.length; l++) {
+      const layer = this.layers[l];
       this.kernels.jvp(
-        this.view(params, offset, layer.wOffset, layer.nIn * layer.nOut),
-        this.view(tangent, offset, layer.wOffset, layer.nIn * layer.nOut),
-        this.view(tangent, offset, layer.bOffset, layer.nOut),
+        W[l],
+        v.W[l],
+        v.b[l],
         this.activations[l],
         l === 0 ? null : this.tangents[l],
         this.activations[l + 1],
@@ -151,6 +193,6 @@ export class MLP {
         layer.act,
       );
     }
-    return this.tangents[this.layers.length].subarray(0, batch * this.outputSize);
+    return this.outputs(batch).jvp;
   }
 }
