@@ -72,6 +72,23 @@ describe('ActorCriticPolicy', () => {
     expect(Math.abs(inputs[0])).toBeLessThan(0.1); // head gain 0.01 keeps the initial mean near 0
   });
 
+  it('with stateDependentStd the actor network outputs [mean | log σ] and there is no free log σ vector', () => {
+    const env = makeVec('Pendulum-v1', 1);
+    const policy = new ActorCriticPolicy(
+      {
+        observationSpace: env.singleObservationSpace,
+        actionSpace: env.singleActionSpace,
+        stateDependentStd: true,
+      },
+      Rng.fromSeed(0),
+    );
+    expect(policy.actor.outputSize).toBe(2);
+    expect(policy.actorParamCount).toBe(policy.actor.numParams);
+    const a = Float32Array.from(policy.distInputs(Float32Array.of(1, 0, 0), 1));
+    const b = Float32Array.from(policy.distInputs(Float32Array.of(0, 1, 3), 1));
+    expect(a[1]).not.toBe(b[1]); // log σ depends on the state
+  });
+
   it('backwardActor carries distribution-input gradients into the parameters (finite differences, float32)', () => {
     const env = makeVec('Pendulum-v1', 1);
     const policy = new ActorCriticPolicy(
