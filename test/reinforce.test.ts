@@ -160,6 +160,57 @@ describe('ActorCriticPolicy', () => {
     expect(policy.grads.subarray(0, policy.actorParamCount).every((v) => v === 0)).toBe(true);
   });
 
+  it('shared trunk: both losses reach the trunk, and their gradient matches finite differences', () => {
+    const env = makeVec('CartPole-v1', 1);
+    const policy = new ActorCriticPolicy(
+      {
+        observationSpace: env.singleObservationSpace,
+        actionSpace: env.singleActionSpace,
+        hiddenSizes: [8, 8],
+        sharedTrunk: true,
+      },
+      Rng.fromSeed(6),
+    );
+    const trunk = policy.trunk?.numParams ?? 0;
+    expect(trunk).toBe(4 * 8 + 8 + 8 * 8 + 8);
+    expect(policy.numParams).toBe(trunk + (8 * 2 + 2) + (8 + 1));
+    const rng = Rng.fromSeed(7);
+    for (let i = 0; i < policy.numParams; i++) policy.params[i] += rng.normal(0, 0.2);
+    const batch = 5;
+    const obs = Float32Array.from({ length: batch * 4 }, () => rng.normal());
+    const actions = Float32Array.from({ length: batch }, () => rng.integer(0, 2));
+    const weights = Float64Array.from({ length: batch }, () => rng.normal());
+    const targets = Float64Array.from({ length: batch }, () => rng.normal());
+    // Combined loss: Σ w log π(a|s) + Σ (V(s) − target)², as A2C/PPO combine theirs.
+    const loss = () => {
+      const lp = new Float64Array(batch);
+      policy.dist.logProb(policy.distInputs(obs, batch), actions, batch, lp);
+      const v = policy.values(obs, batch);
+      return lp.reduce((a, x, b) => a + x * weights[b] + (v[b] - targets[b]) ** 2, 0);
+    };
+    policy.zeroGrad();
+    const inputs = policy.distInputs(obs, batch);
+    const gradInputs = new Float32Array(batch * 2);
+    policy.dist.gradLogProb(inputs, actions, batch, weights, gradInputs);
+    const values = policy.values(obs, batch);
+    const gradValues = values.map((v, b) => 2 * (v - targets[b]));
+    policy.backwardActor(gradInputs, batch);
+    policy.backwardCritic(gradValues, batch);
+    const h = 1e-2;
+    for (const i of [0, 20, trunk - 1, trunk + 3, policy.numParams - 1]) {
+      const saved = policy.params[i];
+      policy.params[i] = saved + h;
+      const up = loss();
+      policy.params[i] = saved - h;
+      const down = loss();
+      policy.params[i] = saved;
+      const numeric = (up - down) / (2 * h);
+      expect(Math.abs(policy.grads[i] - numeric), `param ${i}`).toBeLessThan(
+        2e-2 * Math.max(1, Math.abs(numeric)),
+      );
+    }
+  });
+
   it('predict returns an integer for one Discrete observation, and needs an rng to sample', () => {
     const env = makeVec('CartPole-v1', 1);
     const policy = new ActorCriticPolicy(

@@ -1,6 +1,8 @@
 /**
  * An actor-critic policy: an actor MLP whose outputs parameterise the action distribution, and a critic MLP
  * V(s), all parameters in one flat Float32Array laid out as [actor | log σ (Box actions) | critic].
+ * With `sharedTrunk` the two share their hidden layers: [trunk | actor head | log σ | critic head], and the
+ * gradients of both losses flow into the trunk (for algorithms with one combined loss, such as A2C and PPO).
  *
  * Losses never go through autodiff: an algorithm computes the gradient of its loss w.r.t. the distribution
  * inputs (`Distribution.grad*`) or the values, and `backwardActor` / `backwardCritic` carry it into `grads`.
@@ -26,6 +28,8 @@ export interface ActorCriticOptions {
   stateDependentStd?: boolean;
   /** Orthogonal initialisation (SB3/CleanRL). Default true; otherwise small Gaussian weights. */
   orthogonalInit?: boolean;
+  /** Actor and critic share their hidden layers (one trunk, two linear heads). Default false. */
+  sharedTrunk?: boolean;
 }
 
 export interface ActResult {
@@ -37,13 +41,18 @@ export interface ActResult {
 export class ActorCriticPolicy {
   readonly params: Float32Array;
   readonly grads: Float32Array;
+  /** The shared hidden layers, or null for separate networks. */
+  readonly trunk: MLP | null;
+  /** The actor network (the actor head when the trunk is shared). */
   readonly actor: MLP;
+  /** The critic network (the critic head when the trunk is shared). */
   readonly critic: MLP;
   readonly dist: Distribution;
   readonly obsDim: number;
   /** Parameters of the policy (actor and log σ): indices [0, actorParamCount). */
   readonly actorParamCount: number;
   readonly criticOffset: number;
+  private readonly actorOffset: number;
   private readonly logStdOffset: number;
   private readonly stateDependentStd: boolean;
   private capacity = 0;
@@ -61,24 +70,57 @@ export class ActorCriticPolicy {
       this.dist instanceof DiagGaussian && !this.stateDependentStd
         ? this.dist.actionSize
         : this.dist.inputSize;
-    this.actor = new MLP({ sizes: [this.obsDim, ...hiddenSizes, actorOut], hiddenActivation: activation });
-    this.critic = new MLP({ sizes: [this.obsDim, ...hiddenSizes, 1], hiddenActivation: activation });
-    this.logStdOffset = this.actor.numParams;
+    const layers = hiddenSizes.length + 1;
+    if (options.sharedTrunk === true) {
+      if (hiddenSizes.length === 0) throw new PolicygradError('sharedTrunk needs at least one hidden layer');
+      const width = hiddenSizes[hiddenSizes.length - 1];
+      this.trunk = new MLP({
+        sizes: [this.obsDim, ...hiddenSizes],
+        hiddenActivation: activation,
+        outputActivation: activation,
+      });
+      this.actor = new MLP({ sizes: [width, actorOut] });
+      this.critic = new MLP({ sizes: [width, 1] });
+    } else {
+      this.trunk = null;
+      this.actor = new MLP({ sizes: [this.obsDim, ...hiddenSizes, actorOut], hiddenActivation: activation });
+      this.critic = new MLP({ sizes: [this.obsDim, ...hiddenSizes, 1], hiddenActivation: activation });
+    }
+    this.actorOffset = this.trunk?.numParams ?? 0;
+    this.logStdOffset = this.actorOffset + this.actor.numParams;
     const logStdCount =
       this.dist instanceof DiagGaussian && !this.stateDependentStd ? this.dist.actionSize : 0;
-    this.actorParamCount = this.actor.numParams + logStdCount;
+    this.actorParamCount = this.logStdOffset + logStdCount;
     this.criticOffset = this.actorParamCount;
     this.params = new Float32Array(this.actorParamCount + this.critic.numParams);
     this.grads = new Float32Array(this.params.length);
 
-    const layers = hiddenSizes.length + 1;
     if (options.orthogonalInit ?? true) {
-      initMLP(this.actor, this.params, 0, hiddenAndHeadGains(layers, 0.01), rng);
-      initMLP(this.critic, this.params, this.criticOffset, hiddenAndHeadGains(layers, 1), rng);
+      if (this.trunk !== null) {
+        initMLP(this.trunk, this.params, 0, hiddenAndHeadGains(layers - 1, Math.SQRT2), rng);
+      }
+      const headLayers = this.trunk === null ? layers : 1;
+      initMLP(this.actor, this.params, this.actorOffset, hiddenAndHeadGains(headLayers, 0.01), rng);
+      initMLP(this.critic, this.params, this.criticOffset, hiddenAndHeadGains(headLayers, 1), rng);
     } else {
       for (let i = 0; i < this.params.length; i++) this.params[i] = rng.normal(0, 0.1);
     }
     this.params.fill(options.logStdInit ?? 0, this.logStdOffset, this.logStdOffset + logStdCount);
+  }
+
+  /** Whether actor and critic share their hidden layers. */
+  get sharedTrunk(): boolean {
+    return this.trunk !== null;
+  }
+
+  /** Input of a head: the trunk's features, or the observations themselves. */
+  private headInput(observations: Floats, batch: number): Floats {
+    return this.trunk === null ? observations : this.trunk.forward(this.params, 0, observations, batch);
+  }
+
+  /** Carries a head's input gradient on into the trunk (nothing to do for separate networks). */
+  private backwardTrunk(gradFeatures: Floats, batch: number): void {
+    if (this.trunk !== null) this.trunk.backward(this.params, this.grads, 0, gradFeatures, batch);
   }
 
   get numParams(): number {
@@ -100,7 +142,7 @@ export class ActorCriticPolicy {
    */
   distInputs(observations: Floats, batch: number, mask?: ArrayLike<number>): Float32Array {
     this.ensureCapacity(batch);
-    const out = this.actor.forward(this.params, 0, observations, batch);
+    const out = this.actor.forward(this.params, this.actorOffset, this.headInput(observations, batch), batch);
     const inputs = this.distInputBuffer.subarray(0, batch * this.dist.inputSize);
     if (this.dist instanceof DiagGaussian && !this.stateDependentStd) {
       const D = this.dist.actionSize;
@@ -121,7 +163,11 @@ export class ActorCriticPolicy {
     return inputs;
   }
 
-  /** Adds ∂L/∂θ_actor into `grads`, given ∂L/∂(distribution inputs) of the last `distInputs` batch. */
+  /**
+   * Adds ∂L/∂θ_actor into `grads`, given ∂L/∂(distribution inputs) of the last `distInputs` batch. With a shared
+   * trunk, the trunk's cached activations are those of the last `distInputs` or `values` call: pass the same
+   * observations to both before calling the backward methods.
+   */
   backwardActor(gradInputs: Floats, batch: number): void {
     if (this.dist instanceof DiagGaussian && !this.stateDependentStd) {
       const D = this.dist.actionSize;
@@ -132,16 +178,27 @@ export class ActorCriticPolicy {
           this.grads[this.logStdOffset + d] += gradInputs[b * 2 * D + D + d];
         }
       }
-      this.actor.backward(this.params, this.grads, 0, headGrad, batch);
+      this.backwardTrunk(
+        this.actor.backward(this.params, this.grads, this.actorOffset, headGrad, batch),
+        batch,
+      );
     } else {
-      this.actor.backward(this.params, this.grads, 0, gradInputs, batch);
+      this.backwardTrunk(
+        this.actor.backward(this.params, this.grads, this.actorOffset, gradInputs, batch),
+        batch,
+      );
     }
   }
 
   /** V(s) for the observations (a workspace view, valid until the next call). */
   values(observations: Floats, batch: number): Float32Array {
     this.ensureCapacity(batch);
-    const out = this.critic.forward(this.params, this.criticOffset, observations, batch);
+    const out = this.critic.forward(
+      this.params,
+      this.criticOffset,
+      this.headInput(observations, batch),
+      batch,
+    );
     const values = this.valueBuffer.subarray(0, batch);
     values.set(out);
     return values;
@@ -149,7 +206,10 @@ export class ActorCriticPolicy {
 
   /** Adds ∂L/∂θ_critic into `grads`, given ∂L/∂V of the last `values` batch. */
   backwardCritic(gradValues: Floats, batch: number): void {
-    this.critic.backward(this.params, this.grads, this.criticOffset, gradValues, batch);
+    this.backwardTrunk(
+      this.critic.backward(this.params, this.grads, this.criticOffset, gradValues, batch),
+      batch,
+    );
   }
 
   /** Samples actions (or takes the mode when deterministic) with their log-probabilities and values. */
