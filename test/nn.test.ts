@@ -226,15 +226,15 @@ describe('optimizers', () => {
     expect(p[0]).toBeCloseTo(expected, 10);
   });
 
-  it('RMSprop, PyTorch and TensorFlow placements of ε', () => {
+  it('RMSprop, PyTorch style and TensorFlow style (ε inside the root, average starting at ones)', () => {
     const torch = new RMSprop(1, 0.1, { alpha: 0.9, epsilon: 0.01 });
-    const tf = new RMSprop(1, 0.1, { alpha: 0.9, epsilon: 0.01, epsilonInsideSqrt: true });
+    const tf = new RMSprop(1, 0.1, { alpha: 0.9, epsilon: 0.01, tensorflowStyle: true });
     const a = Float64Array.of(0);
     const b = Float64Array.of(0);
     torch.step(a, Float64Array.of(2));
     tf.step(b, Float64Array.of(2));
-    expect(a[0]).toBeCloseTo(-0.2 / (Math.sqrt(0.4) + 0.01), 12);
-    expect(b[0]).toBeCloseTo(-0.2 / Math.sqrt(0.4 + 0.01), 12);
+    expect(a[0]).toBeCloseTo(-0.2 / (Math.sqrt(0.1 * 4) + 0.01), 12);
+    expect(b[0]).toBeCloseTo(-0.2 / Math.sqrt(0.9 * 1 + 0.1 * 4 + 0.01), 12);
   });
 
   it('optimizer state round-trips through JSON and resumes identically', () => {

@@ -2,3 +2,8 @@ export * from './reinforce.js';
 export * from './value-regression.js';
 export * from './policy-gradient.js';
 export * from './variance-lab.js';
+export * from './on-policy.js';
+export * from './ppo.js';
+export * from './presets.js';
+export * from './surrogate.js';
+export * from './a2c.js';

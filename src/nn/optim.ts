@@ -135,10 +135,11 @@ export interface RMSpropOptions {
   alpha?: number;
   epsilon?: number;
   /**
-   * Put ε inside the square root, √(v + ε), as TensorFlow does and SB3's A2C (`RMSpropTFLike`, ε = 1e-5)
-   * relies on. Default false: PyTorch's √v + ε.
+   * TensorFlow's variant, which SB3's A2C uses (`RMSpropTFLike`, ε = 1e-5): ε inside the square root, √(v + ε),
+   * and the squared-gradient average initialised to ones (so the first steps are not inflated).
+   * Default false: PyTorch's √v + ε with v starting at 0.
    */
-  epsilonInsideSqrt?: boolean;
+  tensorflowStyle?: boolean;
 }
 
 /** RMSprop (Tieleman & Hinton 2012): v ← α·v + (1−α)·g², θ ← θ − lr·g / (√v + ε). */
@@ -146,28 +147,28 @@ export class RMSprop implements Optimizer {
   readonly kind = 'RMSprop';
   readonly alpha: number;
   readonly epsilon: number;
-  readonly epsilonInsideSqrt: boolean;
+  readonly tensorflowStyle: boolean;
   private readonly v: Float64Array;
   private steps = 0;
 
   constructor(
     size: number,
     public learningRate: number,
-    { alpha = 0.99, epsilon = 1e-8, epsilonInsideSqrt = false }: RMSpropOptions = {},
+    { alpha = 0.99, epsilon = 1e-8, tensorflowStyle = false }: RMSpropOptions = {},
   ) {
     assertPositive(this.kind, 'learningRate', learningRate);
     this.alpha = alpha;
     this.epsilon = epsilon;
-    this.epsilonInsideSqrt = epsilonInsideSqrt;
-    this.v = new Float64Array(size);
+    this.tensorflowStyle = tensorflowStyle;
+    this.v = new Float64Array(size).fill(tensorflowStyle ? 1 : 0);
   }
 
   step(params: Floats, grads: Floats): void {
-    const { v, alpha, epsilon, learningRate, epsilonInsideSqrt } = this;
+    const { v, alpha, epsilon, learningRate, tensorflowStyle } = this;
     for (let i = 0; i < v.length; i++) {
       const g = grads[i];
       v[i] = alpha * v[i] + (1 - alpha) * g * g;
-      const denominator = epsilonInsideSqrt ? Math.sqrt(v[i] + epsilon) : Math.sqrt(v[i]) + epsilon;
+      const denominator = tensorflowStyle ? Math.sqrt(v[i] + epsilon) : Math.sqrt(v[i]) + epsilon;
       params[i] -= (learningRate * g) / denominator;
     }
     this.steps++;

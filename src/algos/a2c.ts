@@ -1,0 +1,156 @@
+/**
+ * Advantage Actor-Critic, synchronous (A2C; Mnih et al. 2016, as in Stable-Baselines3).
+ *
+ *   L(θ) = −(1/n) Σ_t Â_t log π_θ(a_t|s_t) − c_H·(1/n) Σ_t H(π_θ(·|s_t)) + c_V·(1/n) Σ_t (V_θ(s_t) − R_t)²
+ *
+ * Each iteration: collect nSteps (5 by default) from each env, estimate Â by GAE (λ = 1 by default: n-step
+ * Monte-Carlo returns bootstrapped from V after the last step), then one gradient step on L over the whole
+ * rollout with RMSprop (TensorFlow style, ε = 1e-5, SB3's default) or Adam, after global gradient clipping.
+ * The loss is the surrogate of PPO with objective 'none' at r = 1, where ∇(r·Â) = Â·∇log π.
+ */
+import { z } from 'zod';
+import { makeVec } from '../envs/vector.js';
+import type { Floats } from '../nn/kernels.js';
+import { Adam, clipGradNorm, type Optimizer, RMSprop } from '../nn/optim.js';
+import { parseOptions } from '../options.js';
+import { Rng } from '../rng.js';
+import { RolloutCollector } from '../train/rollout.js';
+import {
+  advantagesAndReturns,
+  allocateMinibatch,
+  buildOnPolicy,
+  distInputsOf,
+  explainedVariance,
+  gatherMinibatch,
+  mean,
+  type OnPolicyLearnOptions,
+  type OnPolicyMetrics,
+  type OnPolicyParts,
+  onPolicyFields,
+  scheduleSchema,
+  toSchedule,
+} from './on-policy.js';
+import { applyPreset } from './presets.js';
+import { accumulateSurrogateGradient, SurrogateScratch } from './surrogate.js';
+
+export const a2cConfigSchema = z.strictObject({
+  ...onPolicyFields,
+  numEnvs: onPolicyFields.numEnvs.default(1),
+  nSteps: onPolicyFields.nSteps.default(5),
+  gaeLambda: onPolicyFields.gaeLambda.default(1.0),
+  learningRate: scheduleSchema.default(7e-4),
+  normalizeAdvantage: onPolicyFields.normalizeAdvantage.default(false),
+  optimizer: z.enum(['rmsprop', 'adam']).default('rmsprop'),
+  /** RMSprop's decay and ε (TensorFlow style, as SB3's RMSpropTFLike). */
+  rmsPropAlpha: z.number().min(0).max(1).default(0.99),
+  rmsPropEpsilon: z.number().positive().default(1e-5),
+});
+export type A2CConfig = z.input<typeof a2cConfigSchema>;
+
+export class A2C {
+  readonly config: z.output<typeof a2cConfigSchema>;
+  readonly policy: OnPolicyParts['policy'];
+  readonly env: OnPolicyParts['env'];
+  private readonly parts: OnPolicyParts;
+  private readonly optimizer: Optimizer;
+  private readonly scratch = new SurrogateScratch();
+  private iteration = 0;
+  private episodes = 0;
+
+  constructor(config: A2CConfig = {}) {
+    this.config = parseOptions(a2cConfigSchema, applyPreset('a2c', config, 'CartPole-v1'), 'A2C config');
+    this.parts = buildOnPolicy(this.config);
+    this.policy = this.parts.policy;
+    this.env = this.parts.env;
+    const size = this.policy.numParams;
+    this.optimizer =
+      this.config.optimizer === 'rmsprop'
+        ? new RMSprop(size, 1, {
+            alpha: this.config.rmsPropAlpha,
+            epsilon: this.config.rmsPropEpsilon,
+            tensorflowStyle: true,
+          })
+        : new Adam(size, 1, { epsilon: 1e-5 });
+  }
+
+  learn({ totalTimesteps, callback }: OnPolicyLearnOptions): OnPolicyMetrics[] {
+    const c = this.config;
+    const { policy, collector, buffer } = this.parts;
+    const lrSchedule = toSchedule(c.learningRate);
+    const n = buffer.size;
+    const advantages = new Float64Array(n);
+    const returns = new Float64Array(n);
+    const oldInputs = new Float32Array(n * policy.dist.inputSize);
+    const all = Int32Array.from({ length: n }, (_, k) => k);
+    const batch = allocateMinibatch(n, policy.obsDim, policy.dist.actionSize, policy.dist.inputSize);
+    const history: OnPolicyMetrics[] = [];
+    const start = performance.now();
+    const startSteps = collector.totalSteps;
+
+    while (collector.totalSteps - startSteps < totalTimesteps) {
+      const iterationStart = performance.now();
+      this.optimizer.learningRate = lrSchedule(1 - (collector.totalSteps - startSteps) / totalTimesteps);
+
+      // 1. Collect nSteps from each env.
+      collector.collectSteps(buffer);
+      // 2. Estimate advantages (GAE; λ = 1: bootstrapped n-step returns minus V).
+      advantagesAndReturns(buffer, c.gamma, c.gaeLambda, advantages, returns);
+      // 3. One gradient step on the actor-critic loss over the whole rollout.
+      gatherMinibatch(buffer, advantages, returns, distInputsOf(policy, buffer, oldInputs), all, 0, n, batch);
+      policy.zeroGrad();
+      const m = accumulateSurrogateGradient(
+        policy,
+        batch,
+        {
+          objective: 'none',
+          clipRange: Number.POSITIVE_INFINITY,
+          klBeta: 0,
+          entCoef: c.entCoef,
+          vfCoef: c.vfCoef,
+          clipRangeVf: null,
+          normalizeAdvantage: c.normalizeAdvantage,
+        },
+        this.scratch,
+      );
+      if (c.maxGradNorm !== null) clipGradNorm(policy.grads, c.maxGradNorm);
+      this.optimizer.step(policy.params, policy.grads);
+
+      const finished = collector.drainEpisodes();
+      this.episodes += finished.length;
+      this.iteration++;
+      const metrics: OnPolicyMetrics = {
+        iteration: this.iteration,
+        step: collector.totalSteps,
+        episodes: this.episodes,
+        episodeReturnMean: mean(finished.map((e) => e.return)),
+        episodeLengthMean: mean(finished.map((e) => e.length)),
+        policyLoss: m.policyLoss,
+        valueLoss: m.valueLoss,
+        entropy: m.entropy,
+        approxKl: m.approxKl,
+        clipFraction: m.clipFraction,
+        explainedVariance: explainedVariance(buffer.values, returns),
+        learningRate: this.optimizer.learningRate,
+        sps: (n / (performance.now() - iterationStart)) * 1000,
+        timeSeconds: (performance.now() - start) / 1000,
+      };
+      history.push(metrics);
+      if (callback?.(metrics) === false) break;
+    }
+    return history;
+  }
+
+  predict(observation: Floats, { deterministic = true } = {}): number | Float32Array {
+    return this.policy.predict(observation, { deterministic, rng: this.parts.rng });
+  }
+
+  /** Returns of `episodes` evaluation episodes on a fresh env (deterministic by default). */
+  evaluate(episodes: number, { deterministic = true, seed = 10_000 + this.config.seed } = {}): number[] {
+    const env = makeVec(this.config.env, 1, this.config.envOptions, { copy: false });
+    return RolloutCollector.evaluate(env, this.policy, episodes, {
+      deterministic,
+      rng: Rng.fromSeed(seed, 1),
+      seed,
+    });
+  }
+}

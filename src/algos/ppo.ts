@@ -1,0 +1,215 @@
+/**
+ * Proximal Policy Optimization (Schulman et al. 2017), with the implementation details that decide whether it
+ * learns (Engstrom et al. 2020; Huang et al. 2022): orthogonal init, Adam ε = 1e-5, GAE, per-minibatch advantage
+ * normalisation, global gradient clipping, optional value clipping, linear schedules, optional target-KL stop.
+ *
+ *   maximise  L(θ) = E[ s(r_t(θ), Â_t) ] − β·E[ KL(π_old ‖ π_θ) ],   r_t = π_θ(a_t|s_t) / π_old(a_t|s_t)
+ *
+ * `objective` picks the surrogate (see surrogate.ts): 'clip' (PPO-clip), 'kl-penalty' (adaptive β: doubled when
+ * KL ≥ 1.5·δ, halved when KL ≤ δ/1.5, after each update), 'clip+kl', or 'none' (the plain importance-sampled
+ * surrogate). Each iteration: collect nSteps × numEnvs, estimate GAE advantages, then nEpochs passes of
+ * minibatch gradient steps.
+ */
+import { z } from 'zod';
+import { clipGradNorm, Adam } from '../nn/optim.js';
+import type { Floats } from '../nn/kernels.js';
+import { parseOptions } from '../options.js';
+import { RolloutCollector } from '../train/rollout.js';
+import { makeVec } from '../envs/vector.js';
+import { Rng } from '../rng.js';
+import { shuffle } from './value-regression.js';
+import {
+  advantagesAndReturns,
+  allocateMinibatch,
+  buildOnPolicy,
+  distInputsOf,
+  explainedVariance,
+  gatherMinibatch,
+  mean,
+  onPolicyFields,
+  type OnPolicyLearnOptions,
+  type OnPolicyMetrics,
+  type OnPolicyParts,
+  scheduleSchema,
+  toSchedule,
+} from './on-policy.js';
+import { applyPreset } from './presets.js';
+import { accumulateSurrogateGradient, adaptKlBeta, SurrogateScratch } from './surrogate.js';
+
+export const ppoConfigSchema = z.strictObject({
+  ...onPolicyFields,
+  numEnvs: onPolicyFields.numEnvs.default(1),
+  nSteps: onPolicyFields.nSteps.default(2048),
+  gaeLambda: onPolicyFields.gaeLambda.default(0.95),
+  learningRate: scheduleSchema.default(3e-4),
+  normalizeAdvantage: onPolicyFields.normalizeAdvantage.default(true),
+  batchSize: z.number().int().positive().default(64),
+  nEpochs: z.number().int().positive().default(10),
+  objective: z.enum(['clip', 'kl-penalty', 'clip+kl', 'none']).default('clip'),
+  clipRange: scheduleSchema.default(0.2),
+  clipRangeVf: z.number().positive().nullable().default(null),
+  /** Stop the epochs early when the approximate KL exceeds 1.5 × targetKl (SB3). */
+  targetKl: z.number().positive().nullable().default(null),
+  /** δ of the adaptive KL penalty. */
+  klTarget: z.number().positive().default(0.01),
+  /** Initial β of the KL penalty. */
+  klBetaInit: z.number().positive().default(1.0),
+  adamEpsilon: z.number().positive().default(1e-5),
+});
+export type PPOConfig = z.input<typeof ppoConfigSchema>;
+
+export class PPO {
+  readonly config: z.output<typeof ppoConfigSchema>;
+  readonly policy: OnPolicyParts['policy'];
+  readonly env: OnPolicyParts['env'];
+  private readonly parts: OnPolicyParts;
+  private readonly optimizer: Adam;
+  private readonly scratch = new SurrogateScratch();
+  private klBeta: number;
+  private iteration = 0;
+  private episodes = 0;
+
+  constructor(config: PPOConfig = {}) {
+    this.config = parseOptions(ppoConfigSchema, applyPreset('ppo', config, 'CartPole-v1'), 'PPO config');
+    this.parts = buildOnPolicy(this.config);
+    this.policy = this.parts.policy;
+    this.env = this.parts.env;
+    this.optimizer = new Adam(this.policy.numParams, 1, { epsilon: this.config.adamEpsilon });
+    this.klBeta = this.config.klBetaInit;
+  }
+
+  learn({ totalTimesteps, callback }: OnPolicyLearnOptions): OnPolicyMetrics[] {
+    const c = this.config;
+    const { policy, collector, buffer, rng } = this.parts;
+    const lrSchedule = toSchedule(c.learningRate);
+    const clipSchedule = toSchedule(c.clipRange);
+    const n = buffer.size;
+    const advantages = new Float64Array(n);
+    const returns = new Float64Array(n);
+    const oldInputs = new Float32Array(n * policy.dist.inputSize);
+    const indices = Int32Array.from({ length: n }, (_, k) => k);
+    const batchSize = Math.min(c.batchSize, n);
+    const mb = allocateMinibatch(batchSize, policy.obsDim, policy.dist.actionSize, policy.dist.inputSize);
+    const penalised = c.objective === 'kl-penalty' || c.objective === 'clip+kl';
+    const history: OnPolicyMetrics[] = [];
+    const start = performance.now();
+    const startSteps = collector.totalSteps;
+
+    while (collector.totalSteps - startSteps < totalTimesteps) {
+      const iterationStart = performance.now();
+      const progressRemaining = 1 - (collector.totalSteps - startSteps) / totalTimesteps;
+      this.optimizer.learningRate = lrSchedule(progressRemaining);
+      const clipRange = clipSchedule(progressRemaining);
+
+      // 1. Collect nSteps from each env with the current policy (π_old).
+      collector.collectSteps(buffer);
+      // 2. Estimate advantages: GAE(γ, λ), truncations bootstrapped from V(final observation).
+      advantagesAndReturns(buffer, c.gamma, c.gaeLambda, advantages, returns);
+      distInputsOf(policy, buffer, oldInputs);
+      // 3. Update: nEpochs passes of minibatch steps on the surrogate.
+      const stats = {
+        policyLoss: [] as number[],
+        valueLoss: [] as number[],
+        entropy: [] as number[],
+        approxKl: [] as number[],
+        clipFraction: [] as number[],
+      };
+      let stop = false;
+      for (let epoch = 0; epoch < c.nEpochs && !stop; epoch++) {
+        shuffle(indices, rng);
+        for (let s = 0; s < n; s += batchSize) {
+          const size = Math.min(batchSize, n - s);
+          gatherMinibatch(buffer, advantages, returns, oldInputs, indices, s, size, mb);
+          policy.zeroGrad();
+          const m = accumulateSurrogateGradient(
+            policy,
+            mb,
+            {
+              objective: c.objective,
+              clipRange,
+              klBeta: this.klBeta,
+              entCoef: c.entCoef,
+              vfCoef: c.vfCoef,
+              clipRangeVf: c.clipRangeVf,
+              normalizeAdvantage: c.normalizeAdvantage,
+            },
+            this.scratch,
+          );
+          if (c.targetKl !== null && m.approxKl > 1.5 * c.targetKl) {
+            stop = true; // the policy moved too far from π_old: keep this batch out and end the update
+            break;
+          }
+          stats.policyLoss.push(m.policyLoss);
+          stats.valueLoss.push(m.valueLoss);
+          stats.entropy.push(m.entropy);
+          stats.approxKl.push(m.approxKl);
+          stats.clipFraction.push(m.clipFraction);
+          if (c.maxGradNorm !== null) clipGradNorm(policy.grads, c.maxGradNorm);
+          this.optimizer.step(policy.params, policy.grads);
+        }
+      }
+      // 4. Adaptive KL penalty: β ← 2β if KL ≥ 1.5δ, β/2 if KL ≤ δ/1.5 (KL over the whole batch).
+      let kl: number | undefined;
+      if (penalised) {
+        kl = meanKl(policy, buffer, oldInputs);
+        this.klBeta = adaptKlBeta(this.klBeta, kl, c.klTarget);
+      }
+
+      const finished = collector.drainEpisodes();
+      this.episodes += finished.length;
+      this.iteration++;
+      const metrics: OnPolicyMetrics = {
+        iteration: this.iteration,
+        step: collector.totalSteps,
+        episodes: this.episodes,
+        episodeReturnMean: mean(finished.map((e) => e.return)),
+        episodeLengthMean: mean(finished.map((e) => e.length)),
+        policyLoss: mean(stats.policyLoss) ?? Number.NaN,
+        valueLoss: mean(stats.valueLoss) ?? Number.NaN,
+        entropy: mean(stats.entropy) ?? Number.NaN,
+        approxKl: mean(stats.approxKl) ?? Number.NaN,
+        clipFraction: mean(stats.clipFraction) ?? Number.NaN,
+        explainedVariance: explainedVariance(buffer.values, returns),
+        learningRate: this.optimizer.learningRate,
+        sps: (buffer.size / (performance.now() - iterationStart)) * 1000,
+        timeSeconds: (performance.now() - start) / 1000,
+        clipRange,
+        ...(penalised ? { klBeta: this.klBeta, kl } : {}),
+      };
+      history.push(metrics);
+      if (callback?.(metrics) === false) break;
+    }
+    return history;
+  }
+
+  /** The current β of the KL penalty. */
+  get beta(): number {
+    return this.klBeta;
+  }
+
+  predict(observation: Floats, { deterministic = true } = {}): number | Float32Array {
+    return this.policy.predict(observation, { deterministic, rng: this.parts.rng });
+  }
+
+  /** Returns of `episodes` evaluation episodes on a fresh env (deterministic by default). */
+  evaluate(episodes: number, { deterministic = true, seed = 10_000 + this.config.seed } = {}): number[] {
+    const env = makeVec(this.config.env, 1, this.config.envOptions, { copy: false });
+    return RolloutCollector.evaluate(env, this.policy, episodes, {
+      deterministic,
+      rng: Rng.fromSeed(seed, 1),
+      seed,
+    });
+  }
+}
+
+/** Mean KL(π_old ‖ π) over the rollout. */
+function meanKl(
+  policy: OnPolicyParts['policy'],
+  buffer: OnPolicyParts['buffer'],
+  oldInputs: Float32Array,
+): number {
+  const current = distInputsOf(policy, buffer, new Float32Array(oldInputs.length));
+  const kls = new Float64Array(buffer.size);
+  policy.dist.kl(oldInputs, current, buffer.size, kls);
+  return kls.reduce((a, b) => a + b, 0) / buffer.size;
+}

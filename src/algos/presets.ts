@@ -1,0 +1,55 @@
+/**
+ * Named hyperparameters per algorithm and env. `zoo` holds the tuned settings: rl-baselines3-zoo's published
+ * values where they exist. Applied under the fields given explicitly (explicit fields win).
+ */
+import { describeValue, PolicygradError } from '../errors.js';
+
+type Preset = Record<string, unknown>;
+
+export const PRESETS: Record<string, Record<string, Record<string, Preset>>> = {
+  ppo: {
+    'CartPole-v1': {
+      // rl-baselines3-zoo hyperparams/ppo.yml (n_timesteps 1e5)
+      zoo: {
+        numEnvs: 8,
+        nSteps: 32,
+        batchSize: 256,
+        gaeLambda: 0.8,
+        gamma: 0.98,
+        nEpochs: 20,
+        entCoef: 0.0,
+        learningRate: 'lin_0.001',
+        clipRange: 'lin_0.2',
+      },
+    },
+  },
+  a2c: {
+    'CartPole-v1': {
+      // rl-baselines3-zoo hyperparams/a2c.yml (n_timesteps 5e5); the rest are SB3's A2C defaults
+      zoo: { numEnvs: 8, entCoef: 0.0 },
+    },
+  },
+};
+
+/** Names of the presets for an algorithm and env. */
+export function listPresets(algo: string, env: string): string[] {
+  return Object.keys(PRESETS[algo]?.[env] ?? {});
+}
+
+/** `config` with the named preset's values filled in under it (explicit fields win). */
+export function applyPreset<T extends { preset?: string | null; env?: string }>(
+  algo: string,
+  config: T,
+  defaultEnv: string,
+): T {
+  if (config.preset === undefined || config.preset === null) return config;
+  const env = config.env ?? defaultEnv;
+  const preset = PRESETS[algo]?.[env]?.[config.preset];
+  if (preset === undefined) {
+    const available = listPresets(algo, env);
+    throw new PolicygradError(
+      `${algo.toUpperCase()}: no preset ${describeValue(config.preset)} for ${env}; available: ${available.length > 0 ? available.join(', ') : '(none)'}`,
+    );
+  }
+  return { ...preset, ...config };
+}
