@@ -7,3 +7,5 @@ export * from './ppo.js';
 export * from './presets.js';
 export * from './surrogate.js';
 export * from './a2c.js';
+export * from './natural-gradient.js';
+export * from './trpo.js';

@@ -59,6 +59,7 @@ export class ActorCriticPolicy {
   private distInputBuffer = new Float32Array(0);
   private headGradBuffer = new Float32Array(0);
   private valueBuffer = new Float32Array(0);
+  private jvpBuffer = new Float32Array(0);
 
   constructor(options: ActorCriticOptions, rng: Rng) {
     const { observationSpace, actionSpace, hiddenSizes = [64, 64], activation = 'tanh' } = options;
@@ -132,6 +133,7 @@ export class ActorCriticPolicy {
     this.distInputBuffer = new Float32Array(batch * this.dist.inputSize);
     this.headGradBuffer = new Float32Array(batch * this.actor.outputSize);
     this.valueBuffer = new Float32Array(batch);
+    this.jvpBuffer = new Float32Array(batch * this.dist.inputSize);
     this.capacity = batch;
   }
 
@@ -188,6 +190,30 @@ export class ActorCriticPolicy {
         batch,
       );
     }
+  }
+
+  /**
+   * J·v: the directional derivative of the distribution inputs along the parameter tangent `v` (laid out like
+   * `params`; its actor part is used), for the batch of the last `distInputs` call. With the distribution's
+   * Fisher metric M and `backwardActor`, it gives the Fisher-vector product Jᵀ M J v of natural gradients.
+   */
+  distInputsJvp(v: Floats, batch: number): Float32Array {
+    if (this.trunk !== null)
+      throw new PolicygradError('natural gradients need separate actor and critic networks');
+    const out = this.actor.jvp(this.params, v, this.actorOffset, batch);
+    const tangent = this.jvpBuffer.subarray(0, batch * this.dist.inputSize);
+    if (this.dist instanceof DiagGaussian && !this.stateDependentStd) {
+      const D = this.dist.actionSize;
+      for (let b = 0; b < batch; b++) {
+        for (let d = 0; d < D; d++) {
+          tangent[b * 2 * D + d] = out[b * D + d];
+          tangent[b * 2 * D + D + d] = v[this.logStdOffset + d];
+        }
+      }
+    } else {
+      tangent.set(out);
+    }
+    return tangent;
   }
 
   /** V(s) for the observations (a workspace view, valid until the next call). */

@@ -1,0 +1,242 @@
+/**
+ * Trust Region Policy Optimization (Schulman et al. 2015) and the natural policy gradient (Kakade 2001).
+ *
+ *   maximise L(θ) = E[ π_θ(a|s)/π_old(a|s) · Â ]   subject to   E[ KL(π_old ‖ π_θ) ] ≤ δ
+ *
+ * Each iteration: collect, estimate GAE advantages, take the policy gradient g = ∇L at θ_old, solve F x = g by
+ * conjugate gradient on Fisher-vector products (x = F⁻¹g, the natural gradient), scale it to the edge of the
+ * trust region, Δθ = √(2δ / xᵀFx) · x, then
+ *  - TRPO: backtrack Δθ by a shrinking factor until the surrogate improves and the measured KL ≤ δ (or give up
+ *    and keep θ_old);
+ *  - NPG: take Δθ as it is.
+ * The critic is fitted by regression on the returns (Adam, k epochs of minibatches) after the policy step.
+ */
+import { z } from 'zod';
+import { makeVec } from '../envs/vector.js';
+import type { Floats } from '../nn/kernels.js';
+import { Adam } from '../nn/optim.js';
+import { parseOptions } from '../options.js';
+import { Rng } from '../rng.js';
+import type { RolloutBuffer } from '../train/rollout.js';
+import { RolloutCollector } from '../train/rollout.js';
+import { conjugateGradient, dot, FisherVectorProduct } from './natural-gradient.js';
+import {
+  advantagesAndReturns,
+  buildOnPolicy,
+  distInputsOf,
+  explainedVariance,
+  mean,
+  type OnPolicyLearnOptions,
+  type OnPolicyMetrics,
+  type OnPolicyParts,
+  onPolicyFields,
+  scheduleSchema,
+  toSchedule,
+} from './on-policy.js';
+import { accumulateLogLikelihoodGradient } from './policy-gradient.js';
+import { applyPreset } from './presets.js';
+import { regressValues } from './value-regression.js';
+import { normalize } from '../estimators/returns.js';
+
+const { entCoef: _e, vfCoef: _v, maxGradNorm: _m, ...baseFields } = onPolicyFields;
+
+export const trpoConfigSchema = z.strictObject({
+  ...baseFields,
+  numEnvs: onPolicyFields.numEnvs.default(1),
+  nSteps: onPolicyFields.nSteps.default(2048),
+  gaeLambda: onPolicyFields.gaeLambda.default(0.95),
+  /** The critic's learning rate (the policy step is set by the trust region). */
+  learningRate: scheduleSchema.default(1e-3),
+  normalizeAdvantage: onPolicyFields.normalizeAdvantage.default(true),
+  /** Critic minibatch size. */
+  batchSize: z.number().int().positive().default(128),
+  nCriticUpdates: z.number().int().positive().default(10),
+  /** δ, the KL trust-region radius. */
+  targetKl: z.number().positive().default(0.01),
+  cgMaxSteps: z.number().int().positive().default(15),
+  cgDamping: z.number().min(0).default(0.1),
+  lineSearchShrinkingFactor: z.number().gt(0).lt(1).default(0.8),
+  lineSearchMaxIter: z.number().int().positive().default(10),
+  /** TRPO's backtracking line search; false gives the natural policy gradient. */
+  lineSearch: z.boolean().default(true),
+});
+export type TRPOConfig = z.input<typeof trpoConfigSchema>;
+
+export interface TrustRegionMetrics extends OnPolicyMetrics {
+  /** KL(π_old ‖ π_new) after the step. */
+  kl: number;
+  /** Backtracking steps taken (TRPO), −1 if no step was accepted. */
+  lineSearchSteps: number;
+}
+
+export class TRPO {
+  readonly config: z.output<typeof trpoConfigSchema>;
+  readonly policy: OnPolicyParts['policy'];
+  readonly env: OnPolicyParts['env'];
+  private readonly parts: OnPolicyParts;
+  private readonly criticOptimizer: Adam;
+  private iteration = 0;
+  private episodes = 0;
+
+  constructor(
+    config: TRPOConfig = {},
+    protected readonly algo: 'trpo' | 'npg' = 'trpo',
+  ) {
+    this.config = parseOptions(
+      trpoConfigSchema,
+      applyPreset(algo, config, 'CartPole-v1'),
+      `${algo.toUpperCase()} config`,
+    );
+    this.parts = buildOnPolicy({ ...this.config, sharedTrunk: false });
+    this.policy = this.parts.policy;
+    this.env = this.parts.env;
+    this.criticOptimizer = new Adam(this.policy.numParams - this.policy.criticOffset, 1);
+  }
+
+  learn({ totalTimesteps, callback }: OnPolicyLearnOptions): TrustRegionMetrics[] {
+    const c = this.config;
+    const { policy, collector, buffer, rng } = this.parts;
+    const lrSchedule = toSchedule(c.learningRate);
+    const n = buffer.size;
+    const A = policy.actorParamCount;
+    const advantages = new Float64Array(n);
+    const returns = new Float64Array(n);
+    const oldInputs = new Float32Array(n * policy.dist.inputSize);
+    const oldLogProbs = new Float64Array(n);
+    const history: TrustRegionMetrics[] = [];
+    const start = performance.now();
+    const startSteps = collector.totalSteps;
+
+    while (collector.totalSteps - startSteps < totalTimesteps) {
+      const iterationStart = performance.now();
+      this.criticOptimizer.learningRate = lrSchedule(
+        1 - (collector.totalSteps - startSteps) / totalTimesteps,
+      );
+
+      // 1. Collect; 2. estimate GAE advantages.
+      collector.collectSteps(buffer);
+      advantagesAndReturns(buffer, c.gamma, c.gaeLambda, advantages, returns);
+      if (c.normalizeAdvantage) normalize(advantages);
+      distInputsOf(policy, buffer, oldInputs);
+      policy.dist.logProb(oldInputs, buffer.actions, n, oldLogProbs);
+
+      // 3. Policy gradient of the surrogate at θ_old: g = (1/n) Σ Â ∇log π.
+      policy.zeroGrad();
+      const stats = accumulateLogLikelihoodGradient(
+        policy,
+        buffer.observations,
+        buffer.actions,
+        advantages.map((a) => a / n),
+        n,
+      );
+      const g = Float64Array.from(policy.grads.subarray(0, A));
+      // 4. Natural gradient x = F⁻¹ g by conjugate gradient, scaled to the trust region's edge.
+      const fisher = new FisherVectorProduct(policy, buffer.observations, n, c.cgDamping);
+      const x = conjugateGradient(fisher.apply, g, c.cgMaxSteps);
+      const Fx = new Float64Array(A);
+      fisher.apply(x, Fx);
+      const stepScale = Math.sqrt((2 * c.targetKl) / Math.max(dot(x, Fx), 1e-12));
+      const oldParams = policy.params.slice(0, A);
+      const surrogateBefore = mean(Array.from(advantages)) ?? 0; // r = 1 at θ_old
+
+      // 5. Step: TRPO backtracks until improvement within the trust region; NPG takes the full step.
+      let lineSearchSteps = -1;
+      let kl = 0;
+      let fraction = 1;
+      for (let i = 0; i < (c.lineSearch ? c.lineSearchMaxIter : 1); i++) {
+        for (let k = 0; k < A; k++) policy.params[k] = oldParams[k] + fraction * stepScale * x[k];
+        const evaluation = surrogateAndKl(policy, buffer, advantages, oldLogProbs, oldInputs);
+        kl = evaluation.kl;
+        if (!c.lineSearch || (evaluation.kl <= c.targetKl && evaluation.surrogate > surrogateBefore)) {
+          lineSearchSteps = i;
+          break;
+        }
+        fraction *= c.lineSearchShrinkingFactor;
+      }
+      if (lineSearchSteps < 0) {
+        policy.params.set(oldParams); // no acceptable step: keep π_old
+        kl = 0;
+      }
+
+      // 6. Fit the critic by regression on the returns.
+      const valueLoss = regressValues(
+        policy,
+        this.criticOptimizer,
+        buffer.observations,
+        returns,
+        n,
+        { epochs: c.nCriticUpdates, minibatchSize: c.batchSize },
+        rng,
+      );
+
+      const finished = collector.drainEpisodes();
+      this.episodes += finished.length;
+      this.iteration++;
+      const metrics: TrustRegionMetrics = {
+        iteration: this.iteration,
+        step: collector.totalSteps,
+        episodes: this.episodes,
+        episodeReturnMean: mean(finished.map((e) => e.return)),
+        episodeLengthMean: mean(finished.map((e) => e.length)),
+        policyLoss: -stats.weightedLogProb,
+        valueLoss,
+        entropy: stats.entropySum / n,
+        approxKl: kl,
+        clipFraction: 0,
+        explainedVariance: explainedVariance(buffer.values, returns),
+        learningRate: this.criticOptimizer.learningRate,
+        sps: (n / (performance.now() - iterationStart)) * 1000,
+        timeSeconds: (performance.now() - start) / 1000,
+        kl,
+        lineSearchSteps,
+      };
+      history.push(metrics);
+      if (callback?.(metrics) === false) break;
+    }
+    return history;
+  }
+
+  predict(observation: Floats, { deterministic = true } = {}): number | Float32Array {
+    return this.policy.predict(observation, { deterministic, rng: this.parts.rng });
+  }
+
+  /** Returns of `episodes` evaluation episodes on a fresh env (deterministic by default). */
+  evaluate(episodes: number, { deterministic = true, seed = 10_000 + this.config.seed } = {}): number[] {
+    const env = makeVec(this.config.env, 1, this.config.envOptions, { copy: false });
+    return RolloutCollector.evaluate(env, this.policy, episodes, {
+      deterministic,
+      rng: Rng.fromSeed(seed, 1),
+      seed,
+    });
+  }
+}
+
+/** Natural policy gradient: TRPO's natural step at the trust region's edge, without the line search. */
+export class NPG extends TRPO {
+  constructor(config: Omit<TRPOConfig, 'lineSearch'> = {}) {
+    super({ ...config, lineSearch: false }, 'npg');
+  }
+}
+
+/** The surrogate (1/n) Σ r·Â and the mean KL(π_old ‖ π) of the current parameters over the rollout. */
+function surrogateAndKl(
+  policy: OnPolicyParts['policy'],
+  buffer: RolloutBuffer,
+  advantages: Float64Array,
+  oldLogProbs: Float64Array,
+  oldInputs: Float32Array,
+): { surrogate: number; kl: number } {
+  const n = buffer.size;
+  const inputs = distInputsOf(policy, buffer, new Float32Array(oldInputs.length));
+  const logProbs = new Float64Array(n);
+  const kls = new Float64Array(n);
+  policy.dist.logProb(inputs, buffer.actions, n, logProbs);
+  policy.dist.kl(oldInputs, inputs, n, kls);
+  let surrogate = 0;
+  let kl = 0;
+  for (let k = 0; k < n; k++) {
+    surrogate += Math.exp(logProbs[k] - oldLogProbs[k]) * advantages[k];
+    kl += kls[k];
+  }
+  return { surrogate: surrogate / n, kl: kl / n };
+}

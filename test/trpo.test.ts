@@ -1,0 +1,171 @@
+import { describe, expect, it } from 'vitest';
+import {
+  ActorCriticPolicy,
+  conjugateGradient,
+  FisherVectorProduct,
+  makeVec,
+  NPG,
+  Rng,
+  TRPO,
+} from '../src/index.js';
+import './learning-envs.js';
+
+describe('conjugate gradient', () => {
+  it('solves a small symmetric positive-definite system', () => {
+    const rng = Rng.fromSeed(0);
+    const n = 6;
+    const m = Array.from({ length: n * n }, () => rng.normal());
+    // A = MᵀM + I is symmetric positive definite.
+    const A = Array.from({ length: n * n }, (_, k) => {
+      const i = Math.floor(k / n);
+      const j = k % n;
+      let s = i === j ? 1 : 0;
+      for (let r = 0; r < n; r++) s += m[r * n + i] * m[r * n + j];
+      return s;
+    });
+    const matVec = (v: Float64Array, out: Float64Array) => {
+      for (let i = 0; i < n; i++) {
+        out[i] = 0;
+        for (let j = 0; j < n; j++) out[i] += A[i * n + j] * v[j];
+      }
+    };
+    const b = Float64Array.from({ length: n }, () => rng.normal());
+    const x = conjugateGradient(matVec, b, 50);
+    const Ax = new Float64Array(n);
+    matVec(x, Ax);
+    for (let i = 0; i < n; i++) expect(Ax[i]).toBeCloseTo(b[i], 8);
+  });
+});
+
+function tinyPolicy(envId: string, seed: number) {
+  const env = makeVec(envId, 1);
+  const policy = new ActorCriticPolicy(
+    { observationSpace: env.singleObservationSpace, actionSpace: env.singleActionSpace, hiddenSizes: [3] },
+    Rng.fromSeed(seed),
+  );
+  const rng = Rng.fromSeed(seed + 1);
+  for (let i = 0; i < policy.numParams; i++) policy.params[i] += rng.normal(0, 0.5);
+  return { policy, obsDim: env.obsDim, rng };
+}
+
+/** The Fisher-vector product's matrix, column by column: F e_i. */
+function fvpMatrix(fisher: FisherVectorProduct): number[][] {
+  const n = fisher.size;
+  return Array.from({ length: n }, (_, i) => {
+    const e = new Float64Array(n);
+    e[i] = 1;
+    const out = new Float64Array(n);
+    fisher.apply(e, out);
+    return Array.from(out);
+  });
+}
+
+describe('Fisher-vector product', () => {
+  it('Categorical: equals E_a[∇log π ∇log πᵀ] built explicitly by enumerating the actions', () => {
+    const { policy, obsDim, rng } = tinyPolicy('CartPole-v1', 2);
+    const B = 3;
+    const obs = Float32Array.from({ length: B * obsDim }, () => rng.normal());
+    const n = policy.actorParamCount;
+    const explicit = Array.from({ length: n }, () => new Float64Array(n));
+    for (let b = 0; b < B; b++) {
+      const o = obs.subarray(b * obsDim, (b + 1) * obsDim);
+      const inputs = policy.distInputs(o, 1);
+      const lp = new Float64Array(2);
+      policy.dist.logProb(inputs, Float32Array.of(0), 1, lp.subarray(0, 1));
+      policy.dist.logProb(inputs, Float32Array.of(1), 1, lp.subarray(1, 2));
+      for (let a = 0; a < 2; a++) {
+        policy.zeroGrad();
+        const g = new Float32Array(2);
+        policy.dist.gradLogProb(inputs, Float32Array.of(a), 1, Float64Array.of(1), g);
+        policy.backwardActor(g, 1);
+        const grad = Array.from(policy.grads.subarray(0, n));
+        const p = Math.exp(lp[a]);
+        for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) explicit[i][j] += (p * grad[i] * grad[j]) / B;
+      }
+    }
+    const F = fvpMatrix(new FisherVectorProduct(policy, obs, B, 0));
+    for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) expect(F[j][i]).toBeCloseTo(explicit[i][j], 5);
+  });
+
+  it('DiagGaussian: equals Σ Jᵀ diag(1/σ², 2) J with J built row by row by reverse mode', () => {
+    const { policy, obsDim, rng } = tinyPolicy('Pendulum-v1', 4);
+    const B = 3;
+    const obs = Float32Array.from({ length: B * obsDim }, () => rng.normal());
+    const n = policy.actorParamCount;
+    const explicit = Array.from({ length: n }, () => new Float64Array(n));
+    for (let b = 0; b < B; b++) {
+      const inputs = Float32Array.from(policy.distInputs(obs.subarray(b * obsDim, (b + 1) * obsDim), 1));
+      const metric = [1 / Math.exp(2 * inputs[1]), 2]; // (mean, log σ)
+      const rows = [0, 1].map((k) => {
+        policy.zeroGrad();
+        const unit = new Float32Array(2);
+        unit[k] = 1;
+        policy.backwardActor(unit, 1);
+        return Array.from(policy.grads.subarray(0, n));
+      });
+      for (let k = 0; k < 2; k++) {
+        for (let i = 0; i < n; i++)
+          for (let j = 0; j < n; j++) explicit[i][j] += (metric[k] * rows[k][i] * rows[k][j]) / B;
+      }
+    }
+    const F = fvpMatrix(new FisherVectorProduct(policy, obs, B, 0));
+    for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) expect(F[j][i]).toBeCloseTo(explicit[i][j], 4);
+  });
+});
+
+const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
+
+describe('TRPO and NPG', () => {
+  it('every TRPO step respects the KL bound δ', () => {
+    const trpo = new TRPO({ env: 'CartPole-v1', numEnvs: 4, nSteps: 128, targetKl: 0.005, seed: 3 });
+    const history = trpo.learn({ totalTimesteps: 5 * 512 });
+    for (const m of history) {
+      expect(m.kl).toBeLessThanOrEqual(0.005);
+      expect(m.lineSearchSteps).toBeGreaterThanOrEqual(0);
+    }
+  });
+
+  it('TRPO reaches ≥ 90 on the 4-action identity env', () => {
+    const trpo = new TRPO({
+      env: 'TestIdentity-v0',
+      numEnvs: 4,
+      nSteps: 256,
+      gamma: 0.4,
+      seed: 1,
+      targetKl: 0.05,
+    });
+    trpo.learn({ totalTimesteps: 4096 });
+    expect(mean(trpo.evaluate(5))).toBeGreaterThanOrEqual(90);
+  });
+
+  it('TRPO reaches ≥ 90 on the continuous identity env', () => {
+    const trpo = new TRPO({
+      env: 'TestIdentityBox-v0',
+      numEnvs: 4,
+      nSteps: 256,
+      gamma: 0.4,
+      seed: 1,
+      targetKl: 0.05,
+    });
+    trpo.learn({ totalTimesteps: 6144 });
+    expect(mean(trpo.evaluate(5))).toBeGreaterThanOrEqual(90);
+  });
+
+  it('NPG takes the full natural step (no line search) and reaches ≥ 90 on the identity env', () => {
+    const npg = new NPG({
+      env: 'TestIdentity-v0',
+      numEnvs: 4,
+      nSteps: 256,
+      gamma: 0.4,
+      seed: 1,
+      targetKl: 0.05,
+    });
+    const history = npg.learn({ totalTimesteps: 4096 });
+    expect(history.every((m) => m.lineSearchSteps === 0)).toBe(true);
+    expect(mean(npg.evaluate(5))).toBeGreaterThanOrEqual(90);
+  });
+
+  it('refuses options it does not use', () => {
+    expect(() => new TRPO({ entCoef: 0.1 } as never)).toThrow(/unknown option 'entCoef'/);
+  });
+});
