@@ -1,12 +1,14 @@
 /** Hand-computed returns, reward-to-go, n-step and GAE on small arrays, with terminations and truncations. */
 import { describe, expect, it } from 'vitest';
 import {
+  effectiveSampleSize,
   episodeIds,
   gae,
   leaveOneOutMeanBaseline,
   meanBaseline,
   normalize,
   nStepReturns,
+  perDecisionWeights,
   rewardToGo,
   type StepBatch,
   successorValues,
@@ -137,5 +139,29 @@ describe('baselines and normalisation', () => {
     expect(meanBaseline(v)).toBeCloseTo(0, 12);
     const sd = Math.sqrt(v.reduce((a, x) => a + x * x, 0) / 3);
     expect(sd).toBeCloseTo(1, 6);
+  });
+});
+
+describe('importance sampling', () => {
+  // One env, 4 steps, the episode ends at step 1.
+  const batch: StepBatch = {
+    numEnvs: 1,
+    rewards: f([0, 0, 0, 0]),
+    terminated: u8([0, 1, 0, 0]),
+    truncated: u8([0, 0, 0, 0]),
+  };
+  const logRatios = f([Math.log(2), Math.log(3), Math.log(0.5), Math.log(4)]);
+
+  it('per-decision weights multiply the ratios since the episode start', () => {
+    close(perDecisionWeights(batch, logRatios, null, new Float64Array(4)), [2, 6, 0.5, 2]);
+  });
+
+  it('truncation caps each weight at c̄ but not the running product', () => {
+    close(perDecisionWeights(batch, logRatios, 2.5, new Float64Array(4)), [2, 2.5, 0.5, 2]);
+  });
+
+  it('effective sample size: n for equal weights, (Σw)²/Σw² otherwise', () => {
+    expect(effectiveSampleSize([1, 1, 1, 1])).toBe(4);
+    expect(effectiveSampleSize([2, 6, 0.5, 2])).toBeCloseTo(10.5 ** 2 / (4 + 36 + 0.25 + 4), 12);
   });
 });

@@ -321,6 +321,28 @@ describe('REINFORCE', () => {
     expect(rows[2].entropy).toBeGreaterThan(0.6); // near ln 2 for a fresh policy
   });
 
+  it('reuses past batches with importance weights and logs their effective sample size', () => {
+    const algo = new Reinforce({
+      env: 'TestBandit-v0',
+      baseline: 'mean',
+      batchEpisodes: 32,
+      numEnvs: 8,
+      learningRate: 0.05,
+      hiddenSizes: [8],
+      seed: 0,
+      reuseBatches: 3,
+      importanceWeightClip: 10,
+    });
+    const history = algo.learn({ totalTimesteps: 32 * 40 });
+    expect(history[0].effectiveSampleSize).toBeUndefined(); // nothing to reuse yet
+    const ess = history.slice(1).map((m) => m.effectiveSampleSize as number);
+    expect(ess.every((e) => e > 0 && e <= 1)).toBe(true);
+    expect(Math.min(...ess)).toBeLessThan(0.999); // the policy moved, so the weights are not all equal
+    const probs = new Float64Array(1);
+    algo.policy.dist.logProb(algo.policy.distInputs(Float32Array.of(1), 1), Float32Array.of(1), 1, probs);
+    expect(Math.exp(probs[0])).toBeGreaterThan(0.95);
+  });
+
   it('validates its config', () => {
     expect(() => new Reinforce({ baseline: 'median' as never })).toThrow(
       /option 'baseline' = "median" is invalid/,

@@ -13,17 +13,23 @@
  * - `baseline: 'mean'`        Ψ_t − b, b the leave-one-out batch average of Ψ (unbiased);
  * - `baseline: 'value'`       Ψ_t − V(s_t), V refit each iteration by minimising Σ(V(s_t) − G_t)² for k epochs;
  * - `gaeLambda: λ`            Ψ_t = GAE(γ, λ) advantages from the critic (λ = 1: G_t − V(s_t)).
+ *
+ * With `reuseBatches: K` the update also reuses the last K batches, collected by older policies π_β, weighting
+ * each of their samples by the per-decision importance weight w_t = Π_{k≤t} π_θ(a_k|s_k)/π_β(a_k|s_k) (truncated
+ * at `importanceWeightClip` when set); the effective sample size of those weights is logged.
  */
 import { z } from 'zod';
 import type { Box } from '../envs/spaces.js';
 import { makeVec, type SyncVectorEnv } from '../envs/vector.js';
 import { PolicygradError } from '../errors.js';
+import { effectiveSampleSize, perDecisionWeights } from '../estimators/importance.js';
 import {
   episodeIds,
   gae,
   leaveOneOutMeanBaseline,
   normalize,
   rewardToGo,
+  type StepBatch,
   successorValues,
   totalReturn,
 } from '../estimators/returns.js';
@@ -55,6 +61,10 @@ export const reinforceConfigSchema = z.strictObject({
   valueEpochs: z.number().int().positive().default(10),
   valueMinibatchSize: z.number().int().positive().default(256),
   maxGradNorm: z.number().positive().nullable().default(null),
+  /** Past batches reused with importance weights (0: on-policy only). */
+  reuseBatches: z.number().int().min(0).default(0),
+  /** Truncate the importance weights at c̄ (null: no truncation). */
+  importanceWeightClip: z.number().positive().nullable().default(null),
   hiddenSizes: z.array(z.number().int().positive()).default([64, 64]),
   activation: z.enum(['tanh', 'relu']).default('tanh'),
 });
@@ -73,6 +83,18 @@ export interface IterationMetrics {
   learningRate: number;
   sps: number;
   timeSeconds: number;
+  /** With batch reuse: effective sample size of the reused samples' importance weights, as a fraction of them. */
+  effectiveSampleSize?: number;
+}
+
+/** A past batch kept for reuse: what the update needs, copied out of the (reused) rollout buffer. */
+interface StoredBatch {
+  batch: StepBatch;
+  observations: Float32Array;
+  actions: Float32Array;
+  /** log π_β(a|s) of the policy that collected it. */
+  behaviourLogProbs: Float32Array;
+  psi: Float64Array;
 }
 
 export interface LearnOptions {
@@ -91,6 +113,7 @@ export class Reinforce {
   private readonly valueOptimizer: Adam;
   private iteration = 0;
   private episodesSeen = 0;
+  private readonly stored: StoredBatch[] = [];
 
   constructor(config: ReinforceConfig = {}) {
     this.config = parseOptions(reinforceConfigSchema, config, 'REINFORCE config');
@@ -134,7 +157,7 @@ export class Reinforce {
       // 2. Estimate Ψ_t.
       const { psi, valueTargets } = this.estimate(buffer);
       // 3. Update the policy on the pseudo-loss, then refit the critic.
-      const { policyLoss, entropy } = this.updatePolicy(buffer, psi);
+      const { policyLoss, entropy, effectiveSampleSize } = this.updatePolicy(buffer, psi);
       const valueLoss =
         valueTargets === null
           ? null
@@ -164,6 +187,7 @@ export class Reinforce {
         learningRate: this.policyOptimizer.learningRate,
         sps: ((this.collector.totalSteps - stepsBefore) / (performance.now() - iterationStart)) * 1000,
         timeSeconds: (performance.now() - start) / 1000,
+        ...(effectiveSampleSize === undefined ? {} : { effectiveSampleSize }),
       };
       history.push(metrics);
       if (callback?.(metrics) === false) break;
@@ -214,17 +238,63 @@ export class Reinforce {
     return { psi, valueTargets };
   }
 
-  /** One Adam step on L(θ) = −(1/n) Σ log π(a|s)·Ψ: plain policy gradient. */
-  private updatePolicy(buffer: RolloutBuffer, psi: Float64Array): { policyLoss: number; entropy: number } {
+  /**
+   * One Adam step on L(θ) = −(1/N) Σ w_t log π(a_t|s_t)·Ψ_t over this batch (w = 1) and the stored ones
+   * (importance weights w_t, held constant), then stores this batch for reuse.
+   */
+  private updatePolicy(
+    buffer: RolloutBuffer,
+    psi: Float64Array,
+  ): { policyLoss: number; entropy: number; effectiveSampleSize?: number } {
     const { policy } = this;
-    const n = buffer.size;
-    const weights = psi.map((v) => -v / n); // ∂L/∂log π(a_k|s_k)
+    const total = buffer.size + this.stored.reduce((n, b) => n + b.psi.length, 0);
     policy.zeroGrad();
-    const stats = accumulateLogLikelihoodGradient(policy, buffer.observations, buffer.actions, weights, n);
+    const weights = psi.map((v) => -v / total); // ∂L/∂log π(a_k|s_k)
+    const stats = accumulateLogLikelihoodGradient(
+      policy,
+      buffer.observations,
+      buffer.actions,
+      weights,
+      buffer.size,
+    );
+    let loss = stats.weightedLogProb;
+    const reusedWeights: number[] = [];
+    for (const past of this.stored) {
+      const n = past.psi.length;
+      const logRatios = logProbsOf(policy, past.observations, past.actions, n).map(
+        (lp, k) => lp - past.behaviourLogProbs[k],
+      );
+      const w = perDecisionWeights(
+        past.batch,
+        logRatios,
+        this.config.importanceWeightClip,
+        new Float64Array(n),
+      );
+      for (const v of w) reusedWeights.push(v);
+      const pastStats = accumulateLogLikelihoodGradient(
+        policy,
+        past.observations,
+        past.actions,
+        past.psi.map((v, k) => (-w[k] * v) / total),
+        n,
+      );
+      loss += pastStats.weightedLogProb;
+    }
     const actorGrads = policy.grads.subarray(0, policy.actorParamCount);
     if (this.config.maxGradNorm !== null) clipGradNorm(actorGrads, this.config.maxGradNorm);
     this.policyOptimizer.step(policy.params.subarray(0, policy.actorParamCount), actorGrads);
-    return { policyLoss: stats.weightedLogProb, entropy: stats.entropySum / n };
+
+    if (this.config.reuseBatches > 0) {
+      this.stored.unshift(snapshot(buffer, psi));
+      if (this.stored.length > this.config.reuseBatches) this.stored.pop();
+    }
+    return {
+      policyLoss: loss,
+      entropy: stats.entropySum / buffer.size,
+      ...(reusedWeights.length > 0
+        ? { effectiveSampleSize: effectiveSampleSize(reusedWeights) / reusedWeights.length }
+        : {}),
+    };
   }
 
   /** The action for an observation (deterministic by default). */
@@ -241,4 +311,41 @@ export class Reinforce {
       seed,
     });
   }
+}
+
+/** log π_θ(a|s) of the current policy for n stored samples. */
+function logProbsOf(
+  policy: ActorCriticPolicy,
+  observations: Float32Array,
+  actions: Float32Array,
+  n: number,
+): Float64Array {
+  const out = new Float64Array(n);
+  const chunk = 1024;
+  for (let start = 0; start < n; start += chunk) {
+    const size = Math.min(chunk, n - start);
+    const inputs = policy.distInputs(
+      observations.subarray(start * policy.obsDim, (start + size) * policy.obsDim),
+      size,
+    );
+    const acts = actions.subarray(start * policy.dist.actionSize, (start + size) * policy.dist.actionSize);
+    policy.dist.logProb(inputs, acts, size, out.subarray(start, start + size));
+  }
+  return out;
+}
+
+/** Copies what reuse needs out of a rollout buffer (which the collector may overwrite). */
+function snapshot(buffer: RolloutBuffer, psi: Float64Array): StoredBatch {
+  return {
+    batch: {
+      numEnvs: buffer.numEnvs,
+      rewards: buffer.rewards.slice(),
+      terminated: buffer.terminated.slice(),
+      truncated: buffer.truncated.slice(),
+    },
+    observations: buffer.observations.slice(),
+    actions: buffer.actions.slice(),
+    behaviourLogProbs: buffer.logProbs.slice(),
+    psi: psi.slice(),
+  };
 }

@@ -1,1 +1,2 @@
 export * from './returns.js';
+export * from './importance.js';
