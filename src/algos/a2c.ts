@@ -9,17 +9,15 @@
  * The loss is the surrogate of PPO with objective 'none' at r = 1, where ∇(r·Â) = Â·∇log π.
  */
 import { z } from 'zod';
-import { makeVec } from '../envs/vector.js';
 import type { Floats } from '../nn/kernels.js';
 import { Adam, clipGradNorm, type Optimizer, RMSprop } from '../nn/optim.js';
 import { parseOptions } from '../options.js';
-import { Rng } from '../rng.js';
-import { RolloutCollector } from '../train/rollout.js';
 import {
   advantagesAndReturns,
   allocateMinibatch,
   buildOnPolicy,
   distInputsOf,
+  evaluatePolicy,
   explainedVariance,
   gatherMinibatch,
   mean,
@@ -145,12 +143,7 @@ export class A2C {
   }
 
   /** Returns of `episodes` evaluation episodes on a fresh env (deterministic by default). */
-  evaluate(episodes: number, { deterministic = true, seed = 10_000 + this.config.seed } = {}): number[] {
-    const env = makeVec(this.config.env, 1, this.config.envOptions, { copy: false });
-    return RolloutCollector.evaluate(env, this.policy, episodes, {
-      deterministic,
-      rng: Rng.fromSeed(seed, 1),
-      seed,
-    });
+  evaluate(episodes: number, options: { deterministic?: boolean; seed?: number } = {}): number[] {
+    return evaluatePolicy(this.parts, this.config, episodes, options);
   }
 }

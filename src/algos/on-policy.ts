@@ -5,7 +5,8 @@
  */
 import { z } from 'zod';
 import type { Box } from '../envs/spaces.js';
-import { makeVec, type SyncVectorEnv } from '../envs/vector.js';
+import { VecNormalize } from '../envs/vec-normalize.js';
+import { makeVec, type VectorEnv } from '../envs/vector.js';
 import { gae, successorValues } from '../estimators/returns.js';
 import { constantSchedule, linearSchedule, type Schedule } from '../nn/optim.js';
 import { ActorCriticPolicy } from '../policies/actor-critic.js';
@@ -42,6 +43,16 @@ export const onPolicyFields = {
   hiddenSizes: z.array(z.number().int().positive()).default([64, 64]),
   activation: z.enum(['tanh', 'relu']).default('tanh'),
   sharedTrunk: z.boolean().default(false),
+  /**
+   * Normalise observations and rewards over the vector env (SB3's VecNormalize; rl-zoo's `normalize: true`).
+   * An object picks one of them.
+   */
+  normalize: z
+    .union([
+      z.boolean(),
+      z.strictObject({ observation: z.boolean().default(true), reward: z.boolean().default(true) }),
+    ])
+    .default(false),
   orthogonalInit: z.boolean().default(true),
   logStdInit: z.number().default(0),
   seed: z.number().int().nonnegative().default(0),
@@ -75,7 +86,7 @@ export interface OnPolicyLearnOptions {
 }
 
 export interface OnPolicyParts {
-  env: SyncVectorEnv;
+  env: VectorEnv;
   policy: ActorCriticPolicy;
   rng: Rng;
   collector: RolloutCollector;
@@ -94,10 +105,20 @@ export function buildOnPolicy(c: {
   orthogonalInit: boolean;
   logStdInit: number;
   seed: number;
+  gamma?: number;
+  normalize?: boolean | { observation: boolean; reward: boolean };
 }): OnPolicyParts {
   const root = Rng.fromSeed(c.seed);
   const rng = root.split();
-  const env = makeVec(c.env, c.numEnvs, c.envOptions, { copy: false });
+  const raw = makeVec(c.env, c.numEnvs, c.envOptions, { copy: false });
+  const normalize = c.normalize ?? false;
+  const env: VectorEnv =
+    normalize === false
+      ? raw
+      : new VecNormalize(raw, {
+          ...(normalize === true ? {} : normalize),
+          gamma: c.gamma ?? 0.99,
+        });
   const policy = new ActorCriticPolicy(
     {
       observationSpace: env.singleObservationSpace as Box,
@@ -217,4 +238,28 @@ export function distInputsOf(
     out.set(policy.distInputs(obs, size), start * policy.dist.inputSize);
   }
   return out;
+}
+
+/**
+ * Returns of `episodes` evaluation episodes on a fresh single env: deterministic by default, rewards in the
+ * env's own units, and with the training normalisation applied (frozen) when there is one.
+ */
+export function evaluatePolicy(
+  parts: Pick<OnPolicyParts, 'env' | 'policy'>,
+  config: { env: string; envOptions: Record<string, unknown>; seed: number },
+  episodes: number,
+  { deterministic = true, seed = 10_000 + config.seed }: { deterministic?: boolean; seed?: number } = {},
+): number[] {
+  let env: VectorEnv = makeVec(config.env, 1, config.envOptions, { copy: false });
+  if (parts.env instanceof VecNormalize) {
+    const frozen = new VecNormalize(env, { reward: false });
+    frozen.setState(parts.env.getState());
+    frozen.training = false;
+    env = frozen;
+  }
+  return RolloutCollector.evaluate(env, parts.policy, episodes, {
+    deterministic,
+    rng: Rng.fromSeed(seed, 1),
+    seed,
+  });
 }

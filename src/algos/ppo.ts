@@ -14,15 +14,13 @@ import { z } from 'zod';
 import { clipGradNorm, Adam } from '../nn/optim.js';
 import type { Floats } from '../nn/kernels.js';
 import { parseOptions } from '../options.js';
-import { RolloutCollector } from '../train/rollout.js';
-import { makeVec } from '../envs/vector.js';
-import { Rng } from '../rng.js';
 import { shuffle } from './value-regression.js';
 import {
   advantagesAndReturns,
   allocateMinibatch,
   buildOnPolicy,
   distInputsOf,
+  evaluatePolicy,
   explainedVariance,
   gatherMinibatch,
   mean,
@@ -192,13 +190,8 @@ export class PPO {
   }
 
   /** Returns of `episodes` evaluation episodes on a fresh env (deterministic by default). */
-  evaluate(episodes: number, { deterministic = true, seed = 10_000 + this.config.seed } = {}): number[] {
-    const env = makeVec(this.config.env, 1, this.config.envOptions, { copy: false });
-    return RolloutCollector.evaluate(env, this.policy, episodes, {
-      deterministic,
-      rng: Rng.fromSeed(seed, 1),
-      seed,
-    });
+  evaluate(episodes: number, options: { deterministic?: boolean; seed?: number } = {}): number[] {
+    return evaluatePolicy(this.parts, this.config, episodes, options);
   }
 }
 

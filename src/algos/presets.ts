@@ -29,6 +29,52 @@ export const PRESETS: Record<string, Record<string, Record<string, Preset>>> = {
       zoo: { numEnvs: 8, entCoef: 0.0 },
     },
   },
+  trpo: {
+    'CartPole-v1': {
+      // rl-baselines3-zoo hyperparams/trpo.yml (n_timesteps 1e5)
+      zoo: {
+        numEnvs: 2,
+        nSteps: 512,
+        batchSize: 512,
+        cgDamping: 1e-3,
+        gaeLambda: 0.98,
+        gamma: 0.99,
+        learningRate: 1e-3,
+        nCriticUpdates: 20,
+      },
+    },
+  },
+  npg: {
+    'CartPole-v1': {
+      // No rl-zoo entry: TRPO's tuned values, without the line search.
+      zoo: {
+        numEnvs: 2,
+        nSteps: 512,
+        batchSize: 512,
+        cgDamping: 1e-3,
+        gaeLambda: 0.98,
+        gamma: 0.99,
+        learningRate: 1e-3,
+        nCriticUpdates: 20,
+      },
+    },
+  },
+  reinforce: {
+    'CartPole-v1': {
+      // No rl-zoo entry: tuned here (bench/reinforce-cartpole.mjs solves 5/5 seeds in < 200k steps).
+      zoo: {
+        returns: 'reward-to-go',
+        baseline: 'value',
+        numEnvs: 8,
+        batchSteps: 256,
+        gamma: 0.99,
+        learningRate: 1e-3,
+        valueLearningRate: 1e-3,
+        valueEpochs: 10,
+        valueMinibatchSize: 256,
+      },
+    },
+  },
 };
 
 /** Names of the presets for an algorithm and env. */

@@ -39,12 +39,16 @@ import { parseOptions } from '../options.js';
 import { ActorCriticPolicy } from '../policies/actor-critic.js';
 import { Rng } from '../rng.js';
 import { RolloutBuffer, RolloutCollector } from '../train/rollout.js';
+import { evaluatePolicy } from './on-policy.js';
 import { accumulateLogLikelihoodGradient } from './policy-gradient.js';
+import { applyPreset } from './presets.js';
 import { regressValues } from './value-regression.js';
 
 export const reinforceConfigSchema = z.strictObject({
   env: z.string().default('CartPole-v1'),
   envOptions: z.record(z.string(), z.unknown()).default({}),
+  /** Named hyperparameters for the env, e.g. 'zoo' (applied under the explicit fields). */
+  preset: z.string().nullable().default(null),
   numEnvs: z.number().int().positive().default(1),
   seed: z.number().int().nonnegative().default(0),
   returns: z.enum(['total', 'reward-to-go']).default('reward-to-go'),
@@ -116,7 +120,11 @@ export class Reinforce {
   private readonly stored: StoredBatch[] = [];
 
   constructor(config: ReinforceConfig = {}) {
-    this.config = parseOptions(reinforceConfigSchema, config, 'REINFORCE config');
+    this.config = parseOptions(
+      reinforceConfigSchema,
+      applyPreset('reinforce', config, 'CartPole-v1'),
+      'REINFORCE config',
+    );
     const c = this.config;
     if (c.gaeLambda !== null && c.baseline !== 'value') {
       throw new PolicygradError(
@@ -302,14 +310,9 @@ export class Reinforce {
     return this.policy.predict(observation, { deterministic: options.deterministic ?? true, rng: this.rng });
   }
 
-  /** Mean return of `episodes` evaluation episodes on a fresh env (deterministic by default). */
-  evaluate(episodes: number, { deterministic = true, seed = 10_000 + this.config.seed } = {}): number[] {
-    const env = makeVec(this.config.env, 1, this.config.envOptions, { copy: false });
-    return RolloutCollector.evaluate(env, this.policy, episodes, {
-      deterministic,
-      rng: Rng.fromSeed(seed, 1),
-      seed,
-    });
+  /** Returns of `episodes` evaluation episodes on a fresh env (deterministic by default). */
+  evaluate(episodes: number, options: { deterministic?: boolean; seed?: number } = {}): number[] {
+    return evaluatePolicy(this, this.config, episodes, options);
   }
 }
 

@@ -12,18 +12,16 @@
  * The critic is fitted by regression on the returns (Adam, k epochs of minibatches) after the policy step.
  */
 import { z } from 'zod';
-import { makeVec } from '../envs/vector.js';
 import type { Floats } from '../nn/kernels.js';
 import { Adam } from '../nn/optim.js';
 import { parseOptions } from '../options.js';
-import { Rng } from '../rng.js';
 import type { RolloutBuffer } from '../train/rollout.js';
-import { RolloutCollector } from '../train/rollout.js';
 import { conjugateGradient, dot, FisherVectorProduct } from './natural-gradient.js';
 import {
   advantagesAndReturns,
   buildOnPolicy,
   distInputsOf,
+  evaluatePolicy,
   explainedVariance,
   mean,
   type OnPolicyLearnOptions,
@@ -201,13 +199,8 @@ export class TRPO {
   }
 
   /** Returns of `episodes` evaluation episodes on a fresh env (deterministic by default). */
-  evaluate(episodes: number, { deterministic = true, seed = 10_000 + this.config.seed } = {}): number[] {
-    const env = makeVec(this.config.env, 1, this.config.envOptions, { copy: false });
-    return RolloutCollector.evaluate(env, this.policy, episodes, {
-      deterministic,
-      rng: Rng.fromSeed(seed, 1),
-      seed,
-    });
+  evaluate(episodes: number, options: { deterministic?: boolean; seed?: number } = {}): number[] {
+    return evaluatePolicy(this.parts, this.config, episodes, options);
   }
 }
 

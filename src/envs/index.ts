@@ -7,3 +7,4 @@ export * from './running-mean-std.js';
 export * from './spaces.js';
 export * from './vector.js';
 export * from './wrappers.js';
+export * from './vec-normalize.js';

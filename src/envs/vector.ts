@@ -37,6 +37,19 @@ export interface VectorStepResult {
   /** 1 where the sub-env's episode was truncated on this step. */
   truncated: Uint8Array;
   info: VectorInfo;
+  /** The env's own rewards when a wrapper (VecNormalize) has rescaled `rewards`. */
+  rawRewards?: Float64Array;
+}
+
+/** What rollouts need of a vector env: SyncVectorEnv, or a vector wrapper such as VecNormalize. */
+export interface VectorEnv {
+  readonly numEnvs: number;
+  readonly obsDim: number;
+  readonly singleObservationSpace: Box;
+  readonly singleActionSpace: Space;
+  reset(options?: ResetOptions): VectorResetResult;
+  step(actions: VectorActions): VectorStepResult;
+  close(): void;
 }
 
 /** Batched actions: one number per sub-env (Discrete), or N × actionDim row-major (Box and other arrays). */
@@ -52,7 +65,7 @@ export interface SyncVectorEnvOptions {
 
 type SubEnv = Env<BoxValue, unknown>;
 
-export class SyncVectorEnv {
+export class SyncVectorEnv implements VectorEnv {
   readonly numEnvs: number;
   readonly envs: readonly SubEnv[];
   readonly singleObservationSpace: Box;

@@ -15,7 +15,12 @@ import type { StepBatch } from './returns.js';
  * each episode start (and at the first step of the batch). With `clip` each weight is min(w_t, c̄) (the running
  * product itself is not clipped).
  */
-export function perDecisionWeights<T extends Floats>(batch: StepBatch, logRatios: Floats, clip: number | null, out: T): T {
+export function perDecisionWeights<T extends Floats>(
+  batch: StepBatch,
+  logRatios: Floats,
+  clip: number | null,
+  out: T,
+): T {
   const { numEnvs: N, terminated, truncated } = batch;
   const T = batch.rewards.length / N;
   for (let i = 0; i < N; i++) {

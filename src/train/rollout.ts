@@ -1,5 +1,5 @@
 /**
- * Rollouts: step a `SyncVectorEnv` with a policy and fill a `RolloutBuffer`.
+ * Rollouts: step a `VectorEnv` with a policy and fill a `RolloutBuffer`.
  *
  * - `collectSteps(T)`: T steps from each of the N envs, time-major (index t·N + i). Episodes carry over between
  *   calls; the values of the observations after the last step (`lastValues`) let the estimators bootstrap the
@@ -13,7 +13,7 @@
  * shifted by the space's start and Box actions clipped to the bounds, as Stable-Baselines3 does.
  */
 import { Box, Discrete, MultiDiscrete } from '../envs/spaces.js';
-import type { SyncVectorEnv } from '../envs/vector.js';
+import type { VectorEnv } from '../envs/vector.js';
 import type { StepBatch } from '../estimators/returns.js';
 import type { ActorCriticPolicy, ActResult } from '../policies/actor-critic.js';
 import type { Rng } from '../rng.js';
@@ -73,7 +73,7 @@ export class RolloutCollector {
   totalSteps = 0;
 
   constructor(
-    readonly env: SyncVectorEnv,
+    readonly env: VectorEnv,
     readonly policy: ActorCriticPolicy,
     private readonly rng: Rng,
     private readonly seed?: number,
@@ -125,7 +125,7 @@ export class RolloutCollector {
     for (let i = 0; i < N; i++) {
       const terminated = result.terminated[i] === 1;
       const truncated = result.truncated[i] === 1;
-      this.episodeReturns[i] += result.rewards[i];
+      this.episodeReturns[i] += (result.rawRewards ?? result.rewards)[i]; // in the env's own units
       this.episodeLengths[i] += 1;
       let finalValue = 0;
       const finalObservation = result.info.finalObservation[i];
@@ -234,7 +234,7 @@ export class RolloutCollector {
    * env plays a fixed quota of episodes, so short episodes are not over-represented.
    */
   static evaluate(
-    env: SyncVectorEnv,
+    env: VectorEnv,
     policy: ActorCriticPolicy,
     episodes: number,
     { deterministic = true, rng, seed }: { deterministic?: boolean; rng: Rng; seed?: number },
@@ -248,7 +248,7 @@ export class RolloutCollector {
       policy.act(collector.observations, N, rng, collector.act, deterministic);
       const result = env.step(collector.toEnvActions(collector.act.actions));
       for (let i = 0; i < N; i++) {
-        collector.episodeReturns[i] += result.rewards[i];
+        collector.episodeReturns[i] += (result.rawRewards ?? result.rewards)[i];
         if (result.terminated[i] || result.truncated[i]) {
           if (quota[i] > 0) returns.push(collector.episodeReturns[i]);
           quota[i] = Math.max(0, quota[i] - 1);
