@@ -20,7 +20,6 @@ import {
   evaluatePolicy,
   explainedVariance,
   gatherMinibatch,
-  mean,
   type OnPolicyLearnOptions,
   type OnPolicyMetrics,
   type OnPolicyParts,
@@ -28,6 +27,7 @@ import {
   scheduleSchema,
   toSchedule,
 } from './on-policy.js';
+import { IterationTracker } from '../train/iteration.js';
 import { applyPreset } from './presets.js';
 import { accumulateSurrogateGradient, SurrogateScratch } from './surrogate.js';
 
@@ -52,12 +52,12 @@ export class A2C {
   private readonly parts: OnPolicyParts;
   private readonly optimizer: Optimizer;
   private readonly scratch = new SurrogateScratch();
-  private iteration = 0;
-  private episodes = 0;
+  private readonly tracker: IterationTracker;
 
   constructor(config: A2CConfig = {}) {
     this.config = parseOptions(a2cConfigSchema, applyPreset('a2c', config, 'CartPole-v1'), 'A2C config');
     this.parts = buildOnPolicy(this.config);
+    this.tracker = new IterationTracker(this.parts.collector);
     this.policy = this.parts.policy;
     this.env = this.parts.env;
     const size = this.policy.numParams;
@@ -82,11 +82,11 @@ export class A2C {
     const all = Int32Array.from({ length: n }, (_, k) => k);
     const batch = allocateMinibatch(n, policy.obsDim, policy.dist.actionSize, policy.dist.inputSize);
     const history: OnPolicyMetrics[] = [];
-    const start = performance.now();
+    this.tracker.beginLearn();
     const startSteps = collector.totalSteps;
 
     while (collector.totalSteps - startSteps < totalTimesteps) {
-      const iterationStart = performance.now();
+      this.tracker.beginIteration();
       this.optimizer.learningRate = lrSchedule(1 - (collector.totalSteps - startSteps) / totalTimesteps);
 
       // 1. Collect nSteps from each env.
@@ -113,15 +113,8 @@ export class A2C {
       if (c.maxGradNorm !== null) clipGradNorm(policy.grads, c.maxGradNorm);
       this.optimizer.step(policy.params, policy.grads);
 
-      const finished = collector.drainEpisodes();
-      this.episodes += finished.length;
-      this.iteration++;
       const metrics: OnPolicyMetrics = {
-        iteration: this.iteration,
-        step: collector.totalSteps,
-        episodes: this.episodes,
-        episodeReturnMean: mean(finished.map((e) => e.return)),
-        episodeLengthMean: mean(finished.map((e) => e.length)),
+        ...this.tracker.endIteration(),
         policyLoss: m.policyLoss,
         valueLoss: m.valueLoss,
         entropy: m.entropy,
@@ -129,8 +122,6 @@ export class A2C {
         clipFraction: m.clipFraction,
         explainedVariance: explainedVariance(buffer.values, returns),
         learningRate: this.optimizer.learningRate,
-        sps: (n / (performance.now() - iterationStart)) * 1000,
-        timeSeconds: (performance.now() - start) / 1000,
       };
       history.push(metrics);
       if (callback?.(metrics) === false) break;

@@ -11,6 +11,7 @@ import { gae, successorValues } from '../estimators/returns.js';
 import { constantSchedule, linearSchedule, type Schedule } from '../nn/optim.js';
 import { ActorCriticPolicy } from '../policies/actor-critic.js';
 import { Rng } from '../rng.js';
+import type { IterationStats } from '../train/iteration.js';
 import { RolloutBuffer, RolloutCollector } from '../train/rollout.js';
 import type { Minibatch } from './surrogate.js';
 
@@ -58,12 +59,7 @@ export const onPolicyFields = {
   seed: z.number().int().nonnegative().default(0),
 };
 
-export interface OnPolicyMetrics {
-  iteration: number;
-  step: number;
-  episodes: number;
-  episodeReturnMean: number | null;
-  episodeLengthMean: number | null;
+export interface OnPolicyMetrics extends IterationStats {
   policyLoss: number;
   valueLoss: number;
   entropy: number;
@@ -71,8 +67,6 @@ export interface OnPolicyMetrics {
   clipFraction: number;
   explainedVariance: number;
   learningRate: number;
-  sps: number;
-  timeSeconds: number;
   /** PPO: the clip range in force; KL objectives: β after the update and the measured KL. */
   clipRange?: number;
   klBeta?: number;

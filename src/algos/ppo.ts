@@ -31,6 +31,7 @@ import {
   scheduleSchema,
   toSchedule,
 } from './on-policy.js';
+import { IterationTracker } from '../train/iteration.js';
 import { applyPreset } from './presets.js';
 import { accumulateSurrogateGradient, adaptKlBeta, SurrogateScratch } from './surrogate.js';
 
@@ -64,12 +65,12 @@ export class PPO {
   private readonly optimizer: Adam;
   private readonly scratch = new SurrogateScratch();
   private klBeta: number;
-  private iteration = 0;
-  private episodes = 0;
+  private readonly tracker: IterationTracker;
 
   constructor(config: PPOConfig = {}) {
     this.config = parseOptions(ppoConfigSchema, applyPreset('ppo', config, 'CartPole-v1'), 'PPO config');
     this.parts = buildOnPolicy(this.config);
+    this.tracker = new IterationTracker(this.parts.collector);
     this.policy = this.parts.policy;
     this.env = this.parts.env;
     this.optimizer = new Adam(this.policy.numParams, 1, { epsilon: this.config.adamEpsilon });
@@ -90,11 +91,11 @@ export class PPO {
     const mb = allocateMinibatch(batchSize, policy.obsDim, policy.dist.actionSize, policy.dist.inputSize);
     const penalised = c.objective === 'kl-penalty' || c.objective === 'clip+kl';
     const history: OnPolicyMetrics[] = [];
-    const start = performance.now();
+    this.tracker.beginLearn();
     const startSteps = collector.totalSteps;
 
     while (collector.totalSteps - startSteps < totalTimesteps) {
-      const iterationStart = performance.now();
+      this.tracker.beginIteration();
       const progressRemaining = 1 - (collector.totalSteps - startSteps) / totalTimesteps;
       this.optimizer.learningRate = lrSchedule(progressRemaining);
       const clipRange = clipSchedule(progressRemaining);
@@ -153,15 +154,8 @@ export class PPO {
         this.klBeta = adaptKlBeta(this.klBeta, kl, c.klTarget);
       }
 
-      const finished = collector.drainEpisodes();
-      this.episodes += finished.length;
-      this.iteration++;
       const metrics: OnPolicyMetrics = {
-        iteration: this.iteration,
-        step: collector.totalSteps,
-        episodes: this.episodes,
-        episodeReturnMean: mean(finished.map((e) => e.return)),
-        episodeLengthMean: mean(finished.map((e) => e.length)),
+        ...this.tracker.endIteration(),
         policyLoss: mean(stats.policyLoss) ?? Number.NaN,
         valueLoss: mean(stats.valueLoss) ?? Number.NaN,
         entropy: mean(stats.entropy) ?? Number.NaN,
@@ -169,8 +163,6 @@ export class PPO {
         clipFraction: mean(stats.clipFraction) ?? Number.NaN,
         explainedVariance: explainedVariance(buffer.values, returns),
         learningRate: this.optimizer.learningRate,
-        sps: (buffer.size / (performance.now() - iterationStart)) * 1000,
-        timeSeconds: (performance.now() - start) / 1000,
         clipRange,
         ...(penalised ? { klBeta: this.klBeta, kl } : {}),
       };

@@ -41,6 +41,7 @@ import { Rng } from '../rng.js';
 import { RolloutBuffer, RolloutCollector } from '../train/rollout.js';
 import { evaluatePolicy } from './on-policy.js';
 import { accumulateLogLikelihoodGradient } from './policy-gradient.js';
+import { IterationTracker, type IterationStats } from '../train/iteration.js';
 import { applyPreset } from './presets.js';
 import { regressValues } from './value-regression.js';
 
@@ -75,18 +76,11 @@ export const reinforceConfigSchema = z.strictObject({
 export type ReinforceConfig = z.input<typeof reinforceConfigSchema>;
 type ResolvedConfig = z.output<typeof reinforceConfigSchema>;
 
-export interface IterationMetrics {
-  iteration: number;
-  step: number;
-  episodes: number;
-  episodeReturnMean: number | null;
-  episodeLengthMean: number | null;
+export interface IterationMetrics extends IterationStats {
   policyLoss: number;
   valueLoss: number | null;
   entropy: number;
   learningRate: number;
-  sps: number;
-  timeSeconds: number;
   /** With batch reuse: effective sample size of the reused samples' importance weights, as a fraction of them. */
   effectiveSampleSize?: number;
 }
@@ -115,8 +109,7 @@ export class Reinforce {
   private readonly collector: RolloutCollector;
   private readonly policyOptimizer: Adam;
   private readonly valueOptimizer: Adam;
-  private iteration = 0;
-  private episodesSeen = 0;
+  private readonly tracker: IterationTracker;
   private readonly stored: StoredBatch[] = [];
 
   constructor(config: ReinforceConfig = {}) {
@@ -144,6 +137,7 @@ export class Reinforce {
       root.split(),
     );
     this.collector = new RolloutCollector(this.env, this.policy, this.rng, c.seed);
+    this.tracker = new IterationTracker(this.collector);
     const { params, actorParamCount, criticOffset } = this.policy;
     this.policyOptimizer = new Adam(actorParamCount, c.learningRate);
     this.valueOptimizer = new Adam(params.length - criticOffset, c.valueLearningRate);
@@ -152,11 +146,10 @@ export class Reinforce {
   /** Trains for `totalTimesteps` environment steps (rounded up to whole iterations). */
   learn({ totalTimesteps, callback }: LearnOptions): IterationMetrics[] {
     const history: IterationMetrics[] = [];
-    const start = performance.now();
+    this.tracker.beginLearn();
     const startSteps = this.collector.totalSteps;
     while (this.collector.totalSteps - startSteps < totalTimesteps) {
-      const iterationStart = performance.now();
-      const stepsBefore = this.collector.totalSteps;
+      this.tracker.beginIteration();
       // 1. Collect.
       const buffer =
         this.config.batchEpisodes !== null
@@ -179,22 +172,12 @@ export class Reinforce {
               this.rng,
             );
 
-      const episodes = this.collector.drainEpisodes();
-      this.episodesSeen += episodes.length;
-      this.iteration++;
-      const mean = (xs: number[]) => (xs.length === 0 ? null : xs.reduce((a, b) => a + b, 0) / xs.length);
       const metrics: IterationMetrics = {
-        iteration: this.iteration,
-        step: this.collector.totalSteps,
-        episodes: this.episodesSeen,
-        episodeReturnMean: mean(episodes.map((e) => e.return)),
-        episodeLengthMean: mean(episodes.map((e) => e.length)),
+        ...this.tracker.endIteration(),
         policyLoss,
         valueLoss,
         entropy,
         learningRate: this.policyOptimizer.learningRate,
-        sps: ((this.collector.totalSteps - stepsBefore) / (performance.now() - iterationStart)) * 1000,
-        timeSeconds: (performance.now() - start) / 1000,
         ...(effectiveSampleSize === undefined ? {} : { effectiveSampleSize }),
       };
       history.push(metrics);

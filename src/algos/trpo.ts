@@ -32,6 +32,7 @@ import {
   toSchedule,
 } from './on-policy.js';
 import { accumulateLogLikelihoodGradient } from './policy-gradient.js';
+import { IterationTracker } from '../train/iteration.js';
 import { applyPreset } from './presets.js';
 import { regressValues } from './value-regression.js';
 import { normalize } from '../estimators/returns.js';
@@ -73,8 +74,7 @@ export class TRPO {
   readonly env: OnPolicyParts['env'];
   private readonly parts: OnPolicyParts;
   private readonly criticOptimizer: Adam;
-  private iteration = 0;
-  private episodes = 0;
+  private readonly tracker: IterationTracker;
 
   constructor(
     config: TRPOConfig = {},
@@ -86,6 +86,7 @@ export class TRPO {
       `${algo.toUpperCase()} config`,
     );
     this.parts = buildOnPolicy({ ...this.config, sharedTrunk: false });
+    this.tracker = new IterationTracker(this.parts.collector);
     this.policy = this.parts.policy;
     this.env = this.parts.env;
     this.criticOptimizer = new Adam(this.policy.numParams - this.policy.criticOffset, 1);
@@ -102,11 +103,11 @@ export class TRPO {
     const oldInputs = new Float32Array(n * policy.dist.inputSize);
     const oldLogProbs = new Float64Array(n);
     const history: TrustRegionMetrics[] = [];
-    const start = performance.now();
+    this.tracker.beginLearn();
     const startSteps = collector.totalSteps;
 
     while (collector.totalSteps - startSteps < totalTimesteps) {
-      const iterationStart = performance.now();
+      this.tracker.beginIteration();
       this.criticOptimizer.learningRate = lrSchedule(
         1 - (collector.totalSteps - startSteps) / totalTimesteps,
       );
@@ -167,15 +168,8 @@ export class TRPO {
         rng,
       );
 
-      const finished = collector.drainEpisodes();
-      this.episodes += finished.length;
-      this.iteration++;
       const metrics: TrustRegionMetrics = {
-        iteration: this.iteration,
-        step: collector.totalSteps,
-        episodes: this.episodes,
-        episodeReturnMean: mean(finished.map((e) => e.return)),
-        episodeLengthMean: mean(finished.map((e) => e.length)),
+        ...this.tracker.endIteration(),
         policyLoss: -stats.weightedLogProb,
         valueLoss,
         entropy: stats.entropySum / n,
@@ -183,8 +177,6 @@ export class TRPO {
         clipFraction: 0,
         explainedVariance: explainedVariance(buffer.values, returns),
         learningRate: this.criticOptimizer.learningRate,
-        sps: (n / (performance.now() - iterationStart)) * 1000,
-        timeSeconds: (performance.now() - start) / 1000,
         kl,
         lineSearchSteps,
       };

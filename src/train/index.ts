@@ -1,1 +1,2 @@
 export * from './rollout.js';
+export * from './iteration.js';
