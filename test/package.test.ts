@@ -3,7 +3,8 @@
  * `npm test` builds before running the tests, so `dist/` is current here.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 
@@ -80,12 +81,93 @@ describe('package', () => {
     expect(byName.rtg.cosineToReference).toBeGreaterThan(0.9);
   });
 
+  it('policygrad train writes a run directory that policygrad eval can play', () => {
+    const out = mkdtempSync(join(tmpdir(), 'policygrad-run-'));
+    const run = join(out, 'a2c');
+    const train = execFileSync(
+      'node',
+      [
+        'dist/cli/main.js',
+        'train',
+        '--algo',
+        'a2c',
+        '--timesteps',
+        '2000',
+        '--seed',
+        '3',
+        '--out',
+        run,
+        '--set',
+        'gamma=0.98',
+      ],
+      { cwd: root, encoding: 'utf8' },
+    );
+    expect(train).toMatch(/a2c on CartPole-v1 \(preset zoo, seed 3\) for 2,000 steps/);
+    expect(train).toMatch(/^2,000\/2,000 steps \(100%\)/m);
+    const config = JSON.parse(readFileSync(join(run, 'config.json'), 'utf8'));
+    expect(config).toMatchObject({
+      library: 'policygrad',
+      algo: 'a2c',
+      env: 'CartPole-v1',
+      seed: 3,
+      totalTimesteps: 2000,
+    });
+    expect(config.config).toMatchObject({ gamma: 0.98, numEnvs: 8, preset: 'zoo' });
+    const csv = readFileSync(join(run, 'metrics.csv'), 'utf8').trim().split('\n');
+    expect(csv[0]).toBe(
+      'iteration,step,episodes,episode_return_mean,episode_length_mean,policy_loss,value_loss,entropy,approx_kl,clip_fraction,explained_variance,learning_rate,sps,time_s',
+    );
+    expect(csv).toHaveLength(1 + 2000 / 40); // one row per iteration of 8 envs × 5 steps
+    expect(readFileSync(join(run, 'progress.jsonl'), 'utf8').trim().split('\n')).toHaveLength(2000 / 40);
+
+    const evaluation = JSON.parse(
+      execFileSync('node', ['dist/cli/main.js', 'eval', run, '--episodes', '3', '--json'], {
+        cwd: root,
+        encoding: 'utf8',
+      }),
+    );
+    expect(Object.keys(evaluation)).toEqual(['episodes', 'meanReturn', 'stdReturn', 'meanLength']);
+    expect(evaluation.episodes).toBe(3);
+    expect(evaluation.meanReturn).toBe(evaluation.meanLength); // CartPole: +1 per step
+
+    const again = spawnSync(
+      'node',
+      ['dist/cli/main.js', 'train', '--algo', 'a2c', '--timesteps', '100', '--out', run],
+      {
+        cwd: root,
+        encoding: 'utf8',
+      },
+    );
+    expect(again.status).toBe(2);
+    expect(again.stderr).toMatch(/already exists; pass --force/);
+    const missing = spawnSync('node', ['dist/cli/main.js', 'eval', join(out, 'nothing')], {
+      cwd: root,
+      encoding: 'utf8',
+    });
+    expect(missing.status).toBe(2);
+    expect(missing.stderr).toMatch(/no trained policy at/);
+    rmSync(out, { recursive: true, force: true });
+  });
+
+  it('policygrad list envs|algos|presets', () => {
+    const list = (what: string) =>
+      execFileSync('node', ['dist/cli/main.js', 'list', what], { cwd: root, encoding: 'utf8' });
+    expect(list('envs')).toMatch(/^CartPole-v1 .* 500 steps$/m);
+    expect(
+      list('algos')
+        .trim()
+        .split('\n')
+        .map((l) => l.split(' ')[0]),
+    ).toEqual(['ppo', 'a2c', 'trpo', 'npg', 'reinforce']);
+    expect(list('presets')).toMatch(/^ppo +CartPole-v1 +zoo \(100,000 steps\)$/m);
+  });
+
   it('the README quick start names the commands that exist', () => {
     const readme = readFileSync(join(root, 'README.md'), 'utf8');
     const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
-    expect(readme).toContain('npm ci && npm run demo');
+    expect(readme).toContain('npm ci && npm run train');
     expect(readme).toContain('npm test');
-    expect(pkg.scripts.demo).toBeDefined();
+    expect(pkg.scripts.train).toBe('npm run build && node dist/cli/main.js train');
     expect(readFileSync(join(root, '.ci/run'), 'utf8')).toMatch(/npm ci[^\n]*\nnpm test\n/);
   });
 });

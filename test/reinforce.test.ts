@@ -269,8 +269,9 @@ describe('rollouts', () => {
 
   it('evaluate plays exactly the requested number of episodes', () => {
     const { env, policy } = setup('CartPole-v1', 3);
-    const returns = RolloutCollector.evaluate(env, policy, 7, { rng: Rng.fromSeed(3), seed: 5 });
+    const { returns, lengths } = RolloutCollector.evaluate(env, policy, 7, { rng: Rng.fromSeed(3), seed: 5 });
     expect(returns).toHaveLength(7);
+    expect(lengths).toEqual(returns); // CartPole: +1 per step
   });
 });
 

@@ -18,6 +18,7 @@ import {
   buildOnPolicy,
   distInputsOf,
   evaluatePolicy,
+  normalizationOf,
   explainedVariance,
   gatherMinibatch,
   type OnPolicyLearnOptions,
@@ -135,6 +136,9 @@ export class A2C {
 
   /** Returns of `episodes` evaluation episodes on a fresh env (deterministic by default). */
   evaluate(episodes: number, options: { deterministic?: boolean; seed?: number } = {}): number[] {
-    return evaluatePolicy(this.parts, this.config, episodes, options);
+    return evaluatePolicy(this.policy, this.config, episodes, {
+      ...options,
+      normalization: normalizationOf(this.env),
+    }).returns;
   }
 }

@@ -9,3 +9,4 @@ export * from './surrogate.js';
 export * from './a2c.js';
 export * from './natural-gradient.js';
 export * from './trpo.js';
+export * from './registry.js';

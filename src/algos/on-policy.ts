@@ -5,14 +5,14 @@
  */
 import { z } from 'zod';
 import type { Box } from '../envs/spaces.js';
-import { VecNormalize } from '../envs/vec-normalize.js';
+import { VecNormalize, type VecNormalizeState } from '../envs/vec-normalize.js';
 import { makeVec, type VectorEnv } from '../envs/vector.js';
 import { gae, successorValues } from '../estimators/returns.js';
 import { constantSchedule, linearSchedule, type Schedule } from '../nn/optim.js';
 import { ActorCriticPolicy } from '../policies/actor-critic.js';
 import { Rng } from '../rng.js';
 import type { IterationStats } from '../train/iteration.js';
-import { RolloutBuffer, RolloutCollector } from '../train/rollout.js';
+import { type EvaluationResult, RolloutBuffer, RolloutCollector } from '../train/rollout.js';
 import type { Minibatch } from './surrogate.js';
 
 /** A constant, or `lin_<start>`: linear from start to 0 over training (rl-baselines3-zoo's notation). */
@@ -235,25 +235,34 @@ export function distInputsOf(
 }
 
 /**
- * Returns of `episodes` evaluation episodes on a fresh single env: deterministic by default, rewards in the
- * env's own units, and with the training normalisation applied (frozen) when there is one.
+ * `episodes` evaluation episodes of `policy` on a fresh single env: deterministic by default, returns in the
+ * env's own units, observations normalised with the training statistics (frozen) when `normalization` is given.
  */
 export function evaluatePolicy(
-  parts: Pick<OnPolicyParts, 'env' | 'policy'>,
-  config: { env: string; envOptions: Record<string, unknown>; seed: number },
+  policy: ActorCriticPolicy,
+  config: { env: string; envOptions: Record<string, unknown>; seed?: number },
   episodes: number,
-  { deterministic = true, seed = 10_000 + config.seed }: { deterministic?: boolean; seed?: number } = {},
-): number[] {
+  {
+    deterministic = true,
+    seed = 10_000 + (config.seed ?? 0),
+    normalization = null,
+  }: { deterministic?: boolean; seed?: number; normalization?: VecNormalizeState | null } = {},
+): EvaluationResult {
   let env: VectorEnv = makeVec(config.env, 1, config.envOptions, { copy: false });
-  if (parts.env instanceof VecNormalize) {
+  if (normalization !== null) {
     const frozen = new VecNormalize(env, { reward: false });
-    frozen.setState(parts.env.getState());
+    frozen.setState(normalization);
     frozen.training = false;
     env = frozen;
   }
-  return RolloutCollector.evaluate(env, parts.policy, episodes, {
+  return RolloutCollector.evaluate(env, policy, episodes, {
     deterministic,
     rng: Rng.fromSeed(seed, 1),
     seed,
   });
+}
+
+/** The observation statistics of a vector env, when it normalises (what evaluation and saving need). */
+export function normalizationOf(env: VectorEnv): VecNormalizeState | null {
+  return env instanceof VecNormalize ? env.getState() : null;
 }

@@ -21,6 +21,7 @@ import {
   buildOnPolicy,
   distInputsOf,
   evaluatePolicy,
+  normalizationOf,
   explainedVariance,
   gatherMinibatch,
   mean,
@@ -183,7 +184,10 @@ export class PPO {
 
   /** Returns of `episodes` evaluation episodes on a fresh env (deterministic by default). */
   evaluate(episodes: number, options: { deterministic?: boolean; seed?: number } = {}): number[] {
-    return evaluatePolicy(this.parts, this.config, episodes, options);
+    return evaluatePolicy(this.policy, this.config, episodes, {
+      ...options,
+      normalization: normalizationOf(this.env),
+    }).returns;
   }
 }
 

@@ -295,7 +295,7 @@ export class Reinforce {
 
   /** Returns of `episodes` evaluation episodes on a fresh env (deterministic by default). */
   evaluate(episodes: number, options: { deterministic?: boolean; seed?: number } = {}): number[] {
-    return evaluatePolicy(this, this.config, episodes, options);
+    return evaluatePolicy(this.policy, this.config, episodes, options).returns;
   }
 }
 

@@ -22,6 +22,7 @@ import {
   buildOnPolicy,
   distInputsOf,
   evaluatePolicy,
+  normalizationOf,
   explainedVariance,
   mean,
   type OnPolicyLearnOptions,
@@ -192,7 +193,10 @@ export class TRPO {
 
   /** Returns of `episodes` evaluation episodes on a fresh env (deterministic by default). */
   evaluate(episodes: number, options: { deterministic?: boolean; seed?: number } = {}): number[] {
-    return evaluatePolicy(this.parts, this.config, episodes, options);
+    return evaluatePolicy(this.policy, this.config, episodes, {
+      ...options,
+      normalization: normalizationOf(this.env),
+    }).returns;
   }
 }
 

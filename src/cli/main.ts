@@ -6,6 +6,9 @@
 import { Command, CommanderError, InvalidArgumentError } from 'commander';
 import { PolicygradError, runVarianceLab, VARIANCE_ESTIMATORS, VERSION } from '../index.js';
 import { runDemo } from './demo.js';
+import { runEval } from './eval.js';
+import { runList } from './list.js';
+import { runTrain } from './train.js';
 import { formatVarianceTable } from './variance.js';
 
 function positiveInteger(value: string): number {
@@ -28,6 +31,77 @@ export function buildProgram(): Command {
     .description('Policy-gradient reinforcement learning for TypeScript')
     .version(VERSION)
     .showHelpAfterError('(run with --help for usage)');
+
+  program
+    .command('train')
+    .description('train an agent; with no options, PPO on CartPole-v1 with the tuned zoo preset')
+    .option('--algo <name>', 'ppo, a2c, trpo, npg or reinforce', 'ppo')
+    .option('--env <id>', 'environment id', 'CartPole-v1')
+    .option('--preset <name>', "hyperparameter preset ('zoo' when there is one; 'none' for the defaults)")
+    .option('--config <file>', 'options from a YAML or JSON file')
+    .option(
+      '--set <key=value>',
+      'override one option (repeatable)',
+      (v: string, all: string[]) => [...all, v],
+      [],
+    )
+    .option('--timesteps <n>', "environment steps (default: the preset's budget)", positiveInteger)
+    .option('--seed <s>', 'seed', nonNegativeInteger, 0)
+    .option('--n-envs <k>', 'parallel environments', positiveInteger)
+    .option('--out <dir>', 'run directory (default runs/<algo>-<env>-seed<s>)')
+    .option('--force', 'overwrite an existing run directory', false)
+    .addHelpText(
+      'after',
+      '\nExamples:\n  policygrad train\n  policygrad train --algo a2c --env CartPole-v1 --seed 2\n  policygrad train --algo ppo --set learningRate=0.0005 --set nEpochs=10 --out runs/ppo-lr',
+    )
+    .action((options) => {
+      runTrain(options, (line) => console.log(line));
+    });
+
+  program
+    .command('eval')
+    .description('evaluate a trained policy (a run directory or a policy .json file)')
+    .argument('<run>', 'run directory, e.g. runs/ppo-CartPole-v1-seed0')
+    .option('--episodes <n>', 'episodes', positiveInteger, 10)
+    .option('--stochastic', 'sample actions instead of taking the most likely one')
+    .option('--seed <s>', 'seed for the evaluation episodes', nonNegativeInteger, 10_000)
+    .option('--json', 'print {"episodes", "meanReturn", "stdReturn", "meanLength"} as JSON')
+    .addHelpText(
+      'after',
+      '\nExamples:\n  policygrad eval runs/ppo-CartPole-v1-seed0\n  policygrad eval runs/ppo-CartPole-v1-seed0 --episodes 20 --json',
+    )
+    .action(
+      (run: string, options: { episodes: number; stochastic?: boolean; seed: number; json?: boolean }) => {
+        const r = runEval(run, {
+          episodes: options.episodes,
+          deterministic: options.stochastic !== true,
+          seed: options.seed,
+        });
+        if (options.json) {
+          console.log(
+            JSON.stringify({
+              episodes: r.episodes,
+              meanReturn: r.meanReturn,
+              stdReturn: r.stdReturn,
+              meanLength: r.meanLength,
+            }),
+          );
+        } else {
+          console.log(
+            `${r.episodes} episodes: return ${r.meanReturn.toFixed(2)} ± ${r.stdReturn.toFixed(2)} (min ${r.minReturn.toFixed(2)}, max ${r.maxReturn.toFixed(2)}), length ${r.meanLength.toFixed(1)}`,
+          );
+        }
+      },
+    );
+
+  program
+    .command('list')
+    .description('list environments, algorithms or presets')
+    .argument('<what>', 'envs, algos or presets')
+    .addHelpText('after', '\nExamples:\n  policygrad list envs\n  policygrad list presets')
+    .action((what: string) => {
+      for (const line of runList(what)) console.log(line);
+    });
 
   program
     .command('demo')

@@ -32,6 +32,14 @@ export interface ActorCriticOptions {
   sharedTrunk?: boolean;
 }
 
+/** What it takes to rebuild the same network (with the spaces): saved with the parameters. */
+export interface PolicySpec {
+  hiddenSizes: number[];
+  activation: Activation;
+  sharedTrunk: boolean;
+  stateDependentStd: boolean;
+}
+
 export interface ActResult {
   actions: Float32Array;
   logProbs: Float32Array;
@@ -49,6 +57,7 @@ export class ActorCriticPolicy {
   readonly critic: MLP;
   readonly dist: Distribution;
   readonly obsDim: number;
+  readonly spec: PolicySpec;
   /** Parameters of the policy (actor and log σ): indices [0, actorParamCount). */
   readonly actorParamCount: number;
   readonly criticOffset: number;
@@ -66,6 +75,12 @@ export class ActorCriticPolicy {
     this.obsDim = observationSpace.size;
     this.dist = distributionFor(actionSpace);
     this.stateDependentStd = options.stateDependentStd === true && this.dist instanceof DiagGaussian;
+    this.spec = {
+      hiddenSizes: [...hiddenSizes],
+      activation,
+      sharedTrunk: options.sharedTrunk === true,
+      stateDependentStd: this.stateDependentStd,
+    };
     // The actor outputs all distribution inputs, except a state-independent log σ kept as free parameters.
     const actorOut =
       this.dist instanceof DiagGaussian && !this.stateDependentStd

@@ -1,2 +1,3 @@
 export * from './distributions.js';
 export * from './actor-critic.js';
+export * from './serialize.js';

@@ -55,6 +55,11 @@ export class RolloutBuffer implements StepBatch {
   }
 }
 
+export interface EvaluationResult {
+  returns: number[];
+  lengths: number[];
+}
+
 export interface CompletedEpisode {
   return: number;
   length: number;
@@ -230,33 +235,40 @@ export class RolloutCollector {
   }
 
   /**
-   * Plays `episodes` full episodes with the policy (deterministic by default) and returns each return. Every
-   * env plays a fixed quota of episodes, so short episodes are not over-represented.
+   * Plays `episodes` full episodes with the policy (deterministic by default); returns each episode's return
+   * (in the env's own units) and length. Every env plays a fixed quota of episodes, so short episodes are not
+   * over-represented.
    */
   static evaluate(
     env: VectorEnv,
     policy: ActorCriticPolicy,
     episodes: number,
     { deterministic = true, rng, seed }: { deterministic?: boolean; rng: Rng; seed?: number },
-  ): number[] {
+  ): EvaluationResult {
     const collector = new RolloutCollector(env, policy, rng, seed);
     collector.reset();
     const N = env.numEnvs;
     const quota = Array.from({ length: N }, (_, i) => Math.floor(episodes / N) + (i < episodes % N ? 1 : 0));
     const returns: number[] = [];
+    const lengths: number[] = [];
     while (quota.some((q) => q > 0)) {
       policy.act(collector.observations, N, rng, collector.act, deterministic);
       const result = env.step(collector.toEnvActions(collector.act.actions));
       for (let i = 0; i < N; i++) {
         collector.episodeReturns[i] += (result.rawRewards ?? result.rewards)[i];
+        collector.episodeLengths[i] += 1;
         if (result.terminated[i] || result.truncated[i]) {
-          if (quota[i] > 0) returns.push(collector.episodeReturns[i]);
+          if (quota[i] > 0) {
+            returns.push(collector.episodeReturns[i]);
+            lengths.push(collector.episodeLengths[i]);
+          }
           quota[i] = Math.max(0, quota[i] - 1);
           collector.episodeReturns[i] = 0;
+          collector.episodeLengths[i] = 0;
         }
       }
       collector.observations.set(result.observations);
     }
-    return returns;
+    return { returns, lengths };
   }
 }

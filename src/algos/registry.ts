@@ -1,0 +1,71 @@
+/**
+ * The algorithms by name, for the CLI and for code that chooses one at run time: each has a validated config
+ * (with presets), `learn`, `predict`, `evaluate`, and exposes its policy and vector env.
+ */
+import type { VectorEnv } from '../envs/vector.js';
+import { describeValue, PolicygradError } from '../errors.js';
+import type { ActorCriticPolicy } from '../policies/actor-critic.js';
+import type { IterationStats } from '../train/iteration.js';
+import { A2C } from './a2c.js';
+import { PPO } from './ppo.js';
+import { Reinforce } from './reinforce.js';
+import { NPG, TRPO } from './trpo.js';
+
+/** The common face of every algorithm. */
+export interface Algorithm {
+  readonly config: { env: string; envOptions: Record<string, unknown>; seed: number };
+  readonly policy: ActorCriticPolicy;
+  readonly env: VectorEnv;
+  learn(options: {
+    totalTimesteps: number;
+    callback?: (metrics: IterationStats & Record<string, unknown>) => boolean | void;
+  }): (IterationStats & Record<string, unknown>)[];
+  predict(observation: Float32Array, options?: { deterministic?: boolean }): number | Float32Array;
+  evaluate(episodes: number, options?: { deterministic?: boolean; seed?: number }): number[];
+}
+
+export const ALGORITHMS = {
+  ppo: {
+    create: (config: Record<string, unknown>) => new PPO(config),
+    description: 'Proximal Policy Optimization (clip / KL penalty)',
+  },
+  a2c: {
+    create: (config: Record<string, unknown>) => new A2C(config),
+    description: 'synchronous Advantage Actor-Critic',
+  },
+  trpo: {
+    create: (config: Record<string, unknown>) => new TRPO(config),
+    description: 'Trust Region Policy Optimization',
+  },
+  npg: {
+    create: (config: Record<string, unknown>) => new NPG(config),
+    description: 'natural policy gradient',
+  },
+  reinforce: {
+    create: (config: Record<string, unknown>) => new Reinforce(config),
+    description: 'REINFORCE / vanilla policy gradient (configurable Ψ_t)',
+  },
+} as const;
+export type AlgorithmName = keyof typeof ALGORITHMS;
+
+/** Training budget of each `zoo` preset (rl-baselines3-zoo's n_timesteps where it has one). */
+export const PRESET_TIMESTEPS: Record<string, Record<string, number>> = {
+  ppo: { 'CartPole-v1': 100_000 },
+  a2c: { 'CartPole-v1': 500_000 },
+  trpo: { 'CartPole-v1': 100_000 },
+  npg: { 'CartPole-v1': 100_000 },
+  reinforce: { 'CartPole-v1': 500_000 },
+};
+
+export function isAlgorithmName(name: string): name is AlgorithmName {
+  return Object.hasOwn(ALGORITHMS, name);
+}
+
+export function createAlgorithm(name: string, config: Record<string, unknown>): Algorithm {
+  if (!isAlgorithmName(name)) {
+    throw new PolicygradError(
+      `unknown algorithm ${describeValue(name)}: expected one of ${Object.keys(ALGORITHMS).join(', ')}`,
+    );
+  }
+  return ALGORITHMS[name].create(config) as unknown as Algorithm;
+}

@@ -1,0 +1,32 @@
+/** `policygrad list envs|algos|presets`. */
+import {
+  ALGORITHMS,
+  getRegistration,
+  listEnvs,
+  listPresets,
+  PolicygradError,
+  PRESET_TIMESTEPS,
+} from '../index.js';
+
+export function runList(what: string): string[] {
+  if (what === 'envs') {
+    return listEnvs().map((id) => {
+      const r = getRegistration(id);
+      const limit = r?.maxEpisodeSteps === undefined ? '' : `, ${r.maxEpisodeSteps} steps`;
+      return `${id.padEnd(26)} ${r?.description ?? ''}${limit}`;
+    });
+  }
+  if (what === 'algos')
+    return Object.entries(ALGORITHMS).map(([name, a]) => `${name.padEnd(10)} ${a.description}`);
+  if (what === 'presets') {
+    return Object.keys(ALGORITHMS).flatMap((algo) =>
+      listEnvs().flatMap((env) =>
+        listPresets(algo, env).map(
+          (p) =>
+            `${algo.padEnd(10)} ${env.padEnd(26)} ${p} (${(PRESET_TIMESTEPS[algo]?.[env] ?? 0).toLocaleString('en-US')} steps)`,
+        ),
+      ),
+    );
+  }
+  throw new PolicygradError(`list: unknown topic '${what}': expected envs, algos or presets`);
+}

@@ -1,0 +1,147 @@
+/** `policygrad train`: builds the algorithm from presets, a config file and --set overrides, trains, saves. */
+import { readFileSync } from 'node:fs';
+import { parse as parseYaml } from 'yaml';
+import {
+  createAlgorithm,
+  describeValue,
+  exportPolicy,
+  listPresets,
+  normalizationOf,
+  PolicygradError,
+  PRESET_TIMESTEPS,
+  VERSION,
+} from '../index.js';
+import { RunDirectory } from '../train/run-dir.js';
+
+export interface TrainCommandOptions {
+  algo: string;
+  env: string;
+  /** A preset name, 'none', or undefined for 'zoo' when the algorithm has one for the env. */
+  preset?: string;
+  config?: string;
+  set: string[];
+  timesteps?: number;
+  seed: number;
+  nEnvs?: number;
+  out?: string;
+  force: boolean;
+}
+
+export function runTrain(
+  options: TrainCommandOptions,
+  print: (line: string) => void,
+): { dir: string; meanReturn: number } {
+  const { algo, env, seed } = options;
+  const preset =
+    options.preset === 'none'
+      ? null
+      : (options.preset ?? (listPresets(algo, env).includes('zoo') ? 'zoo' : null));
+  const config: Record<string, unknown> = {
+    env,
+    preset,
+    ...(options.config === undefined ? {} : readConfigFile(options.config)),
+    ...parseSets(options.set),
+    seed,
+    ...(options.nEnvs === undefined ? {} : { numEnvs: options.nEnvs }),
+  };
+  const model = createAlgorithm(algo, config);
+  const totalTimesteps = options.timesteps ?? PRESET_TIMESTEPS[algo]?.[env] ?? 100_000;
+  const out = options.out ?? `runs/${algo}-${env}-seed${seed}`;
+  const run = RunDirectory.create(out, { force: options.force });
+  run.writeConfig({
+    library: 'policygrad',
+    version: VERSION,
+    algo,
+    env,
+    seed,
+    totalTimesteps,
+    config: model.config,
+  });
+
+  print(
+    `${algo} on ${env} (preset ${preset ?? 'none'}, seed ${seed}) for ${totalTimesteps.toLocaleString('en-US')} steps → ${out}`,
+  );
+  let lastPrint = 0;
+  let latestReturn: number | null = null;
+  model.learn({
+    totalTimesteps,
+    callback: (metrics) => {
+      run.appendMetrics(metrics);
+      if (metrics.episodeReturnMean !== null) latestReturn = metrics.episodeReturnMean;
+      const now = performance.now();
+      if (now - lastPrint > 2000 || metrics.step >= totalTimesteps) {
+        lastPrint = now;
+        const fraction = Math.min(1, metrics.step / totalTimesteps);
+        const eta = fraction > 0 ? (metrics.timeSeconds * (1 - fraction)) / fraction : 0;
+        print(
+          `${metrics.step.toLocaleString('en-US')}/${totalTimesteps.toLocaleString('en-US')} steps (${(100 * fraction).toFixed(0)}%)` +
+            ` | return ${latestReturn === null ? '—' : latestReturn.toFixed(1)} | ${Math.round(metrics.sps)} steps/s | eta ${formatSeconds(eta)}`,
+        );
+      }
+    },
+  });
+
+  const normalization = normalizationOf(model.env);
+  run.saveFinalPolicy(
+    exportPolicy(model.policy, {
+      algo,
+      env,
+      envOptions: model.config.envOptions,
+      observationSpace: model.env.singleObservationSpace,
+      actionSpace: model.env.singleActionSpace,
+      normalization,
+    }),
+  );
+  const returns = model.evaluate(10);
+  const meanReturn = returns.reduce((a, b) => a + b, 0) / returns.length;
+  print(
+    `done: 10 deterministic evaluation episodes, mean return ${meanReturn.toFixed(1)}; saved ${out}/final/policy.json`,
+  );
+  return { dir: out, meanReturn };
+}
+
+function readConfigFile(path: string): Record<string, unknown> {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch {
+    throw new PolicygradError(`cannot read config file ${path}`);
+  }
+  let parsed: unknown;
+  try {
+    parsed = path.endsWith('.json') ? JSON.parse(text) : parseYaml(text);
+  } catch (error) {
+    throw new PolicygradError(
+      `config file ${path} is not valid ${path.endsWith('.json') ? 'JSON' : 'YAML'}: ${(error as Error).message}`,
+    );
+  }
+  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
+    throw new PolicygradError(
+      `config file ${path} must hold an object of options, got ${describeValue(parsed)}`,
+    );
+  }
+  return parsed as Record<string, unknown>;
+}
+
+/** `key=value` pairs; values are parsed as JSON when they can be (numbers, booleans, arrays), else strings. */
+function parseSets(sets: string[]): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const item of sets) {
+    const eq = item.indexOf('=');
+    if (eq <= 0)
+      throw new PolicygradError(`--set ${describeValue(item)}: expected key=value, e.g. --set gamma=0.98`);
+    const key = item.slice(0, eq);
+    const raw = item.slice(eq + 1);
+    try {
+      out[key] = JSON.parse(raw);
+    } catch {
+      out[key] = raw;
+    }
+  }
+  return out;
+}
+
+function formatSeconds(seconds: number): string {
+  const s = Math.round(seconds);
+  return s >= 60 ? `${Math.floor(s / 60)}m${String(s % 60).padStart(2, '0')}s` : `${s}s`;
+}
