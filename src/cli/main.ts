@@ -8,7 +8,7 @@ import { PolicygradError, runVarianceLab, VARIANCE_ESTIMATORS, VERSION } from '.
 import { runDemo } from './demo.js';
 import { runEval } from './eval.js';
 import { runList } from './list.js';
-import { runTrain } from './train.js';
+import { consoleOutput, runTrain } from './train.js';
 import { formatVarianceTable } from './variance.js';
 
 function positiveInteger(value: string): number {
@@ -55,7 +55,7 @@ export function buildProgram(): Command {
       '\nExamples:\n  policygrad train\n  policygrad train --algo a2c --env CartPole-v1 --seed 2\n  policygrad train --algo ppo --set learningRate=0.0005 --set nEpochs=10 --out runs/ppo-lr',
     )
     .action((options) => {
-      runTrain(options, (line) => console.log(line));
+      runTrain(options, consoleOutput(process.stdout.isTTY === true));
     });
 
   program

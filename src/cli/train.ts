@@ -27,10 +27,39 @@ export interface TrainCommandOptions {
   force: boolean;
 }
 
+/** Where output goes: `line` for lasting lines; `progress` for the status, redrawn in place on a terminal. */
+export interface TrainOutput {
+  line(text: string): void;
+  progress(text: string, fraction: number): void;
+  /** Milliseconds between progress updates. */
+  interval: number;
+}
+
+/** Plain lines every 2 s (logs, CI), or one redrawn line with a bar every 0.2 s on a terminal. */
+export function consoleOutput(isTerminal: boolean): TrainOutput {
+  if (!isTerminal) return { line: (t) => console.log(t), progress: (t) => console.log(t), interval: 2000 };
+  let open = false;
+  return {
+    interval: 200,
+    line: (t) => {
+      if (open) process.stdout.write('\n');
+      open = false;
+      console.log(t);
+    },
+    progress: (t, fraction) => {
+      const width = 20;
+      const filled = Math.round(fraction * width);
+      process.stdout.write(`\r\x1b[2K[${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${t}`);
+      open = true;
+    },
+  };
+}
+
 export function runTrain(
   options: TrainCommandOptions,
-  print: (line: string) => void,
+  output: TrainOutput,
 ): { dir: string; meanReturn: number } {
+  const print = (text: string) => output.line(text);
   const { algo, env, seed } = options;
   const preset =
     options.preset === 'none'
@@ -69,13 +98,14 @@ export function runTrain(
       run.appendMetrics(metrics);
       if (metrics.episodeReturnMean !== null) latestReturn = metrics.episodeReturnMean;
       const now = performance.now();
-      if (now - lastPrint > 2000 || metrics.step >= totalTimesteps) {
+      if (now - lastPrint > output.interval || metrics.step >= totalTimesteps) {
         lastPrint = now;
         const fraction = Math.min(1, metrics.step / totalTimesteps);
         const eta = fraction > 0 ? (metrics.timeSeconds * (1 - fraction)) / fraction : 0;
-        print(
+        output.progress(
           `${metrics.step.toLocaleString('en-US')}/${totalTimesteps.toLocaleString('en-US')} steps (${(100 * fraction).toFixed(0)}%)` +
             ` | return ${latestReturn === null ? '—' : latestReturn.toFixed(1)} | ${Math.round(metrics.sps)} steps/s | eta ${formatSeconds(eta)}`,
+          fraction,
         );
       }
     },
