@@ -6,6 +6,18 @@ import { describeValue, PolicygradError } from '../errors.js';
 
 type Preset = Record<string, unknown>;
 
+/** rl-baselines3-zoo hyperparams/trpo.yml, CartPole-v1 (n_timesteps 1e5). */
+const TRPO_CARTPOLE_ZOO: Preset = {
+  numEnvs: 2,
+  nSteps: 512,
+  batchSize: 512,
+  cgDamping: 1e-3,
+  gaeLambda: 0.98,
+  gamma: 0.99,
+  learningRate: 1e-3,
+  nCriticUpdates: 20,
+};
+
 export const PRESETS: Record<string, Record<string, Record<string, Preset>>> = {
   ppo: {
     'CartPole-v1': {
@@ -31,32 +43,13 @@ export const PRESETS: Record<string, Record<string, Record<string, Preset>>> = {
   },
   trpo: {
     'CartPole-v1': {
-      // rl-baselines3-zoo hyperparams/trpo.yml (n_timesteps 1e5)
-      zoo: {
-        numEnvs: 2,
-        nSteps: 512,
-        batchSize: 512,
-        cgDamping: 1e-3,
-        gaeLambda: 0.98,
-        gamma: 0.99,
-        learningRate: 1e-3,
-        nCriticUpdates: 20,
-      },
+      zoo: TRPO_CARTPOLE_ZOO,
     },
   },
   npg: {
     'CartPole-v1': {
       // No rl-zoo entry: TRPO's tuned values, without the line search.
-      zoo: {
-        numEnvs: 2,
-        nSteps: 512,
-        batchSize: 512,
-        cgDamping: 1e-3,
-        gaeLambda: 0.98,
-        gamma: 0.99,
-        learningRate: 1e-3,
-        nCriticUpdates: 20,
-      },
+      zoo: TRPO_CARTPOLE_ZOO,
     },
   },
   reinforce: {
