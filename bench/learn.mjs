@@ -7,7 +7,10 @@ import { parseArgs } from 'node:util';
 import { A2C, NPG, PPO, Reinforce, TRPO } from '../dist/index.js';
 
 export const TARGETS = {
-  'CartPole-v1': { threshold: 475, budgets: { ppo: 100_000, a2c: 500_000, trpo: 100_000, npg: 100_000, reinforce: 500_000 } },
+  'CartPole-v1': {
+    threshold: 475,
+    budgets: { ppo: 100_000, a2c: 500_000, trpo: 100_000, npg: 100_000, reinforce: 500_000 },
+  },
 };
 const ALGOS = { ppo: PPO, a2c: A2C, trpo: TRPO, npg: NPG, reinforce: Reinforce };
 
@@ -46,7 +49,13 @@ function runSeed(algo, env, seed, { threshold, budget }) {
   const finalReturns = model.evaluate(20);
   evalSeconds += (performance.now() - t) / 1000;
   const seconds = (performance.now() - start) / 1000;
-  return { seed, finalMean: mean(finalReturns), stepsToThreshold, trainSeconds: seconds - evalSeconds, seconds };
+  return {
+    seed,
+    finalMean: mean(finalReturns),
+    stepsToThreshold,
+    trainSeconds: seconds - evalSeconds,
+    seconds,
+  };
 }
 
 if (!args['render-only']) {
@@ -55,13 +64,25 @@ if (!args['render-only']) {
     for (const algo of args.algos.split(',')) {
       const target = TARGETS[env];
       const budget = target.budgets[algo];
-      const seeds = args.seeds.split(',').map(Number).map((seed) => {
-        const r = runSeed(algo, env, seed, { threshold: target.threshold, budget });
-        console.log(`${algo} ${env} seed ${seed}: final ${r.finalMean.toFixed(1)}, threshold at ${r.stepsToThreshold ?? '—'}, ${r.seconds.toFixed(1)} s`);
-        return r;
-      });
+      const seeds = args.seeds
+        .split(',')
+        .map(Number)
+        .map((seed) => {
+          const r = runSeed(algo, env, seed, { threshold: target.threshold, budget });
+          console.log(
+            `${algo} ${env} seed ${seed}: final ${r.finalMean.toFixed(1)}, threshold at ${r.stepsToThreshold ?? '—'}, ${r.seconds.toFixed(1)} s`,
+          );
+          return r;
+        });
       const file = `benchmarks/results/${algo}-${env}.json`;
-      writeFileSync(file, JSON.stringify({ algo, env, preset: 'zoo', threshold: target.threshold, budget, node: process.version, seeds }, null, 2));
+      writeFileSync(
+        file,
+        JSON.stringify(
+          { algo, env, preset: 'zoo', threshold: target.threshold, budget, node: process.version, seeds },
+          null,
+          2,
+        ),
+      );
     }
   }
 }
@@ -84,8 +105,12 @@ const lines = [
 ];
 for (const r of rows) {
   const finals = r.seeds.map((s) => s.finalMean);
-  const reached = r.seeds.filter((s) => s.stepsToThreshold !== null).map((s) => s.stepsToThreshold).sort((a, b) => a - b);
-  const median = reached.length > 0 ? reached[Math.floor((reached.length - 1) / 2)].toLocaleString('en-US') : '—';
+  const reached = r.seeds
+    .filter((s) => s.stepsToThreshold !== null)
+    .map((s) => s.stepsToThreshold)
+    .sort((a, b) => a - b);
+  const median =
+    reached.length > 0 ? reached[Math.floor((reached.length - 1) / 2)].toLocaleString('en-US') : '—';
   const met = reached.length >= 4 ? ' ✓' : '';
   lines.push(
     `| ${r.env} | ${r.algo} | ${r.budget.toLocaleString('en-US')} | ${r.threshold} | ${reached.length}${met} | ${median} | ${mean(finals).toFixed(1)} ± ${std(finals).toFixed(1)} | ${mean(r.seeds.map((s) => s.trainSeconds)).toFixed(1)} |`,
