@@ -1,4 +1,5 @@
 /** Small environments for tests: fully controllable, so expected values can be computed by hand. */
+import { expect } from 'vitest';
 import {
   BaseEnv,
   Box,
@@ -63,5 +64,30 @@ export class EchoActionEnv extends BaseEnv<Float32Array, Float32Array> {
       truncated: false,
       info: {},
     };
+  }
+}
+
+/**
+ * Checks `grads[i]` against the central difference (loss(θ + h e_i) − loss(θ − h e_i)) / 2h for each index, on
+ * float32 parameters: |analytic − numeric| < tolerance · max(floor, |numeric|).
+ */
+export function expectFiniteDifferences(
+  params: Float32Array,
+  grads: ArrayLike<number>,
+  indices: readonly number[],
+  loss: () => number,
+  { h = 1e-2, tolerance = 2e-2, floor = 1 }: { h?: number; tolerance?: number; floor?: number } = {},
+): void {
+  for (const i of indices) {
+    const saved = params[i];
+    params[i] = saved + h;
+    const up = loss();
+    params[i] = saved - h;
+    const down = loss();
+    params[i] = saved;
+    const numeric = (up - down) / (2 * h);
+    expect(Math.abs(grads[i] - numeric), `param ${i}`).toBeLessThan(
+      tolerance * Math.max(floor, Math.abs(numeric)),
+    );
   }
 }

@@ -101,19 +101,13 @@ describe('actor-critic loss gradient', () => {
       const ratios = Array.from(lp, (l, b) => Math.exp(l - mb.oldLogProbs[b]));
       expect(ratios.every((r) => Math.abs(r - 1.2) > 0.01 && Math.abs(r - 0.8) > 0.01)).toBe(true);
       expect(ratios.some((r) => r > 1.2 || r < 0.8)).toBe(true); // some samples are clipped
-      const h = 1e-3;
-      for (const i of [0, 3, 17, policy.actorParamCount - 1, policy.criticOffset + 2, policy.numParams - 1]) {
-        const saved = policy.params[i];
-        policy.params[i] = saved + h;
-        const up = lossAt();
-        policy.params[i] = saved - h;
-        const down = lossAt();
-        policy.params[i] = saved;
-        const numeric = (up - down) / (2 * h);
-        expect(Math.abs(grads[i] - numeric), `param ${i}`).toBeLessThan(
-          2e-2 * Math.max(0.1, Math.abs(numeric)),
-        );
-      }
+      expectFiniteDifferences(
+        policy.params,
+        grads,
+        [0, 3, 17, policy.actorParamCount - 1, policy.criticOffset + 2, policy.numParams - 1],
+        lossAt,
+        { h: 1e-3, floor: 0.1 },
+      );
     },
   );
 
@@ -143,6 +137,7 @@ describe('actor-critic loss gradient', () => {
   });
 });
 
+import { expectFiniteDifferences } from './helpers.js';
 import './learning-envs.js';
 
 const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;

@@ -12,6 +12,7 @@ import {
   type ResetOptions,
   Rng,
 } from '../src/index.js';
+import { expectFiniteDifferences } from './helpers.js';
 
 /** A two-armed bandit: arm 1 pays 1, arm 0 pays 0.2 (plus seeded noise); one step per episode. */
 class Bandit extends BaseEnv<Float32Array, number> {
@@ -111,19 +112,12 @@ describe('ActorCriticPolicy', () => {
     const g = new Float32Array(batch * 2);
     policy.dist.gradLogProb(inputs, actions, batch, weights, g);
     policy.backwardActor(g, batch);
-    const h = 1e-2;
-    for (const i of [0, 5, policy.actor.numParams - 1, policy.actor.numParams]) {
-      const saved = policy.params[i];
-      policy.params[i] = saved + h;
-      const up = objective();
-      policy.params[i] = saved - h;
-      const down = objective();
-      policy.params[i] = saved;
-      const numeric = (up - down) / (2 * h);
-      expect(Math.abs(policy.grads[i] - numeric), `param ${i}`).toBeLessThan(
-        2e-2 * Math.max(1, Math.abs(numeric)),
-      );
-    }
+    expectFiniteDifferences(
+      policy.params,
+      policy.grads,
+      [0, 5, policy.actor.numParams - 1, policy.actor.numParams],
+      objective,
+    );
     expect(policy.grads.subarray(policy.criticOffset).every((v) => v === 0)).toBe(true);
   });
 
@@ -144,19 +138,12 @@ describe('ActorCriticPolicy', () => {
       values.map((v, b) => (2 * (v - targets[b])) / batch),
       batch,
     );
-    const h = 1e-2;
-    for (const i of [policy.criticOffset, policy.criticOffset + 7, policy.numParams - 1]) {
-      const saved = policy.params[i];
-      policy.params[i] = saved + h;
-      const up = mse();
-      policy.params[i] = saved - h;
-      const down = mse();
-      policy.params[i] = saved;
-      const numeric = (up - down) / (2 * h);
-      expect(Math.abs(policy.grads[i] - numeric), `param ${i}`).toBeLessThan(
-        2e-2 * Math.max(1, Math.abs(numeric)),
-      );
-    }
+    expectFiniteDifferences(
+      policy.params,
+      policy.grads,
+      [policy.criticOffset, policy.criticOffset + 7, policy.numParams - 1],
+      mse,
+    );
     expect(policy.grads.subarray(0, policy.actorParamCount).every((v) => v === 0)).toBe(true);
   });
 
@@ -196,19 +183,12 @@ describe('ActorCriticPolicy', () => {
     const gradValues = values.map((v, b) => 2 * (v - targets[b]));
     policy.backwardActor(gradInputs, batch);
     policy.backwardCritic(gradValues, batch);
-    const h = 1e-2;
-    for (const i of [0, 20, trunk - 1, trunk + 3, policy.numParams - 1]) {
-      const saved = policy.params[i];
-      policy.params[i] = saved + h;
-      const up = loss();
-      policy.params[i] = saved - h;
-      const down = loss();
-      policy.params[i] = saved;
-      const numeric = (up - down) / (2 * h);
-      expect(Math.abs(policy.grads[i] - numeric), `param ${i}`).toBeLessThan(
-        2e-2 * Math.max(1, Math.abs(numeric)),
-      );
-    }
+    expectFiniteDifferences(
+      policy.params,
+      policy.grads,
+      [0, 20, trunk - 1, trunk + 3, policy.numParams - 1],
+      loss,
+    );
   });
 
   it('predict returns an integer for one Discrete observation, and needs an rng to sample', () => {
