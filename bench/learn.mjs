@@ -11,6 +11,7 @@ export const TARGETS = {
     threshold: 475,
     budgets: { ppo: 100_000, a2c: 500_000, trpo: 100_000, npg: 100_000, reinforce: 500_000 },
   },
+  'Acrobot-v1': { threshold: -100, budgets: { ppo: 1_000_000, a2c: 500_000, trpo: 200_000, npg: 200_000 } },
 };
 const ALGOS = { ppo: PPO, a2c: A2C, trpo: TRPO, npg: NPG, reinforce: Reinforce };
 

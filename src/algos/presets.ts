@@ -6,6 +6,9 @@ import { describeValue, PolicygradError } from '../errors.js';
 
 type Preset = Record<string, unknown>;
 
+/** rl-baselines3-zoo hyperparams/trpo.yml, Acrobot-v1 (n_timesteps 1e5). */
+const TRPO_ACROBOT_ZOO: Preset = { normalize: true, numEnvs: 2, nSteps: 1024 };
+
 /** rl-baselines3-zoo hyperparams/trpo.yml, CartPole-v1 (n_timesteps 1e5). */
 const TRPO_CARTPOLE_ZOO: Preset = {
   numEnvs: 2,
@@ -34,23 +37,37 @@ export const PRESETS: Record<string, Record<string, Record<string, Preset>>> = {
         clipRange: 'lin_0.2',
       },
     },
+    'Acrobot-v1': {
+      // rl-baselines3-zoo hyperparams/ppo.yml (n_timesteps 1e6)
+      zoo: {
+        normalize: true,
+        numEnvs: 16,
+        nSteps: 256,
+        gaeLambda: 0.94,
+        gamma: 0.99,
+        nEpochs: 4,
+        entCoef: 0.0,
+      },
+    },
   },
   a2c: {
     'CartPole-v1': {
       // rl-baselines3-zoo hyperparams/a2c.yml (n_timesteps 5e5); the rest are SB3's A2C defaults
       zoo: { numEnvs: 8, entCoef: 0.0 },
     },
+    'Acrobot-v1': {
+      // rl-baselines3-zoo hyperparams/a2c.yml (n_timesteps 5e5)
+      zoo: { normalize: true, numEnvs: 16, entCoef: 0.0 },
+    },
   },
   trpo: {
-    'CartPole-v1': {
-      zoo: TRPO_CARTPOLE_ZOO,
-    },
+    'CartPole-v1': { zoo: TRPO_CARTPOLE_ZOO },
+    'Acrobot-v1': { zoo: TRPO_ACROBOT_ZOO },
   },
   npg: {
-    'CartPole-v1': {
-      // No rl-zoo entry: TRPO's tuned values, without the line search.
-      zoo: TRPO_CARTPOLE_ZOO,
-    },
+    // No rl-zoo entry: TRPO's tuned values, without the line search.
+    'CartPole-v1': { zoo: TRPO_CARTPOLE_ZOO },
+    'Acrobot-v1': { zoo: TRPO_ACROBOT_ZOO },
   },
   reinforce: {
     'CartPole-v1': {

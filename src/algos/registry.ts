@@ -50,10 +50,10 @@ export type AlgorithmName = keyof typeof ALGORITHMS;
 
 /** Training budget of each `zoo` preset (rl-baselines3-zoo's n_timesteps where it has one). */
 export const PRESET_TIMESTEPS: Record<string, Record<string, number>> = {
-  ppo: { 'CartPole-v1': 100_000 },
-  a2c: { 'CartPole-v1': 500_000 },
-  trpo: { 'CartPole-v1': 100_000 },
-  npg: { 'CartPole-v1': 100_000 },
+  ppo: { 'CartPole-v1': 100_000, 'Acrobot-v1': 1_000_000 },
+  a2c: { 'CartPole-v1': 500_000, 'Acrobot-v1': 500_000 },
+  trpo: { 'CartPole-v1': 100_000, 'Acrobot-v1': 100_000 },
+  npg: { 'CartPole-v1': 100_000, 'Acrobot-v1': 100_000 },
   reinforce: { 'CartPole-v1': 500_000 },
 };
 
