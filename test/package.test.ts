@@ -130,6 +130,26 @@ describe('package', () => {
     expect(evaluation.episodes).toBe(3);
     expect(evaluation.meanReturn).toBe(evaluation.meanLength); // CartPole: +1 per step
 
+    const variance = JSON.parse(
+      execFileSync(
+        'node',
+        [
+          'dist/cli/main.js',
+          'variance',
+          '--policy',
+          run,
+          '--estimators',
+          'total,rtg',
+          '--repeats',
+          '5',
+          '--json',
+        ],
+        { cwd: root, encoding: 'utf8' },
+      ),
+    );
+    expect(variance.env).toBe('CartPole-v1');
+    expect(variance.estimators.map((e: { name: string }) => e.name)).toEqual(['total', 'rtg']);
+
     const again = spawnSync(
       'node',
       ['dist/cli/main.js', 'train', '--algo', 'a2c', '--timesteps', '100', '--out', run],

@@ -1,7 +1,7 @@
 /**
  * The gradient-variance lab: the seeds' argument for each variance-reduction step, made runnable on a real env.
  *
- * A fixed policy (seeded random initialisation) is held still. For estimators that need a critic, V is first
+ * A fixed policy (a seeded random initialisation, or a trained one) is held still. For estimators that need a critic, V is first
  * fitted on separate rollouts (so the baseline does not depend on the batches it is used with). Then `repeats`
  * independent batches of `batchEpisodes` episodes are drawn, and on every batch each estimator's policy-gradient
  * estimate ĝ = (1/E) Σ_episodes Σ_t ∇log π(a_t|s_t) Ψ_t is computed (all estimators on the same batches). Per
@@ -10,8 +10,9 @@
  * (total, rtg, rtg-mean, rtg-value), which share one expectation. GAE with λ < 1 trades bias for variance.
  */
 import { z } from 'zod';
-import type { Box } from '../envs/spaces.js';
-import { makeVec } from '../envs/vector.js';
+import { VecNormalize, type VecNormalizeState } from '../envs/vec-normalize.js';
+import { makeVec, type VectorEnv } from '../envs/vector.js';
+import { PolicygradError } from '../errors.js';
 import {
   episodeIds,
   gae,
@@ -68,18 +69,39 @@ export interface VarianceReport {
   estimators: EstimatorReport[];
 }
 
-export function runVarianceLab(config: VarianceLabConfig = {}): VarianceReport {
+export interface VarianceLabPolicy {
+  /** A trained policy to hold fixed instead of a random initialisation (its critic is refitted). */
+  policy: ActorCriticPolicy;
+  /** The observation normalisation it was trained with, if any (applied frozen). */
+  normalization?: VecNormalizeState | null;
+}
+
+export function runVarianceLab(config: VarianceLabConfig = {}, trained?: VarianceLabPolicy): VarianceReport {
   const c = parseOptions(varianceLabSchema, config, 'variance lab');
   const root = Rng.fromSeed(c.seed);
-  const env = makeVec(c.env, c.batchEpisodes, {}, { copy: false });
-  const policy = new ActorCriticPolicy(
-    {
-      observationSpace: env.singleObservationSpace as Box,
-      actionSpace: env.singleActionSpace,
-      hiddenSizes: c.hiddenSizes,
-    },
-    root.split(),
-  );
+  let env: VectorEnv = makeVec(c.env, c.batchEpisodes, {}, { copy: false });
+  if (trained?.normalization) {
+    const frozen = new VecNormalize(env, { reward: false });
+    frozen.setState(trained.normalization);
+    frozen.training = false;
+    env = frozen;
+  }
+  const initRng = root.split();
+  const policy =
+    trained?.policy ??
+    new ActorCriticPolicy(
+      {
+        observationSpace: env.singleObservationSpace,
+        actionSpace: env.singleActionSpace,
+        hiddenSizes: c.hiddenSizes,
+      },
+      initRng,
+    );
+  if (policy.obsDim !== env.obsDim) {
+    throw new PolicygradError(
+      `variance lab: the policy takes observations of size ${policy.obsDim}, but ${c.env} gives ${env.obsDim}`,
+    );
+  }
   const rng = root.split();
   const collector = new RolloutCollector(env, policy, rng, c.seed);
   const needsCritic = c.estimators.some((e) => e === 'rtg-value' || e === 'gae');

@@ -4,7 +4,8 @@
  * without a stack trace; anything else is a bug and keeps its stack.
  */
 import { Command, CommanderError, InvalidArgumentError } from 'commander';
-import { PolicygradError, runVarianceLab, VARIANCE_ESTIMATORS, VERSION } from '../index.js';
+import { importPolicy, PolicygradError, runVarianceLab, VARIANCE_ESTIMATORS, VERSION } from '../index.js';
+import { readPolicyFile } from '../train/run-dir.js';
 import { runDemo } from './demo.js';
 import { runEval } from './eval.js';
 import { runList } from './list.js';
@@ -133,9 +134,10 @@ export function buildProgram(): Command {
     .option('--seed <s>', 'seed for the policy initialisation and the rollouts', nonNegativeInteger, 0)
     .option('--gamma <g>', 'discount factor', Number, 0.99)
     .option('--json', 'print the report as JSON')
+    .option('--policy <run>', 'hold a trained policy fixed (a run directory or policy file; its env is used)')
     .addHelpText(
       'after',
-      '\nExamples:\n  policygrad variance --env CartPole-v1 --json\n  policygrad variance --estimators total,rtg --repeats 500',
+      '\nExamples:\n  policygrad variance --env CartPole-v1 --json\n  policygrad variance --estimators total,rtg --repeats 500\n  policygrad variance --policy runs/ppo-CartPole-v1-seed0',
     )
     .action(
       (options: {
@@ -146,15 +148,20 @@ export function buildProgram(): Command {
         seed: number;
         gamma: number;
         json?: boolean;
+        policy?: string;
       }) => {
-        const report = runVarianceLab({
-          env: options.env,
-          estimators: options.estimators.split(',').map((e) => e.trim()) as never,
-          batchEpisodes: options.batchEpisodes,
-          repeats: options.repeats,
-          seed: options.seed,
-          gamma: options.gamma,
-        });
+        const file = options.policy === undefined ? undefined : readPolicyFile(options.policy);
+        const report = runVarianceLab(
+          {
+            env: file?.env ?? options.env,
+            estimators: options.estimators.split(',').map((e) => e.trim()) as never,
+            batchEpisodes: options.batchEpisodes,
+            repeats: options.repeats,
+            seed: options.seed,
+            gamma: options.gamma,
+          },
+          file === undefined ? undefined : { policy: importPolicy(file), normalization: file.normalization },
+        );
         console.log(options.json ? JSON.stringify(report) : formatVarianceTable(report));
       },
     );
