@@ -14,7 +14,7 @@ const nodeBuiltinImports = {
 };
 
 export default tseslint.config(
-  { ignores: ['dist/', 'node_modules/', 'coverage/', 'test/fixtures/'] },
+  { ignores: ['dist/', 'node_modules/', 'coverage/', 'test/fixtures/', 'assembly/', 'build/'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

@@ -51,6 +51,10 @@ export function buildProgram(): Command {
     .option('--n-envs <k>', 'parallel environments', positiveInteger)
     .option('--out <dir>', 'run directory (default runs/<algo>-<env>-seed<s>)')
     .option('--force', 'overwrite an existing run directory', false)
+    .option(
+      '--kernels <name>',
+      "dense kernels: 'wasm' (WebAssembly SIMD) or 'typescript' (default: wasm where supported)",
+    )
     .addHelpText(
       'after',
       '\nExamples:\n  policygrad train\n  policygrad train --algo a2c --env CartPole-v1 --seed 2\n  policygrad train --algo ppo --set learningRate=0.0005 --set nEpochs=10 --out runs/ppo-lr',

@@ -3,12 +3,14 @@ import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
 import {
   createAlgorithm,
+  describeKernels,
   describeValue,
   exportPolicy,
   listPresets,
   normalizationOf,
   PolicygradError,
   PRESET_TIMESTEPS,
+  setDefaultKernels,
   VERSION,
 } from '../index.js';
 import { RunDirectory } from '../train/run-dir.js';
@@ -25,6 +27,8 @@ export interface TrainCommandOptions {
   nEnvs?: number;
   out?: string;
   force: boolean;
+  /** 'wasm' or 'typescript'; default: wasm where the engine supports it. */
+  kernels?: string;
 }
 
 /** Where output goes: `line` for lasting lines; `progress` for the status, redrawn in place on a terminal. */
@@ -73,6 +77,14 @@ export function runTrain(
     seed,
     ...(options.nEnvs === undefined ? {} : { numEnvs: options.nEnvs }),
   };
+  if (options.kernels !== undefined) {
+    if (options.kernels !== 'wasm' && options.kernels !== 'typescript') {
+      throw new PolicygradError(
+        `invalid --kernels ${describeValue(options.kernels)}: expected 'wasm' or 'typescript'`,
+      );
+    }
+    setDefaultKernels(options.kernels);
+  }
   const model = createAlgorithm(algo, config);
   const totalTimesteps = options.timesteps ?? PRESET_TIMESTEPS[algo]?.[env] ?? 100_000;
   const out = options.out ?? `runs/${algo}-${env}-seed${seed}`;
@@ -88,7 +100,7 @@ export function runTrain(
   });
 
   print(
-    `${algo} on ${env} (preset ${preset ?? 'none'}, seed ${seed}) for ${totalTimesteps.toLocaleString('en-US')} steps → ${out}`,
+    `${algo} on ${env} (preset ${preset ?? 'none'}, seed ${seed}, kernels ${describeKernels()}) for ${totalTimesteps.toLocaleString('en-US')} steps → ${out}`,
   );
   let lastPrint = 0;
   let latestReturn: number | null = null;

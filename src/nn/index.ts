@@ -2,3 +2,5 @@ export * from './init.js';
 export * from './kernels.js';
 export * from './mlp.js';
 export * from './optim.js';
+export * from './backend.js';
+export { WasmKernels, createWasmKernels, wasmUnavailableReason } from './wasm-kernels.js';

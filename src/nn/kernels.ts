@@ -10,6 +10,13 @@ export type Activation = 'tanh' | 'relu' | 'identity';
 
 export interface DenseKernels {
   readonly name: string;
+  /**
+   * A zeroed float32 array placed where these kernels read it without copying (wasm memory for the wasm
+   * kernels). Optional: callers fall back to `new Float32Array(length)`.
+   */
+  allocate?(length: number): Float32Array;
+  /** Gives an array from `allocate` back; it must not be used afterwards. */
+  release?(array: Float32Array): void;
   /** Y = act(X Wᵀ + b). */
   forward(
     W: Floats,

@@ -7,7 +7,8 @@
  * largest batch seen and are reused: no allocation per call once warmed.
  */
 import { PolicygradError, describeValue } from '../errors.js';
-import { type Activation, type DenseKernels, type Floats, tsKernels } from './kernels.js';
+import { defaultKernels } from './backend.js';
+import type { Activation, DenseKernels, Floats } from './kernels.js';
 
 export interface MLPOptions {
   /** Layer widths from input to output, e.g. [4, 64, 64, 2]. */
@@ -57,7 +58,7 @@ export class MLP {
     }
     this.sizes = [...sizes];
     this.dtype = options.dtype ?? 'float32';
-    this.kernels = options.kernels ?? tsKernels;
+    this.kernels = options.kernels ?? defaultKernels();
     const layers: Layer[] = [];
     let offset = 0;
     for (let l = 0; l + 1 < sizes.length; l++) {
@@ -75,8 +76,14 @@ export class MLP {
 
   private ensureCapacity(batch: number): void {
     if (batch <= this.capacity) return;
+    const { kernels } = this;
+    if (this.dtype === 'float32' && kernels.release !== undefined) {
+      for (const array of [...this.activations, ...this.gradients, ...this.tangents]) {
+        kernels.release(array as Float32Array);
+      }
+    }
     const make = (n: number): Floats =>
-      this.dtype === 'float32' ? new Float32Array(n) : new Float64Array(n);
+      this.dtype === 'float64' ? new Float64Array(n) : (kernels.allocate?.(n) ?? new Float32Array(n));
     this.activations = this.sizes.map((s) => make(batch * s));
     this.gradients = this.sizes.map((s) => make(batch * s));
     this.tangents = this.sizes.map((s) => make(batch * s));

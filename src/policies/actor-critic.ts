@@ -11,7 +11,8 @@
 import { type Box, Discrete, MultiDiscrete, type Space } from '../envs/spaces.js';
 import { describeValue, PolicygradError } from '../errors.js';
 import { hiddenAndHeadGains, initMLP } from '../nn/init.js';
-import type { Activation, Floats } from '../nn/kernels.js';
+import { defaultKernels } from '../nn/backend.js';
+import type { Activation, DenseKernels, Floats } from '../nn/kernels.js';
 import { MLP } from '../nn/mlp.js';
 import type { Rng } from '../rng.js';
 import { Categorical, DiagGaussian, type Distribution } from './distributions.js';
@@ -30,6 +31,8 @@ export interface ActorCriticOptions {
   orthogonalInit?: boolean;
   /** Actor and critic share their hidden layers (one trunk, two linear heads). Default false. */
   sharedTrunk?: boolean;
+  /** Dense kernels of both networks. Default: `defaultKernels()` (WebAssembly SIMD where available). */
+  kernels?: DenseKernels;
 }
 
 /** What it takes to rebuild the same network (with the spaces): saved with the parameters. */
@@ -86,6 +89,7 @@ export class ActorCriticPolicy {
       this.dist instanceof DiagGaussian && !this.stateDependentStd
         ? this.dist.actionSize
         : this.dist.inputSize;
+    const kernels = options.kernels ?? defaultKernels();
     const layers = hiddenSizes.length + 1;
     if (options.sharedTrunk === true) {
       if (hiddenSizes.length === 0) throw new PolicygradError('sharedTrunk needs at least one hidden layer');
@@ -94,13 +98,15 @@ export class ActorCriticPolicy {
         sizes: [this.obsDim, ...hiddenSizes],
         hiddenActivation: activation,
         outputActivation: activation,
+        kernels,
       });
-      this.actor = new MLP({ sizes: [width, actorOut] });
-      this.critic = new MLP({ sizes: [width, 1] });
+      this.actor = new MLP({ sizes: [width, actorOut], kernels });
+      this.critic = new MLP({ sizes: [width, 1], kernels });
     } else {
       this.trunk = null;
-      this.actor = new MLP({ sizes: [this.obsDim, ...hiddenSizes, actorOut], hiddenActivation: activation });
-      this.critic = new MLP({ sizes: [this.obsDim, ...hiddenSizes, 1], hiddenActivation: activation });
+      const hidden = { hiddenActivation: activation, kernels };
+      this.actor = new MLP({ sizes: [this.obsDim, ...hiddenSizes, actorOut], ...hidden });
+      this.critic = new MLP({ sizes: [this.obsDim, ...hiddenSizes, 1], ...hidden });
     }
     this.actorOffset = this.trunk?.numParams ?? 0;
     this.logStdOffset = this.actorOffset + this.actor.numParams;
@@ -108,8 +114,10 @@ export class ActorCriticPolicy {
       this.dist instanceof DiagGaussian && !this.stateDependentStd ? this.dist.actionSize : 0;
     this.actorParamCount = this.logStdOffset + logStdCount;
     this.criticOffset = this.actorParamCount;
-    this.params = new Float32Array(this.actorParamCount + this.critic.numParams);
-    this.grads = new Float32Array(this.params.length);
+    // In the kernels' own memory where they have one, so the networks read them without a copy.
+    const numParams = this.actorParamCount + this.critic.numParams;
+    this.params = kernels.allocate?.(numParams) ?? new Float32Array(numParams);
+    this.grads = kernels.allocate?.(numParams) ?? new Float32Array(numParams);
 
     if (options.orthogonalInit ?? true) {
       if (this.trunk !== null) {

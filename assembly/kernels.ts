@@ -1,0 +1,321 @@
+// WebAssembly SIMD dense-layer kernels (AssemblyScript). Compiled by `npm run build:wasm` into
+// src/nn/wasm-binary.ts; the TypeScript reference they must equal is src/nn/kernels.ts.
+//
+// Every pointer is a byte offset into the (imported, shared) linear memory; every array is float32 and
+// row-major. The JavaScript side (src/nn/wasm-kernels.ts) owns allocation: this module has no static data, no
+// allocator and no runtime, so several instances can share one memory.
+//
+// Activation codes: 0 identity, 1 tanh, 2 relu.
+
+const ACT_TANH: i32 = 1;
+const ACT_RELU: i32 = 2;
+
+// ---------------------------------------------------------------------------------------------------------------
+// Matrix products. C[M×N] (+)= A·B with B row-major [K×N] and A's element (m, k) at A + 4·(m·sam + k·sak), so one
+// routine serves A (sam = K, sak = 1) and Aᵀ (sam = 1, sak = M). Register-blocked: 4 rows × 8 columns of C live
+// in eight 128-bit accumulators while k runs; each step loads two vectors of B and broadcasts four scalars of A.
+// ---------------------------------------------------------------------------------------------------------------
+
+@inline function aAt(A: usize, sam: i32, sak: i32, m: i32, k: i32): f32 {
+  return load<f32>(A + (<usize>(m * sam + k * sak) << 2));
+}
+
+function gemmBlock4x8(A: usize, sam: i32, sak: i32, B: usize, C: usize, m: i32, n: i32, K: i32, N: i32, acc: bool): void {
+  const c0 = C + (<usize>(m * N + n) << 2);
+  const c1 = c0 + (<usize>N << 2);
+  const c2 = c1 + (<usize>N << 2);
+  const c3 = c2 + (<usize>N << 2);
+  let s00 = f32x4.splat(0), s01 = f32x4.splat(0);
+  let s10 = f32x4.splat(0), s11 = f32x4.splat(0);
+  let s20 = f32x4.splat(0), s21 = f32x4.splat(0);
+  let s30 = f32x4.splat(0), s31 = f32x4.splat(0);
+  if (acc) {
+    s00 = v128.load(c0); s01 = v128.load(c0, 16);
+    s10 = v128.load(c1); s11 = v128.load(c1, 16);
+    s20 = v128.load(c2); s21 = v128.load(c2, 16);
+    s30 = v128.load(c3); s31 = v128.load(c3, 16);
+  }
+  let b = B + (<usize>n << 2);
+  const bStride = <usize>N << 2;
+  let a0 = A + (<usize>(m * sam) << 2);
+  const aRow = <usize>sam << 2;
+  const aStep = <usize>sak << 2;
+  for (let k = 0; k < K; k++) {
+    const b0 = v128.load(b);
+    const b1 = v128.load(b, 16);
+    let x = f32x4.splat(load<f32>(a0));
+    s00 = f32x4.add(s00, f32x4.mul(x, b0)); s01 = f32x4.add(s01, f32x4.mul(x, b1));
+    x = f32x4.splat(load<f32>(a0 + aRow));
+    s10 = f32x4.add(s10, f32x4.mul(x, b0)); s11 = f32x4.add(s11, f32x4.mul(x, b1));
+    x = f32x4.splat(load<f32>(a0 + 2 * aRow));
+    s20 = f32x4.add(s20, f32x4.mul(x, b0)); s21 = f32x4.add(s21, f32x4.mul(x, b1));
+    x = f32x4.splat(load<f32>(a0 + 3 * aRow));
+    s30 = f32x4.add(s30, f32x4.mul(x, b0)); s31 = f32x4.add(s31, f32x4.mul(x, b1));
+    b += bStride;
+    a0 += aStep;
+  }
+  v128.store(c0, s00); v128.store(c0, s01, 16);
+  v128.store(c1, s10); v128.store(c1, s11, 16);
+  v128.store(c2, s20); v128.store(c2, s21, 16);
+  v128.store(c3, s30); v128.store(c3, s31, 16);
+}
+
+function gemmBlock4x4(A: usize, sam: i32, sak: i32, B: usize, C: usize, m: i32, n: i32, K: i32, N: i32, acc: bool): void {
+  const c0 = C + (<usize>(m * N + n) << 2);
+  const c1 = c0 + (<usize>N << 2);
+  const c2 = c1 + (<usize>N << 2);
+  const c3 = c2 + (<usize>N << 2);
+  let s0 = f32x4.splat(0), s1 = f32x4.splat(0), s2 = f32x4.splat(0), s3 = f32x4.splat(0);
+  if (acc) {
+    s0 = v128.load(c0); s1 = v128.load(c1); s2 = v128.load(c2); s3 = v128.load(c3);
+  }
+  let b = B + (<usize>n << 2);
+  const bStride = <usize>N << 2;
+  let a0 = A + (<usize>(m * sam) << 2);
+  const aRow = <usize>sam << 2;
+  const aStep = <usize>sak << 2;
+  for (let k = 0; k < K; k++) {
+    const b0 = v128.load(b);
+    s0 = f32x4.add(s0, f32x4.mul(f32x4.splat(load<f32>(a0)), b0));
+    s1 = f32x4.add(s1, f32x4.mul(f32x4.splat(load<f32>(a0 + aRow)), b0));
+    s2 = f32x4.add(s2, f32x4.mul(f32x4.splat(load<f32>(a0 + 2 * aRow)), b0));
+    s3 = f32x4.add(s3, f32x4.mul(f32x4.splat(load<f32>(a0 + 3 * aRow)), b0));
+    b += bStride;
+    a0 += aStep;
+  }
+  v128.store(c0, s0); v128.store(c1, s1); v128.store(c2, s2); v128.store(c3, s3);
+}
+
+/** One row of C, columns [n, n + 8). */
+function gemmBlock1x8(A: usize, sam: i32, sak: i32, B: usize, C: usize, m: i32, n: i32, K: i32, N: i32, acc: bool): void {
+  const c = C + (<usize>(m * N + n) << 2);
+  let s0 = f32x4.splat(0), s1 = f32x4.splat(0);
+  if (acc) {
+    s0 = v128.load(c); s1 = v128.load(c, 16);
+  }
+  let b = B + (<usize>n << 2);
+  const bStride = <usize>N << 2;
+  for (let k = 0; k < K; k++) {
+    const x = f32x4.splat(aAt(A, sam, sak, m, k));
+    s0 = f32x4.add(s0, f32x4.mul(x, v128.load(b)));
+    s1 = f32x4.add(s1, f32x4.mul(x, v128.load(b, 16)));
+    b += bStride;
+  }
+  v128.store(c, s0); v128.store(c, s1, 16);
+}
+
+function gemmBlock1x4(A: usize, sam: i32, sak: i32, B: usize, C: usize, m: i32, n: i32, K: i32, N: i32, acc: bool): void {
+  const c = C + (<usize>(m * N + n) << 2);
+  let s0 = acc ? v128.load(c) : f32x4.splat(0);
+  let b = B + (<usize>n << 2);
+  const bStride = <usize>N << 2;
+  for (let k = 0; k < K; k++) {
+    s0 = f32x4.add(s0, f32x4.mul(f32x4.splat(aAt(A, sam, sak, m, k)), v128.load(b)));
+    b += bStride;
+  }
+  v128.store(c, s0);
+}
+
+function gemmScalar(A: usize, sam: i32, sak: i32, B: usize, C: usize, m: i32, n: i32, K: i32, N: i32, acc: bool): void {
+  const c = C + (<usize>(m * N + n) << 2);
+  let s: f32 = acc ? load<f32>(c) : 0;
+  for (let k = 0; k < K; k++) s += aAt(A, sam, sak, m, k) * load<f32>(B + (<usize>(k * N + n) << 2));
+  store<f32>(c, s);
+}
+
+export function gemm(A: usize, sam: i32, sak: i32, B: usize, C: usize, M: i32, K: i32, N: i32, acc: bool): void {
+  const n8 = N & ~7;
+  const n4 = N & ~3;
+  let m = 0;
+  for (; m + 4 <= M; m += 4) {
+    let n = 0;
+    for (; n < n8; n += 8) gemmBlock4x8(A, sam, sak, B, C, m, n, K, N, acc);
+    for (; n < n4; n += 4) gemmBlock4x4(A, sam, sak, B, C, m, n, K, N, acc);
+    for (; n < N; n++) {
+      for (let r = 0; r < 4; r++) gemmScalar(A, sam, sak, B, C, m + r, n, K, N, acc);
+    }
+  }
+  for (; m < M; m++) {
+    let n = 0;
+    for (; n < n8; n += 8) gemmBlock1x8(A, sam, sak, B, C, m, n, K, N, acc);
+    for (; n < n4; n += 4) gemmBlock1x4(A, sam, sak, B, C, m, n, K, N, acc);
+    for (; n < N; n++) gemmScalar(A, sam, sak, B, C, m, n, K, N, acc);
+  }
+}
+
+/** C[m, n] (+)= Σ_k A[m, k]·B[n, k] for narrow outputs (N < 4), vectorised along k. */
+function gemmDot(A: usize, B: usize, C: usize, M: i32, K: i32, N: i32, acc: bool): void {
+  const k4 = K & ~3;
+  for (let m = 0; m < M; m++) {
+    const a = A + (<usize>(m * K) << 2);
+    for (let n = 0; n < N; n++) {
+      const b = B + (<usize>(n * K) << 2);
+      let s = f32x4.splat(0);
+      let k = 0;
+      for (; k < k4; k += 4) {
+        const o = <usize>k << 2;
+        s = f32x4.add(s, f32x4.mul(v128.load(a + o), v128.load(b + o)));
+      }
+      let t: f32 =
+        f32x4.extract_lane(s, 0) + f32x4.extract_lane(s, 1) + (f32x4.extract_lane(s, 2) + f32x4.extract_lane(s, 3));
+      for (; k < K; k++) t += load<f32>(a + (<usize>k << 2)) * load<f32>(b + (<usize>k << 2));
+      const c = C + (<usize>(m * N + n) << 2);
+      store<f32>(c, acc ? load<f32>(c) + t : t);
+    }
+  }
+}
+
+/** Dst[c, r] = Src[r, c] for Src [rows × cols]. */
+function transpose(src: usize, dst: usize, rows: i32, cols: i32): void {
+  for (let r = 0; r < rows; r++) {
+    const s = src + (<usize>(r * cols) << 2);
+    for (let c = 0; c < cols; c++) store<f32>(dst + (<usize>(c * rows + r) << 2), load<f32>(s + (<usize>c << 2)));
+  }
+}
+
+/** C[M×N] (+)= A[M×K]·Wᵀ for W [N×K]: the layer product, through a transposed copy of W at `scratch`. */
+function productWithTranspose(A: usize, W: usize, C: usize, scratch: usize, M: i32, K: i32, N: i32, acc: bool): void {
+  if (N < 4) {
+    gemmDot(A, W, C, M, K, N, acc);
+  } else {
+    transpose(W, scratch, N, K);
+    gemm(A, K, 1, scratch, C, M, K, N, acc);
+  }
+}
+
+/** Each row of Y [rows × n] ← v [n]. */
+function fillRows(Y: usize, v: usize, rows: i32, n: i32): void {
+  const bytes = <usize>n << 2;
+  for (let r = 0; r < rows; r++) memory.copy(Y + <usize>r * bytes, v, bytes);
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Activations. tanh(x) = −sign(x)·m/(2 + m) with m = expm1(−2|x|), which stays accurate for small |x| without a
+// second branch. expm1(y) = 2ⁿ·(eʳ − 1) + (2ⁿ − 1) with n = round(y/ln 2), r = y − n·ln 2 (|r| ≤ ln2/2, ln 2 split
+// in two parts) and eʳ − 1 by its Taylor series through r⁷ (truncation < 5e-9 relative). n and 2ⁿ come from the
+// 1.5·2²³ rounding trick: adding it leaves n in the low mantissa bits, and shifting those bits by 23 puts n in the
+// exponent field. |x| is clamped to 9, where tanh rounds to 1 in float32.
+// Error: max |tanh4(x) − tanh(x)| measured 1.48e-7; test/wasm-kernels.test.ts holds it to 2e-7.
+// ---------------------------------------------------------------------------------------------------------------
+
+@inline function tanh4(x: v128): v128 {
+  const a = f32x4.min(f32x4.abs(x), f32x4.splat(9.0));
+  const y = f32x4.mul(a, f32x4.splat(-2.0));
+  const shifted = f32x4.add(f32x4.mul(y, f32x4.splat(1.4426950408889634)), f32x4.splat(12582912.0));
+  const n = f32x4.sub(shifted, f32x4.splat(12582912.0));
+  const twoN = i32x4.add(i32x4.shl(shifted, 23), i32x4.splat(0x3f800000));
+  let r = f32x4.sub(y, f32x4.mul(n, f32x4.splat(0.693145751953125)));
+  r = f32x4.sub(r, f32x4.mul(n, f32x4.splat(1.428606765330187e-6)));
+  let p = f32x4.add(f32x4.splat(1.0 / 720.0), f32x4.mul(r, f32x4.splat(1.0 / 5040.0)));
+  p = f32x4.add(f32x4.splat(1.0 / 120.0), f32x4.mul(r, p));
+  p = f32x4.add(f32x4.splat(1.0 / 24.0), f32x4.mul(r, p));
+  p = f32x4.add(f32x4.splat(1.0 / 6.0), f32x4.mul(r, p));
+  p = f32x4.add(f32x4.splat(0.5), f32x4.mul(r, p));
+  p = f32x4.add(f32x4.splat(1.0), f32x4.mul(r, p));
+  p = f32x4.mul(r, p);
+  const m = f32x4.add(f32x4.mul(twoN, p), f32x4.sub(twoN, f32x4.splat(1.0)));
+  const magnitude = f32x4.div(m, f32x4.sub(f32x4.splat(-2.0), m));
+  return v128.or(magnitude, v128.and(x, i32x4.splat(0x80000000)));
+}
+
+export function tanhArray(src: usize, dst: usize, n: i32): void {
+  const n4 = n & ~3;
+  let i = 0;
+  for (; i < n4; i += 4) {
+    const o = <usize>i << 2;
+    v128.store(dst + o, tanh4(v128.load(src + o)));
+  }
+  if (i < n) {
+    // The tail goes through the same vector code so every element gets the same rounding.
+    const lanes = n - i;
+    let v = f32x4.splat(0);
+    const o = <usize>i << 2;
+    v = f32x4.replace_lane(v, 0, load<f32>(src + o));
+    if (lanes > 1) v = f32x4.replace_lane(v, 1, load<f32>(src + o + 4));
+    if (lanes > 2) v = f32x4.replace_lane(v, 2, load<f32>(src + o + 8));
+    const t = tanh4(v);
+    store<f32>(dst + o, f32x4.extract_lane(t, 0));
+    if (lanes > 1) store<f32>(dst + o + 4, f32x4.extract_lane(t, 1));
+    if (lanes > 2) store<f32>(dst + o + 8, f32x4.extract_lane(t, 2));
+  }
+}
+
+function activate(Y: usize, n: i32, act: i32): void {
+  if (act == ACT_TANH) {
+    tanhArray(Y, Y, n);
+  } else if (act == ACT_RELU) {
+    const n4 = n & ~3;
+    let i = 0;
+    for (; i < n4; i += 4) {
+      const o = <usize>i << 2;
+      v128.store(Y + o, f32x4.max(v128.load(Y + o), f32x4.splat(0)));
+    }
+    for (; i < n; i++) {
+      const o = <usize>i << 2;
+      const v = load<f32>(Y + o);
+      store<f32>(Y + o, v > 0 ? v : 0);
+    }
+  }
+}
+
+/** D ⊙= act'(z) written through y = act(z): 1 − y² (tanh), [y > 0] (relu). */
+function multiplyByDerivative(D: usize, Y: usize, n: i32, act: i32): void {
+  if (act != ACT_TANH && act != ACT_RELU) return;
+  const n4 = n & ~3;
+  let i = 0;
+  for (; i < n4; i += 4) {
+    const o = <usize>i << 2;
+    const y = v128.load(Y + o);
+    const d = v128.load(D + o);
+    if (act == ACT_TANH) {
+      v128.store(D + o, f32x4.mul(d, f32x4.sub(f32x4.splat(1), f32x4.mul(y, y))));
+    } else {
+      v128.store(D + o, v128.and(d, f32x4.gt(y, f32x4.splat(0))));
+    }
+  }
+  for (; i < n; i++) {
+    const o = <usize>i << 2;
+    const y = load<f32>(Y + o);
+    const g: f32 = act == ACT_TANH ? 1 - y * y : y > 0 ? 1 : 0;
+    store<f32>(D + o, load<f32>(D + o) * g);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// The dense-layer kernels of src/nn/kernels.ts. `scratch` holds max(nIn, nOut)² floats.
+// ---------------------------------------------------------------------------------------------------------------
+
+/** Y = act(X Wᵀ + b). */
+export function denseForward(W: usize, b: usize, X: usize, Y: usize, scratch: usize, batch: i32, nIn: i32, nOut: i32, act: i32): void {
+  fillRows(Y, b, batch, nOut);
+  productWithTranspose(X, W, Y, scratch, batch, nIn, nOut, true);
+  activate(Y, batch * nOut, act);
+}
+
+/** dZ = dY ⊙ act'(Y) (in place); dW += dZᵀ X; db += Σ_rows dZ; dX = dZ W when dX ≠ 0. */
+export function denseBackward(W: usize, X: usize, Y: usize, dY: usize, dW: usize, db: usize, dX: usize, batch: i32, nIn: i32, nOut: i32, act: i32): void {
+  multiplyByDerivative(dY, Y, batch * nOut, act);
+  const n4 = nOut & ~3;
+  for (let r = 0; r < batch; r++) {
+    const row = dY + (<usize>(r * nOut) << 2);
+    let o = 0;
+    for (; o < n4; o += 4) {
+      const p = <usize>o << 2;
+      v128.store(db + p, f32x4.add(v128.load(db + p), v128.load(row + p)));
+    }
+    for (; o < nOut; o++) {
+      const p = <usize>o << 2;
+      store<f32>(db + p, load<f32>(db + p) + load<f32>(row + p));
+    }
+  }
+  gemm(dY, 1, nOut, X, dW, nOut, batch, nIn, true);
+  if (dX != 0) gemm(dY, nOut, 1, W, dX, batch, nOut, nIn, false);
+}
+
+/** vY = act'(Y) ⊙ (X vWᵀ + vb + vX Wᵀ), the vX term skipped when vX = 0. */
+export function denseJvp(W: usize, vW: usize, vb: usize, X: usize, vX: usize, Y: usize, vY: usize, scratch: usize, batch: i32, nIn: i32, nOut: i32, act: i32): void {
+  fillRows(vY, vb, batch, nOut);
+  productWithTranspose(X, vW, vY, scratch, batch, nIn, nOut, true);
+  if (vX != 0) productWithTranspose(vX, W, vY, scratch, batch, nIn, nOut, true);
+  multiplyByDerivative(vY, Y, batch * nOut, act);
+}

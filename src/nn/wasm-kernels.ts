@@ -1,0 +1,388 @@
+/**
+ * The WebAssembly SIMD implementation of the dense-layer kernels (source: assembly/kernels.ts), behind the same
+ * `DenseKernels` interface as the TypeScript reference.
+ *
+ * Memory: one shared `WebAssembly.Memory`. Shared memory matters here: growing it never detaches the typed
+ * arrays already handed out (a non-shared memory's old views go stale when it grows), so workspaces and even a
+ * policy's parameter vector can live in wasm memory for the life of the program. Arrays the kernels receive that
+ * live in that memory are used in place; other float32 arrays are copied into a staging area for the call and
+ * copied back when they are outputs. float64 arrays (the gradient checks) go to the TypeScript kernels.
+ */
+import { type Activation, type DenseKernels, type Floats, tsKernels } from './kernels.js';
+import { WASM_KERNELS_BASE64 } from './wasm-binary.js';
+
+interface KernelExports {
+  gemm(
+    A: number,
+    sam: number,
+    sak: number,
+    B: number,
+    C: number,
+    M: number,
+    K: number,
+    N: number,
+    acc: number,
+  ): void;
+  tanhArray(src: number, dst: number, n: number): void;
+  denseForward(
+    W: number,
+    b: number,
+    X: number,
+    Y: number,
+    scratch: number,
+    batch: number,
+    nIn: number,
+    nOut: number,
+    act: number,
+  ): void;
+  denseBackward(
+    W: number,
+    X: number,
+    Y: number,
+    dY: number,
+    dW: number,
+    db: number,
+    dX: number,
+    batch: number,
+    nIn: number,
+    nOut: number,
+    act: number,
+  ): void;
+  denseJvp(
+    W: number,
+    vW: number,
+    vb: number,
+    X: number,
+    vX: number,
+    Y: number,
+    vY: number,
+    scratch: number,
+    batch: number,
+    nIn: number,
+    nOut: number,
+    act: number,
+  ): void;
+}
+
+const PAGE = 65536;
+const INITIAL_PAGES = 16;
+/** 1 GiB: shared memories need a maximum; address space is only reserved, not committed. */
+const MAXIMUM_PAGES = 16384;
+/** Offset 0 means "no array" to the kernels, so nothing is ever allocated below this. */
+const HEAP_START = 1024;
+const ACTIVATION_CODE: Record<Activation, number> = { identity: 0, tanh: 1, relu: 2 };
+
+function align16(bytes: number): number {
+  return (bytes + 15) & ~15;
+}
+
+function decodeBase64(text: string): Uint8Array<ArrayBuffer> {
+  const binary = atob(text);
+  const bytes = new Uint8Array(binary.length);
+  for (let i = 0; i < binary.length; i++) bytes[i] = binary.charCodeAt(i);
+  return bytes;
+}
+
+/** One instance of the kernels with its own memory and allocator. */
+export class WasmKernels implements DenseKernels {
+  readonly name = 'wasm-simd';
+  readonly memory: WebAssembly.Memory;
+  private readonly exports: KernelExports;
+  /** Every buffer object the memory has had: views made before a growth keep the old object. */
+  private readonly buffers = new Set<ArrayBufferLike>();
+  private heapTop = HEAP_START;
+  private readonly freeBlocks: { pointer: number; bytes: number }[] = [];
+  /** Per-call staging area for arrays that live outside wasm memory; reset at the end of each call. */
+  private staging = { pointer: 0, bytes: 0, used: 0 };
+  private heapF32: Float32Array;
+
+  constructor(module: WebAssembly.Module) {
+    this.memory = new WebAssembly.Memory({ initial: INITIAL_PAGES, maximum: MAXIMUM_PAGES, shared: true });
+    const instance = new WebAssembly.Instance(module, { env: { memory: this.memory } });
+    this.exports = instance.exports as unknown as KernelExports;
+    this.heapF32 = new Float32Array(this.memory.buffer);
+    this.buffers.add(this.memory.buffer);
+  }
+
+  /** A zeroed float32 array in wasm memory: the kernels use it without copying. */
+  allocate(length: number): Float32Array {
+    const bytes = align16(Math.max(4, length * 4));
+    let pointer: number;
+    const index = this.freeBlocks.findIndex((block) => block.bytes >= bytes);
+    if (index >= 0) {
+      const block = this.freeBlocks[index];
+      pointer = block.pointer;
+      if (block.bytes > bytes) {
+        block.pointer += bytes;
+        block.bytes -= bytes;
+      } else {
+        this.freeBlocks.splice(index, 1);
+      }
+    } else {
+      pointer = this.heapTop;
+      this.heapTop += bytes;
+      this.ensureMemory(this.heapTop);
+    }
+    const array = new Float32Array(this.memory.buffer, pointer, length);
+    array.fill(0);
+    return array;
+  }
+
+  /** Returns an array from `allocate` to the allocator; the array must not be used afterwards. */
+  release(array: Float32Array): void {
+    if (!this.owns(array)) return;
+    this.freeBlocks.push({ pointer: array.byteOffset, bytes: align16(Math.max(4, array.length * 4)) });
+  }
+
+  /** True when `array` lives in this instance's memory (so the kernels use it in place). */
+  owns(array: Floats): boolean {
+    return array instanceof Float32Array && this.buffers.has(array.buffer);
+  }
+
+  private ensureMemory(bytes: number): void {
+    const have = this.memory.buffer.byteLength;
+    if (bytes <= have) return;
+    this.memory.grow(Math.ceil((bytes - have) / PAGE));
+    this.buffers.add(this.memory.buffer);
+    this.heapF32 = new Float32Array(this.memory.buffer);
+  }
+
+  /** Reserves `floats` floats of staging space for the current call. */
+  private stage(floats: number): number {
+    const bytes = align16(Math.max(4, floats * 4));
+    if (this.staging.used + bytes > this.staging.bytes) {
+      // Grow the staging area; anything staged earlier in this call is copied along.
+      const size = Math.max(2 * this.staging.bytes, this.staging.used + bytes, 1 << 16);
+      const pointer = this.allocate(size / 4).byteOffset;
+      if (this.staging.used > 0) {
+        this.heapF32.copyWithin(
+          pointer / 4,
+          this.staging.pointer / 4,
+          (this.staging.pointer + this.staging.used) / 4,
+        );
+      }
+      if (this.staging.bytes > 0) {
+        this.freeBlocks.push({ pointer: this.staging.pointer, bytes: this.staging.bytes });
+      }
+      this.staging = { pointer, bytes: size, used: this.staging.used };
+    }
+    const pointer = this.staging.pointer + this.staging.used;
+    this.staging.used += bytes;
+    return pointer;
+  }
+
+  /**
+   * The byte offset of `array` (its first `length` elements) for the kernels: in place when it lives in wasm
+   * memory, else a staged copy (when `copyIn`). Returns the offset relative to the staging area's start for
+   * staged arrays so that a staging growth later in the same call cannot invalidate it.
+   */
+  private resolve(array: Floats, length: number, copyIn: boolean): Resolved {
+    if (this.owns(array)) return { staged: false, offset: array.byteOffset };
+    const pointer = this.stage(length);
+    if (copyIn) this.heapF32.set(array.length === length ? array : array.subarray(0, length), pointer / 4);
+    return { staged: true, offset: pointer - this.staging.pointer };
+  }
+
+  /** Staging space for the kernels' own temporaries (the transposed weights). */
+  private scratch(floats: number): Resolved {
+    const pointer = this.stage(floats);
+    return { staged: true, offset: pointer - this.staging.pointer };
+  }
+
+  private pointer(r: Resolved): number {
+    return r.staged ? this.staging.pointer + r.offset : r.offset;
+  }
+
+  private copyOut(r: Resolved, array: Floats, length: number): void {
+    if (!r.staged) return;
+    const start = this.pointer(r) / 4;
+    array.set(this.heapF32.subarray(start, start + length));
+  }
+
+  private endCall(): void {
+    this.staging.used = 0;
+  }
+
+  forward(
+    W: Floats,
+    b: Floats,
+    X: Floats,
+    Y: Floats,
+    batch: number,
+    nIn: number,
+    nOut: number,
+    act: Activation,
+  ): void {
+    if (!(W instanceof Float32Array && X instanceof Float32Array && Y instanceof Float32Array)) {
+      tsKernels.forward(W, b, X, Y, batch, nIn, nOut, act);
+      return;
+    }
+    const w = this.resolve(W, nOut * nIn, true);
+    const bias = this.resolve(b, nOut, true);
+    const x = this.resolve(X, batch * nIn, true);
+    const y = this.resolve(Y, batch * nOut, false);
+    const scratch = this.scratch(Math.max(nIn, nOut) ** 2);
+    this.exports.denseForward(
+      this.pointer(w),
+      this.pointer(bias),
+      this.pointer(x),
+      this.pointer(y),
+      this.pointer(scratch),
+      batch,
+      nIn,
+      nOut,
+      ACTIVATION_CODE[act],
+    );
+    this.copyOut(y, Y, batch * nOut);
+    this.endCall();
+  }
+
+  backward(
+    W: Floats,
+    X: Floats,
+    Y: Floats,
+    dY: Floats,
+    dW: Floats,
+    db: Floats,
+    dX: Floats | null,
+    batch: number,
+    nIn: number,
+    nOut: number,
+    act: Activation,
+  ): void {
+    if (!(W instanceof Float32Array && X instanceof Float32Array && dW instanceof Float32Array)) {
+      tsKernels.backward(W, X, Y, dY, dW, db, dX, batch, nIn, nOut, act);
+      return;
+    }
+    const w = this.resolve(W, nOut * nIn, true);
+    const x = this.resolve(X, batch * nIn, true);
+    const y = this.resolve(Y, batch * nOut, true);
+    const dy = this.resolve(dY, batch * nOut, true);
+    const dw = this.resolve(dW, nOut * nIn, true);
+    const dbias = this.resolve(db, nOut, true);
+    const dx = dX === null ? null : this.resolve(dX, batch * nIn, false);
+    this.exports.denseBackward(
+      this.pointer(w),
+      this.pointer(x),
+      this.pointer(y),
+      this.pointer(dy),
+      this.pointer(dw),
+      this.pointer(dbias),
+      dx === null ? 0 : this.pointer(dx),
+      batch,
+      nIn,
+      nOut,
+      ACTIVATION_CODE[act],
+    );
+    this.copyOut(dy, dY, batch * nOut);
+    this.copyOut(dw, dW, nOut * nIn);
+    this.copyOut(dbias, db, nOut);
+    if (dx !== null && dX !== null) this.copyOut(dx, dX, batch * nIn);
+    this.endCall();
+  }
+
+  jvp(
+    W: Floats,
+    vW: Floats,
+    vb: Floats,
+    X: Floats,
+    vX: Floats | null,
+    Y: Floats,
+    vY: Floats,
+    batch: number,
+    nIn: number,
+    nOut: number,
+    act: Activation,
+  ): void {
+    if (!(W instanceof Float32Array && X instanceof Float32Array && vY instanceof Float32Array)) {
+      tsKernels.jvp(W, vW, vb, X, vX, Y, vY, batch, nIn, nOut, act);
+      return;
+    }
+    const w = this.resolve(W, nOut * nIn, true);
+    const vw = this.resolve(vW, nOut * nIn, true);
+    const vbias = this.resolve(vb, nOut, true);
+    const x = this.resolve(X, batch * nIn, true);
+    const vx = vX === null ? null : this.resolve(vX, batch * nIn, true);
+    const y = this.resolve(Y, batch * nOut, true);
+    const vy = this.resolve(vY, batch * nOut, false);
+    const scratch = this.scratch(Math.max(nIn, nOut) ** 2);
+    this.exports.denseJvp(
+      this.pointer(w),
+      this.pointer(vw),
+      this.pointer(vbias),
+      this.pointer(x),
+      vx === null ? 0 : this.pointer(vx),
+      this.pointer(y),
+      this.pointer(vy),
+      this.pointer(scratch),
+      batch,
+      nIn,
+      nOut,
+      ACTIVATION_CODE[act],
+    );
+    this.copyOut(vy, vY, batch * nOut);
+    this.endCall();
+  }
+
+  /** dst = tanh(src), elementwise, with the kernels' vectorised tanh (for tests of its error bound). */
+  tanh(src: Float32Array, dst: Float32Array): void {
+    const s = this.resolve(src, src.length, true);
+    const d = this.resolve(dst, dst.length, false);
+    this.exports.tanhArray(this.pointer(s), this.pointer(d), src.length);
+    this.copyOut(d, dst, dst.length);
+    this.endCall();
+  }
+
+  /** C[M×N] = A[M×K]·B[K×N] (all row-major), the raw matrix product, for benchmarks. */
+  matmul(A: Float32Array, B: Float32Array, C: Float32Array, M: number, K: number, N: number): void {
+    const a = this.resolve(A, M * K, true);
+    const b = this.resolve(B, K * N, true);
+    const c = this.resolve(C, M * N, false);
+    this.exports.gemm(this.pointer(a), K, 1, this.pointer(b), this.pointer(c), M, K, N, 0);
+    this.copyOut(c, C, M * N);
+    this.endCall();
+  }
+}
+
+interface Resolved {
+  staged: boolean;
+  offset: number;
+}
+
+let compiled: WebAssembly.Module | null | undefined;
+let unavailableReason = '';
+
+/** Compiles the embedded binary once; null (with the reason kept) where WebAssembly SIMD or threads are missing. */
+function compiledModule(): WebAssembly.Module | null {
+  if (compiled !== undefined) return compiled;
+  try {
+    if (typeof WebAssembly !== 'object') throw new Error('WebAssembly is not available');
+    if (typeof SharedArrayBuffer !== 'function') {
+      throw new Error('SharedArrayBuffer is not available (a browser page needs cross-origin isolation)');
+    }
+    const bytes = decodeBase64(WASM_KERNELS_BASE64);
+    if (!WebAssembly.validate(bytes)) throw new Error('this engine does not support WebAssembly SIMD');
+    compiled = new WebAssembly.Module(bytes);
+  } catch (error) {
+    unavailableReason = error instanceof Error ? error.message : String(error);
+    compiled = null;
+  }
+  return compiled;
+}
+
+/** A new instance of the wasm kernels (own memory), or null where they cannot run; see `wasmUnavailableReason`. */
+export function createWasmKernels(): WasmKernels | null {
+  const module = compiledModule();
+  if (module === null) return null;
+  try {
+    return new WasmKernels(module);
+  } catch (error) {
+    unavailableReason = error instanceof Error ? error.message : String(error);
+    return null;
+  }
+}
+
+/** Why `createWasmKernels` returned null ('' when it did not). */
+export function wasmUnavailableReason(): string {
+  return unavailableReason;
+}
