@@ -7,7 +7,15 @@
  * approximation adds at most its own bound (TANH_BOUND, measured below), and tanh/relu are 1-Lipschitz.
  */
 import { describe, expect, it } from 'vitest';
-import { type Activation, createWasmKernels, MLP, Rng, tsKernels, type WasmKernels } from '../src/index.js';
+import {
+  type Activation,
+  Adam,
+  createWasmKernels,
+  MLP,
+  Rng,
+  tsKernels,
+  type WasmKernels,
+} from '../src/index.js';
 
 const EPS32 = 2 ** -24;
 const TANH_BOUND = 2e-7; // measured maximum 1.48e-7 (bench on a 200k-point grid over [−12, 12])
@@ -201,6 +209,29 @@ describe('wasm kernels', () => {
     expect(out[5]).toBe(-out[4]);
   });
 
+  it('Adam gives bit-identical parameters to the TypeScript loop (same float64 operations in the same order)', () => {
+    for (const size of [1, 2, 7, 4481]) {
+      const rng = Rng.fromSeed(size);
+      const start = random(size, rng);
+      const reference = new Adam(size, 3e-3, { epsilon: 1e-5, kernels: tsKernels });
+      const fast = new Adam(size, 3e-3, { epsilon: 1e-5, kernels });
+      const a = start.slice();
+      const b = kernels.allocate(size);
+      b.set(start);
+      const c = start.slice(); // a JS-memory array through the wasm path (staged)
+      const staged = new Adam(size, 3e-3, { epsilon: 1e-5, kernels });
+      for (let t = 0; t < 5; t++) {
+        const g = random(size, rng);
+        reference.step(a, g);
+        fast.step(b, g);
+        staged.step(c, g);
+      }
+      expect(Array.from(b)).toEqual(Array.from(a));
+      expect(Array.from(c)).toEqual(Array.from(a));
+      expect(fast.getState()).toEqual(reference.getState());
+    }
+  });
+
   it('matmul equals a float64 product within float32 accumulation error', () => {
     const rng = Rng.fromSeed(3);
     const [M, K, N] = [37, 53, 29];
@@ -236,6 +267,8 @@ describe('wasm kernels', () => {
     expect(again.byteOffset).toBe(small.byteOffset);
     expect(again.every((v) => v === 0)).toBe(true);
     expect(k.owns(new Float32Array(4))).toBe(false);
+    expect(k.owns(new Float32Array(new SharedArrayBuffer(64)))).toBe(false); // another shared buffer
+    expect(k.owns(new Float32Array(k.memory.buffer, 1024, 4))).toBe(true); // a fresh view of the memory
   });
 
   it('an MLP on the wasm kernels computes what it computes on the reference kernels', () => {

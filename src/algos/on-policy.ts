@@ -202,14 +202,14 @@ export function gatherMinibatch(
 ): Minibatch {
   const { obsDim, actionDim } = buffer;
   const inputSize = oldDistInputs.length / buffer.size;
+  const { observations, actions, oldDistInputs: oldInputs } = mb;
   for (let b = 0; b < size; b++) {
     const k = indices[start + b];
-    mb.observations.set(buffer.observations.subarray(k * obsDim, (k + 1) * obsDim), b * obsDim);
-    mb.actions.set(buffer.actions.subarray(k * actionDim, (k + 1) * actionDim), b * actionDim);
-    (mb.oldDistInputs as Float32Array).set(
-      oldDistInputs.subarray(k * inputSize, (k + 1) * inputSize),
-      b * inputSize,
-    );
+    for (let j = 0; j < obsDim; j++) observations[b * obsDim + j] = buffer.observations[k * obsDim + j];
+    for (let j = 0; j < actionDim; j++) actions[b * actionDim + j] = buffer.actions[k * actionDim + j];
+    if (oldInputs !== null) {
+      for (let j = 0; j < inputSize; j++) oldInputs[b * inputSize + j] = oldDistInputs[k * inputSize + j];
+    }
     mb.oldLogProbs[b] = buffer.logProbs[k];
     mb.oldValues[b] = buffer.values[k];
     mb.advantages[b] = advantages[k];

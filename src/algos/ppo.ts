@@ -91,6 +91,7 @@ export class PPO {
     const batchSize = Math.min(c.batchSize, n);
     const mb = allocateMinibatch(batchSize, policy.obsDim, policy.dist.actionSize, policy.dist.inputSize);
     const penalised = c.objective === 'kl-penalty' || c.objective === 'clip+kl';
+    if (!penalised) mb.oldDistInputs = null; // the clipped objective needs only the old log-probabilities
     const history: OnPolicyMetrics[] = [];
     this.tracker.beginLearn();
     const startSteps = collector.totalSteps;
@@ -105,7 +106,7 @@ export class PPO {
       collector.collectSteps(buffer);
       // 2. Estimate advantages: GAE(γ, λ), truncations bootstrapped from V(final observation).
       advantagesAndReturns(buffer, c.gamma, c.gaeLambda, advantages, returns);
-      distInputsOf(policy, buffer, oldInputs);
+      if (penalised) distInputsOf(policy, buffer, oldInputs);
       // 3. Update: nEpochs passes of minibatch steps on the surrogate.
       const stats = {
         policyLoss: [] as number[],

@@ -36,6 +36,22 @@ export const PRESETS: Record<string, Record<string, Record<string, Preset>>> = {
         learningRate: 'lin_0.001',
         clipRange: 'lin_0.2',
       },
+      // CleanRL ppo.py defaults (total 500k steps): 4 envs × 128 steps, 4 epochs × 4 minibatches, value clipping.
+      cleanrl: {
+        numEnvs: 4,
+        nSteps: 128,
+        batchSize: 128,
+        nEpochs: 4,
+        learningRate: 'lin_0.00025',
+        gamma: 0.99,
+        gaeLambda: 0.95,
+        clipRange: 0.2,
+        clipRangeVf: 0.2,
+        entCoef: 0.01,
+        vfCoef: 0.5,
+        maxGradNorm: 0.5,
+        normalizeAdvantage: true,
+      },
     },
     'Acrobot-v1': {
       // rl-baselines3-zoo hyperparams/ppo.yml (n_timesteps 1e6)

@@ -17,6 +17,23 @@ export interface DenseKernels {
   allocate?(length: number): Float32Array;
   /** Gives an array from `allocate` back; it must not be used afterwards. */
   release?(array: Float32Array): void;
+  /** A zeroed float64 array placed like `allocate`'s (for optimizer moments). */
+  allocateFloat64?(length: number): Float64Array;
+  /**
+   * One Adam step over float32 parameters with float64 moments m, v (see `Adam` in optim.ts for the rule):
+   * θ ← θ − stepSize·m / (√v / sqrtCorrection2 + ε) after updating m and v.
+   */
+  adamStep?(
+    params: Float32Array,
+    grads: Float32Array,
+    m: Float64Array,
+    v: Float64Array,
+    stepSize: number,
+    beta1: number,
+    beta2: number,
+    sqrtCorrection2: number,
+    epsilon: number,
+  ): void;
   /** Y = act(X Wᵀ + b). */
   forward(
     W: Floats,

@@ -3,7 +3,8 @@
  * and learning-rate schedules. Each optimizer's state (moments, step count) is plain arrays for checkpoints.
  */
 import { describeValue, PolicygradError } from '../errors.js';
-import type { Floats } from './kernels.js';
+import { defaultKernels } from './backend.js';
+import type { DenseKernels, Floats } from './kernels.js';
 
 export interface OptimizerState {
   kind: string;
@@ -79,6 +80,8 @@ export interface AdamOptions {
   beta2?: number;
   /** ε in the denominator: PyTorch's default 1e-8; PPO (SB3, CleanRL) uses 1e-5. */
   epsilon?: number;
+  /** Kernels with an Adam step (the wasm kernels) run the update; default: `defaultKernels()`. */
+  kernels?: DenseKernels;
 }
 
 /** Adam (Kingma & Ba 2015): m ← β1·m + (1−β1)·g, v ← β2·v + (1−β2)·g², θ ← θ − lr·m̂ / (√v̂ + ε). */
@@ -89,20 +92,22 @@ export class Adam implements Optimizer {
   readonly epsilon: number;
   private readonly m: Float64Array;
   private readonly v: Float64Array;
+  private readonly kernels: DenseKernels;
   private steps = 0;
 
   constructor(
     size: number,
     public learningRate: number,
-    { beta1 = 0.9, beta2 = 0.999, epsilon = 1e-8 }: AdamOptions = {},
+    { beta1 = 0.9, beta2 = 0.999, epsilon = 1e-8, kernels = defaultKernels() }: AdamOptions = {},
   ) {
     assertPositive(this.kind, 'learningRate', learningRate);
     assertPositive(this.kind, 'epsilon', epsilon);
     this.beta1 = beta1;
     this.beta2 = beta2;
     this.epsilon = epsilon;
-    this.m = new Float64Array(size);
-    this.v = new Float64Array(size);
+    this.kernels = kernels;
+    this.m = kernels.allocateFloat64?.(size) ?? new Float64Array(size);
+    this.v = kernels.allocateFloat64?.(size) ?? new Float64Array(size);
   }
 
   step(params: Floats, grads: Floats): void {
@@ -112,6 +117,11 @@ export class Adam implements Optimizer {
     const correction2 = 1 - beta2 ** this.steps;
     const stepSize = this.learningRate / correction1;
     const sqrtCorrection2 = Math.sqrt(correction2);
+    const { adamStep } = this.kernels;
+    if (adamStep !== undefined && params instanceof Float32Array && grads instanceof Float32Array) {
+      adamStep.call(this.kernels, params, grads, m, v, stepSize, beta1, beta2, sqrtCorrection2, epsilon);
+      return;
+    }
     for (let i = 0; i < m.length; i++) {
       const g = grads[i];
       m[i] = beta1 * m[i] + (1 - beta1) * g;

@@ -24,6 +24,18 @@ interface KernelExports {
     acc: number,
   ): void;
   tanhArray(src: number, dst: number, n: number): void;
+  adamStep(
+    params: number,
+    grads: number,
+    m: number,
+    v: number,
+    n: number,
+    stepSize: number,
+    beta1: number,
+    beta2: number,
+    sqrtCorrection2: number,
+    epsilon: number,
+  ): void;
   denseForward(
     W: number,
     b: number,
@@ -88,8 +100,13 @@ export class WasmKernels implements DenseKernels {
   readonly name = 'wasm-simd';
   readonly memory: WebAssembly.Memory;
   private readonly exports: KernelExports;
-  /** Every buffer object the memory has had: views made before a growth keep the old object. */
-  private readonly buffers = new Set<ArrayBufferLike>();
+  /**
+   * Buffer objects known to wrap (or not) this memory. Views made before a growth keep the old object, and V8 may
+   * hand out a new SharedArrayBuffer object for the same shared memory at other times too (seen in Node 20), so
+   * an unknown buffer is probed once: a value written through the memory must appear through the buffer.
+   */
+  private readonly bufferCache = new WeakMap<ArrayBufferLike, boolean>();
+  private probeCounter = 0;
   private heapTop = HEAP_START;
   private readonly freeBlocks: { pointer: number; bytes: number }[] = [];
   /** Per-call staging area for arrays that live outside wasm memory; reset at the end of each call. */
@@ -101,12 +118,27 @@ export class WasmKernels implements DenseKernels {
     const instance = new WebAssembly.Instance(module, { env: { memory: this.memory } });
     this.exports = instance.exports as unknown as KernelExports;
     this.heapF32 = new Float32Array(this.memory.buffer);
-    this.buffers.add(this.memory.buffer);
+    this.bufferCache.set(this.memory.buffer, true);
   }
 
   /** A zeroed float32 array in wasm memory: the kernels use it without copying. */
   allocate(length: number): Float32Array {
-    const bytes = align16(Math.max(4, length * 4));
+    const pointer = this.allocateBytes(length * 4); // may grow the memory: read .buffer after it
+    const array = new Float32Array(this.memory.buffer, pointer, length);
+    array.fill(0);
+    return array;
+  }
+
+  /** A zeroed float64 array in wasm memory (optimizer moments). */
+  allocateFloat64(length: number): Float64Array {
+    const pointer = this.allocateBytes(length * 8); // may grow the memory: read .buffer after it
+    const array = new Float64Array(this.memory.buffer, pointer, length);
+    array.fill(0);
+    return array;
+  }
+
+  private allocateBytes(size: number): number {
+    const bytes = align16(Math.max(4, size));
     let pointer: number;
     const index = this.freeBlocks.findIndex((block) => block.bytes >= bytes);
     if (index >= 0) {
@@ -123,27 +155,80 @@ export class WasmKernels implements DenseKernels {
       this.heapTop += bytes;
       this.ensureMemory(this.heapTop);
     }
-    const array = new Float32Array(this.memory.buffer, pointer, length);
-    array.fill(0);
-    return array;
+    return pointer;
   }
 
   /** Returns an array from `allocate` to the allocator; the array must not be used afterwards. */
-  release(array: Float32Array): void {
-    if (!this.owns(array)) return;
-    this.freeBlocks.push({ pointer: array.byteOffset, bytes: align16(Math.max(4, array.length * 4)) });
+  release(array: Float32Array | Float64Array): void {
+    if (!this.isOurs(array.buffer)) return;
+    this.freeBlocks.push({ pointer: array.byteOffset, bytes: align16(Math.max(4, array.byteLength)) });
   }
 
   /** True when `array` lives in this instance's memory (so the kernels use it in place). */
   owns(array: Floats): boolean {
-    return array instanceof Float32Array && this.buffers.has(array.buffer);
+    return array instanceof Float32Array && this.isOurs(array.buffer);
+  }
+
+  private isOurs(buffer: ArrayBufferLike): boolean {
+    const known = this.bufferCache.get(buffer);
+    if (known !== undefined) return known;
+    let ours = false;
+    if (
+      typeof SharedArrayBuffer === 'function' &&
+      buffer instanceof SharedArrayBuffer &&
+      buffer.byteLength >= 8
+    ) {
+      // Bytes 0..7 of the memory are never allocated (HEAP_START): a private probe area.
+      const mine = new Int32Array(this.memory.buffer, 0, 2);
+      const theirs = new Int32Array(buffer, 0, 2);
+      mine[0] = 0x7067726e; // 'pgrn'
+      mine[1] = ++this.probeCounter;
+      ours = theirs[0] === mine[0] && theirs[1] === mine[1];
+      mine[0] = 0;
+      ours &&= theirs[0] === 0;
+    }
+    this.bufferCache.set(buffer, ours);
+    return ours;
+  }
+
+  adamStep(
+    params: Float32Array,
+    grads: Float32Array,
+    m: Float64Array,
+    v: Float64Array,
+    stepSize: number,
+    beta1: number,
+    beta2: number,
+    sqrtCorrection2: number,
+    epsilon: number,
+  ): void {
+    if (!this.isOurs(m.buffer) || !this.isOurs(v.buffer)) {
+      throw new Error('WasmKernels.adamStep: the moments must come from allocateFloat64');
+    }
+    const n = m.length;
+    const p = this.resolve(params, n, true);
+    const g = this.resolve(grads, n, true);
+    this.exports.adamStep(
+      this.pointer(p),
+      this.pointer(g),
+      m.byteOffset,
+      v.byteOffset,
+      n,
+      stepSize,
+      beta1,
+      beta2,
+      sqrtCorrection2,
+      epsilon,
+    );
+    this.copyOut(p, params, n);
+    this.endCall();
   }
 
   private ensureMemory(bytes: number): void {
     const have = this.memory.buffer.byteLength;
     if (bytes <= have) return;
     this.memory.grow(Math.ceil((bytes - have) / PAGE));
-    this.buffers.add(this.memory.buffer);
+    this.bufferCache.set(this.memory.buffer, true);
     this.heapF32 = new Float32Array(this.memory.buffer);
   }
 

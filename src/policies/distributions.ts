@@ -77,13 +77,29 @@ export class Categorical implements Distribution {
     let max = Number.NEGATIVE_INFINITY;
     for (let i = 0; i < n; i++) if (inputs[base + i] > max) max = inputs[base + i];
     let sum = 0;
-    for (let i = 0; i < n; i++) sum += Math.exp(inputs[base + i] - max);
+    for (let i = 0; i < n; i++) {
+      const e = Math.exp(inputs[base + i] - max);
+      p[i] = e;
+      sum += e;
+    }
     const logSum = max + Math.log(sum);
+    const inverse = 1 / sum;
     for (let i = 0; i < n; i++) {
       logp[i] = inputs[base + i] - logSum;
-      p[i] = Math.exp(logp[i]);
+      p[i] *= inverse;
     }
     return n;
+  }
+
+  /** log Σ_i exp(z_i) of component c of sample b (stable: the largest logit factored out). */
+  private logSumExp(inputs: Floats, b: number, c: number): number {
+    const n = this.sizes[c];
+    const base = b * this.inputSize + this.offsets[c];
+    let max = Number.NEGATIVE_INFINITY;
+    for (let i = 0; i < n; i++) if (inputs[base + i] > max) max = inputs[base + i];
+    let sum = 0;
+    for (let i = 0; i < n; i++) sum += Math.exp(inputs[base + i] - max);
+    return max + Math.log(sum);
   }
 
   sample(inputs: Floats, batch: number, rng: Rng, actions: Floats): void {
@@ -119,8 +135,8 @@ export class Categorical implements Distribution {
     for (let b = 0; b < batch; b++) {
       let total = 0;
       for (let c = 0; c < this.sizes.length; c++) {
-        this.softmax(inputs, b, c, this.p, this.logp);
-        total += this.logp[actions[b * this.actionSize + c]];
+        const logit = inputs[b * this.inputSize + this.offsets[c] + actions[b * this.actionSize + c]];
+        total += logit - this.logSumExp(inputs, b, c);
       }
       out[b] = total;
     }

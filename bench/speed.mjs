@@ -1,0 +1,232 @@
+// Speed benchmark (issue 6): rollout throughput, minibatch update time (TypeScript vs WebAssembly SIMD kernels),
+// achieved GFLOP/s, and end-to-end wall time of three reference runs against Stable-Baselines3 and CleanRL on the
+// same machine (../shared/benchmarks/peers.md). Prints a table and writes benchmarks/speed.json.
+// Usage: npm run bench [-- --quick] [-- --only rollout,update,matmul,e2e] [-- --seeds 1,2,3]
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { cpus } from 'node:os';
+import { parseArgs } from 'node:util';
+import {
+  accumulateSurrogateGradient,
+  ActorCriticPolicy,
+  Adam,
+  allocateMinibatch,
+  clipGradNorm,
+  createAlgorithm,
+  createWasmKernels,
+  describeKernels,
+  makeVec,
+  RolloutBuffer,
+  RolloutCollector,
+  Rng,
+  setDefaultKernels,
+  SurrogateScratch,
+  tsKernels,
+} from '../dist/index.js';
+
+const { values: args } = parseArgs({
+  options: {
+    quick: { type: 'boolean', default: false },
+    only: { type: 'string', default: 'rollout,update,matmul,e2e' },
+    seeds: { type: 'string', default: '1,2,3' },
+    out: { type: 'string', default: 'benchmarks/speed.json' },
+  },
+});
+const parts = new Set(args.only.split(','));
+const seeds = args.seeds.split(',').map(Number);
+const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor((xs.length - 1) / 2)];
+const results = {
+  machine: { cpu: cpus()[0]?.model ?? 'unknown', cores: cpus().length, node: process.version },
+  kernels: describeKernels(),
+  date: new Date().toISOString().slice(0, 10),
+};
+
+/** Runs `fn` repeatedly for about `ms` milliseconds after a warm-up; returns microseconds per call. */
+function timeIt(fn, ms = 1000, warmup = 50) {
+  for (let i = 0; i < warmup; i++) fn();
+  let reps = 0;
+  const start = performance.now();
+  while (performance.now() - start < ms) {
+    fn();
+    reps++;
+  }
+  return ((performance.now() - start) / reps) * 1000;
+}
+
+// 1. Rollout: CartPole-v1, 8 envs, the 64-64 actor-critic acting (one batched forward per vector step).
+if (parts.has('rollout')) {
+  setDefaultKernels('wasm');
+  const env = makeVec('CartPole-v1', 8, {}, { copy: false });
+  const policy = new ActorCriticPolicy(
+    { observationSpace: env.singleObservationSpace, actionSpace: env.singleActionSpace },
+    Rng.fromSeed(1),
+  );
+  const collector = new RolloutCollector(env, policy, Rng.fromSeed(2), 1);
+  const buffer = new RolloutBuffer(256, 8, env.obsDim, policy.dist.actionSize);
+  for (let i = 0; i < 20; i++) collector.collectSteps(buffer);
+  const total = args.quick ? 200_000 : 1_000_000;
+  const start = performance.now();
+  for (let steps = 0; steps < total; steps += buffer.size) collector.collectSteps(buffer);
+  const seconds = (performance.now() - start) / 1000;
+  results.rollout = { env: 'CartPole-v1', numEnvs: 8, stepsPerSecond: Math.round(total / seconds) };
+  console.log(
+    `rollout (CartPole-v1, 8 envs, 64-64 policy acting): ${results.rollout.stepsPerSecond.toLocaleString('en-US')} env steps/s`,
+  );
+}
+
+// 2. One PPO minibatch update (surrogate + value loss gradients of the 64-64 tanh actor and critic, gradient
+// clipping, Adam), TypeScript reference kernels vs wasm kernels.
+const FLOPS_PER_SAMPLE = (() => {
+  // forward (all layers) + weight gradients (all layers) + input gradients (all but the first layer), ×2 flops/MAC
+  const layers = (out) => [
+    [4, 64],
+    [64, 64],
+    [64, out],
+  ];
+  let macs = 0;
+  for (const out of [2, 1]) {
+    for (const [i, [nIn, nOut]] of layers(out).entries()) macs += nIn * nOut * (i === 0 ? 2 : 3);
+  }
+  return 2 * macs;
+})();
+
+function updateTime(kernels, batch) {
+  const env = makeVec('CartPole-v1', 1);
+  const policy = new ActorCriticPolicy(
+    { observationSpace: env.singleObservationSpace, actionSpace: env.singleActionSpace, kernels },
+    Rng.fromSeed(3),
+  );
+  const rng = Rng.fromSeed(4);
+  const mb = allocateMinibatch(batch, 4, 1, 2);
+  mb.size = batch;
+  for (let k = 0; k < batch * 4; k++) mb.observations[k] = rng.normal(0, 1);
+  for (let b = 0; b < batch; b++) {
+    mb.actions[b] = rng.integer(0, 2);
+    mb.oldLogProbs[b] = Math.log(0.5);
+    mb.advantages[b] = rng.normal(0, 1);
+    mb.returns[b] = rng.normal(0, 1);
+  }
+  mb.oldDistInputs = null;
+  const optimizer = new Adam(policy.numParams, 3e-4, { epsilon: 1e-5 });
+  const scratch = new SurrogateScratch();
+  const options = {
+    objective: 'clip',
+    clipRange: 0.2,
+    klBeta: 1,
+    entCoef: 0,
+    vfCoef: 0.5,
+    clipRangeVf: null,
+    normalizeAdvantage: true,
+  };
+  return timeIt(
+    () => {
+      policy.zeroGrad();
+      accumulateSurrogateGradient(policy, mb, options, scratch);
+      clipGradNorm(policy.grads, 0.5);
+      optimizer.step(policy.params, policy.grads);
+    },
+    args.quick ? 300 : 1500,
+    kernels === tsKernels ? 3 : 50,
+  );
+}
+
+if (parts.has('update')) {
+  const wasm = createWasmKernels();
+  results.update = [];
+  for (const batch of [64, 256, 1024]) {
+    const ts = updateTime(tsKernels, batch);
+    const fast = updateTime(wasm, batch);
+    const row = {
+      batch,
+      typescriptMicroseconds: Math.round(ts),
+      wasmMicroseconds: Math.round(fast),
+      speedup: Number((ts / fast).toFixed(1)),
+      wasmGflops: Number(((FLOPS_PER_SAMPLE * batch) / fast / 1e3).toFixed(1)),
+    };
+    results.update.push(row);
+    console.log(
+      `update, batch ${batch}: typescript ${row.typescriptMicroseconds} µs, wasm ${row.wasmMicroseconds} µs (${row.speedup}×, ${row.wasmGflops} GFLOP/s)`,
+    );
+  }
+}
+
+// 3. The kernel's own throughput on a large product.
+if (parts.has('matmul')) {
+  const kernels = createWasmKernels();
+  const n = 512;
+  const rng = Rng.fromSeed(5);
+  const A = kernels.allocate(n * n).map(() => rng.normal(0, 1));
+  const B = kernels.allocate(n * n).map(() => rng.normal(0, 1));
+  const a = kernels.allocate(n * n);
+  const b = kernels.allocate(n * n);
+  a.set(A);
+  b.set(B);
+  const c = kernels.allocate(n * n);
+  const us = timeIt(() => kernels.matmul(a, b, c, n, n, n), args.quick ? 300 : 1500, 5);
+  results.matmul = { n, gflops: Number(((2 * n ** 3) / us / 1e3).toFixed(1)) };
+  console.log(`matmul ${n}×${n}×${n}: ${results.matmul.gflops} GFLOP/s (one core)`);
+}
+
+// 4. End to end, as the peers were measured: env construction to the end of training, final evaluation apart.
+const RUNS = [
+  {
+    name: 'PPO CartPole-v1, zoo preset, 100k',
+    algo: 'ppo',
+    preset: 'zoo',
+    steps: 100_000,
+    target: 6.5,
+    peer: 19.7,
+  },
+  {
+    name: "PPO CartPole-v1, CleanRL's defaults, 500k",
+    algo: 'ppo',
+    preset: 'cleanrl',
+    steps: 500_000,
+    target: 25,
+    peer: 76.5,
+  },
+  {
+    name: 'A2C CartPole-v1, zoo preset, 500k',
+    algo: 'a2c',
+    preset: 'zoo',
+    steps: 500_000,
+    target: 15,
+    peer: 44.7,
+  },
+];
+if (parts.has('e2e')) {
+  setDefaultKernels('wasm');
+  results.endToEnd = [];
+  for (const run of RUNS) {
+    const times = [];
+    const finals = [];
+    for (const seed of seeds) {
+      const start = performance.now();
+      const model = createAlgorithm(run.algo, { env: 'CartPole-v1', preset: run.preset, seed });
+      model.learn({ totalTimesteps: args.quick ? run.steps / 10 : run.steps });
+      times.push((performance.now() - start) / 1000);
+      const returns = model.evaluate(20, { deterministic: true });
+      finals.push(returns.reduce((x, y) => x + y, 0) / returns.length);
+    }
+    const row = {
+      run: run.name,
+      seeds,
+      seconds: times.map((t) => Number(t.toFixed(2))),
+      medianSeconds: Number(median(times).toFixed(2)),
+      finalReturns: finals,
+      medianFinalReturn: median(finals),
+      target: run.target,
+      peerSeconds: run.peer,
+      speedupOverPeer: Number((run.peer / median(times)).toFixed(1)),
+    };
+    results.endToEnd.push(row);
+    console.log(
+      `${run.name}: median ${row.medianSeconds} s (${row.seconds.join(', ')}), final eval ${row.medianFinalReturn}, ${row.speedupOverPeer}× the peer's ${run.peer} s (target ≤ ${run.target} s)`,
+    );
+  }
+}
+
+if (!args.quick) {
+  mkdirSync('benchmarks', { recursive: true });
+  writeFileSync(args.out, JSON.stringify(results, null, 2) + '\n');
+  console.log(`wrote ${args.out}`);
+}
