@@ -10,3 +10,4 @@ export * from './a2c.js';
 export * from './natural-gradient.js';
 export * from './trpo.js';
 export * from './registry.js';
+export * from './a3c.js';

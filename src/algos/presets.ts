@@ -85,6 +85,12 @@ export const PRESETS: Record<string, Record<string, Record<string, Preset>>> = {
     'CartPole-v1': { zoo: TRPO_CARTPOLE_ZOO },
     'Acrobot-v1': { zoo: TRPO_ACROBOT_ZOO },
   },
+  a3c: {
+    'CartPole-v1': {
+      // No rl-zoo entry: tuned here (2 workers × 4 envs solve it in 250k steps on 5/5 seeds, ≈ 2 s).
+      zoo: { numWorkers: 2, numEnvs: 4, entCoef: 0.0 },
+    },
+  },
   reinforce: {
     'CartPole-v1': {
       // No rl-zoo entry: tuned here (bench/reinforce-cartpole.mjs solves 5/5 seeds in < 200k steps).

@@ -55,6 +55,7 @@ export const PRESET_TIMESTEPS: Record<string, Record<string, number>> = {
   trpo: { 'CartPole-v1': 100_000, 'Acrobot-v1': 100_000 },
   npg: { 'CartPole-v1': 100_000, 'Acrobot-v1': 100_000 },
   reinforce: { 'CartPole-v1': 500_000 },
+  a3c: { 'CartPole-v1': 250_000 },
 };
 
 export function isAlgorithmName(name: string): name is AlgorithmName {

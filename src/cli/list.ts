@@ -8,6 +8,8 @@ import {
   PRESET_TIMESTEPS,
 } from '../index.js';
 
+const A3C_DESCRIPTION = 'Asynchronous Advantage Actor-Critic on worker threads (Node)';
+
 export function runList(what: string): string[] {
   if (what === 'envs') {
     return listEnvs().map((id) => {
@@ -16,10 +18,13 @@ export function runList(what: string): string[] {
       return `${id.padEnd(26)} ${r?.description ?? ''}${limit}`;
     });
   }
-  if (what === 'algos')
-    return Object.entries(ALGORITHMS).map(([name, a]) => `${name.padEnd(10)} ${a.description}`);
+  if (what === 'algos') {
+    return [...Object.entries(ALGORITHMS), ['a3c', { description: A3C_DESCRIPTION }] as const].map(
+      ([name, a]) => `${name.padEnd(10)} ${a.description}`,
+    );
+  }
   if (what === 'presets') {
-    return Object.keys(ALGORITHMS).flatMap((algo) =>
+    return [...Object.keys(ALGORITHMS), 'a3c'].flatMap((algo) =>
       listEnvs().flatMap((env) =>
         listPresets(algo, env).map(
           (p) =>

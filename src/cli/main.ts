@@ -36,7 +36,7 @@ export function buildProgram(): Command {
   program
     .command('train')
     .description('train an agent; with no options, PPO on CartPole-v1 with the tuned zoo preset')
-    .option('--algo <name>', 'ppo, a2c, trpo, npg or reinforce', 'ppo')
+    .option('--algo <name>', 'ppo, a2c, a3c, trpo, npg or reinforce', 'ppo')
     .option('--env <id>', 'environment id', 'CartPole-v1')
     .option('--preset <name>', "hyperparameter preset ('zoo' when there is one; 'none' for the defaults)")
     .option('--config <file>', 'options from a YAML or JSON file')
@@ -59,8 +59,8 @@ export function buildProgram(): Command {
       'after',
       '\nExamples:\n  policygrad train\n  policygrad train --algo a2c --env CartPole-v1 --seed 2\n  policygrad train --algo ppo --set learningRate=0.0005 --set nEpochs=10 --out runs/ppo-lr',
     )
-    .action((options) => {
-      runTrain(options, consoleOutput(process.stdout.isTTY === true));
+    .action(async (options) => {
+      await runTrain(options, consoleOutput(process.stdout.isTTY === true));
     });
 
   program

@@ -13,6 +13,7 @@ import {
   setDefaultKernels,
   VERSION,
 } from '../index.js';
+import { A3C } from '../train/a3c.js';
 import { RunDirectory } from '../train/run-dir.js';
 
 export interface TrainCommandOptions {
@@ -59,10 +60,10 @@ export function consoleOutput(isTerminal: boolean): TrainOutput {
   };
 }
 
-export function runTrain(
+export async function runTrain(
   options: TrainCommandOptions,
   output: TrainOutput,
-): { dir: string; meanReturn: number } {
+): Promise<{ dir: string; meanReturn: number }> {
   const print = (text: string) => output.line(text);
   const { algo, env, seed } = options;
   const preset =
@@ -85,7 +86,8 @@ export function runTrain(
     }
     setDefaultKernels(options.kernels);
   }
-  const model = createAlgorithm(algo, config);
+  // A3C runs on worker threads (Node only), so it is not in the core's registry; its learn is asynchronous.
+  const model = algo === 'a3c' ? new A3C(config) : createAlgorithm(algo, config);
   const totalTimesteps = options.timesteps ?? PRESET_TIMESTEPS[algo]?.[env] ?? 100_000;
   const out = options.out ?? `runs/${algo}-${env}-seed${seed}`;
   const run = RunDirectory.create(out, { force: options.force });
@@ -103,14 +105,17 @@ export function runTrain(
     `${algo} on ${env} (preset ${preset ?? 'none'}, seed ${seed}, kernels ${describeKernels()}) for ${totalTimesteps.toLocaleString('en-US')} steps → ${out}`,
   );
   let lastPrint = 0;
+  let printedFinal = false; // A3C's workers each report once more after the budget is reached
   let latestReturn: number | null = null;
-  model.learn({
+  await model.learn({
     totalTimesteps,
     callback: (metrics) => {
       run.appendMetrics(metrics);
       if (metrics.episodeReturnMean !== null) latestReturn = metrics.episodeReturnMean;
       const now = performance.now();
-      if (now - lastPrint > output.interval || metrics.step >= totalTimesteps) {
+      const final = metrics.step >= totalTimesteps;
+      if (now - lastPrint > output.interval || (final && !printedFinal)) {
+        printedFinal ||= final;
         lastPrint = now;
         const fraction = Math.min(1, metrics.step / totalTimesteps);
         const eta = fraction > 0 ? (metrics.timeSeconds * (1 - fraction)) / fraction : 0;

@@ -69,13 +69,14 @@ export class RunDirectory {
   }
 
   /** Appends one iteration's metrics to metrics.csv and progress.jsonl. */
-  appendMetrics(row: Record<string, unknown>): void {
+  appendMetrics(row: object): void {
     const csv = join(this.path, 'metrics.csv');
     if (!this.wroteHeader) {
       writeFileSync(csv, `${CSV_COLUMNS.map(([name]) => name).join(',')}\n`);
       this.wroteHeader = true;
     }
-    appendFileSync(csv, `${CSV_COLUMNS.map(([, key]) => formatCell(row[key])).join(',')}\n`);
+    const cells = row as Record<string, unknown>;
+    appendFileSync(csv, `${CSV_COLUMNS.map(([, key]) => formatCell(cells[key])).join(',')}\n`);
     appendFileSync(join(this.path, 'progress.jsonl'), `${JSON.stringify(row)}\n`);
   }
 
