@@ -4,6 +4,7 @@
 // Usage: npm run bench [-- --quick] [-- --only rollout,update,matmul,e2e] [-- --seeds 1,2,3]
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
+import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import {
   accumulateSurrogateGradient,
@@ -22,11 +23,13 @@ import {
   SurrogateScratch,
   tsKernels,
 } from '../dist/index.js';
+import { AsyncVectorEnv } from '../dist/node.js';
+import './slow-env.mjs';
 
 const { values: args } = parseArgs({
   options: {
     quick: { type: 'boolean', default: false },
-    only: { type: 'string', default: 'rollout,update,matmul,e2e' },
+    only: { type: 'string', default: 'rollout,update,matmul,async,e2e' },
     seeds: { type: 'string', default: '1,2,3' },
     out: { type: 'string', default: 'benchmarks/speed.json' },
   },
@@ -166,7 +169,43 @@ if (parts.has('matmul')) {
   console.log(`matmul ${n}×${n}×${n}: ${results.matmul.gflops} GFLOP/s (one core)`);
 }
 
-// 4. End to end, as the peers were measured: env construction to the end of training, final evaluation apart.
+// 4. AsyncVectorEnv vs SyncVectorEnv: 8 envs, random actions, for env steps of increasing cost.
+if (parts.has('async')) {
+  results.asyncVectorEnv = [];
+  const setupModule = pathToFileURL('bench/slow-env.mjs').href;
+  for (const stepMicroseconds of [0, 20, 100]) {
+    const row = { stepMicroseconds };
+    for (const kind of ['sync', 'async']) {
+      const options = { stepMicroseconds };
+      const env =
+        kind === 'sync'
+          ? makeVec('SlowCartPole-v0', 8, options, { copy: false })
+          : new AsyncVectorEnv('SlowCartPole-v0', 8, options, { copy: false, setupModule });
+      env.reset({ seed: 1 });
+      const actions = new Int32Array(8);
+      const rng = Rng.fromSeed(1);
+      const vectorSteps = stepMicroseconds === 0 ? 20_000 : 1_000;
+      const run = (count) => {
+        for (let t = 0; t < count; t++) {
+          for (let i = 0; i < 8; i++) actions[i] = rng.integer(0, 2);
+          env.step(actions);
+        }
+      };
+      run(vectorSteps / 10);
+      const start = performance.now();
+      run(vectorSteps);
+      row[`${kind}StepsPerSecond`] = Math.round((vectorSteps * 8) / ((performance.now() - start) / 1000));
+      env.close();
+    }
+    row.speedup = Number((row.asyncStepsPerSecond / row.syncStepsPerSecond).toFixed(2));
+    results.asyncVectorEnv.push(row);
+    console.log(
+      `vector env, 8 envs, step cost ${stepMicroseconds} µs: sync ${row.syncStepsPerSecond.toLocaleString('en-US')} steps/s, async (2 workers) ${row.asyncStepsPerSecond.toLocaleString('en-US')} steps/s (${row.speedup}×)`,
+    );
+  }
+}
+
+// 5. End to end, as the peers were measured: env construction to the end of training, final evaluation apart.
 const RUNS = [
   {
     name: 'PPO CartPole-v1, zoo preset, 100k',

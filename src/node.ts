@@ -3,6 +3,13 @@
  * A3C on worker threads and run directories. Package consumers on Node get this entry automatically
  * (the "node" export condition).
  */
+import { setAsyncVectorEnvFactory } from './index.js';
+import { AsyncVectorEnv } from './train/async-vector-env.js';
+
 export * from './index.js';
 export { A3C, type A3CLearnOptions, type A3COptions } from './train/a3c.js';
 export { RunDirectory, readPolicyFile } from './train/run-dir.js';
+export { AsyncVectorEnv, type AsyncVectorEnvOptions } from './train/async-vector-env.js';
+
+// `vectorEnv: 'async'` in algorithm configs builds an AsyncVectorEnv (the core cannot start threads itself).
+setAsyncVectorEnvFactory((id, numEnvs, options) => new AsyncVectorEnv(id, numEnvs, options, { copy: false }));

@@ -41,6 +41,8 @@ export const a3cConfigSchema = z.strictObject({
   normalizeAdvantage: onPolicyFields.normalizeAdvantage.default(false),
   /** Observation/reward normalisation would need statistics shared between threads: not supported. */
   normalize: z.literal(false).default(false),
+  /** Each worker is already a thread: its envs step in it. */
+  vectorEnv: z.literal('sync').default('sync'),
   rmsPropAlpha: z.number().min(0).max(1).default(0.99),
   rmsPropEpsilon: z.number().positive().default(1e-5),
   /** Updates between a worker's progress reports. */

@@ -6,7 +6,7 @@
 import { z } from 'zod';
 import type { Box } from '../envs/spaces.js';
 import { VecNormalize, type VecNormalizeState } from '../envs/vec-normalize.js';
-import { makeVec, type VectorEnv } from '../envs/vector.js';
+import { makeVec, makeVectorEnv, type VectorEnv } from '../envs/vector.js';
 import { gae, successorValues } from '../estimators/returns.js';
 import { constantSchedule, linearSchedule, type Schedule } from '../nn/optim.js';
 import { ActorCriticPolicy } from '../policies/actor-critic.js';
@@ -57,6 +57,8 @@ export const onPolicyFields = {
   orthogonalInit: z.boolean().default(true),
   logStdInit: z.number().default(0),
   seed: z.number().int().nonnegative().default(0),
+  /** Step the envs in this thread ('sync') or on worker threads ('async', Node; for expensive env steps). */
+  vectorEnv: z.enum(['sync', 'async']).default('sync'),
 };
 
 export interface OnPolicyMetrics extends IterationStats {
@@ -101,10 +103,11 @@ export function buildOnPolicy(c: {
   seed: number;
   gamma?: number;
   normalize?: boolean | { observation: boolean; reward: boolean };
+  vectorEnv?: 'sync' | 'async';
 }): OnPolicyParts {
   const root = Rng.fromSeed(c.seed);
   const rng = root.split();
-  const raw = makeVec(c.env, c.numEnvs, c.envOptions, { copy: false });
+  const raw = makeVectorEnv(c.vectorEnv ?? 'sync', c.env, c.numEnvs, c.envOptions, { copy: false });
   const normalize = c.normalize ?? false;
   const env: VectorEnv =
     normalize === false

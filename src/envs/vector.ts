@@ -209,3 +209,29 @@ export function makeVec(
     vectorOptions,
   );
 }
+
+/** Builds an `AsyncVectorEnv` (worker threads); installed by the Node entry of the package. */
+export type AsyncVectorEnvFactory = (id: string, numEnvs: number, options: MakeOptions) => VectorEnv;
+let asyncFactory: AsyncVectorEnvFactory | null = null;
+
+/** Installs the factory behind `vectorEnv: 'async'` (done by `policygrad`'s Node entry on import). */
+export function setAsyncVectorEnvFactory(factory: AsyncVectorEnvFactory): void {
+  asyncFactory = factory;
+}
+
+/** `numEnvs` copies of `id` stepped in this thread ('sync') or on worker threads ('async', Node only). */
+export function makeVectorEnv(
+  kind: 'sync' | 'async',
+  id: string,
+  numEnvs: number,
+  options: MakeOptions = {},
+  vectorOptions: SyncVectorEnvOptions = {},
+): VectorEnv {
+  if (kind === 'sync') return makeVec(id, numEnvs, options, vectorOptions);
+  if (asyncFactory === null) {
+    throw new PolicygradError(
+      "vectorEnv 'async' needs worker threads: import policygrad's Node entry ('policygrad' in Node), or use 'sync'",
+    );
+  }
+  return asyncFactory(id, numEnvs, options);
+}
