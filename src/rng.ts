@@ -29,7 +29,7 @@ const ALGORITHM = 'xoroshiro128+';
 export class Rng {
   private spareNormal: number | null = null;
 
-  private constructor(private readonly generator: JumpableRandomGenerator) {}
+  private constructor(private generator: JumpableRandomGenerator) {}
 
   /** A generator seeded from `seed` (a non-negative safe integer) and an optional spawn key (sub-stream path). */
   static fromSeed(seed: number, ...spawnKey: number[]): Rng {
@@ -59,6 +59,13 @@ export class Rng {
 
   getState(): RngState {
     return { algorithm: ALGORITHM, words: this.generator.getState().slice(), spareNormal: this.spareNormal };
+  }
+
+  /** Puts this generator (in place: every holder of it sees the change) at a state saved with `getState()`. */
+  setState(state: RngState): void {
+    const restored = Rng.fromState(state);
+    this.generator = restored.generator;
+    this.spareNormal = restored.spareNormal;
   }
 
   /** An independent copy at the same position: both produce the same sequence from here. */

@@ -29,6 +29,15 @@ import {
   toSchedule,
 } from './on-policy.js';
 import { IterationTracker } from '../train/iteration.js';
+import {
+  beginProgress,
+  captureCheckpoint,
+  type Checkpoint,
+  type CheckpointParts,
+  type LearnProgress,
+  progressRemaining,
+  restoreCheckpoint,
+} from './checkpoint.js';
 import { applyPreset } from './presets.js';
 import { accumulateSurrogateGradient, SurrogateScratch } from './surrogate.js';
 
@@ -54,6 +63,7 @@ export class A2C {
   private readonly optimizer: Optimizer;
   private readonly scratch = new SurrogateScratch();
   private readonly tracker: IterationTracker;
+  private progress: LearnProgress | null = null;
 
   constructor(config: A2CConfig = {}) {
     this.config = parseOptions(a2cConfigSchema, applyPreset('a2c', config, 'CartPole-v1'), 'A2C config');
@@ -72,7 +82,7 @@ export class A2C {
         : new Adam(size, 1, { epsilon: 1e-5 });
   }
 
-  learn({ totalTimesteps, callback }: OnPolicyLearnOptions): OnPolicyMetrics[] {
+  learn({ totalTimesteps, callback, resetProgress = true }: OnPolicyLearnOptions): OnPolicyMetrics[] {
     const c = this.config;
     const { policy, collector, buffer } = this.parts;
     const lrSchedule = toSchedule(c.learningRate);
@@ -83,12 +93,12 @@ export class A2C {
     const all = Int32Array.from({ length: n }, (_, k) => k);
     const batch = allocateMinibatch(n, policy.obsDim, policy.dist.actionSize, policy.dist.inputSize);
     const history: OnPolicyMetrics[] = [];
-    this.tracker.beginLearn();
-    const startSteps = collector.totalSteps;
+    const progress = beginProgress(this.progress, totalTimesteps, resetProgress, this.parts, this.tracker);
+    this.progress = progress;
 
-    while (collector.totalSteps - startSteps < totalTimesteps) {
+    while (collector.totalSteps - progress.startStep < progress.totalTimesteps) {
       this.tracker.beginIteration();
-      this.optimizer.learningRate = lrSchedule(1 - (collector.totalSteps - startSteps) / totalTimesteps);
+      this.optimizer.learningRate = lrSchedule(progressRemaining(progress, collector.totalSteps));
 
       // 1. Collect nSteps from each env.
       collector.collectSteps(buffer);
@@ -128,6 +138,27 @@ export class A2C {
       if (callback?.(metrics) === false) break;
     }
     return history;
+  }
+
+  /** Everything needed to continue this run exactly (see src/algos/checkpoint.ts). */
+  checkpoint(): Checkpoint {
+    return captureCheckpoint(this.checkpointParts());
+  }
+
+  /** Continues from a checkpoint of the same algorithm and env; then `learn({ resetProgress: false })`. */
+  restoreCheckpoint(checkpoint: unknown): void {
+    this.progress = restoreCheckpoint(this.checkpointParts(), checkpoint).progress;
+  }
+
+  private checkpointParts(): CheckpointParts {
+    return {
+      algo: 'a2c',
+      env: this.config.env,
+      parts: this.parts,
+      tracker: this.tracker,
+      progress: this.progress,
+      optimizers: { optimizer: this.optimizer },
+    };
   }
 
   predict(observation: Floats, { deterministic = true } = {}): number | Float32Array {

@@ -11,3 +11,4 @@ export * from './natural-gradient.js';
 export * from './trpo.js';
 export * from './registry.js';
 export * from './a3c.js';
+export * from './checkpoint.js';

@@ -79,6 +79,12 @@ export interface OnPolicyLearnOptions {
   totalTimesteps: number;
   /** Called after every iteration; return false to stop. */
   callback?: (metrics: OnPolicyMetrics) => boolean | void;
+  /**
+   * true (default): a new schedule of `totalTimesteps` from the current step. false: continue the schedule in
+   * force (after a callback stopped `learn`, or after `restoreCheckpoint`), as if never interrupted
+   * (SB3's `reset_num_timesteps=False`); `totalTimesteps` is then ignored.
+   */
+  resetProgress?: boolean;
 }
 
 export interface OnPolicyParts {

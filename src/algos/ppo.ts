@@ -33,6 +33,15 @@ import {
   toSchedule,
 } from './on-policy.js';
 import { IterationTracker } from '../train/iteration.js';
+import {
+  beginProgress,
+  captureCheckpoint,
+  type Checkpoint,
+  type CheckpointParts,
+  type LearnProgress,
+  progressRemaining,
+  restoreCheckpoint,
+} from './checkpoint.js';
 import { applyPreset } from './presets.js';
 import { accumulateSurrogateGradient, adaptKlBeta, SurrogateScratch } from './surrogate.js';
 
@@ -67,6 +76,7 @@ export class PPO {
   private readonly scratch = new SurrogateScratch();
   private klBeta: number;
   private readonly tracker: IterationTracker;
+  private progress: LearnProgress | null = null;
 
   constructor(config: PPOConfig = {}) {
     this.config = parseOptions(ppoConfigSchema, applyPreset('ppo', config, 'CartPole-v1'), 'PPO config');
@@ -78,7 +88,7 @@ export class PPO {
     this.klBeta = this.config.klBetaInit;
   }
 
-  learn({ totalTimesteps, callback }: OnPolicyLearnOptions): OnPolicyMetrics[] {
+  learn({ totalTimesteps, callback, resetProgress = true }: OnPolicyLearnOptions): OnPolicyMetrics[] {
     const c = this.config;
     const { policy, collector, buffer, rng } = this.parts;
     const lrSchedule = toSchedule(c.learningRate);
@@ -87,20 +97,20 @@ export class PPO {
     const advantages = new Float64Array(n);
     const returns = new Float64Array(n);
     const oldInputs = new Float32Array(n * policy.dist.inputSize);
-    const indices = Int32Array.from({ length: n }, (_, k) => k);
+    const indices = new Int32Array(n);
     const batchSize = Math.min(c.batchSize, n);
     const mb = allocateMinibatch(batchSize, policy.obsDim, policy.dist.actionSize, policy.dist.inputSize);
     const penalised = c.objective === 'kl-penalty' || c.objective === 'clip+kl';
     if (!penalised) mb.oldDistInputs = null; // the clipped objective needs only the old log-probabilities
     const history: OnPolicyMetrics[] = [];
-    this.tracker.beginLearn();
-    const startSteps = collector.totalSteps;
+    const progress = beginProgress(this.progress, totalTimesteps, resetProgress, this.parts, this.tracker);
+    this.progress = progress;
 
-    while (collector.totalSteps - startSteps < totalTimesteps) {
+    while (collector.totalSteps - progress.startStep < progress.totalTimesteps) {
       this.tracker.beginIteration();
-      const progressRemaining = 1 - (collector.totalSteps - startSteps) / totalTimesteps;
-      this.optimizer.learningRate = lrSchedule(progressRemaining);
-      const clipRange = clipSchedule(progressRemaining);
+      const remaining = progressRemaining(progress, collector.totalSteps);
+      this.optimizer.learningRate = lrSchedule(remaining);
+      const clipRange = clipSchedule(remaining);
 
       // 1. Collect nSteps from each env with the current policy (π_old).
       collector.collectSteps(buffer);
@@ -117,6 +127,7 @@ export class PPO {
       };
       let stop = false;
       for (let epoch = 0; epoch < c.nEpochs && !stop; epoch++) {
+        for (let k = 0; k < n; k++) indices[k] = k; // each epoch's order depends only on the generator
         shuffle(indices, rng);
         for (let s = 0; s < n; s += batchSize) {
           const size = Math.min(batchSize, n - s);
@@ -172,6 +183,29 @@ export class PPO {
       if (callback?.(metrics) === false) break;
     }
     return history;
+  }
+
+  /** Everything needed to continue this run exactly (see src/algos/checkpoint.ts). */
+  checkpoint(): Checkpoint {
+    return captureCheckpoint(this.checkpointParts(), { klBeta: this.klBeta });
+  }
+
+  /** Continues from a checkpoint of the same algorithm and env; then `learn({ resetProgress: false })`. */
+  restoreCheckpoint(checkpoint: unknown): void {
+    const { progress, extra } = restoreCheckpoint(this.checkpointParts(), checkpoint);
+    this.progress = progress;
+    if (typeof extra.klBeta === 'number') this.klBeta = extra.klBeta;
+  }
+
+  private checkpointParts(): CheckpointParts {
+    return {
+      algo: 'ppo',
+      env: this.config.env,
+      parts: this.parts,
+      tracker: this.tracker,
+      progress: this.progress,
+      optimizers: { adam: this.optimizer },
+    };
   }
 
   /** The current β of the KL penalty. */

@@ -34,6 +34,15 @@ import {
 } from './on-policy.js';
 import { accumulateLogLikelihoodGradient } from './policy-gradient.js';
 import { IterationTracker } from '../train/iteration.js';
+import {
+  beginProgress,
+  captureCheckpoint,
+  type Checkpoint,
+  type CheckpointParts,
+  type LearnProgress,
+  progressRemaining,
+  restoreCheckpoint,
+} from './checkpoint.js';
 import { applyPreset } from './presets.js';
 import { regressValues } from './value-regression.js';
 import { normalize } from '../estimators/returns.js';
@@ -76,6 +85,7 @@ export class TRPO {
   private readonly parts: OnPolicyParts;
   private readonly criticOptimizer: Adam;
   private readonly tracker: IterationTracker;
+  private progress: LearnProgress | null = null;
 
   constructor(
     config: TRPOConfig = {},
@@ -93,7 +103,7 @@ export class TRPO {
     this.criticOptimizer = new Adam(this.policy.numParams - this.policy.criticOffset, 1);
   }
 
-  learn({ totalTimesteps, callback }: OnPolicyLearnOptions): TrustRegionMetrics[] {
+  learn({ totalTimesteps, callback, resetProgress = true }: OnPolicyLearnOptions): TrustRegionMetrics[] {
     const c = this.config;
     const { policy, collector, buffer, rng } = this.parts;
     const lrSchedule = toSchedule(c.learningRate);
@@ -104,14 +114,12 @@ export class TRPO {
     const oldInputs = new Float32Array(n * policy.dist.inputSize);
     const oldLogProbs = new Float64Array(n);
     const history: TrustRegionMetrics[] = [];
-    this.tracker.beginLearn();
-    const startSteps = collector.totalSteps;
+    const progress = beginProgress(this.progress, totalTimesteps, resetProgress, this.parts, this.tracker);
+    this.progress = progress;
 
-    while (collector.totalSteps - startSteps < totalTimesteps) {
+    while (collector.totalSteps - progress.startStep < progress.totalTimesteps) {
       this.tracker.beginIteration();
-      this.criticOptimizer.learningRate = lrSchedule(
-        1 - (collector.totalSteps - startSteps) / totalTimesteps,
-      );
+      this.criticOptimizer.learningRate = lrSchedule(progressRemaining(progress, collector.totalSteps));
 
       // 1. Collect; 2. estimate GAE advantages.
       collector.collectSteps(buffer);
@@ -185,6 +193,27 @@ export class TRPO {
       if (callback?.(metrics) === false) break;
     }
     return history;
+  }
+
+  /** Everything needed to continue this run exactly (see src/algos/checkpoint.ts). */
+  checkpoint(): Checkpoint {
+    return captureCheckpoint(this.checkpointParts());
+  }
+
+  /** Continues from a checkpoint of the same algorithm and env; then `learn({ resetProgress: false })`. */
+  restoreCheckpoint(checkpoint: unknown): void {
+    this.progress = restoreCheckpoint(this.checkpointParts(), checkpoint).progress;
+  }
+
+  private checkpointParts(): CheckpointParts {
+    return {
+      algo: this.algo,
+      env: this.config.env,
+      parts: this.parts,
+      tracker: this.tracker,
+      progress: this.progress,
+      optimizers: { critic: this.criticOptimizer },
+    };
   }
 
   predict(observation: Floats, { deterministic = true } = {}): number | Float32Array {

@@ -8,8 +8,8 @@
  *   from the value of the final observation).
  * - `observationSpace`, `actionSpace`, `unwrapped` (the innermost env), `close()`.
  */
-import { describeValue, InvalidActionError } from '../errors.js';
-import { Rng } from '../rng.js';
+import { describeValue, InvalidActionError, PolicygradError } from '../errors.js';
+import { Rng, type RngState } from '../rng.js';
 import type { Box, BoxValue, Discrete, Space } from './spaces.js';
 
 export type Info = Record<string, unknown>;
@@ -55,6 +55,37 @@ export interface Env<O = unknown, A = unknown> {
   reset(options?: ResetOptions): ResetResult<O>;
   step(action: A): StepResult<O>;
   close(): void;
+  /**
+   * Everything that decides the env's future (internal state, generator, counters) as plain JSON, for checkpoints
+   * that resume exactly. Optional: built-in envs and wrappers have it; `restore` puts a snapshot back.
+   */
+  snapshot?(): EnvSnapshot;
+  restore?(snapshot: EnvSnapshot): void;
+}
+
+/** A JSON value from `Env.snapshot()`. */
+export type EnvSnapshot = { [key: string]: unknown };
+
+/** The snapshot of `env`, or a clear error if it cannot take one. */
+export function snapshotOf(env: Env): EnvSnapshot {
+  if (typeof env.snapshot !== 'function') {
+    throw new PolicygradError(
+      `${envName(env)} cannot be checkpointed: it has no snapshot()/restore() (extend BaseEnv and override snapshotFields/restoreFields)`,
+    );
+  }
+  return env.snapshot();
+}
+
+/** Puts a snapshot back into `env` (the inverse of `snapshotOf`). */
+export function restoreInto(env: Env, snapshot: EnvSnapshot): void {
+  if (typeof env.restore !== 'function') {
+    throw new PolicygradError(`${envName(env)} cannot be restored from a checkpoint: it has no restore()`);
+  }
+  env.restore(snapshot);
+}
+
+function envName(env: Env): string {
+  return env.spec?.id ?? env.constructor.name;
 }
 
 /**
@@ -79,6 +110,26 @@ export abstract class BaseEnv<O, A> implements Env<O, A> {
   protected reseed(seed: number | undefined): void {
     if (seed !== undefined) this.generator = Rng.fromSeed(seed);
   }
+
+  snapshot(): EnvSnapshot {
+    return { rng: this.generator?.getState() ?? null, fields: this.snapshotFields() };
+  }
+
+  restore(snapshot: EnvSnapshot): void {
+    const rng = snapshot?.rng as RngState | null | undefined;
+    if (rng === undefined || snapshot.fields === undefined) {
+      throw new PolicygradError(`${this.name}: invalid snapshot: expected { rng, fields }`);
+    }
+    this.generator = rng === null ? null : Rng.fromState(rng);
+    this.restoreFields(snapshot.fields as Record<string, unknown>);
+  }
+
+  /** A subclass's own mutable fields for `snapshot()` (plain JSON). */
+  protected snapshotFields(): Record<string, unknown> {
+    return {};
+  }
+
+  protected restoreFields(_fields: Record<string, unknown>): void {}
 
   get unwrapped(): Env {
     return this;
@@ -126,6 +177,22 @@ export class Wrapper<O = unknown, A = unknown, InnerO = O, InnerA = A> implement
   close(): void {
     this.env.close();
   }
+
+  snapshot(): EnvSnapshot {
+    return { env: snapshotOf(this.env as Env), own: this.ownSnapshot() };
+  }
+
+  restore(snapshot: EnvSnapshot): void {
+    restoreInto(this.env as Env, snapshot?.env as EnvSnapshot);
+    this.restoreOwn(snapshot.own);
+  }
+
+  /** A wrapper's own mutable state for `snapshot()` (plain JSON; undefined when it has none). */
+  protected ownSnapshot(): unknown {
+    return undefined;
+  }
+
+  protected restoreOwn(_own: unknown): void {}
 
   /** The first wrapper of the given class in this chain (including this one), if any. */
   findWrapper<W>(cls: abstract new (...args: never[]) => W): W | undefined {

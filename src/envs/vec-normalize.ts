@@ -10,7 +10,7 @@
 import { describeValue, PolicygradError } from '../errors.js';
 import { RunningMeanStd, type RunningMeanStdState } from './running-mean-std.js';
 import type { Box, Space } from './spaces.js';
-import type { ResetOptions } from './env.js';
+import type { EnvSnapshot, ResetOptions } from './env.js';
 import type { VectorEnv, VectorResetResult, VectorStepResult } from './vector.js';
 
 export interface VecNormalizeOptions {
@@ -138,6 +138,28 @@ export class VecNormalize implements VectorEnv {
   setState(state: VecNormalizeState): void {
     this.obsRms.setState(state?.obsRms);
     this.returnRms.setState(state?.returnRms);
+  }
+  /** The inner vector env's snapshot with the statistics and running returns (checkpoints). */
+  snapshot(): EnvSnapshot {
+    if (typeof this.venv.snapshot !== 'function') {
+      throw new PolicygradError('VecNormalize: the wrapped vector env cannot be checkpointed');
+    }
+    return {
+      venv: this.venv.snapshot(),
+      stats: this.getState(),
+      returns: Array.from(this.returns),
+      training: this.training,
+    };
+  }
+
+  restore(snapshot: EnvSnapshot): void {
+    if (typeof this.venv.restore !== 'function') {
+      throw new PolicygradError('VecNormalize: the wrapped vector env cannot be restored');
+    }
+    this.venv.restore(snapshot?.venv as EnvSnapshot);
+    this.setState(snapshot.stats as VecNormalizeState);
+    this.returns.set(snapshot.returns as number[]);
+    this.training = snapshot.training !== false;
   }
 }
 

@@ -9,7 +9,7 @@
  * `observations` row i. For sub-envs that did not end this step both entries are null.
  */
 import { describeValue, InvalidActionError, PolicygradError, ResetNeededError } from '../errors.js';
-import type { Env, Info, ResetOptions } from './env.js';
+import { type Env, type EnvSnapshot, type Info, type ResetOptions, restoreInto, snapshotOf } from './env.js';
 import { type MakeOptions, make } from './registry.js';
 import { Box, type BoxValue, Discrete, type Space } from './spaces.js';
 
@@ -50,6 +50,9 @@ export interface VectorEnv {
   reset(options?: ResetOptions): VectorResetResult;
   step(actions: VectorActions): VectorStepResult;
   close(): void;
+  /** Every sub-env's snapshot (see `Env.snapshot`), for checkpoints; optional. */
+  snapshot?(): EnvSnapshot;
+  restore?(snapshot: EnvSnapshot): void;
 }
 
 /** Batched actions: one number per sub-env (Discrete), or N × actionDim row-major (Box and other arrays). */
@@ -176,6 +179,21 @@ export class SyncVectorEnv implements VectorEnv {
 
   close(): void {
     for (const env of this.envs) env.close();
+  }
+
+  snapshot(): EnvSnapshot {
+    return { envs: this.envs.map((env) => snapshotOf(env)), hasReset: this.hasReset };
+  }
+
+  restore(snapshot: EnvSnapshot): void {
+    const envs = snapshot?.envs;
+    if (!Array.isArray(envs) || envs.length !== this.numEnvs) {
+      throw new PolicygradError(
+        `SyncVectorEnv.restore: the snapshot holds ${Array.isArray(envs) ? envs.length : 'no'} sub-envs, expected ${this.numEnvs}`,
+      );
+    }
+    envs.forEach((s, i) => restoreInto(this.envs[i], s as EnvSnapshot));
+    this.hasReset = snapshot.hasReset === true;
   }
 
   private actionFor(actions: VectorActions, i: number): unknown {

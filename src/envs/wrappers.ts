@@ -11,6 +11,14 @@ import { Box, type BoxValue, type Space } from './spaces.js';
 export class OrderEnforcing<O, A> extends Wrapper<O, A> {
   private hasReset = false;
 
+  protected override ownSnapshot(): unknown {
+    return this.hasReset;
+  }
+
+  protected override restoreOwn(own: unknown): void {
+    this.hasReset = own === true;
+  }
+
   override reset(options?: ResetOptions): ResetResult<O> {
     this.hasReset = true;
     return this.env.reset(options);
@@ -28,6 +36,14 @@ export class OrderEnforcing<O, A> extends Wrapper<O, A> {
 /** Truncates the episode after `maxEpisodeSteps` steps: `truncated` becomes true on that step. */
 export class TimeLimit<O, A> extends Wrapper<O, A> {
   private elapsedSteps = 0;
+
+  protected override ownSnapshot(): unknown {
+    return this.elapsedSteps;
+  }
+
+  protected override restoreOwn(own: unknown): void {
+    this.elapsedSteps = Number(own);
+  }
 
   constructor(
     env: Env<O, A>,
@@ -115,6 +131,33 @@ export class RecordEpisodeStatistics<O, A> extends Wrapper<O, A> {
     return result;
   }
 
+  protected override ownSnapshot(): unknown {
+    return {
+      returnQueue: [...this.returnQueue],
+      lengthQueue: [...this.lengthQueue],
+      timeQueue: [...this.timeQueue],
+      episodeCount: this.episodeCount,
+      episodeReturn: this.episodeReturn,
+      episodeLength: this.episodeLength,
+    };
+  }
+
+  protected override restoreOwn(own: unknown): void {
+    const o = own as ReturnType<RecordEpisodeStatistics<O, A>['ownSnapshot']> & Record<string, never>;
+    for (const [queue, saved] of [
+      [this.returnQueue, o.returnQueue],
+      [this.lengthQueue, o.lengthQueue],
+      [this.timeQueue, o.timeQueue],
+    ] as [number[], number[]][]) {
+      queue.length = 0;
+      queue.push(...saved);
+    }
+    this.episodeCount = o.episodeCount;
+    this.episodeReturn = o.episodeReturn;
+    this.episodeLength = o.episodeLength;
+    this.episodeStart = performance.now();
+  }
+
   private push(queue: number[], value: number): void {
     queue.push(value);
     if (queue.length > this.bufferLength) queue.shift();
@@ -187,6 +230,15 @@ export class NormalizeObservation<A> extends Wrapper<Float32Array, A, BoxValue, 
   setState(state: NormalizeObservationState): void {
     this.obsRms.setState(state?.obsRms);
   }
+
+  protected override ownSnapshot(): unknown {
+    return { ...this.getState(), updateRunningMean: this.updateRunningMean };
+  }
+
+  protected override restoreOwn(own: unknown): void {
+    this.setState(own as NormalizeObservationState);
+    this.updateRunningMean = (own as { updateRunningMean?: boolean }).updateRunningMean !== false;
+  }
 }
 
 export interface NormalizeRewardState {
@@ -241,6 +293,15 @@ export class NormalizeReward<O, A> extends Wrapper<O, A> {
   setState(state: NormalizeRewardState): void {
     this.returnRms.setState(state?.returnRms);
     this.discountedReturn = typeof state.discountedReturn === 'number' ? state.discountedReturn : 0;
+  }
+
+  protected override ownSnapshot(): unknown {
+    return { ...this.getState(), updateRunningMean: this.updateRunningMean };
+  }
+
+  protected override restoreOwn(own: unknown): void {
+    this.setState(own as NormalizeRewardState);
+    this.updateRunningMean = (own as { updateRunningMean?: boolean }).updateRunningMean !== false;
   }
 }
 

@@ -8,6 +8,7 @@ import type { VecNormalizeState } from '../envs/vec-normalize.js';
 import { describeValue, PolicygradError } from '../errors.js';
 import { Rng } from '../rng.js';
 import { ActorCriticPolicy, type PolicySpec } from './actor-critic.js';
+import { base64ToBytes, bytesToBase64 } from '../encoding.js';
 
 export const POLICY_FORMAT = 'policygrad-policy';
 
@@ -47,7 +48,7 @@ export function exportPolicy(
     actionSpace: info.actionSpace.toJSON(),
     spec: policy.spec,
     normalization: info.normalization,
-    params: toBase64(
+    params: bytesToBase64(
       new Uint8Array(policy.params.buffer, policy.params.byteOffset, policy.params.byteLength),
     ),
   };
@@ -67,7 +68,7 @@ export function importPolicy(file: PolicyFile): ActorCriticPolicy {
     { observationSpace: observationSpace as Box, actionSpace: spaceFromJSON(file.actionSpace), ...file.spec },
     Rng.fromSeed(0),
   );
-  const bytes = fromBase64(file.params);
+  const bytes = base64ToBytes(file.params);
   if (bytes.byteLength !== policy.params.byteLength) {
     throw new PolicygradError(
       `policy file: ${bytes.byteLength / 4} parameters do not fit the described network (${policy.numParams})`,
@@ -75,18 +76,4 @@ export function importPolicy(file: PolicyFile): ActorCriticPolicy {
   }
   new Uint8Array(policy.params.buffer, policy.params.byteOffset, policy.params.byteLength).set(bytes);
   return policy;
-}
-
-function toBase64(bytes: Uint8Array): string {
-  let binary = '';
-  for (let i = 0; i < bytes.length; i += 0x8000)
-    binary += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
-  return btoa(binary);
-}
-
-function fromBase64(text: string): Uint8Array {
-  const binary = atob(text);
-  const bytes = new Uint8Array(binary.length);
-  for (let i = 0; i < binary.length; i++) bytes[i] = binary.charCodeAt(i);
-  return bytes;
 }

@@ -19,6 +19,12 @@ export interface IterationStats {
   timeSeconds: number;
 }
 
+export interface IterationTrackerState {
+  iteration: number;
+  episodes: number;
+  elapsedSeconds: number;
+}
+
 export class IterationTracker {
   private iteration = 0;
   private episodes = 0;
@@ -30,6 +36,21 @@ export class IterationTracker {
 
   beginLearn(): void {
     this.learnStart = performance.now();
+  }
+
+  /** Counters for checkpoints; the clock continues from the saved elapsed time. */
+  getState(): IterationTrackerState {
+    return {
+      iteration: this.iteration,
+      episodes: this.episodes,
+      elapsedSeconds: (performance.now() - this.learnStart) / 1000,
+    };
+  }
+
+  setState(state: IterationTrackerState): void {
+    this.iteration = state.iteration;
+    this.episodes = state.episodes;
+    this.learnStart = performance.now() - state.elapsedSeconds * 1000;
   }
 
   beginIteration(): void {

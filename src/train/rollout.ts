@@ -13,6 +13,7 @@
  * shifted by the space's start and Box actions clipped to the bounds, as Stable-Baselines3 does.
  */
 import { Box, Discrete, MultiDiscrete } from '../envs/spaces.js';
+import { PolicygradError } from '../errors.js';
 import type { VectorEnv } from '../envs/vector.js';
 import type { StepBatch } from '../estimators/returns.js';
 import type { ActorCriticPolicy, ActResult } from '../policies/actor-critic.js';
@@ -65,6 +66,15 @@ export interface CompletedEpisode {
   length: number;
 }
 
+export interface CollectorSnapshot {
+  observations: number[];
+  episodeReturns: number[];
+  episodeLengths: number[];
+  needsReset: boolean;
+  totalSteps: number;
+  completed: CompletedEpisode[];
+}
+
 export class RolloutCollector {
   /** Episodes finished since the last `drainEpisodes()`. */
   private completed: CompletedEpisode[] = [];
@@ -94,6 +104,32 @@ export class RolloutCollector {
       values: new Float32Array(N),
     };
     this.envActions = env.singleActionSpace instanceof Box ? new Float32Array(N * A) : new Int32Array(N * A);
+  }
+
+  /** The collector's state between iterations (running episodes, counters), for checkpoints. */
+  snapshot(): CollectorSnapshot {
+    return {
+      observations: Array.from(this.observations),
+      episodeReturns: Array.from(this.episodeReturns),
+      episodeLengths: Array.from(this.episodeLengths),
+      needsReset: this.needsReset,
+      totalSteps: this.totalSteps,
+      completed: this.completed.map((e) => ({ ...e })),
+    };
+  }
+
+  restore(snapshot: CollectorSnapshot): void {
+    if (snapshot?.observations?.length !== this.observations.length) {
+      throw new PolicygradError(
+        `RolloutCollector.restore: the snapshot does not fit ${this.env.numEnvs} envs × ${this.env.obsDim} observations`,
+      );
+    }
+    this.observations.set(snapshot.observations);
+    this.episodeReturns.set(snapshot.episodeReturns);
+    this.episodeLengths.set(snapshot.episodeLengths);
+    this.needsReset = snapshot.needsReset;
+    this.totalSteps = snapshot.totalSteps;
+    this.completed = snapshot.completed.map((e) => ({ ...e }));
   }
 
   private reset(): void {

@@ -39,6 +39,15 @@ export abstract class ClassicControlEnv<A> extends BaseEnv<Float32Array, A> {
     this.stateDtype = value instanceof Float32Array ? 'float32' : 'float64';
   }
 
+  protected override snapshotFields(): Record<string, unknown> {
+    return { s: this.state, stateDtype: this.stateDtype };
+  }
+
+  protected override restoreFields(fields: Record<string, unknown>): void {
+    this.s = fields.s === null ? null : Float64Array.from(fields.s as number[]);
+    this.stateDtype = fields.stateDtype === 'float32' ? 'float32' : 'float64';
+  }
+
   /** The observation for the current state (Gymnasium's `_get_obs`). */
   abstract observe(): Float32Array;
 

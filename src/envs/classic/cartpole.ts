@@ -40,6 +40,15 @@ export class CartPoleEnv extends ClassicControlEnv<number> {
   /** Steps taken after the episode terminated (null while it has not): such steps earn no reward. */
   private stepsBeyondTerminated: number | null = null;
 
+  protected override snapshotFields(): Record<string, unknown> {
+    return { ...super.snapshotFields(), stepsBeyondTerminated: this.stepsBeyondTerminated };
+  }
+
+  protected override restoreFields(fields: Record<string, unknown>): void {
+    super.restoreFields(fields);
+    this.stepsBeyondTerminated = fields.stepsBeyondTerminated as number | null;
+  }
+
   constructor(options: CartPoleOptions = {}) {
     super();
     this.suttonBartoReward = parseOptions(

@@ -1,0 +1,146 @@
+/**
+ * Checkpoints of the on-policy algorithms: everything that decides the rest of a run, so that a run resumed from
+ * a checkpoint produces exactly the metrics of an uninterrupted one. A checkpoint is taken between iterations and
+ * holds the parameters, the optimizers' moments and step counts, the generator's state, the vector env's snapshot
+ * (each sub-env's physical state, generator and wrapper counters, normaliser statistics), the collector's running
+ * episodes, the iteration counters and the schedule's progress (the step the `learn` call started at and its
+ * budget). Plain JSON with float arrays in base64 (bit-exact), with a format name and version.
+ */
+import { decodeFloatsInto, encodeFloats } from '../encoding.js';
+import type { EnvSnapshot } from '../envs/env.js';
+import { describeValue, PolicygradError } from '../errors.js';
+import type { Optimizer, OptimizerState } from '../nn/optim.js';
+import type { RngState } from '../rng.js';
+import type { IterationTracker, IterationTrackerState } from '../train/iteration.js';
+import type { CollectorSnapshot } from '../train/rollout.js';
+import type { OnPolicyParts } from './on-policy.js';
+
+export const CHECKPOINT_FORMAT = 'policygrad-checkpoint';
+export const CHECKPOINT_VERSION = 1;
+
+/** Where the current `learn` schedule started and how long it runs. */
+export interface LearnProgress {
+  startStep: number;
+  totalTimesteps: number;
+}
+
+export interface Checkpoint {
+  format: typeof CHECKPOINT_FORMAT;
+  version: number;
+  algo: string;
+  env: string;
+  step: number;
+  iteration: number;
+  progress: LearnProgress | null;
+  tracker: IterationTrackerState;
+  params: string;
+  rng: RngState;
+  vectorEnv: EnvSnapshot;
+  collector: CollectorSnapshot;
+  optimizers: Record<string, OptimizerState>;
+  extra: Record<string, unknown>;
+}
+
+/** What an algorithm hands to `captureCheckpoint` / gets back from `restoreCheckpoint`. */
+export interface CheckpointParts {
+  algo: string;
+  env: string;
+  parts: OnPolicyParts;
+  tracker: IterationTracker;
+  progress: LearnProgress | null;
+  optimizers: Record<string, Optimizer>;
+}
+
+export function captureCheckpoint(c: CheckpointParts, extra: Record<string, unknown> = {}): Checkpoint {
+  const { parts } = c;
+  if (typeof parts.env.snapshot !== 'function') {
+    throw new PolicygradError(
+      `${c.algo.toUpperCase()}: this vector env cannot be checkpointed (use vectorEnv 'sync')`,
+    );
+  }
+  const tracker = c.tracker.getState();
+  return {
+    format: CHECKPOINT_FORMAT,
+    version: CHECKPOINT_VERSION,
+    algo: c.algo,
+    env: c.env,
+    step: parts.collector.totalSteps,
+    iteration: tracker.iteration,
+    progress: c.progress === null ? null : { ...c.progress },
+    tracker,
+    params: encodeFloats(parts.policy.params),
+    rng: parts.rng.getState(),
+    vectorEnv: parts.env.snapshot(),
+    collector: parts.collector.snapshot(),
+    optimizers: Object.fromEntries(Object.entries(c.optimizers).map(([k, o]) => [k, o.getState()])),
+    extra,
+  };
+}
+
+/** Checks that `value` is a checkpoint of this format, algorithm and env; says exactly what does not match. */
+export function validateCheckpoint(value: unknown, algo: string, env: string): Checkpoint {
+  const cp = value as Partial<Checkpoint> | null;
+  if (cp === null || typeof cp !== 'object' || cp.format !== CHECKPOINT_FORMAT) {
+    throw new PolicygradError(`not a policygrad checkpoint (format ${describeValue(cp?.format)})`);
+  }
+  if (cp.version !== CHECKPOINT_VERSION) {
+    throw new PolicygradError(
+      `checkpoint format version ${describeValue(cp.version)} is not supported: expected ${CHECKPOINT_VERSION}`,
+    );
+  }
+  if (cp.algo !== algo || cp.env !== env) {
+    throw new PolicygradError(
+      `the checkpoint was made by ${describeValue(cp.algo)} on ${describeValue(cp.env)}, not by '${algo}' on '${env}'`,
+    );
+  }
+  for (const key of ['params', 'rng', 'vectorEnv', 'collector', 'optimizers', 'tracker'] as const) {
+    if (cp[key] === undefined || cp[key] === null) {
+      throw new PolicygradError(`checkpoint is incomplete: '${key}' is missing`);
+    }
+  }
+  return cp as Checkpoint;
+}
+
+/** Puts a validated checkpoint back into the algorithm's parts; returns its progress and extra fields. */
+export function restoreCheckpoint(
+  c: CheckpointParts,
+  value: unknown,
+): { progress: LearnProgress | null; extra: Record<string, unknown> } {
+  const cp = validateCheckpoint(value, c.algo, c.env);
+  const { parts } = c;
+  if (typeof parts.env.restore !== 'function') {
+    throw new PolicygradError(
+      `${c.algo.toUpperCase()}: this vector env cannot be restored (use vectorEnv 'sync')`,
+    );
+  }
+  decodeFloatsInto(cp.params, parts.policy.params, 'checkpoint parameters');
+  for (const [name, optimizer] of Object.entries(c.optimizers)) {
+    const state = cp.optimizers[name];
+    if (state === undefined)
+      throw new PolicygradError(`checkpoint is incomplete: optimizer '${name}' is missing`);
+    optimizer.setState(state);
+  }
+  parts.rng.setState(cp.rng);
+  parts.env.restore(cp.vectorEnv);
+  parts.collector.restore(cp.collector);
+  c.tracker.setState(cp.tracker);
+  return { progress: cp.progress, extra: cp.extra ?? {} };
+}
+
+/** The schedule for a `learn` call: a fresh one, or (resetProgress false) the one in force, if any. */
+export function beginProgress(
+  current: LearnProgress | null,
+  totalTimesteps: number,
+  resetProgress: boolean,
+  parts: OnPolicyParts,
+  tracker: IterationTracker,
+): LearnProgress {
+  if (!resetProgress && current !== null) return current;
+  tracker.beginLearn();
+  return { startStep: parts.collector.totalSteps, totalTimesteps };
+}
+
+/** Fraction of the schedule still ahead (1 at the start, 0 at the end). */
+export function progressRemaining(progress: LearnProgress, step: number): number {
+  return 1 - (step - progress.startStep) / progress.totalTimesteps;
+}
