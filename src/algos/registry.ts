@@ -19,6 +19,7 @@ export interface Algorithm {
   learn(options: {
     totalTimesteps: number;
     callback?: (metrics: IterationStats & Record<string, unknown>) => boolean | void;
+    resetProgress?: boolean;
   }): (IterationStats & Record<string, unknown>)[];
   predict(observation: Float32Array, options?: { deterministic?: boolean }): number | Float32Array;
   evaluate(episodes: number, options?: { deterministic?: boolean; seed?: number }): number[];

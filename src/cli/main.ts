@@ -51,13 +51,19 @@ export function buildProgram(): Command {
     .option('--n-envs <k>', 'parallel environments', positiveInteger)
     .option('--out <dir>', 'run directory (default runs/<algo>-<env>-seed<s>)')
     .option('--force', 'overwrite an existing run directory', false)
+    .option('--resume <dir>', 'continue the run in <dir> from its newest checkpoint (with its saved config)')
+    .option(
+      '--checkpoint-every <steps>',
+      'environment steps between checkpoints (default: a tenth of the budget)',
+      positiveInteger,
+    )
     .option(
       '--kernels <name>',
       "dense kernels: 'wasm' (WebAssembly SIMD) or 'typescript' (default: wasm where supported)",
     )
     .addHelpText(
       'after',
-      '\nExamples:\n  policygrad train\n  policygrad train --algo a2c --env CartPole-v1 --seed 2\n  policygrad train --algo ppo --set learningRate=0.0005 --set nEpochs=10 --out runs/ppo-lr',
+      '\nExamples:\n  policygrad train\n  policygrad train --algo a2c --env CartPole-v1 --seed 2\n  policygrad train --algo ppo --set learningRate=0.0005 --set nEpochs=10 --out runs/ppo-lr\n  policygrad train --resume runs/ppo-lr',
     )
     .action(async (options) => {
       await runTrain(options, consoleOutput(process.stdout.isTTY === true));
@@ -177,7 +183,7 @@ export async function main(argv: string[]): Promise<number> {
   const program = buildProgram().exitOverride();
   try {
     await program.parseAsync(argv);
-    return 0;
+    return typeof process.exitCode === 'number' ? process.exitCode : 0; // 130/143 after a signal
   } catch (error) {
     if (error instanceof CommanderError) return error.exitCode;
     if (error instanceof PolicygradError) {

@@ -2,6 +2,7 @@
 import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
 import {
+  type Algorithm,
   createAlgorithm,
   describeKernels,
   describeValue,
@@ -30,6 +31,10 @@ export interface TrainCommandOptions {
   force: boolean;
   /** 'wasm' or 'typescript'; default: wasm where the engine supports it. */
   kernels?: string;
+  /** Continue the run in this directory from its newest checkpoint. */
+  resume?: string;
+  /** Environment steps between checkpoints (default: a tenth of the budget). */
+  checkpointEvery?: number;
 }
 
 /** Where output goes: `line` for lasting lines; `progress` for the status, redrawn in place on a terminal. */
@@ -60,24 +65,24 @@ export function consoleOutput(isTerminal: boolean): TrainOutput {
   };
 }
 
+/** An algorithm that can save and restore checkpoints (all but A3C and REINFORCE for now). */
+type Checkpointable = Algorithm & {
+  checkpoint(): { step: number; iteration: number };
+  restoreCheckpoint(checkpoint: unknown): void;
+};
+
+function canCheckpoint(model: unknown): model is Checkpointable {
+  return typeof (model as Partial<Checkpointable>).checkpoint === 'function';
+}
+
+/** Milliseconds of training between returns to the event loop (so SIGINT/SIGTERM are seen promptly). */
+const SLICE_MS = 200;
+
 export async function runTrain(
   options: TrainCommandOptions,
   output: TrainOutput,
-): Promise<{ dir: string; meanReturn: number }> {
+): Promise<{ dir: string; meanReturn: number; interrupted: boolean }> {
   const print = (text: string) => output.line(text);
-  const { algo, env, seed } = options;
-  const preset =
-    options.preset === 'none'
-      ? null
-      : (options.preset ?? (listPresets(algo, env).includes('zoo') ? 'zoo' : null));
-  const config: Record<string, unknown> = {
-    env,
-    preset,
-    ...(options.config === undefined ? {} : readConfigFile(options.config)),
-    ...parseSets(options.set),
-    seed,
-    ...(options.nEnvs === undefined ? {} : { numEnvs: options.nEnvs }),
-  };
   if (options.kernels !== undefined) {
     if (options.kernels !== 'wasm' && options.kernels !== 'typescript') {
       throw new PolicygradError(
@@ -86,47 +91,81 @@ export async function runTrain(
     }
     setDefaultKernels(options.kernels);
   }
-  // A3C runs on worker threads (Node only), so it is not in the core's registry; its learn is asynchronous.
-  const model = algo === 'a3c' ? new A3C(config) : createAlgorithm(algo, config);
-  const totalTimesteps = options.timesteps ?? PRESET_TIMESTEPS[algo]?.[env] ?? 100_000;
-  const out = options.out ?? `runs/${algo}-${env}-seed${seed}`;
-  const run = RunDirectory.create(out, { force: options.force });
-  run.writeConfig({
-    library: 'policygrad',
-    version: VERSION,
-    algo,
-    env,
-    seed,
-    totalTimesteps,
-    config: model.config,
-  });
+  const setup = options.resume === undefined ? startRun(options) : resumeRun(options.resume);
+  const { run, model, algo, env, totalTimesteps, resuming } = setup;
+  const out = run.path;
+  print(setup.headline);
 
-  print(
-    `${algo} on ${env} (preset ${preset ?? 'none'}, seed ${seed}, kernels ${describeKernels()}) for ${totalTimesteps.toLocaleString('en-US')} steps → ${out}`,
-  );
+  const every = options.checkpointEvery ?? Math.max(1, Math.round(totalTimesteps / 10));
+  let nextCheckpoint = setup.startStep + every;
+  let lastCheckpoint: string | null = setup.checkpointFile;
+  const saveCheckpoint = () => {
+    if (canCheckpoint(model)) lastCheckpoint = run.saveCheckpoint(model.checkpoint());
+  };
+
+  let interrupted: NodeJS.Signals | null = null;
+  const onSignal = (signal: NodeJS.Signals) => {
+    interrupted = signal;
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
   let lastPrint = 0;
   let printedFinal = false; // A3C's workers each report once more after the budget is reached
   let latestReturn: number | null = null;
-  await model.learn({
-    totalTimesteps,
-    callback: (metrics) => {
-      run.appendMetrics(metrics);
-      if (metrics.episodeReturnMean !== null) latestReturn = metrics.episodeReturnMean;
-      const now = performance.now();
-      const final = metrics.step >= totalTimesteps;
-      if (now - lastPrint > output.interval || (final && !printedFinal)) {
-        printedFinal ||= final;
-        lastPrint = now;
-        const fraction = Math.min(1, metrics.step / totalTimesteps);
-        const eta = fraction > 0 ? (metrics.timeSeconds * (1 - fraction)) / fraction : 0;
-        output.progress(
-          `${metrics.step.toLocaleString('en-US')}/${totalTimesteps.toLocaleString('en-US')} steps (${(100 * fraction).toFixed(0)}%)` +
-            ` | return ${latestReturn === null ? '—' : latestReturn.toFixed(1)} | ${Math.round(metrics.sps)} steps/s | eta ${formatSeconds(eta)}`,
-          fraction,
+  let resetProgress = !resuming;
+  try {
+    for (;;) {
+      let sliced = false;
+      const sliceStart = performance.now();
+      await model.learn({
+        totalTimesteps,
+        resetProgress,
+        callback: (metrics) => {
+          checkFinite(metrics, model.policy.params, lastCheckpoint, out);
+          run.appendMetrics(metrics);
+          if (metrics.episodeReturnMean !== null) latestReturn = metrics.episodeReturnMean as number;
+          const now = performance.now();
+          const final = metrics.step >= totalTimesteps;
+          if (now - lastPrint > output.interval || (final && !printedFinal)) {
+            printedFinal ||= final;
+            lastPrint = now;
+            const fraction = Math.min(1, metrics.step / totalTimesteps);
+            const eta = fraction > 0 ? (metrics.timeSeconds * (1 - fraction)) / fraction : 0;
+            output.progress(
+              `${metrics.step.toLocaleString('en-US')}/${totalTimesteps.toLocaleString('en-US')} steps (${(100 * fraction).toFixed(0)}%)` +
+                ` | return ${latestReturn === null ? '—' : latestReturn.toFixed(1)} | ${Math.round(metrics.sps)} steps/s | eta ${formatSeconds(eta)}`,
+              fraction,
+            );
+          }
+          if (metrics.step >= nextCheckpoint && !final) {
+            saveCheckpoint();
+            nextCheckpoint = metrics.step + every;
+          }
+          // Return to the event loop now and then (learn continues where it stopped) to notice signals.
+          if (algo !== 'a3c' && performance.now() - sliceStart > SLICE_MS) {
+            sliced = true;
+            return false;
+          }
+          return true;
+        },
+      });
+      resetProgress = false;
+      if (!sliced) break;
+      await new Promise((resolve) => setImmediate(resolve));
+      if (interrupted !== null) {
+        saveCheckpoint();
+        print(
+          `${interrupted}: stopped; ${lastCheckpoint === null ? 'no checkpoint (this algorithm has none)' : `checkpoint saved (${lastCheckpoint})`}; continue with: policygrad train --resume ${out}`,
         );
+        process.exitCode = interrupted === 'SIGINT' ? 130 : 143;
+        return { dir: out, meanReturn: Number.NaN, interrupted: true };
       }
-    },
-  });
+    }
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  }
+  saveCheckpoint();
 
   const normalization = normalizationOf(model.env);
   run.saveFinalPolicy(
@@ -144,7 +183,120 @@ export async function runTrain(
   print(
     `done: 10 deterministic evaluation episodes, mean return ${meanReturn.toFixed(1)}; saved ${out}/final/policy.json`,
   );
-  return { dir: out, meanReturn };
+  return { dir: out, meanReturn, interrupted: false };
+}
+
+interface RunSetup {
+  run: RunDirectory;
+  model: Algorithm | A3C;
+  algo: string;
+  env: string;
+  totalTimesteps: number;
+  resuming: boolean;
+  startStep: number;
+  checkpointFile: string | null;
+  headline: string;
+}
+
+/** A new run: config from preset, file and --set; a fresh run directory. */
+function startRun(options: TrainCommandOptions): RunSetup {
+  const { algo, env, seed } = options;
+  const preset =
+    options.preset === 'none'
+      ? null
+      : (options.preset ?? (listPresets(algo, env).includes('zoo') ? 'zoo' : null));
+  const config: Record<string, unknown> = {
+    env,
+    preset,
+    ...(options.config === undefined ? {} : readConfigFile(options.config)),
+    ...parseSets(options.set),
+    seed,
+    ...(options.nEnvs === undefined ? {} : { numEnvs: options.nEnvs }),
+  };
+  // A3C runs on worker threads (Node only), so it is not in the core's registry; its learn is asynchronous.
+  const model = algo === 'a3c' ? new A3C(config) : createAlgorithm(algo, config);
+  const totalTimesteps = options.timesteps ?? PRESET_TIMESTEPS[algo]?.[env] ?? 100_000;
+  const out = options.out ?? `runs/${algo}-${env}-seed${seed}`;
+  const run = RunDirectory.create(out, { force: options.force });
+  run.writeConfig({
+    library: 'policygrad',
+    version: VERSION,
+    algo,
+    env,
+    seed,
+    totalTimesteps,
+    config: model.config,
+  });
+  return {
+    run,
+    model,
+    algo,
+    env,
+    totalTimesteps,
+    resuming: false,
+    startStep: 0,
+    checkpointFile: null,
+    headline: `${algo} on ${env} (preset ${preset ?? 'none'}, seed ${seed}, kernels ${describeKernels()}) for ${totalTimesteps.toLocaleString('en-US')} steps → ${out}`,
+  };
+}
+
+/** `--resume DIR`: the run's saved config and its newest checkpoint; metrics after the checkpoint are dropped. */
+function resumeRun(path: string): RunSetup {
+  const run = RunDirectory.open(path);
+  const saved = run.readConfig() as {
+    algo?: string;
+    env?: string;
+    totalTimesteps?: number;
+    config?: Record<string, unknown>;
+  };
+  const { algo, env, totalTimesteps, config } = saved;
+  if (typeof algo !== 'string' || typeof env !== 'string' || typeof totalTimesteps !== 'number' || !config) {
+    throw new PolicygradError(
+      `cannot resume ${path}: its config.json lacks algo, env, totalTimesteps or config`,
+    );
+  }
+  if (algo === 'a3c') throw new PolicygradError(`cannot resume ${path}: A3C runs have no checkpoints`);
+  const model = createAlgorithm(algo, config);
+  if (!canCheckpoint(model)) {
+    throw new PolicygradError(`cannot resume ${path}: ${algo} runs have no checkpoints yet`);
+  }
+  const { file, checkpoint } = run.latestCheckpoint();
+  model.restoreCheckpoint(checkpoint); // validates format, algorithm and env before anything is written
+  const { step, iteration } = checkpoint as { step: number; iteration: number };
+  run.truncateMetrics(iteration);
+  return {
+    run,
+    model,
+    algo,
+    env,
+    totalTimesteps,
+    resuming: true,
+    startStep: step,
+    checkpointFile: file,
+    headline: `resuming ${algo} on ${env} from ${file} (step ${step.toLocaleString('en-US')} of ${totalTimesteps.toLocaleString('en-US')}, kernels ${describeKernels()})`,
+  };
+}
+
+/** Stops training with a clear error when a loss or a parameter is no longer a finite number. */
+function checkFinite(row: object, params: Float32Array, lastCheckpoint: string | null, out: string): void {
+  const metrics = row as Record<string, unknown>;
+  let problem: string | null = null;
+  for (const key of ['policyLoss', 'valueLoss', 'entropy'] as const) {
+    const value = metrics[key];
+    if (typeof value === 'number' && !Number.isFinite(value)) problem ??= `${key} is ${value}`;
+  }
+  for (let i = 0; i < params.length && problem === null; i++) {
+    if (!Number.isFinite(params[i])) problem = `parameter ${i} is ${params[i]}`;
+  }
+  if (problem !== null) {
+    throw new PolicygradError(
+      `iteration ${String(metrics.iteration)} (step ${String(metrics.step)}): ${problem}; training stopped` +
+        (lastCheckpoint === null
+          ? ' (no checkpoint was written yet)'
+          : `; the last good checkpoint is ${lastCheckpoint} (policygrad train --resume ${out})`) +
+        '. Try a lower learning rate or gradient clipping (--set maxGradNorm=0.5).',
+    );
+  }
 }
 
 function readConfigFile(path: string): Record<string, unknown> {

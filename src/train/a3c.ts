@@ -25,6 +25,8 @@ export interface A3CLearnOptions {
   totalTimesteps: number;
   /** Called for every worker report (about every `reportEvery` updates of one worker); false stops all workers. */
   callback?: (metrics: OnPolicyMetrics) => boolean | void;
+  /** Accepted for a uniform interface: A3C's learn always continues from the shared step counter. */
+  resetProgress?: boolean;
 }
 
 export interface A3COptions {

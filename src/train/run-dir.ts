@@ -4,6 +4,7 @@
  *   <run>/config.json      the resolved config, library version, algorithm, env, seed, budget
  *   <run>/metrics.csv      one row per iteration, appended as training goes (nothing lost on a crash)
  *   <run>/progress.jsonl   the same rows with every metric, one JSON object per line
+ *   <run>/checkpoints/step-<N>.json  checkpoints (src/algos/checkpoint.ts); the last `KEEP_CHECKPOINTS` are kept
  *   <run>/final/policy.json the trained policy (see policies/serialize.ts)
  *
  * Whole files are written atomically (temporary file, then rename).
@@ -41,6 +42,9 @@ const CSV_COLUMNS: [string, string][] = [
   ['time_s', 'timeSeconds'],
 ];
 
+/** Checkpoints kept in a run directory (older ones are deleted once a newer one is safely written). */
+export const KEEP_CHECKPOINTS = 2;
+
 export class RunDirectory {
   private wroteHeader = false;
 
@@ -62,6 +66,72 @@ export class RunDirectory {
     }
     mkdirSync(join(path, 'final'), { recursive: true });
     return new RunDirectory(path);
+  }
+
+  /** An existing run directory, for `--resume`: it must hold config.json. */
+  static open(path: string): RunDirectory {
+    if (!existsSync(join(path, 'config.json'))) {
+      throw new PolicygradError(
+        `cannot resume ${path}: no run there (expected ${join(path, 'config.json')}, written when a run starts)`,
+      );
+    }
+    const run = new RunDirectory(path);
+    run.wroteHeader = existsSync(join(path, 'metrics.csv'));
+    return run;
+  }
+
+  readConfig(): Record<string, unknown> {
+    return readJson(join(this.path, 'config.json'), 'run config') as Record<string, unknown>;
+  }
+
+  /** Writes a checkpoint atomically, then deletes all but the newest `KEEP_CHECKPOINTS`. */
+  saveCheckpoint(checkpoint: { step: number }): string {
+    const dir = join(this.path, 'checkpoints');
+    mkdirSync(dir, { recursive: true });
+    const file = join(dir, `step-${String(checkpoint.step).padStart(10, '0')}.json`);
+    writeAtomically(file, JSON.stringify(checkpoint));
+    for (const old of this.checkpointFiles().slice(0, -KEEP_CHECKPOINTS)) rmSync(old, { force: true });
+    return file;
+  }
+
+  /** Checkpoint files, oldest first. */
+  checkpointFiles(): string[] {
+    const dir = join(this.path, 'checkpoints');
+    if (!existsSync(dir)) return [];
+    return readdirSync(dir)
+      .filter((f) => /^step-\d+\.json$/.test(f))
+      .sort()
+      .map((f) => join(dir, f));
+  }
+
+  /** The newest checkpoint, parsed; a clear error when there is none or it is truncated or corrupt. */
+  latestCheckpoint(): { file: string; checkpoint: unknown } {
+    const files = this.checkpointFiles();
+    if (files.length === 0) {
+      throw new PolicygradError(`cannot resume ${this.path}: it has no checkpoint (checkpoints/ is empty)`);
+    }
+    const file = files[files.length - 1];
+    return { file, checkpoint: readJson(file, 'checkpoint') };
+  }
+
+  /** Drops metric rows after `iteration` (they are recomputed by the resumed run), atomically. */
+  truncateMetrics(iteration: number): void {
+    const csv = join(this.path, 'metrics.csv');
+    if (existsSync(csv)) {
+      const [header, ...rows] = readFileSync(csv, 'utf8')
+        .split('\n')
+        .filter((l) => l !== '');
+      const kept = rows.filter((r) => Number(r.split(',')[0]) <= iteration);
+      writeAtomically(csv, [header, ...kept].map((l) => `${l}\n`).join(''));
+    }
+    const jsonl = join(this.path, 'progress.jsonl');
+    if (existsSync(jsonl)) {
+      const lines = readFileSync(jsonl, 'utf8')
+        .split('\n')
+        .filter((l) => l !== '');
+      const kept = lines.filter((l) => (JSON.parse(l) as { iteration: number }).iteration <= iteration);
+      writeAtomically(jsonl, kept.map((l) => `${l}\n`).join(''));
+    }
   }
 
   writeConfig(config: unknown): void {
@@ -100,6 +170,22 @@ export function readPolicyFile(path: string): PolicyFile {
   } catch (error) {
     throw new PolicygradError(
       `could not read ${file}: ${error instanceof Error ? error.message : String(error)}`,
+    );
+  }
+}
+
+function readJson(file: string, what: string): unknown {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (error) {
+    throw new PolicygradError(`cannot read ${what} ${file}: ${(error as Error).message}`);
+  }
+  try {
+    return JSON.parse(text);
+  } catch (error) {
+    throw new PolicygradError(
+      `${what} ${file} is corrupt or truncated (${(error as Error).message}); nothing was changed`,
     );
   }
 }
