@@ -12,6 +12,15 @@ export const TARGETS = {
     budgets: { ppo: 100_000, a2c: 500_000, trpo: 100_000, npg: 100_000, reinforce: 500_000 },
   },
   'Acrobot-v1': { threshold: -100, budgets: { ppo: 1_000_000, a2c: 500_000, trpo: 200_000, npg: 200_000 } },
+  'MountainCar-v0': {
+    threshold: -115,
+    budgets: { ppo: 1_000_000, a2c: 1_000_000, trpo: 200_000, npg: 200_000 },
+  },
+  'MountainCarContinuous-v0': {
+    threshold: 90,
+    budgets: { ppo: 100_000, a2c: 300_000, trpo: 100_000, npg: 100_000 },
+  },
+  'Pendulum-v1': { threshold: -250, budgets: { ppo: 200_000, a2c: 1_000_000, trpo: 200_000, npg: 200_000 } },
 };
 const ALGOS = { ppo: PPO, a2c: A2C, trpo: TRPO, npg: NPG, reinforce: Reinforce };
 

@@ -21,6 +21,15 @@ const TRPO_CARTPOLE_ZOO: Preset = {
   nCriticUpdates: 20,
 };
 
+/** rl-baselines3-zoo hyperparams/trpo.yml, MountainCar-v0 (n_timesteps 1e5). */
+const TRPO_MOUNTAINCAR_ZOO: Preset = { normalize: true, numEnvs: 2, nSteps: 1024, nCriticUpdates: 20 };
+
+/** rl-baselines3-zoo hyperparams/trpo.yml, MountainCarContinuous-v0 (n_timesteps 5e4), without gSDE. */
+const TRPO_MOUNTAINCAR_CONTINUOUS_ZOO: Preset = { normalize: true, numEnvs: 2 };
+
+/** rl-baselines3-zoo hyperparams/trpo.yml, Pendulum-v1 (n_timesteps 1e5), without gSDE. */
+const TRPO_PENDULUM_ZOO: Preset = { numEnvs: 2, nSteps: 1024, gamma: 0.9, nCriticUpdates: 15 };
+
 export const PRESETS: Record<string, Record<string, Record<string, Preset>>> = {
   ppo: {
     'CartPole-v1': {
@@ -65,6 +74,50 @@ export const PRESETS: Record<string, Record<string, Record<string, Preset>>> = {
         entCoef: 0.0,
       },
     },
+    'MountainCar-v0': {
+      // rl-baselines3-zoo hyperparams/ppo.yml (n_timesteps 1e6)
+      zoo: {
+        normalize: true,
+        numEnvs: 16,
+        nSteps: 16,
+        gaeLambda: 0.98,
+        gamma: 0.99,
+        nEpochs: 4,
+        entCoef: 0.0,
+      },
+    },
+    'MountainCarContinuous-v0': {
+      // rl-baselines3-zoo hyperparams/ppo.yml (n_timesteps 2e4) with a plain Gaussian instead of gSDE
+      zoo: {
+        normalize: true,
+        numEnvs: 1,
+        batchSize: 256,
+        nSteps: 8,
+        gamma: 0.9999,
+        learningRate: 7.77e-5,
+        entCoef: 0.00429,
+        clipRange: 0.1,
+        nEpochs: 10,
+        gaeLambda: 0.9,
+        maxGradNorm: 5,
+        vfCoef: 0.19,
+        logStdInit: -3.29,
+        orthogonalInit: false,
+      },
+    },
+    'Pendulum-v1': {
+      // rl-baselines3-zoo hyperparams/ppo.yml (n_timesteps 1e5) with a plain Gaussian instead of gSDE
+      zoo: {
+        numEnvs: 4,
+        nSteps: 1024,
+        gaeLambda: 0.95,
+        gamma: 0.9,
+        nEpochs: 10,
+        entCoef: 0.0,
+        learningRate: 1e-3,
+        clipRange: 0.2,
+      },
+    },
   },
   a2c: {
     'CartPole-v1': {
@@ -75,15 +128,46 @@ export const PRESETS: Record<string, Record<string, Record<string, Preset>>> = {
       // rl-baselines3-zoo hyperparams/a2c.yml (n_timesteps 5e5)
       zoo: { normalize: true, numEnvs: 16, entCoef: 0.0 },
     },
+    'MountainCar-v0': {
+      // rl-baselines3-zoo hyperparams/a2c.yml (n_timesteps 1e6)
+      zoo: { normalize: true, numEnvs: 16, entCoef: 0.0 },
+    },
+    'MountainCarContinuous-v0': {
+      // rl-baselines3-zoo hyperparams/a2c.yml (n_timesteps 1e5) with a plain Gaussian instead of gSDE
+      zoo: { normalize: true, numEnvs: 4, nSteps: 100, entCoef: 0.0, logStdInit: 0.0, orthogonalInit: false },
+    },
+    'Pendulum-v1': {
+      // rl-baselines3-zoo hyperparams/a2c.yml, Pendulum-v0 (n_timesteps 1e6) with a plain Gaussian instead of gSDE
+      zoo: {
+        normalize: true,
+        numEnvs: 8,
+        entCoef: 0.0,
+        maxGradNorm: 0.5,
+        nSteps: 8,
+        gaeLambda: 0.9,
+        vfCoef: 0.4,
+        gamma: 0.99,
+        normalizeAdvantage: false,
+        learningRate: 'lin_0.0007',
+        logStdInit: -2,
+        orthogonalInit: false,
+      },
+    },
   },
   trpo: {
     'CartPole-v1': { zoo: TRPO_CARTPOLE_ZOO },
     'Acrobot-v1': { zoo: TRPO_ACROBOT_ZOO },
+    'MountainCar-v0': { zoo: TRPO_MOUNTAINCAR_ZOO },
+    'MountainCarContinuous-v0': { zoo: TRPO_MOUNTAINCAR_CONTINUOUS_ZOO },
+    'Pendulum-v1': { zoo: TRPO_PENDULUM_ZOO },
   },
   npg: {
     // No rl-zoo entry: TRPO's tuned values, without the line search.
     'CartPole-v1': { zoo: TRPO_CARTPOLE_ZOO },
     'Acrobot-v1': { zoo: TRPO_ACROBOT_ZOO },
+    'MountainCar-v0': { zoo: TRPO_MOUNTAINCAR_ZOO },
+    'MountainCarContinuous-v0': { zoo: TRPO_MOUNTAINCAR_CONTINUOUS_ZOO },
+    'Pendulum-v1': { zoo: TRPO_PENDULUM_ZOO },
   },
   a3c: {
     'CartPole-v1': {

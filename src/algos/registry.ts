@@ -51,10 +51,34 @@ export type AlgorithmName = keyof typeof ALGORITHMS;
 
 /** Training budget of each `zoo` preset (rl-baselines3-zoo's n_timesteps where it has one). */
 export const PRESET_TIMESTEPS: Record<string, Record<string, number>> = {
-  ppo: { 'CartPole-v1': 100_000, 'Acrobot-v1': 1_000_000 },
-  a2c: { 'CartPole-v1': 500_000, 'Acrobot-v1': 500_000 },
-  trpo: { 'CartPole-v1': 100_000, 'Acrobot-v1': 100_000 },
-  npg: { 'CartPole-v1': 100_000, 'Acrobot-v1': 100_000 },
+  ppo: {
+    'CartPole-v1': 100_000,
+    'Acrobot-v1': 1_000_000,
+    'MountainCar-v0': 1_000_000,
+    'MountainCarContinuous-v0': 100_000,
+    'Pendulum-v1': 200_000,
+  },
+  a2c: {
+    'CartPole-v1': 500_000,
+    'Acrobot-v1': 500_000,
+    'MountainCar-v0': 1_000_000,
+    'MountainCarContinuous-v0': 300_000,
+    'Pendulum-v1': 1_000_000,
+  },
+  trpo: {
+    'CartPole-v1': 100_000,
+    'Acrobot-v1': 100_000,
+    'MountainCar-v0': 200_000,
+    'MountainCarContinuous-v0': 100_000,
+    'Pendulum-v1': 200_000,
+  },
+  npg: {
+    'CartPole-v1': 100_000,
+    'Acrobot-v1': 100_000,
+    'MountainCar-v0': 200_000,
+    'MountainCarContinuous-v0': 100_000,
+    'Pendulum-v1': 200_000,
+  },
   reinforce: { 'CartPole-v1': 500_000 },
   a3c: { 'CartPole-v1': 250_000 },
 };
