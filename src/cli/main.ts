@@ -5,7 +5,7 @@
  */
 import { Command, CommanderError, InvalidArgumentError } from 'commander';
 import { importPolicy, PolicygradError, runVarianceLab, VARIANCE_ESTIMATORS, VERSION } from '../index.js';
-import { readPolicyFile } from '../train/run-dir.js';
+import { readPolicyFile, writePolicyFile } from '../train/run-dir.js';
 import { runDemo } from './demo.js';
 import { runEval } from './eval.js';
 import { runList } from './list.js';
@@ -67,6 +67,24 @@ export function buildProgram(): Command {
     )
     .action(async (options) => {
       await runTrain(options, consoleOutput(process.stdout.isTTY === true));
+    });
+
+  program
+    .command('export')
+    .description('write a trained policy as one self-contained JSON file, for policygrad/inference')
+    .argument('<run>', 'a run directory (runs/NAME) or a policy .json file')
+    .option('--out <file>', 'where to write it', 'policy.json')
+    .addHelpText(
+      'after',
+      "\nThen, in Node or a browser:\n  import { loadPolicy } from 'policygrad/inference';\n  const action = loadPolicy(json).act(observation);",
+    )
+    .action((run: string, options: { out: string }) => {
+      const file = readPolicyFile(run);
+      importPolicy(file); // refuses a file whose parameters do not fit its network
+      writePolicyFile(options.out, file);
+      console.log(
+        `wrote ${options.out} (${file.algo} on ${file.env}; load it with loadPolicy from 'policygrad/inference')`,
+      );
     });
 
   program

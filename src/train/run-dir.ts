@@ -20,7 +20,7 @@ import {
   statSync,
   writeFileSync,
 } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { describeValue, PolicygradError } from '../errors.js';
 import type { PolicyFile } from '../policies/serialize.js';
 
@@ -172,6 +172,15 @@ export function readPolicyFile(path: string): PolicyFile {
       `could not read ${file}: ${error instanceof Error ? error.message : String(error)}`,
     );
   }
+}
+
+/** Writes a policy file atomically. */
+export function writePolicyFile(path: string, policy: PolicyFile): void {
+  const dir = dirname(path);
+  if (dir !== '' && !existsSync(dir)) {
+    throw new PolicygradError(`cannot write ${path}: the directory ${dir} does not exist`);
+  }
+  writeAtomically(path, JSON.stringify(policy));
 }
 
 function readJson(file: string, what: string): unknown {
