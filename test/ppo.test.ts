@@ -240,7 +240,9 @@ describe('PPO', () => {
 
   it('rejects bad configs and unknown presets with clear messages', () => {
     expect(() => new PPO({ clipRange: 'fast' as never })).toThrow(/option 'clipRange' = "fast" is invalid/);
-    expect(() => new PPO({ env: 'Pendulum-v1', preset: 'tuned' })).toThrow(/no preset "tuned" for Pendulum-v1; available: zoo/);
+    expect(() => new PPO({ env: 'Pendulum-v1', preset: 'tuned' })).toThrow(
+      /no preset "tuned" for Pendulum-v1; available: zoo/,
+    );
     expect(() => new PPO({ objective: 'trust' as never })).toThrow(/option 'objective'/);
   });
 });
