@@ -3,8 +3,9 @@
  * A3C on worker threads and run directories. Package consumers on Node get this entry automatically
  * (the "node" export condition).
  */
-import { setAsyncVectorEnvFactory } from './index.js';
+import { setAsyncVectorEnvFactory, setFileStorage } from './index.js';
 import { AsyncVectorEnv } from './train/async-vector-env.js';
+import { nodeFileStorage } from './train/run-dir.js';
 
 export * from './index.js';
 export { A3C, type A3CLearnOptions, type A3COptions } from './train/a3c.js';
@@ -13,3 +14,5 @@ export { AsyncVectorEnv, type AsyncVectorEnvOptions } from './train/async-vector
 
 // `vectorEnv: 'async'` in algorithm configs builds an AsyncVectorEnv (the core cannot start threads itself).
 setAsyncVectorEnvFactory((id, numEnvs, options) => new AsyncVectorEnv(id, numEnvs, options, { copy: false }));
+// `model.save(dir)` and `PPO.load(dir)` write and read files.
+setFileStorage(nodeFileStorage);

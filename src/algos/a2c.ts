@@ -38,6 +38,8 @@ import {
   progressRemaining,
   restoreCheckpoint,
 } from './checkpoint.js';
+import { runCallbacks } from './callbacks.js';
+import { type LoadOptions, loadAlgorithm, saveAlgorithm } from './persistence.js';
 import { applyPreset } from './presets.js';
 import { accumulateSurrogateGradient, SurrogateScratch } from './surrogate.js';
 
@@ -82,7 +84,12 @@ export class A2C {
         : new Adam(size, 1, { epsilon: 1e-5 });
   }
 
-  learn({ totalTimesteps, callback, resetProgress = true }: OnPolicyLearnOptions): OnPolicyMetrics[] {
+  learn({
+    totalTimesteps,
+    callback,
+    callbacks,
+    resetProgress = true,
+  }: OnPolicyLearnOptions): OnPolicyMetrics[] {
     const c = this.config;
     const { policy, collector, buffer } = this.parts;
     const lrSchedule = toSchedule(c.learningRate);
@@ -135,7 +142,8 @@ export class A2C {
         learningRate: this.optimizer.learningRate,
       };
       history.push(metrics);
-      if (callback?.(metrics) === false) break;
+      const stopRequested = callback?.(metrics) === false;
+      if (!runCallbacks(callbacks, metrics, this) || stopRequested) break;
     }
     return history;
   }
@@ -146,8 +154,18 @@ export class A2C {
   }
 
   /** Continues from a checkpoint of the same algorithm and env; then `learn({ resetProgress: false })`. */
-  restoreCheckpoint(checkpoint: unknown): void {
-    this.progress = restoreCheckpoint(this.checkpointParts(), checkpoint).progress;
+  restoreCheckpoint(checkpoint: unknown, options: { weightsOnly?: boolean } = {}): void {
+    this.progress = restoreCheckpoint(this.checkpointParts(), checkpoint, options).progress;
+  }
+
+  /** Saves the model (Node): model.json (config and a full checkpoint) and policy.json. */
+  save(dir: string): void {
+    saveAlgorithm(this, 'a2c', dir);
+  }
+
+  /** A saved model: the same run (continue with `learn({ resetProgress: false })`), or its networks on another env. */
+  static load(dir: string, options: LoadOptions = {}): A2C {
+    return loadAlgorithm(dir, 'a2c', options, (config) => new A2C(config));
   }
 
   private checkpointParts(): CheckpointParts {

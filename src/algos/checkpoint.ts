@@ -78,7 +78,7 @@ export function captureCheckpoint(c: CheckpointParts, extra: Record<string, unkn
 }
 
 /** Checks that `value` is a checkpoint of this format, algorithm and env; says exactly what does not match. */
-export function validateCheckpoint(value: unknown, algo: string, env: string): Checkpoint {
+export function validateCheckpoint(value: unknown, algo: string, env: string | null): Checkpoint {
   const cp = value as Partial<Checkpoint> | null;
   if (cp === null || typeof cp !== 'object' || cp.format !== CHECKPOINT_FORMAT) {
     throw new PolicygradError(`not a policygrad checkpoint (format ${describeValue(cp?.format)})`);
@@ -88,7 +88,7 @@ export function validateCheckpoint(value: unknown, algo: string, env: string): C
       `checkpoint format version ${describeValue(cp.version)} is not supported: expected ${CHECKPOINT_VERSION}`,
     );
   }
-  if (cp.algo !== algo || cp.env !== env) {
+  if (cp.algo !== algo || (env !== null && cp.env !== env)) {
     throw new PolicygradError(
       `the checkpoint was made by ${describeValue(cp.algo)} on ${describeValue(cp.env)}, not by '${algo}' on '${env}'`,
     );
@@ -105,9 +105,18 @@ export function validateCheckpoint(value: unknown, algo: string, env: string): C
 export function restoreCheckpoint(
   c: CheckpointParts,
   value: unknown,
+  { weightsOnly = false }: { weightsOnly?: boolean } = {},
 ): { progress: LearnProgress | null; extra: Record<string, unknown> } {
-  const cp = validateCheckpoint(value, c.algo, c.env);
+  const cp = validateCheckpoint(value, c.algo, weightsOnly ? null : c.env);
   const { parts } = c;
+  if (weightsOnly) {
+    // Another env (same spaces): the networks and optimizers carry over, the run's env state does not.
+    decodeFloatsInto(cp.params, parts.policy.params, 'checkpoint parameters');
+    for (const [name, optimizer] of Object.entries(c.optimizers)) {
+      if (cp.optimizers[name] !== undefined) optimizer.setState(cp.optimizers[name]);
+    }
+    return { progress: null, extra: cp.extra ?? {} };
+  }
   if (typeof parts.env.restore !== 'function') {
     throw new PolicygradError(
       `${c.algo.toUpperCase()}: this vector env cannot be restored (use vectorEnv 'sync')`,

@@ -12,3 +12,5 @@ export * from './trpo.js';
 export * from './registry.js';
 export * from './a3c.js';
 export * from './checkpoint.js';
+export * from './callbacks.js';
+export * from './persistence.js';

@@ -4,6 +4,7 @@
  * a rollout, explained variance, and the per-iteration metrics.
  */
 import { z } from 'zod';
+import type { CallbackLike } from './callbacks.js';
 import type { Box } from '../envs/spaces.js';
 import { VecNormalize, type VecNormalizeState } from '../envs/vec-normalize.js';
 import { makeVec, makeVectorEnv, type VectorEnv } from '../envs/vector.js';
@@ -85,6 +86,8 @@ export interface OnPolicyLearnOptions {
    * (SB3's `reset_num_timesteps=False`); `totalTimesteps` is then ignored.
    */
   resetProgress?: boolean;
+  /** Callbacks run after every iteration (see callbacks.ts); any returning false stops training. */
+  callbacks?: readonly CallbackLike[];
 }
 
 export interface OnPolicyParts {

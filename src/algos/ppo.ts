@@ -42,6 +42,8 @@ import {
   progressRemaining,
   restoreCheckpoint,
 } from './checkpoint.js';
+import { runCallbacks } from './callbacks.js';
+import { type LoadOptions, loadAlgorithm, saveAlgorithm } from './persistence.js';
 import { applyPreset } from './presets.js';
 import { accumulateSurrogateGradient, adaptKlBeta, SurrogateScratch } from './surrogate.js';
 
@@ -88,7 +90,12 @@ export class PPO {
     this.klBeta = this.config.klBetaInit;
   }
 
-  learn({ totalTimesteps, callback, resetProgress = true }: OnPolicyLearnOptions): OnPolicyMetrics[] {
+  learn({
+    totalTimesteps,
+    callback,
+    callbacks,
+    resetProgress = true,
+  }: OnPolicyLearnOptions): OnPolicyMetrics[] {
     const c = this.config;
     const { policy, collector, buffer, rng } = this.parts;
     const lrSchedule = toSchedule(c.learningRate);
@@ -180,7 +187,8 @@ export class PPO {
         ...(penalised ? { klBeta: this.klBeta, kl } : {}),
       };
       history.push(metrics);
-      if (callback?.(metrics) === false) break;
+      const stopRequested = callback?.(metrics) === false;
+      if (!runCallbacks(callbacks, metrics, this) || stopRequested) break;
     }
     return history;
   }
@@ -191,10 +199,20 @@ export class PPO {
   }
 
   /** Continues from a checkpoint of the same algorithm and env; then `learn({ resetProgress: false })`. */
-  restoreCheckpoint(checkpoint: unknown): void {
-    const { progress, extra } = restoreCheckpoint(this.checkpointParts(), checkpoint);
+  restoreCheckpoint(checkpoint: unknown, options: { weightsOnly?: boolean } = {}): void {
+    const { progress, extra } = restoreCheckpoint(this.checkpointParts(), checkpoint, options);
     this.progress = progress;
     if (typeof extra.klBeta === 'number') this.klBeta = extra.klBeta;
+  }
+
+  /** Saves the model (Node): model.json (config and a full checkpoint) and policy.json. */
+  save(dir: string): void {
+    saveAlgorithm(this, 'ppo', dir);
+  }
+
+  /** A saved model: the same run (continue with `learn({ resetProgress: false })`), or its networks on another env. */
+  static load(dir: string, options: LoadOptions = {}): PPO {
+    return loadAlgorithm(dir, 'ppo', options, (config) => new PPO(config));
   }
 
   private checkpointParts(): CheckpointParts {

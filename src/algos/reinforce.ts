@@ -19,6 +19,7 @@
  * at `importanceWeightClip` when set); the effective sample size of those weights is logged.
  */
 import { z } from 'zod';
+import { type CallbackLike, runCallbacks } from './callbacks.js';
 import type { Box } from '../envs/spaces.js';
 import { makeVec, type SyncVectorEnv } from '../envs/vector.js';
 import { PolicygradError } from '../errors.js';
@@ -99,6 +100,8 @@ export interface LearnOptions {
   totalTimesteps: number;
   /** Called after every iteration; return false to stop training. */
   callback?: (metrics: IterationMetrics) => boolean | void;
+  /** Callbacks run after every iteration (see callbacks.ts); any returning false stops training. */
+  callbacks?: readonly CallbackLike[];
 }
 
 export class Reinforce {
@@ -144,7 +147,7 @@ export class Reinforce {
   }
 
   /** Trains for `totalTimesteps` environment steps (rounded up to whole iterations). */
-  learn({ totalTimesteps, callback }: LearnOptions): IterationMetrics[] {
+  learn({ totalTimesteps, callback, callbacks }: LearnOptions): IterationMetrics[] {
     const history: IterationMetrics[] = [];
     this.tracker.beginLearn();
     const startSteps = this.collector.totalSteps;
@@ -181,7 +184,8 @@ export class Reinforce {
         ...(effectiveSampleSize === undefined ? {} : { effectiveSampleSize }),
       };
       history.push(metrics);
-      if (callback?.(metrics) === false) break;
+      const stopRequested = callback?.(metrics) === false;
+      if (!runCallbacks(callbacks, metrics, this) || stopRequested) break;
     }
     return history;
   }

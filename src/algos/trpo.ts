@@ -43,6 +43,8 @@ import {
   progressRemaining,
   restoreCheckpoint,
 } from './checkpoint.js';
+import { runCallbacks } from './callbacks.js';
+import { type LoadOptions, loadAlgorithm, saveAlgorithm } from './persistence.js';
 import { applyPreset } from './presets.js';
 import { regressValues } from './value-regression.js';
 import { normalize } from '../estimators/returns.js';
@@ -103,7 +105,12 @@ export class TRPO {
     this.criticOptimizer = new Adam(this.policy.numParams - this.policy.criticOffset, 1);
   }
 
-  learn({ totalTimesteps, callback, resetProgress = true }: OnPolicyLearnOptions): TrustRegionMetrics[] {
+  learn({
+    totalTimesteps,
+    callback,
+    callbacks,
+    resetProgress = true,
+  }: OnPolicyLearnOptions): TrustRegionMetrics[] {
     const c = this.config;
     const { policy, collector, buffer, rng } = this.parts;
     const lrSchedule = toSchedule(c.learningRate);
@@ -190,7 +197,8 @@ export class TRPO {
         lineSearchSteps,
       };
       history.push(metrics);
-      if (callback?.(metrics) === false) break;
+      const stopRequested = callback?.(metrics) === false;
+      if (!runCallbacks(callbacks, metrics, this) || stopRequested) break;
     }
     return history;
   }
@@ -201,8 +209,18 @@ export class TRPO {
   }
 
   /** Continues from a checkpoint of the same algorithm and env; then `learn({ resetProgress: false })`. */
-  restoreCheckpoint(checkpoint: unknown): void {
-    this.progress = restoreCheckpoint(this.checkpointParts(), checkpoint).progress;
+  restoreCheckpoint(checkpoint: unknown, options: { weightsOnly?: boolean } = {}): void {
+    this.progress = restoreCheckpoint(this.checkpointParts(), checkpoint, options).progress;
+  }
+
+  /** Saves the model (Node): model.json (config and a full checkpoint) and policy.json. */
+  save(dir: string): void {
+    saveAlgorithm(this, this.algo, dir);
+  }
+
+  /** A saved model: the same run (continue with `learn({ resetProgress: false })`), or its networks on another env. */
+  static load(dir: string, options: LoadOptions = {}): TRPO {
+    return loadAlgorithm(dir, 'trpo', options, (config) => new TRPO(config));
   }
 
   private checkpointParts(): CheckpointParts {
@@ -233,6 +251,10 @@ export class TRPO {
 export class NPG extends TRPO {
   constructor(config: Omit<TRPOConfig, 'lineSearch'> = {}) {
     super({ ...config, lineSearch: false }, 'npg');
+  }
+
+  static override load(dir: string, options: LoadOptions = {}): NPG {
+    return loadAlgorithm(dir, 'npg', options, (config) => new NPG(config));
   }
 }
 

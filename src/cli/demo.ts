@@ -1,5 +1,5 @@
 /** `policygrad demo`: a random policy on an environment, printing each episode's return and length. */
-import { make, RecordEpisodeStatistics, Rng } from '../index.js';
+import { make, RecordEpisodeStatistics, Rng } from '../node.js';
 
 export interface DemoOptions {
   env: string;

@@ -1,5 +1,5 @@
 /** `policygrad eval`: plays a saved policy and reports its returns and episode lengths. */
-import { evaluatePolicy, importPolicy } from '../index.js';
+import { evaluatePolicy, importPolicy } from '../node.js';
 import { readPolicyFile } from '../train/run-dir.js';
 
 export interface EvalReport {

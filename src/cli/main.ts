@@ -4,7 +4,7 @@
  * without a stack trace; anything else is a bug and keeps its stack.
  */
 import { Command, CommanderError, InvalidArgumentError } from 'commander';
-import { importPolicy, PolicygradError, runVarianceLab, VARIANCE_ESTIMATORS, VERSION } from '../index.js';
+import { importPolicy, PolicygradError, runVarianceLab, VARIANCE_ESTIMATORS, VERSION } from '../node.js';
 import { readPolicyFile, writePolicyFile } from '../train/run-dir.js';
 import { runDemo } from './demo.js';
 import { runEval } from './eval.js';

@@ -13,7 +13,7 @@ import {
   PRESET_TIMESTEPS,
   setDefaultKernels,
   VERSION,
-} from '../index.js';
+} from '../node.js';
 import { A3C } from '../train/a3c.js';
 import { RunDirectory } from '../train/run-dir.js';
 

@@ -1,0 +1,125 @@
+/**
+ * `model.save(dir)` and `PPO.load(dir)` (and the same for A2C, TRPO, NPG). A saved model is a directory with
+ * `model.json` (format, algorithm, resolved config and a full checkpoint: training continues exactly where it
+ * stopped) and `policy.json` (the policy alone, for `policygrad eval` and `policygrad/inference`).
+ *
+ * The core has no file system: the Node entry of the package installs one with `setFileStorage` on import. In a
+ * browser, keep `checkpoint()` / `restoreCheckpoint()` JSON wherever you like instead.
+ */
+import type { Box } from '../envs/spaces.js';
+import type { VectorEnv } from '../envs/vector.js';
+import { PolicygradError } from '../errors.js';
+import type { ActorCriticPolicy } from '../policies/actor-critic.js';
+import { exportPolicy } from '../policies/serialize.js';
+import { normalizationOf } from './on-policy.js';
+
+export interface FileStorage {
+  /** Writes the file atomically (temporary file, then rename), creating the directory if needed. */
+  writeText(dir: string, name: string, text: string): void;
+  /** The text of `dir/name`; throws a PolicygradError naming the file when it is missing. */
+  readText(dir: string, name: string): string;
+}
+
+let storage: FileStorage | null = null;
+
+export function setFileStorage(fileStorage: FileStorage | null): void {
+  storage = fileStorage;
+}
+
+function requireStorage(): FileStorage {
+  if (storage === null) {
+    throw new PolicygradError(
+      "save/load need a file system: import policygrad's Node entry ('policygrad' in Node); in a browser use checkpoint()/restoreCheckpoint()",
+    );
+  }
+  return storage;
+}
+
+export const MODEL_FORMAT = 'policygrad-model';
+
+export interface ModelFile {
+  format: typeof MODEL_FORMAT;
+  version: 1;
+  algo: string;
+  config: Record<string, unknown>;
+  checkpoint: unknown;
+}
+
+export function saveModel(
+  dir: string,
+  algo: string,
+  config: object,
+  checkpoint: unknown,
+  policyFile: unknown,
+): void {
+  const files = requireStorage();
+  const model: ModelFile = {
+    format: MODEL_FORMAT,
+    version: 1,
+    algo,
+    config: config as Record<string, unknown>,
+    checkpoint,
+  };
+  files.writeText(dir, 'policy.json', JSON.stringify(policyFile));
+  files.writeText(dir, 'model.json', JSON.stringify(model));
+}
+
+export function readModel(dir: string, algo: string): ModelFile {
+  const text = requireStorage().readText(dir, 'model.json');
+  let model: ModelFile;
+  try {
+    model = JSON.parse(text) as ModelFile;
+  } catch (error) {
+    throw new PolicygradError(`${dir}/model.json is corrupt or truncated (${(error as Error).message})`);
+  }
+  if (model?.format !== MODEL_FORMAT || model.version !== 1) {
+    throw new PolicygradError(`${dir}/model.json is not a saved policygrad model`);
+  }
+  if (model.algo !== algo) {
+    throw new PolicygradError(
+      `${dir} holds a saved '${model.algo}' model; load it with ${model.algo.toUpperCase()}.load`,
+    );
+  }
+  return model;
+}
+
+/** Options of `load`: another env id (same spaces) or env options start the loaded model on a fresh env. */
+export interface LoadOptions {
+  env?: string;
+  envOptions?: Record<string, unknown>;
+}
+
+/** What `saveAlgorithm` needs of a model. */
+export interface SavableModel {
+  readonly config: { env: string; envOptions: Record<string, unknown> };
+  readonly policy: ActorCriticPolicy;
+  readonly env: VectorEnv;
+  checkpoint(): unknown;
+}
+
+export function saveAlgorithm(model: SavableModel, algo: string, dir: string): void {
+  const policyFile = exportPolicy(model.policy, {
+    algo,
+    env: model.config.env,
+    envOptions: model.config.envOptions,
+    observationSpace: model.env.singleObservationSpace as Box,
+    actionSpace: model.env.singleActionSpace,
+    normalization: normalizationOf(model.env),
+  });
+  saveModel(dir, algo, model.config, model.checkpoint(), policyFile);
+}
+
+/** Builds the algorithm from a saved model: the same run continued, or (another env) its networks on a fresh env. */
+export function loadAlgorithm<
+  T extends { restoreCheckpoint(cp: unknown, o?: { weightsOnly?: boolean }): void },
+>(dir: string, algo: string, options: LoadOptions, create: (config: Record<string, unknown>) => T): T {
+  const saved = readModel(dir, algo);
+  const config = { ...saved.config };
+  const sameEnv =
+    (options.env === undefined || options.env === config.env) && options.envOptions === undefined;
+  if (options.env !== undefined) config.env = options.env;
+  if (options.envOptions !== undefined) config.envOptions = options.envOptions;
+  const model = create(config);
+  model.restoreCheckpoint(saved.checkpoint, { weightsOnly: !sameEnv });
+  return model;
+}
