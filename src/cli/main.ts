@@ -9,6 +9,7 @@ import { readPolicyFile, writePolicyFile } from '../train/run-dir.js';
 import { runDemo } from './demo.js';
 import { runEval } from './eval.js';
 import { runList } from './list.js';
+import { runPlot } from './plot.js';
 import { consoleOutput, runTrain } from './train.js';
 import { formatVarianceTable } from './variance.js';
 
@@ -85,6 +86,28 @@ export function buildProgram(): Command {
       console.log(
         `wrote ${options.out} (${file.algo} on ${file.env}; load it with loadPolicy from 'policygrad/inference')`,
       );
+    });
+
+  program
+    .command('plot')
+    .description(
+      'learning curves from run directories (mean ± std across seeds of one config), as SVG or PNG',
+    )
+    .argument('<runs...>', 'run directories')
+    .option('--metric <column>', 'a metrics.csv column', 'episode_return_mean')
+    .option('--x <column>', "x axis: 'step' or 'time_s'", 'step')
+    .option('--out <file>', 'output file: .svg or .png', 'curve.svg')
+    .option('--title <text>', 'chart title')
+    .addHelpText(
+      'after',
+      '\nExamples:\n  policygrad plot runs/ppo-CartPole-v1-seed0 runs/ppo-CartPole-v1-seed1 --out curve.png\n  policygrad plot runs/* --metric approx_kl --out kl.svg',
+    )
+    .action(async (runs: string[], options: { metric: string; x: string; out: string; title?: string }) => {
+      if (options.x !== 'step' && options.x !== 'time_s') {
+        throw new PolicygradError(`plot: invalid --x '${options.x}': expected 'step' or 'time_s'`);
+      }
+      const out = await runPlot(runs, { ...options, x: options.x });
+      console.log(`wrote ${out}`);
     });
 
   program

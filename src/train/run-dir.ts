@@ -206,7 +206,12 @@ function formatCell(value: unknown): string {
   throw new PolicygradError(`metrics.csv: unexpected value ${describeValue(value)}`);
 }
 
-function writeAtomically(file: string, text: string): void {
+/** Writes a whole file atomically: a temporary file beside it, then a rename. */
+export function writeFileAtomically(file: string, data: string | Uint8Array): void {
+  writeAtomically(file, data);
+}
+
+function writeAtomically(file: string, text: string | Uint8Array): void {
   const temporary = `${file}.tmp`;
   writeFileSync(temporary, text);
   renameSync(temporary, file);
