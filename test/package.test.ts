@@ -3,7 +3,7 @@
  * `npm test` builds before running the tests, so `dist/` is current here.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -52,6 +52,32 @@ describe('package', () => {
     expect(bad.status).not.toBe(0);
     expect(bad.stderr).toMatch(/expected a positive integer, got 'x'/);
     expect(bad.stderr).not.toMatch(/\n\s+at /);
+
+    // Training mistakes: each refused in one line before anything is written.
+    const dir = mkdtempSync(join(tmpdir(), 'policygrad-bad-'));
+    const out = join(dir, 'run');
+    writeFileSync(join(dir, 'bad.json'), '{\n  "gamma": 0.9,\n  "nSteps": }\n');
+    writeFileSync(join(dir, 'bad.yaml'), 'gamma: 0.9\nnSteps: [1,\n');
+    const cases: [string[], RegExp][] = [
+      [['--algo', 'ppp'], /unknown algorithm "ppp" \(did you mean ppo or npg\?\): expected one of ppo, a2c/],
+      [['--env', 'CartPol-v1'], /Did you mean: CartPole-v1\?/],
+      [['--preset', 'tuned'], /no preset "tuned" for CartPole-v1; available: zoo, cleanrl/],
+      [['--set', 'gamma=2'], /option 'gamma' = 2 is invalid/],
+      [['--config', join(dir, 'bad.json')], /config file .*bad\.json, line 3 is not valid JSON/],
+      [['--config', join(dir, 'bad.yaml')], /config file .*bad\.yaml, line 3 is not valid YAML/],
+      [['--kernels', 'gpu'], /invalid --kernels "gpu": expected 'wasm' or 'typescript'/],
+    ];
+    for (const [args, message] of cases) {
+      const result = spawnSync('node', ['dist/cli/main.js', 'train', ...args, '--out', out], {
+        cwd: root,
+        encoding: 'utf8',
+      });
+      expect(result.status, args.join(' ')).toBe(2);
+      expect(result.stderr).toMatch(message);
+      expect(result.stderr.trim().split('\n')).toHaveLength(1);
+      expect(existsSync(out)).toBe(false);
+    }
+    rmSync(dir, { recursive: true, force: true });
   });
 
   it('policygrad variance --json prints the report, and the variance falls with each reduction step', () => {

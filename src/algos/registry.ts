@@ -3,6 +3,7 @@
  * (with presets), `learn`, `predict`, `evaluate`, and exposes its policy and vector env.
  */
 import type { VectorEnv } from '../envs/vector.js';
+import { levenshtein } from '../envs/registry.js';
 import { describeValue, PolicygradError } from '../errors.js';
 import type { ActorCriticPolicy } from '../policies/actor-critic.js';
 import type { IterationStats } from '../train/iteration.js';
@@ -89,8 +90,10 @@ export function isAlgorithmName(name: string): name is AlgorithmName {
 
 export function createAlgorithm(name: string, config: Record<string, unknown>): Algorithm {
   if (!isAlgorithmName(name)) {
+    const known = Object.keys(ALGORITHMS);
+    const close = known.filter((k) => levenshtein(String(name), k) <= 2);
     throw new PolicygradError(
-      `unknown algorithm ${describeValue(name)}: expected one of ${Object.keys(ALGORITHMS).join(', ')}`,
+      `unknown algorithm ${describeValue(name)}${close.length > 0 ? ` (did you mean ${close.join(' or ')}?)` : ''}: expected one of ${known.join(', ')}`,
     );
   }
   return ALGORITHMS[name].create(config) as unknown as Algorithm;

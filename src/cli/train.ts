@@ -310,8 +310,9 @@ function readConfigFile(path: string): Record<string, unknown> {
   try {
     parsed = path.endsWith('.json') ? JSON.parse(text) : parseYaml(text);
   } catch (error) {
+    const message = (error as Error).message.split('\n')[0];
     throw new PolicygradError(
-      `config file ${path} is not valid ${path.endsWith('.json') ? 'JSON' : 'YAML'}: ${(error as Error).message}`,
+      `config file ${path}${errorLine(text, error)} is not valid ${path.endsWith('.json') ? 'JSON' : 'YAML'}: ${message}`,
     );
   }
   if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
@@ -320,6 +321,29 @@ function readConfigFile(path: string): Record<string, unknown> {
     );
   }
   return parsed as Record<string, unknown>;
+}
+
+/** ", line L" for a JSON or YAML parse error (JSON reports a character position, YAML a line). */
+function errorLine(text: string, error: unknown): string {
+  const yamlLine = (error as { linePos?: { line: number }[] }).linePos?.[0]?.line;
+  if (typeof yamlLine === 'number') return `, line ${yamlLine}`;
+  const position = /position (\d+)/.exec((error as Error).message)?.[1];
+  if (position !== undefined) return `, line ${text.slice(0, Number(position)).split('\n').length}`;
+  // Node 20's JSON errors often carry no position: the first prefix that fails other than by ending early
+  // ends at the offending character (config files are small, so trying every prefix is cheap).
+  for (let k = 1; k <= text.length; k++) {
+    try {
+      JSON.parse(text.slice(0, k));
+    } catch (prefixError) {
+      const m = (prefixError as Error).message;
+      const at = /position (\d+)/.exec(m)?.[1];
+      // An error at the very end of the prefix only means the prefix stops early.
+      if (/end of JSON input/.test(m) || (at !== undefined && Number(at) >= k)) continue;
+      if (/Unterminated string/.test(m)) continue;
+      return `, line ${text.slice(0, at === undefined ? k : Number(at) + 1).split('\n').length}`;
+    }
+  }
+  return '';
 }
 
 /** `key=value` pairs; values are parsed as JSON when they can be (numbers, booleans, arrays), else strings. */
