@@ -3,9 +3,9 @@
  * JSON, as on disk) and continued produces the same metrics and parameters as the uninterrupted run.
  */
 import { describe, expect, it } from 'vitest';
-import { A2C, PolicygradError, PPO, TRPO } from '../src/index.js';
+import { A2C, PolicygradError, PPO, Reinforce, TRPO } from '../src/index.js';
 
-type Model = PPO | A2C | TRPO;
+type Model = PPO | A2C | TRPO | Reinforce;
 const TIME_FIELDS = new Set(['sps', 'timeSeconds']);
 
 function comparable(rows: object[]): Record<string, unknown>[] {
@@ -33,6 +33,16 @@ const cases: [string, () => Model, number][] = [
     80 * 12,
   ],
   ['TRPO (zoo, CartPole-v1)', () => new TRPO({ env: 'CartPole-v1', preset: 'zoo', seed: 7 }), 1024 * 4],
+  [
+    'REINFORCE with importance-sampled reuse of 2 past batches',
+    () => new Reinforce({ env: 'CartPole-v1', preset: 'zoo', reuseBatches: 2, seed: 8 }),
+    2048 * 5,
+  ],
+  [
+    'REINFORCE by whole episodes (mean baseline)',
+    () => new Reinforce({ env: 'CartPole-v1', batchEpisodes: 4, baseline: 'mean', seed: 9 }),
+    600,
+  ],
 ];
 
 describe.each(cases)('%s', (_name, build, total) => {

@@ -9,6 +9,7 @@ import {
   NPG,
   PPO,
   PolicygradError,
+  Reinforce,
   Rng,
   SaveCallback,
   stopOnReturn,
@@ -29,6 +30,11 @@ describe('save and load', () => {
     ['A2C', () => new A2C({ env: 'CartPole-v1', preset: 'zoo', seed: 2 }), (d: string) => A2C.load(d)],
     ['TRPO', () => new TRPO({ env: 'CartPole-v1', preset: 'zoo', seed: 3 }), (d: string) => TRPO.load(d)],
     ['NPG', () => new NPG({ env: 'CartPole-v1', preset: 'zoo', seed: 4 }), (d: string) => NPG.load(d)],
+    [
+      'REINFORCE',
+      () => new Reinforce({ env: 'CartPole-v1', preset: 'zoo', seed: 5 }),
+      (d: string) => Reinforce.load(d),
+    ],
   ] as const)('%s: load(save(model)) predicts the same and continues the same run', (name, build, load) => {
     const dir = join(work, name);
     const model = build();

@@ -20,6 +20,15 @@
  */
 import { z } from 'zod';
 import { type CallbackLike, runCallbacks } from './callbacks.js';
+import { type LoadOptions, loadAlgorithm, saveAlgorithm } from './persistence.js';
+import {
+  beginProgress,
+  captureCheckpoint,
+  type Checkpoint,
+  type CheckpointParts,
+  type LearnProgress,
+  restoreCheckpoint,
+} from './checkpoint.js';
 import type { Box } from '../envs/spaces.js';
 import { makeVec, type SyncVectorEnv } from '../envs/vector.js';
 import { PolicygradError } from '../errors.js';
@@ -102,6 +111,8 @@ export interface LearnOptions {
   callback?: (metrics: IterationMetrics) => boolean | void;
   /** Callbacks run after every iteration (see callbacks.ts); any returning false stops training. */
   callbacks?: readonly CallbackLike[];
+  /** false: continue the budget of the `learn` in force (after a stop or `restoreCheckpoint`). Default true. */
+  resetProgress?: boolean;
 }
 
 export class Reinforce {
@@ -114,6 +125,7 @@ export class Reinforce {
   private readonly valueOptimizer: Adam;
   private readonly tracker: IterationTracker;
   private readonly stored: StoredBatch[] = [];
+  private progress: LearnProgress | null = null;
 
   constructor(config: ReinforceConfig = {}) {
     this.config = parseOptions(
@@ -147,11 +159,12 @@ export class Reinforce {
   }
 
   /** Trains for `totalTimesteps` environment steps (rounded up to whole iterations). */
-  learn({ totalTimesteps, callback, callbacks }: LearnOptions): IterationMetrics[] {
+  learn({ totalTimesteps, callback, callbacks, resetProgress = true }: LearnOptions): IterationMetrics[] {
     const history: IterationMetrics[] = [];
-    this.tracker.beginLearn();
-    const startSteps = this.collector.totalSteps;
-    while (this.collector.totalSteps - startSteps < totalTimesteps) {
+    const parts = this.checkpointParts().parts;
+    const progress = beginProgress(this.progress, totalTimesteps, resetProgress, parts, this.tracker);
+    this.progress = progress;
+    while (this.collector.totalSteps - progress.startStep < progress.totalTimesteps) {
       this.tracker.beginIteration();
       // 1. Collect.
       const buffer =
@@ -188,6 +201,72 @@ export class Reinforce {
       if (!runCallbacks(callbacks, metrics, this) || stopRequested) break;
     }
     return history;
+  }
+
+  /** Everything needed to continue this run exactly (see checkpoint.ts), including batches kept for reuse. */
+  checkpoint(): Checkpoint {
+    return captureCheckpoint(this.checkpointParts(), {
+      stored: this.stored.map((b) => ({
+        numEnvs: b.batch.numEnvs,
+        rewards: Array.from(b.batch.rewards),
+        terminated: Array.from(b.batch.terminated),
+        truncated: Array.from(b.batch.truncated),
+        observations: Array.from(b.observations),
+        actions: Array.from(b.actions),
+        behaviourLogProbs: Array.from(b.behaviourLogProbs),
+        psi: Array.from(b.psi),
+      })),
+    });
+  }
+
+  /** Continues from a checkpoint of the same env; then `learn({ resetProgress: false })`. */
+  restoreCheckpoint(checkpoint: unknown, options: { weightsOnly?: boolean } = {}): void {
+    const { progress, extra } = restoreCheckpoint(this.checkpointParts(), checkpoint, options);
+    this.progress = progress;
+    if (options.weightsOnly) return;
+    const stored = (extra.stored ?? []) as Record<string, number[] | number>[];
+    this.stored.length = 0;
+    for (const b of stored) {
+      this.stored.push({
+        batch: {
+          numEnvs: b.numEnvs as number,
+          rewards: Float64Array.from(b.rewards as number[]),
+          terminated: Uint8Array.from(b.terminated as number[]),
+          truncated: Uint8Array.from(b.truncated as number[]),
+        },
+        observations: Float32Array.from(b.observations as number[]),
+        actions: Float32Array.from(b.actions as number[]),
+        behaviourLogProbs: Float32Array.from(b.behaviourLogProbs as number[]),
+        psi: Float64Array.from(b.psi as number[]),
+      });
+    }
+  }
+
+  /** Saves the model (Node): model.json (config and a full checkpoint) and policy.json. */
+  save(dir: string): void {
+    saveAlgorithm(this, 'reinforce', dir);
+  }
+
+  /** A saved model: the same run (continue with `learn({ resetProgress: false })`), or its networks on another env. */
+  static load(dir: string, options: LoadOptions = {}): Reinforce {
+    return loadAlgorithm(dir, 'reinforce', options, (config) => new Reinforce(config));
+  }
+
+  private checkpointParts(): CheckpointParts {
+    return {
+      algo: 'reinforce',
+      env: this.config.env,
+      parts: {
+        env: this.env,
+        policy: this.policy,
+        rng: this.rng,
+        collector: this.collector,
+        buffer: this.stepBuffer(),
+      },
+      tracker: this.tracker,
+      progress: this.progress,
+      optimizers: { policy: this.policyOptimizer, value: this.valueOptimizer },
+    };
   }
 
   private stepBufferCache: RolloutBuffer | null = null;

@@ -255,7 +255,10 @@ function resumeRun(path: string): RunSetup {
       `cannot resume ${path}: its config.json lacks algo, env, totalTimesteps or config`,
     );
   }
-  if (algo === 'a3c') throw new PolicygradError(`cannot resume ${path}: A3C runs have no checkpoints`);
+  if (algo === 'a3c')
+    throw new PolicygradError(
+      `cannot resume ${path}: A3C runs have no checkpoints (lock-free updates have no exact resume point)`,
+    );
   const model = createAlgorithm(algo, config);
   if (!canCheckpoint(model)) {
     throw new PolicygradError(`cannot resume ${path}: ${algo} runs have no checkpoints yet`);
