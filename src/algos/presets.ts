@@ -34,6 +34,41 @@ const TRPO_MOUNTAINCAR_CONTINUOUS_ZOO: Preset = { normalize: true, numEnvs: 2, g
 /** rl-baselines3-zoo hyperparams/trpo.yml, Pendulum-v1 (n_timesteps 1e5), without gSDE. */
 const TRPO_PENDULUM_ZOO: Preset = { numEnvs: 2, nSteps: 1024, gamma: 0.9, nCriticUpdates: 15 };
 
+/**
+ * CleanRL's ppo_continuous_action.py defaults (1 env × 2048 steps, 10 epochs × 32 minibatches, lr 3e-4 annealed,
+ * γ 0.99, λ 0.95, clip 0.2, value clipping, observation and reward normalisation with clipping, ent 0, grad clip 0.5).
+ */
+const PPO_MUJOCO_CLEANRL: Preset = {
+  normalize: true,
+  numEnvs: 1,
+  nSteps: 2048,
+  batchSize: 64,
+  nEpochs: 10,
+  learningRate: 'lin_0.0003',
+  gamma: 0.99,
+  gaeLambda: 0.95,
+  clipRange: 0.2,
+  clipRangeVf: 0.2,
+  entCoef: 0.0,
+  vfCoef: 0.5,
+  maxGradNorm: 0.5,
+  normalizeAdvantage: true,
+};
+
+/** rl-baselines3-zoo hyperparams/trpo.yml, MuJoCo defaults (HalfCheetah adds target_kl 0.04). */
+const TRPO_MUJOCO_ZOO: Preset = {
+  normalize: true,
+  numEnvs: 2,
+  batchSize: 128,
+  nSteps: 1024,
+  gamma: 0.99,
+  gaeLambda: 0.95,
+  cgMaxSteps: 25,
+  cgDamping: 0.1,
+  nCriticUpdates: 20,
+  learningRate: 1e-3,
+};
+
 export const PRESETS: Record<string, Record<string, Record<string, Preset>>> = {
   ppo: {
     'CartPole-v1': {
@@ -109,6 +144,9 @@ export const PRESETS: Record<string, Record<string, Record<string, Preset>>> = {
         orthogonalInit: false,
       },
     },
+    'HalfCheetah-v5': { zoo: PPO_MUJOCO_CLEANRL },
+    'Hopper-v5': { zoo: PPO_MUJOCO_CLEANRL },
+    'Walker2d-v5': { zoo: PPO_MUJOCO_CLEANRL },
     'Pendulum-v1': {
       // rl-baselines3-zoo hyperparams/ppo.yml (n_timesteps 1e5) with a plain Gaussian instead of gSDE
       zoo: {
@@ -177,6 +215,9 @@ export const PRESETS: Record<string, Record<string, Record<string, Preset>>> = {
     'MountainCar-v0': { zoo: TRPO_MOUNTAINCAR_ZOO },
     'MountainCarContinuous-v0': { zoo: TRPO_MOUNTAINCAR_CONTINUOUS_ZOO },
     'Pendulum-v1': { zoo: TRPO_PENDULUM_ZOO },
+    'HalfCheetah-v5': { zoo: { ...TRPO_MUJOCO_ZOO, targetKl: 0.04 } },
+    'Hopper-v5': { zoo: TRPO_MUJOCO_ZOO },
+    'Walker2d-v5': { zoo: TRPO_MUJOCO_ZOO },
   },
   npg: {
     // No rl-zoo entry: TRPO's tuned values, without the line search.

@@ -58,6 +58,9 @@ export const PRESET_TIMESTEPS: Record<string, Record<string, number>> = {
     'MountainCar-v0': 1_000_000,
     'MountainCarContinuous-v0': 100_000,
     'Pendulum-v1': 200_000,
+    'HalfCheetah-v5': 1_000_000,
+    'Hopper-v5': 1_000_000,
+    'Walker2d-v5': 1_000_000,
   },
   a2c: {
     'CartPole-v1': 500_000,
@@ -72,6 +75,9 @@ export const PRESET_TIMESTEPS: Record<string, Record<string, number>> = {
     'MountainCar-v0': 200_000,
     'MountainCarContinuous-v0': 100_000,
     'Pendulum-v1': 200_000,
+    'HalfCheetah-v5': 1_000_000,
+    'Hopper-v5': 1_000_000,
+    'Walker2d-v5': 1_000_000,
   },
   npg: {
     'CartPole-v1': 100_000,

@@ -8,3 +8,4 @@ export * from './spaces.js';
 export * from './vector.js';
 export * from './wrappers.js';
 export * from './vec-normalize.js';
+export * from './mujoco/index.js';
