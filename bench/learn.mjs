@@ -74,6 +74,7 @@ if (!args['render-only']) {
     for (const algo of args.algos.split(',')) {
       const target = TARGETS[env];
       const budget = target.budgets[algo];
+      if (budget === undefined) continue; // no target for this algorithm on this env
       const seeds = args.seeds
         .split(',')
         .map(Number)
@@ -99,7 +100,7 @@ if (!args['render-only']) {
 
 // Render benchmarks/learning.md from every result file.
 const rows = readdirSync('benchmarks/results')
-  .filter((f) => f.endsWith('.json'))
+  .filter((f) => f.endsWith('.json') && !f.startsWith('mujoco-')) // mujoco-*: bench/mujoco.mjs
   .map((f) => JSON.parse(readFileSync(`benchmarks/results/${f}`, 'utf8')))
   .sort((a, b) => a.env.localeCompare(b.env) || a.algo.localeCompare(b.algo));
 const lines = [

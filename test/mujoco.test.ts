@@ -8,6 +8,7 @@ import { readFileSync } from 'node:fs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import {
   AntEnv,
+  checkEnv,
   compileModel,
   contactMarginRule,
   doubleGeomMargins,
@@ -118,6 +119,14 @@ describe('MuJoCo engine', () => {
     expect(() => compileModel('broken.xml', '<mujoco><worldbody><body>')).toThrow(
       /could not compile the model broken\.xml/,
     );
+  });
+
+  it('every MuJoCo env passes checkEnv', () => {
+    for (const id of IDS) {
+      const report = checkEnv(make(id));
+      expect(report.errors, id).toEqual([]);
+      expect(report.ok).toBe(true);
+    }
   });
 
   it('resets within the documented noise, truncates Reacher at 50 steps, and validates options', () => {
