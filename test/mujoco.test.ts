@@ -9,6 +9,9 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import {
   AntEnv,
   checkEnv,
+  controlCost,
+  HopperEnv,
+  Walker2dEnv,
   compileModel,
   contactMarginRule,
   doubleGeomMargins,
@@ -163,5 +166,94 @@ describe('MuJoCo engine', () => {
     expect(process.memoryUsage().rss - before).toBeLessThan(64 * 1024 * 1024);
     env.close();
     expect(() => env.step(new Float32Array(8))).toThrow(/closed/);
+  });
+});
+
+describe('MuJoCo formulas on constructed states', () => {
+  const zeros = (n: number) => new Float32Array(n);
+
+  it('health ranges: Hopper and Walker2d strict, Ant inclusive, non-finite states unhealthy', () => {
+    const hopper = make('Hopper-v5').unwrapped as HopperEnv;
+    const base = [0, 1.25, 0, 0, 0, 0];
+    const healthy = (env: HopperEnv | Walker2dEnv | AntEnv, qpos: number[], qvel?: number[]) => {
+      env.setState(qpos, qvel ?? new Array(env.qvel.length).fill(0));
+      return env.isHealthy;
+    };
+    expect(healthy(hopper, base)).toBe(true);
+    expect(healthy(hopper, [0, 0.7, 0, 0, 0, 0])).toBe(false); // z > 0.7, strict
+    expect(healthy(hopper, [0, 0.7001, 0, 0, 0, 0])).toBe(true);
+    expect(healthy(hopper, [0, 1.25, 0.2, 0, 0, 0])).toBe(false); // |angle| < 0.2, strict
+    expect(healthy(hopper, [0, 1.25, -0.1999, 0, 0, 0])).toBe(true);
+    expect(healthy(hopper, base, [0, 0, 0, 100, 0, 0])).toBe(false); // state range (−100, 100)
+
+    const walker = make('Walker2d-v5').unwrapped as Walker2dEnv;
+    const w = [0, 1.25, 0, 0, 0, 0, 0, 0, 0];
+    expect(healthy(walker, w)).toBe(true);
+    expect(healthy(walker, [0, 0.8, ...w.slice(2)])).toBe(false);
+    expect(healthy(walker, [0, 2.0, ...w.slice(2)])).toBe(false);
+    expect(healthy(walker, [0, 1.25, 0.99, ...w.slice(3)])).toBe(true);
+    expect(healthy(walker, [0, 1.25, 0, ...w.slice(3)], [0, 0, 0, 500, 0, 0, 0, 0, 0])).toBe(true); // no state range
+
+    const ant = make('Ant-v5').unwrapped as AntEnv;
+    const a = Array.from(ant.initQpos);
+    const at = (z: number) => [a[0], a[1], z, ...a.slice(3)];
+    expect(healthy(ant, at(0.2))).toBe(true); // inclusive
+    expect(healthy(ant, at(1.0))).toBe(true);
+    expect(healthy(ant, at(0.1999))).toBe(false);
+    expect(healthy(ant, at(1.0001))).toBe(false);
+    expect(healthy(ant, at(Number.NaN))).toBe(false);
+  });
+
+  it('pendulum terminations: InvertedPendulum past 0.2 rad, InvertedDoublePendulum tip at or below 1', () => {
+    const ip = make('InvertedPendulum-v5').unwrapped as MujocoEnv;
+    ip.setState([0, 0], [0, 0]);
+    let r = ip.step(zeros(1));
+    expect([r.reward, r.terminated]).toEqual([1, false]);
+    ip.setState([0, 0.3], [0, 0]);
+    r = ip.step(zeros(1));
+    expect([r.reward, r.terminated]).toEqual([0, true]);
+
+    const idp = make('InvertedDoublePendulum-v5').unwrapped as MujocoEnv;
+    idp.setState([0, 0, 0], [0, 0, 0]);
+    r = idp.step(zeros(1));
+    expect(r.terminated).toBe(false);
+    expect(r.info.reward_survive).toBe(10);
+    idp.setState([0, Math.PI / 2, 0], [0, 0, 0]); // both poles horizontal: the tip is low
+    r = idp.step(zeros(1));
+    expect(r.terminated).toBe(true);
+    expect(r.info.reward_survive).toBe(0);
+    expect(r.reward).toBeCloseTo(
+      (r.info.distance_penalty as number) + (r.info.velocity_penalty as number),
+      12,
+    );
+  });
+
+  it('reward terms add up, the forward term is displacement over dt, control costs are float32', () => {
+    const cheetah = make('HalfCheetah-v5').unwrapped as MujocoEnv;
+    cheetah.setState(
+      cheetah.initQpos,
+      Array.from({ length: 9 }, (_, i) => (i === 0 ? 1 : 0)),
+    );
+    const x0 = cheetah.qpos[0];
+    const action = Float32Array.from([0.5, -0.25, 1, 0, 0.1, -0.7]);
+    const r = cheetah.step(action);
+    expect(r.info.x_velocity).toBeCloseTo((cheetah.qpos[0] - x0) / cheetah.dt, 12);
+    expect(r.info.reward_ctrl).toBe(-controlCost(action, 0.1));
+    expect(r.reward).toBeCloseTo((r.info.reward_forward as number) + (r.info.reward_ctrl as number), 12);
+    const f = Math.fround;
+    const squares = Array.from(action, (v) => f(v * v));
+    expect(controlCost(action, 0.1)).toBe(f(f(0.1) * squares.reduce((s, q) => f(s + q), 0)));
+    const eight = Float32Array.from([0.3, -0.6, 0.9, 0.2, -0.1, 0.7, -0.8, 0.4]);
+    const q = Array.from(eight, (v) => f(v * v));
+    expect(controlCost(eight, 0.5)).toBe(
+      f(f(0.5) * f(f(f(q[0] + q[1]) + f(q[2] + q[3])) + f(f(q[4] + q[5]) + f(q[6] + q[7])))),
+    );
+
+    const reacher = make('Reacher-v5').unwrapped as MujocoEnv;
+    reacher.reset({ seed: 4 });
+    const s = reacher.step(zeros(2));
+    const o = s.observation as Float64Array;
+    expect(s.info.reward_dist).toBeCloseTo(-Math.hypot(o[8], o[9]), 12); // planar: no z difference
+    expect(s.info.reward_ctrl).toBe(-0);
   });
 });
