@@ -6,12 +6,11 @@
  */
 import { readFileSync } from 'node:fs';
 import { beforeAll, describe, expect, it } from 'vitest';
+import type { HopperEnv, Walker2dEnv } from '../src/index.js';
 import {
   AntEnv,
   checkEnv,
   controlCost,
-  HopperEnv,
-  Walker2dEnv,
   compileModel,
   contactMarginRule,
   doubleGeomMargins,
