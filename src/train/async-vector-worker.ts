@@ -84,7 +84,9 @@ for (;;) {
   // waking a sleeping thread costs tens of them.
   for (let spin = 0; spin < SPIN && Atomics.load(control, slot) === seen; spin++);
   Atomics.wait(control, slot, seen);
-  seen = Atomics.load(control, slot);
+  const sequence = Atomics.load(control, slot);
+  if (sequence === seen) continue; // woken without a new command: never run one twice
+  seen = sequence;
   const command = Atomics.load(control, slot + 1);
   let status = STATUS_OK;
   try {
