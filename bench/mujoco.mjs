@@ -14,6 +14,9 @@ const { values: args } = parseArgs({
     seeds: { type: 'string', default: '1,2,3' },
     steps: { type: 'string', default: '1000000' },
     'render-only': { type: 'boolean', default: false },
+    // Time PPO on HalfCheetah-v5 alone (nothing else running) for the wall-time target; writes
+    // benchmarks/results/timing-mujoco.json and leaves the 3-seed results untouched.
+    timing: { type: 'boolean', default: false },
   },
 });
 const ALGOS = { ppo: PPO, trpo: TRPO };
@@ -52,7 +55,18 @@ function runSeed(algo, env, seed, steps) {
   return { seed, last100, evaluation, seconds, stepsPerSecond: steps / seconds };
 }
 
-if (!args['render-only']) {
+if (args.timing) {
+  await loadMujoco();
+  const run = runSeed('ppo', 'HalfCheetah-v5', 1, Number(args.steps));
+  writeFileSync(
+    'benchmarks/results/timing-mujoco.json',
+    JSON.stringify(
+      { algo: 'ppo', env: 'HalfCheetah-v5', steps: Number(args.steps), node: process.version, run },
+      null,
+      2,
+    ) + '\n',
+  );
+} else if (!args['render-only']) {
   await loadMujoco();
   mkdirSync('benchmarks/results', { recursive: true });
   const steps = Number(args.steps);
@@ -77,6 +91,26 @@ const rows = results.map((r) => {
   const target = r.algo === 'ppo' ? `≥ ${TARGETS[r.env]}` : 'within 20% of PPO';
   return `| ${r.env} | ${r.algo} | ${r.steps.toLocaleString('en-US')} | ${mean(last).toFixed(0)} ± ${std(last).toFixed(0)} | ${mean(evals).toFixed(0)} ± ${std(evals).toFixed(0)} | ${target} | ${CLEANRL[r.env] ?? '—'} | ${mean(r.runs.map((x) => x.seconds)).toFixed(0)} | ${Math.round(mean(r.runs.map((x) => x.stepsPerSecond))).toLocaleString('en-US')} |`;
 });
+// CleanRL's ppo_continuous_action on HalfCheetah, 1M steps, on this machine kind (../shared/benchmarks/peers.md).
+const CLEANRL_SECONDS = 759;
+function timingLines() {
+  let timing;
+  try {
+    timing = JSON.parse(readFileSync('benchmarks/results/timing-mujoco.json', 'utf8'));
+  } catch {
+    return [];
+  }
+  const { seconds, last100, evaluation } = timing.run;
+  return [
+    `Wall time of PPO on HalfCheetah-v5, ${timing.steps.toLocaleString('en-US')} steps, seed 1, alone on the machine`,
+    `(\`npm run bench:mujoco -- --timing\`): **${seconds.toFixed(0)} s** (last-100 ${last100.toFixed(0)}, eval ${evaluation.toFixed(0)});`,
+    `CleanRL's \`ppo_continuous_action.py\` takes ${CLEANRL_SECONDS} s for the same 1M steps on the same machine kind, so this is`,
+    `${(CLEANRL_SECONDS / seconds).toFixed(1)}× faster (target: at least 5×, i.e. ≤ ${(CLEANRL_SECONDS / 5).toFixed(0)} s). The wall times in the table are`,
+    'with two runs sharing the 2 cores.',
+    '',
+  ];
+}
+
 writeFileSync(
   'benchmarks/mujoco.md',
   [
@@ -92,6 +126,7 @@ writeFileSync(
     '|---|---|---|---|---|---|---|---|---|',
     ...rows,
     '',
+    ...timingLines(),
   ].join('\n'),
 );
 console.log(readFileSync('benchmarks/mujoco.md', 'utf8'));
