@@ -6,6 +6,7 @@
 import { Command, CommanderError, InvalidArgumentError } from 'commander';
 import { importPolicy, PolicygradError, runVarianceLab, VARIANCE_ESTIMATORS, VERSION } from '../node.js';
 import { readPolicyFile, writePolicyFile } from '../train/run-dir.js';
+import { isLoopbackHost, startDashboard } from './dashboard.js';
 import { runDemo } from './demo.js';
 import { runEval } from './eval.js';
 import { runList } from './list.js';
@@ -108,6 +109,30 @@ export function buildProgram(): Command {
       }
       const out = await runPlot(runs, { ...options, x: options.x });
       console.log(`wrote ${out}`);
+    });
+
+  program
+    .command('dashboard')
+    .description('a local, read-only web page with live learning curves of the runs in a directory')
+    .argument('[runs]', 'the runs directory', 'runs')
+    .option('--port <p>', 'port (0: any free port)', nonNegativeInteger, 6060)
+    .option(
+      '--host <address>',
+      'address to listen on; anything but loopback exposes your runs to the network',
+      '127.0.0.1',
+    )
+    .addHelpText(
+      'after',
+      '\nExamples:\n  policygrad dashboard\n  policygrad dashboard runs --port 8080\n  policygrad dashboard runs --host 0.0.0.0   # reachable from other machines',
+    )
+    .action(async (runs: string, options: { port: number; host: string }) => {
+      const { url } = await startDashboard({ root: runs, host: options.host, port: options.port });
+      console.log(`policygrad dashboard: ${url} (read-only view of ${runs}; Ctrl+C to stop)`);
+      if (!isLoopbackHost(options.host)) {
+        console.log(
+          `warning: listening on ${options.host}: anyone who can reach this machine can read these runs`,
+        );
+      }
     });
 
   program

@@ -10,6 +10,7 @@ import { basename, dirname, join } from 'node:path';
 import { initWasm, Resvg } from '@resvg/resvg-wasm';
 import * as vega from 'vega';
 import { compile, type TopLevelSpec } from 'vega-lite';
+import { parseMetricsCsv, groupKey, type RunConfigSummary, seedStatistics } from '../dashboard/curves.js';
 import { PolicygradError } from '../node.js';
 import { writeFileAtomically } from '../train/run-dir.js';
 
@@ -49,8 +50,7 @@ function readRun(dir: string, metric: string, x: string): RunCurve {
   } catch {
     throw new PolicygradError(`plot: ${dir} is not a run directory (no metrics.csv)`);
   }
-  const [header, ...rows] = csv.trim().split('\n');
-  const columns = header.split(',');
+  const { columns, rows } = parseMetricsCsv(csv);
   const yi = columns.indexOf(metric);
   const xi = columns.indexOf(x);
   if (yi < 0) {
@@ -58,23 +58,17 @@ function readRun(dir: string, metric: string, x: string): RunCurve {
       `plot: no metric '${metric}' in ${dir}/metrics.csv; available: ${columns.join(', ')}`,
     );
   }
-  let config: { algo?: string; env?: string; config?: Record<string, unknown> } = {};
+  let config: RunConfigSummary | null = null;
   try {
-    config = JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8'));
+    config = JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8')) as RunConfigSummary;
   } catch {
     // a run without config.json is its own group
   }
-  const { seed: _seed, ...rest } = config.config ?? {};
-  const group =
-    config.algo === undefined
-      ? basename(dir)
-      : `${config.algo} ${config.env ?? ''}|${JSON.stringify(rest, Object.keys(rest).sort())}`;
-  const cells = rows.map((r) => r.split(','));
   return {
     name: basename(dir),
-    group,
-    x: cells.map((c) => Number(c[xi])),
-    y: cells.map((c) => (c[yi] === '' || c[yi] === undefined ? null : Number(c[yi]))),
+    group: groupKey(basename(dir), config),
+    x: rows.map((row) => row[xi] ?? Number.NaN),
+    y: rows.map((row) => row[yi]),
   };
 }
 
@@ -97,20 +91,12 @@ function summarise(
   }
   const out: { label: string; x: number; mean: number; low: number; high: number }[] = [];
   for (const [key, runs] of groups) {
-    // Forward-fill iterations without a value (no episode finished), then average across runs.
-    const filled = runs.map((r) => {
-      let last: number | null = null;
-      return r.y.map((v) => (v === null || !Number.isFinite(v) ? last : (last = v)));
+    const stats = seedStatistics(runs);
+    const label = labels.get(key) as string;
+    stats.x.forEach((x, i) => {
+      const mean = stats.mean[i];
+      out.push({ label, x, mean, low: mean - stats.std[i], high: mean + stats.std[i] });
     });
-    const length = Math.min(...runs.map((r) => r.x.length));
-    for (let i = 0; i < length; i++) {
-      const values = filled.map((f) => f[i]).filter((v): v is number => v !== null);
-      if (values.length === 0) continue;
-      const mean = values.reduce((a, b) => a + b, 0) / values.length;
-      const std = Math.sqrt(values.reduce((a, v) => a + (v - mean) ** 2, 0) / values.length);
-      const x = runs.reduce((a, r) => a + r.x[i], 0) / runs.length;
-      out.push({ label: labels.get(key) as string, x, mean, low: mean - std, high: mean + std });
-    }
   }
   return out;
 }

@@ -1,0 +1,181 @@
+/**
+ * The training page in a real browser: built with Vite, served with its cross-origin isolation headers, driven
+ * by Playwright in Chromium. Trains PPO on CartPole-v1 (seed 0) in the page's Web Worker.
+ */
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Browser, Page } from 'playwright-core';
+import { build, preview, type PreviewServer } from 'vite';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadPolicy } from '../../src/inference.js';
+import { ARTIFACTS_DIR, browserAvailable, launchChromium } from './chromium.js';
+
+interface PageState {
+  kernels: string;
+  iterations: number;
+  curve: [number, number][];
+  framesDrawn: number;
+  episodesShown: number;
+  finished: boolean;
+  error: string;
+}
+
+const CONFIG = join(process.cwd(), 'web', 'vite.config.ts');
+
+describe.runIf(browserAvailable())('training page (web/)', () => {
+  let outDir: string;
+  let server: PreviewServer;
+  let browser: Browser;
+  let page: Page;
+  const state = () =>
+    page.evaluate(() => (window as unknown as { policygradPage: PageState }).policygradPage);
+
+  beforeAll(async () => {
+    outDir = mkdtempSync(join(tmpdir(), 'policygrad-web-'));
+    await build({ configFile: CONFIG, logLevel: 'error', build: { outDir, emptyOutDir: true } });
+    server = await preview({
+      configFile: CONFIG,
+      logLevel: 'error',
+      build: { outDir },
+      preview: { port: 0 },
+    });
+    browser = await launchChromium();
+    page = await browser.newPage({ acceptDownloads: true, viewport: { width: 1200, height: 900 } });
+    const errors: string[] = [];
+    page.on('pageerror', (error) => errors.push(error.message));
+    await page.goto(server.resolvedUrls?.local[0] ?? '');
+    await page.waitForFunction(
+      () => (window as unknown as { policygradPage?: PageState }).policygradPage?.kernels,
+    );
+    expect(errors).toEqual([]);
+  }, 120_000);
+
+  afterAll(async () => {
+    await browser?.close();
+    await server?.close();
+    if (outDir) rmSync(outDir, { recursive: true, force: true });
+  });
+
+  it('runs the WebAssembly SIMD kernels (the page is cross-origin isolated)', async () => {
+    expect((await state()).kernels).toBe('wasm-simd');
+  });
+
+  it('trains PPO on CartPole in a worker: the curve gains points, the return rises, the canvas draws', async () => {
+    await page.selectOption('#env', 'CartPole-v1');
+    await page.selectOption('#algo', 'ppo-clip');
+    await page.fill('#seed', '0');
+    await page.click('#start');
+    // 60 iterations of the zoo preset (8 envs × 32 steps) = 15,360 steps.
+    await page.waitForFunction(
+      () => (window as unknown as { policygradPage: PageState }).policygradPage.iterations >= 60,
+      undefined,
+      { timeout: 90_000 },
+    );
+    const s = await state();
+    expect(s.error).toBe('');
+    expect(s.curve.length).toBeGreaterThan(30);
+    const mean = (points: [number, number][]) => points.reduce((a, p) => a + p[1], 0) / points.length;
+    const early = mean(s.curve.slice(0, 5));
+    const late = mean(s.curve.slice(-5));
+    // Random CartPole policies last ≈ 20 steps; seed 0 reaches returns in the hundreds by 15k steps.
+    expect(late).toBeGreaterThan(2 * early);
+    expect(late).toBeGreaterThan(80);
+    expect(s.framesDrawn).toBeGreaterThan(0);
+    expect(s.episodesShown).toBeGreaterThan(0);
+    // The canvas has more than the background on it.
+    const distinctColours = await page.evaluate(() => {
+      const canvas = document.getElementById('env-canvas') as HTMLCanvasElement;
+      const data = canvas.getContext('2d')?.getImageData(0, 0, canvas.width, canvas.height).data ?? [];
+      const colours = new Set<number>();
+      for (let i = 0; i < data.length; i += 4 * 97)
+        colours.add((data[i] << 16) | (data[i + 1] << 8) | data[i + 2]);
+      return colours.size;
+    });
+    expect(distinctColours).toBeGreaterThan(3);
+    mkdirSync(ARTIFACTS_DIR, { recursive: true });
+    await page.screenshot({ path: join(ARTIFACTS_DIR, 'web-training.png'), fullPage: true });
+  }, 120_000);
+
+  it('pauses and resumes', async () => {
+    await page.click('#pause');
+    const paused = (await state()).iterations;
+    await page.waitForTimeout(500);
+    const stillPaused = (await state()).iterations;
+    expect(stillPaused - paused).toBeLessThanOrEqual(1); // at most the iteration that was running
+    await page.click('#pause');
+    await page.waitForFunction(
+      (n) => (window as unknown as { policygradPage: PageState }).policygradPage.iterations > n + 2,
+      stillPaused,
+      { timeout: 30_000 },
+    );
+  }, 60_000);
+
+  it('downloads the trained policy, and a loaded policy plays on the canvas', async () => {
+    const downloadPromise = page.waitForEvent('download');
+    await page.click('#download');
+    const download = await downloadPromise;
+    expect(download.suggestedFilename()).toBe('policygrad-ppo-CartPole-v1.json');
+    const path = await download.path();
+    const text = readFileSync(path, 'utf8');
+    const policy = loadPolicy(text); // the export format the inference entry reads
+    expect(policy.observationSize).toBe(4);
+    expect([0, 1]).toContain(policy.act([0, 0, 0.05, 0]));
+
+    const before = (await state()).episodesShown;
+    await page.setInputFiles('#load', path);
+    await page.waitForFunction(
+      (n) => (window as unknown as { policygradPage: PageState }).policygradPage.episodesShown > n,
+      before,
+      { timeout: 30_000 },
+    );
+    expect(await page.textContent('#status')).toContain('watching a loaded policy');
+  }, 60_000);
+
+  it('REINFORCE with the estimator switches: the gradient-variance chart gains points', async () => {
+    await page.selectOption('#env', 'CartPole-v1');
+    await page.selectOption('#algo', 'reinforce');
+    await page.selectOption('#returns', 'reward-to-go');
+    await page.selectOption('#baseline', 'mean');
+    await page.fill('#variance-every', '2');
+    await page.click('#start');
+    await page.waitForFunction(
+      () =>
+        (window as unknown as { policygradPage: PageState & { variance: unknown[] } }).policygradPage.variance
+          .length >= 3,
+      undefined,
+      { timeout: 60_000 },
+    );
+    const s = (await state()) as PageState & {
+      variance: { variance: number; totalReturnVariance: number }[];
+    };
+    expect(s.error).toBe('');
+    expect(await page.isVisible('#variance-panel')).toBe(true);
+    for (const v of s.variance) {
+      expect(v.variance).toBeGreaterThan(0);
+      expect(v.totalReturnVariance).toBeGreaterThan(0);
+    }
+    // Reward-to-go minus a baseline has less variance than the total return (the seeds' argument), on average.
+    const ratio = s.variance.reduce((a, v) => a + v.variance / v.totalReturnVariance, 0) / s.variance.length;
+    expect(ratio).toBeLessThan(1);
+    await page.screenshot({ path: join(ARTIFACTS_DIR, 'web-reinforce.png'), fullPage: true });
+  }, 90_000);
+
+  for (const env of ['Acrobot-v1', 'Pendulum-v1', 'MountainCarContinuous-v0']) {
+    it(`trains A2C on ${env} and draws it`, async () => {
+      await page.selectOption('#env', env);
+      await page.selectOption('#algo', 'a2c');
+      const before = (await state()).episodesShown;
+      await page.click('#start');
+      await page.waitForFunction(
+        (n) => (window as unknown as { policygradPage: PageState }).policygradPage.episodesShown > n,
+        before,
+        { timeout: 30_000 },
+      );
+      const s = await state();
+      expect(s.error).toBe('');
+      expect(s.iterations).toBeGreaterThan(0);
+      await page.screenshot({ path: join(ARTIFACTS_DIR, `web-${env}.png`) });
+    }, 60_000);
+  }
+});

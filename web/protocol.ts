@@ -1,0 +1,77 @@
+/** Messages between the training page (main.ts) and its Web Worker (worker.ts). */
+
+export const PAGE_ENVS = [
+  'CartPole-v1',
+  'Acrobot-v1',
+  'Pendulum-v1',
+  'MountainCarContinuous-v0',
+  'MountainCar-v0',
+] as const;
+export type PageEnv = (typeof PAGE_ENVS)[number];
+
+export const PAGE_ALGOS = {
+  reinforce: 'REINFORCE / vanilla policy gradient',
+  a2c: 'A2C',
+  'ppo-clip': 'PPO (clipped objective)',
+  'ppo-kl': 'PPO (adaptive KL penalty)',
+  trpo: 'TRPO',
+} as const;
+export type PageAlgo = keyof typeof PAGE_ALGOS;
+
+export interface TrainSettings {
+  env: PageEnv;
+  algo: PageAlgo;
+  seed: number;
+  /** Blank fields in the form keep the preset's (or the algorithm's default) value. */
+  gamma: number | null;
+  learningRate: number | null;
+  /** REINFORCE's estimator switches: Ψ_t = total return | reward-to-go, minus a baseline, or GAE(λ). */
+  returns: 'total' | 'reward-to-go';
+  baseline: 'none' | 'mean' | 'value';
+  gaeLambda: number | null;
+  /** Measure the chosen estimator's gradient variance every this many iterations (REINFORCE only; 0 = never). */
+  varianceEvery: number;
+}
+
+export type ToWorker =
+  | { type: 'start'; settings: TrainSettings }
+  | { type: 'pause' }
+  | { type: 'resume' }
+  | { type: 'stop' }
+  | { type: 'export' }
+  | { type: 'watch'; policy: string }
+  | { type: 'episode-request' };
+
+export interface IterationReport {
+  iteration: number;
+  step: number;
+  totalTimesteps: number;
+  episodeReturnMean: number | null;
+  sps: number;
+}
+
+export interface VarianceReport {
+  step: number;
+  estimator: string;
+  /** tr Cov(ĝ) of the chosen estimator and of the total-return estimator, on the same batches. */
+  variance: number;
+  totalReturnVariance: number;
+}
+
+export type FromWorker =
+  | { type: 'ready'; kernels: string }
+  | { type: 'started'; config: Record<string, unknown>; totalTimesteps: number }
+  | { type: 'iteration'; report: IterationReport }
+  | { type: 'variance'; report: VarianceReport }
+  /** One episode of the current (or loaded) policy, observations flattened: frames × obsDim. */
+  | {
+      type: 'episode';
+      env: string;
+      obsDim: number;
+      frames: Float32Array;
+      episodeReturn: number;
+      source: 'training' | 'loaded';
+    }
+  | { type: 'policy'; json: string; fileName: string }
+  | { type: 'finished'; step: number }
+  | { type: 'error'; message: string };

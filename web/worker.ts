@@ -1,0 +1,242 @@
+/**
+ * The training page's Web Worker: the library's core, unchanged, training one algorithm iteration at a time so the
+ * page stays responsive and can pause, export, or ask for an episode to draw between iterations.
+ */
+import { loadPolicy } from '../src/inference.js';
+import {
+  type Algorithm,
+  createAlgorithm,
+  describeKernels,
+  exportPolicy,
+  listPresets,
+  make,
+  normalizationOf,
+  PRESET_TIMESTEPS,
+  runVarianceLab,
+  type VarianceEstimator,
+  importPolicy,
+} from '../src/index.js';
+import type { FromWorker, ToWorker, TrainSettings } from './protocol.js';
+
+const DEFAULT_BUDGET = 200_000;
+/** Longest episode drawn (CartPole's limit). */
+const MAX_EPISODE_FRAMES = 1000;
+
+let model: Algorithm | null = null;
+let settings: TrainSettings | null = null;
+let algoName = '';
+let totalTimesteps = 0;
+let paused = false;
+let generation = 0; // bumps on every start/stop so an old training loop ends
+let episodeWanted = false;
+let watched: string | null = null; // a loaded policy's JSON being watched instead of training
+let running = false; // a training loop is active (episodes are then sent between iterations)
+
+function post(message: FromWorker, transfer: Transferable[] = []): void {
+  self.postMessage(message, { transfer });
+}
+
+function createModel(s: TrainSettings): Algorithm {
+  algoName = s.algo.startsWith('ppo') ? 'ppo' : s.algo;
+  const config: Record<string, unknown> = { env: s.env, seed: s.seed };
+  if (listPresets(algoName, s.env).includes('zoo')) config.preset = 'zoo';
+  if (s.algo === 'ppo-kl') config.objective = 'kl-penalty';
+  if (s.algo === 'reinforce') {
+    Object.assign(config, { returns: s.returns, baseline: s.baseline, gaeLambda: s.gaeLambda });
+  }
+  if (s.gamma !== null) config.gamma = s.gamma;
+  if (s.learningRate !== null && s.algo !== 'trpo') config.learningRate = s.learningRate;
+  return createAlgorithm(algoName, config);
+}
+
+function currentPolicyJson(): string {
+  if (model === null) throw new Error('nothing has been trained yet');
+  const file = exportPolicy(model.policy, {
+    algo: algoName,
+    env: model.config.env,
+    envOptions: model.config.envOptions,
+    observationSpace: model.env.singleObservationSpace,
+    actionSpace: model.env.singleActionSpace,
+    normalization: normalizationOf(model.env),
+  });
+  return JSON.stringify(file);
+}
+
+/** Plays one deterministic episode of a policy file on a fresh env and sends its observations to be drawn. */
+function sendEpisode(json: string, source: 'training' | 'loaded', seed: number): void {
+  const policy = loadPolicy(json);
+  const envId = (JSON.parse(json) as { env: string }).env;
+  const env = make<Float32Array, number | Float32Array>(envId);
+  try {
+    let { observation } = env.reset({ seed });
+    const obsDim = observation.length;
+    const frames = new Float32Array(MAX_EPISODE_FRAMES * obsDim);
+    frames.set(observation, 0);
+    let count = 1;
+    let episodeReturn = 0;
+    while (count < MAX_EPISODE_FRAMES) {
+      const action = policy.act(observation);
+      const result = env.step(typeof action === 'number' ? action : Float32Array.from(action));
+      episodeReturn += result.reward;
+      observation = result.observation;
+      frames.set(observation, count * obsDim);
+      count++;
+      if (result.terminated || result.truncated) break;
+    }
+    const used = frames.slice(0, count * obsDim);
+    post({ type: 'episode', env: envId, obsDim, frames: used, episodeReturn, source }, [used.buffer]);
+  } finally {
+    env.close();
+  }
+}
+
+/** The variance lab's name for the estimator the REINFORCE switches select. */
+function chosenEstimator(s: TrainSettings): VarianceEstimator {
+  if (s.gaeLambda !== null) return 'gae';
+  if (s.returns === 'total') return 'total';
+  return s.baseline === 'none' ? 'rtg' : s.baseline === 'mean' ? 'rtg-mean' : 'rtg-value';
+}
+
+/** tr Cov of the chosen estimator on a copy of the current policy (the lab refits the copy's critic). */
+function measureVariance(s: TrainSettings, step: number, seed: number): void {
+  if (model === null) return;
+  const estimator = chosenEstimator(s);
+  const copy = importPolicy(JSON.parse(currentPolicyJson()));
+  const report = runVarianceLab(
+    {
+      env: s.env,
+      estimators: estimator === 'total' ? ['total'] : ['total', estimator],
+      batchEpisodes: 5,
+      repeats: 12,
+      seed,
+      gamma: (model.config as { gamma?: number }).gamma ?? 0.99,
+      gaeLambda: s.gaeLambda ?? 0.97,
+      criticEpisodes: 20,
+      criticEpochs: 20,
+      hiddenSizes: copy.spec.hiddenSizes,
+    },
+    { policy: copy, normalization: normalizationOf(model.env) },
+  );
+  const find = (name: string) => report.estimators.find((e) => e.name === name)?.totalVariance ?? Number.NaN;
+  post({
+    type: 'variance',
+    report: { step, estimator, variance: find(estimator), totalReturnVariance: find('total') },
+  });
+}
+
+/** Wakes a paused training loop. */
+let wakeUp: (() => void) | null = null;
+function wake(): void {
+  wakeUp?.();
+  wakeUp = null;
+}
+
+const nextTask = () => new Promise<void>((resolve) => setTimeout(resolve, 0));
+
+async function train(s: TrainSettings, myGeneration: number): Promise<void> {
+  model = createModel(s);
+  settings = s;
+  totalTimesteps = PRESET_TIMESTEPS[algoName]?.[s.env] ?? DEFAULT_BUDGET;
+  post({ type: 'started', config: { ...model.config }, totalTimesteps });
+  let first = true;
+  let step = 0;
+  running = true;
+  while (generation === myGeneration) {
+    if (paused) {
+      await new Promise<void>((resolve) => (wakeUp = resolve)); // sleeps until resume, restart or stop
+      continue;
+    }
+    let report: Record<string, unknown> | null = null;
+    // One iteration per call: the callback stops `learn`, and resetProgress: false continues the schedules.
+    model.learn({
+      totalTimesteps,
+      resetProgress: first,
+      callback: (metrics) => {
+        report = metrics;
+        return false;
+      },
+    });
+    first = false;
+    if (report === null) break; // the budget is used up
+    const m = report as { iteration: number; step: number; episodeReturnMean: number | null; sps: number };
+    const iteration = m.iteration;
+    step = m.step;
+    post({
+      type: 'iteration',
+      report: { iteration, step: m.step, totalTimesteps, episodeReturnMean: m.episodeReturnMean, sps: m.sps },
+    });
+    if (s.algo === 'reinforce' && s.varianceEvery > 0 && iteration % s.varianceEvery === 1) {
+      measureVariance(s, m.step, iteration);
+    }
+    if (episodeWanted && watched === null) {
+      episodeWanted = false;
+      sendEpisode(currentPolicyJson(), 'training', iteration);
+    }
+    if (m.step >= totalTimesteps) break;
+    await nextTask(); // let pause/export/stop messages in
+  }
+  if (generation === myGeneration) {
+    running = false;
+    post({ type: 'finished', step });
+  }
+}
+
+/** Loops the loaded policy's episodes (each on request of the page, which plays them). */
+let watchSeed = 0;
+
+function handle(message: ToWorker): void {
+  switch (message.type) {
+    case 'start':
+      generation++;
+      wake();
+      paused = false;
+      watched = null;
+      episodeWanted = true;
+      void train(message.settings, generation).catch((error: unknown) =>
+        post({ type: 'error', message: error instanceof Error ? error.message : String(error) }),
+      );
+      break;
+    case 'pause':
+      paused = true;
+      break;
+    case 'resume':
+      paused = false;
+      wake();
+      break;
+    case 'stop':
+      generation++;
+      wake();
+      running = false;
+      break;
+    case 'export': {
+      const env = settings?.env ?? 'policy';
+      post({ type: 'policy', json: currentPolicyJson(), fileName: `policygrad-${algoName}-${env}.json` });
+      break;
+    }
+    case 'watch':
+      loadPolicy(message.policy); // throws a clear error for a file that is not a policy
+      watched = message.policy;
+      watchSeed = 0;
+      sendEpisode(watched, 'loaded', watchSeed++);
+      break;
+    case 'episode-request':
+      if (watched !== null) {
+        sendEpisode(watched, 'loaded', watchSeed++);
+      } else if (model !== null && (paused || !running)) {
+        sendEpisode(currentPolicyJson(), 'training', watchSeed++);
+      } else {
+        episodeWanted = true;
+      }
+      break;
+  }
+}
+
+self.onmessage = (event: MessageEvent<ToWorker>) => {
+  try {
+    handle(event.data);
+  } catch (error) {
+    post({ type: 'error', message: error instanceof Error ? error.message : String(error) });
+  }
+};
+
+post({ type: 'ready', kernels: describeKernels() });
