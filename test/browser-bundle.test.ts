@@ -5,6 +5,7 @@
  * is left to the host page's bundler.)
  */
 import { builtinModules } from 'node:module';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { build, type Plugin } from 'vite';
 import { describe, expect, it } from 'vitest';
@@ -60,4 +61,17 @@ describe('browser bundle of the core', () => {
     const { imports } = await bundle('src/node.ts');
     expect([...imports].some((name) => BUILTINS.has(name))).toBe(true);
   }, 60_000);
+});
+
+describe('the shipped browser bundles (dist/browser, built by npm run build)', () => {
+  const importsOf = (code: string) =>
+    [...code.matchAll(/(?:\bfrom\s*|\bimport\s*\(?\s*)["']([^"']+)["']/g)].map((m) => m[1]);
+
+  it('policygrad.js imports nothing but the optional mujoco-js; inference.js imports nothing', () => {
+    const core = readFileSync(join(process.cwd(), 'dist', 'browser', 'policygrad.js'), 'utf8');
+    expect([...new Set(importsOf(core))]).toEqual(['mujoco-js']);
+    expect(core).not.toMatch(/\brequire\(/);
+    const inference = readFileSync(join(process.cwd(), 'dist', 'browser', 'inference.js'), 'utf8');
+    expect(importsOf(inference)).toEqual([]);
+  });
 });

@@ -167,6 +167,7 @@ worker.onmessage = (event: MessageEvent<FromWorker>) => {
       break;
     case 'error':
       page.error = message.message;
+      setState('idle');
       status.textContent = `Error: ${message.message}`;
       break;
   }
@@ -238,6 +239,7 @@ function readSettings(): TrainSettings {
     seed: numberOrNull('seed') ?? 0,
     gamma: numberOrNull('gamma'),
     learningRate: numberOrNull('lr'),
+    trustRegion: numberOrNull('trust'),
     returns: $<HTMLSelectElement>('returns').value as TrainSettings['returns'],
     baseline: gae ? 'value' : ($<HTMLSelectElement>('baseline').value as TrainSettings['baseline']),
     gaeLambda: gae ? 0.97 : null,
@@ -245,9 +247,22 @@ function readSettings(): TrainSettings {
   };
 }
 
+/** The one trust-region knob each algorithm has (none for REINFORCE and A2C). */
+const TRUST_REGION_NAMES: Partial<Record<PageAlgo, string>> = {
+  'ppo-clip': 'Clip range ε',
+  'ppo-kl': 'KL target δ (β doubles above 1.5δ, halves below δ/1.5)',
+  trpo: 'KL bound δ',
+};
+
 function syncForm(): void {
-  const reinforce = algoSelect.value === 'reinforce';
+  const algo = algoSelect.value as PageAlgo;
+  const reinforce = algo === 'reinforce';
   estimatorFields.disabled = !reinforce;
+  const trust = TRUST_REGION_NAMES[algo];
+  $<HTMLLabelElement>('trust-label').hidden = trust === undefined;
+  $<HTMLSpanElement>('trust-name').textContent = trust ?? '';
+  $<HTMLInputElement>('trust').value = '';
+  $<HTMLInputElement>('lr').disabled = algo === 'trpo'; // TRPO's step comes from δ, not a learning rate
   $<HTMLDivElement>('variance-panel').hidden = !reinforce;
 }
 algoSelect.addEventListener('change', syncForm);

@@ -25,6 +25,8 @@ export interface TrainSettings {
   /** Blank fields in the form keep the preset's (or the algorithm's default) value. */
   gamma: number | null;
   learningRate: number | null;
+  /** PPO-clip: the clip range ε; PPO-KL: the KL target δ of the β rule; TRPO: the KL bound δ. */
+  trustRegion: number | null;
   /** REINFORCE's estimator switches: Ψ_t = total return | reward-to-go, minus a baseline, or GAE(λ). */
   returns: 'total' | 'reward-to-go';
   baseline: 'none' | 'mean' | 'value';

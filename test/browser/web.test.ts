@@ -161,6 +161,40 @@ describe.runIf(browserAvailable())('training page (web/)', () => {
     await page.screenshot({ path: join(ARTIFACTS_DIR, 'web-reinforce.png'), fullPage: true });
   }, 90_000);
 
+  it.each([
+    ['trpo', 'targetKl'],
+    ['ppo-kl', 'klTarget'],
+    ['ppo-clip', 'clipRange'],
+  ])(
+    '%s: the trust-region field sets %s and a blank field keeps the preset',
+    async (algo, field) => {
+      await page.selectOption('#env', 'CartPole-v1');
+      await page.selectOption('#algo', algo);
+      await page.fill('#gamma', '0.97');
+      await page.fill('#trust', '0.0321'); // any value: the form must not round to a step
+      await page.click('#start');
+      await page.waitForFunction(
+        (text) => document.getElementById('config')?.textContent?.includes(text),
+        `"${field}": 0.0321`,
+        { timeout: 30_000 },
+      );
+      expect(await page.textContent('#config')).toContain('"gamma": 0.97');
+      await page.fill('#gamma', '');
+    },
+    60_000,
+  );
+
+  it('an invalid hyperparameter is reported on the page, naming the field', async () => {
+    await page.selectOption('#algo', 'a2c');
+    await page.fill('#lr', '0');
+    await page.click('#start');
+    await page.waitForFunction(() => document.getElementById('status')?.textContent?.startsWith('Error:'));
+    const status = await page.textContent('#status');
+    expect(status).toContain('learningRate');
+    expect(await page.isDisabled('#pause')).toBe(true);
+    await page.fill('#lr', '');
+  });
+
   for (const env of ['Acrobot-v1', 'Pendulum-v1', 'MountainCarContinuous-v0']) {
     it(`trains A2C on ${env} and draws it`, async () => {
       await page.selectOption('#env', env);

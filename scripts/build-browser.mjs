@@ -1,0 +1,27 @@
+// Bundles the browser-safe core (src/index.ts) and the inference entry (src/inference.ts) into self-contained ES
+// modules in dist/browser/, for pages without a bundler: <script type="module"> import { PPO } from
+// './policygrad.js'. Dependencies (zod, pure-rand) are inlined; the WebAssembly kernels are already embedded in
+// the code. `mujoco-js` stays an external dynamic import: loadMujoco() needs it resolvable (an import map).
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { build } from 'vite';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+await build({
+  configFile: false,
+  logLevel: 'warn',
+  build: {
+    outDir: join(root, 'dist', 'browser'),
+    emptyOutDir: true,
+    target: 'es2022',
+    sourcemap: true,
+    minify: true,
+    lib: {
+      entry: { policygrad: join(root, 'src', 'index.ts'), inference: join(root, 'src', 'inference.ts') },
+      formats: ['es'],
+      fileName: (_format, name) => `${name}.js`,
+    },
+    rollupOptions: { external: ['mujoco-js'] },
+  },
+});
+console.log('browser bundles -> dist/browser/policygrad.js, dist/browser/inference.js');
