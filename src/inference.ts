@@ -136,10 +136,21 @@ export class InferencePolicy {
     this.scale = rms ? rms.var.map((v) => Math.sqrt(v + NORMALIZATION_EPSILON)) : null;
   }
 
-  /** The deterministic action for one raw observation. */
-  act(observation: ArrayLike<number>): number | number[] {
+  /**
+   * The deterministic action for one raw observation; for Discrete/MultiDiscrete actions an optional `mask` (1
+   * allowed, 0 not: the env's `action_mask`) restricts the choice to the allowed actions.
+   */
+  act(observation: ArrayLike<number>, mask?: ArrayLike<number>): number | number[] {
     if (observation.length !== this.observationSize) {
       fail(`observation of length ${observation.length}, expected ${this.observationSize}`);
+    }
+    const logits = this.sizes.reduce((a, b) => a + b, 0);
+    if (mask !== undefined && (this.kind === 'box' || mask.length !== logits)) {
+      fail(
+        this.kind === 'box'
+          ? 'action masks need a Discrete or MultiDiscrete action space'
+          : `the action mask has ${mask.length} entries, expected ${logits}`,
+      );
     }
     let x = Array.from(observation);
     if (this.mean !== null && this.scale !== null) {
@@ -156,8 +167,13 @@ export class InferencePolicy {
     const actions: number[] = [];
     let at = 0;
     this.sizes.forEach((n, c) => {
-      let best = 0;
-      for (let i = 1; i < n; i++) if (x[at + i] > x[at + best]) best = i;
+      let best = -1;
+      for (let i = 0; i < n; i++) {
+        if (mask !== undefined && !mask[at + i]) continue;
+        if (best < 0 || x[at + i] > x[at + best]) best = i;
+      }
+      if (best < 0)
+        fail(`the action mask allows no action${this.sizes.length > 1 ? ` in component ${c}` : ''}`);
       actions.push(best + this.starts[c]);
       at += n;
     });

@@ -8,6 +8,7 @@
  * rollout with RMSprop (TensorFlow style, ε = 1e-5, SB3's default) or Adam, after global gradient clipping.
  * The loss is the surrogate of PPO with objective 'none' at r = 1, where ∇(r·Â) = Â·∇log π.
  */
+import type { PredictOptions } from '../policies/actor-critic.js';
 import { z } from 'zod';
 import type { Floats } from '../nn/kernels.js';
 import { Adam, clipGradNorm, type Optimizer, RMSprop } from '../nn/optim.js';
@@ -179,8 +180,8 @@ export class A2C {
     };
   }
 
-  predict(observation: Floats, { deterministic = true } = {}): number | Float32Array {
-    return this.policy.predict(observation, { deterministic, rng: this.parts.rng });
+  predict(observation: Floats, { deterministic = true, mask }: PredictOptions = {}): number | Float32Array {
+    return this.policy.predict(observation, { deterministic, mask, rng: this.parts.rng });
   }
 
   /** Returns of `episodes` evaluation episodes on a fresh env (deterministic by default). */

@@ -53,11 +53,13 @@ export class FisherVectorProduct {
     observations: Float32Array,
     private readonly batch: number,
     private readonly damping: number,
+    masks: Uint8Array | null = null,
   ) {
     this.size = policy.actorParamCount;
     this.tangent = new Float32Array(policy.numParams);
     this.metricTimesJv = new Float32Array(batch * policy.dist.inputSize);
-    this.inputs = Float32Array.from(policy.distInputs(observations, batch));
+    // Masked logits have p = 0, so the metric M ignores them and J v needs no mask.
+    this.inputs = Float32Array.from(policy.distInputs(observations, batch, masks ?? undefined));
   }
 
   apply = (v: Float64Array, out: Float64Array): void => {

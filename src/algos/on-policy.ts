@@ -15,6 +15,7 @@ import { Rng } from '../rng.js';
 import type { IterationStats } from '../train/iteration.js';
 import { type EvaluationResult, RolloutBuffer, RolloutCollector } from '../train/rollout.js';
 import type { Minibatch } from './surrogate.js';
+import { maskRows } from './policy-gradient.js';
 
 /** A constant, or `lin_<start>`: linear from start to 0 over training (rl-baselines3-zoo's notation). */
 export const scheduleSchema = z.union([
@@ -222,6 +223,11 @@ export function gatherMinibatch(
     if (oldInputs !== null) {
       for (let j = 0; j < inputSize; j++) oldInputs[b * inputSize + j] = oldDistInputs[k * inputSize + j];
     }
+    if (buffer.masks !== null) {
+      const width = buffer.masks.length / buffer.size;
+      mb.masks ??= new Uint8Array((mb.observations.length / obsDim) * width);
+      for (let j = 0; j < width; j++) mb.masks[b * width + j] = buffer.masks[k * width + j];
+    }
     mb.oldLogProbs[b] = buffer.logProbs[k];
     mb.oldValues[b] = buffer.values[k];
     mb.advantages[b] = advantages[k];
@@ -241,7 +247,8 @@ export function distInputsOf(
   for (let start = 0; start < buffer.size; start += chunk) {
     const size = Math.min(chunk, buffer.size - start);
     const obs = buffer.observations.subarray(start * buffer.obsDim, (start + size) * buffer.obsDim);
-    out.set(policy.distInputs(obs, size), start * policy.dist.inputSize);
+    const masks = maskRows(buffer.masks, policy.dist.inputSize, start, size);
+    out.set(policy.distInputs(obs, size, masks), start * policy.dist.inputSize);
   }
   return out;
 }

@@ -8,6 +8,16 @@ import type { ActorCriticPolicy } from '../policies/actor-critic.js';
 
 const CHUNK = 1024; // samples per forward/backward pass
 
+/** Rows [start, start + size) of action masks [n × width] (undefined when there are none). */
+export function maskRows(
+  masks: Uint8Array | null | undefined,
+  width: number,
+  start: number,
+  size: number,
+): Uint8Array | undefined {
+  return masks ? masks.subarray(start * width, (start + size) * width) : undefined;
+}
+
 export interface LogLikelihoodStats {
   /** Σ_k w_k · log π(a_k|s_k). */
   weightedLogProb: number;
@@ -17,7 +27,8 @@ export interface LogLikelihoodStats {
 
 /**
  * Adds g = Σ_k w_k ∇log π(a_k|s_k) into `policy.grads` (actor part) for the n samples of `observations`
- * [n × obsDim] and `actions` [n × actionSize]. Does not zero the gradients first.
+ * [n × obsDim] and `actions` [n × actionSize] (with the env's action masks [n × logits], if any). Does not
+ * zero the gradients first.
  */
 export function accumulateLogLikelihoodGradient(
   policy: ActorCriticPolicy,
@@ -25,6 +36,7 @@ export function accumulateLogLikelihoodGradient(
   actions: Float32Array,
   weights: ArrayLike<number>,
   n: number,
+  masks: Uint8Array | null = null,
 ): LogLikelihoodStats {
   const { dist, obsDim } = policy;
   const logProbs = new Float64Array(CHUNK);
@@ -37,7 +49,7 @@ export function accumulateLogLikelihoodGradient(
     const size = Math.min(CHUNK, n - start);
     const obs = observations.subarray(start * obsDim, (start + size) * obsDim);
     const acts = actions.subarray(start * dist.actionSize, (start + size) * dist.actionSize);
-    const inputs = policy.distInputs(obs, size);
+    const inputs = policy.distInputs(obs, size, maskRows(masks, dist.inputSize, start, size));
     dist.logProb(inputs, acts, size, logProbs);
     dist.entropy(inputs, size, entropies);
     for (let b = 0; b < size; b++) {

@@ -10,6 +10,7 @@
  * surrogate). Each iteration: collect nSteps × numEnvs, estimate GAE advantages, then nEpochs passes of
  * minibatch gradient steps.
  */
+import type { PredictOptions } from '../policies/actor-critic.js';
 import { z } from 'zod';
 import { clipGradNorm, Adam } from '../nn/optim.js';
 import type { Floats } from '../nn/kernels.js';
@@ -231,8 +232,8 @@ export class PPO {
     return this.klBeta;
   }
 
-  predict(observation: Floats, { deterministic = true } = {}): number | Float32Array {
-    return this.policy.predict(observation, { deterministic, rng: this.parts.rng });
+  predict(observation: Floats, { deterministic = true, mask }: PredictOptions = {}): number | Float32Array {
+    return this.policy.predict(observation, { deterministic, mask, rng: this.parts.rng });
   }
 
   /** Returns of `episodes` evaluation episodes on a fresh env (deterministic by default). */

@@ -5,7 +5,7 @@
 import type { VectorEnv } from '../envs/vector.js';
 import { levenshtein } from '../envs/registry.js';
 import { describeValue, PolicygradError } from '../errors.js';
-import type { ActorCriticPolicy } from '../policies/actor-critic.js';
+import type { ActorCriticPolicy, PredictOptions } from '../policies/actor-critic.js';
 import type { IterationStats } from '../train/iteration.js';
 import { A2C } from './a2c.js';
 import { PPO } from './ppo.js';
@@ -22,7 +22,7 @@ export interface Algorithm {
     callback?: (metrics: IterationStats & Record<string, unknown>) => boolean | void;
     resetProgress?: boolean;
   }): (IterationStats & Record<string, unknown>)[];
-  predict(observation: Float32Array, options?: { deterministic?: boolean }): number | Float32Array;
+  predict(observation: Float32Array, options?: PredictOptions): number | Float32Array;
   evaluate(episodes: number, options?: { deterministic?: boolean; seed?: number }): number[];
 }
 

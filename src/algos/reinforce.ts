@@ -46,11 +46,11 @@ import {
 import type { Floats } from '../nn/kernels.js';
 import { Adam, clipGradNorm } from '../nn/optim.js';
 import { parseOptions } from '../options.js';
-import { ActorCriticPolicy } from '../policies/actor-critic.js';
+import { ActorCriticPolicy, type PredictOptions } from '../policies/actor-critic.js';
 import { Rng } from '../rng.js';
 import { RolloutBuffer, RolloutCollector } from '../train/rollout.js';
 import { evaluatePolicy } from './on-policy.js';
-import { accumulateLogLikelihoodGradient } from './policy-gradient.js';
+import { accumulateLogLikelihoodGradient, maskRows } from './policy-gradient.js';
 import { IterationTracker, type IterationStats } from '../train/iteration.js';
 import { applyPreset } from './presets.js';
 import { regressValues } from './value-regression.js';
@@ -103,6 +103,8 @@ interface StoredBatch {
   /** log π_β(a|s) of the policy that collected it. */
   behaviourLogProbs: Float32Array;
   psi: Float64Array;
+  /** The env's action masks, when it reports them. */
+  masks: Uint8Array | null;
 }
 
 export interface LearnOptions {
@@ -215,6 +217,7 @@ export class Reinforce {
         actions: Array.from(b.actions),
         behaviourLogProbs: Array.from(b.behaviourLogProbs),
         psi: Array.from(b.psi),
+        masks: b.masks === null ? null : Array.from(b.masks),
       })),
     });
   }
@@ -224,7 +227,7 @@ export class Reinforce {
     const { progress, extra } = restoreCheckpoint(this.checkpointParts(), checkpoint, options);
     this.progress = progress;
     if (options.weightsOnly) return;
-    const stored = (extra.stored ?? []) as Record<string, number[] | number>[];
+    const stored = (extra.stored ?? []) as Record<string, number[] | number | null>[];
     this.stored.length = 0;
     for (const b of stored) {
       this.stored.push({
@@ -238,6 +241,7 @@ export class Reinforce {
         actions: Float32Array.from(b.actions as number[]),
         behaviourLogProbs: Float32Array.from(b.behaviourLogProbs as number[]),
         psi: Float64Array.from(b.psi as number[]),
+        masks: Array.isArray(b.masks) ? Uint8Array.from(b.masks) : null,
       });
     }
   }
@@ -330,12 +334,13 @@ export class Reinforce {
       buffer.actions,
       weights,
       buffer.size,
+      buffer.masks,
     );
     let loss = stats.weightedLogProb;
     const reusedWeights: number[] = [];
     for (const past of this.stored) {
       const n = past.psi.length;
-      const logRatios = logProbsOf(policy, past.observations, past.actions, n).map(
+      const logRatios = logProbsOf(policy, past.observations, past.actions, n, past.masks).map(
         (lp, k) => lp - past.behaviourLogProbs[k],
       );
       const w = perDecisionWeights(
@@ -351,6 +356,7 @@ export class Reinforce {
         past.actions,
         past.psi.map((v, k) => (-w[k] * v) / total),
         n,
+        past.masks,
       );
       loss += pastStats.weightedLogProb;
     }
@@ -372,8 +378,8 @@ export class Reinforce {
   }
 
   /** The action for an observation (deterministic by default). */
-  predict(observation: Floats, options: { deterministic?: boolean } = {}): number | Float32Array {
-    return this.policy.predict(observation, { deterministic: options.deterministic ?? true, rng: this.rng });
+  predict(observation: Floats, { deterministic = true, mask }: PredictOptions = {}): number | Float32Array {
+    return this.policy.predict(observation, { deterministic, mask, rng: this.rng });
   }
 
   /** Returns of `episodes` evaluation episodes on a fresh env (deterministic by default). */
@@ -388,6 +394,7 @@ function logProbsOf(
   observations: Float32Array,
   actions: Float32Array,
   n: number,
+  masks: Uint8Array | null,
 ): Float64Array {
   const out = new Float64Array(n);
   const chunk = 1024;
@@ -396,6 +403,7 @@ function logProbsOf(
     const inputs = policy.distInputs(
       observations.subarray(start * policy.obsDim, (start + size) * policy.obsDim),
       size,
+      maskRows(masks, policy.dist.inputSize, start, size),
     );
     const acts = actions.subarray(start * policy.dist.actionSize, (start + size) * policy.dist.actionSize);
     policy.dist.logProb(inputs, acts, size, out.subarray(start, start + size));
@@ -416,5 +424,6 @@ function snapshot(buffer: RolloutBuffer, psi: Float64Array): StoredBatch {
     actions: buffer.actions.slice(),
     behaviourLogProbs: buffer.logProbs.slice(),
     psi: psi.slice(),
+    masks: buffer.masks?.slice() ?? null,
   };
 }

@@ -43,6 +43,8 @@ export interface Minibatch {
   returns: Float64Array;
   /** The old policy's distribution inputs (needed by the KL objectives), [B × inputSize]. */
   oldDistInputs: Float32Array | null;
+  /** Action masks [B × logits] when the env reports them (the loss is of the same masked distribution). */
+  masks?: Uint8Array | null;
 }
 
 export interface SurrogateStats {
@@ -100,7 +102,7 @@ export function accumulateSurrogateGradient(
   advantages.set(mb.advantages.subarray(0, B));
   if (options.normalizeAdvantage && B > 1) normalize(advantages.subarray(0, B));
 
-  const inputs = policy.distInputs(mb.observations, B);
+  const inputs = policy.distInputs(mb.observations, B, mb.masks ?? undefined);
   dist.logProb(inputs, mb.actions, B, logProbs);
   dist.entropy(inputs, B, entropies);
 

@@ -11,6 +11,7 @@
  *  - NPG: take Δθ as it is.
  * The critic is fitted by regression on the returns (Adam, k epochs of minibatches) after the policy step.
  */
+import type { PredictOptions } from '../policies/actor-critic.js';
 import { z } from 'zod';
 import type { Floats } from '../nn/kernels.js';
 import { Adam } from '../nn/optim.js';
@@ -143,10 +144,11 @@ export class TRPO {
         buffer.actions,
         advantages.map((a) => a / n),
         n,
+        buffer.masks,
       );
       const g = Float64Array.from(policy.grads.subarray(0, A));
       // 4. Natural gradient x = F⁻¹ g by conjugate gradient, scaled to the trust region's edge.
-      const fisher = new FisherVectorProduct(policy, buffer.observations, n, c.cgDamping);
+      const fisher = new FisherVectorProduct(policy, buffer.observations, n, c.cgDamping, buffer.masks);
       const x = conjugateGradient(fisher.apply, g, c.cgMaxSteps);
       const Fx = new Float64Array(A);
       fisher.apply(x, Fx);
@@ -234,8 +236,8 @@ export class TRPO {
     };
   }
 
-  predict(observation: Floats, { deterministic = true } = {}): number | Float32Array {
-    return this.policy.predict(observation, { deterministic, rng: this.parts.rng });
+  predict(observation: Floats, { deterministic = true, mask }: PredictOptions = {}): number | Float32Array {
+    return this.policy.predict(observation, { deterministic, mask, rng: this.parts.rng });
   }
 
   /** Returns of `episodes` evaluation episodes on a fresh env (deterministic by default). */

@@ -117,7 +117,14 @@ export function runVarianceLab(config: VarianceLabConfig = {}, trained?: Varianc
     for (const name of c.estimators) {
       policy.zeroGrad();
       const weights = (psis.get(name) as Float64Array).map((v) => v / c.batchEpisodes);
-      accumulateLogLikelihoodGradient(policy, batch.observations, batch.actions, weights, batch.size);
+      accumulateLogLikelihoodGradient(
+        policy,
+        batch.observations,
+        batch.actions,
+        weights,
+        batch.size,
+        batch.masks,
+      );
       estimate.set(policy.grads.subarray(0, dim));
       welford(mean.get(name) as Float64Array, m2.get(name) as Float64Array, estimate, r + 1);
     }

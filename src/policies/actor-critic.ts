@@ -262,8 +262,16 @@ export class ActorCriticPolicy {
   }
 
   /** Samples actions (or takes the mode when deterministic) with their log-probabilities and values. */
-  act(observations: Floats, batch: number, rng: Rng, out: ActResult, deterministic = false): void {
-    const inputs = this.distInputs(observations, batch);
+  /** Acts for a batch; `mask` [batch × logits] (1 allowed, 0 masked) restricts a Categorical policy's choices. */
+  act(
+    observations: Floats,
+    batch: number,
+    rng: Rng,
+    out: ActResult,
+    deterministic = false,
+    mask?: ArrayLike<number>,
+  ): void {
+    const inputs = this.distInputs(observations, batch, mask);
     if (deterministic) this.dist.mode(inputs, batch, out.actions);
     else this.dist.sample(inputs, batch, rng, out.actions);
     this.dist.logProb(inputs, out.actions, batch, out.logProbs);
@@ -276,7 +284,11 @@ export class ActorCriticPolicy {
    */
   predict(
     observation: Floats,
-    { deterministic = true, rng }: { deterministic?: boolean; rng?: Rng } = {},
+    {
+      deterministic = true,
+      rng,
+      mask,
+    }: { deterministic?: boolean; rng?: Rng; mask?: ArrayLike<number> } = {},
   ): number | Float32Array {
     if (observation.length === 0 || observation.length % this.obsDim !== 0) {
       throw new PolicygradError(
@@ -286,7 +298,12 @@ export class ActorCriticPolicy {
     if (!deterministic && rng === undefined)
       throw new PolicygradError('predict: a stochastic action needs { rng }');
     const batch = observation.length / this.obsDim;
-    const inputs = this.distInputs(observation, batch);
+    if (mask !== undefined && mask.length !== batch * this.dist.inputSize) {
+      throw new PolicygradError(
+        `predict: the action mask has ${mask.length} entries; expected ${batch * this.dist.inputSize} (one per action${batch > 1 ? ', per observation' : ''})`,
+      );
+    }
+    const inputs = this.distInputs(observation, batch, mask);
     const actions = new Float32Array(batch * this.dist.actionSize);
     if (deterministic) this.dist.mode(inputs, batch, actions);
     else this.dist.sample(inputs, batch, rng as Rng, actions);
@@ -298,6 +315,14 @@ export class ActorCriticPolicy {
   zeroGrad(): void {
     this.grads.fill(0);
   }
+}
+
+/** Options of every algorithm's `predict`. */
+export interface PredictOptions {
+  /** The most likely action (default) or a sample. */
+  deterministic?: boolean;
+  /** For Discrete/MultiDiscrete actions: 1 where an action is allowed, 0 where masked (the env's `action_mask`). */
+  mask?: ArrayLike<number>;
 }
 
 /** The distribution for an action space: Categorical (Discrete, MultiDiscrete) or DiagGaussian (Box). */

@@ -12,6 +12,7 @@
  *
  * Gradient methods *add* `weights[b] · ∂f_b/∂inputs_b` into `out`, so a loss Σ_b w_b f_b is one call.
  */
+import { PolicygradError } from '../errors.js';
 import type { Floats } from '../nn/kernels.js';
 import type { Rng } from '../rng.js';
 
@@ -67,7 +68,21 @@ export class Categorical implements Distribution {
 
   /** Sets the logits of disallowed actions to −∞; `mask` [B × inputSize] holds 1 for allowed, 0 for masked. */
   maskLogits(logits: Floats, mask: ArrayLike<number>, batch: number): void {
-    for (let k = 0; k < batch * this.inputSize; k++) if (mask[k] === 0) logits[k] = Number.NEGATIVE_INFINITY;
+    for (let b = 0; b < batch; b++) {
+      for (let c = 0; c < this.sizes.length; c++) {
+        const base = b * this.inputSize + this.offsets[c];
+        let allowed = 0;
+        for (let i = 0; i < this.sizes[c]; i++) {
+          if (mask[base + i] === 0) logits[base + i] = Number.NEGATIVE_INFINITY;
+          else allowed++;
+        }
+        if (allowed === 0) {
+          throw new PolicygradError(
+            `the action mask allows no action${this.sizes.length > 1 ? ` in component ${c}` : ''} (row ${b}): at least one entry must be 1`,
+          );
+        }
+      }
+    }
   }
 
   /** Softmax and log-softmax of component c of sample b into (p, logp); returns the component size. */

@@ -4,6 +4,7 @@
  * reports into metrics rows, and keeps a policy in this thread, synchronised from the shared parameters, for
  * `predict`, `evaluate` and saving.
  */
+import type { PredictOptions } from '../policies/actor-critic.js';
 import { Worker } from 'node:worker_threads';
 import {
   A3C_STEPS,
@@ -140,9 +141,9 @@ export class A3C {
     return history;
   }
 
-  predict(observation: Floats, { deterministic = true } = {}): number | Float32Array {
+  predict(observation: Floats, { deterministic = true, mask }: PredictOptions = {}): number | Float32Array {
     this.policy.params.set(this.sharedParams);
-    return this.policy.predict(observation, { deterministic, rng: this.parts.rng });
+    return this.policy.predict(observation, { deterministic, mask, rng: this.parts.rng });
   }
 
   /** Returns of `episodes` evaluation episodes on a fresh env (deterministic by default). */

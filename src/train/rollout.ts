@@ -8,12 +8,18 @@
  *   envs) and collects its first episodes after a reset, so short episodes are not over-represented. Episodes are
  *   concatenated into one stream (numEnvs = 1 in the buffer), each ending with its `terminated`/`truncated` flag.
  *
+ * Action masks: an env that reports `info.action_mask` (Gymnasium's name: one 0/1 entry per action, per
+ * component for MultiDiscrete) after reset and after every step gets actions only from the allowed ones; the
+ * masks are stored in the buffer (`masks`) so every later log-probability, entropy and KL is of the same masked
+ * distribution. Envs without masks cost nothing.
+ *
  * In both modes a truncated episode stores V(final observation) in `finalValues` for bootstrapping. Buffers store
  * the policy's raw actions (Categorical indices, unclipped Gaussian samples); the env receives Discrete indices
  * shifted by the space's start and Box actions clipped to the bounds, as Stable-Baselines3 does.
  */
 import { Box, Discrete, MultiDiscrete } from '../envs/spaces.js';
 import { PolicygradError } from '../errors.js';
+import type { Info } from '../envs/env.js';
 import type { VectorEnv } from '../envs/vector.js';
 import type { StepBatch } from '../estimators/returns.js';
 import type { ActorCriticPolicy, ActResult } from '../policies/actor-critic.js';
@@ -31,6 +37,8 @@ export class RolloutBuffer implements StepBatch {
   readonly finalValues: Float32Array;
   /** V of each env's observation after the last step. */
   readonly lastValues: Float32Array;
+  /** Action masks [n × logits] (1 allowed) when the env reports `info.action_mask`, else null. */
+  masks: Uint8Array | null = null;
 
   constructor(
     readonly steps: number,
@@ -73,6 +81,8 @@ export interface CollectorSnapshot {
   needsReset: boolean;
   totalSteps: number;
   completed: CompletedEpisode[];
+  /** The current observations' action masks, when the env reports them. */
+  masks?: number[] | null;
 }
 
 export class RolloutCollector {
@@ -84,6 +94,8 @@ export class RolloutCollector {
   private readonly act: ActResult;
   private readonly envActions: Float32Array | Int32Array;
   private needsReset = true;
+  /** The action masks of the current observations [N × logits], once the env has reported one. */
+  private masks: Uint8Array | null = null;
   /** Total environment steps taken (all envs). */
   totalSteps = 0;
 
@@ -115,6 +127,7 @@ export class RolloutCollector {
       needsReset: this.needsReset,
       totalSteps: this.totalSteps,
       completed: this.completed.map((e) => ({ ...e })),
+      masks: this.masks === null ? null : Array.from(this.masks),
     };
   }
 
@@ -130,13 +143,46 @@ export class RolloutCollector {
     this.needsReset = snapshot.needsReset;
     this.totalSteps = snapshot.totalSteps;
     this.completed = snapshot.completed.map((e) => ({ ...e }));
+    this.masks = snapshot.masks ? Uint8Array.from(snapshot.masks) : null;
+  }
+
+  /** Reads each env's `info.action_mask` (for the observation the info came with) into `this.masks`. */
+  private readMasks(infos: readonly (Info | null | undefined)[]): void {
+    const width = this.policy.dist.inputSize;
+    for (let i = 0; i < infos.length; i++) {
+      const mask = infos[i]?.action_mask as ArrayLike<number> | undefined;
+      if (mask === undefined || mask === null) {
+        this.masks?.fill(1, i * width, (i + 1) * width);
+        continue;
+      }
+      if (this.masks === null) {
+        if (this.env.singleActionSpace instanceof Box) {
+          throw new PolicygradError(
+            'info.action_mask: action masks need a Discrete or MultiDiscrete action space',
+          );
+        }
+        this.masks = new Uint8Array(infos.length * width).fill(1);
+      }
+      if (typeof mask.length !== 'number' || mask.length !== width) {
+        throw new PolicygradError(
+          `info.action_mask of env ${i} has ${String(mask.length)} entries; expected ${width} (one 0/1 per action)`,
+        );
+      }
+      for (let k = 0; k < width; k++) this.masks[i * width + k] = mask[k] ? 1 : 0;
+    }
+  }
+
+  /** The masks as the policy takes them (undefined when the env reports none). */
+  private get currentMasks(): Uint8Array | undefined {
+    return this.masks ?? undefined;
   }
 
   private reset(): void {
-    const { observations } = this.env.reset({
+    const { observations, infos } = this.env.reset({
       seed: this.needsReset && this.seed !== undefined ? this.seed : undefined,
     });
     this.observations.set(observations);
+    this.readMasks(infos);
     this.episodeReturns.fill(0);
     this.episodeLengths.fill(0);
     this.needsReset = false;
@@ -161,7 +207,7 @@ export class RolloutCollector {
     record: (i: number, reward: number, terminated: boolean, truncated: boolean, finalValue: number) => void,
   ): void {
     const N = this.env.numEnvs;
-    this.policy.act(this.observations, N, this.rng, this.act);
+    this.policy.act(this.observations, N, this.rng, this.act, false, this.currentMasks);
     const result = this.env.step(this.toEnvActions(this.act.actions));
     for (let i = 0; i < N; i++) {
       const terminated = result.terminated[i] === 1;
@@ -181,6 +227,7 @@ export class RolloutCollector {
       }
     }
     this.observations.set(result.observations);
+    this.readMasks(result.info.envInfos);
     this.totalSteps += N;
   }
 
@@ -190,8 +237,13 @@ export class RolloutCollector {
     const N = this.env.numEnvs;
     const { obsDim } = this.env;
     const A = this.policy.dist.actionSize;
+    const width = this.policy.dist.inputSize;
     for (let t = 0; t < buffer.steps; t++) {
       buffer.observations.set(this.observations, t * N * obsDim);
+      if (this.masks !== null) {
+        buffer.masks ??= new Uint8Array(buffer.size * width).fill(1);
+        buffer.masks.set(this.masks, t * N * width);
+      }
       this.stepOnce((i, reward, terminated, truncated, finalValue) => {
         const k = t * N + i;
         for (let d = 0; d < A; d++) buffer.actions[k * A + d] = this.act.actions[i * A + d];
@@ -226,9 +278,12 @@ export class RolloutCollector {
       terminated: [] as number[],
       truncated: [] as number[],
       finalValues: [] as number[],
+      masks: [] as (Uint8Array | null)[], // per step; null: every action allowed
     }));
+    const width = this.policy.dist.inputSize;
     while (quota.some((q) => q > 0)) {
       const obsBefore = this.observations.slice();
+      const masksBefore = this.masks?.slice() ?? null;
       this.stepOnce((i, reward, terminated, truncated, finalValue) => {
         if (quota[i] === 0) return;
         const rec = perEnv[i];
@@ -240,12 +295,16 @@ export class RolloutCollector {
         rec.terminated.push(terminated ? 1 : 0);
         rec.truncated.push(truncated ? 1 : 0);
         rec.finalValues.push(finalValue);
+        rec.masks.push(masksBefore === null ? null : masksBefore.subarray(i * width, (i + 1) * width));
         if (terminated || truncated) quota[i] -= 1;
       });
     }
     this.needsReset = false;
     const total = perEnv.reduce((n, rec) => n + rec.rewards.length, 0);
     const buffer = new RolloutBuffer(total, 1, obsDim, A);
+    if (perEnv.some((rec) => rec.masks.some((m) => m !== null))) {
+      buffer.masks = new Uint8Array(total * width).fill(1);
+    }
     let offset = 0;
     for (const rec of perEnv) {
       buffer.observations.set(rec.obs, offset * obsDim);
@@ -256,6 +315,9 @@ export class RolloutCollector {
       buffer.terminated.set(rec.terminated, offset);
       buffer.truncated.set(rec.truncated, offset);
       buffer.finalValues.set(rec.finalValues, offset);
+      if (buffer.masks !== null) {
+        rec.masks.forEach((m, k) => m !== null && buffer.masks?.set(m, (offset + k) * width));
+      }
       offset += rec.rewards.length;
     }
     // Every recorded episode is complete, so nothing is bootstrapped past the end.
@@ -288,7 +350,7 @@ export class RolloutCollector {
     const returns: number[] = [];
     const lengths: number[] = [];
     while (quota.some((q) => q > 0)) {
-      policy.act(collector.observations, N, rng, collector.act, deterministic);
+      policy.act(collector.observations, N, rng, collector.act, deterministic, collector.currentMasks);
       const result = env.step(collector.toEnvActions(collector.act.actions));
       for (let i = 0; i < N; i++) {
         collector.episodeReturns[i] += (result.rawRewards ?? result.rewards)[i];
@@ -304,6 +366,7 @@ export class RolloutCollector {
         }
       }
       collector.observations.set(result.observations);
+      collector.readMasks(result.info.envInfos);
     }
     return { returns, lengths };
   }
