@@ -169,7 +169,7 @@ async function train(s: TrainSettings, myGeneration: number): Promise<void> {
       type: 'iteration',
       report: { iteration, step: m.step, totalTimesteps, episodeReturnMean: m.episodeReturnMean, sps: m.sps },
     });
-    if (s.algo === 'reinforce' && s.varianceEvery > 0 && iteration % s.varianceEvery === 1) {
+    if (s.algo === 'reinforce' && s.varianceEvery > 0 && (iteration - 1) % s.varianceEvery === 0) {
       measureVariance(s, m.step, iteration);
     }
     if (episodeWanted && watched === null) {
@@ -196,9 +196,10 @@ function handle(message: ToWorker): void {
       paused = false;
       watched = null;
       episodeWanted = true;
-      void train(message.settings, generation).catch((error: unknown) =>
-        post({ type: 'error', message: error instanceof Error ? error.message : String(error) }),
-      );
+      void train(message.settings, generation).catch((error: unknown) => {
+        running = false;
+        post({ type: 'error', message: error instanceof Error ? error.message : String(error) });
+      });
       break;
     case 'pause':
       paused = true;

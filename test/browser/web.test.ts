@@ -137,7 +137,7 @@ describe.runIf(browserAvailable())('training page (web/)', () => {
     await page.selectOption('#algo', 'reinforce');
     await page.selectOption('#returns', 'reward-to-go');
     await page.selectOption('#baseline', 'mean');
-    await page.fill('#variance-every', '2');
+    await page.fill('#variance-every', '1'); // every iteration
     await page.click('#start');
     await page.waitForFunction(
       () =>
