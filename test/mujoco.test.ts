@@ -4,6 +4,7 @@
  * and the next state, observation, reward, every info term and the termination flag are compared with the
  * tolerance the fixtures' agreement study recommends, |a − b| ≤ 1e-5·(1 + |b|) (worst seen there: 5e-7).
  */
+import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { HopperEnv, Walker2dEnv } from '../src/index.js';
@@ -113,6 +114,19 @@ describe('MuJoCo engine', () => {
     expect(patched).toContain('<joint type="slide" margin="0.01"/>'); // joint margins untouched
     expect(() => doubleGeomMargins('<geom margin="0.1"/><geom margin="0.2"/>', 'mixed.xml')).toThrow(
       /mixed\.xml: geoms with different contact margins/,
+    );
+  });
+
+  it('make before loadMujoco says what to do (a fresh process, where the engine is not loaded)', () => {
+    const script = `import('policygrad').then((m) => {
+      try { m.make('Hopper-v5'); console.log('no error'); } catch (e) { console.log(e.constructor.name + ': ' + e.message); }
+    })`;
+    const out = execFileSync('node', ['-e', script], {
+      cwd: new URL('..', import.meta.url).pathname,
+      encoding: 'utf8',
+    });
+    expect(out).toMatch(
+      /Hopper-v5 needs the MuJoCo engine: call `await loadMujoco\(\)` once before make\('Hopper-v5'\)/,
     );
   });
 
