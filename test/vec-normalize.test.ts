@@ -20,6 +20,28 @@ describe('VecNormalize', () => {
     expect(vec.obsRms.count).toBeCloseTo(4 * 301, 0); // one update per row, all envs together
   });
 
+  it('copy: false reuses its result buffers and gives the same numbers as fresh arrays', () => {
+    const fresh = new VecNormalize(makeVec('Pendulum-v1', 3));
+    const reused = new VecNormalize(makeVec('Pendulum-v1', 3, {}, { copy: false }), { copy: false });
+    fresh.reset({ seed: 4 });
+    reused.reset({ seed: 4 });
+    const actions = Float32Array.of(0.5, -1, 2);
+    let previous: { observations: Float32Array; rawRewards?: Float64Array } | null = null;
+    for (let t = 0; t < 20; t++) {
+      const a = fresh.step(actions);
+      const b = reused.step(actions);
+      expect(Array.from(b.observations)).toEqual(Array.from(a.observations));
+      expect(Array.from(b.rewards)).toEqual(Array.from(a.rewards));
+      expect(Array.from(b.rawRewards ?? [])).toEqual(Array.from(a.rawRewards ?? []));
+      if (previous !== null) {
+        expect(b.observations).toBe(previous.observations); // the same buffer, overwritten
+        expect(b.rawRewards).toBe(previous.rawRewards);
+      }
+      previous = b;
+    }
+    expect(fresh.step(actions).observations).not.toBe(fresh.step(actions).observations);
+  });
+
   it('scales rewards by the std of the discounted return (clipped) and keeps the raw rewards', () => {
     const vec = new VecNormalize(new SyncVectorEnv([() => new CounterEnv(100)]), {
       observation: false,

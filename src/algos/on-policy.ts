@@ -125,6 +125,7 @@ export function buildOnPolicy(c: {
       : new VecNormalize(raw, {
           ...(normalize === true ? {} : normalize),
           gamma: c.gamma ?? 0.99,
+          copy: false, // the collector copies what it keeps
         });
   const policy = new ActorCriticPolicy(
     {
@@ -269,7 +270,7 @@ export function evaluatePolicy(
 ): EvaluationResult {
   let env: VectorEnv = makeVec(config.env, 1, config.envOptions, { copy: false });
   if (normalization !== null) {
-    const frozen = new VecNormalize(env, { reward: false });
+    const frozen = new VecNormalize(env, { reward: false, copy: false });
     frozen.setState(normalization);
     frozen.training = false;
     env = frozen;

@@ -81,7 +81,7 @@ export function runVarianceLab(config: VarianceLabConfig = {}, trained?: Varianc
   const root = Rng.fromSeed(c.seed);
   let env: VectorEnv = makeVec(c.env, c.batchEpisodes, {}, { copy: false });
   if (trained?.normalization) {
-    const frozen = new VecNormalize(env, { reward: false });
+    const frozen = new VecNormalize(env, { reward: false, copy: false });
     frozen.setState(trained.normalization);
     frozen.training = false;
     env = frozen;

@@ -20,6 +20,11 @@ export interface VecNormalizeOptions {
   clipObservation?: number;
   clipReward?: number;
   epsilon?: number;
+  /**
+   * As `SyncVectorEnvOptions.copy`: when true (default) every result holds fresh arrays; when false the normalised
+   * observations and raw rewards are buffers overwritten by the next `step`/`reset` (no allocation per step).
+   */
+  copy?: boolean;
 }
 
 export interface VecNormalizeState {
@@ -35,6 +40,9 @@ export class VecNormalize implements VectorEnv {
   private readonly returns: Float64Array;
   private readonly options: Required<VecNormalizeOptions>;
   private readonly scratch = new Float64Array(1);
+  /** Reused result buffers when `copy` is false. */
+  private readonly observationsOut: Float32Array;
+  private readonly rawRewardsOut: Float64Array;
 
   constructor(
     readonly venv: VectorEnv,
@@ -47,6 +55,7 @@ export class VecNormalize implements VectorEnv {
       clipObservation: 10,
       clipReward: 10,
       epsilon: 1e-8,
+      copy: true,
       ...options,
     };
     const { gamma } = this.options;
@@ -57,6 +66,8 @@ export class VecNormalize implements VectorEnv {
     }
     this.obsRms = new RunningMeanStd(venv.obsDim);
     this.returns = new Float64Array(venv.numEnvs);
+    this.observationsOut = new Float32Array(venv.numEnvs * venv.obsDim);
+    this.rawRewardsOut = new Float64Array(venv.numEnvs);
   }
 
   get numEnvs(): number {
@@ -76,14 +87,15 @@ export class VecNormalize implements VectorEnv {
     const result = this.venv.reset(options);
     this.returns.fill(0);
     if (this.options.observation && this.training) this.obsRms.update(result.observations, this.numEnvs);
-    return { ...result, observations: this.normalizeObservations(result.observations) };
+    return { ...result, observations: this.normalizeObservations(result.observations, this.stepBuffer()) };
   }
 
   step(actions: ArrayLike<number>): VectorStepResult {
     const result = this.venv.step(actions);
     const { observation, reward, gamma, clipReward, epsilon } = this.options;
     if (observation && this.training) this.obsRms.update(result.observations, this.numEnvs);
-    const rawRewards = result.rewards.slice();
+    const rawRewards = this.options.copy ? result.rewards.slice() : this.rawRewardsOut;
+    if (!this.options.copy) rawRewards.set(result.rewards);
     const rewards = result.rewards;
     for (let i = 0; i < this.numEnvs; i++) {
       if (reward) {
@@ -104,19 +116,29 @@ export class VecNormalize implements VectorEnv {
     );
     return {
       ...result,
-      observations: this.normalizeObservations(result.observations),
+      observations: this.normalizeObservations(result.observations, this.stepBuffer()),
       rewards,
       rawRewards,
       info: { ...result.info, finalObservation },
     };
   }
 
-  /** Normalises a batch of observations (row-major) with the current statistics, into a new array. */
-  normalizeObservations(observations: Float32Array): Float32Array {
-    if (!this.options.observation) return observations.slice();
+  /** Where this step's normalised observations go: a fresh array, or the reused buffer when `copy` is false. */
+  private stepBuffer(): Float32Array | undefined {
+    return this.options.copy ? undefined : this.observationsOut;
+  }
+
+  /** Normalises a batch of observations (row-major) with the current statistics, into `out` or a new array. */
+  normalizeObservations(
+    observations: Float32Array,
+    out: Float32Array = new Float32Array(observations.length),
+  ): Float32Array {
+    if (!this.options.observation) {
+      out.set(observations);
+      return out;
+    }
     const { mean, var: variance } = this.obsRms;
     const D = this.obsDim;
-    const out = new Float32Array(observations.length);
     for (let k = 0; k < out.length; k++) {
       const d = k % D;
       out[k] = clip(
