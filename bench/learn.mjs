@@ -100,7 +100,7 @@ if (!args['render-only']) {
 
 // Render benchmarks/learning.md from every result file.
 const rows = readdirSync('benchmarks/results')
-  .filter((f) => f.endsWith('.json') && !f.startsWith('mujoco-')) // mujoco-*: bench/mujoco.mjs
+  .filter((f) => f.endsWith('.json') && !f.startsWith('mujoco-') && !f.startsWith('timing-')) // bench/mujoco.mjs's
   .map((f) => JSON.parse(readFileSync(`benchmarks/results/${f}`, 'utf8')))
   .sort((a, b) => a.env.localeCompare(b.env) || a.algo.localeCompare(b.algo));
 const lines = [
