@@ -1,13 +1,35 @@
 /** Small environments for tests: fully controllable, so expected values can be computed by hand. */
 import { expect } from 'vitest';
 import {
+  type ActorCriticPolicy,
+  accumulateSurrogateGradient,
   BaseEnv,
   Box,
   Discrete,
+  type Minibatch,
   type ResetOptions,
   type ResetResult,
   type StepResult,
+  type SurrogateOptions,
+  SurrogateScratch,
 } from '../src/index.js';
+
+/**
+ * L = L_π − c_H·H + c_V·L_V of a minibatch, as a function of the policy's current parameters; each call leaves
+ * ∂L/∂θ in `policy.grads` (for finite-difference checks of `accumulateSurrogateGradient`).
+ */
+export function actorCriticLoss(
+  policy: ActorCriticPolicy,
+  mb: Minibatch,
+  options: SurrogateOptions,
+): () => number {
+  const scratch = new SurrogateScratch();
+  return () => {
+    policy.zeroGrad();
+    const s = accumulateSurrogateGradient(policy, mb, options, scratch);
+    return s.policyLoss - options.entCoef * s.entropy + options.vfCoef * s.valueLoss;
+  };
+}
 
 /**
  * Observation [t, action], reward = action + 1, terminates after `length` steps; reset draws nothing unless

@@ -87,12 +87,7 @@ describe('actor-critic loss gradient', () => {
         clipRangeVf: 0.3,
         normalizeAdvantage: true,
       };
-      const scratch = new SurrogateScratch();
-      const lossAt = () => {
-        policy.zeroGrad();
-        const s = accumulateSurrogateGradient(policy, mb, options, scratch);
-        return s.policyLoss - options.entCoef * s.entropy + options.vfCoef * s.valueLoss;
-      };
+      const lossAt = actorCriticLoss(policy, mb, options);
       lossAt();
       const grads = policy.grads.slice();
       // Stay away from the kinks of the clipped terms so central differences are valid.
@@ -137,7 +132,7 @@ describe('actor-critic loss gradient', () => {
   });
 });
 
-import { expectFiniteDifferences } from './helpers.js';
+import { actorCriticLoss, expectFiniteDifferences } from './helpers.js';
 import './learning-envs.js';
 
 const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;

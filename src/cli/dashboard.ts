@@ -19,27 +19,13 @@ import { createRequire } from 'node:module';
 import type { AddressInfo } from 'node:net';
 import { basename, extname, join, relative, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { groupKey, type RunConfigSummary } from '../dashboard/curves.js';
+import { groupKey, type RunConfigSummary, type RunListing } from '../dashboard/curves.js';
 import { PolicygradError } from '../node.js';
 
 export interface DashboardOptions {
   root: string;
   host: string;
   port: number;
-}
-
-export interface RunListing {
-  /** The run's directory relative to the runs directory, with forward slashes. */
-  path: string;
-  name: string;
-  group: string;
-  algo: string | null;
-  env: string | null;
-  seed: number | null;
-  /** Size and modification time of metrics.csv (0 when missing): the page re-reads it when they change. */
-  metricsSize: number;
-  metricsMtimeMs: number;
-  hasConfig: boolean;
 }
 
 const LOOPBACK_HOSTS = new Set(['127.0.0.1', '::1', 'localhost']);

@@ -4,19 +4,7 @@
  * grow, and shows a run's config. Runs in the browser; uPlot is loaded by the page as a global.
  */
 import type uPlotType from 'uplot';
-import { groupKey, type MetricsTable, parseMetricsCsv, seedStatistics } from './curves.js';
-
-interface RunListing {
-  path: string;
-  name: string;
-  group: string;
-  algo: string | null;
-  env: string | null;
-  seed: number | null;
-  metricsSize: number;
-  metricsMtimeMs: number;
-  hasConfig: boolean;
-}
+import { groupKey, type MetricsTable, parseMetricsCsv, type RunListing, seedStatistics } from './curves.js';
 
 interface LoadedRun extends RunListing {
   table: MetricsTable;

@@ -24,6 +24,21 @@ export function parseMetricsCsv(text: string): MetricsTable {
   return { columns, rows: rows.filter((row) => row.length === columns.length) };
 }
 
+/** One run as the dashboard server lists it (GET /api/runs). */
+export interface RunListing {
+  /** The run's directory relative to the runs directory, with forward slashes. */
+  path: string;
+  name: string;
+  group: string;
+  algo: string | null;
+  env: string | null;
+  seed: number | null;
+  /** Size and modification time of metrics.csv (0 when missing): the page re-reads it when they change. */
+  metricsSize: number;
+  metricsMtimeMs: number;
+  hasConfig: boolean;
+}
+
 /** What config.json holds that matters here. */
 export interface RunConfigSummary {
   algo?: string;
