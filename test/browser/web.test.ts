@@ -2,7 +2,9 @@
  * The training page in a real browser: built with Vite, served with its cross-origin isolation headers, driven
  * by Playwright in Chromium. Trains PPO on CartPole-v1 (seed 0) in the page's Web Worker.
  */
-import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
@@ -212,4 +214,45 @@ describe.runIf(browserAvailable())('training page (web/)', () => {
       await page.screenshot({ path: join(ARTIFACTS_DIR, `web-${env}.png`) });
     }, 60_000);
   }
+
+  it('served without cross-origin isolation, it still trains, on the TypeScript kernels, and says why', async () => {
+    // A plain static server, as a user might use for build/web: no COOP/COEP headers.
+    const plain = createServer((request, response) => {
+      const path = join(outDir, (request.url ?? '/').split('?')[0].replace(/\/$/, '/index.html'));
+      if (!path.startsWith(outDir) || !existsSync(path)) {
+        response.writeHead(404).end();
+        return;
+      }
+      const type = path.endsWith('.js')
+        ? 'text/javascript'
+        : path.endsWith('.css')
+          ? 'text/css'
+          : 'text/html';
+      response.writeHead(200, { 'Content-Type': type }).end(readFileSync(path));
+    });
+    await new Promise<void>((resolve) => plain.listen(0, '127.0.0.1', resolve));
+    const other = await browser.newPage();
+    try {
+      await other.goto(`http://127.0.0.1:${(plain.address() as AddressInfo).port}/`);
+      await other.waitForFunction(
+        () => (window as unknown as { policygradPage?: PageState }).policygradPage?.kernels,
+      );
+      const kernels = await other.evaluate(
+        () => (window as unknown as { policygradPage: PageState }).policygradPage.kernels,
+      );
+      expect(kernels).toMatch(
+        /^typescript \(WebAssembly SIMD unavailable: SharedArrayBuffer is not available/,
+      );
+      await other.selectOption('#algo', 'a2c');
+      await other.click('#start');
+      await other.waitForFunction(
+        () => (window as unknown as { policygradPage: PageState }).policygradPage.iterations >= 20,
+        undefined,
+        { timeout: 30_000 },
+      );
+    } finally {
+      await other.close();
+      plain.close();
+    }
+  }, 60_000);
 });
