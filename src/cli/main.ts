@@ -11,6 +11,7 @@ import { runDemo } from './demo.js';
 import { runEval } from './eval.js';
 import { runList } from './list.js';
 import { runPlot } from './plot.js';
+import { recordGif } from './record.js';
 import { consoleOutput, runTrain } from './train.js';
 import { formatVarianceTable } from './variance.js';
 
@@ -143,17 +144,30 @@ export function buildProgram(): Command {
     .option('--stochastic', 'sample actions instead of taking the most likely one')
     .option('--seed <s>', 'seed for the evaluation episodes', nonNegativeInteger, 10_000)
     .option('--json', 'print {"episodes", "meanReturn", "stdReturn", "meanLength"} as JSON')
+    .option(
+      '--record <file.gif>',
+      'also write one deterministic episode as an animated GIF (classic control)',
+    )
     .addHelpText(
       'after',
-      '\nExamples:\n  policygrad eval runs/ppo-CartPole-v1-seed0\n  policygrad eval runs/ppo-CartPole-v1-seed0 --episodes 20 --json',
+      '\nExamples:\n  policygrad eval runs/ppo-CartPole-v1-seed0\n  policygrad eval runs/ppo-CartPole-v1-seed0 --episodes 20 --json\n  policygrad eval runs/ppo-CartPole-v1-seed0 --record agent.gif',
     )
     .action(
-      (run: string, options: { episodes: number; stochastic?: boolean; seed: number; json?: boolean }) => {
+      (
+        run: string,
+        options: { episodes: number; stochastic?: boolean; seed: number; json?: boolean; record?: string },
+      ) => {
         const r = runEval(run, {
           episodes: options.episodes,
           deterministic: options.stochastic !== true,
           seed: options.seed,
         });
+        if (options.record !== undefined) {
+          const recording = recordGif(readPolicyFile(run), options.record, options.seed);
+          const message = `wrote ${options.record} (${recording.frames} frames, return ${recording.episodeReturn.toFixed(2)}, ${Math.round(recording.bytes / 1024)} KiB)`;
+          if (options.json) console.error(message);
+          else console.log(message);
+        }
         if (options.json) {
           console.log(
             JSON.stringify({

@@ -10,6 +10,7 @@
  */
 import { describeValue, InvalidActionError, PolicygradError } from '../errors.js';
 import { Rng, type RngState } from '../rng.js';
+import type { Frame, RenderMode } from './render.js';
 import type { Box, BoxValue, Discrete, Space } from './spaces.js';
 
 export type Info = Record<string, unknown>;
@@ -61,6 +62,12 @@ export interface Env<O = unknown, A = unknown> {
    */
   snapshot?(): EnvSnapshot;
   restore?(snapshot: EnvSnapshot): void;
+  /** The render modes the env supports (Gymnasium's `metadata["render_modes"]`). */
+  readonly renderModes?: readonly RenderMode[];
+  /** Set by `make(id, { renderMode })`; null: `render()` returns null. */
+  renderMode?: RenderMode | null;
+  /** The current state as an RGB frame when the render mode is 'rgb_array' (else null). */
+  render?(): Frame | null;
 }
 
 /** A JSON value from `Env.snapshot()`. */
@@ -164,6 +171,14 @@ export class Wrapper<O = unknown, A = unknown, InnerO = O, InnerA = A> implement
 
   get unwrapped(): Env {
     return this.env.unwrapped;
+  }
+
+  get renderMode(): RenderMode | null {
+    return this.env.renderMode ?? null;
+  }
+
+  render(): Frame | null {
+    return this.env.render?.() ?? null;
   }
 
   reset(options?: ResetOptions): ResetResult<O> {

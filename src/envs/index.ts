@@ -3,6 +3,8 @@ export * from './classic/index.js';
 export * from './env.js';
 export * from './flatten.js';
 export * from './registry.js';
+export * from './render.js';
+export * from './classic/scenes.js';
 export * from './running-mean-std.js';
 export * from './spaces.js';
 export * from './vector.js';

@@ -3,6 +3,7 @@
  * wrapper stack (`OrderEnforcing`, then `TimeLimit` with the registered `maxEpisodeSteps`), and `listEnvs()`
  * lists the ids.
  */
+import { RENDER_MODES, type RenderMode } from './render.js';
 import { describeValue, EnvConfigError } from '../errors.js';
 import type { Env, EnvSpec } from './env.js';
 import { OrderEnforcing, TimeLimit } from './wrappers.js';
@@ -23,6 +24,8 @@ export interface EnvRegistration {
 export interface MakeOptions extends Record<string, unknown> {
   /** Overrides the registered episode limit. */
   maxEpisodeSteps?: number;
+  /** 'rgb_array': `env.render()` returns the current state as an RGB frame (Gymnasium's `render_mode`). */
+  renderMode?: RenderMode | null;
 }
 
 const registry = new Map<string, EnvRegistration>();
@@ -71,13 +74,28 @@ export function make<O = unknown, A = unknown>(id: string, options: MakeOptions 
   if (options === null || typeof options !== 'object' || Array.isArray(options)) {
     throw new EnvConfigError(`make('${id}'): options must be an object, got ${describeValue(options)}`);
   }
-  const { maxEpisodeSteps = registration.maxEpisodeSteps, ...kwargs } = options;
+  const { maxEpisodeSteps = registration.maxEpisodeSteps, renderMode = null, ...kwargs } = options;
+  if (renderMode !== null && !(RENDER_MODES as readonly unknown[]).includes(renderMode)) {
+    throw new EnvConfigError(
+      `make('${id}'): invalid renderMode ${describeValue(renderMode)}: expected one of ${RENDER_MODES.map((m) => `'${m}'`).join(', ')} (or null)`,
+    );
+  }
   if (maxEpisodeSteps !== undefined && !(Number.isSafeInteger(maxEpisodeSteps) && maxEpisodeSteps > 0)) {
     throw new EnvConfigError(
       `make('${id}'): invalid maxEpisodeSteps ${describeValue(maxEpisodeSteps)}: expected a positive integer`,
     );
   }
   const base = registration.entryPoint(kwargs);
+  if (renderMode !== null) {
+    const supported = base.renderModes ?? [];
+    if (!supported.includes(renderMode)) {
+      base.close();
+      throw new EnvConfigError(
+        `make('${id}'): this environment cannot render${supported.length > 0 ? ` in mode '${renderMode}'; it supports ${supported.join(', ')}` : ''}`,
+      );
+    }
+    base.renderMode = renderMode;
+  }
   const spec: EnvSpec = {
     id,
     maxEpisodeSteps,

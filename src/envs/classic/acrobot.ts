@@ -11,7 +11,9 @@ import { EnvConfigError } from '../../errors.js';
 import { parseOptions } from '../../options.js';
 import { assertDiscreteAction, type ResetOptions, type ResetResult, type StepResult } from '../env.js';
 import { Box, Discrete } from '../spaces.js';
+import type { Painter } from '../render.js';
 import { ClassicControlEnv, clip } from './base.js';
+import { drawAcrobot } from './scenes.js';
 
 const DT = 0.2;
 const LINK_LENGTH_1 = 1.0;
@@ -89,6 +91,10 @@ export class AcrobotEnv extends ClassicControlEnv<number> {
       truncated: false,
       info: {},
     };
+  }
+
+  protected drawScene(painter: Painter, state: Float64Array): void {
+    drawAcrobot(painter, state[0], state[1]);
   }
 
   observe(): Float32Array {

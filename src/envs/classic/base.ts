@@ -5,6 +5,7 @@
  */
 import { describeValue, PolicygradError, ResetNeededError } from '../../errors.js';
 import { BaseEnv, type ResetOptions, type ResetResult } from '../env.js';
+import { type Frame, type Painter, RasterPainter, type RenderMode } from '../render.js';
 import type { Box, Space } from '../spaces.js';
 
 export abstract class ClassicControlEnv<A> extends BaseEnv<Float32Array, A> {
@@ -12,6 +13,19 @@ export abstract class ClassicControlEnv<A> extends BaseEnv<Float32Array, A> {
   abstract override readonly actionSpace: Space<A>;
   /** Names of the state components, in Gymnasium's order. */
   abstract readonly stateLayout: readonly string[];
+  readonly renderModes: readonly RenderMode[] = ['rgb_array'];
+  renderMode: RenderMode | null = null;
+
+  /** Draws the state (see scenes.ts). */
+  protected abstract drawScene(painter: Painter, state: Float64Array): void;
+
+  /** A 600 × 400 RGB picture of the current state (Gymnasium's size), or null without a render mode or state. */
+  render(): Frame | null {
+    if (this.renderMode !== 'rgb_array' || this.s === null) return null;
+    const painter = new RasterPainter(600, 400);
+    this.drawScene(painter, this.s);
+    return painter.frame();
+  }
 
   /** The internal state (float64), or null before the first reset. */
   protected s: Float64Array | null = null;

@@ -10,7 +10,9 @@ import { EnvConfigError } from '../../errors.js';
 import { parseOptions } from '../../options.js';
 import { assertDiscreteAction, type ResetOptions, type ResetResult, type StepResult } from '../env.js';
 import { Box, Discrete } from '../spaces.js';
+import type { Painter } from '../render.js';
 import { ClassicControlEnv } from './base.js';
+import { drawCartPole } from './scenes.js';
 
 const GRAVITY = 9.8;
 const MASS_CART = 1.0;
@@ -111,6 +113,10 @@ export class CartPoleEnv extends ClassicControlEnv<number> {
       reward = this.suttonBartoReward ? -1.0 : 0.0;
     }
     return { observation: this.observe(), reward, terminated, truncated: false, info: {} };
+  }
+
+  protected drawScene(painter: Painter, state: Float64Array): void {
+    drawCartPole(painter, state[0], state[2]);
   }
 
   observe(): Float32Array {

@@ -14,7 +14,9 @@ import { EnvConfigError } from '../../errors.js';
 import { parseOptions } from '../../options.js';
 import { assertBoxAction, type ResetOptions, type ResetResult, type StepResult } from '../env.js';
 import { Box, type BoxValue } from '../spaces.js';
+import type { Painter } from '../render.js';
 import { ClassicControlEnv } from './base.js';
+import { drawMountainCar } from './scenes.js';
 
 const f32 = Math.fround;
 const MIN_ACTION = -1.0;
@@ -105,6 +107,10 @@ export class MountainCarContinuousEnv extends ClassicControlEnv<BoxValue | numbe
 
     const reward = (terminated ? 100.0 : 0) - a * a * 0.1; // uses the unclipped action
     return { observation: this.observe(), reward, terminated, truncated: false, info: {} };
+  }
+
+  protected drawScene(painter: Painter, state: Float64Array): void {
+    drawMountainCar(painter, state[0], GOAL_POSITION);
   }
 
   observe(): Float32Array {

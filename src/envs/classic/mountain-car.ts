@@ -10,7 +10,9 @@ import { EnvConfigError } from '../../errors.js';
 import { parseOptions } from '../../options.js';
 import { assertDiscreteAction, type ResetOptions, type ResetResult, type StepResult } from '../env.js';
 import { Box, Discrete } from '../spaces.js';
+import type { Painter } from '../render.js';
 import { ClassicControlEnv, clip } from './base.js';
+import { drawMountainCar } from './scenes.js';
 
 const MIN_POSITION = -1.2;
 const MAX_POSITION = 0.6;
@@ -66,6 +68,10 @@ export class MountainCarEnv extends ClassicControlEnv<number> {
     this.stateDtype = 'float64';
     const terminated = position >= GOAL_POSITION && velocity >= this.goalVelocity;
     return { observation: this.observe(), reward: -1.0, terminated, truncated: false, info: {} };
+  }
+
+  protected drawScene(painter: Painter, state: Float64Array): void {
+    drawMountainCar(painter, state[0], GOAL_POSITION);
   }
 
   observe(): Float32Array {

@@ -10,7 +10,9 @@ import { describeValue, EnvConfigError, PolicygradError } from '../../errors.js'
 import { parseOptions } from '../../options.js';
 import { assertBoxAction, type ResetOptions, type ResetResult, type StepResult } from '../env.js';
 import { Box, type BoxValue } from '../spaces.js';
+import type { Painter } from '../render.js';
 import { ClassicControlEnv, clip } from './base.js';
+import { drawPendulum } from './scenes.js';
 
 const f32 = Math.fround;
 const MAX_SPEED = 8;
@@ -76,6 +78,10 @@ export class PendulumEnv extends ClassicControlEnv<BoxValue | number[]> {
     s[1] = newThdot;
     this.stateDtype = 'float64';
     return { observation: this.observe(), reward: -costs, terminated: false, truncated: false, info: {} };
+  }
+
+  protected drawScene(painter: Painter, state: Float64Array): void {
+    drawPendulum(painter, state[0]);
   }
 
   observe(): Float32Array {
