@@ -186,6 +186,18 @@ describe.runIf(browserAvailable())('training page (web/)', () => {
     60_000,
   );
 
+  it('shows the trust-region field only for the algorithms that have one', async () => {
+    for (const [algo, visible] of [
+      ['a2c', false],
+      ['reinforce', false],
+      ['trpo', true],
+      ['ppo-kl', true],
+    ] as const) {
+      await page.selectOption('#algo', algo);
+      expect(await page.isVisible('#trust')).toBe(visible);
+    }
+  });
+
   it('an invalid hyperparameter is reported on the page, naming the field', async () => {
     await page.selectOption('#algo', 'a2c');
     await page.fill('#lr', '0');
