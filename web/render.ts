@@ -3,7 +3,9 @@
  * `env.render()` returns), through a `Painter` over the canvas's 2D context. Every drawn env is placed by its
  * observation, so an episode is just the list of observations the worker sends.
  */
-import { drawAcrobot, drawCartPole, drawMountainCar, drawPendulum, type Painter } from '../src/index.js';
+// Imported from their modules, not the package index, so the page's main bundle stays free of the envs' code.
+import { drawAcrobot, drawCartPole, drawMountainCar, drawPendulum } from '../src/envs/classic/scenes.js';
+import type { Painter } from '../src/envs/render.js';
 
 class CanvasPainter implements Painter {
   constructor(private readonly ctx: CanvasRenderingContext2D) {}
