@@ -9,6 +9,7 @@ import {
   type Minibatch,
   type ResetOptions,
   type ResetResult,
+  type Rng,
   type StepResult,
   type SurrogateOptions,
   SurrogateScratch,
@@ -112,4 +113,14 @@ export function expectFiniteDifferences(
       tolerance * Math.max(floor, Math.abs(numeric)),
     );
   }
+}
+
+/** An index drawn from a discrete distribution (probabilities summing to 1) with the seeded generator. */
+export function sampleIndex(probs: number[], rng: Rng): number {
+  let u = rng.uniform();
+  for (let i = 0; i < probs.length; i++) {
+    u -= probs[i];
+    if (u < 0) return i;
+  }
+  return probs.length - 1;
 }

@@ -23,6 +23,7 @@ import {
   type StepBatch,
   totalReturn,
 } from '../src/index.js';
+import { sampleIndex } from './helpers.js';
 
 const S = 3;
 const A = 2;
@@ -92,15 +93,6 @@ function exactValues(mdp: MDP): number[][] {
     }
   }
   return V;
-}
-
-function sampleIndex(probs: number[], rng: Rng): number {
-  let u = rng.uniform();
-  for (let i = 0; i < probs.length; i++) {
-    u -= probs[i];
-    if (u < 0) return i;
-  }
-  return probs.length - 1;
 }
 
 const ESTIMATORS = ['total', 'rtg', 'rtg-mean-loo', 'rtg-value', 'gae1', 'rtg-mean-inbatch'] as const;

@@ -224,14 +224,33 @@ export function episodeIds(batch: StepBatch, out: Int32Array): number {
   return id;
 }
 
-/** In place: Â ← (Â − mean) / (std + 1e-8), with the unbiased standard deviation (as SB3, CleanRL). */
+/**
+ * In place: Â ← (Â − mean) / (std + 1e-8), with the unbiased standard deviation (as SB3, CleanRL). Subtracting
+ * the batch mean is an in-batch constant baseline (see `meanBaseline`): right for advantages that already have a
+ * baseline V(s), a bias where the baseline was chosen to be none or leave-one-out (use `normalizeScale` there).
+ */
 export function normalize<T extends Floats>(values: T, epsilon = 1e-8): T {
-  const n = values.length;
-  if (n < 2) return values;
+  if (values.length < 2) return values;
   const mean = meanBaseline(values);
+  const std = standardDeviation(values, mean);
+  for (let k = 0; k < values.length; k++) values[k] = (values[k] - mean) / (std + epsilon);
+  return values;
+}
+
+/** The unbiased sample standard deviation about `mean`. */
+function standardDeviation(values: Floats, mean: number): number {
   let sq = 0;
-  for (let k = 0; k < n; k++) sq += (values[k] - mean) ** 2;
-  const std = Math.sqrt(sq / (n - 1));
-  for (let k = 0; k < n; k++) values[k] = (values[k] - mean) / (std + epsilon);
+  for (let k = 0; k < values.length; k++) sq += (values[k] - mean) ** 2;
+  return Math.sqrt(sq / (values.length - 1));
+}
+
+/**
+ * In place: Ψ ← Ψ / (std + 1e-8), the same standard deviation as `normalize` but no mean subtracted. One positive
+ * factor for the whole batch: the batch's gradient keeps its direction, and no baseline is added to the one chosen.
+ */
+export function normalizeScale<T extends Floats>(values: T, epsilon = 1e-8): T {
+  if (values.length < 2) return values;
+  const std = standardDeviation(values, meanBaseline(values));
+  for (let k = 0; k < values.length; k++) values[k] /= std + epsilon;
   return values;
 }
