@@ -70,6 +70,7 @@ import { evaluatePolicy } from './on-policy.js';
 import { accumulateLogLikelihoodGradient, maskRows } from './policy-gradient.js';
 import { IterationTracker, type IterationStats } from '../train/iteration.js';
 import { applyPreset } from './presets.js';
+import { discount, gradNormBound, stepSize, traceDecay } from './hyperparameters.js';
 import { regressValues } from './value-regression.js';
 
 export const reinforceConfigSchema = z.strictObject({
@@ -82,21 +83,25 @@ export const reinforceConfigSchema = z.strictObject({
   returns: z.enum(['total', 'reward-to-go']).default('reward-to-go'),
   baseline: z.enum(['none', 'mean', 'value']).default('value'),
   /** GAE(γ, λ) advantages instead of returns minus baseline (needs the value baseline). */
-  gaeLambda: z.number().min(0).max(1).nullable().default(null),
-  gamma: z.number().min(0).max(1).default(0.99),
+  gaeLambda: traceDecay().nullable().default(null),
+  gamma: discount().default(0.99),
   normalizeAdvantages: z.boolean().default(true),
   /** Batch of complete episodes per iteration; when null, `batchSteps` steps from each env. */
   batchEpisodes: z.number().int().positive().nullable().default(null),
   batchSteps: z.number().int().positive().default(1024),
-  learningRate: z.number().positive().default(1e-3),
-  valueLearningRate: z.number().positive().default(1e-3),
+  learningRate: stepSize().default(1e-3),
+  valueLearningRate: stepSize().default(1e-3),
   valueEpochs: z.number().int().positive().default(10),
   valueMinibatchSize: z.number().int().positive().default(256),
-  maxGradNorm: z.number().positive().nullable().default(null),
+  maxGradNorm: gradNormBound().nullable().default(null),
   /** Past batches reused with importance weights (0: on-policy only). */
   reuseBatches: z.number().int().min(0).default(0),
   /** Truncate the importance weights at c̄ (null: no truncation). */
-  importanceWeightClip: z.number().positive().nullable().default(null),
+  importanceWeightClip: z
+    .number()
+    .positive('must be > 0 (weights truncated at c̄ ≤ 0 drop every reused sample), or null')
+    .nullable()
+    .default(null),
   hiddenSizes: z.array(z.number().int().positive()).default([64, 64]),
   activation: z.enum(['tanh', 'relu']).default('tanh'),
 });
@@ -313,7 +318,8 @@ export class Reinforce {
   private collect(): RolloutBuffer {
     const c = this.config;
     if (c.batchEpisodes !== null) return this.collector.collectEpisodes(c.batchEpisodes);
-    if (c.baseline !== 'value' || c.reuseBatches > 0) return this.collector.collectWholeEpisodes(c.batchSteps);
+    if (c.baseline !== 'value' || c.reuseBatches > 0)
+      return this.collector.collectWholeEpisodes(c.batchSteps);
     return this.collector.collectSteps(this.stepBuffer());
   }
 

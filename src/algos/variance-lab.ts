@@ -28,6 +28,7 @@ import { Rng } from '../rng.js';
 import { type RolloutBuffer, RolloutCollector } from '../train/rollout.js';
 import { accumulateLogLikelihoodGradient } from './policy-gradient.js';
 import { regressValues } from './value-regression.js';
+import { discount, traceDecay } from './hyperparameters.js';
 
 export const VARIANCE_ESTIMATORS = ['total', 'rtg', 'rtg-mean', 'rtg-value', 'gae'] as const;
 export type VarianceEstimator = (typeof VARIANCE_ESTIMATORS)[number];
@@ -42,8 +43,8 @@ export const varianceLabSchema = z.strictObject({
   batchEpisodes: z.number().int().positive().default(10),
   repeats: z.number().int().min(2).default(200),
   seed: z.number().int().nonnegative().default(0),
-  gamma: z.number().min(0).max(1).default(0.99),
-  gaeLambda: z.number().min(0).max(1).default(0.97),
+  gamma: discount().default(0.99),
+  gaeLambda: traceDecay().default(0.97),
   /** Episodes of separate rollouts the critic is fitted on (for rtg-value and gae). */
   criticEpisodes: z.number().int().positive().default(200),
   criticEpochs: z.number().int().positive().default(50),
