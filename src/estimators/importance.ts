@@ -11,8 +11,9 @@
  * from its first step, so data reused this way must hold whole episodes.
  *
  * The products' variance grows exponentially with the episode length, which the effective sample size shows;
- * truncating each weight w_t at c̄ bounds it at the price of a bias towards π_β's gradient (measured in
- * test/importance-sampling.test.ts and docs/estimators.md).
+ * truncating each weight w_t at c̄ bounds it at the price of a bias (measured exactly in
+ * test/exact-expectations.test.ts: on its 3-state MDP |E ĝ − ∇J|/|∇J| = 2.00, 1.34, 0.43 at c̄ = 1, 2, 5; see the
+ * README's REINFORCE section).
  */
 import type { Floats } from '../nn/kernels.js';
 import type { StepBatch } from './returns.js';

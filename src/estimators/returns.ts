@@ -108,6 +108,32 @@ export function rewardToGo<T extends Floats>(
 }
 
 /**
+ * γ^t-weighted reward-to-go: Ψ_t = γ^t·G_t, t counted from the episode's first step. With γ < 1 the discounted
+ * objective J_γ = E[Σ_t γ^t r_t] has ∇J_γ = E[Σ_t ∇log π(a_t|s_t)·γ^t·G_t] (Thomas 2014); the plain G_t drops the
+ * γ^t and estimates a different vector (the one practical implementations follow). The batch must begin at an
+ * episode's first step (whole episodes); γ = 1 gives `rewardToGo`.
+ */
+export function discountedRewardToGo<T extends Floats>(
+  batch: StepBatch,
+  gamma: number,
+  nextValues: Floats | null,
+  out: T,
+): T {
+  rewardToGo(batch, gamma, nextValues, out);
+  const { numEnvs: N, terminated, truncated } = batch;
+  const T = steps(batch);
+  for (let i = 0; i < N; i++) {
+    let discount = 1;
+    for (let t = 0; t < T; t++) {
+      const k = t * N + i;
+      out[k] *= discount;
+      discount = terminated[k] || truncated[k] ? 1 : discount * gamma;
+    }
+  }
+  return out;
+}
+
+/**
  * n-step returns: G_t^(n) = Σ_{j=0}^{m−1} γ^j r_{t+j} + γ^m·V(s_{t+m}), with m = min(n, steps left in the
  * episode or the rollout); no bootstrap when the episode terminated within those m steps.
  */

@@ -1,5 +1,6 @@
 /**
- * Importance-sampled reuse, checked against exact expectations.
+ * Estimators checked against exact expectations: importance-sampled reuse, batches of whole episodes, and the
+ * discounted objective.
  *
  * Small MDPs with tabular softmax policies are enumerated trajectory by trajectory, with each trajectory's
  * probability under the behaviour policy β and the target policy π. That gives ∇J(π) exactly, and the exact
@@ -13,9 +14,12 @@
  *    Ψ = importanceSampledRewardToGo (or importanceSampledTotalReturn);
  *  - truncated: the same with w_t capped at c̄ (biased; the bias is measured and printed with REPORT_BIAS=1);
  *  - the estimator REINFORCE used before: Σ_t w_t ∇log π(a_t|s_t) G_t (plain reward-to-go): biased.
+ * Then REINFORCE's batches without a critic (whole episodes until T steps, versus T steps cut at the batch end),
+ * and at γ < 1 the γ^t-weighted reward-to-go (unbiased for ∇J_γ) against the plain one (not).
  */
 import { describe, expect, it } from 'vitest';
 import {
+  discountedRewardToGo,
   importanceSampledRewardToGo,
   importanceSampledTotalReturn,
   perDecisionWeights,
@@ -407,5 +411,54 @@ describe('REINFORCE without a critic: batches of whole episodes keep the gradien
     if (process.env.REPORT_BIAS)
       console.info(`cut batches of ${T} steps: |E ĝ − c∇J|/|E ĝ| = ${residual.toFixed(4)}`);
     expect(residual).toBeGreaterThan(0.01);
+  });
+});
+
+describe('the discounted objective: γ^t·G_t is unbiased for ∇J_γ, G_t is not', () => {
+  const rng = Rng.fromSeed(2027);
+  const S = 3;
+  const mdp = randomMDP(rng, S);
+  const pi = Float64Array.from({ length: S * A }, () => rng.normal(0, 0.5));
+  const trajectories = enumerate(mdp, pi, pi);
+  const gamma = 0.8;
+
+  /** E_π[Σ_t ∇log π(a_t|s_t) Ψ_t] for Ψ from `psiOf` on a batch holding one trajectory. */
+  const expected = (psiOf: (batch: StepBatch, out: Float64Array) => Float64Array) => {
+    const out = new Float64Array(S * A);
+    for (const { steps, pPi } of trajectories) {
+      const n = steps.length;
+      const batch: StepBatch = {
+        numEnvs: 1,
+        rewards: Float64Array.from(steps, (x) => x.r),
+        terminated: Uint8Array.from({ length: n }, (_, k) => (k === n - 1 ? 1 : 0)),
+        truncated: new Uint8Array(n),
+      };
+      const psi = psiOf(batch, new Float64Array(n));
+      steps.forEach(({ s, a }, k) => {
+        const p = softmax(pi, s);
+        for (let b = 0; b < A; b++) out[s * A + b] += pPi * psi[k] * ((a === b ? 1 : 0) - p[b]);
+      });
+    }
+    return out;
+  };
+
+  it('matches ∇J_γ = Σ_τ π(τ)·(Σ_t γ^t r_t)·Σ_t ∇log π(a_t|s_t) exactly; the plain reward-to-go misses it', () => {
+    const exact = new Float64Array(S * A);
+    for (const { steps, pPi } of trajectories) {
+      const R = steps.reduce((acc, x, t) => acc + gamma ** t * x.r, 0);
+      for (const { s, a } of steps) {
+        const p = softmax(pi, s);
+        for (let b = 0; b < A; b++) exact[s * A + b] += pPi * R * ((a === b ? 1 : 0) - p[b]);
+      }
+    }
+    expectClose(
+      expected((batch, out) => discountedRewardToGo(batch, gamma, null, out)),
+      exact,
+    );
+    const plain = expected((batch, out) => rewardToGo(batch, gamma, null, out));
+    const gap = Math.hypot(...plain.map((v, k) => v - exact[k])) / Math.hypot(...exact);
+    if (process.env.REPORT_BIAS)
+      console.info(`γ = ${gamma}: |E[G_t estimator] − ∇J_γ|/|∇J_γ| = ${gap.toFixed(4)}`);
+    expect(gap).toBeGreaterThan(0.01);
   });
 });
