@@ -9,6 +9,8 @@ import {
   type Minibatch,
   type ResetOptions,
   type ResetResult,
+  type Reinforce,
+  type RolloutBuffer,
   type Rng,
   type StepResult,
   type SurrogateOptions,
@@ -123,4 +125,26 @@ export function sampleIndex(probs: number[], rng: Rng): number {
     if (u < 0) return i;
   }
   return probs.length - 1;
+}
+
+/** Runs `iterations` REINFORCE iterations and returns each batch it estimated Ψ on, with that Ψ. */
+export function recordEstimates(
+  algo: Reinforce,
+  iterations = 1,
+): { buffer: RolloutBuffer; psi: Float64Array; step: number }[] {
+  const seen: { buffer: RolloutBuffer; psi: Float64Array; step: number }[] = [];
+  const estimate = algo.estimate.bind(algo);
+  algo.estimate = (buffer) => {
+    const out = estimate(buffer);
+    seen.push({ buffer, psi: out.psi, step: 0 });
+    return out;
+  };
+  algo.learn({
+    totalTimesteps: 1e9,
+    callback: (m) => {
+      seen[seen.length - 1].step = m.step;
+      return m.iteration < iterations;
+    },
+  });
+  return seen;
 }

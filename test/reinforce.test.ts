@@ -1,4 +1,4 @@
-import { describe, expect, it, vi } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
   accumulateLogLikelihoodGradient,
   ActorCriticPolicy,
@@ -17,7 +17,7 @@ import {
   rewardToGo,
   type StepBatch,
 } from '../src/index.js';
-import { expectFiniteDifferences } from './helpers.js';
+import { expectFiniteDifferences, recordEstimates } from './helpers.js';
 
 /** A two-armed bandit: arm 1 pays 1, arm 0 pays 0.2 (plus seeded noise); one step per episode. */
 class Bandit extends BaseEnv<Float32Array, number> {
@@ -422,15 +422,9 @@ describe('REINFORCE', () => {
       hiddenSizes: [8],
       ...extra,
     });
-    const seen: RolloutBuffer[] = [];
-    const estimate = algo.estimate.bind(algo);
-    vi.spyOn(algo, 'estimate').mockImplementation((buffer) => {
-      seen.push(buffer);
-      return estimate(buffer);
-    });
-    const rows = algo.learn({ totalTimesteps: 1e6, callback: (m) => m.iteration < 3 });
+    const seen = recordEstimates(algo, 3);
     expect(seen).toHaveLength(3);
-    for (const buffer of seen) {
+    for (const { buffer } of seen) {
       expect(buffer.numEnvs).toBe(1); // one stream of episodes
       const ends = Array.from(buffer.terminated, (t, k) => t || buffer.truncated[k]);
       expect(ends[ends.length - 1]).toBe(1); // the last episode is complete
@@ -447,7 +441,7 @@ describe('REINFORCE', () => {
       }
       expect([envs, run]).toEqual([2, 0]);
     }
-    expect(rows[2].step).toBeGreaterThanOrEqual(3 * 128);
+    expect(seen[2].step).toBeGreaterThanOrEqual(3 * 128);
   });
 
   it('normalizeAdvantages: only rescales Ψ with baseline none or mean (no hidden baseline); standardises with V', () => {
@@ -459,15 +453,7 @@ describe('REINFORCE', () => {
         seed: 2,
         hiddenSizes: [8],
       });
-      const seen: { buffer: RolloutBuffer; psi: Float64Array }[] = [];
-      const estimate = algo.estimate.bind(algo);
-      vi.spyOn(algo, 'estimate').mockImplementation((buffer) => {
-        const out = estimate(buffer);
-        seen.push({ buffer, psi: out.psi });
-        return out;
-      });
-      algo.learn({ totalTimesteps: 1e6, callback: () => false });
-      return seen[0];
+      return recordEstimates(algo)[0];
     };
     const sd = (xs: ArrayLike<number>) => {
       const m = Array.from(xs).reduce((a, b) => a + b, 0) / xs.length;

@@ -1,12 +1,7 @@
 /** The variance lab's reference is one stated estimand, ∇J_γ, estimated by the γ^t-weighted reward-to-go. */
-import { describe, expect, it, vi } from 'vitest';
-import {
-  Reinforce,
-  type RolloutBuffer,
-  runVarianceLab,
-  varianceEstimatorFor,
-  varianceLabScores,
-} from '../src/index.js';
+import { describe, expect, it } from 'vitest';
+import { Reinforce, runVarianceLab, varianceEstimatorFor, varianceLabScores } from '../src/index.js';
+import { recordEstimates } from './helpers.js';
 
 const small = { env: 'CartPole-v1', batchEpisodes: 2, repeats: 4, hiddenSizes: [8], seed: 3 };
 
@@ -50,15 +45,7 @@ describe("the lab measures the Ψ_t that REINFORCE's switches select", () => {
       hiddenSizes: [8],
       seed: 5,
     });
-    const seen: { buffer: RolloutBuffer; psi: Float64Array }[] = [];
-    const estimate = algo.estimate.bind(algo);
-    vi.spyOn(algo, 'estimate').mockImplementation((buffer) => {
-      const out = estimate(buffer);
-      seen.push({ buffer, psi: out.psi });
-      return out;
-    });
-    algo.learn({ totalTimesteps: 1e6, callback: () => false });
-    const [{ buffer, psi }] = seen;
+    const [{ buffer, psi }] = recordEstimates(algo);
     const name = varianceEstimatorFor(config);
     const lab = varianceLabScores(buffer, [name], 0.95, 0.9).get(name) as Float64Array;
     expect(Array.from(lab)).toEqual(Array.from(psi));
