@@ -471,6 +471,22 @@ describe('REINFORCE', () => {
     expect(sd(value.psi)).toBeCloseTo(1, 6);
   });
 
+  it('a checkpoint whose reused batches predate per-decision IS (no nextValues) is refused in one line', () => {
+    const build = () =>
+      new Reinforce({ env: 'CartPole-v1', batchEpisodes: 2, reuseBatches: 1, hiddenSizes: [8] });
+    const algo = build();
+    algo.learn({ totalTimesteps: 1e6, callback: () => false });
+    const saved = JSON.parse(JSON.stringify(algo.checkpoint()));
+    build().restoreCheckpoint(saved); // the current format restores
+    const stored = (saved.extra as { stored: Record<string, unknown>[] }).stored;
+    expect(stored).toHaveLength(1);
+    delete stored[0].nextValues;
+    expect(() => build().restoreCheckpoint(saved)).toThrow(
+      /^REINFORCE checkpoint: its reused batches predate per-decision importance sampling \(no nextValues\); restore it with \{ weightsOnly: true \}$/,
+    );
+    expect(() => build().restoreCheckpoint(saved, { weightsOnly: true })).not.toThrow();
+  });
+
   it('validates its config', () => {
     expect(() => new Reinforce({ baseline: 'median' as never })).toThrow(
       /option 'baseline' = "median" is invalid/,
