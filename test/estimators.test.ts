@@ -4,9 +4,12 @@ import {
   effectiveSampleSize,
   episodeIds,
   gae,
+  importanceSampledRewardToGo,
+  importanceSampledTotalReturn,
   leaveOneOutMeanBaseline,
   meanBaseline,
   normalize,
+  normalizeScale,
   nStepReturns,
   perDecisionWeights,
   rewardToGo,
@@ -134,6 +137,15 @@ describe('baselines and normalisation', () => {
     close(leaveOneOutMeanBaseline(values, ids, 2, new Float64Array(5)), [20, 20, 2, 2, 2]);
   });
 
+  it('normalizeScale divides by the unbiased std and keeps the mean direction (no baseline added)', () => {
+    const v = normalizeScale(f([1, 2, 3, 6]));
+    const sd = Math.sqrt([1, 2, 3, 6].reduce((a, x) => a + (x - 3) ** 2, 0) / 3);
+    close(
+      v,
+      [1 / sd, 2 / sd, 3 / sd, 6 / sd].map((x) => x * (sd / (sd + 1e-8))),
+    );
+  });
+
   it('normalize gives mean 0 and unbiased std 1', () => {
     const v = normalize(f([1, 2, 3, 4]));
     expect(meanBaseline(v)).toBeCloseTo(0, 12);
@@ -158,6 +170,39 @@ describe('importance sampling', () => {
 
   it('truncation caps each weight at c̄ but not the running product', () => {
     close(perDecisionWeights(batch, logRatios, 2.5, new Float64Array(4)), [2, 2.5, 0.5, 2]);
+  });
+
+  it('importance-sampled reward-to-go: Ψ_t = r_t + γ·ρ_{t+1}·Ψ_{t+1}, cut at the episode end, bootstrapped at the batch end', () => {
+    const withRewards = { ...batch, rewards: f([1, 2, 3, 4]) };
+    const next = f([0, 0, 0, 10]); // V(last observation) = 10
+    // Ψ3 = 4 + ½·10 = 9; Ψ2 = 3 + ½·(4·9) = 21; Ψ1 = 2 (terminated); Ψ0 = 1 + ½·(3·2) = 4.
+    close(importanceSampledRewardToGo(withRewards, logRatios, 0.5, next, new Float64Array(4)), [4, 2, 21, 9]);
+    close(importanceSampledRewardToGo(withRewards, logRatios, 0.5, null, new Float64Array(4)), [4, 2, 11, 4]);
+  });
+
+  it('importance-sampled reward-to-go is time-major and bootstraps a truncation without its successor ratio', () => {
+    // 2 envs × 2 steps; env 1 is truncated at t = 0 (V(final observation) = 6).
+    const two: StepBatch = {
+      numEnvs: 2,
+      rewards: f([1, 3, 2, 4]),
+      terminated: u8([0, 0, 0, 0]),
+      truncated: u8([0, 1, 0, 0]),
+    };
+    const next = f([0, 6, 5, 7]);
+    const ratios = f([0, 0, Math.log(2), Math.log(3)]);
+    // env 0: Ψ(t=1) = 2 + ½·5 = 4.5, Ψ(t=0) = 1 + ½·2·4.5 = 5.5; env 1: 4 + ½·7 = 7.5 and 3 + ½·6 = 6.
+    close(importanceSampledRewardToGo(two, ratios, 0.5, next, new Float64Array(4)), [5.5, 6, 4.5, 7.5]);
+  });
+
+  it('with every ratio 1 the importance-sampled returns are rewardToGo and totalReturn', () => {
+    const zeros = new Float64Array(5);
+    const next = f([0, 0, 0, 0, 10]);
+    close(importanceSampledRewardToGo(single, zeros, g, next, new Float64Array(5)), [
+      ...rewardToGo(single, g, next, new Float64Array(5)),
+    ]);
+    close(importanceSampledTotalReturn(single, zeros, g, next, new Float64Array(5)), [
+      ...totalReturn(single, g, next, new Float64Array(5)),
+    ]);
   });
 
   it('effective sample size: n for equal weights, (Σw)²/Σw² otherwise', () => {

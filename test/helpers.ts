@@ -9,6 +9,9 @@ import {
   type Minibatch,
   type ResetOptions,
   type ResetResult,
+  type Reinforce,
+  type RolloutBuffer,
+  type Rng,
   type StepResult,
   type SurrogateOptions,
   SurrogateScratch,
@@ -112,4 +115,36 @@ export function expectFiniteDifferences(
       tolerance * Math.max(floor, Math.abs(numeric)),
     );
   }
+}
+
+/** An index drawn from a discrete distribution (probabilities summing to 1) with the seeded generator. */
+export function sampleIndex(probs: number[], rng: Rng): number {
+  let u = rng.uniform();
+  for (let i = 0; i < probs.length; i++) {
+    u -= probs[i];
+    if (u < 0) return i;
+  }
+  return probs.length - 1;
+}
+
+/** Runs `iterations` REINFORCE iterations and returns each batch it estimated Ψ on, with that Ψ. */
+export function recordEstimates(
+  algo: Reinforce,
+  iterations = 1,
+): { buffer: RolloutBuffer; psi: Float64Array; step: number }[] {
+  const seen: { buffer: RolloutBuffer; psi: Float64Array; step: number }[] = [];
+  const estimate = algo.estimate.bind(algo);
+  algo.estimate = (buffer) => {
+    const out = estimate(buffer);
+    seen.push({ buffer, psi: out.psi, step: 0 });
+    return out;
+  };
+  algo.learn({
+    totalTimesteps: 1e9,
+    callback: (m) => {
+      seen[seen.length - 1].step = m.step;
+      return m.iteration < iterations;
+    },
+  });
+  return seen;
 }

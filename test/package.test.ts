@@ -90,7 +90,9 @@ describe('package', () => {
     expect(report.env).toBe('CartPole-v1');
     const byName: Record<string, { relativeVariance: number; cosineToReference: number }> =
       Object.fromEntries(report.estimators.map((e: { name: string }) => [e.name, e]));
-    expect(Object.keys(byName)).toEqual(['total', 'rtg', 'rtg-mean', 'rtg-value', 'gae']);
+    expect(Object.keys(byName)).toEqual(['total', 'rtg-discounted', 'rtg', 'rtg-mean', 'rtg-value', 'gae']);
+    expect(report.reference).toBe('∇J_γ (γ = 0.99), estimated by the mean of rtg-discounted (γ^t·G_t)');
+    expect(byName['rtg-discounted'].cosineToReference).toBeCloseTo(1, 10);
     for (const e of report.estimators) {
       expect(Object.keys(e)).toEqual([
         'name',

@@ -1,18 +1,23 @@
 import { describe, expect, it } from 'vitest';
 import {
+  accumulateLogLikelihoodGradient,
   ActorCriticPolicy,
   BaseEnv,
   Box,
   Discrete,
+  importanceSampledRewardToGo,
   makeVec,
+  perDecisionWeights,
   Reinforce,
   RolloutBuffer,
   RolloutCollector,
   register,
   type ResetOptions,
   Rng,
+  rewardToGo,
+  type StepBatch,
 } from '../src/index.js';
-import { expectFiniteDifferences } from './helpers.js';
+import { expectFiniteDifferences, recordEstimates } from './helpers.js';
 
 /** A two-armed bandit: arm 1 pays 1, arm 0 pays 0.2 (plus seeded noise); one step per episode. */
 class Bandit extends BaseEnv<Float32Array, number> {
@@ -56,7 +61,31 @@ class Chain extends BaseEnv<Float32Array, number> {
   }
 }
 
+/** s0 —a=0→ L (pays 0.5 whatever the action), s0 —a=1→ R (action 1 pays 1, action 0 pays 0); two steps. */
+class TwoStep extends BaseEnv<Float32Array, number> {
+  readonly observationSpace = new Box<Float32Array>({ low: 0, high: 1, shape: [3] });
+  readonly actionSpace = new Discrete(2);
+  private state = 0;
+  reset(options: ResetOptions = {}) {
+    this.reseed(options.seed);
+    this.state = 0;
+    return { observation: this.obs(), info: {} };
+  }
+  step(action: number) {
+    const first = this.state === 0;
+    const reward = first ? 0 : this.state === 1 ? 0.5 : action;
+    this.state = first ? 1 + action : 0;
+    return { observation: this.obs(), reward, terminated: !first, truncated: false, info: {} };
+  }
+  private obs() {
+    const o = new Float32Array(3);
+    o[this.state] = 1;
+    return o;
+  }
+}
+
 register({ id: 'TestBandit-v0', entryPoint: () => new Bandit() });
+register({ id: 'TestTwoStep-v0', entryPoint: () => new TwoStep() });
 register({ id: 'TestChain-v0', entryPoint: () => new Chain(), maxEpisodeSteps: 20 });
 
 describe('ActorCriticPolicy', () => {
@@ -322,6 +351,140 @@ describe('REINFORCE', () => {
     const probs = new Float64Array(1);
     algo.policy.dist.logProb(algo.policy.distInputs(Float32Array.of(1), 1), Float32Array.of(1), 1, probs);
     expect(Math.exp(probs[0])).toBeGreaterThan(0.95);
+  });
+
+  it('a reused batch enters the gradient as the per-decision IS estimator Σ w_t ∇log π (importance-sampled Ψ_t)', () => {
+    const algo = new Reinforce({
+      env: 'TestTwoStep-v0',
+      baseline: 'none',
+      normalizeAdvantages: false,
+      batchEpisodes: 6,
+      gamma: 1,
+      hiddenSizes: [4],
+      reuseBatches: 2,
+      seed: 3,
+    });
+    const { policy } = algo;
+    algo.learn({ totalTimesteps: 1e6, callback: () => false }); // collects B1 under π_β and stores it
+    // Move the policy away from π_β so the ratios matter, then run one more iteration (B2 on-policy, B1 reused).
+    for (let k = 0; k < policy.actorParamCount; k++) policy.params[k] += 0.4 * Math.sin(k + 1);
+    const params = policy.params.slice();
+    algo.learn({ totalTimesteps: 1e6, resetProgress: false, callback: () => false });
+    const actual = policy.grads.slice(0, policy.actorParamCount);
+
+    type Stored = {
+      batch: StepBatch;
+      observations: Float32Array;
+      actions: Float32Array;
+      behaviourLogProbs: Float32Array;
+    };
+    const [b2, b1] = (algo as unknown as { stored: Stored[] }).stored;
+    policy.params.set(params);
+    policy.zeroGrad();
+    const n1 = b1.actions.length;
+    const n2 = b2.actions.length;
+    const total = n1 + n2;
+    const psi2 = rewardToGo(b2.batch, 1, null, new Float64Array(n2));
+    accumulateLogLikelihoodGradient(
+      policy,
+      b2.observations,
+      b2.actions,
+      psi2.map((v) => -v / total),
+      n2,
+    );
+    const logProbs = new Float64Array(n1);
+    policy.dist.logProb(policy.distInputs(b1.observations, n1), b1.actions, n1, logProbs);
+    const logRatios = logProbs.map((lp, k) => lp - b1.behaviourLogProbs[k]);
+    expect(Math.max(...logRatios.map(Math.abs))).toBeGreaterThan(0.05);
+    const w = perDecisionWeights(b1.batch, logRatios, null, new Float64Array(n1));
+    const psi1 = importanceSampledRewardToGo(b1.batch, logRatios, 1, null, new Float64Array(n1));
+    accumulateLogLikelihoodGradient(
+      policy,
+      b1.observations,
+      b1.actions,
+      psi1.map((v, k) => (-w[k] * v) / total),
+      n1,
+    );
+    const expected = policy.grads.slice(0, policy.actorParamCount);
+    expected.forEach((e, k) => expect(actual[k], `parameter ${k}`).toBeCloseTo(e, 6));
+  });
+
+  it.each([
+    ['without a critic', { baseline: 'none' as const }],
+    ['with the leave-one-out baseline', { baseline: 'mean' as const }],
+    ['with a critic and reuse (importance weights start at episode starts)', { reuseBatches: 1 }],
+  ])('batches by steps hold complete episodes, at least batchSteps from each env, %s', (_name, extra) => {
+    const algo = new Reinforce({
+      env: 'CartPole-v1',
+      numEnvs: 2,
+      batchSteps: 64,
+      seed: 4,
+      hiddenSizes: [8],
+      ...extra,
+    });
+    const seen = recordEstimates(algo, 3);
+    expect(seen).toHaveLength(3);
+    for (const { buffer } of seen) {
+      expect(buffer.numEnvs).toBe(1); // one stream of episodes
+      const ends = Array.from(buffer.terminated, (t, k) => t || buffer.truncated[k]);
+      expect(ends[ends.length - 1]).toBe(1); // the last episode is complete
+      expect(buffer.size).toBeGreaterThanOrEqual(128);
+      const lengths: number[] = [];
+      let start = 0;
+      ends.forEach((e, k) => e && (lengths.push(k + 1 - start), (start = k + 1)));
+      // Env 0's episodes, then env 1's: each env's run ends with the first episode that reaches 64 steps.
+      let envs = 0;
+      let run = 0;
+      for (const length of lengths) {
+        run += length;
+        if (run >= 64) [envs, run] = [envs + 1, 0];
+      }
+      expect([envs, run]).toEqual([2, 0]);
+    }
+    expect(seen[2].step).toBeGreaterThanOrEqual(3 * 128);
+  });
+
+  it('normalizeAdvantages: only rescales Ψ with baseline none or mean (no hidden baseline); standardises with V', () => {
+    const psiOf = (baseline: 'none' | 'mean' | 'value') => {
+      const algo = new Reinforce({
+        env: 'CartPole-v1',
+        baseline,
+        batchEpisodes: 4,
+        seed: 2,
+        hiddenSizes: [8],
+      });
+      return recordEstimates(algo)[0];
+    };
+    const sd = (xs: ArrayLike<number>) => {
+      const m = Array.from(xs).reduce((a, b) => a + b, 0) / xs.length;
+      return Math.sqrt(Array.from(xs).reduce((a, x) => a + (x - m) ** 2, 0) / (xs.length - 1));
+    };
+    const none = psiOf('none');
+    const rtg = rewardToGo(none.buffer, 0.99, null, new Float64Array(none.buffer.size));
+    const scale = sd(rtg) + 1e-8;
+    none.psi.forEach((v, k) => expect(v).toBeCloseTo(rtg[k] / scale, 10)); // CartPole's rewards: all Ψ > 0
+    const mean = psiOf('mean');
+    expect(sd(mean.psi)).toBeCloseTo(1, 6);
+    expect(Math.abs(mean.psi.reduce((a, b) => a + b, 0))).toBeGreaterThan(1e-3); // LOO ≠ the in-batch mean
+    const value = psiOf('value');
+    expect(value.psi.reduce((a, b) => a + b, 0)).toBeCloseTo(0, 8);
+    expect(sd(value.psi)).toBeCloseTo(1, 6);
+  });
+
+  it('a checkpoint whose reused batches predate per-decision IS (no nextValues) is refused in one line', () => {
+    const build = () =>
+      new Reinforce({ env: 'CartPole-v1', batchEpisodes: 2, reuseBatches: 1, hiddenSizes: [8] });
+    const algo = build();
+    algo.learn({ totalTimesteps: 1e6, callback: () => false });
+    const saved = JSON.parse(JSON.stringify(algo.checkpoint()));
+    build().restoreCheckpoint(saved); // the current format restores
+    const stored = (saved.extra as { stored: Record<string, unknown>[] }).stored;
+    expect(stored).toHaveLength(1);
+    delete stored[0].nextValues;
+    expect(() => build().restoreCheckpoint(saved)).toThrow(
+      /^REINFORCE checkpoint: its reused batches predate per-decision importance sampling \(no nextValues\); restore it with \{ weightsOnly: true \}$/,
+    );
+    expect(() => build().restoreCheckpoint(saved, { weightsOnly: true })).not.toThrow();
   });
 
   it('validates its config', () => {

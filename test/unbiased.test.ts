@@ -9,8 +9,9 @@
  *  - unbiasedness: the mean of the R estimates lies within 4 standard errors (sd/√R) of the exact gradient in
  *    every coordinate (6 coordinates × 5 estimators; a fixed seed makes the test deterministic);
  *  - the variance ordering (trace of the covariance): total > reward-to-go > reward-to-go − baseline.
- * γ = 1 because with γ < 1 the discounted reward-to-go Σ_{k≥t} γ^{k−t} r_k drops the γ^t factor and is a biased
- * estimate of ∇J_γ (a known discrepancy; the total-return estimator stays unbiased).
+ * γ = 1 because with γ < 1 the discounted reward-to-go Σ_{k≥t} γ^{k−t} r_k drops the γ^t factor and estimates
+ * another vector than ∇J_γ; `discountedRewardToGo` (γ^t·G_t) is the unbiased one, checked exactly at γ < 1 in
+ * test/exact-expectations.test.ts.
  */
 import { describe, expect, it } from 'vitest';
 import {
@@ -23,6 +24,7 @@ import {
   type StepBatch,
   totalReturn,
 } from '../src/index.js';
+import { sampleIndex } from './helpers.js';
 
 const S = 3;
 const A = 2;
@@ -92,15 +94,6 @@ function exactValues(mdp: MDP): number[][] {
     }
   }
   return V;
-}
-
-function sampleIndex(probs: number[], rng: Rng): number {
-  let u = rng.uniform();
-  for (let i = 0; i < probs.length; i++) {
-    u -= probs[i];
-    if (u < 0) return i;
-  }
-  return probs.length - 1;
 }
 
 const ESTIMATORS = ['total', 'rtg', 'rtg-mean-loo', 'rtg-value', 'gae1', 'rtg-mean-inbatch'] as const;

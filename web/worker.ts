@@ -13,7 +13,7 @@ import {
   normalizationOf,
   PRESET_TIMESTEPS,
   runVarianceLab,
-  type VarianceEstimator,
+  varianceEstimatorFor,
   importPolicy,
 } from '../src/index.js';
 import type { FromWorker, ToWorker, TrainSettings } from './protocol.js';
@@ -94,17 +94,10 @@ function sendEpisode(json: string, source: 'training' | 'loaded', seed: number):
   }
 }
 
-/** The variance lab's name for the estimator the REINFORCE switches select. */
-function chosenEstimator(s: TrainSettings): VarianceEstimator {
-  if (s.gaeLambda !== null) return 'gae';
-  if (s.returns === 'total') return 'total';
-  return s.baseline === 'none' ? 'rtg' : s.baseline === 'mean' ? 'rtg-mean' : 'rtg-value';
-}
-
 /** tr Cov of the chosen estimator on a copy of the current policy (the lab refits the copy's critic). */
 function measureVariance(s: TrainSettings, step: number, seed: number): void {
   if (model === null) return;
-  const estimator = chosenEstimator(s);
+  const estimator = varianceEstimatorFor(s);
   const copy = importPolicy(JSON.parse(currentPolicyJson()));
   const report = runVarianceLab(
     {

@@ -42,6 +42,7 @@ import {
 import { runCallbacks } from './callbacks.js';
 import { type LoadOptions, loadAlgorithm, saveAlgorithm } from './persistence.js';
 import { applyPreset } from './presets.js';
+import { checkNormalizable, rmsPropDecay } from './hyperparameters.js';
 import { accumulateSurrogateGradient, SurrogateScratch } from './surrogate.js';
 
 export const a2cConfigSchema = z.strictObject({
@@ -53,7 +54,7 @@ export const a2cConfigSchema = z.strictObject({
   normalizeAdvantage: onPolicyFields.normalizeAdvantage.default(false),
   optimizer: z.enum(['rmsprop', 'adam']).default('rmsprop'),
   /** RMSprop's decay and ε (TensorFlow style, as SB3's RMSpropTFLike). */
-  rmsPropAlpha: z.number().min(0).max(1).default(0.99),
+  rmsPropAlpha: rmsPropDecay().default(0.99),
   rmsPropEpsilon: z.number().positive().default(1e-5),
 });
 export type A2CConfig = z.input<typeof a2cConfigSchema>;
@@ -70,6 +71,8 @@ export class A2C {
 
   constructor(config: A2CConfig = {}) {
     this.config = parseOptions(a2cConfigSchema, applyPreset('a2c', config, 'CartPole-v1'), 'A2C config');
+    const { normalizeAdvantage, nSteps, numEnvs } = this.config;
+    checkNormalizable('A2C config', normalizeAdvantage, 'nSteps', nSteps, nSteps * numEnvs);
     this.parts = buildOnPolicy(this.config);
     this.tracker = new IterationTracker(this.parts.collector);
     this.policy = this.parts.policy;

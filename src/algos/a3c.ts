@@ -26,6 +26,7 @@ import {
   toSchedule,
 } from './on-policy.js';
 import { applyPreset } from './presets.js';
+import { checkNormalizable, rmsPropDecay } from './hyperparameters.js';
 import { accumulateSurrogateGradient, SurrogateScratch } from './surrogate.js';
 
 export const a3cConfigSchema = z.strictObject({
@@ -43,7 +44,7 @@ export const a3cConfigSchema = z.strictObject({
   normalize: z.literal(false).default(false),
   /** Each worker is already a thread: its envs step in it. */
   vectorEnv: z.literal('sync').default('sync'),
-  rmsPropAlpha: z.number().min(0).max(1).default(0.99),
+  rmsPropAlpha: rmsPropDecay().default(0.99),
   rmsPropEpsilon: z.number().positive().default(1e-5),
   /** Updates between a worker's progress reports. */
   reportEvery: z.number().int().positive().default(50),
@@ -52,7 +53,9 @@ export type A3CConfig = z.input<typeof a3cConfigSchema>;
 export type A3CResolvedConfig = z.output<typeof a3cConfigSchema>;
 
 export function parseA3CConfig(config: A3CConfig): A3CResolvedConfig {
-  return parseOptions(a3cConfigSchema, applyPreset('a3c', config, 'CartPole-v1'), 'A3C config');
+  const c = parseOptions(a3cConfigSchema, applyPreset('a3c', config, 'CartPole-v1'), 'A3C config');
+  checkNormalizable('A3C config', c.normalizeAdvantage, 'nSteps', c.nSteps, c.nSteps * c.numEnvs);
+  return c;
 }
 
 /** Indices into the shared Int32 counters. */

@@ -16,13 +16,18 @@ import type { IterationStats } from '../train/iteration.js';
 import { type EvaluationResult, RolloutBuffer, RolloutCollector } from '../train/rollout.js';
 import type { Minibatch } from './surrogate.js';
 import { maskRows } from './policy-gradient.js';
+import { discount, gradNormBound, traceDecay } from './hyperparameters.js';
 
 /** A constant, or `lin_<start>`: linear from start to 0 over training (rl-baselines3-zoo's notation). */
 export const scheduleSchema = z.union([
-  z.number().positive(),
+  z.number().positive('must be > 0 (a step size or clip range of 0 never moves the policy)'),
   z
     .string()
-    .regex(/^lin_\d*\.?\d+(e-?\d+)?$/, 'expected a positive number or "lin_<start>", e.g. "lin_0.001"'),
+    .regex(/^lin_\d*\.?\d+(e-?\d+)?$/, 'expected a positive number or "lin_<start>", e.g. "lin_0.001"')
+    .refine(
+      (value) => Number(value.slice(4)) > 0,
+      'lin_<start> needs start > 0 (lin_0 is 0 from the first step)',
+    ),
 ]);
 
 export function toSchedule(value: z.infer<typeof scheduleSchema>): Schedule {
@@ -36,12 +41,15 @@ export const onPolicyFields = {
   preset: z.string().nullable().default(null),
   numEnvs: z.number().int().positive(),
   nSteps: z.number().int().positive(),
-  gamma: z.number().min(0).max(1).default(0.99),
-  gaeLambda: z.number().min(0).max(1),
+  gamma: discount().default(0.99),
+  gaeLambda: traceDecay(),
   learningRate: scheduleSchema,
-  entCoef: z.number().min(0).default(0),
+  entCoef: z
+    .number()
+    .min(0, 'must be ≥ 0 (a negative coefficient rewards collapsing the entropy)')
+    .default(0),
   vfCoef: z.number().min(0).default(0.5),
-  maxGradNorm: z.number().positive().nullable().default(0.5),
+  maxGradNorm: gradNormBound().nullable().default(0.5),
   normalizeAdvantage: z.boolean(),
   hiddenSizes: z.array(z.number().int().positive()).default([64, 64]),
   activation: z.enum(['tanh', 'relu']).default('tanh'),

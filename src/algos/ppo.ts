@@ -46,6 +46,7 @@ import {
 import { runCallbacks } from './callbacks.js';
 import { type LoadOptions, loadAlgorithm, saveAlgorithm } from './persistence.js';
 import { applyPreset } from './presets.js';
+import { checkNormalizable } from './hyperparameters.js';
 import { accumulateSurrogateGradient, adaptKlBeta, SurrogateScratch } from './surrogate.js';
 
 export const ppoConfigSchema = z.strictObject({
@@ -83,6 +84,9 @@ export class PPO {
 
   constructor(config: PPOConfig = {}) {
     this.config = parseOptions(ppoConfigSchema, applyPreset('ppo', config, 'CartPole-v1'), 'PPO config');
+    const c = this.config;
+    checkNormalizable('PPO config', c.normalizeAdvantage, 'nSteps', c.nSteps, c.nSteps * c.numEnvs);
+    checkNormalizable('PPO config', c.normalizeAdvantage, 'batchSize', c.batchSize, c.batchSize);
     this.parts = buildOnPolicy(this.config);
     this.tracker = new IterationTracker(this.parts.collector);
     this.policy = this.parts.policy;

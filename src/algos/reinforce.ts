@@ -14,9 +14,20 @@
  * - `baseline: 'value'`       Ψ_t − V(s_t), V refit each iteration by minimising Σ(V(s_t) − G_t)² for k epochs;
  * - `gaeLambda: λ`            Ψ_t = GAE(γ, λ) advantages from the critic (λ = 1: G_t − V(s_t)).
  *
- * With `reuseBatches: K` the update also reuses the last K batches, collected by older policies π_β, weighting
- * each of their samples by the per-decision importance weight w_t = Π_{k≤t} π_θ(a_k|s_k)/π_β(a_k|s_k) (truncated
- * at `importanceWeightClip` when set); the effective sample size of those weights is logged.
+ * `normalizeAdvantages` rescales Ψ to unit standard deviation. With a critic (value baseline, GAE) it also
+ * subtracts the batch mean, as SB3 does; with baseline 'none' or 'mean' it only rescales, so that the baseline
+ * switch means what it says (subtracting the in-batch mean would add a biased baseline of its own).
+ *
+ * Batches by steps (`batchSteps`) cut episodes at the batch end. With a critic the cut return is completed with
+ * γ·V(s_T); without one (baseline 'none' | 'mean') it cannot be, so each env then collects complete episodes
+ * until it has at least `batchSteps` steps (RLlib's batch_mode 'complete_episodes').
+ *
+ * With `reuseBatches: K` the update also reuses the last K batches, collected by older policies π_β, with the
+ * per-decision importance-sampling estimator (Precup et al. 2000): each sample weighted by
+ * w_t = ρ_{0:t} = Π_{k≤t} π_θ(a_k|s_k)/π_β(a_k|s_k) (truncated at `importanceWeightClip` when set), and Ψ_t
+ * recomputed under the current policy from the importance-sampled reward-to-go Ψ_t = r_t + γ·ρ_{t+1}·Ψ_{t+1}
+ * (baselines from the current critic). Products that start at the episode's first step need whole episodes, so
+ * with reuse every batch is collected as complete episodes. The effective sample size of the weights is logged.
  */
 import { z } from 'zod';
 import { type CallbackLike, runCallbacks } from './callbacks.js';
@@ -32,12 +43,18 @@ import {
 import type { Box } from '../envs/spaces.js';
 import { makeVec, type SyncVectorEnv } from '../envs/vector.js';
 import { PolicygradError } from '../errors.js';
-import { effectiveSampleSize, perDecisionWeights } from '../estimators/importance.js';
+import {
+  effectiveSampleSize,
+  importanceSampledRewardToGo,
+  importanceSampledTotalReturn,
+  perDecisionWeights,
+} from '../estimators/importance.js';
 import {
   episodeIds,
   gae,
   leaveOneOutMeanBaseline,
   normalize,
+  normalizeScale,
   rewardToGo,
   type StepBatch,
   successorValues,
@@ -53,6 +70,7 @@ import { evaluatePolicy } from './on-policy.js';
 import { accumulateLogLikelihoodGradient, maskRows } from './policy-gradient.js';
 import { IterationTracker, type IterationStats } from '../train/iteration.js';
 import { applyPreset } from './presets.js';
+import { discount, gradNormBound, stepSize, traceDecay } from './hyperparameters.js';
 import { regressValues } from './value-regression.js';
 
 export const reinforceConfigSchema = z.strictObject({
@@ -65,21 +83,25 @@ export const reinforceConfigSchema = z.strictObject({
   returns: z.enum(['total', 'reward-to-go']).default('reward-to-go'),
   baseline: z.enum(['none', 'mean', 'value']).default('value'),
   /** GAE(γ, λ) advantages instead of returns minus baseline (needs the value baseline). */
-  gaeLambda: z.number().min(0).max(1).nullable().default(null),
-  gamma: z.number().min(0).max(1).default(0.99),
+  gaeLambda: traceDecay().nullable().default(null),
+  gamma: discount().default(0.99),
   normalizeAdvantages: z.boolean().default(true),
   /** Batch of complete episodes per iteration; when null, `batchSteps` steps from each env. */
   batchEpisodes: z.number().int().positive().nullable().default(null),
   batchSteps: z.number().int().positive().default(1024),
-  learningRate: z.number().positive().default(1e-3),
-  valueLearningRate: z.number().positive().default(1e-3),
+  learningRate: stepSize().default(1e-3),
+  valueLearningRate: stepSize().default(1e-3),
   valueEpochs: z.number().int().positive().default(10),
   valueMinibatchSize: z.number().int().positive().default(256),
-  maxGradNorm: z.number().positive().nullable().default(null),
+  maxGradNorm: gradNormBound().nullable().default(null),
   /** Past batches reused with importance weights (0: on-policy only). */
   reuseBatches: z.number().int().min(0).default(0),
   /** Truncate the importance weights at c̄ (null: no truncation). */
-  importanceWeightClip: z.number().positive().nullable().default(null),
+  importanceWeightClip: z
+    .number()
+    .positive('must be > 0 (weights truncated at c̄ ≤ 0 drop every reused sample), or null')
+    .nullable()
+    .default(null),
   hiddenSizes: z.array(z.number().int().positive()).default([64, 64]),
   activation: z.enum(['tanh', 'relu']).default('tanh'),
 });
@@ -102,7 +124,8 @@ interface StoredBatch {
   actions: Float32Array;
   /** log π_β(a|s) of the policy that collected it. */
   behaviourLogProbs: Float32Array;
-  psi: Float64Array;
+  /** V of each step's successor when it was collected (`successorValues`; used at truncations), or null. */
+  nextValues: Float64Array | null;
   /** The env's action masks, when it reports them. */
   masks: Uint8Array | null;
 }
@@ -141,6 +164,11 @@ export class Reinforce {
         `REINFORCE config: gaeLambda = ${c.gaeLambda} needs baseline 'value' (got '${c.baseline}')`,
       );
     }
+    if (c.gaeLambda !== null && c.reuseBatches > 0) {
+      throw new PolicygradError(
+        `REINFORCE config: reuseBatches = ${c.reuseBatches} needs Monte-Carlo returns (gaeLambda: null): GAE advantages of an older policy's batch have no per-decision importance correction`,
+      );
+    }
     const root = Rng.fromSeed(c.seed);
     this.rng = root.split();
     this.env = makeVec(c.env, c.numEnvs, c.envOptions, { copy: false });
@@ -169,10 +197,7 @@ export class Reinforce {
     while (this.collector.totalSteps - progress.startStep < progress.totalTimesteps) {
       this.tracker.beginIteration();
       // 1. Collect.
-      const buffer =
-        this.config.batchEpisodes !== null
-          ? this.collector.collectEpisodes(this.config.batchEpisodes)
-          : this.collector.collectSteps(this.stepBuffer());
+      const buffer = this.collect();
       // 2. Estimate Ψ_t.
       const { psi, valueTargets } = this.estimate(buffer);
       // 3. Update the policy on the pseudo-loss, then refit the critic.
@@ -216,7 +241,7 @@ export class Reinforce {
         observations: Array.from(b.observations),
         actions: Array.from(b.actions),
         behaviourLogProbs: Array.from(b.behaviourLogProbs),
-        psi: Array.from(b.psi),
+        nextValues: b.nextValues === null ? null : Array.from(b.nextValues),
         masks: b.masks === null ? null : Array.from(b.masks),
       })),
     });
@@ -240,7 +265,7 @@ export class Reinforce {
         observations: Float32Array.from(b.observations as number[]),
         actions: Float32Array.from(b.actions as number[]),
         behaviourLogProbs: Float32Array.from(b.behaviourLogProbs as number[]),
-        psi: Float64Array.from(b.psi as number[]),
+        nextValues: storedNextValues(b),
         masks: Array.isArray(b.masks) ? Uint8Array.from(b.masks) : null,
       });
     }
@@ -286,14 +311,26 @@ export class Reinforce {
     return this.stepBufferCache;
   }
 
+  /**
+   * A batch: `batchEpisodes` complete episodes; else `batchSteps` steps from each env when a critic completes the
+   * returns cut at the batch end, and otherwise (no critic, or reuse) complete episodes of at least that many.
+   */
+  private collect(): RolloutBuffer {
+    const c = this.config;
+    if (c.batchEpisodes !== null) return this.collector.collectEpisodes(c.batchEpisodes);
+    if (c.baseline !== 'value' || c.reuseBatches > 0)
+      return this.collector.collectWholeEpisodes(c.batchSteps);
+    return this.collector.collectSteps(this.stepBuffer());
+  }
+
   /** Ψ_t for the batch per the config, and the critic's regression targets (null without a value baseline). */
   estimate(buffer: RolloutBuffer): { psi: Float64Array; valueTargets: Float64Array | null } {
     const c = this.config;
     const n = buffer.size;
-    const usesCritic = c.baseline === 'value';
-    const next = usesCritic
-      ? successorValues(buffer, buffer.values, buffer.finalValues, buffer.lastValues, new Float64Array(n))
-      : null;
+    const next =
+      c.baseline === 'value'
+        ? successorValues(buffer, buffer.values, buffer.finalValues, buffer.lastValues, new Float64Array(n))
+        : null;
     const psi = new Float64Array(n);
     let valueTargets: Float64Array | null = null;
     if (c.gaeLambda !== null && next !== null) {
@@ -302,18 +339,51 @@ export class Reinforce {
     } else {
       if (c.returns === 'total') totalReturn(buffer, c.gamma, next, psi);
       else rewardToGo(buffer, c.gamma, next, psi);
-      if (usesCritic) {
-        valueTargets = rewardToGo(buffer, c.gamma, next, new Float64Array(n));
-        for (let k = 0; k < n; k++) psi[k] -= buffer.values[k];
-      } else if (c.baseline === 'mean') {
-        const ids = new Int32Array(n);
-        const count = episodeIds(buffer, ids);
-        const b = leaveOneOutMeanBaseline(psi, ids, count, new Float64Array(n));
-        for (let k = 0; k < n; k++) psi[k] -= b[k];
-      }
+      if (next !== null) valueTargets = rewardToGo(buffer, c.gamma, next, new Float64Array(n));
+      this.subtractBaseline(buffer, psi, buffer.values);
     }
-    if (c.normalizeAdvantages) normalize(psi);
+    this.normalizeScores(psi);
     return { psi, valueTargets };
+  }
+
+  /**
+   * Ψ_t of a stored batch under the current policy: the importance-sampled (per-decision) returns for the
+   * log-ratios log π_θ − log π_β, minus the baseline of the current critic or the leave-one-out mean.
+   */
+  private reusedScores(past: StoredBatch, logRatios: Floats): Float64Array {
+    const c = this.config;
+    const n = past.actions.length / this.policy.dist.actionSize;
+    const psi = new Float64Array(n);
+    if (c.returns === 'total') {
+      importanceSampledTotalReturn(past.batch, logRatios, c.gamma, past.nextValues, psi);
+    } else importanceSampledRewardToGo(past.batch, logRatios, c.gamma, past.nextValues, psi);
+    const values = c.baseline === 'value' ? this.policy.values(past.observations, n) : null;
+    this.subtractBaseline(past.batch, psi, values);
+    this.normalizeScores(psi);
+    return psi;
+  }
+
+  /** Ψ − V(s) for the value baseline, Ψ − leave-one-out mean for 'mean', Ψ for 'none' (in place). */
+  private subtractBaseline(batch: StepBatch, psi: Float64Array, values: Floats | null): void {
+    const n = psi.length;
+    if (this.config.baseline === 'value' && values !== null) {
+      for (let k = 0; k < n; k++) psi[k] -= values[k];
+    } else if (this.config.baseline === 'mean') {
+      const ids = new Int32Array(n);
+      const count = episodeIds(batch, ids);
+      const b = leaveOneOutMeanBaseline(psi, ids, count, new Float64Array(n));
+      for (let k = 0; k < n; k++) psi[k] -= b[k];
+    }
+  }
+
+  /**
+   * `normalizeAdvantages`: with a critic, (Ψ − mean)/std as SB3; with baseline 'none' or 'mean', Ψ/std only,
+   * so that no in-batch mean baseline is added to the one chosen (see the module comment).
+   */
+  private normalizeScores(psi: Float64Array): void {
+    if (!this.config.normalizeAdvantages) return;
+    if (this.config.baseline === 'value') normalize(psi);
+    else normalizeScale(psi);
   }
 
   /**
@@ -325,7 +395,7 @@ export class Reinforce {
     psi: Float64Array,
   ): { policyLoss: number; entropy: number; effectiveSampleSize?: number } {
     const { policy } = this;
-    const total = buffer.size + this.stored.reduce((n, b) => n + b.psi.length, 0);
+    const total = buffer.size + this.stored.reduce((n, b) => n + b.behaviourLogProbs.length, 0);
     policy.zeroGrad();
     const weights = psi.map((v) => -v / total); // ∂L/∂log π(a_k|s_k)
     const stats = accumulateLogLikelihoodGradient(
@@ -339,7 +409,7 @@ export class Reinforce {
     let loss = stats.weightedLogProb;
     const reusedWeights: number[] = [];
     for (const past of this.stored) {
-      const n = past.psi.length;
+      const n = past.behaviourLogProbs.length;
       const logRatios = logProbsOf(policy, past.observations, past.actions, n, past.masks).map(
         (lp, k) => lp - past.behaviourLogProbs[k],
       );
@@ -350,11 +420,12 @@ export class Reinforce {
         new Float64Array(n),
       );
       for (const v of w) reusedWeights.push(v);
+      const pastPsi = this.reusedScores(past, logRatios);
       const pastStats = accumulateLogLikelihoodGradient(
         policy,
         past.observations,
         past.actions,
-        past.psi.map((v, k) => (-w[k] * v) / total),
+        pastPsi.map((v, k) => (-w[k] * v) / total),
         n,
         past.masks,
       );
@@ -365,7 +436,7 @@ export class Reinforce {
     this.policyOptimizer.step(policy.params.subarray(0, policy.actorParamCount), actorGrads);
 
     if (this.config.reuseBatches > 0) {
-      this.stored.unshift(snapshot(buffer, psi));
+      this.stored.unshift(snapshot(buffer, this.config.baseline === 'value'));
       if (this.stored.length > this.config.reuseBatches) this.stored.pop();
     }
     return {
@@ -412,7 +483,8 @@ function logProbsOf(
 }
 
 /** Copies what reuse needs out of a rollout buffer (which the collector may overwrite). */
-function snapshot(buffer: RolloutBuffer, psi: Float64Array): StoredBatch {
+function snapshot(buffer: RolloutBuffer, withValues: boolean): StoredBatch {
+  const n = buffer.size;
   return {
     batch: {
       numEnvs: buffer.numEnvs,
@@ -423,7 +495,18 @@ function snapshot(buffer: RolloutBuffer, psi: Float64Array): StoredBatch {
     observations: buffer.observations.slice(),
     actions: buffer.actions.slice(),
     behaviourLogProbs: buffer.logProbs.slice(),
-    psi: psi.slice(),
+    nextValues: withValues
+      ? successorValues(buffer, buffer.values, buffer.finalValues, buffer.lastValues, new Float64Array(n))
+      : null,
     masks: buffer.masks?.slice() ?? null,
   };
+}
+
+/** A checkpoint's stored `nextValues`; checkpoints from before whole-episode reuse stored Ψ instead. */
+function storedNextValues(b: Record<string, unknown>): Float64Array | null {
+  if (Array.isArray(b.nextValues)) return Float64Array.from(b.nextValues as number[]);
+  if (b.nextValues === null) return null;
+  throw new PolicygradError(
+    'REINFORCE checkpoint: its reused batches predate per-decision importance sampling (no nextValues); restore it with { weightsOnly: true }',
+  );
 }

@@ -49,6 +49,7 @@ import { type LoadOptions, loadAlgorithm, saveAlgorithm } from './persistence.js
 import { applyPreset } from './presets.js';
 import { regressValues } from './value-regression.js';
 import { normalize } from '../estimators/returns.js';
+import { checkNormalizable } from './hyperparameters.js';
 
 const { entCoef: _e, vfCoef: _v, maxGradNorm: _m, ...baseFields } = onPolicyFields;
 
@@ -66,7 +67,13 @@ export const trpoConfigSchema = z.strictObject({
   /** δ, the KL trust-region radius. */
   targetKl: z.number().positive().default(0.01),
   cgMaxSteps: z.number().int().positive().default(15),
-  cgDamping: z.number().min(0).default(0.1),
+  /** λ in (F + λI)x = g: F is singular (a softmax's Fisher always is), so λ must be > 0. */
+  cgDamping: z
+    .number()
+    .positive(
+      'must be > 0 (the Fisher matrix F is singular; undamped conjugate gradient steps along its null space, e.g. NPG on CartPole measured KL = 7970·δ)',
+    )
+    .default(0.1),
   lineSearchShrinkingFactor: z.number().gt(0).lt(1).default(0.8),
   lineSearchMaxIter: z.number().int().positive().default(10),
   /** TRPO's backtracking line search; false gives the natural policy gradient. */
@@ -99,6 +106,8 @@ export class TRPO {
       applyPreset(algo, config, 'CartPole-v1'),
       `${algo.toUpperCase()} config`,
     );
+    const { normalizeAdvantage, nSteps, numEnvs } = this.config;
+    checkNormalizable(`${algo.toUpperCase()} config`, normalizeAdvantage, 'nSteps', nSteps, nSteps * numEnvs);
     this.parts = buildOnPolicy({ ...this.config, sharedTrunk: false });
     this.tracker = new IterationTracker(this.parts.collector);
     this.policy = this.parts.policy;

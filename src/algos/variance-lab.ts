@@ -6,14 +6,21 @@
  * independent batches of `batchEpisodes` episodes are drawn, and on every batch each estimator's policy-gradient
  * estimate ĝ = (1/E) Σ_episodes Σ_t ∇log π(a_t|s_t) Ψ_t is computed (all estimators on the same batches). Per
  * estimator we report the mean gradient's norm, the total variance tr Cov(ĝ), the variance relative to `total`,
- * and the cosine between its mean and the reference: the average of the means of the Monte-Carlo estimators
- * (total, rtg, rtg-mean, rtg-value), which share one expectation. GAE with λ < 1 trades bias for variance.
+ * and the cosine between its mean and the reference.
+ *
+ * The reference is one estimand, ∇J_γ, the gradient of the discounted return J_γ = E[Σ_t γ^t r_t], estimated by
+ * the mean over all batches of `rtg-discounted` (Ψ_t = γ^t·G_t, unbiased for it; computed whether listed or not).
+ * `total` (Ψ_t = R(τ) = Σ_k γ^k r_k) is unbiased for ∇J_γ too. `rtg` (Ψ_t = G_t), `rtg-mean` (G_t minus the
+ * leave-one-out batch mean) and `rtg-value` (G_t − V(s_t)) drop the γ^t factor: at γ < 1 they estimate
+ * E[Σ_t ∇log π(a_t|s_t) G_t] ≠ ∇J_γ, as every practical implementation does (Thomas 2014), and their cosine to the
+ * reference shows the gap; at γ = 1 every one of them is unbiased for ∇J. GAE with λ < 1 trades bias for variance.
  */
 import { z } from 'zod';
 import { VecNormalize, type VecNormalizeState } from '../envs/vec-normalize.js';
 import { makeVec, type VectorEnv } from '../envs/vector.js';
 import { PolicygradError } from '../errors.js';
 import {
+  discountedRewardToGo,
   episodeIds,
   gae,
   leaveOneOutMeanBaseline,
@@ -28,22 +35,57 @@ import { Rng } from '../rng.js';
 import { type RolloutBuffer, RolloutCollector } from '../train/rollout.js';
 import { accumulateLogLikelihoodGradient } from './policy-gradient.js';
 import { regressValues } from './value-regression.js';
+import { discount, traceDecay } from './hyperparameters.js';
 
-export const VARIANCE_ESTIMATORS = ['total', 'rtg', 'rtg-mean', 'rtg-value', 'gae'] as const;
+export const VARIANCE_ESTIMATORS = [
+  'total',
+  'total-mean',
+  'total-value',
+  'rtg-discounted',
+  'rtg',
+  'rtg-mean',
+  'rtg-value',
+  'gae',
+] as const;
 export type VarianceEstimator = (typeof VARIANCE_ESTIMATORS)[number];
-const MONTE_CARLO: readonly VarianceEstimator[] = ['total', 'rtg', 'rtg-mean', 'rtg-value'];
+/** The lab's default line-up: the seeds' variance-reduction steps. */
+export const DEFAULT_VARIANCE_ESTIMATORS: readonly VarianceEstimator[] = [
+  'total',
+  'rtg-discounted',
+  'rtg',
+  'rtg-mean',
+  'rtg-value',
+  'gae',
+];
+const CRITIC_ESTIMATORS: readonly VarianceEstimator[] = ['total-value', 'rtg-value', 'gae'];
+
+/**
+ * The lab's name for the Ψ_t that REINFORCE's switches select (returns × baseline, or GAE): the lab computes
+ * exactly REINFORCE's Ψ_t before normalisation, so the training page's variance chart measures what trains.
+ */
+export function varianceEstimatorFor(config: {
+  returns: 'total' | 'reward-to-go';
+  baseline: 'none' | 'mean' | 'value';
+  gaeLambda: number | null;
+}): VarianceEstimator {
+  if (config.gaeLambda !== null) return 'gae';
+  const returns = config.returns === 'total' ? 'total' : 'rtg';
+  return config.baseline === 'none' ? returns : `${returns}-${config.baseline}`;
+}
+/** The estimator whose mean is the reference: unbiased for ∇J_γ at every γ. */
+export const VARIANCE_REFERENCE: VarianceEstimator = 'rtg-discounted';
 
 export const varianceLabSchema = z.strictObject({
   env: z.string().default('CartPole-v1'),
   estimators: z
     .array(z.enum(VARIANCE_ESTIMATORS))
     .nonempty()
-    .default([...VARIANCE_ESTIMATORS]),
+    .default([...DEFAULT_VARIANCE_ESTIMATORS]),
   batchEpisodes: z.number().int().positive().default(10),
   repeats: z.number().int().min(2).default(200),
   seed: z.number().int().nonnegative().default(0),
-  gamma: z.number().min(0).max(1).default(0.99),
-  gaeLambda: z.number().min(0).max(1).default(0.97),
+  gamma: discount().default(0.99),
+  gaeLambda: traceDecay().default(0.97),
   /** Episodes of separate rollouts the critic is fitted on (for rtg-value and gae). */
   criticEpisodes: z.number().int().positive().default(200),
   criticEpochs: z.number().int().positive().default(50),
@@ -62,6 +104,8 @@ export interface EstimatorReport {
 export interface VarianceReport {
   env: string;
   gamma: number;
+  /** What the cosines compare with: ∇J_γ, estimated by the mean of `VARIANCE_REFERENCE`. */
+  reference: string;
   batchEpisodes: number;
   repeats: number;
   seed: number;
@@ -104,17 +148,20 @@ export function runVarianceLab(config: VarianceLabConfig = {}, trained?: Varianc
   }
   const rng = root.split();
   const collector = new RolloutCollector(env, policy, rng, c.seed);
-  const needsCritic = c.estimators.some((e) => e === 'rtg-value' || e === 'gae');
+  const needsCritic = c.estimators.some((e) => CRITIC_ESTIMATORS.includes(e));
   const criticLoss = needsCritic ? fitCriticOnSeparateRollouts(policy, collector, c, rng) : null;
 
   const dim = policy.actorParamCount;
-  const mean = new Map(c.estimators.map((e) => [e, new Float64Array(dim)]));
-  const m2 = new Map(c.estimators.map((e) => [e, new Float64Array(dim)]));
+  const computed = c.estimators.includes(VARIANCE_REFERENCE)
+    ? c.estimators
+    : [...c.estimators, VARIANCE_REFERENCE];
+  const mean = new Map(computed.map((e) => [e, new Float64Array(dim)]));
+  const m2 = new Map(computed.map((e) => [e, new Float64Array(dim)]));
   const estimate = new Float64Array(dim);
   for (let r = 0; r < c.repeats; r++) {
     const batch = collector.collectEpisodes(c.batchEpisodes);
-    const psis = estimatorWeights(batch, c.estimators, c.gamma, c.gaeLambda);
-    for (const name of c.estimators) {
+    const psis = varianceLabScores(batch, computed, c.gamma, c.gaeLambda);
+    for (const name of computed) {
       policy.zeroGrad();
       const weights = (psis.get(name) as Float64Array).map((v) => v / c.batchEpisodes);
       accumulateLogLikelihoodGradient(
@@ -131,16 +178,12 @@ export function runVarianceLab(config: VarianceLabConfig = {}, trained?: Varianc
   }
 
   const variances = new Map(c.estimators.map((e) => [e, sum(m2.get(e) as Float64Array) / (c.repeats - 1)]));
-  const reference = new Float64Array(dim);
-  const members = c.estimators.filter((e) => MONTE_CARLO.includes(e));
-  for (const e of members.length > 0 ? members : c.estimators) {
-    const m = mean.get(e) as Float64Array;
-    for (let k = 0; k < dim; k++) reference[k] += m[k];
-  }
+  const reference = mean.get(VARIANCE_REFERENCE) as Float64Array;
   const baseVariance = variances.get('total') ?? (variances.get(c.estimators[0]) as number);
   return {
     env: c.env,
     gamma: c.gamma,
+    reference: `∇J_γ (γ = ${c.gamma}), estimated by the mean of ${VARIANCE_REFERENCE} (γ^t·G_t)`,
     batchEpisodes: c.batchEpisodes,
     repeats: c.repeats,
     seed: c.seed,
@@ -159,8 +202,12 @@ export function runVarianceLab(config: VarianceLabConfig = {}, trained?: Varianc
   };
 }
 
-/** Ψ_t of each estimator on one batch of complete episodes (no normalisation: the raw estimators). */
-function estimatorWeights(
+/**
+ * Ψ_t of each estimator on one batch of complete episodes, as REINFORCE computes it before normalisation: the
+ * estimators without a critic complete nothing (a truncated episode's return stops at the truncation), those with
+ * one bootstrap truncations with V(final observation) and subtract V(s_t).
+ */
+export function varianceLabScores(
   batch: RolloutBuffer,
   estimators: readonly VarianceEstimator[],
   gamma: number,
@@ -168,28 +215,23 @@ function estimatorWeights(
 ): Map<VarianceEstimator, Float64Array> {
   const n = batch.size;
   const next = successorValues(batch, batch.values, batch.finalValues, batch.lastValues, new Float64Array(n));
-  const rtg = rewardToGo(batch, gamma, next, new Float64Array(n));
-  const out = new Map<VarianceEstimator, Float64Array>();
-  for (const name of estimators) {
-    if (name === 'total') out.set(name, totalReturn(batch, gamma, next, new Float64Array(n)));
-    if (name === 'rtg') out.set(name, rtg);
-    if (name === 'rtg-mean') {
-      const ids = new Int32Array(n);
-      const count = episodeIds(batch, ids);
-      const b = leaveOneOutMeanBaseline(rtg, ids, count, new Float64Array(n));
-      out.set(
-        name,
-        rtg.map((g, k) => g - b[k]),
-      );
-    }
-    if (name === 'rtg-value')
-      out.set(
-        name,
-        rtg.map((g, k) => g - batch.values[k]),
-      );
-    if (name === 'gae') out.set(name, gae(batch, batch.values, next, gamma, lambda, new Float64Array(n)));
-  }
-  return out;
+  const minus = (psi: Float64Array, b: ArrayLike<number>) => psi.map((v, k) => v - b[k]);
+  const leaveOneOut = (psi: Float64Array) => {
+    const ids = new Int32Array(n);
+    const count = episodeIds(batch, ids);
+    return minus(psi, leaveOneOutMeanBaseline(psi, ids, count, new Float64Array(n)));
+  };
+  const scores: Record<VarianceEstimator, () => Float64Array> = {
+    total: () => totalReturn(batch, gamma, null, new Float64Array(n)),
+    'total-mean': () => leaveOneOut(totalReturn(batch, gamma, null, new Float64Array(n))),
+    'total-value': () => minus(totalReturn(batch, gamma, next, new Float64Array(n)), batch.values),
+    'rtg-discounted': () => discountedRewardToGo(batch, gamma, null, new Float64Array(n)),
+    rtg: () => rewardToGo(batch, gamma, null, new Float64Array(n)),
+    'rtg-mean': () => leaveOneOut(rewardToGo(batch, gamma, null, new Float64Array(n))),
+    'rtg-value': () => minus(rewardToGo(batch, gamma, next, new Float64Array(n)), batch.values),
+    gae: () => gae(batch, batch.values, next, gamma, lambda, new Float64Array(n)),
+  };
+  return new Map(estimators.map((name) => [name, scores[name]()]));
 }
 
 /** Fits V on Monte-Carlo returns of separate episodes; returns the final mean squared error. */

@@ -4,7 +4,14 @@
  * without a stack trace; anything else is a bug and keeps its stack.
  */
 import { Command, CommanderError, InvalidArgumentError } from 'commander';
-import { importPolicy, PolicygradError, runVarianceLab, VARIANCE_ESTIMATORS, VERSION } from '../node.js';
+import {
+  DEFAULT_VARIANCE_ESTIMATORS,
+  importPolicy,
+  PolicygradError,
+  runVarianceLab,
+  VARIANCE_ESTIMATORS,
+  VERSION,
+} from '../node.js';
 import { readPolicyFile, writePolicyFile } from '../train/run-dir.js';
 import { isLoopbackHost, startDashboard } from './dashboard.js';
 import { runDemo } from './demo.js';
@@ -217,7 +224,7 @@ export function buildProgram(): Command {
     .option(
       '--estimators <list>',
       `comma-separated, from ${VARIANCE_ESTIMATORS.join(',')}`,
-      VARIANCE_ESTIMATORS.join(','),
+      DEFAULT_VARIANCE_ESTIMATORS.join(','),
     )
     .option('--batch-episodes <n>', 'episodes per gradient estimate', positiveInteger, 10)
     .option('--repeats <n>', 'independent batches', positiveInteger, 200)

@@ -64,6 +64,14 @@ export class VecNormalize implements VectorEnv {
         `VecNormalize: invalid gamma ${describeValue(gamma)}: expected a number in [0, 1]`,
       );
     }
+    for (const key of ['clipObservation', 'clipReward', 'epsilon'] as const) {
+      const value = this.options[key];
+      if (!(value > 0) || !Number.isFinite(value)) {
+        throw new PolicygradError(
+          `VecNormalize: invalid ${key} ${describeValue(value)}: expected a finite number > 0 (${key === 'epsilon' ? 'x/√(σ² + ε) divides by 0 for a constant feature when ε = 0' : 'clipping to ±c with c ≤ 0 maps every value to one constant'})`,
+        );
+      }
+    }
     this.obsRms = new RunningMeanStd(venv.obsDim);
     this.returns = new Float64Array(venv.numEnvs);
     this.observationsOut = new Float32Array(venv.numEnvs * venv.obsDim);

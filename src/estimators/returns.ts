@@ -108,6 +108,32 @@ export function rewardToGo<T extends Floats>(
 }
 
 /**
+ * γ^t-weighted reward-to-go: Ψ_t = γ^t·G_t, t counted from the episode's first step. With γ < 1 the discounted
+ * objective J_γ = E[Σ_t γ^t r_t] has ∇J_γ = E[Σ_t ∇log π(a_t|s_t)·γ^t·G_t] (Thomas 2014); the plain G_t drops the
+ * γ^t and estimates a different vector (the one practical implementations follow). The batch must begin at an
+ * episode's first step (whole episodes); γ = 1 gives `rewardToGo`.
+ */
+export function discountedRewardToGo<T extends Floats>(
+  batch: StepBatch,
+  gamma: number,
+  nextValues: Floats | null,
+  out: T,
+): T {
+  rewardToGo(batch, gamma, nextValues, out);
+  const { numEnvs: N, terminated, truncated } = batch;
+  const T = steps(batch);
+  for (let i = 0; i < N; i++) {
+    let discount = 1;
+    for (let t = 0; t < T; t++) {
+      const k = t * N + i;
+      out[k] *= discount;
+      discount = terminated[k] || truncated[k] ? 1 : discount * gamma;
+    }
+  }
+  return out;
+}
+
+/**
  * n-step returns: G_t^(n) = Σ_{j=0}^{m−1} γ^j r_{t+j} + γ^m·V(s_{t+m}), with m = min(n, steps left in the
  * episode or the rollout); no bootstrap when the episode terminated within those m steps.
  */
@@ -224,14 +250,33 @@ export function episodeIds(batch: StepBatch, out: Int32Array): number {
   return id;
 }
 
-/** In place: Â ← (Â − mean) / (std + 1e-8), with the unbiased standard deviation (as SB3, CleanRL). */
+/**
+ * In place: Â ← (Â − mean) / (std + 1e-8), with the unbiased standard deviation (as SB3, CleanRL). Subtracting
+ * the batch mean is an in-batch constant baseline (see `meanBaseline`): right for advantages that already have a
+ * baseline V(s), a bias where the baseline was chosen to be none or leave-one-out (use `normalizeScale` there).
+ */
 export function normalize<T extends Floats>(values: T, epsilon = 1e-8): T {
-  const n = values.length;
-  if (n < 2) return values;
+  if (values.length < 2) return values;
   const mean = meanBaseline(values);
+  const std = standardDeviation(values, mean);
+  for (let k = 0; k < values.length; k++) values[k] = (values[k] - mean) / (std + epsilon);
+  return values;
+}
+
+/** The unbiased sample standard deviation about `mean`. */
+function standardDeviation(values: Floats, mean: number): number {
   let sq = 0;
-  for (let k = 0; k < n; k++) sq += (values[k] - mean) ** 2;
-  const std = Math.sqrt(sq / (n - 1));
-  for (let k = 0; k < n; k++) values[k] = (values[k] - mean) / (std + epsilon);
+  for (let k = 0; k < values.length; k++) sq += (values[k] - mean) ** 2;
+  return Math.sqrt(sq / (values.length - 1));
+}
+
+/**
+ * In place: Ψ ← Ψ / (std + 1e-8), the same standard deviation as `normalize` but no mean subtracted. One positive
+ * factor for the whole batch: the batch's gradient keeps its direction, and no baseline is added to the one chosen.
+ */
+export function normalizeScale<T extends Floats>(values: T, epsilon = 1e-8): T {
+  if (values.length < 2) return values;
+  const std = standardDeviation(values, meanBaseline(values));
+  for (let k = 0; k < values.length; k++) values[k] /= std + epsilon;
   return values;
 }

@@ -7,6 +7,8 @@
  * - `collectEpisodes(K)`: K complete episodes. Each env gets a fixed quota (⌊K/N⌋, plus one for the first K mod N
  *   envs) and collects its first episodes after a reset, so short episodes are not over-represented. Episodes are
  *   concatenated into one stream (numEnvs = 1 in the buffer), each ending with its `terminated`/`truncated` flag.
+ * - `collectWholeEpisodes(T)`: complete episodes until each env has at least T steps (same single stream), for
+ *   estimators that cannot bootstrap an episode cut at the batch end.
  *
  * Action masks: an env that reports `info.action_mask` (Gymnasium's name: one 0/1 entry per action, per
  * component for MultiDiscrete) after reset and after every step gets actions only from the allowed ones; the
@@ -261,14 +263,43 @@ export class RolloutCollector {
 
   /** Collects `numEpisodes` complete episodes into a new single-stream buffer (see the module comment). */
   collectEpisodes(numEpisodes: number): RolloutBuffer {
-    this.reset();
     const N = this.env.numEnvs;
-    const { obsDim } = this.env;
-    const A = this.policy.dist.actionSize;
     const quota = Array.from(
       { length: N },
       (_, i) => Math.floor(numEpisodes / N) + (i < numEpisodes % N ? 1 : 0),
     );
+    return this.collectComplete(
+      quota.map((q) => q > 0),
+      (i, _steps, episodes) => episodes < quota[i],
+    );
+  }
+
+  /**
+   * Complete episodes, at least `minStepsPerEnv` steps of them from each env: every env plays episodes from a
+   * reset and stops at the end of the first episode that brings it to `minStepsPerEnv` steps (RLlib's
+   * batch_mode 'complete_episodes'). The decision to play another episode depends only on the episodes already
+   * played, so each episode's gradient term keeps its expectation (Wald's identity). Single-stream buffer.
+   */
+  collectWholeEpisodes(minStepsPerEnv: number): RolloutBuffer {
+    return this.collectComplete(
+      new Array<boolean>(this.env.numEnvs).fill(true),
+      (_i, steps) => steps < minStepsPerEnv,
+    );
+  }
+
+  /**
+   * Steps every env from a reset; env i records steps while it is active, and at the end of each of its
+   * episodes stays active while `wantsMore(i, steps recorded, episodes recorded)`.
+   */
+  private collectComplete(
+    active: boolean[],
+    wantsMore: (env: number, steps: number, episodes: number) => boolean,
+  ): RolloutBuffer {
+    this.reset();
+    const N = this.env.numEnvs;
+    const { obsDim } = this.env;
+    const A = this.policy.dist.actionSize;
+    const episodes = new Array<number>(N).fill(0);
     const perEnv = Array.from({ length: N }, () => ({
       obs: [] as number[],
       actions: [] as number[],
@@ -281,11 +312,11 @@ export class RolloutCollector {
       masks: [] as (Uint8Array | null)[], // per step; null: every action allowed
     }));
     const width = this.policy.dist.inputSize;
-    while (quota.some((q) => q > 0)) {
+    while (active.some((a) => a)) {
       const obsBefore = this.observations.slice();
       const masksBefore = this.masks?.slice() ?? null;
       this.stepOnce((i, reward, terminated, truncated, finalValue) => {
-        if (quota[i] === 0) return;
+        if (!active[i]) return;
         const rec = perEnv[i];
         for (let d = 0; d < obsDim; d++) rec.obs.push(obsBefore[i * obsDim + d]);
         for (let d = 0; d < A; d++) rec.actions.push(this.act.actions[i * A + d]);
@@ -296,7 +327,10 @@ export class RolloutCollector {
         rec.truncated.push(truncated ? 1 : 0);
         rec.finalValues.push(finalValue);
         rec.masks.push(masksBefore === null ? null : masksBefore.subarray(i * width, (i + 1) * width));
-        if (terminated || truncated) quota[i] -= 1;
+        if (terminated || truncated) {
+          episodes[i] += 1;
+          active[i] = wantsMore(i, rec.rewards.length, episodes[i]);
+        }
       });
     }
     this.needsReset = false;
