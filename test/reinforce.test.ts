@@ -93,7 +93,7 @@ describe('ActorCriticPolicy', () => {
   it('backwardActor carries distribution-input gradients into the parameters (finite differences, float32)', () => {
     const env = makeVec('Pendulum-v1', 1);
     const policy = new ActorCriticPolicy(
-      { observationSpace: env.singleObservationSpace, actionSpace: env.singleActionSpace, hiddenSizes: [8] },
+      { observationSpace: env.singleObservationSpace, actionSpace: env.singleActionSpace, netArch: [8] },
       Rng.fromSeed(1),
     );
     const rng = Rng.fromSeed(2);
@@ -124,7 +124,7 @@ describe('ActorCriticPolicy', () => {
   it('the value loss head gradient 2(V − G)/B, carried by backwardCritic, matches finite differences', () => {
     const env = makeVec('CartPole-v1', 1);
     const policy = new ActorCriticPolicy(
-      { observationSpace: env.singleObservationSpace, actionSpace: env.singleActionSpace, hiddenSizes: [8] },
+      { observationSpace: env.singleObservationSpace, actionSpace: env.singleActionSpace, netArch: [8] },
       Rng.fromSeed(4),
     );
     const rng = Rng.fromSeed(5);
@@ -153,7 +153,7 @@ describe('ActorCriticPolicy', () => {
       {
         observationSpace: env.singleObservationSpace,
         actionSpace: env.singleActionSpace,
-        hiddenSizes: [8, 8],
+        netArch: [8, 8],
         sharedTrunk: true,
       },
       Rng.fromSeed(6),
@@ -263,7 +263,7 @@ describe('REINFORCE', () => {
       batchEpisodes: 32,
       numEnvs: 8,
       learningRate: 0.05,
-      hiddenSizes: [8],
+      netArch: [8],
       seed: 0,
     });
     algo.learn({ totalTimesteps: 32 * 40 });
@@ -279,7 +279,7 @@ describe('REINFORCE', () => {
       numEnvs: 4,
       learningRate: 0.01,
       valueLearningRate: 0.01,
-      hiddenSizes: [16],
+      netArch: [16],
       seed: 1,
     });
     algo.learn({ totalTimesteps: 15_000 });
@@ -293,7 +293,7 @@ describe('REINFORCE', () => {
       batchSteps: 64,
       numEnvs: 2,
       seed: 3,
-      hiddenSizes: [16],
+      netArch: [16],
     });
     const rows = algo.learn({ totalTimesteps: 10_000, callback: (m) => m.iteration < 3 });
     expect(rows).toHaveLength(3);
@@ -309,7 +309,7 @@ describe('REINFORCE', () => {
       batchEpisodes: 32,
       numEnvs: 8,
       learningRate: 0.05,
-      hiddenSizes: [8],
+      netArch: [8],
       seed: 0,
       reuseBatches: 3,
       importanceWeightClip: 10,
