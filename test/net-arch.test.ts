@@ -79,6 +79,12 @@ describe('netArch and activation', () => {
     expect(after.some((v, i) => v !== before[i])).toBe(true);
   });
 
+  it('the README example: PPO on Pendulum-v1 with a gelu actor [16] and critic [32, 8]', () => {
+    const model = new PPO({ env: 'Pendulum-v1', netArch: { pi: [16], vf: [32, 8] }, activation: 'gelu' });
+    expect(widths(model.policy.actor)).toEqual([3, 16, 1]); // the mean; log σ is a free parameter
+    expect(widths(model.policy.critic)).toEqual([3, 32, 8, 1]);
+  });
+
   it('a plain list sizes both networks (SB3 ≥ 1.8); the default is [64, 64] with tanh', () => {
     const model = new A2C({ netArch: [24, 12], activation: 'gelu' });
     expect(widths(model.policy.actor)).toEqual([4, 24, 12, 2]);
