@@ -106,6 +106,12 @@ export const tsKernels: DenseKernels = {
 
   forward(W, b, X, Y, batch, nIn, nOut, act, Z) {
     const pre = preActivations(act, Z);
+    if (pre !== null) {
+      // gelu: z = X Wᵀ + b kept in Z for backward and jvp, then Y = gelu(Z) (as the wasm kernels do).
+      tsKernels.forward(W, b, X, pre, batch, nIn, nOut, 'identity');
+      for (let k = 0; k < batch * nOut; k++) Y[k] = activate(act, pre[k]);
+      return;
+    }
     for (let r = 0; r < batch; r++) {
       const xo = r * nIn;
       const yo = r * nOut;
@@ -113,7 +119,6 @@ export const tsKernels: DenseKernels = {
         const wo = o * nIn;
         let z = b[o];
         for (let i = 0; i < nIn; i++) z += W[wo + i] * X[xo + i];
-        if (pre !== null) pre[yo + o] = z;
         Y[yo + o] = act === 'tanh' ? Math.tanh(z) : activate(act, z);
       }
     }
