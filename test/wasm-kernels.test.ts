@@ -355,25 +355,39 @@ describe('wasm kernels', () => {
     expect(k.owns(new Float32Array(k.memory.buffer, 1024, 4))).toBe(true); // a fresh view of the memory
   });
 
-  it('an MLP on the wasm kernels computes what it computes on the reference kernels', () => {
-    const sizes = [4, 64, 64, 2];
-    const reference = new MLP({ sizes, kernels: tsKernels });
-    const fast = new MLP({ sizes, kernels });
-    const rng = Rng.fromSeed(9);
-    const params = random(reference.numParams, rng).map((v) => v * 0.2);
-    const batch = 37;
-    const x = random(batch * 4, rng);
-    const yRef = reference.forward(params, 0, x, batch).slice();
-    const y = fast.forward(params, 0, x, batch).slice();
-    for (let i = 0; i < y.length; i++)
-      expect(Math.abs(y[i] - yRef[i])).toBeLessThan(2e-5 * (1 + Math.abs(yRef[i])));
-    const gRef = new Float32Array(params.length);
-    const g = new Float32Array(params.length);
-    const gradOut = random(batch * 2, rng);
-    reference.backward(params, gRef, 0, gradOut, batch);
-    fast.backward(params, g, 0, gradOut, batch);
-    let scale = 0;
-    for (const v of gRef) scale = Math.max(scale, Math.abs(v));
-    for (let i = 0; i < g.length; i++) expect(Math.abs(g[i] - gRef[i])).toBeLessThan(1e-4 * scale);
-  });
+  it.each<[Activation, number[]]>([
+    ['tanh', [4, 64, 64, 2]],
+    ['relu', [5, 37, 30, 3]],
+    ['elu', [4, 64, 64, 2]],
+    ['elu', [5, 37, 30, 3]],
+    ['gelu', [4, 64, 64, 2]],
+    ['gelu', [5, 37, 30, 3]],
+  ])(
+    'an MLP with %s hidden layers %j on the wasm kernels computes what it computes on the reference kernels',
+    (act, sizes) => {
+      const reference = new MLP({ sizes, kernels: tsKernels, hiddenActivation: act });
+      const fast = new MLP({ sizes, kernels, hiddenActivation: act });
+      const rng = Rng.fromSeed(9);
+      const params = random(reference.numParams, rng).map((v) => v * 0.2);
+      const batch = 37;
+      const x = random(batch * sizes[0], rng);
+      const yRef = reference.forward(params, 0, x, batch).slice();
+      const y = fast.forward(params, 0, x, batch).slice();
+      for (let i = 0; i < y.length; i++)
+        expect(Math.abs(y[i] - yRef[i])).toBeLessThan(2e-5 * (1 + Math.abs(yRef[i])));
+      const gRef = new Float32Array(params.length);
+      const g = new Float32Array(params.length);
+      const gradOut = random(batch * sizes[3], rng);
+      reference.backward(params, gRef, 0, gradOut, batch);
+      fast.backward(params, g, 0, gradOut, batch);
+      let scale = 0;
+      for (const v of gRef) scale = Math.max(scale, Math.abs(v));
+      for (let i = 0; i < g.length; i++) expect(Math.abs(g[i] - gRef[i])).toBeLessThan(1e-4 * scale);
+      const tangent = random(params.length, rng);
+      const jRef = reference.jvp(params, tangent, 0, batch).slice();
+      const j = fast.jvp(params, tangent, 0, batch);
+      const jScale = Math.max(...Array.from(jRef, Math.abs));
+      for (let i = 0; i < j.length; i++) expect(Math.abs(j[i] - jRef[i])).toBeLessThan(1e-4 * jScale);
+    },
+  );
 });
