@@ -126,9 +126,11 @@ describe('netArch and activation', () => {
     expect(() => new Reinforce({ activation: 'swish' } as never)).toThrow(
       /^REINFORCE config: option 'activation' = "swish" is invalid: expected one of tanh, relu, elu, gelu$/,
     );
-    expect(() => new A2C({ netArch: { pi: [64] } } as never)).toThrow(
-      /^A2C config: option 'netArch' = .*is invalid/,
-    );
+    for (const netArch of [{ pi: [64] }, '64,64', [64, 0], { pi: [8], vf: [8], qf: [8] }]) {
+      expect(() => new A2C({ netArch } as never)).toThrow(
+        /^A2C config: option 'netArch' = .* is invalid: expected a list of positive integers for both networks, e\.g\. \[64, 64\], or \{ pi: \[64, 64\], vf: \[256, 256\] \} for the actor and the critic$/,
+      );
+    }
     expect(() => new PPO({ netArch: SPLIT, sharedTrunk: true })).toThrow(
       /^sharedTrunk shares the hidden layers, so netArch must be one list; got pi \[16\], vf \[32, 8\]$/,
     );

@@ -11,7 +11,7 @@ import { makeVec, makeVectorEnv, type VectorEnv } from '../envs/vector.js';
 import { gae, successorValues } from '../estimators/returns.js';
 import { HIDDEN_ACTIVATIONS, type HiddenActivation } from '../nn/activations.js';
 import { constantSchedule, linearSchedule, type Schedule } from '../nn/optim.js';
-import { ActorCriticPolicy, type NetArch } from '../policies/actor-critic.js';
+import { ActorCriticPolicy, isNetArch, NET_ARCH_EXPECTED, type NetArch } from '../policies/actor-critic.js';
 import { Rng } from '../rng.js';
 import type { IterationStats } from '../train/iteration.js';
 import { type EvaluationResult, RolloutBuffer, RolloutCollector } from '../train/rollout.js';
@@ -30,14 +30,12 @@ export function toSchedule(value: z.infer<typeof scheduleSchema>): Schedule {
   return typeof value === 'number' ? constantSchedule(value) : linearSchedule(Number(value.slice(4)), 0);
 }
 
-const widths = z.array(z.number().int().positive());
-
 /**
  * The policy network of every algorithm: hidden widths as SB3's `net_arch` (one list for both networks, or
  * `{ pi, vf }` for the actor and the critic) and the hidden activation (rl-zoo's `activation_fn`).
  */
 export const networkFields = {
-  netArch: z.union([widths, z.strictObject({ pi: widths, vf: widths })]).default([64, 64]),
+  netArch: z.custom<NetArch>(isNetArch, `expected ${NET_ARCH_EXPECTED}`).default([64, 64]),
   activation: z
     .enum(HIDDEN_ACTIVATIONS, { error: `expected one of ${HIDDEN_ACTIVATIONS.join(', ')}` })
     .default('tanh'),

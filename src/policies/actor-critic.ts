@@ -344,21 +344,28 @@ export interface PredictOptions {
   mask?: ArrayLike<number>;
 }
 
-/**
- * A `netArch` as { pi, vf } (copies), or a one-line error: a list of positive integers is both networks' widths
- * (SB3 ≥ 1.8), `{ pi, vf }` each network's own.
- */
+/** What a `netArch` may be, for error messages. */
+export const NET_ARCH_EXPECTED =
+  'a list of positive integers for both networks, e.g. [64, 64], or { pi: [64, 64], vf: [256, 256] } for the actor and the critic';
+
+function isWidths(value: unknown): value is number[] {
+  return Array.isArray(value) && value.every((w) => Number.isSafeInteger(w) && (w as number) > 0);
+}
+
+/** A list of widths for both networks (SB3 ≥ 1.8), or `{ pi, vf }` with each network's own, and nothing else. */
+export function isNetArch(value: unknown): value is NetArch {
+  if (isWidths(value)) return true;
+  if (value === null || typeof value !== 'object') return false;
+  const { pi, vf, ...rest } = value as Record<string, unknown>;
+  return isWidths(pi) && isWidths(vf) && Object.keys(rest).length === 0;
+}
+
+/** A `netArch` as { pi, vf } (copies), or a one-line error. */
 export function resolveNetArch(value: unknown): { pi: number[]; vf: number[] } {
-  const isWidths = (v: unknown): v is number[] =>
-    Array.isArray(v) && v.every((w) => Number.isSafeInteger(w) && (w as number) > 0);
-  if (isWidths(value)) return { pi: [...value], vf: [...value] };
-  if (value !== null && typeof value === 'object' && !Array.isArray(value)) {
-    const { pi, vf, ...rest } = value as Record<string, unknown>;
-    if (isWidths(pi) && isWidths(vf) && Object.keys(rest).length === 0) return { pi: [...pi], vf: [...vf] };
+  if (!isNetArch(value)) {
+    throw new PolicygradError(`netArch ${describeValue(value)} is invalid: expected ${NET_ARCH_EXPECTED}`);
   }
-  throw new PolicygradError(
-    `netArch ${describeValue(value)} is invalid: expected a list of positive integers for both networks, e.g. [64, 64], or { pi: [64, 64], vf: [256, 256] } for the actor and the critic`,
-  );
+  return 'pi' in value ? { pi: [...value.pi], vf: [...value.vf] } : { pi: [...value], vf: [...value] };
 }
 
 /** A hidden-layer activation, or a one-line error listing the accepted ones. */
