@@ -48,29 +48,32 @@ function widths(mlp: { sizes: readonly number[] }): number[] {
 
 describe('netArch and activation', () => {
   it.each([
-    ['PPO', () => new PPO({ netArch: SPLIT, activation: 'elu', nSteps: 64, batchSize: 32 })],
-    ['A2C', () => new A2C({ netArch: SPLIT, activation: 'elu' })],
-    ['TRPO', () => new TRPO({ netArch: SPLIT, activation: 'elu', nSteps: 64, batchSize: 32 })],
-    ['NPG', () => new NPG({ netArch: SPLIT, activation: 'elu', nSteps: 64, batchSize: 32 })],
-    ['REINFORCE', () => new Reinforce({ netArch: SPLIT, activation: 'elu', batchSteps: 64 })],
-    ['A3C', () => new A3C({ netArch: SPLIT, activation: 'elu' })],
+    ['PPO', 'relu', () => new PPO({ netArch: SPLIT, activation: 'relu', nSteps: 64, batchSize: 32 })],
+    ['A2C', 'elu', () => new A2C({ netArch: SPLIT, activation: 'elu' })],
+    ['TRPO', 'gelu', () => new TRPO({ netArch: SPLIT, activation: 'gelu', nSteps: 64, batchSize: 32 })],
+    ['NPG', 'gelu', () => new NPG({ netArch: SPLIT, activation: 'gelu', nSteps: 64, batchSize: 32 })],
+    ['REINFORCE', 'elu', () => new Reinforce({ netArch: SPLIT, activation: 'elu', batchSteps: 64 })],
   ] as const)(
-    '%s builds the actor and the critic each at its own size, with the activation',
-    (_name, build) => {
+    '%s builds the actor and the critic each at its own size with %s hidden layers, and trains them',
+    (_name, activation, build) => {
       const model = build();
       expect(widths(model.policy.actor)).toEqual([4, 16, 2]); // CartPole: 4 observations, 2 actions
       expect(widths(model.policy.critic)).toEqual([4, 32, 8, 1]);
-      expect(model.policy.spec).toMatchObject({ netArch: SPLIT, activation: 'elu' });
-      for (const layer of [...model.policy.actor.layers, ...model.policy.critic.layers].filter(
-        (l) => l.nOut > 2,
-      ))
-        expect(layer.act).toBe('elu');
-      (model as { close?: () => void }).close?.();
+      expect(model.policy.spec).toMatchObject({ netArch: SPLIT, activation });
+      for (const { layers } of [model.policy.actor, model.policy.critic]) {
+        expect(layers.map((l) => l.act)).toEqual([...layers.slice(1).map(() => activation), 'identity']);
+      }
+      const before = Float32Array.from(model.policy.params);
+      model.learn({ totalTimesteps: 128 });
+      expect(model.policy.params.every(Number.isFinite)).toBe(true);
+      expect(model.policy.params.some((v, k) => v !== before[k])).toBe(true);
     },
   );
 
   it('A3C workers train the same architecture as the main thread (gelu, pi/vf split)', async () => {
     const model = new A3C({ netArch: SPLIT, activation: 'gelu', numWorkers: 2, seed: 3 });
+    expect(widths(model.policy.critic)).toEqual([4, 32, 8, 1]);
+    expect(model.policy.spec).toMatchObject({ netArch: SPLIT, activation: 'gelu' });
     const before = Float32Array.from(model.policy.params);
     await model.learn({ totalTimesteps: 200 });
     expect(model.totalSteps).toBeGreaterThanOrEqual(200);
