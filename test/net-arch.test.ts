@@ -4,7 +4,7 @@
  * policy, from the API and from the CLI (`--set`), saved, exported and loaded by `policygrad/inference`.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -20,6 +20,7 @@ import {
   PPO,
   Reinforce,
   Rng,
+  RunDirectory,
   TRPO,
 } from '../src/node.js';
 
@@ -165,6 +166,28 @@ describe('netArch and activation', () => {
       expect(loaded.predict(o)).toEqual(model.predict(o));
       expect(loaded.policy.values(o, 1)[0]).toBe(model.policy.values(o, 1)[0]);
     }
+  });
+
+  it('models and runs saved before netArch (config.hiddenSizes) load and resume with it as netArch', () => {
+    const dir = join(work, 'saved-legacy');
+    const model = new A2C({ netArch: [8, 8], seed: 2 });
+    model.save(dir);
+    const saved = JSON.parse(readFileSync(join(dir, 'model.json'), 'utf8'));
+    const { netArch: _n, ...rest } = saved.config;
+    writeFileSync(
+      join(dir, 'model.json'),
+      JSON.stringify({ ...saved, config: { ...rest, hiddenSizes: [8, 8] } }),
+    );
+    const loaded = A2C.load(dir);
+    expect(loaded.config.netArch).toEqual([8, 8]);
+    expect(Array.from(loaded.policy.params)).toEqual(Array.from(model.policy.params));
+    const run = join(work, 'run-legacy');
+    mkdirSync(run);
+    writeFileSync(
+      join(run, 'config.json'),
+      JSON.stringify({ algo: 'a2c', config: { hiddenSizes: [8], seed: 1 } }),
+    );
+    expect(RunDirectory.open(run).readConfig()).toEqual({ algo: 'a2c', config: { netArch: [8], seed: 1 } });
   });
 
   it('policy files written before netArch (spec.hiddenSizes) still load, in the library and in policygrad/inference', () => {
