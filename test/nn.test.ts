@@ -205,6 +205,12 @@ describe('activations', () => {
     },
   );
 
+  it('an MLP refuses an activation it does not know (never silently the identity)', () => {
+    expect(() => new MLP({ sizes: [2, 3, 1], hiddenActivation: 'swish' as never })).toThrow(
+      /^MLP: unknown activation "swish": expected one of tanh, relu, elu, gelu, identity$/,
+    );
+  });
+
   it('elu is z for z > 0 and e^z − 1 otherwise (α = 1, as nn.ELU)', () => {
     expect(activate('elu', 2.5)).toBe(2.5);
     expect(activate('elu', -1)).toBe(Math.expm1(-1));

@@ -7,6 +7,7 @@
  * largest batch seen and are reused: no allocation per call once warmed.
  */
 import { PolicygradError, describeValue } from '../errors.js';
+import { HIDDEN_ACTIVATIONS } from './activations.js';
 import { defaultKernels } from './backend.js';
 import type { Activation, DenseKernels, Floats } from './kernels.js';
 
@@ -57,6 +58,13 @@ export class MLP {
       throw new PolicygradError(
         `MLP: invalid sizes ${describeValue(sizes)}: expected at least two positive integers`,
       );
+    }
+    for (const act of [hiddenActivation, outputActivation]) {
+      if (act !== 'identity' && !HIDDEN_ACTIVATIONS.includes(act)) {
+        throw new PolicygradError(
+          `MLP: unknown activation ${describeValue(act)}: expected one of ${HIDDEN_ACTIVATIONS.join(', ')}, identity`,
+        );
+      }
     }
     this.sizes = [...sizes];
     this.dtype = options.dtype ?? 'float32';
