@@ -5,10 +5,12 @@
 // row-major. The JavaScript side (src/nn/wasm-kernels.ts) owns allocation: this module has no static data, no
 // allocator and no runtime, so several instances can share one memory.
 //
-// Activation codes: 0 identity, 1 tanh, 2 relu.
+// Activation codes: 0 identity, 1 tanh, 2 relu, 3 elu, 4 gelu.
 
 const ACT_TANH: i32 = 1;
 const ACT_RELU: i32 = 2;
+const ACT_ELU: i32 = 3;
+const ACT_GELU: i32 = 4;
 
 // ---------------------------------------------------------------------------------------------------------------
 // Matrix products. C[M×N] (+)= A·B with B row-major [K×N] and A's element (m, k) at A + 4·(m·sam + k·sak), so one
@@ -191,20 +193,41 @@ function fillRows(Y: usize, v: usize, rows: i32, n: i32): void {
 }
 
 // ---------------------------------------------------------------------------------------------------------------
-// Activations. tanh(x) = −sign(x)·m/(2 + m) with m = expm1(−2|x|), which stays accurate for small |x| without a
-// second branch. expm1(y) = 2ⁿ·(eʳ − 1) + (2ⁿ − 1) with n = round(y/ln 2), r = y − n·ln 2 (|r| ≤ ln2/2, ln 2 split
-// in two parts) and eʳ − 1 by its Taylor series through r⁷ (truncation < 5e-9 relative). n and 2ⁿ come from the
-// 1.5·2²³ rounding trick: adding it leaves n in the low mantissa bits, and shifting those bits by 23 puts n in the
-// exponent field. |x| is clamped to 9, where tanh rounds to 1 in float32.
+// Activations, each applied by its own loop (chosen once per layer, never per element).
+//
+// Exponentials: e^y = 2ⁿ·eʳ with n = round(y/ln 2), r = y − n·ln 2 (|r| ≤ ln2/2, ln 2 split in two parts) and
+// eʳ − 1 by its Taylor series through r⁷ (truncation < 5e-9 relative). n and 2ⁿ come from the 1.5·2²³ rounding
+// trick: adding it leaves n in the low mantissa bits, and shifting those bits by 23 puts n in the exponent field
+// (valid for n ≥ −126: callers clamp y). expm1(y) = 2ⁿ·(eʳ − 1) + (2ⁿ − 1) stays accurate for small |y|.
+//
+// tanh(x) = −sign(x)·m/(2 + m) with m = expm1(−2|x|), which stays accurate for small |x| without a second
+// branch. |x| is clamped to 9, where tanh rounds to 1 in float32.
 // Error: max |tanh4(x) − tanh(x)| measured 1.48e-7; test/wasm-kernels.test.ts holds it to 2e-7.
+//
+// elu(z) = z for z > 0, expm1(max(z, −20)) otherwise (α = 1; expm1(−20) rounds to −1 in float32).
+//
+// gelu(z) = z·Φ(z), the exact (erf) form, through the upper tail q = Φ(−|z|) = erfc(a)/2, a = |z|/√2:
+// erfc(a) = t·e^(−a²)·P(t) with t = 1/(1 + 0.4a) and P a degree-8 polynomial least-squares fitted (float32
+// coefficients) to erfc(a)·e^(a²)/t on a ∈ [0, 9]: relative error of P 5.8e-8, 1.6e-7 evaluated in float32.
+// Then Φ(z) = 1 − q (z ≥ 0) or q (z < 0), so the lower tail keeps its relative accuracy; a is clamped to 9
+// (erfc(9) ≈ 4e-37). gelu'(z) = Φ(z) + z·φ(z) with φ(z) = e^(−a²)/√(2π) from the same exponential.
 // ---------------------------------------------------------------------------------------------------------------
 
-@inline function tanh4(x: v128): v128 {
-  const a = f32x4.min(f32x4.abs(x), f32x4.splat(9.0));
-  const y = f32x4.mul(a, f32x4.splat(-2.0));
-  const shifted = f32x4.add(f32x4.mul(y, f32x4.splat(1.4426950408889634)), f32x4.splat(12582912.0));
-  const n = f32x4.sub(shifted, f32x4.splat(12582912.0));
-  const twoN = i32x4.add(i32x4.shl(shifted, 23), i32x4.splat(0x3f800000));
+const ROUNDING_SHIFT: f32 = 12582912.0; // 1.5·2²³
+
+/** y/log₂e + 1.5·2²³: n = round(y/ln 2) sits in its low mantissa bits. */
+@inline function shiftedExponent(y: v128): v128 {
+  return f32x4.add(f32x4.mul(y, f32x4.splat(1.4426950408889634)), f32x4.splat(ROUNDING_SHIFT));
+}
+
+/** 2ⁿ for the n held by `shiftedExponent`. */
+@inline function powerOfTwo(shifted: v128): v128 {
+  return i32x4.add(i32x4.shl(shifted, 23), i32x4.splat(0x3f800000));
+}
+
+/** eʳ − 1 for r = y − n·ln 2, n from `shiftedExponent`. */
+@inline function expm1Reduced(y: v128, shifted: v128): v128 {
+  const n = f32x4.sub(shifted, f32x4.splat(ROUNDING_SHIFT));
   let r = f32x4.sub(y, f32x4.mul(n, f32x4.splat(0.693145751953125)));
   r = f32x4.sub(r, f32x4.mul(n, f32x4.splat(1.428606765330187e-6)));
   let p = f32x4.add(f32x4.splat(1.0 / 720.0), f32x4.mul(r, f32x4.splat(1.0 / 5040.0)));
@@ -213,10 +236,87 @@ function fillRows(Y: usize, v: usize, rows: i32, n: i32): void {
   p = f32x4.add(f32x4.splat(1.0 / 6.0), f32x4.mul(r, p));
   p = f32x4.add(f32x4.splat(0.5), f32x4.mul(r, p));
   p = f32x4.add(f32x4.splat(1.0), f32x4.mul(r, p));
-  p = f32x4.mul(r, p);
-  const m = f32x4.add(f32x4.mul(twoN, p), f32x4.sub(twoN, f32x4.splat(1.0)));
+  return f32x4.mul(r, p);
+}
+
+/** expm1(y) for −126·ln 2 ≤ y ≤ 0 (callers clamp). */
+@inline function expm1Clamped4(y: v128): v128 {
+  const shifted = shiftedExponent(y);
+  const twoN = powerOfTwo(shifted);
+  return f32x4.add(f32x4.mul(twoN, expm1Reduced(y, shifted)), f32x4.sub(twoN, f32x4.splat(1.0)));
+}
+
+/** e^y for −126·ln 2 ≤ y ≤ 0 (callers clamp): 2ⁿ·(eʳ − 1) + 2ⁿ, with no cancellation for very negative y. */
+@inline function expClamped4(y: v128): v128 {
+  const shifted = shiftedExponent(y);
+  const twoN = powerOfTwo(shifted);
+  return f32x4.add(f32x4.mul(twoN, expm1Reduced(y, shifted)), twoN);
+}
+
+@inline function tanh4(x: v128): v128 {
+  const a = f32x4.min(f32x4.abs(x), f32x4.splat(9.0));
+  const m = expm1Clamped4(f32x4.mul(a, f32x4.splat(-2.0)));
   const magnitude = f32x4.div(m, f32x4.sub(f32x4.splat(-2.0), m));
   return v128.or(magnitude, v128.and(x, i32x4.splat(0x80000000)));
+}
+
+@inline function elu4(z: v128): v128 {
+  const negative = expm1Clamped4(f32x4.max(f32x4.min(z, f32x4.splat(0)), f32x4.splat(-20.0)));
+  return v128.bitselect(z, negative, f32x4.gt(z, f32x4.splat(0)));
+}
+
+/** elu'(z) through y = elu(z): 1 for y > 0, y + 1 = e^z otherwise. */
+@inline function eluDerivative4(y: v128): v128 {
+  return v128.bitselect(f32x4.splat(1.0), f32x4.add(y, f32x4.splat(1.0)), f32x4.gt(y, f32x4.splat(0)));
+}
+
+/** e^(−a²) = e^(−z²/2) for a = min(|z|/√2, 9). */
+@inline function gaussianFactor(z: v128): v128 {
+  const zc = f32x4.min(f32x4.abs(z), f32x4.splat(12.727922061357855)); // 9·√2
+  return expClamped4(f32x4.mul(f32x4.mul(zc, zc), f32x4.splat(-0.5)));
+}
+
+/** Φ(z) given e^(−a²) (a = |z|/√2 clamped to 9): 1 − q or q with q = Φ(−|z|) = t·e^(−a²)·P(t)/2. */
+@inline function normalCdf4(z: v128, gaussian: v128): v128 {
+  const a = f32x4.min(f32x4.mul(f32x4.abs(z), f32x4.splat(0.7071067811865476)), f32x4.splat(9.0));
+  const t = f32x4.div(f32x4.splat(1.0), f32x4.add(f32x4.splat(1.0), f32x4.mul(a, f32x4.splat(0.4))));
+  let p = f32x4.add(f32x4.splat(-0.13272956013679504), f32x4.mul(t, f32x4.splat(0.0397290401160717)));
+  p = f32x4.add(f32x4.splat(0.06788788735866547), f32x4.mul(t, p));
+  p = f32x4.add(f32x4.splat(0.10691707581281662), f32x4.mul(t, p));
+  p = f32x4.add(f32x4.splat(0.06624799221754074), f32x4.mul(t, p));
+  p = f32x4.add(f32x4.splat(0.19934648275375366), f32x4.mul(t, p));
+  p = f32x4.add(f32x4.splat(0.20030753314495087), f32x4.mul(t, p));
+  p = f32x4.add(f32x4.splat(0.22667346894741058), f32x4.mul(t, p));
+  p = f32x4.add(f32x4.splat(0.22562013566493988), f32x4.mul(t, p));
+  const q = f32x4.mul(f32x4.mul(f32x4.mul(t, gaussian), p), f32x4.splat(0.5));
+  return v128.bitselect(q, f32x4.sub(f32x4.splat(1.0), q), f32x4.lt(z, f32x4.splat(0)));
+}
+
+@inline function gelu4(z: v128): v128 {
+  return f32x4.mul(z, normalCdf4(z, gaussianFactor(z)));
+}
+
+/** gelu'(z) = Φ(z) + z·φ(z). */
+@inline function geluDerivative4(z: v128): v128 {
+  const gaussian = gaussianFactor(z);
+  const density = f32x4.mul(gaussian, f32x4.splat(0.3989422804014327)); // 1/√(2π)
+  return f32x4.add(normalCdf4(z, gaussian), f32x4.mul(z, density));
+}
+
+/** The first `lanes` (1–3) floats at p, the other lanes 0. */
+@inline function loadPartial(p: usize, lanes: i32): v128 {
+  let v = f32x4.splat(0);
+  v = f32x4.replace_lane(v, 0, load<f32>(p));
+  if (lanes > 1) v = f32x4.replace_lane(v, 1, load<f32>(p + 4));
+  if (lanes > 2) v = f32x4.replace_lane(v, 2, load<f32>(p + 8));
+  return v;
+}
+
+/** Stores the first `lanes` (1–3) lanes of v at p. */
+@inline function storePartial(p: usize, v: v128, lanes: i32): void {
+  store<f32>(p, f32x4.extract_lane(v, 0));
+  if (lanes > 1) store<f32>(p + 4, f32x4.extract_lane(v, 1));
+  if (lanes > 2) store<f32>(p + 8, f32x4.extract_lane(v, 2));
 }
 
 export function tanhArray(src: usize, dst: usize, n: i32): void {
@@ -228,22 +328,56 @@ export function tanhArray(src: usize, dst: usize, n: i32): void {
   }
   if (i < n) {
     // The tail goes through the same vector code so every element gets the same rounding.
-    const lanes = n - i;
-    let v = f32x4.splat(0);
     const o = <usize>i << 2;
-    v = f32x4.replace_lane(v, 0, load<f32>(src + o));
-    if (lanes > 1) v = f32x4.replace_lane(v, 1, load<f32>(src + o + 4));
-    if (lanes > 2) v = f32x4.replace_lane(v, 2, load<f32>(src + o + 8));
-    const t = tanh4(v);
-    store<f32>(dst + o, f32x4.extract_lane(t, 0));
-    if (lanes > 1) store<f32>(dst + o + 4, f32x4.extract_lane(t, 1));
-    if (lanes > 2) store<f32>(dst + o + 8, f32x4.extract_lane(t, 2));
+    storePartial(dst + o, tanh4(loadPartial(src + o, n - i)), n - i);
   }
 }
 
+/** elu4 or gelu4 (a loop-invariant branch: both cost far more than it). */
+@inline function eluOrGelu4(z: v128, act: i32): v128 {
+  return act == ACT_ELU ? elu4(z) : gelu4(z);
+}
+
+/** elu'(z) from S = Y, or gelu'(z) from S = Z. */
+@inline function eluOrGeluDerivative4(s: v128, act: i32): v128 {
+  return act == ACT_ELU ? eluDerivative4(s) : geluDerivative4(s);
+}
+
+/** dst = elu(src) or gelu(src), elementwise; the tail through the same vector code. */
+export function eluOrGeluArray(src: usize, dst: usize, n: i32, act: i32): void {
+  const n4 = n & ~3;
+  let i = 0;
+  for (; i < n4; i += 4) {
+    const o = <usize>i << 2;
+    v128.store(dst + o, eluOrGelu4(v128.load(src + o), act));
+  }
+  if (i < n) {
+    const o = <usize>i << 2;
+    storePartial(dst + o, eluOrGelu4(loadPartial(src + o, n - i), act), n - i);
+  }
+}
+
+/** D ⊙= elu'(z) given S = Y = elu(Z), or gelu'(z) given S = Z. */
+function multiplyByEluOrGeluDerivative(D: usize, S: usize, n: i32, act: i32): void {
+  const n4 = n & ~3;
+  let i = 0;
+  for (; i < n4; i += 4) {
+    const o = <usize>i << 2;
+    v128.store(D + o, f32x4.mul(v128.load(D + o), eluOrGeluDerivative4(v128.load(S + o), act)));
+  }
+  if (i < n) {
+    const o = <usize>i << 2;
+    const lanes = n - i;
+    storePartial(D + o, f32x4.mul(loadPartial(D + o, lanes), eluOrGeluDerivative4(loadPartial(S + o, lanes), act)), lanes);
+  }
+}
+
+/** Y = act(Y) in place, for every activation but gelu (which reads its pre-activations from elsewhere). */
 function activate(Y: usize, n: i32, act: i32): void {
   if (act == ACT_TANH) {
     tanhArray(Y, Y, n);
+  } else if (act == ACT_ELU) {
+    eluOrGeluArray(Y, Y, n, ACT_ELU);
   } else if (act == ACT_RELU) {
     const n4 = n & ~3;
     let i = 0;
@@ -259,8 +393,12 @@ function activate(Y: usize, n: i32, act: i32): void {
   }
 }
 
-/** D ⊙= act'(z) written through y = act(z): 1 − y² (tanh), [y > 0] (relu). */
-function multiplyByDerivative(D: usize, Y: usize, n: i32, act: i32): void {
+/** D ⊙= act'(z), through y = act(z) for tanh (1 − y²), relu ([y > 0]) and elu; through Z for gelu. */
+function multiplyByDerivative(D: usize, Y: usize, Z: usize, n: i32, act: i32): void {
+  if (act == ACT_ELU || act == ACT_GELU) {
+    multiplyByEluOrGeluDerivative(D, act == ACT_ELU ? Y : Z, n, act);
+    return;
+  }
   if (act != ACT_TANH && act != ACT_RELU) return;
   const n4 = n & ~3;
   let i = 0;
@@ -283,19 +421,26 @@ function multiplyByDerivative(D: usize, Y: usize, n: i32, act: i32): void {
 }
 
 // ---------------------------------------------------------------------------------------------------------------
-// The dense-layer kernels of src/nn/kernels.ts. `scratch` holds max(nIn, nOut)² floats.
+// The dense-layer kernels of src/nn/kernels.ts. `scratch` holds max(nIn, nOut)² floats. Z (pre-activations) is
+// written by denseForward and read by the others for gelu only (0 otherwise).
 // ---------------------------------------------------------------------------------------------------------------
 
-/** Y = act(X Wᵀ + b). */
-export function denseForward(W: usize, b: usize, X: usize, Y: usize, scratch: usize, batch: i32, nIn: i32, nOut: i32, act: i32): void {
+/** Y = act(X Wᵀ + b); for gelu also Z = X Wᵀ + b. */
+export function denseForward(W: usize, b: usize, X: usize, Y: usize, Z: usize, scratch: usize, batch: i32, nIn: i32, nOut: i32, act: i32): void {
+  if (act == ACT_GELU) {
+    fillRows(Z, b, batch, nOut);
+    productWithTranspose(X, W, Z, scratch, batch, nIn, nOut, true);
+    eluOrGeluArray(Z, Y, batch * nOut, ACT_GELU);
+    return;
+  }
   fillRows(Y, b, batch, nOut);
   productWithTranspose(X, W, Y, scratch, batch, nIn, nOut, true);
   activate(Y, batch * nOut, act);
 }
 
-/** dZ = dY ⊙ act'(Y) (in place); dW += dZᵀ X; db += Σ_rows dZ; dX = dZ W when dX ≠ 0. */
-export function denseBackward(W: usize, X: usize, Y: usize, dY: usize, dW: usize, db: usize, dX: usize, batch: i32, nIn: i32, nOut: i32, act: i32): void {
-  multiplyByDerivative(dY, Y, batch * nOut, act);
+/** dZ = dY ⊙ act'(z) (in place); dW += dZᵀ X; db += Σ_rows dZ; dX = dZ W when dX ≠ 0. */
+export function denseBackward(W: usize, X: usize, Y: usize, Z: usize, dY: usize, dW: usize, db: usize, dX: usize, batch: i32, nIn: i32, nOut: i32, act: i32): void {
+  multiplyByDerivative(dY, Y, Z, batch * nOut, act);
   const n4 = nOut & ~3;
   for (let r = 0; r < batch; r++) {
     const row = dY + (<usize>(r * nOut) << 2);
@@ -313,12 +458,12 @@ export function denseBackward(W: usize, X: usize, Y: usize, dY: usize, dW: usize
   if (dX != 0) gemm(dY, nOut, 1, W, dX, batch, nOut, nIn, false);
 }
 
-/** vY = act'(Y) ⊙ (X vWᵀ + vb + vX Wᵀ), the vX term skipped when vX = 0. */
-export function denseJvp(W: usize, vW: usize, vb: usize, X: usize, vX: usize, Y: usize, vY: usize, scratch: usize, batch: i32, nIn: i32, nOut: i32, act: i32): void {
+/** vY = act'(z) ⊙ (X vWᵀ + vb + vX Wᵀ), the vX term skipped when vX = 0. */
+export function denseJvp(W: usize, vW: usize, vb: usize, X: usize, vX: usize, Y: usize, Z: usize, vY: usize, scratch: usize, batch: i32, nIn: i32, nOut: i32, act: i32): void {
   fillRows(vY, vb, batch, nOut);
   productWithTranspose(X, vW, vY, scratch, batch, nIn, nOut, true);
   if (vX != 0) productWithTranspose(vX, W, vY, scratch, batch, nIn, nOut, true);
-  multiplyByDerivative(vY, Y, batch * nOut, act);
+  multiplyByDerivative(vY, Y, Z, batch * nOut, act);
 }
 
 // ---------------------------------------------------------------------------------------------------------------

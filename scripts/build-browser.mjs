@@ -7,21 +7,28 @@ import { fileURLToPath } from 'node:url';
 import { build } from 'vite';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-await build({
-  configFile: false,
-  logLevel: 'warn',
-  build: {
-    outDir: join(root, 'dist', 'browser'),
-    emptyOutDir: true,
-    target: 'es2022',
-    sourcemap: true,
-    minify: true,
-    lib: {
-      entry: { policygrad: join(root, 'src', 'index.ts'), inference: join(root, 'src', 'inference.ts') },
-      formats: ['es'],
-      fileName: (_format, name) => `${name}.js`,
+// One build per entry: the core uses modules the inference entry also defines (its activations), and a shared
+// build would split them into a chunk both import; each file must stand alone.
+for (const [name, entry, emptyOutDir] of [
+  ['policygrad', 'index.ts', true],
+  ['inference', 'inference.ts', false],
+]) {
+  await build({
+    configFile: false,
+    logLevel: 'warn',
+    build: {
+      outDir: join(root, 'dist', 'browser'),
+      emptyOutDir,
+      target: 'es2022',
+      sourcemap: true,
+      minify: true,
+      lib: {
+        entry: { [name]: join(root, 'src', entry) },
+        formats: ['es'],
+        fileName: (_format, entryName) => `${entryName}.js`,
+      },
+      rollupOptions: { external: ['mujoco-js'] },
     },
-    rollupOptions: { external: ['mujoco-js'] },
-  },
-});
+  });
+}
 console.log('browser bundles -> dist/browser/policygrad.js, dist/browser/inference.js');

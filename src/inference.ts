@@ -5,10 +5,80 @@
  * env observation; the training-time observation normalisation stored in the file is applied here.
  *
  * The JSON is what `policygrad export` (or `exportPolicy`) writes. This module re-implements the small forward
- * pass it needs (dense layers, tanh/relu) in plain TypeScript so a game or a web page can embed it alone.
+ * pass it needs (dense layers) in plain TypeScript so a game or a web page can embed it alone: it imports nothing.
+ *
+ * The activations are defined here, one number at a time in float64, and the library's reference kernels use
+ * these same functions (src/nn/activations.ts re-exports them), so a policy acts here as it acted in training:
+ * - tanh, relu: as PyTorch's nn.Tanh, nn.ReLU.
+ * - elu: nn.ELU with α = 1: z for z > 0, e^z − 1 otherwise.
+ * - gelu: nn.GELU's default, the exact form z·Φ(z) with Φ the standard normal CDF (Hendrycks & Gimpel 2016),
+ *   not the tanh approximation.
  */
 
-type Activation = 'tanh' | 'relu';
+/** The activations a policy's hidden layers accept (rl-zoo's `activation_fn`: nn.Tanh, nn.ReLU, nn.ELU, nn.GELU). */
+export const HIDDEN_ACTIVATIONS = ['tanh', 'relu', 'elu', 'gelu'] as const;
+export type HiddenActivation = (typeof HIDDEN_ACTIVATIONS)[number];
+/** Every activation a dense layer can apply: a hidden one, or none (output layers). */
+export type Activation = HiddenActivation | 'identity';
+
+const SQRT_HALF = Math.SQRT1_2;
+const INV_SQRT_PI = 1 / Math.sqrt(Math.PI);
+const INV_SQRT_2PI = 1 / Math.sqrt(2 * Math.PI);
+
+/**
+ * erfc(x) for x ≥ 0 to ~1e-15 (absolute). Below 2: 1 − erf(x) with erf's Maclaurin series
+ * erf x = (2/√π) Σ (−1)ⁿ x^(2n+1) / (n! (2n+1)) (terms stay below 10 there, so little cancellation). From 2 on:
+ * Laplace's continued fraction erfc x = e^(−x²)/√π · 1/(x + (1/2)/(x + 1/(x + (3/2)/(x + …)))), 50 levels
+ * evaluated bottom-up (relative error < 1e-15 at x = 2, fewer levels needed beyond).
+ */
+function erfcNonNegative(x: number): number {
+  if (x < 2) {
+    const x2 = x * x;
+    let power = x; // (−1)ⁿ x^(2n+1) / n!
+    let sum = x;
+    for (let n = 1; n < 60; n++) {
+      power *= -x2 / n;
+      const term = power / (2 * n + 1);
+      sum += term;
+      if (Math.abs(term) < 1e-17 * Math.abs(sum)) break;
+    }
+    return 1 - 2 * INV_SQRT_PI * sum;
+  }
+  let fraction = x;
+  for (let k = 50; k >= 1; k--) fraction = x + k / 2 / fraction;
+  return (Math.exp(-x * x) * INV_SQRT_PI) / fraction;
+}
+
+/** Φ(z), the standard normal CDF, accurate in absolute terms and relatively in the lower tail. */
+export function normalCdf(z: number): number {
+  const tail = 0.5 * erfcNonNegative(Math.abs(z) * SQRT_HALF); // Φ(−|z|)
+  return z < 0 ? tail : 1 - tail;
+}
+
+export function gelu(z: number): number {
+  return z * normalCdf(z);
+}
+
+/** d/dz z·Φ(z) = Φ(z) + z·φ(z). */
+export function geluDerivative(z: number): number {
+  return normalCdf(z) + z * Math.exp(-0.5 * z * z) * INV_SQRT_2PI;
+}
+
+/** act(z) for one number. */
+export function activate(act: Activation, z: number): number {
+  switch (act) {
+    case 'tanh':
+      return Math.tanh(z);
+    case 'relu':
+      return z > 0 ? z : 0;
+    case 'elu':
+      return z > 0 ? z : Math.expm1(z);
+    case 'gelu':
+      return gelu(z);
+    default:
+      return z;
+  }
+}
 
 interface SpaceDescription {
   type: string;
@@ -27,7 +97,14 @@ export interface InferencePolicyFile {
   env?: string;
   observationSpace: SpaceDescription;
   actionSpace: SpaceDescription;
-  spec: { hiddenSizes: number[]; activation: Activation; sharedTrunk: boolean; stateDependentStd: boolean };
+  spec: {
+    /** Hidden widths of the actor (pi) and the critic (vf); files from before netArch have `hiddenSizes`. */
+    netArch?: { pi: number[]; vf: number[] };
+    hiddenSizes?: number[];
+    activation: HiddenActivation;
+    sharedTrunk: boolean;
+    stateDependentStd: boolean;
+  };
   normalization: { obsRms: { mean: number[]; var: number[] } } | null;
   params: string;
 }
@@ -76,7 +153,7 @@ export class InferencePolicy {
   private readonly params: Float32Array;
   private readonly trunk: Dense[];
   private readonly actor: Dense[];
-  private readonly activation: Activation;
+  private readonly activation: HiddenActivation;
   private readonly kind: 'discrete' | 'multi-discrete' | 'box';
   private readonly sizes: number[];
   private readonly starts: number[];
@@ -92,6 +169,11 @@ export class InferencePolicy {
     const { spec, observationSpace, actionSpace } = file;
     this.observationSize = (observationSpace.shape ?? []).reduce((a, b) => a * b, 1);
     this.params = decodeParams(file.params);
+    if (!HIDDEN_ACTIVATIONS.includes(spec.activation)) {
+      fail(
+        `unknown activation ${JSON.stringify(spec.activation)}: expected one of ${HIDDEN_ACTIVATIONS.join(', ')}`,
+      );
+    }
     this.activation = spec.activation;
     const action = actionSpace;
     if (action.type === 'Discrete') {
@@ -116,7 +198,9 @@ export class InferencePolicy {
     const actionSize = this.sizes.reduce((a, b) => a + b, 0);
     const actorOut =
       this.kind === 'box' ? (spec.stateDependentStd ? 2 * this.sizes[0] : this.sizes[0]) : actionSize;
-    const hidden = spec.hiddenSizes;
+    // The actor's widths (with a shared trunk, the trunk's).
+    const hidden = spec.netArch?.pi ?? spec.hiddenSizes;
+    if (!Array.isArray(hidden)) fail('the policy spec gives no network widths (netArch)');
     let actorEnd: number;
     if (spec.sharedTrunk) {
       const trunk = layers([this.observationSize, ...hidden], 0, true);
@@ -189,7 +273,7 @@ export class InferencePolicy {
       let z = params[biases + o];
       const row = layer.offset + o * layer.nIn;
       for (let i = 0; i < layer.nIn; i++) z += params[row + i] * x[i];
-      if (layer.activate) z = this.activation === 'tanh' ? Math.tanh(z) : Math.max(z, 0);
+      if (layer.activate) z = activate(this.activation, z);
       y[o] = Math.fround(z);
     }
     return y;

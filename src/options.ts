@@ -15,6 +15,7 @@ export function parseOptions<S extends z.ZodObject>(
   context: string,
   ErrorClass: new (message: string) => Error = PolicygradError,
 ): z.output<S> {
+  refuseRenamedOptions(input, context, ErrorClass);
   const result = schema.safeParse(input ?? {});
   if (result.success) return result.data;
   const accepted = Object.keys(schema.shape);
@@ -35,4 +36,23 @@ function describeIssue(issue: z.core.$ZodIssue, input: unknown, accepted: string
     input,
   );
   return `option '${path}' = ${describeValue(value)} is invalid: ${issue.message}`;
+}
+
+/** Options that were renamed, with what to write instead (SB3/rl-zoo names: `net_arch` → netArch). */
+const RENAMED_OPTIONS: Record<string, string> = {
+  hiddenSizes:
+    "'netArch': netArch: [64, 64] for both networks, or { pi: [64, 64], vf: [256, 256] } for the actor and the critic",
+};
+
+/** Refuses an option by its old name with one line naming the new one (never dropped, never a bare "unknown"). */
+export function refuseRenamedOptions(
+  input: unknown,
+  context: string,
+  ErrorClass: new (message: string) => Error = PolicygradError,
+): void {
+  if (input === null || typeof input !== 'object') return;
+  for (const [old, instead] of Object.entries(RENAMED_OPTIONS)) {
+    if (Object.hasOwn(input, old))
+      throw new ErrorClass(`${context}: option '${old}' was renamed to ${instead}`);
+  }
 }

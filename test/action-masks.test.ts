@@ -89,7 +89,7 @@ describe('action masks from the env', () => {
   it('the collector acts only on allowed actions and stores the masks with the rollout', () => {
     const env = makeVec(ENV, 3);
     const policy = new ActorCriticPolicy(
-      { observationSpace: env.singleObservationSpace, actionSpace: env.singleActionSpace, hiddenSizes: [8] },
+      { observationSpace: env.singleObservationSpace, actionSpace: env.singleActionSpace, netArch: [8] },
       Rng.fromSeed(0),
     );
     const collector = new RolloutCollector(env, policy, Rng.fromSeed(1), 0);
@@ -114,7 +114,7 @@ describe('action masks from the env', () => {
         {
           observationSpace: env.singleObservationSpace,
           actionSpace: env.singleActionSpace,
-          hiddenSizes: [8],
+          netArch: [8],
         },
         Rng.fromSeed(4),
       );
@@ -183,7 +183,7 @@ describe('action masks from the env', () => {
     const rng = Rng.fromSeed(8);
     const env = makeVec(ENV, 1);
     const policy = new ActorCriticPolicy(
-      { observationSpace: env.singleObservationSpace, actionSpace: env.singleActionSpace, hiddenSizes: [8] },
+      { observationSpace: env.singleObservationSpace, actionSpace: env.singleActionSpace, netArch: [8] },
       Rng.fromSeed(3),
     );
     const n = 10;

@@ -53,6 +53,34 @@ describe('policygrad/inference', () => {
         new PPO({ env: 'Acrobot-v1', normalize: true, sharedTrunk: true, numEnvs: 4, nSteps: 64, seed: 3 }),
       'ppo',
     ],
+    ...(['relu', 'elu', 'gelu'] as const).map(
+      (activation) =>
+        [
+          `A2C, Pendulum-v1 (Box), ${activation}, actor [32, 32] / critic [64]`,
+          () =>
+            new A2C({
+              env: 'Pendulum-v1',
+              netArch: { pi: [32, 32], vf: [64] },
+              activation,
+              numEnvs: 4,
+              seed: 4,
+            }),
+          'a2c',
+        ] as const,
+    ),
+    [
+      'PPO, CartPole-v1 (Discrete), gelu, actor [64, 64] / critic [16]',
+      () =>
+        new PPO({
+          env: 'CartPole-v1',
+          netArch: { pi: [64, 64], vf: [16] },
+          activation: 'gelu',
+          nSteps: 256,
+          batchSize: 64,
+          seed: 5,
+        }),
+      'ppo',
+    ],
   ] as const)('%s: act() equals predict(deterministic) on 300 observations', (_name, build, algo) => {
     const model = build();
     model.learn({ totalTimesteps: 3000 });
@@ -66,8 +94,8 @@ describe('policygrad/inference', () => {
       if (typeof expected === 'number') {
         expect(action).toBe(expected);
       } else {
-        // Box actions: equal within float32 rounding (the training kernels accumulate in float32, with a
-        // vectorised tanh good to 2e-7; this module in float64 with Math.tanh)
+        // Box actions: equal within float32 rounding (the training kernels accumulate in float32, with
+        // vectorised activations good to 2e-7 (gelu: 2e-7·max(1, |z|)); this module in float64)
         (action as number[]).forEach((a, i) =>
           expect(Math.abs(a - expected[i])).toBeLessThan(1e-5 * (1 + Math.abs(expected[i]))),
         );

@@ -1,9 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import {
+  activate,
   type Activation,
   Adam,
   clipGradNorm,
   constantSchedule,
+  createWasmKernels,
+  gelu,
+  geluDerivative,
   globalNorm,
   initMLP,
   linearSchedule,
@@ -12,6 +16,8 @@ import {
   RMSprop,
   Rng,
   SGD,
+  tsKernels,
+  type WasmKernels,
 } from '../src/index.js';
 
 const H = 1e-6; // central-difference step in float64: truncation ~H², rounding ~1e-16/H, both far below 1e-7
@@ -34,7 +40,7 @@ function maxRelativeError(a: ArrayLike<number>, b: ArrayLike<number>): number {
   return err / scale;
 }
 
-describe.each<Activation>(['tanh', 'relu', 'identity'])('MLP with %s hidden layers', (act) => {
+describe.each<Activation>(['tanh', 'relu', 'elu', 'gelu', 'identity'])('MLP with %s hidden layers', (act) => {
   const sizes = [3, 5, 4, 2];
   const batch = 6;
   const offset = 7; // the MLP lives inside a larger parameter vector
@@ -140,6 +146,75 @@ describe.each<Activation>(['tanh', 'relu', 'identity'])('MLP with %s hidden laye
     const g32 = new Float32Array(params.length);
     mlp32.backward(p32, g32, offset, Float32Array.from(weights), batch);
     expect(maxRelativeError(g32, g64)).toBeLessThan(1e-5);
+  });
+});
+
+/** [z, gelu(z), gelu'(z)] from mpmath at 30 digits (z·ncdf(z), ncdf(z) + z·npdf(z)), rounded to float64. */
+const GELU_TABLE = [
+  [-12, -2.1317785344932147e-32, -2.5578956616748956e-31],
+  [-6, -5.9195258702261885e-9, -3.5468709453902015e-8],
+  [-3.5, -0.0008142017766243376, -0.002821760353624635],
+  [-2.8284271247461903, -0.006615316251384093, -0.018328117863568413],
+  [-1, -0.15865525393145705, -0.0833154705876863],
+  [-0.1, -0.0460172162722971, 0.4204769079752698],
+  [0, 0, 0.5],
+  [0.001, 0.000500398942213911, 0.5007978842948414],
+  [0.5, 0.34573123063700656, 0.8674951246561629],
+  [1, 0.8413447460685429, 1.0833154705876864],
+  [2.5, 2.4844758366855597, 1.037611085908145],
+  [2.8284271247461903, 2.821811808494806, 1.0183281178635684],
+  [4, 3.9998733150326675, 1.0005036496612265],
+  [8, 7.999999999999995, 1.0000000000000397],
+];
+
+describe('activations', () => {
+  it('gelu is the exact z·Φ(z) (erf form, PyTorch nn.GELU default), with its derivative, to float64 precision', () => {
+    for (const [z, value, slope] of GELU_TABLE) {
+      // relative to the value, except near zero crossings (absolute 1e-16 there)
+      expect(Math.abs(gelu(z) - value), `gelu(${z})`).toBeLessThanOrEqual(1e-14 * Math.abs(value) + 1e-16);
+      expect(Math.abs(geluDerivative(z) - slope), `gelu'(${z})`).toBeLessThanOrEqual(1e-14 * Math.abs(slope));
+    }
+  });
+
+  it.each([
+    ['typescript', tsKernels, 0],
+    ['wasm-simd', createWasmKernels() as WasmKernels, 2e-7], // the vectorised activations' bounds
+  ] as const)(
+    'a %s dense layer applies its activation: W = I, b = 0 gives act(x)',
+    (_name, kernels, tolerance) => {
+      const x = GELU_TABLE.map(([z]) => z).filter((z) => z > -10);
+      const n = x.length;
+      const expected: Record<string, (z: number, k: number) => number> = {
+        tanh: Math.tanh,
+        relu: (z) => Math.max(z, 0),
+        elu: (z) => (z > 0 ? z : Math.expm1(z)),
+        gelu: (_z, k) => GELU_TABLE[k + 1][1], // x skips the first row
+      };
+      for (const act of ['tanh', 'relu', 'elu', 'gelu'] as const) {
+        const layer = new MLP({ sizes: [n, n], outputActivation: act, kernels });
+        const params = new Float32Array(layer.numParams);
+        for (let k = 0; k < n; k++) params[k * n + k] = 1;
+        const y = layer.forward(params, 0, Float32Array.from(x), 1);
+        x.forEach((z, k) => {
+          const want = expected[act](Math.fround(z), k);
+          expect(Math.abs(y[k] - want), `${act}(${z})`).toBeLessThanOrEqual(
+            tolerance * Math.max(1, Math.abs(z)) + 4e-7 * Math.abs(want),
+          );
+        });
+      }
+    },
+  );
+
+  it('an MLP refuses an activation it does not know (never silently the identity)', () => {
+    expect(() => new MLP({ sizes: [2, 3, 1], hiddenActivation: 'swish' as never })).toThrow(
+      /^MLP: unknown activation "swish": expected one of tanh, relu, elu, gelu, identity$/,
+    );
+  });
+
+  it('elu is z for z > 0 and e^z − 1 otherwise (α = 1, as nn.ELU)', () => {
+    expect(activate('elu', 2.5)).toBe(2.5);
+    expect(activate('elu', -1)).toBe(Math.expm1(-1));
+    expect(activate('elu', -1e-10)).toBe(Math.expm1(-1e-10));
   });
 });
 

@@ -45,7 +45,7 @@ describe('clipped surrogate, by hand', () => {
 function fixture(seed: number, perturbation = 0.05) {
   const env = makeVec('CartPole-v1', 1);
   const policy = new ActorCriticPolicy(
-    { observationSpace: env.singleObservationSpace, actionSpace: env.singleActionSpace, hiddenSizes: [8] },
+    { observationSpace: env.singleObservationSpace, actionSpace: env.singleActionSpace, netArch: [8] },
     Rng.fromSeed(seed),
   );
   const rng = Rng.fromSeed(seed + 1);
@@ -189,7 +189,7 @@ describe('truncation is bootstrapped, termination is not', () => {
       gamma: 0.9,
       seed: 0,
       learningRate: 3e-3,
-      hiddenSizes: [16],
+      netArch: [16],
       maxGradNorm: null,
       optimizer: 'adam',
     });

@@ -122,7 +122,7 @@ describe('ActorCriticPolicy', () => {
   it('backwardActor carries distribution-input gradients into the parameters (finite differences, float32)', () => {
     const env = makeVec('Pendulum-v1', 1);
     const policy = new ActorCriticPolicy(
-      { observationSpace: env.singleObservationSpace, actionSpace: env.singleActionSpace, hiddenSizes: [8] },
+      { observationSpace: env.singleObservationSpace, actionSpace: env.singleActionSpace, netArch: [8] },
       Rng.fromSeed(1),
     );
     const rng = Rng.fromSeed(2);
@@ -153,7 +153,7 @@ describe('ActorCriticPolicy', () => {
   it('the value loss head gradient 2(V − G)/B, carried by backwardCritic, matches finite differences', () => {
     const env = makeVec('CartPole-v1', 1);
     const policy = new ActorCriticPolicy(
-      { observationSpace: env.singleObservationSpace, actionSpace: env.singleActionSpace, hiddenSizes: [8] },
+      { observationSpace: env.singleObservationSpace, actionSpace: env.singleActionSpace, netArch: [8] },
       Rng.fromSeed(4),
     );
     const rng = Rng.fromSeed(5);
@@ -182,7 +182,7 @@ describe('ActorCriticPolicy', () => {
       {
         observationSpace: env.singleObservationSpace,
         actionSpace: env.singleActionSpace,
-        hiddenSizes: [8, 8],
+        netArch: [8, 8],
         sharedTrunk: true,
       },
       Rng.fromSeed(6),
@@ -292,7 +292,7 @@ describe('REINFORCE', () => {
       batchEpisodes: 32,
       numEnvs: 8,
       learningRate: 0.05,
-      hiddenSizes: [8],
+      netArch: [8],
       seed: 0,
     });
     algo.learn({ totalTimesteps: 32 * 40 });
@@ -308,7 +308,7 @@ describe('REINFORCE', () => {
       numEnvs: 4,
       learningRate: 0.01,
       valueLearningRate: 0.01,
-      hiddenSizes: [16],
+      netArch: [16],
       seed: 1,
     });
     algo.learn({ totalTimesteps: 15_000 });
@@ -322,7 +322,7 @@ describe('REINFORCE', () => {
       batchSteps: 64,
       numEnvs: 2,
       seed: 3,
-      hiddenSizes: [16],
+      netArch: [16],
     });
     const rows = algo.learn({ totalTimesteps: 10_000, callback: (m) => m.iteration < 3 });
     expect(rows).toHaveLength(3);
@@ -338,7 +338,7 @@ describe('REINFORCE', () => {
       batchEpisodes: 32,
       numEnvs: 8,
       learningRate: 0.05,
-      hiddenSizes: [8],
+      netArch: [8],
       seed: 0,
       reuseBatches: 3,
       importanceWeightClip: 10,
@@ -360,7 +360,7 @@ describe('REINFORCE', () => {
       normalizeAdvantages: false,
       batchEpisodes: 6,
       gamma: 1,
-      hiddenSizes: [4],
+      netArch: [4],
       reuseBatches: 2,
       seed: 3,
     });
@@ -419,7 +419,7 @@ describe('REINFORCE', () => {
       numEnvs: 2,
       batchSteps: 64,
       seed: 4,
-      hiddenSizes: [8],
+      netArch: [8],
       ...extra,
     });
     const seen = recordEstimates(algo, 3);
@@ -451,7 +451,7 @@ describe('REINFORCE', () => {
         baseline,
         batchEpisodes: 4,
         seed: 2,
-        hiddenSizes: [8],
+        netArch: [8],
       });
       return recordEstimates(algo)[0];
     };
@@ -473,7 +473,7 @@ describe('REINFORCE', () => {
 
   it('a checkpoint whose reused batches predate per-decision IS (no nextValues) is refused in one line', () => {
     const build = () =>
-      new Reinforce({ env: 'CartPole-v1', batchEpisodes: 2, reuseBatches: 1, hiddenSizes: [8] });
+      new Reinforce({ env: 'CartPole-v1', batchEpisodes: 2, reuseBatches: 1, netArch: [8] });
     const algo = build();
     algo.learn({ totalTimesteps: 1e6, callback: () => false });
     const saved = JSON.parse(JSON.stringify(algo.checkpoint()));

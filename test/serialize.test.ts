@@ -10,7 +10,7 @@ describe('policy files', () => {
         {
           observationSpace: env.singleObservationSpace,
           actionSpace: env.singleActionSpace,
-          hiddenSizes: [16, 8],
+          netArch: [16, 8],
         },
         Rng.fromSeed(1),
       );
@@ -45,7 +45,7 @@ describe('policy files', () => {
       actionSpace: env.singleActionSpace,
       normalization: null,
     });
-    expect(() => importPolicy({ ...file, spec: { ...file.spec, hiddenSizes: [32] } })).toThrow(
+    expect(() => importPolicy({ ...file, spec: { ...file.spec, netArch: { pi: [32], vf: [32] } } })).toThrow(
       /do not fit the described network/,
     );
   });

@@ -40,7 +40,7 @@ describe('conjugate gradient', () => {
 function tinyPolicy(envId: string, seed: number) {
   const env = makeVec(envId, 1);
   const policy = new ActorCriticPolicy(
-    { observationSpace: env.singleObservationSpace, actionSpace: env.singleActionSpace, hiddenSizes: [3] },
+    { observationSpace: env.singleObservationSpace, actionSpace: env.singleActionSpace, netArch: [3] },
     Rng.fromSeed(seed),
   );
   const rng = Rng.fromSeed(seed + 1);

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { Reinforce, runVarianceLab, varianceEstimatorFor, varianceLabScores } from '../src/index.js';
 import { recordEstimates } from './helpers.js';
 
-const small = { env: 'CartPole-v1', batchEpisodes: 2, repeats: 4, hiddenSizes: [8], seed: 3 };
+const small = { env: 'CartPole-v1', batchEpisodes: 2, repeats: 4, netArch: [8], seed: 3 };
 
 describe('variance lab', () => {
   it('at γ < 1 the cosines compare with ∇J_γ, estimated by rtg-discounted even when it is not listed', () => {
@@ -42,7 +42,7 @@ describe("the lab measures the Ψ_t that REINFORCE's switches select", () => {
       batchEpisodes: 3,
       normalizeAdvantages: false,
       gamma: 0.95,
-      hiddenSizes: [8],
+      netArch: [8],
       seed: 5,
     });
     const [{ buffer, psi }] = recordEstimates(algo);

@@ -3,12 +3,16 @@
  *
  * Tolerance: the reference accumulates in float64 and rounds once; the wasm kernels accumulate K products in
  * float32, so each output may differ by at most ≈ K·2⁻²⁴·Σ|terms| (the standard bound for recursive
- * summation). Σ|terms| is computed by running the reference on |inputs| with the identity activation; the tanh
- * approximation adds at most its own bound (TANH_BOUND, measured below), and tanh/relu are 1-Lipschitz.
+ * summation). Σ|terms| is computed by running the reference on |inputs| with the identity activation; the
+ * activation's own approximation error adds at most its bound (measured below), times the activation's Lipschitz
+ * constant for the rounding of z (1 for tanh, relu and elu; max gelu' = 1.129 for gelu). Derivatives: the wasm
+ * act'(z) is within DERIVATIVE_BOUND of the reference's, which adds DERIVATIVE_BOUND·|what it multiplies|.
  */
 import { describe, expect, it } from 'vitest';
 import {
+  activate,
   type Activation,
+  activationDerivative,
   Adam,
   createWasmKernels,
   MLP,
@@ -19,6 +23,30 @@ import {
 
 const EPS32 = 2 ** -24;
 const TANH_BOUND = 2e-7; // measured maximum 1.48e-7 (bench on a 200k-point grid over [−12, 12])
+/** |elu_wasm(z) − elu(z)| ≤ ELU_BOUND: measured maximum 4.5e-8 on a 500k-point grid over [−30, 30]. */
+const ELU_BOUND = 1e-7;
+/** |gelu_wasm(z) − gelu(z)| ≤ GELU_BOUND·max(1, |z|): measured maximum 1.09e-7 (same grid). */
+const GELU_BOUND = 2e-7;
+/**
+ * Bound on |act'_wasm(z) − act'(z)| beyond float32 rounding. tanh, relu and elu compute it from y = act(z) as
+ * the reference does; gelu's Φ(z) + z·φ(z): measured maximum 1.6e-7 on the grid of the derivative test below.
+ */
+const DERIVATIVE_BOUND: Record<Activation, number> = {
+  tanh: 0,
+  relu: 0,
+  elu: 0,
+  gelu: 3e-7,
+  identity: 0,
+};
+const LIPSCHITZ: Record<Activation, number> = { tanh: 1, relu: 1, elu: 1, gelu: 1.13, identity: 1 };
+
+/** The bound on the activation's own error at z. */
+function activationBound(act: Activation, z: number): number {
+  if (act === 'tanh') return TANH_BOUND;
+  if (act === 'elu') return ELU_BOUND;
+  if (act === 'gelu') return GELU_BOUND * Math.max(1, Math.abs(z));
+  return 0;
+}
 const kernels = createWasmKernels() as WasmKernels;
 
 function random(n: number, rng: Rng): Float32Array {
@@ -44,10 +72,10 @@ function expectClose(
   expected: Float32Array,
   scale: Float32Array,
   terms: number,
-  extra = 0,
+  extra: (i: number) => number = () => 0,
 ) {
   for (let i = 0; i < expected.length; i++) {
-    const tolerance = (terms + 2) * EPS32 * scale[i] + extra + 1e-30;
+    const tolerance = (terms + 2) * EPS32 * scale[i] + extra(i) + 1e-30;
     if (!(Math.abs(actual[i] - expected[i]) <= tolerance)) {
       expect.fail(`element ${i}: wasm ${actual[i]} vs reference ${expected[i]} (tolerance ${tolerance})`);
     }
@@ -71,8 +99,9 @@ describe('wasm kernels', () => {
     expect(kernels.name).toBe('wasm-simd');
   });
 
-  describe.each<Activation>(['tanh', 'relu', 'identity'])('%s', (act) => {
-    const extra = act === 'tanh' ? TANH_BOUND : 0;
+  describe.each<Activation>(['tanh', 'relu', 'elu', 'gelu', 'identity'])('%s', (act) => {
+    const lipschitz = LIPSCHITZ[act];
+    const derivativeBound = DERIVATIVE_BOUND[act];
     it.each(shapes)(
       'forward, backward and jvp equal the reference (batch %i, %i → %i)',
       (batch, nIn, nOut) => {
@@ -86,14 +115,24 @@ describe('wasm kernels', () => {
         const vX = random(batch * nIn, rng);
 
         for (const inWasm of [false, true]) {
-          // forward
+          // forward (Z: the pre-activations, kept by gelu layers)
           const Yref = new Float32Array(batch * nOut);
-          tsKernels.forward(W, b, X, Yref, batch, nIn, nOut, act);
+          const Zref = new Float32Array(batch * nOut);
+          tsKernels.forward(W, b, X, Yref, batch, nIn, nOut, act, Zref);
           const Y = place(new Float32Array(batch * nOut), inWasm);
-          kernels.forward(place(W, inWasm), place(b, inWasm), place(X, inWasm), Y, batch, nIn, nOut, act);
+          const Z = place(new Float32Array(batch * nOut), inWasm);
+          kernels.forward(place(W, inWasm), place(b, inWasm), place(X, inWasm), Y, batch, nIn, nOut, act, Z);
           const forwardScale = new Float32Array(batch * nOut);
           tsKernels.forward(abs(W), abs(b), abs(X), forwardScale, batch, nIn, nOut, 'identity');
-          expectClose(Y, Yref, forwardScale, nIn, extra);
+          expectClose(
+            Y,
+            Yref,
+            forwardScale.map((v) => lipschitz * v),
+            nIn,
+            (i) => activationBound(act, Zref[i]),
+          );
+          if (act === 'gelu') expectClose(Z, Zref, forwardScale, nIn);
+          else expect(Z.every((v) => v === 0)).toBe(true); // untouched
 
           // backward, from the reference's Y so both see the same activations
           const dWref = random(nOut * nIn, Rng.fromSeed(1));
@@ -104,7 +143,7 @@ describe('wasm kernels', () => {
           const dX = place(new Float32Array(batch * nIn), inWasm);
           const dYw = place(dY, inWasm);
           const dYref = dY.slice();
-          tsKernels.backward(W, X, Yref, dYref, dWref, dbRef, dXref, batch, nIn, nOut, act);
+          tsKernels.backward(W, X, Yref, dYref, dWref, dbRef, dXref, batch, nIn, nOut, act, Zref);
           kernels.backward(
             place(W, inWasm),
             place(X, inWasm),
@@ -117,15 +156,19 @@ describe('wasm kernels', () => {
             nIn,
             nOut,
             act,
+            place(Zref, inWasm),
           );
           const sW = abs(random(nOut * nIn, Rng.fromSeed(1)));
           const sb = abs(random(nOut, Rng.fromSeed(2)));
           const sX = new Float32Array(batch * nIn);
           tsKernels.backward(abs(W), abs(X), Yref, abs(dY), sW, sb, sX, batch, nIn, nOut, 'identity');
-          expectClose(dYw, dYref, abs(dY), 1);
-          expectClose(dW, dWref, sW, batch);
-          expectClose(db, dbRef, sb, batch);
-          expectClose(dX, dXref, sX, nOut);
+          // dZ = dY ⊙ act'(z) first; the products then add their accumulation error to that of dZ.
+          const dZerror = (i: number) => derivativeBound * Math.abs(dY[i]);
+          expectClose(dYw, dYref, abs(dY), 1, dZerror);
+          const propagated = (sums: Float32Array) => (i: number) => derivativeBound * sums[i];
+          expectClose(dW, dWref, sW, batch, propagated(sW));
+          expectClose(db, dbRef, sb, batch, propagated(sb));
+          expectClose(dX, dXref, sX, nOut, propagated(sX));
 
           // backward without the input gradient (first layer)
           const dW2 = place(new Float32Array(nOut * nIn), inWasm);
@@ -142,16 +185,17 @@ describe('wasm kernels', () => {
             nIn,
             nOut,
             act,
+            place(Zref, inWasm),
           );
           const dW2ref = new Float32Array(nOut * nIn);
           const db2ref = new Float32Array(nOut);
-          tsKernels.backward(W, X, Yref, dY.slice(), dW2ref, db2ref, null, batch, nIn, nOut, act);
-          expectClose(dW2, dW2ref, sW, batch);
+          tsKernels.backward(W, X, Yref, dY.slice(), dW2ref, db2ref, null, batch, nIn, nOut, act, Zref);
+          expectClose(dW2, dW2ref, sW, batch, propagated(sW));
 
           // jvp with and without the input tangent
           for (const withInput of [true, false]) {
             const vYref = new Float32Array(batch * nOut);
-            tsKernels.jvp(W, vW, vb, X, withInput ? vX : null, Yref, vYref, batch, nIn, nOut, act);
+            tsKernels.jvp(W, vW, vb, X, withInput ? vX : null, Yref, vYref, batch, nIn, nOut, act, Zref);
             const vY = place(new Float32Array(batch * nOut), inWasm);
             kernels.jvp(
               place(W, inWasm),
@@ -165,6 +209,7 @@ describe('wasm kernels', () => {
               nIn,
               nOut,
               act,
+              place(Zref, inWasm),
             );
             const sY = new Float32Array(batch * nOut);
             tsKernels.jvp(
@@ -180,7 +225,7 @@ describe('wasm kernels', () => {
               nOut,
               'identity',
             );
-            expectClose(vY, vYref, sY, 2 * nIn + 1);
+            expectClose(vY, vYref, sY, 2 * nIn + 1, propagated(sY));
           }
         }
       },
@@ -207,6 +252,45 @@ describe('wasm kernels', () => {
     expect([out[1], out[2]]).toEqual([1, -1]);
     expect(out[3]).toBeNaN();
     expect(out[5]).toBe(-out[4]);
+  });
+
+  it('elu and gelu, and the derivatives of all four activations, are within their bounds of the float64 definitions (dense grid over [−30, 30])', () => {
+    const values: number[] = [0, 1e-30, -1e-30, 1e-8, -1e-8, 12.727922, -12.727922, 1e30, -1e30];
+    for (let x = -30; x <= 30; x += 1 / 1024) values.push(x);
+    const z = Float32Array.from(values);
+    const n = z.length;
+    for (const act of ['tanh', 'relu', 'elu', 'gelu'] as const) {
+      // Elementwise, through a 1 → 1 layer with W = 1, b = 0: forward gives act(z), backward with dY = 1 act'(z).
+      const one = Float32Array.of(1);
+      const Y = new Float32Array(n);
+      const Z = new Float32Array(n);
+      kernels.forward(one, Float32Array.of(0), z, Y, n, 1, 1, act, Z);
+      const dY = new Float32Array(n).fill(1);
+      kernels.backward(one, z, Y, dY, new Float32Array(1), new Float32Array(1), null, n, 1, 1, act, Z);
+      let worst = 0;
+      let worstDerivative = 0;
+      for (let i = 0; i < n; i++) {
+        if (Math.abs(z[i]) > 1e29) continue; // saturation, checked below
+        const y = activate(act, z[i]);
+        worst = Math.max(worst, Math.abs(Y[i] - y) / activationBound(act, z[i] || 1) || 0);
+        // tanh, relu, elu: the derivative as a function of the (float32) output the kernel produced.
+        const exact = activationDerivative(act, Y[i], z[i]);
+        worstDerivative = Math.max(worstDerivative, Math.abs(dY[i] - exact));
+      }
+      if (act !== 'tanh') expect(worst, act).toBeLessThanOrEqual(1); // tanh: its own test below
+      expect(worstDerivative, `${act}'`).toBeLessThanOrEqual(DERIVATIVE_BOUND[act] + 4 * EPS32);
+    }
+    // Saturation and NaN propagation.
+    const special = Float32Array.from([1e30, -1e30, NaN, 0]);
+    const elu = new Float32Array(4);
+    const gelu = new Float32Array(4);
+    kernels.activate('elu', special, elu);
+    kernels.activate('gelu', special, gelu);
+    expect(Array.from(elu.subarray(0, 2))).toEqual([1e30 * 1.0000000150474662, -1]);
+    expect(gelu[0]).toBe(special[0]);
+    expect(Math.abs(gelu[1])).toBeLessThan(1e-5);
+    expect([elu[2], gelu[2]]).toEqual([NaN, NaN]);
+    expect([elu[3], gelu[3]]).toEqual([0, 0]);
   });
 
   it('Adam gives bit-identical parameters to the TypeScript loop (same float64 operations in the same order)', () => {
@@ -271,25 +355,39 @@ describe('wasm kernels', () => {
     expect(k.owns(new Float32Array(k.memory.buffer, 1024, 4))).toBe(true); // a fresh view of the memory
   });
 
-  it('an MLP on the wasm kernels computes what it computes on the reference kernels', () => {
-    const sizes = [4, 64, 64, 2];
-    const reference = new MLP({ sizes, kernels: tsKernels });
-    const fast = new MLP({ sizes, kernels });
-    const rng = Rng.fromSeed(9);
-    const params = random(reference.numParams, rng).map((v) => v * 0.2);
-    const batch = 37;
-    const x = random(batch * 4, rng);
-    const yRef = reference.forward(params, 0, x, batch).slice();
-    const y = fast.forward(params, 0, x, batch).slice();
-    for (let i = 0; i < y.length; i++)
-      expect(Math.abs(y[i] - yRef[i])).toBeLessThan(2e-5 * (1 + Math.abs(yRef[i])));
-    const gRef = new Float32Array(params.length);
-    const g = new Float32Array(params.length);
-    const gradOut = random(batch * 2, rng);
-    reference.backward(params, gRef, 0, gradOut, batch);
-    fast.backward(params, g, 0, gradOut, batch);
-    let scale = 0;
-    for (const v of gRef) scale = Math.max(scale, Math.abs(v));
-    for (let i = 0; i < g.length; i++) expect(Math.abs(g[i] - gRef[i])).toBeLessThan(1e-4 * scale);
-  });
+  it.each<[Activation, number[]]>([
+    ['tanh', [4, 64, 64, 2]],
+    ['relu', [5, 37, 30, 3]],
+    ['elu', [4, 64, 64, 2]],
+    ['elu', [5, 37, 30, 3]],
+    ['gelu', [4, 64, 64, 2]],
+    ['gelu', [5, 37, 30, 3]],
+  ])(
+    'an MLP with %s hidden layers %j on the wasm kernels computes what it computes on the reference kernels',
+    (act, sizes) => {
+      const reference = new MLP({ sizes, kernels: tsKernels, hiddenActivation: act });
+      const fast = new MLP({ sizes, kernels, hiddenActivation: act });
+      const rng = Rng.fromSeed(9);
+      const params = random(reference.numParams, rng).map((v) => v * 0.2);
+      const batch = 37;
+      const x = random(batch * sizes[0], rng);
+      const yRef = reference.forward(params, 0, x, batch).slice();
+      const y = fast.forward(params, 0, x, batch).slice();
+      for (let i = 0; i < y.length; i++)
+        expect(Math.abs(y[i] - yRef[i])).toBeLessThan(2e-5 * (1 + Math.abs(yRef[i])));
+      const gRef = new Float32Array(params.length);
+      const g = new Float32Array(params.length);
+      const gradOut = random(batch * sizes[3], rng);
+      reference.backward(params, gRef, 0, gradOut, batch);
+      fast.backward(params, g, 0, gradOut, batch);
+      let scale = 0;
+      for (const v of gRef) scale = Math.max(scale, Math.abs(v));
+      for (let i = 0; i < g.length; i++) expect(Math.abs(g[i] - gRef[i])).toBeLessThan(1e-4 * scale);
+      const tangent = random(params.length, rng);
+      const jRef = reference.jvp(params, tangent, 0, batch).slice();
+      const j = fast.jvp(params, tangent, 0, batch);
+      const jScale = Math.max(...Array.from(jRef, Math.abs));
+      for (let i = 0; i < j.length; i++) expect(Math.abs(j[i] - jRef[i])).toBeLessThan(1e-4 * jScale);
+    },
+  );
 });

@@ -110,7 +110,7 @@ function measureVariance(s: TrainSettings, step: number, seed: number): void {
       gaeLambda: s.gaeLambda ?? 0.97,
       criticEpisodes: 20,
       criticEpochs: 20,
-      hiddenSizes: copy.spec.hiddenSizes,
+      netArch: copy.spec.netArch,
     },
     { policy: copy, normalization: normalizationOf(model.env) },
   );

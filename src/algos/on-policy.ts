@@ -9,8 +9,9 @@ import type { Box } from '../envs/spaces.js';
 import { VecNormalize, type VecNormalizeState } from '../envs/vec-normalize.js';
 import { makeVec, makeVectorEnv, type VectorEnv } from '../envs/vector.js';
 import { gae, successorValues } from '../estimators/returns.js';
+import { HIDDEN_ACTIVATIONS, type HiddenActivation } from '../nn/activations.js';
 import { constantSchedule, linearSchedule, type Schedule } from '../nn/optim.js';
-import { ActorCriticPolicy } from '../policies/actor-critic.js';
+import { ActorCriticPolicy, isNetArch, NET_ARCH_EXPECTED, type NetArch } from '../policies/actor-critic.js';
 import { Rng } from '../rng.js';
 import type { IterationStats } from '../train/iteration.js';
 import { type EvaluationResult, RolloutBuffer, RolloutCollector } from '../train/rollout.js';
@@ -34,6 +35,17 @@ export function toSchedule(value: z.infer<typeof scheduleSchema>): Schedule {
   return typeof value === 'number' ? constantSchedule(value) : linearSchedule(Number(value.slice(4)), 0);
 }
 
+/**
+ * The policy network of every algorithm: hidden widths as SB3's `net_arch` (one list for both networks, or
+ * `{ pi, vf }` for the actor and the critic) and the hidden activation (rl-zoo's `activation_fn`).
+ */
+export const networkFields = {
+  netArch: z.custom<NetArch>(isNetArch, `expected ${NET_ARCH_EXPECTED}`).default([64, 64]),
+  activation: z
+    .enum(HIDDEN_ACTIVATIONS, { error: `expected one of ${HIDDEN_ACTIVATIONS.join(', ')}` })
+    .default('tanh'),
+};
+
 export const onPolicyFields = {
   env: z.string().default('CartPole-v1'),
   envOptions: z.record(z.string(), z.unknown()).default({}),
@@ -51,8 +63,7 @@ export const onPolicyFields = {
   vfCoef: z.number().min(0).default(0.5),
   maxGradNorm: gradNormBound().nullable().default(0.5),
   normalizeAdvantage: z.boolean(),
-  hiddenSizes: z.array(z.number().int().positive()).default([64, 64]),
-  activation: z.enum(['tanh', 'relu']).default('tanh'),
+  ...networkFields,
   sharedTrunk: z.boolean().default(false),
   /**
    * Normalise observations and rewards over the vector env (SB3's VecNormalize; rl-zoo's `normalize: true`).
@@ -113,8 +124,8 @@ export function buildOnPolicy(c: {
   envOptions: Record<string, unknown>;
   numEnvs: number;
   nSteps: number;
-  hiddenSizes: number[];
-  activation: 'tanh' | 'relu';
+  netArch: NetArch;
+  activation: HiddenActivation;
   sharedTrunk: boolean;
   orthogonalInit: boolean;
   logStdInit: number;
@@ -139,7 +150,7 @@ export function buildOnPolicy(c: {
     {
       observationSpace: env.singleObservationSpace as Box,
       actionSpace: env.singleActionSpace,
-      hiddenSizes: c.hiddenSizes,
+      netArch: c.netArch,
       activation: c.activation,
       sharedTrunk: c.sharedTrunk,
       orthogonalInit: c.orthogonalInit,

@@ -109,12 +109,21 @@ export function saveAlgorithm(model: SavableModel, algo: string, dir: string): v
   saveModel(dir, algo, model.config, model.checkpoint(), policyFile);
 }
 
+/**
+ * A config saved by an earlier version, in today's names: `hiddenSizes` (both networks' widths) is now `netArch`.
+ * Only saved files are upgraded; a config a user writes with the old name is refused with a message naming the new.
+ */
+export function upgradeSavedConfig(config: Record<string, unknown>): Record<string, unknown> {
+  const { hiddenSizes, ...rest } = config;
+  return hiddenSizes === undefined || 'netArch' in config ? { ...config } : { ...rest, netArch: hiddenSizes };
+}
+
 /** Builds the algorithm from a saved model: the same run continued, or (another env) its networks on a fresh env. */
 export function loadAlgorithm<
   T extends { restoreCheckpoint(cp: unknown, o?: { weightsOnly?: boolean }): void },
 >(dir: string, algo: string, options: LoadOptions, create: (config: Record<string, unknown>) => T): T {
   const saved = readModel(dir, algo);
-  const config = { ...saved.config };
+  const config = upgradeSavedConfig(saved.config);
   const sameEnv =
     (options.env === undefined || options.env === config.env) && options.envOptions === undefined;
   if (options.env !== undefined) config.env = options.env;

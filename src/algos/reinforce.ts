@@ -66,7 +66,7 @@ import { parseOptions } from '../options.js';
 import { ActorCriticPolicy, type PredictOptions } from '../policies/actor-critic.js';
 import { Rng } from '../rng.js';
 import { RolloutBuffer, RolloutCollector } from '../train/rollout.js';
-import { evaluatePolicy } from './on-policy.js';
+import { evaluatePolicy, networkFields } from './on-policy.js';
 import { accumulateLogLikelihoodGradient, maskRows } from './policy-gradient.js';
 import { IterationTracker, type IterationStats } from '../train/iteration.js';
 import { applyPreset } from './presets.js';
@@ -102,8 +102,7 @@ export const reinforceConfigSchema = z.strictObject({
     .positive('must be > 0 (weights truncated at c̄ ≤ 0 drop every reused sample), or null')
     .nullable()
     .default(null),
-  hiddenSizes: z.array(z.number().int().positive()).default([64, 64]),
-  activation: z.enum(['tanh', 'relu']).default('tanh'),
+  ...networkFields,
 });
 export type ReinforceConfig = z.input<typeof reinforceConfigSchema>;
 type ResolvedConfig = z.output<typeof reinforceConfigSchema>;
@@ -176,7 +175,7 @@ export class Reinforce {
       {
         observationSpace: this.env.singleObservationSpace as Box,
         actionSpace: this.env.singleActionSpace,
-        hiddenSizes: c.hiddenSizes,
+        netArch: c.netArch,
         activation: c.activation,
       },
       root.split(),

@@ -29,6 +29,7 @@ import {
   totalReturn,
 } from '../estimators/returns.js';
 import { Adam } from '../nn/optim.js';
+import { networkFields } from './on-policy.js';
 import { parseOptions } from '../options.js';
 import { ActorCriticPolicy } from '../policies/actor-critic.js';
 import { Rng } from '../rng.js';
@@ -89,7 +90,7 @@ export const varianceLabSchema = z.strictObject({
   /** Episodes of separate rollouts the critic is fitted on (for rtg-value and gae). */
   criticEpisodes: z.number().int().positive().default(200),
   criticEpochs: z.number().int().positive().default(50),
-  hiddenSizes: z.array(z.number().int().positive()).default([64, 64]),
+  ...networkFields,
 });
 export type VarianceLabConfig = z.input<typeof varianceLabSchema>;
 
@@ -137,7 +138,8 @@ export function runVarianceLab(config: VarianceLabConfig = {}, trained?: Varianc
       {
         observationSpace: env.singleObservationSpace,
         actionSpace: env.singleActionSpace,
-        hiddenSizes: c.hiddenSizes,
+        netArch: c.netArch,
+        activation: c.activation,
       },
       initRng,
     );

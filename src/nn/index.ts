@@ -1,3 +1,4 @@
+export * from './activations.js';
 export * from './init.js';
 export * from './kernels.js';
 export * from './mlp.js';

@@ -4,9 +4,16 @@
  *
  * Conventions: a layer maps x ∈ R^in to y = act(W x + b), W row-major [out × in]. Batches are row-major
  * [batch × features]. Kernels work on float32 or float64 arrays (float64 is used by the gradient checks).
+ *
+ * Activations are chosen per layer (src/nn/activations.ts). tanh, relu and elu have derivatives that are
+ * functions of their output y, so backward and jvp read Y; gelu's is not, so a gelu layer also keeps its
+ * pre-activation z = X Wᵀ + b: `forward` writes it to `Z` and `backward`/`jvp` read it there (Z is needed only
+ * for gelu; pass null otherwise).
  */
+import { type Activation, activate, activationDerivative } from './activations.js';
+
 export type Floats = Float32Array | Float64Array;
-export type Activation = 'tanh' | 'relu' | 'identity';
+export type { Activation };
 
 export interface DenseKernels {
   readonly name: string;
@@ -34,7 +41,7 @@ export interface DenseKernels {
     sqrtCorrection2: number,
     epsilon: number,
   ): void;
-  /** Y = act(X Wᵀ + b). */
+  /** Y = act(X Wᵀ + b); for gelu also Z = X Wᵀ + b (Z is ignored for the other activations). */
   forward(
     W: Floats,
     b: Floats,
@@ -44,10 +51,11 @@ export interface DenseKernels {
     nIn: number,
     nOut: number,
     act: Activation,
+    Z?: Floats | null,
   ): void;
   /**
-   * Given dY (gradient w.r.t. Y) and the forward output Y: dZ = dY ⊙ act'(Y) written into dY in place, then
-   * dW += dZᵀ X, db += Σ_rows dZ, and, when dX is given, dX = dZ W.
+   * Given dY (gradient w.r.t. Y) and the forward output Y (and pre-activation Z for gelu): dZ = dY ⊙ act'(z)
+   * written into dY in place, then dW += dZᵀ X, db += Σ_rows dZ, and, when dX is given, dX = dZ W.
    */
   backward(
     W: Floats,
@@ -61,10 +69,11 @@ export interface DenseKernels {
     nIn: number,
     nOut: number,
     act: Activation,
+    Z?: Floats | null,
   ): void;
   /**
    * Forward-mode derivative: given the parameter tangent (vW, vb) and the input tangent vX (null when the input
-   * does not depend on the parameters), vY = act'(Y) ⊙ (X vWᵀ + vb + vX Wᵀ).
+   * does not depend on the parameters), vY = act'(z) ⊙ (X vWᵀ + vb + vX Wᵀ) (Z as in `backward`).
    */
   jvp(
     W: Floats,
@@ -78,21 +87,31 @@ export interface DenseKernels {
     nIn: number,
     nOut: number,
     act: Activation,
+    Z?: Floats | null,
   ): void;
 }
 
-/** act'(z) expressed through y = act(z): 1 − y² for tanh, [y > 0] for relu, 1 for identity. */
-function derivativeFromOutput(act: Activation, y: number): number {
-  if (act === 'tanh') return 1 - y * y;
-  if (act === 'relu') return y > 0 ? 1 : 0;
-  return 1;
+/** The pre-activations of a gelu layer, which it cannot do without; null for every other activation. */
+function preActivations(act: Activation, Z: Floats | null | undefined): Floats | null {
+  if (act !== 'gelu') return null;
+  if (Z === null || Z === undefined) {
+    throw new Error('dense kernels: a gelu layer needs its pre-activation array Z');
+  }
+  return Z;
 }
 
 /** The plain TypeScript reference kernels. */
 export const tsKernels: DenseKernels = {
   name: 'typescript',
 
-  forward(W, b, X, Y, batch, nIn, nOut, act) {
+  forward(W, b, X, Y, batch, nIn, nOut, act, Z) {
+    const pre = preActivations(act, Z);
+    if (pre !== null) {
+      // gelu: z = X Wᵀ + b kept in Z for backward and jvp, then Y = gelu(Z) (as the wasm kernels do).
+      tsKernels.forward(W, b, X, pre, batch, nIn, nOut, 'identity');
+      for (let k = 0; k < batch * nOut; k++) Y[k] = activate(act, pre[k]);
+      return;
+    }
     for (let r = 0; r < batch; r++) {
       const xo = r * nIn;
       const yo = r * nOut;
@@ -100,14 +119,15 @@ export const tsKernels: DenseKernels = {
         const wo = o * nIn;
         let z = b[o];
         for (let i = 0; i < nIn; i++) z += W[wo + i] * X[xo + i];
-        Y[yo + o] = act === 'tanh' ? Math.tanh(z) : act === 'relu' ? (z > 0 ? z : 0) : z;
+        Y[yo + o] = act === 'tanh' ? Math.tanh(z) : activate(act, z);
       }
     }
   },
 
-  backward(W, X, Y, dY, dW, db, dX, batch, nIn, nOut, act) {
+  backward(W, X, Y, dY, dW, db, dX, batch, nIn, nOut, act, Z) {
+    const pre = preActivations(act, Z);
     if (act !== 'identity') {
-      for (let k = 0; k < batch * nOut; k++) dY[k] *= derivativeFromOutput(act, Y[k]);
+      for (let k = 0; k < batch * nOut; k++) dY[k] *= activationDerivative(act, Y[k], pre?.[k] ?? 0);
     }
     for (let r = 0; r < batch; r++) {
       const xo = r * nIn;
@@ -135,7 +155,8 @@ export const tsKernels: DenseKernels = {
     }
   },
 
-  jvp(W, vW, vb, X, vX, Y, vY, batch, nIn, nOut, act) {
+  jvp(W, vW, vb, X, vX, Y, vY, batch, nIn, nOut, act, Z) {
+    const pre = preActivations(act, Z);
     for (let r = 0; r < batch; r++) {
       const xo = r * nIn;
       const yo = r * nOut;
@@ -144,7 +165,7 @@ export const tsKernels: DenseKernels = {
         let dz = vb[o];
         for (let i = 0; i < nIn; i++) dz += vW[wo + i] * X[xo + i];
         if (vX !== null) for (let i = 0; i < nIn; i++) dz += W[wo + i] * vX[xo + i];
-        vY[yo + o] = dz * derivativeFromOutput(act, Y[yo + o]);
+        vY[yo + o] = dz * activationDerivative(act, Y[yo + o], pre?.[yo + o] ?? 0);
       }
     }
   },

@@ -7,6 +7,7 @@
  * largest batch seen and are reused: no allocation per call once warmed.
  */
 import { PolicygradError, describeValue } from '../errors.js';
+import { HIDDEN_ACTIVATIONS } from './activations.js';
 import { defaultKernels } from './backend.js';
 import type { Activation, DenseKernels, Floats } from './kernels.js';
 
@@ -44,6 +45,8 @@ export class MLP {
   private activations: Floats[] = [];
   private gradients: Floats[] = [];
   private tangents: Floats[] = [];
+  /** preActivations[l] = X Wᵀ + b of layer l, kept only for gelu layers (their derivative needs it). */
+  private preActivations: (Floats | null)[] = [];
   /** Per-layer views into parameter-shaped arrays (params, grads, tangents), cached by array and offset. */
   private readonly layerViews = new WeakMap<Floats, Map<number, { W: Floats[]; b: Floats[] }>>();
   /** Output views of the last batch size, so steady-state calls allocate nothing. */
@@ -55,6 +58,13 @@ export class MLP {
       throw new PolicygradError(
         `MLP: invalid sizes ${describeValue(sizes)}: expected at least two positive integers`,
       );
+    }
+    for (const act of [hiddenActivation, outputActivation]) {
+      if (act !== 'identity' && !HIDDEN_ACTIVATIONS.includes(act)) {
+        throw new PolicygradError(
+          `MLP: unknown activation ${describeValue(act)}: expected one of ${HIDDEN_ACTIVATIONS.join(', ')}, identity`,
+        );
+      }
     }
     this.sizes = [...sizes];
     this.dtype = options.dtype ?? 'float32';
@@ -78,8 +88,13 @@ export class MLP {
     if (batch <= this.capacity) return;
     const { kernels } = this;
     if (this.dtype === 'float32' && kernels.release !== undefined) {
-      for (const array of [...this.activations, ...this.gradients, ...this.tangents]) {
-        kernels.release(array as Float32Array);
+      for (const array of [
+        ...this.activations,
+        ...this.gradients,
+        ...this.tangents,
+        ...this.preActivations,
+      ]) {
+        if (array !== null) kernels.release(array as Float32Array);
       }
     }
     const make = (n: number): Floats =>
@@ -87,6 +102,7 @@ export class MLP {
     this.activations = this.sizes.map((s) => make(batch * s));
     this.gradients = this.sizes.map((s) => make(batch * s));
     this.tangents = this.sizes.map((s) => make(batch * s));
+    this.preActivations = this.layers.map((l) => (l.act === 'gelu' ? make(batch * l.nOut) : null));
     this.capacity = batch;
     this.outputViews = null;
   }
@@ -143,6 +159,7 @@ export class MLP {
         layer.nIn,
         layer.nOut,
         layer.act,
+        this.preActivations[l],
       );
     }
     return this.outputs(batch).forward;
@@ -172,6 +189,7 @@ export class MLP {
         layer.nIn,
         layer.nOut,
         layer.act,
+        this.preActivations[l],
       );
     }
     return this.outputs(batch).backward;
@@ -198,6 +216,7 @@ export class MLP {
         layer.nIn,
         layer.nOut,
         layer.act,
+        this.preActivations[l],
       );
     }
     return this.outputs(batch).jvp;

@@ -24,6 +24,7 @@ interface KernelExports {
     acc: number,
   ): void;
   tanhArray(src: number, dst: number, n: number): void;
+  eluOrGeluArray(src: number, dst: number, n: number, act: number): void;
   adamStep(
     params: number,
     grads: number,
@@ -41,6 +42,7 @@ interface KernelExports {
     b: number,
     X: number,
     Y: number,
+    Z: number,
     scratch: number,
     batch: number,
     nIn: number,
@@ -51,6 +53,7 @@ interface KernelExports {
     W: number,
     X: number,
     Y: number,
+    Z: number,
     dY: number,
     dW: number,
     db: number,
@@ -67,6 +70,7 @@ interface KernelExports {
     X: number,
     vX: number,
     Y: number,
+    Z: number,
     vY: number,
     scratch: number,
     batch: number,
@@ -82,7 +86,7 @@ const INITIAL_PAGES = 16;
 const MAXIMUM_PAGES = 16384;
 /** Offset 0 means "no array" to the kernels, so nothing is ever allocated below this. */
 const HEAP_START = 1024;
-const ACTIVATION_CODE: Record<Activation, number> = { identity: 0, tanh: 1, relu: 2 };
+const ACTIVATION_CODE: Record<Activation, number> = { identity: 0, tanh: 1, relu: 2, elu: 3, gelu: 4 };
 
 function align16(bytes: number): number {
   return (bytes + 15) & ~15;
@@ -288,6 +292,18 @@ export class WasmKernels implements DenseKernels {
     this.staging.used = 0;
   }
 
+  /** A gelu layer's pre-activations (its derivative needs them); null for every other activation. */
+  private preActivations(
+    act: Activation,
+    Z: Floats | null,
+    length: number,
+    copyIn: boolean,
+  ): Resolved | null {
+    if (act !== 'gelu') return null;
+    if (Z === null) throw new Error('dense kernels: a gelu layer needs its pre-activation array Z');
+    return this.resolve(Z, length, copyIn);
+  }
+
   forward(
     W: Floats,
     b: Floats,
@@ -297,21 +313,24 @@ export class WasmKernels implements DenseKernels {
     nIn: number,
     nOut: number,
     act: Activation,
+    Z: Floats | null = null,
   ): void {
     if (!(W instanceof Float32Array && X instanceof Float32Array && Y instanceof Float32Array)) {
-      tsKernels.forward(W, b, X, Y, batch, nIn, nOut, act);
+      tsKernels.forward(W, b, X, Y, batch, nIn, nOut, act, Z);
       return;
     }
     const w = this.resolve(W, nOut * nIn, true);
     const bias = this.resolve(b, nOut, true);
     const x = this.resolve(X, batch * nIn, true);
     const y = this.resolve(Y, batch * nOut, false);
+    const z = this.preActivations(act, Z, batch * nOut, false);
     const scratch = this.scratch(Math.max(nIn, nOut) ** 2);
     this.exports.denseForward(
       this.pointer(w),
       this.pointer(bias),
       this.pointer(x),
       this.pointer(y),
+      z === null ? 0 : this.pointer(z),
       this.pointer(scratch),
       batch,
       nIn,
@@ -319,6 +338,7 @@ export class WasmKernels implements DenseKernels {
       ACTIVATION_CODE[act],
     );
     this.copyOut(y, Y, batch * nOut);
+    if (z !== null && Z !== null) this.copyOut(z, Z, batch * nOut);
     this.endCall();
   }
 
@@ -334,14 +354,16 @@ export class WasmKernels implements DenseKernels {
     nIn: number,
     nOut: number,
     act: Activation,
+    Z: Floats | null = null,
   ): void {
     if (!(W instanceof Float32Array && X instanceof Float32Array && dW instanceof Float32Array)) {
-      tsKernels.backward(W, X, Y, dY, dW, db, dX, batch, nIn, nOut, act);
+      tsKernels.backward(W, X, Y, dY, dW, db, dX, batch, nIn, nOut, act, Z);
       return;
     }
     const w = this.resolve(W, nOut * nIn, true);
     const x = this.resolve(X, batch * nIn, true);
     const y = this.resolve(Y, batch * nOut, true);
+    const z = this.preActivations(act, Z, batch * nOut, true);
     const dy = this.resolve(dY, batch * nOut, true);
     const dw = this.resolve(dW, nOut * nIn, true);
     const dbias = this.resolve(db, nOut, true);
@@ -350,6 +372,7 @@ export class WasmKernels implements DenseKernels {
       this.pointer(w),
       this.pointer(x),
       this.pointer(y),
+      z === null ? 0 : this.pointer(z),
       this.pointer(dy),
       this.pointer(dw),
       this.pointer(dbias),
@@ -378,9 +401,10 @@ export class WasmKernels implements DenseKernels {
     nIn: number,
     nOut: number,
     act: Activation,
+    Z: Floats | null = null,
   ): void {
     if (!(W instanceof Float32Array && X instanceof Float32Array && vY instanceof Float32Array)) {
-      tsKernels.jvp(W, vW, vb, X, vX, Y, vY, batch, nIn, nOut, act);
+      tsKernels.jvp(W, vW, vb, X, vX, Y, vY, batch, nIn, nOut, act, Z);
       return;
     }
     const w = this.resolve(W, nOut * nIn, true);
@@ -389,6 +413,7 @@ export class WasmKernels implements DenseKernels {
     const x = this.resolve(X, batch * nIn, true);
     const vx = vX === null ? null : this.resolve(vX, batch * nIn, true);
     const y = this.resolve(Y, batch * nOut, true);
+    const z = this.preActivations(act, Z, batch * nOut, true);
     const vy = this.resolve(vY, batch * nOut, false);
     const scratch = this.scratch(Math.max(nIn, nOut) ** 2);
     this.exports.denseJvp(
@@ -398,6 +423,7 @@ export class WasmKernels implements DenseKernels {
       this.pointer(x),
       vx === null ? 0 : this.pointer(vx),
       this.pointer(y),
+      z === null ? 0 : this.pointer(z),
       this.pointer(vy),
       this.pointer(scratch),
       batch,
@@ -414,6 +440,15 @@ export class WasmKernels implements DenseKernels {
     const s = this.resolve(src, src.length, true);
     const d = this.resolve(dst, dst.length, false);
     this.exports.tanhArray(this.pointer(s), this.pointer(d), src.length);
+    this.copyOut(d, dst, dst.length);
+    this.endCall();
+  }
+
+  /** dst = act(src) elementwise with the kernels' vectorised elu or gelu (for tests of their error bounds). */
+  activate(act: 'elu' | 'gelu', src: Float32Array, dst: Float32Array): void {
+    const s = this.resolve(src, src.length, true);
+    const d = this.resolve(dst, dst.length, false);
+    this.exports.eluOrGeluArray(this.pointer(s), this.pointer(d), src.length, ACTIVATION_CODE[act]);
     this.copyOut(d, dst, dst.length);
     this.endCall();
   }

@@ -3,16 +3,20 @@
  * V(s), all parameters in one flat Float32Array laid out as [actor | log σ (Box actions) | critic].
  * With `sharedTrunk` the two share their hidden layers: [trunk | actor head | log σ | critic head], and the
  * gradients of both losses flow into the trunk (for algorithms with one combined loss, such as A2C and PPO).
+ * Sizes as SB3's `net_arch`: one list for both networks, or `{ pi, vf }` for the actor's and the critic's.
  *
  * Losses never go through autodiff: an algorithm computes the gradient of its loss w.r.t. the distribution
  * inputs (`Distribution.grad*`) or the values, and `backwardActor` / `backwardCritic` carry it into `grads`.
- * Initialisation follows SB3: orthogonal, gains √2 (hidden), 0.01 (policy head), 1 (value head), log σ = 0.
+ * Initialisation follows SB3: orthogonal, gains √2 (hidden, whatever the activation), 0.01 (policy head), 1 (value
+ * head), log σ = 0.
  */
 import { type Box, Discrete, MultiDiscrete, type Space } from '../envs/spaces.js';
 import { describeValue, PolicygradError } from '../errors.js';
+import { HIDDEN_ACTIVATIONS, type HiddenActivation } from '../nn/activations.js';
 import { hiddenAndHeadGains, initMLP } from '../nn/init.js';
 import { defaultKernels } from '../nn/backend.js';
-import type { Activation, DenseKernels, Floats } from '../nn/kernels.js';
+import type { DenseKernels, Floats } from '../nn/kernels.js';
+import { refuseRenamedOptions } from '../options.js';
 import { MLP } from '../nn/mlp.js';
 import type { Rng } from '../rng.js';
 import { Categorical, DiagGaussian, type Distribution } from './distributions.js';
@@ -20,9 +24,13 @@ import { Categorical, DiagGaussian, type Distribution } from './distributions.js
 export interface ActorCriticOptions {
   observationSpace: Box;
   actionSpace: Space;
-  /** Hidden layer widths of both networks. Default [64, 64]. */
-  hiddenSizes?: readonly number[];
-  activation?: Activation;
+  /**
+   * Hidden layer widths: one list for both networks, or `{ pi, vf }` for the actor (policy) and the critic (value
+   * function) apart, as SB3's `net_arch=dict(pi=…, vf=…)`. Default [64, 64].
+   */
+  netArch?: NetArch;
+  /** Activation of every hidden layer: tanh (default, SB3's for on-policy algorithms), relu, elu or gelu. */
+  activation?: HiddenActivation;
   /** Initial log standard deviation of a Gaussian policy. Default 0. */
   logStdInit?: number;
   /** Gaussian log σ produced by the actor network instead of a free parameter vector. Default false. */
@@ -35,10 +43,13 @@ export interface ActorCriticOptions {
   kernels?: DenseKernels;
 }
 
+/** Hidden layer widths: one list for both networks, or the actor's (pi) and the critic's (vf). */
+export type NetArch = readonly number[] | { readonly pi: readonly number[]; readonly vf: readonly number[] };
+
 /** What it takes to rebuild the same network (with the spaces): saved with the parameters. */
 export interface PolicySpec {
-  hiddenSizes: number[];
-  activation: Activation;
+  netArch: { pi: number[]; vf: number[] };
+  activation: HiddenActivation;
   sharedTrunk: boolean;
   stateDependentStd: boolean;
 }
@@ -74,12 +85,15 @@ export class ActorCriticPolicy {
   private jvpBuffer = new Float32Array(0);
 
   constructor(options: ActorCriticOptions, rng: Rng) {
-    const { observationSpace, actionSpace, hiddenSizes = [64, 64], activation = 'tanh' } = options;
+    refuseRenamedOptions(options, 'ActorCriticPolicy');
+    const { observationSpace, actionSpace } = options;
+    const netArch = resolveNetArch(options.netArch ?? [64, 64]);
+    const activation = resolveActivation(options.activation ?? 'tanh');
     this.obsDim = observationSpace.size;
     this.dist = distributionFor(actionSpace);
     this.stateDependentStd = options.stateDependentStd === true && this.dist instanceof DiagGaussian;
     this.spec = {
-      hiddenSizes: [...hiddenSizes],
+      netArch,
       activation,
       sharedTrunk: options.sharedTrunk === true,
       stateDependentStd: this.stateDependentStd,
@@ -90,12 +104,17 @@ export class ActorCriticPolicy {
         ? this.dist.actionSize
         : this.dist.inputSize;
     const kernels = options.kernels ?? defaultKernels();
-    const layers = hiddenSizes.length + 1;
+    const { pi, vf } = netArch;
     if (options.sharedTrunk === true) {
-      if (hiddenSizes.length === 0) throw new PolicygradError('sharedTrunk needs at least one hidden layer');
-      const width = hiddenSizes[hiddenSizes.length - 1];
+      if (pi.length === 0) throw new PolicygradError('sharedTrunk needs at least one hidden layer');
+      if (pi.length !== vf.length || pi.some((width, l) => width !== vf[l])) {
+        throw new PolicygradError(
+          `sharedTrunk shares the hidden layers, so netArch must be one list; got pi ${describeValue(pi)}, vf ${describeValue(vf)}`,
+        );
+      }
+      const width = pi[pi.length - 1];
       this.trunk = new MLP({
-        sizes: [this.obsDim, ...hiddenSizes],
+        sizes: [this.obsDim, ...pi],
         hiddenActivation: activation,
         outputActivation: activation,
         kernels,
@@ -105,8 +124,8 @@ export class ActorCriticPolicy {
     } else {
       this.trunk = null;
       const hidden = { hiddenActivation: activation, kernels };
-      this.actor = new MLP({ sizes: [this.obsDim, ...hiddenSizes, actorOut], ...hidden });
-      this.critic = new MLP({ sizes: [this.obsDim, ...hiddenSizes, 1], ...hidden });
+      this.actor = new MLP({ sizes: [this.obsDim, ...pi, actorOut], ...hidden });
+      this.critic = new MLP({ sizes: [this.obsDim, ...vf, 1], ...hidden });
     }
     this.actorOffset = this.trunk?.numParams ?? 0;
     this.logStdOffset = this.actorOffset + this.actor.numParams;
@@ -121,11 +140,11 @@ export class ActorCriticPolicy {
 
     if (options.orthogonalInit ?? true) {
       if (this.trunk !== null) {
-        initMLP(this.trunk, this.params, 0, hiddenAndHeadGains(layers - 1, Math.SQRT2), rng);
+        initMLP(this.trunk, this.params, 0, hiddenAndHeadGains(pi.length, Math.SQRT2), rng);
       }
-      const headLayers = this.trunk === null ? layers : 1;
-      initMLP(this.actor, this.params, this.actorOffset, hiddenAndHeadGains(headLayers, 0.01), rng);
-      initMLP(this.critic, this.params, this.criticOffset, hiddenAndHeadGains(headLayers, 1), rng);
+      const { actor, critic } = this;
+      initMLP(actor, this.params, this.actorOffset, hiddenAndHeadGains(actor.layers.length, 0.01), rng);
+      initMLP(critic, this.params, this.criticOffset, hiddenAndHeadGains(critic.layers.length, 1), rng);
     } else {
       for (let i = 0; i < this.params.length; i++) this.params[i] = rng.normal(0, 0.1);
     }
@@ -323,6 +342,38 @@ export interface PredictOptions {
   deterministic?: boolean;
   /** For Discrete/MultiDiscrete actions: 1 where an action is allowed, 0 where masked (the env's `action_mask`). */
   mask?: ArrayLike<number>;
+}
+
+/** What a `netArch` may be, for error messages. */
+export const NET_ARCH_EXPECTED =
+  'a list of positive integers for both networks, e.g. [64, 64], or { pi: [64, 64], vf: [256, 256] } for the actor and the critic';
+
+function isWidths(value: unknown): value is number[] {
+  return Array.isArray(value) && value.every((w) => Number.isSafeInteger(w) && (w as number) > 0);
+}
+
+/** A list of widths for both networks (SB3 ≥ 1.8), or `{ pi, vf }` with each network's own, and nothing else. */
+export function isNetArch(value: unknown): value is NetArch {
+  if (isWidths(value)) return true;
+  if (value === null || typeof value !== 'object') return false;
+  const { pi, vf, ...rest } = value as Record<string, unknown>;
+  return isWidths(pi) && isWidths(vf) && Object.keys(rest).length === 0;
+}
+
+/** A `netArch` as { pi, vf } (copies), or a one-line error. */
+export function resolveNetArch(value: unknown): { pi: number[]; vf: number[] } {
+  if (!isNetArch(value)) {
+    throw new PolicygradError(`netArch ${describeValue(value)} is invalid: expected ${NET_ARCH_EXPECTED}`);
+  }
+  return 'pi' in value ? { pi: [...value.pi], vf: [...value.vf] } : { pi: [...value], vf: [...value] };
+}
+
+/** A hidden-layer activation, or a one-line error listing the accepted ones. */
+export function resolveActivation(value: unknown): HiddenActivation {
+  if ((HIDDEN_ACTIVATIONS as readonly unknown[]).includes(value)) return value as HiddenActivation;
+  throw new PolicygradError(
+    `activation ${describeValue(value)} is not supported: expected one of ${HIDDEN_ACTIVATIONS.join(', ')}`,
+  );
 }
 
 /** The distribution for an action space: Categorical (Discrete, MultiDiscrete) or DiagGaussian (Box). */

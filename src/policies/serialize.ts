@@ -7,7 +7,7 @@ import { spaceFromJSON, type Box, type SpaceJSON } from '../envs/spaces.js';
 import type { VecNormalizeState } from '../envs/vec-normalize.js';
 import { describeValue, PolicygradError } from '../errors.js';
 import { Rng } from '../rng.js';
-import { ActorCriticPolicy, type PolicySpec } from './actor-critic.js';
+import { ActorCriticPolicy, type ActorCriticOptions, type PolicySpec } from './actor-critic.js';
 import { base64ToBytes, bytesToBase64 } from '../encoding.js';
 
 export const POLICY_FORMAT = 'policygrad-policy';
@@ -65,7 +65,11 @@ export function importPolicy(file: PolicyFile): ActorCriticPolicy {
   if (observationSpace.type !== 'Box')
     throw new PolicygradError('policy file: the observation space must be a Box');
   const policy = new ActorCriticPolicy(
-    { observationSpace: observationSpace as Box, actionSpace: spaceFromJSON(file.actionSpace), ...file.spec },
+    {
+      observationSpace: observationSpace as Box,
+      actionSpace: spaceFromJSON(file.actionSpace),
+      ...networkOptions(file.spec),
+    },
     Rng.fromSeed(0),
   );
   const bytes = base64ToBytes(file.params);
@@ -76,4 +80,26 @@ export function importPolicy(file: PolicyFile): ActorCriticPolicy {
   }
   new Uint8Array(policy.params.buffer, policy.params.byteOffset, policy.params.byteLength).set(bytes);
   return policy;
+}
+
+/**
+ * The network options of a file's spec (validated by the policy). Files written before `netArch` existed name
+ * the widths of both networks `hiddenSizes`; they load as they always did.
+ */
+function networkOptions(
+  spec: unknown,
+): Pick<ActorCriticOptions, 'netArch' | 'activation' | 'sharedTrunk' | 'stateDependentStd'> {
+  if (spec === null || typeof spec !== 'object') {
+    throw new PolicygradError(`policy file: spec ${describeValue(spec)} is not an object`);
+  }
+  const { netArch, hiddenSizes, activation, sharedTrunk, stateDependentStd } = spec as Record<
+    string,
+    unknown
+  >;
+  return {
+    netArch: (netArch ?? hiddenSizes) as ActorCriticOptions['netArch'],
+    activation: activation as ActorCriticOptions['activation'],
+    sharedTrunk: sharedTrunk === true,
+    stateDependentStd: stateDependentStd === true,
+  };
 }

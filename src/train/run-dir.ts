@@ -22,7 +22,7 @@ import {
 } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { describeValue, PolicygradError } from '../errors.js';
-import type { FileStorage } from '../algos/persistence.js';
+import { type FileStorage, upgradeSavedConfig } from '../algos/persistence.js';
 import type { PolicyFile } from '../policies/serialize.js';
 
 /** metrics.csv columns and the metric each one reads (empty when the algorithm does not report it). */
@@ -81,8 +81,12 @@ export class RunDirectory {
     return run;
   }
 
+  /** config.json, its algorithm config in today's names (runs of earlier versions resume too). */
   readConfig(): Record<string, unknown> {
-    return readJson(join(this.path, 'config.json'), 'run config') as Record<string, unknown>;
+    const saved = readJson(join(this.path, 'config.json'), 'run config') as Record<string, unknown>;
+    const { config } = saved;
+    if (config === null || typeof config !== 'object') return saved;
+    return { ...saved, config: upgradeSavedConfig(config as Record<string, unknown>) };
   }
 
   /** Writes a checkpoint atomically, then deletes all but the newest `KEEP_CHECKPOINTS`. */
