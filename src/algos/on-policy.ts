@@ -4,6 +4,7 @@
  * a rollout, explained variance, and the per-iteration metrics.
  */
 import { z } from 'zod';
+import { PolicygradError } from '../errors.js';
 import type { CallbackLike } from './callbacks.js';
 import type { Box } from '../envs/spaces.js';
 import { VecNormalize, type VecNormalizeState } from '../envs/vec-normalize.js';
@@ -62,6 +63,19 @@ export const onPolicyFields = {
   /** Step the envs in this thread ('sync') or on worker threads ('async', Node; for expensive env steps). */
   vectorEnv: z.enum(['sync', 'async']).default('sync'),
 };
+
+/** Refuses a minibatch larger than the rollout (numEnvs × nSteps), which would otherwise be cut silently. */
+export function checkBatchSize(
+  algo: string,
+  c: { batchSize: number; numEnvs: number; nSteps: number },
+): void {
+  const rollout = c.numEnvs * c.nSteps;
+  if (c.batchSize > rollout) {
+    throw new PolicygradError(
+      `${algo} config: batchSize ${c.batchSize} is larger than the rollout (numEnvs × nSteps = ${c.numEnvs} × ${c.nSteps} = ${rollout}); expected at most ${rollout}`,
+    );
+  }
+}
 
 export interface OnPolicyMetrics extends IterationStats {
   policyLoss: number;

@@ -17,6 +17,7 @@ import type { Floats } from '../nn/kernels.js';
 import { parseOptions } from '../options.js';
 import { shuffle } from './value-regression.js';
 import {
+  checkBatchSize,
   advantagesAndReturns,
   allocateMinibatch,
   buildOnPolicy,
@@ -39,6 +40,7 @@ import {
   captureCheckpoint,
   type Checkpoint,
   type CheckpointParts,
+  checkLearnOptions,
   type LearnProgress,
   progressRemaining,
   restoreCheckpoint,
@@ -83,6 +85,7 @@ export class PPO {
 
   constructor(config: PPOConfig = {}) {
     this.config = parseOptions(ppoConfigSchema, applyPreset('ppo', config, 'CartPole-v1'), 'PPO config');
+    checkBatchSize('PPO', this.config);
     this.parts = buildOnPolicy(this.config);
     this.tracker = new IterationTracker(this.parts.collector);
     this.policy = this.parts.policy;
@@ -91,12 +94,13 @@ export class PPO {
     this.klBeta = this.config.klBetaInit;
   }
 
-  learn({
-    totalTimesteps,
-    callback,
-    callbacks,
-    resetProgress = true,
-  }: OnPolicyLearnOptions): OnPolicyMetrics[] {
+  /** Environment steps taken so far (SB3's `num_timesteps`). */
+  get numTimesteps(): number {
+    return this.parts.collector.totalSteps;
+  }
+
+  learn(options: OnPolicyLearnOptions): OnPolicyMetrics[] {
+    const { totalTimesteps, callback, callbacks, resetProgress } = checkLearnOptions('PPO', options);
     const c = this.config;
     const { policy, collector, buffer, rng } = this.parts;
     const lrSchedule = toSchedule(c.learningRate);

@@ -19,6 +19,7 @@ import { parseOptions } from '../options.js';
 import type { RolloutBuffer } from '../train/rollout.js';
 import { conjugateGradient, dot, FisherVectorProduct } from './natural-gradient.js';
 import {
+  checkBatchSize,
   advantagesAndReturns,
   buildOnPolicy,
   distInputsOf,
@@ -40,6 +41,7 @@ import {
   captureCheckpoint,
   type Checkpoint,
   type CheckpointParts,
+  checkLearnOptions,
   type LearnProgress,
   progressRemaining,
   restoreCheckpoint,
@@ -99,6 +101,7 @@ export class TRPO {
       applyPreset(algo, config, 'CartPole-v1'),
       `${algo.toUpperCase()} config`,
     );
+    checkBatchSize(algo.toUpperCase(), this.config);
     this.parts = buildOnPolicy({ ...this.config, sharedTrunk: false });
     this.tracker = new IterationTracker(this.parts.collector);
     this.policy = this.parts.policy;
@@ -106,12 +109,16 @@ export class TRPO {
     this.criticOptimizer = new Adam(this.policy.numParams - this.policy.criticOffset, 1);
   }
 
-  learn({
-    totalTimesteps,
-    callback,
-    callbacks,
-    resetProgress = true,
-  }: OnPolicyLearnOptions): TrustRegionMetrics[] {
+  /** Environment steps taken so far (SB3's `num_timesteps`). */
+  get numTimesteps(): number {
+    return this.parts.collector.totalSteps;
+  }
+
+  learn(options: OnPolicyLearnOptions): TrustRegionMetrics[] {
+    const { totalTimesteps, callback, callbacks, resetProgress } = checkLearnOptions(
+      this.algo.toUpperCase(),
+      options,
+    );
     const c = this.config;
     const { policy, collector, buffer, rng } = this.parts;
     const lrSchedule = toSchedule(c.learningRate);
