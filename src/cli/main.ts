@@ -13,14 +13,12 @@ import {
   VERSION,
 } from '../node.js';
 import { readPolicyFile, writePolicyFile } from '../train/run-dir.js';
-import { isLoopbackHost, startDashboard } from './dashboard.js';
 import { runDemo } from './demo.js';
 import { checkWritableFile } from './destinations.js';
 import { runEval } from './eval.js';
 import { openPolicy } from './policy-env.js';
 import { CLI_ALGORITHMS, DEFAULT_ALGO, DEFAULT_ENV, DEFAULT_SEED } from './run-options.js';
 import { runList } from './list.js';
-import { runPlot } from './plot.js';
 import { checkGifDestination, recordGif } from './record.js';
 import { consoleOutput, runTrain } from './train.js';
 import { formatVarianceTable } from './variance.js';
@@ -127,6 +125,8 @@ export function buildProgram(): Command {
         throw new PolicygradError(`plot: invalid --x '${options.x}': expected 'step' or 'time_s'`);
       }
       checkWritableFile(options.out, 'plot: --out');
+      // Loaded on use: Vega and resvg take most of a second to import, which every other command would pay.
+      const { runPlot } = await import('./plot.js');
       const out = await runPlot(runs, { ...options, x: options.x });
       console.log(`wrote ${out}`);
     });
@@ -146,6 +146,7 @@ export function buildProgram(): Command {
       '\nExamples:\n  policygrad dashboard\n  policygrad dashboard runs --port 8080\n  policygrad dashboard runs --host 0.0.0.0   # reachable from other machines',
     )
     .action(async (runs: string, options: { port: number; host: string }) => {
+      const { isLoopbackHost, startDashboard } = await import('./dashboard.js');
       const { url } = await startDashboard({ root: runs, host: options.host, port: options.port });
       console.log(`policygrad dashboard: ${url} (read-only view of ${runs}; Ctrl+C to stop)`);
       if (!isLoopbackHost(options.host)) {
