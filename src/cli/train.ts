@@ -33,7 +33,7 @@ export interface TrainCommandOptions {
   seed?: number;
   nEnvs?: number;
   out?: string;
-  force: boolean;
+  force?: boolean;
   /** 'wasm' or 'typescript'; default: wasm where the engine supports it. */
   kernels?: string;
   /** Continue the run in this directory from its newest checkpoint. */
@@ -230,12 +230,12 @@ interface RunSetup {
 async function startRun(options: TrainCommandOptions): Promise<RunSetup> {
   const { algo, env, seed, preset, config } = resolveRun(options);
   const out = options.out ?? `runs/${algo}-${env}-seed${seed}`;
-  checkRunDirectory(out, options.force);
+  checkRunDirectory(out, options.force === true);
   await loadEnvEngine(env);
   // A3C runs on worker threads (Node only), so it is not in the core's registry; its learn is asynchronous.
   const model = algo === 'a3c' ? new A3C(config) : createAlgorithm(algo, config);
   const totalTimesteps = options.timesteps ?? PRESET_TIMESTEPS[algo]?.[env] ?? 100_000;
-  const run = RunDirectory.create(out, { force: options.force });
+  const run = RunDirectory.create(out, { force: options.force === true });
   run.writeConfig({
     library: 'policygrad',
     version: VERSION,
