@@ -8,12 +8,20 @@ import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 const root = new URL('..', import.meta.url).pathname;
 const main = join(root, 'dist', 'cli', 'main.js');
 const work = mkdtempSync(join(tmpdir(), 'policygrad-first-hour-'));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
+/** A small trained run for the commands that read one (eval, plot, export). */
+const trained = join(work, 'cartpole');
+beforeAll(() => {
+  const result = spawnSync('node', [main, 'train', '--timesteps', '100', '--out', trained], {
+    encoding: 'utf8',
+  });
+  expect(result.status, result.stderr).toBe(0);
+}, 60_000);
 
 function cli(args: string[], cwd = root) {
   return spawnSync('node', [main, ...args], { cwd, encoding: 'utf8' });
@@ -95,12 +103,12 @@ describe('env, seed and algo from --set and --config (item 2)', () => {
 
 describe('eval checks the policy against the env (item 3)', () => {
   it('a policy for other spaces is refused, naming both', () => {
-    const pendulum = join(work, 'sets', 'runs', 'ppo-Pendulum-v1-seed7', 'final', 'policy.json');
+    const cartpole = join(trained, 'final', 'policy.json');
     const mislabelled = join(work, 'mislabelled.json');
-    writeFileSync(mislabelled, JSON.stringify({ ...json(pendulum), env: 'CartPole-v1' }));
+    writeFileSync(mislabelled, JSON.stringify({ ...json(cartpole), env: 'Pendulum-v1' }));
     expectOneLineError(
       cli(['eval', mislabelled]),
-      /the policy does not fit CartPole-v1: it takes observations Box of shape \(3,\) and gives actions Box of shape \(1,\), but CartPole-v1 has observations Box of shape \(4,\) and actions Discrete\(2\)/,
+      /the policy does not fit Pendulum-v1: it takes observations Box of shape \(4,\) and gives actions Discrete\(2\), but Pendulum-v1 has observations Box of shape \(3,\) and actions Box of shape \(1,\)/,
     );
     expectOneLineError(cli(['eval', mislabelled, '--record', join(work, 'x.gif')]), /does not fit/);
   });
@@ -149,7 +157,7 @@ describe('A3C stops on a signal (item 4)', () => {
 describe('destinations are checked before the work (item 5)', () => {
   const file = join(work, 'a-file');
   writeFileSync(file, '');
-  const run = join(work, 'hopper');
+  const run = trained;
   it.each([
     [
       ['plot', run, '--out', join(work, 'missing', 'c.svg')],
@@ -216,7 +224,7 @@ describe('--resume with other settings (item 6)', () => {
 });
 
 describe('option parsing (item 8)', () => {
-  const run = join(work, 'hopper');
+  const run = trained;
   it.each([
     [['train', '--timesteps', '-5'], /^policygrad: option '--timesteps <n>' argument '-5' is invalid/],
     [['train', '--bogus'], /^policygrad: unknown option '--bogus'/],
@@ -234,7 +242,10 @@ describe('option parsing (item 8)', () => {
       /unknown option 'learning_rate' \(did you mean learningRate\?\)/,
     ],
   ])('%j is one line, exit 2', (args, message) => {
-    expectOneLineError(cli(args), message);
+    // An --out of its own: a mistake not caught would train into it, not into the repository's runs/.
+    const out = args[0] === 'train' ? ['--out', join(work, 'never-written')] : [];
+    expectOneLineError(cli([...args, ...out]), message);
+    expect(existsSync(join(work, 'never-written'))).toBe(false);
   });
 
   it('eval --deterministic is accepted (the default, said explicitly)', () => {
@@ -257,7 +268,7 @@ describe('the progress counter (item 9)', () => {
 
 describe('an existing run directory (item 10)', () => {
   it('npm run train refuses it at once (no rebuild when dist/ is current), naming npm run train -- --force', () => {
-    const run = join(work, 'hopper');
+    const run = trained;
     const result = spawnSync('npm', ['run', 'train', '--', '--timesteps', '100', '--out', run], {
       cwd: root,
       encoding: 'utf8',

@@ -76,12 +76,14 @@ describe('learn({ totalTimesteps }) (item 7)', () => {
 });
 
 describe('config mistakes (item 8)', () => {
-  it('a batchSize larger than the rollout is refused (it used to be cut to the rollout silently)', () => {
+  it('a batchSize given larger than the rollout is refused (it used to be cut to the rollout silently)', () => {
     expect(() => new PPO({ ...small, batchSize: 64 })).toThrow(
       'PPO config: batchSize 64 is larger than the rollout (numEnvs × nSteps = 2 × 16 = 32); expected at most 32',
     );
     expect(() => new TRPO({ ...small, batchSize: 33 })).toThrow(/TRPO config: batchSize 33 is larger/);
     expect(() => new PPO({ ...small, batchSize: 32 })).not.toThrow();
+    // The default (64) is not the user's choice: it is cut to a smaller rollout as before.
+    expect(() => new PPO({ env: 'CartPole-v1', nSteps: 8 })).not.toThrow();
   });
 
   it.each([

@@ -64,13 +64,17 @@ export const onPolicyFields = {
   vectorEnv: z.enum(['sync', 'async']).default('sync'),
 };
 
-/** Refuses a minibatch larger than the rollout (numEnvs × nSteps), which would otherwise be cut silently. */
+/**
+ * Refuses a `batchSize` given (by the user or a preset) larger than the rollout (numEnvs × nSteps), which would
+ * otherwise be cut to the rollout silently. The default batch size is cut without a word: nobody asked for it.
+ */
 export function checkBatchSize(
   algo: string,
   c: { batchSize: number; numEnvs: number; nSteps: number },
+  given: { batchSize?: unknown },
 ): void {
   const rollout = c.numEnvs * c.nSteps;
-  if (c.batchSize > rollout) {
+  if (given.batchSize !== undefined && c.batchSize > rollout) {
     throw new PolicygradError(
       `${algo} config: batchSize ${c.batchSize} is larger than the rollout (numEnvs × nSteps = ${c.numEnvs} × ${c.nSteps} = ${rollout}); expected at most ${rollout}`,
     );

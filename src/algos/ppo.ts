@@ -84,8 +84,9 @@ export class PPO {
   private progress: LearnProgress | null = null;
 
   constructor(config: PPOConfig = {}) {
-    this.config = parseOptions(ppoConfigSchema, applyPreset('ppo', config, 'CartPole-v1'), 'PPO config');
-    checkBatchSize('PPO', this.config);
+    const given = applyPreset('ppo', config, 'CartPole-v1');
+    this.config = parseOptions(ppoConfigSchema, given, 'PPO config');
+    checkBatchSize('PPO', this.config, given);
     this.parts = buildOnPolicy(this.config);
     this.tracker = new IterationTracker(this.parts.collector);
     this.policy = this.parts.policy;

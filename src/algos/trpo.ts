@@ -96,12 +96,9 @@ export class TRPO {
     config: TRPOConfig = {},
     protected readonly algo: 'trpo' | 'npg' = 'trpo',
   ) {
-    this.config = parseOptions(
-      trpoConfigSchema,
-      applyPreset(algo, config, 'CartPole-v1'),
-      `${algo.toUpperCase()} config`,
-    );
-    checkBatchSize(algo.toUpperCase(), this.config);
+    const given = applyPreset(algo, config, 'CartPole-v1');
+    this.config = parseOptions(trpoConfigSchema, given, `${algo.toUpperCase()} config`);
+    checkBatchSize(algo.toUpperCase(), this.config, given);
     this.parts = buildOnPolicy({ ...this.config, sharedTrunk: false });
     this.tracker = new IterationTracker(this.parts.collector);
     this.policy = this.parts.policy;
