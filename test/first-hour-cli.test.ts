@@ -292,6 +292,16 @@ describe('smaller (issue 13)', () => {
     );
   });
 
+  it('output piped into a reader that stops early (| head -1) ends quietly', () => {
+    const head = spawnSync('sh', ['-c', `node ${main} train --help | head -1`], { encoding: 'utf8' });
+    expect(head.stdout).toBe('Usage: policygrad train [options]\n');
+    // `true` reads nothing and exits before the CLI has started: every write meets a closed pipe.
+    for (const command of ['train --help', 'list envs']) {
+      const closed = spawnSync('sh', ['-c', `node ${main} ${command} | true`], { encoding: 'utf8' });
+      expect(closed.stderr, command).toBe('');
+    }
+  });
+
   it("require('policygrad') works, or says the package is ESM-only and how to import it", () => {
     const script = "const p = require('policygrad'); console.log(String(p.make('CartPole-v1')))";
     const works = spawnSync('node', ['-e', script], { cwd: root, encoding: 'utf8' });

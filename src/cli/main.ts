@@ -329,4 +329,9 @@ export async function main(argv: string[]): Promise<number> {
   }
 }
 
+// `policygrad list envs | head -3`: a reader that stops early is no error (as for any Unix command).
+process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+  if (error.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+  throw error;
+});
 process.exitCode = await main(process.argv);
