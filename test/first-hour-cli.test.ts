@@ -292,6 +292,17 @@ describe('smaller (issue 13)', () => {
     );
   });
 
+  it('a run on async vector envs (no snapshots) trains without checkpoints, saying so, and saves its policy', () => {
+    const run = join(work, 'async');
+    const args = ['--set', 'vectorEnv=async', '--n-envs', '2', '--set', 'batchSize=64', '--timesteps', '100'];
+    const result = cli(['train', ...args, '--out', run]);
+    expect(result.status, result.stderr).toBe(0);
+    expect(result.stdout).toMatch(
+      /^no checkpoints in this run: PPO: this vector env cannot be checkpointed/m,
+    );
+    expect(existsSync(join(run, 'final', 'policy.json'))).toBe(true);
+  });
+
   it('output piped into a reader that stops early (| head -1) ends quietly', () => {
     const head = spawnSync('sh', ['-c', `node ${main} train --help | head -1`], { encoding: 'utf8' });
     expect(head.stdout).toBe('Usage: policygrad train [options]\n');

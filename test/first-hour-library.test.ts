@@ -82,6 +82,10 @@ describe('config mistakes (item 8)', () => {
     );
     expect(() => new TRPO({ ...small, batchSize: 33 })).toThrow(/TRPO config: batchSize 33 is larger/);
     expect(() => new PPO({ ...small, batchSize: 32 })).not.toThrow();
+    // A preset's batch size with a smaller rollout: refused, saying where the value came from.
+    expect(() => new PPO({ env: 'CartPole-v1', preset: 'zoo', numEnvs: 2 })).toThrow(
+      "PPO config: batchSize 256 (from the 'zoo' preset: set batchSize) is larger than the rollout (numEnvs × nSteps = 2 × 32 = 64)",
+    );
     // The default (64) is not the user's choice: it is cut to a smaller rollout as before.
     expect(() => new PPO({ env: 'CartPole-v1', nSteps: 8 })).not.toThrow();
   });

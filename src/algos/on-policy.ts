@@ -70,13 +70,15 @@ export const onPolicyFields = {
  */
 export function checkBatchSize(
   algo: string,
-  c: { batchSize: number; numEnvs: number; nSteps: number },
+  c: { batchSize: number; numEnvs: number; nSteps: number; preset: string | null },
   given: { batchSize?: unknown },
+  explicit: { batchSize?: unknown },
 ): void {
   const rollout = c.numEnvs * c.nSteps;
   if (given.batchSize !== undefined && c.batchSize > rollout) {
+    const source = explicit.batchSize === undefined ? ` (from the '${c.preset}' preset: set batchSize)` : '';
     throw new PolicygradError(
-      `${algo} config: batchSize ${c.batchSize} is larger than the rollout (numEnvs × nSteps = ${c.numEnvs} × ${c.nSteps} = ${rollout}); expected at most ${rollout}`,
+      `${algo} config: batchSize ${c.batchSize}${source} is larger than the rollout (numEnvs × nSteps = ${c.numEnvs} × ${c.nSteps} = ${rollout}); expected at most ${rollout}`,
     );
   }
 }

@@ -86,7 +86,7 @@ export class PPO {
   constructor(config: PPOConfig = {}) {
     const given = applyPreset('ppo', config, 'CartPole-v1');
     this.config = parseOptions(ppoConfigSchema, given, 'PPO config');
-    checkBatchSize('PPO', this.config, given);
+    checkBatchSize('PPO', this.config, given, config);
     this.parts = buildOnPolicy(this.config);
     this.tracker = new IterationTracker(this.parts.collector);
     this.policy = this.parts.policy;

@@ -98,7 +98,7 @@ export class TRPO {
   ) {
     const given = applyPreset(algo, config, 'CartPole-v1');
     this.config = parseOptions(trpoConfigSchema, given, `${algo.toUpperCase()} config`);
-    checkBatchSize(algo.toUpperCase(), this.config, given);
+    checkBatchSize(algo.toUpperCase(), this.config, given, config);
     this.parts = buildOnPolicy({ ...this.config, sharedTrunk: false });
     this.tracker = new IterationTracker(this.parts.collector);
     this.policy = this.parts.policy;

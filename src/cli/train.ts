@@ -80,6 +80,20 @@ function canCheckpoint(model: unknown): model is Checkpointable {
   return typeof (model as Partial<Checkpointable>).checkpoint === 'function';
 }
 
+/**
+ * Why this model's state cannot be checkpointed (envs stepped on worker threads cannot be snapshotted), found by
+ * taking one before training; null when it can. Without the probe the run would fail at its first checkpoint.
+ */
+function snapshotProblem(model: Checkpointable): string | null {
+  try {
+    model.checkpoint();
+    return null;
+  } catch (error) {
+    if (error instanceof PolicygradError) return error.message;
+    throw error;
+  }
+}
+
 /** Milliseconds of training between returns to the event loop (so SIGINT/SIGTERM are seen promptly). */
 const SLICE_MS = 200;
 
@@ -105,8 +119,12 @@ export async function runTrain(
   const every = options.checkpointEvery ?? Math.max(1, Math.round(totalTimesteps / 10));
   let nextCheckpoint = setup.startStep + every;
   let lastCheckpoint: string | null = setup.checkpointFile;
+  const checkpointable = canCheckpoint(model) && snapshotProblem(model) === null;
+  if (canCheckpoint(model) && !checkpointable) {
+    print(`no checkpoints in this run: ${snapshotProblem(model)}`);
+  }
   const saveCheckpoint = () => {
-    if (canCheckpoint(model)) lastCheckpoint = run.saveCheckpoint(model.checkpoint());
+    if (checkpointable) lastCheckpoint = run.saveCheckpoint(model.checkpoint());
   };
 
   let interrupted: NodeJS.Signals | null = null;
@@ -174,16 +192,16 @@ export async function runTrain(
   if (interrupted !== null) {
     const signal: NodeJS.Signals = interrupted;
     process.exitCode = signal === 'SIGINT' ? 130 : 143;
-    if (canCheckpoint(model)) {
+    if (checkpointable) {
       saveCheckpoint();
       print(
         `${signal}: stopped; checkpoint saved (${lastCheckpoint}); continue with: policygrad train --resume ${out}`,
       );
     } else {
-      // No checkpoints (A3C's lock-free updates have no exact resume point): keep what was learned.
+      // No checkpoints (A3C's lock-free updates have no exact resume point; async envs): keep what was learned.
       const file = run.saveFinalPolicy(policyFileOf(model, algo, env));
       print(
-        `${signal}: stopped at step ${model.numTimesteps.toLocaleString('en-US')} of ${totalTimesteps.toLocaleString('en-US')}; final policy saved (${file}); ${algo} runs cannot be resumed`,
+        `${signal}: stopped at step ${model.numTimesteps.toLocaleString('en-US')} of ${totalTimesteps.toLocaleString('en-US')}; final policy saved (${file}); this run cannot be resumed (it has no checkpoints)`,
       );
     }
     return { dir: out, meanReturn: Number.NaN, interrupted: true };
