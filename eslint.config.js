@@ -44,4 +44,10 @@ export default tseslint.config(
       'no-restricted-globals': ['error', { name: 'process', message: 'No Node globals in the core.' }],
     },
   },
+  {
+    // The CommonJS entry for require('policygrad') (cjs/load.cjs).
+    files: ['**/*.cjs'],
+    languageOptions: { sourceType: 'commonjs', globals: { module: 'writable', require: 'readonly' } },
+    rules: { '@typescript-eslint/no-require-imports': 'off' },
+  },
 );

@@ -3,6 +3,7 @@
  * what is accepted. Shared by environments (constructor options) and, later, algorithm configs.
  */
 import type { z } from 'zod';
+import { levenshtein } from './envs/registry.js';
 import { describeValue, PolicygradError } from './errors.js';
 
 /**
@@ -25,7 +26,7 @@ export function parseOptions<S extends z.ZodObject>(
 
 function describeIssue(issue: z.core.$ZodIssue, input: unknown, accepted: string[]): string {
   if (issue.code === 'unrecognized_keys') {
-    const keys = issue.keys.map((k) => `'${k}'`).join(', ');
+    const keys = issue.keys.map((k) => `'${k}'${suggestion(k, accepted)}`).join(', ');
     const list = accepted.length > 0 ? accepted.join(', ') : '(none)';
     return `unknown option${issue.keys.length > 1 ? 's' : ''} ${keys}; accepted options: ${list}`;
   }
@@ -55,4 +56,18 @@ export function refuseRenamedOptions(
     if (Object.hasOwn(input, old))
       throw new ErrorClass(`${context}: option '${old}' was renamed to ${instead}`);
   }
+}
+
+/**
+ * " (did you mean learningRate?)" for a snake_case spelling of an accepted camelCase option (SB3 and rl-zoo
+ * names) or a near miss; empty when nothing is close.
+ */
+function suggestion(key: string, accepted: string[]): string {
+  const camel = key.toLowerCase().replace(/_+([a-z0-9])/g, (_, c: string) => c.toUpperCase());
+  const exact = accepted.find(
+    (name) => name === camel || name.toLowerCase() === key.replace(/_/g, '').toLowerCase(),
+  );
+  if (exact !== undefined) return ` (did you mean ${exact}?)`;
+  const close = accepted.filter((name) => levenshtein(key.toLowerCase(), name.toLowerCase()) <= 2);
+  return close.length > 0 ? ` (did you mean ${close.join(' or ')}?)` : '';
 }

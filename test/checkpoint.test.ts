@@ -56,13 +56,14 @@ describe.each(cases)('%s', (_name, build, total) => {
     const saved = JSON.parse(JSON.stringify(first.checkpoint()));
     const resumed = build();
     resumed.restoreCheckpoint(saved);
-    const tail = resumed.learn({ totalTimesteps: total, resetProgress: false });
+    // SB3's reset_num_timesteps=False: learn the steps left of the budget, on the schedule in force.
+    const tail = resumed.learn({ totalTimesteps: total - resumed.numTimesteps, resetProgress: false });
 
     expect(comparable([...head, ...tail])).toEqual(comparable(expected));
     expect(Array.from(resumed.policy.params)).toEqual(Array.from(uninterrupted.policy.params));
 
     // Continuing in place (no save) is the same run too.
-    const inPlace = first.learn({ totalTimesteps: total, resetProgress: false });
+    const inPlace = first.learn({ totalTimesteps: total - first.numTimesteps, resetProgress: false });
     expect(comparable([...head, ...inPlace])).toEqual(comparable(expected));
   });
 });

@@ -215,7 +215,8 @@ describe('package', () => {
     const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
     expect(readme).toContain('npm ci && npm run train');
     expect(readme).toContain('npm test');
-    expect(pkg.scripts.train).toBe('npm run build && node dist/cli/main.js train');
+    // Builds first when dist/ is missing or older than src/ (scripts/build-if-stale.mjs), then trains.
+    expect(pkg.scripts.train).toBe('node scripts/build-if-stale.mjs && node dist/cli/main.js train');
     expect(readFileSync(join(root, '.ci/run'), 'utf8')).toMatch(/npm ci[^\n]*\nnpm test\n/);
   });
 });

@@ -144,9 +144,12 @@ async function train(s: TrainSettings, myGeneration: number): Promise<void> {
       continue;
     }
     let report: Record<string, unknown> | null = null;
-    // One iteration per call: the callback stops `learn`, and resetProgress: false continues the schedules.
+    // One iteration per call: the callback stops `learn`; resetProgress: false with the steps left continues
+    // the schedules exactly (SB3's reset_num_timesteps=False).
+    const left = totalTimesteps - model.numTimesteps;
+    if (!first && left <= 0) break; // the budget is used up
     model.learn({
-      totalTimesteps,
+      totalTimesteps: first ? totalTimesteps : left,
       resetProgress: first,
       callback: (metrics) => {
         report = metrics;

@@ -35,6 +35,7 @@ import {
   captureCheckpoint,
   type Checkpoint,
   type CheckpointParts,
+  checkLearnOptions,
   type LearnProgress,
   progressRemaining,
   restoreCheckpoint,
@@ -88,12 +89,13 @@ export class A2C {
         : new Adam(size, 1, { epsilon: 1e-5 });
   }
 
-  learn({
-    totalTimesteps,
-    callback,
-    callbacks,
-    resetProgress = true,
-  }: OnPolicyLearnOptions): OnPolicyMetrics[] {
+  /** Environment steps taken so far (SB3's `num_timesteps`). */
+  get numTimesteps(): number {
+    return this.parts.collector.totalSteps;
+  }
+
+  learn(options: OnPolicyLearnOptions): OnPolicyMetrics[] {
+    const { totalTimesteps, callback, callbacks, resetProgress } = checkLearnOptions('A2C', options);
     const c = this.config;
     const { policy, collector, buffer } = this.parts;
     const lrSchedule = toSchedule(c.learningRate);

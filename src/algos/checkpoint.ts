@@ -136,7 +136,38 @@ export function restoreCheckpoint(
   return { progress: cp.progress, extra: cp.extra ?? {} };
 }
 
-/** The schedule for a `learn` call: a fresh one, or (resetProgress false) the one in force, if any. */
+/**
+ * Validates the argument of `learn` before anything changes: an options object whose `totalTimesteps` is a
+ * positive integer (so SB3's `learn(1000)` from plain JavaScript is refused with the value it got).
+ */
+export function checkLearnOptions<T extends { totalTimesteps: number; resetProgress?: boolean }>(
+  algo: string,
+  options: T,
+): T & { resetProgress: boolean } {
+  if (options === null || typeof options !== 'object' || Array.isArray(options)) {
+    throw new PolicygradError(
+      `${algo}.learn: expected an options object such as { totalTimesteps: 10000 }, got ${describeValue(options)}`,
+    );
+  }
+  const { totalTimesteps, resetProgress = true } = options;
+  if (typeof totalTimesteps !== 'number' || !Number.isSafeInteger(totalTimesteps) || totalTimesteps <= 0) {
+    throw new PolicygradError(
+      `${algo}.learn: invalid totalTimesteps ${describeValue(totalTimesteps)}: expected a positive integer (environment steps)`,
+    );
+  }
+  if (typeof resetProgress !== 'boolean') {
+    throw new PolicygradError(
+      `${algo}.learn: invalid resetProgress ${describeValue(resetProgress)}: expected true or false`,
+    );
+  }
+  return { ...options, resetProgress };
+}
+
+/**
+ * The schedule for a `learn` call. resetProgress true: a fresh one of `totalTimesteps` from the current step.
+ * false (SB3's `reset_num_timesteps=False`): `totalTimesteps` more steps, the schedule in force extended to end
+ * there; passing the steps left of the schedule in force continues it exactly, as if never interrupted.
+ */
 export function beginProgress(
   current: LearnProgress | null,
   totalTimesteps: number,
@@ -144,9 +175,12 @@ export function beginProgress(
   parts: OnPolicyParts,
   tracker: IterationTracker,
 ): LearnProgress {
-  if (!resetProgress && current !== null) return current;
+  const step = parts.collector.totalSteps;
+  if (!resetProgress && current !== null) {
+    return { startStep: current.startStep, totalTimesteps: step - current.startStep + totalTimesteps };
+  }
   tracker.beginLearn();
-  return { startStep: parts.collector.totalSteps, totalTimesteps };
+  return { startStep: step, totalTimesteps };
 }
 
 /** Fraction of the schedule still ahead (1 at the start, 0 at the end). */

@@ -4,6 +4,7 @@
  * a rollout, explained variance, and the per-iteration metrics.
  */
 import { z } from 'zod';
+import { PolicygradError } from '../errors.js';
 import type { CallbackLike } from './callbacks.js';
 import type { Box } from '../envs/spaces.js';
 import { VecNormalize, type VecNormalizeState } from '../envs/vec-normalize.js';
@@ -81,6 +82,25 @@ export const onPolicyFields = {
   /** Step the envs in this thread ('sync') or on worker threads ('async', Node; for expensive env steps). */
   vectorEnv: z.enum(['sync', 'async']).default('sync'),
 };
+
+/**
+ * Refuses a `batchSize` given (by the user or a preset) larger than the rollout (numEnvs × nSteps), which would
+ * otherwise be cut to the rollout silently. The default batch size is cut without a word: nobody asked for it.
+ */
+export function checkBatchSize(
+  algo: string,
+  c: { batchSize: number; numEnvs: number; nSteps: number; preset: string | null },
+  given: { batchSize?: unknown },
+  explicit: { batchSize?: unknown },
+): void {
+  const rollout = c.numEnvs * c.nSteps;
+  if (given.batchSize !== undefined && c.batchSize > rollout) {
+    const source = explicit.batchSize === undefined ? ` (from the '${c.preset}' preset: set batchSize)` : '';
+    throw new PolicygradError(
+      `${algo} config: batchSize ${c.batchSize}${source} is larger than the rollout (numEnvs × nSteps = ${c.numEnvs} × ${c.nSteps} = ${rollout}); expected at most ${rollout}`,
+    );
+  }
+}
 
 export interface OnPolicyMetrics extends IterationStats {
   policyLoss: number;

@@ -17,6 +17,7 @@ import type { Floats } from '../nn/kernels.js';
 import { parseOptions } from '../options.js';
 import { shuffle } from './value-regression.js';
 import {
+  checkBatchSize,
   advantagesAndReturns,
   allocateMinibatch,
   buildOnPolicy,
@@ -39,6 +40,7 @@ import {
   captureCheckpoint,
   type Checkpoint,
   type CheckpointParts,
+  checkLearnOptions,
   type LearnProgress,
   progressRemaining,
   restoreCheckpoint,
@@ -83,10 +85,12 @@ export class PPO {
   private progress: LearnProgress | null = null;
 
   constructor(config: PPOConfig = {}) {
-    this.config = parseOptions(ppoConfigSchema, applyPreset('ppo', config, 'CartPole-v1'), 'PPO config');
+    const given = applyPreset('ppo', config, 'CartPole-v1');
+    this.config = parseOptions(ppoConfigSchema, given, 'PPO config');
     const c = this.config;
     checkNormalizable('PPO config', c.normalizeAdvantage, 'nSteps', c.nSteps, c.nSteps * c.numEnvs);
     checkNormalizable('PPO config', c.normalizeAdvantage, 'batchSize', c.batchSize, c.batchSize);
+    checkBatchSize('PPO', c, given, config);
     this.parts = buildOnPolicy(this.config);
     this.tracker = new IterationTracker(this.parts.collector);
     this.policy = this.parts.policy;
@@ -95,12 +99,13 @@ export class PPO {
     this.klBeta = this.config.klBetaInit;
   }
 
-  learn({
-    totalTimesteps,
-    callback,
-    callbacks,
-    resetProgress = true,
-  }: OnPolicyLearnOptions): OnPolicyMetrics[] {
+  /** Environment steps taken so far (SB3's `num_timesteps`). */
+  get numTimesteps(): number {
+    return this.parts.collector.totalSteps;
+  }
+
+  learn(options: OnPolicyLearnOptions): OnPolicyMetrics[] {
+    const { totalTimesteps, callback, callbacks, resetProgress } = checkLearnOptions('PPO', options);
     const c = this.config;
     const { policy, collector, buffer, rng } = this.parts;
     const lrSchedule = toSchedule(c.learningRate);

@@ -37,6 +37,7 @@ import {
   captureCheckpoint,
   type Checkpoint,
   type CheckpointParts,
+  checkLearnOptions,
   type LearnProgress,
   restoreCheckpoint,
 } from './checkpoint.js';
@@ -187,8 +188,14 @@ export class Reinforce {
     this.valueOptimizer = new Adam(params.length - criticOffset, c.valueLearningRate);
   }
 
+  /** Environment steps taken so far (SB3's `num_timesteps`). */
+  get numTimesteps(): number {
+    return this.collector.totalSteps;
+  }
+
   /** Trains for `totalTimesteps` environment steps (rounded up to whole iterations). */
-  learn({ totalTimesteps, callback, callbacks, resetProgress = true }: LearnOptions): IterationMetrics[] {
+  learn(options: LearnOptions): IterationMetrics[] {
+    const { totalTimesteps, callback, callbacks, resetProgress } = checkLearnOptions('REINFORCE', options);
     const history: IterationMetrics[] = [];
     const parts = this.checkpointParts().parts;
     const progress = beginProgress(this.progress, totalTimesteps, resetProgress, parts, this.tracker);

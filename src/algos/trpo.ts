@@ -19,6 +19,7 @@ import { parseOptions } from '../options.js';
 import type { RolloutBuffer } from '../train/rollout.js';
 import { conjugateGradient, dot, FisherVectorProduct } from './natural-gradient.js';
 import {
+  checkBatchSize,
   advantagesAndReturns,
   buildOnPolicy,
   distInputsOf,
@@ -40,6 +41,7 @@ import {
   captureCheckpoint,
   type Checkpoint,
   type CheckpointParts,
+  checkLearnOptions,
   type LearnProgress,
   progressRemaining,
   restoreCheckpoint,
@@ -101,13 +103,11 @@ export class TRPO {
     config: TRPOConfig = {},
     protected readonly algo: 'trpo' | 'npg' = 'trpo',
   ) {
-    this.config = parseOptions(
-      trpoConfigSchema,
-      applyPreset(algo, config, 'CartPole-v1'),
-      `${algo.toUpperCase()} config`,
-    );
+    const given = applyPreset(algo, config, 'CartPole-v1');
+    this.config = parseOptions(trpoConfigSchema, given, `${algo.toUpperCase()} config`);
     const { normalizeAdvantage, nSteps, numEnvs } = this.config;
     checkNormalizable(`${algo.toUpperCase()} config`, normalizeAdvantage, 'nSteps', nSteps, nSteps * numEnvs);
+    checkBatchSize(algo.toUpperCase(), this.config, given, config);
     this.parts = buildOnPolicy({ ...this.config, sharedTrunk: false });
     this.tracker = new IterationTracker(this.parts.collector);
     this.policy = this.parts.policy;
@@ -115,12 +115,16 @@ export class TRPO {
     this.criticOptimizer = new Adam(this.policy.numParams - this.policy.criticOffset, 1);
   }
 
-  learn({
-    totalTimesteps,
-    callback,
-    callbacks,
-    resetProgress = true,
-  }: OnPolicyLearnOptions): TrustRegionMetrics[] {
+  /** Environment steps taken so far (SB3's `num_timesteps`). */
+  get numTimesteps(): number {
+    return this.parts.collector.totalSteps;
+  }
+
+  learn(options: OnPolicyLearnOptions): TrustRegionMetrics[] {
+    const { totalTimesteps, callback, callbacks, resetProgress } = checkLearnOptions(
+      this.algo.toUpperCase(),
+      options,
+    );
     const c = this.config;
     const { policy, collector, buffer, rng } = this.parts;
     const lrSchedule = toSchedule(c.learningRate);

@@ -1,6 +1,5 @@
 /** `policygrad eval`: plays a saved policy and reports its returns and episode lengths. */
-import { evaluatePolicy, importPolicy } from '../node.js';
-import { readPolicyFile } from '../train/run-dir.js';
+import { evaluatePolicy, importPolicy, type PolicyFile } from '../node.js';
 
 export interface EvalReport {
   episodes: number;
@@ -11,11 +10,11 @@ export interface EvalReport {
   meanLength: number;
 }
 
+/** Plays `file` (read and checked against its env by `openPolicy`) for `episodes` episodes. */
 export function runEval(
-  path: string,
+  file: PolicyFile,
   { episodes, deterministic, seed }: { episodes: number; deterministic: boolean; seed: number },
 ): EvalReport {
-  const file = readPolicyFile(path);
   const policy = importPolicy(file);
   const { returns, lengths } = evaluatePolicy(
     policy,

@@ -7,18 +7,20 @@ import { Command, CommanderError, InvalidArgumentError } from 'commander';
 import {
   DEFAULT_VARIANCE_ESTIMATORS,
   importPolicy,
+  loadEnvEngine,
   PolicygradError,
   runVarianceLab,
   VARIANCE_ESTIMATORS,
   VERSION,
 } from '../node.js';
 import { readPolicyFile, writePolicyFile } from '../train/run-dir.js';
-import { isLoopbackHost, startDashboard } from './dashboard.js';
 import { runDemo } from './demo.js';
+import { checkWritableFile } from './destinations.js';
 import { runEval } from './eval.js';
+import { openPolicy } from './policy-env.js';
+import { CLI_ALGORITHMS, DEFAULT_ALGO, DEFAULT_ENV, DEFAULT_SEED } from './run-options.js';
 import { runList } from './list.js';
-import { runPlot } from './plot.js';
-import { recordGif } from './record.js';
+import { checkGifDestination, recordGif } from './record.js';
 import { consoleOutput, runTrain } from './train.js';
 import { formatVarianceTable } from './variance.js';
 
@@ -41,13 +43,20 @@ export function buildProgram(): Command {
     .name('policygrad')
     .description('Policy-gradient reinforcement learning for TypeScript')
     .version(VERSION)
-    .showHelpAfterError('(run with --help for usage)');
+    // Flag-parser mistakes are user mistakes like any other: one line on stderr, exit code 2 (see main).
+    // Set before the commands are added, so they inherit it.
+    .exitOverride()
+    .configureOutput({
+      outputError: (text, write) =>
+        write(`policygrad: ${text.replace(/^error: /, '').trim()} (see policygrad --help)\n`),
+    });
 
   program
     .command('train')
     .description('train an agent; with no options, PPO on CartPole-v1 with the tuned zoo preset')
-    .option('--algo <name>', 'ppo, a2c, a3c, trpo, npg or reinforce', 'ppo')
-    .option('--env <id>', 'environment id', 'CartPole-v1')
+    // No parser defaults for algo, env and seed: they may also come from --set or --config (run-options.ts).
+    .option('--algo <name>', `${CLI_ALGORITHMS.join(', ')} (default: ${DEFAULT_ALGO})`)
+    .option('--env <id>', `environment id (default: ${DEFAULT_ENV})`)
     .option('--preset <name>', "hyperparameter preset ('zoo' when there is one; 'none' for the defaults)")
     .option('--config <file>', 'options from a YAML or JSON file')
     .option(
@@ -57,10 +66,10 @@ export function buildProgram(): Command {
       [],
     )
     .option('--timesteps <n>', "environment steps (default: the preset's budget)", positiveInteger)
-    .option('--seed <s>', 'seed', nonNegativeInteger, 0)
+    .option('--seed <s>', `seed (default: ${DEFAULT_SEED})`, nonNegativeInteger)
     .option('--n-envs <k>', 'parallel environments', positiveInteger)
     .option('--out <dir>', 'run directory (default runs/<algo>-<env>-seed<s>)')
-    .option('--force', 'overwrite an existing run directory', false)
+    .option('--force', 'overwrite an existing run directory')
     .option('--resume <dir>', 'continue the run in <dir> from its newest checkpoint (with its saved config)')
     .option(
       '--checkpoint-every <steps>',
@@ -89,6 +98,7 @@ export function buildProgram(): Command {
       "\nThen, in Node or a browser:\n  import { loadPolicy } from 'policygrad/inference';\n  const action = loadPolicy(json).act(observation);",
     )
     .action((run: string, options: { out: string }) => {
+      checkWritableFile(options.out, '--out');
       const file = readPolicyFile(run);
       importPolicy(file); // refuses a file whose parameters do not fit its network
       writePolicyFile(options.out, file);
@@ -115,6 +125,9 @@ export function buildProgram(): Command {
       if (options.x !== 'step' && options.x !== 'time_s') {
         throw new PolicygradError(`plot: invalid --x '${options.x}': expected 'step' or 'time_s'`);
       }
+      checkWritableFile(options.out, 'plot: --out');
+      // Loaded on use: Vega and resvg take most of a second to import, which every other command would pay.
+      const { runPlot } = await import('./plot.js');
       const out = await runPlot(runs, { ...options, x: options.x });
       console.log(`wrote ${out}`);
     });
@@ -134,6 +147,7 @@ export function buildProgram(): Command {
       '\nExamples:\n  policygrad dashboard\n  policygrad dashboard runs --port 8080\n  policygrad dashboard runs --host 0.0.0.0   # reachable from other machines',
     )
     .action(async (runs: string, options: { port: number; host: string }) => {
+      const { isLoopbackHost, startDashboard } = await import('./dashboard.js');
       const { url } = await startDashboard({ root: runs, host: options.host, port: options.port });
       console.log(`policygrad dashboard: ${url} (read-only view of ${runs}; Ctrl+C to stop)`);
       if (!isLoopbackHost(options.host)) {
@@ -148,6 +162,7 @@ export function buildProgram(): Command {
     .description('evaluate a trained policy (a run directory or a policy .json file)')
     .argument('<run>', 'run directory, e.g. runs/ppo-CartPole-v1-seed0')
     .option('--episodes <n>', 'episodes', positiveInteger, 10)
+    .option('--deterministic', 'take the most likely action (the default)')
     .option('--stochastic', 'sample actions instead of taking the most likely one')
     .option('--seed <s>', 'seed for the evaluation episodes', nonNegativeInteger, 10_000)
     .option('--json', 'print {"episodes", "meanReturn", "stdReturn", "meanLength"} as JSON')
@@ -160,17 +175,29 @@ export function buildProgram(): Command {
       '\nExamples:\n  policygrad eval runs/ppo-CartPole-v1-seed0\n  policygrad eval runs/ppo-CartPole-v1-seed0 --episodes 20 --json\n  policygrad eval runs/ppo-CartPole-v1-seed0 --record agent.gif',
     )
     .action(
-      (
+      async (
         run: string,
-        options: { episodes: number; stochastic?: boolean; seed: number; json?: boolean; record?: string },
+        options: {
+          episodes: number;
+          deterministic?: boolean;
+          stochastic?: boolean;
+          seed: number;
+          json?: boolean;
+          record?: string;
+        },
       ) => {
-        const r = runEval(run, {
+        if (options.deterministic === true && options.stochastic === true) {
+          throw new PolicygradError('eval: --deterministic and --stochastic contradict each other: pass one');
+        }
+        if (options.record !== undefined) checkGifDestination(options.record);
+        const file = await openPolicy(run);
+        const r = runEval(file, {
           episodes: options.episodes,
           deterministic: options.stochastic !== true,
           seed: options.seed,
         });
         if (options.record !== undefined) {
-          const recording = recordGif(readPolicyFile(run), options.record, options.seed);
+          const recording = recordGif(file, options.record, options.seed);
           const message = `wrote ${options.record} (${recording.frames} frames, return ${recording.episodeReturn.toFixed(2)}, ${Math.round(recording.bytes / 1024)} KiB)`;
           if (options.json) console.error(message);
           else console.log(message);
@@ -211,7 +238,8 @@ export function buildProgram(): Command {
       'after',
       '\nExamples:\n  policygrad demo\n  policygrad demo --env Pendulum-v1 --episodes 3 --seed 7',
     )
-    .action((options: { env: string; episodes: number; seed: number }) => {
+    .action(async (options: { env: string; episodes: number; seed: number }) => {
+      await loadEnvEngine(options.env);
       runDemo(options, (line) => console.log(line));
     });
 
@@ -237,7 +265,7 @@ export function buildProgram(): Command {
       '\nExamples:\n  policygrad variance --env CartPole-v1 --json\n  policygrad variance --estimators total,rtg --repeats 500\n  policygrad variance --policy runs/ppo-CartPole-v1-seed0',
     )
     .action(
-      (options: {
+      async (options: {
         env: string;
         estimators: string;
         batchEpisodes: number;
@@ -247,7 +275,8 @@ export function buildProgram(): Command {
         json?: boolean;
         policy?: string;
       }) => {
-        const file = options.policy === undefined ? undefined : readPolicyFile(options.policy);
+        const file = options.policy === undefined ? undefined : await openPolicy(options.policy);
+        await loadEnvEngine(file?.env ?? options.env);
         const report = runVarianceLab(
           {
             env: file?.env ?? options.env,
@@ -266,19 +295,44 @@ export function buildProgram(): Command {
   return program;
 }
 
+const FILE_SYSTEM_ERRORS = new Set([
+  'EACCES',
+  'EPERM',
+  'EROFS',
+  'ENOSPC',
+  'ENOENT',
+  'ENOTDIR',
+  'EISDIR',
+  'EEXIST',
+  'EDQUOT',
+]);
+
 export async function main(argv: string[]): Promise<number> {
-  const program = buildProgram().exitOverride();
+  const program = buildProgram();
   try {
     await program.parseAsync(argv);
     return typeof process.exitCode === 'number' ? process.exitCode : 0; // 130/143 after a signal
   } catch (error) {
-    if (error instanceof CommanderError) return error.exitCode;
+    // Help and --version end with code 0; a flag-parser error was printed (one line) by configureOutput.
+    if (error instanceof CommanderError) return error.exitCode === 0 ? 0 : 2;
     if (error instanceof PolicygradError) {
       console.error(`policygrad: ${error.message}`);
+      return 2;
+    }
+    // A file-system refusal the checks before the work did not foresee (a full disk, permissions that changed):
+    // Node's own one-line message, not a stack trace.
+    const code = (error as NodeJS.ErrnoException | null)?.code;
+    if (typeof code === 'string' && FILE_SYSTEM_ERRORS.has(code)) {
+      console.error(`policygrad: ${(error as Error).message}`);
       return 2;
     }
     throw error;
   }
 }
 
+// `policygrad list envs | head -3`: a reader that stops early is no error (as for any Unix command).
+process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+  if (error.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+  throw error;
+});
 process.exitCode = await main(process.argv);

@@ -6,6 +6,7 @@ import gifenc from 'gifenc';
 import { loadPolicy } from '../inference.js';
 import { type Frame, make, type PolicyFile, PolicygradError } from '../node.js';
 import { writeFileAtomically } from '../train/run-dir.js';
+import { checkWritableFile } from './destinations.js';
 
 export interface Recording {
   frames: number;
@@ -107,10 +108,16 @@ export function encodeGif(frames: readonly Frame[], delayMs: number): Uint8Array
   return gif.bytes();
 }
 
-export function recordGif(file: PolicyFile, out: string, seed: number): Recording {
+/** Refuses, before any work, a --record destination that is no .gif file name or cannot be written. */
+export function checkGifDestination(out: string): void {
   if (!out.toLowerCase().endsWith('.gif')) {
     throw new PolicygradError(`eval: --record ${out}: expected a file name ending in .gif`);
   }
+  checkWritableFile(out, 'eval: --record');
+}
+
+export function recordGif(file: PolicyFile, out: string, seed: number): Recording {
+  checkGifDestination(out);
   let episode;
   try {
     episode = recordEpisode(file, seed);

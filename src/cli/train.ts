@@ -1,13 +1,12 @@
 /** `policygrad train`: builds the algorithm from presets, a config file and --set overrides, trains, saves. */
-import { readFileSync } from 'node:fs';
-import { parse as parseYaml } from 'yaml';
+import { existsSync, readdirSync, statSync } from 'node:fs';
 import {
   type Algorithm,
   createAlgorithm,
   describeKernels,
   describeValue,
   exportPolicy,
-  listPresets,
+  loadEnvEngine,
   normalizationOf,
   PolicygradError,
   PRESET_TIMESTEPS,
@@ -16,19 +15,25 @@ import {
 } from '../node.js';
 import { A3C } from '../train/a3c.js';
 import { RunDirectory } from '../train/run-dir.js';
+import { checkCreatableDirectory } from './destinations.js';
+import { checkResumeFlags } from './resume-check.js';
+import { resolveRun } from './run-options.js';
 
 export interface TrainCommandOptions {
-  algo: string;
-  env: string;
+  /** Undefined: from --set or --config, else 'ppo' (see run-options.ts). */
+  algo?: string;
+  /** Undefined: from --set or --config, else 'CartPole-v1'. */
+  env?: string;
   /** A preset name, 'none', or undefined for 'zoo' when the algorithm has one for the env. */
   preset?: string;
   config?: string;
   set: string[];
   timesteps?: number;
-  seed: number;
+  /** Undefined: from --set or --config, else 0. */
+  seed?: number;
   nEnvs?: number;
   out?: string;
-  force: boolean;
+  force?: boolean;
   /** 'wasm' or 'typescript'; default: wasm where the engine supports it. */
   kernels?: string;
   /** Continue the run in this directory from its newest checkpoint. */
@@ -75,6 +80,20 @@ function canCheckpoint(model: unknown): model is Checkpointable {
   return typeof (model as Partial<Checkpointable>).checkpoint === 'function';
 }
 
+/**
+ * Why this model's state cannot be checkpointed (envs stepped on worker threads cannot be snapshotted), found by
+ * taking one before training; null when it can. Without the probe the run would fail at its first checkpoint.
+ */
+function snapshotProblem(model: Checkpointable): string | null {
+  try {
+    model.checkpoint();
+    return null;
+  } catch (error) {
+    if (error instanceof PolicygradError) return error.message;
+    throw error;
+  }
+}
+
 /** Milliseconds of training between returns to the event loop (so SIGINT/SIGTERM are seen promptly). */
 const SLICE_MS = 200;
 
@@ -91,34 +110,43 @@ export async function runTrain(
     }
     setDefaultKernels(options.kernels);
   }
-  const setup = options.resume === undefined ? startRun(options) : resumeRun(options.resume);
-  const { run, model, algo, env, totalTimesteps, resuming } = setup;
+  const setup =
+    options.resume === undefined ? await startRun(options) : await resumeRun(options.resume, options);
+  const { run, model, algo, env, totalTimesteps } = setup;
   const out = run.path;
   print(setup.headline);
 
   const every = options.checkpointEvery ?? Math.max(1, Math.round(totalTimesteps / 10));
   let nextCheckpoint = setup.startStep + every;
   let lastCheckpoint: string | null = setup.checkpointFile;
+  const checkpointable = canCheckpoint(model) && snapshotProblem(model) === null;
+  if (canCheckpoint(model) && !checkpointable) {
+    print(`no checkpoints in this run: ${snapshotProblem(model)}`);
+  }
   const saveCheckpoint = () => {
-    if (canCheckpoint(model)) lastCheckpoint = run.saveCheckpoint(model.checkpoint());
+    if (checkpointable) lastCheckpoint = run.saveCheckpoint(model.checkpoint());
   };
 
   let interrupted: NodeJS.Signals | null = null;
   const onSignal = (signal: NodeJS.Signals) => {
-    interrupted = signal;
+    interrupted ??= signal;
+    // A3C learns on worker threads without returning to this loop: tell them to stop now.
+    if (model instanceof A3C) model.stop();
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
   let lastPrint = 0;
   let printedFinal = false; // A3C's workers each report once more after the budget is reached
   let latestReturn: number | null = null;
-  let resetProgress = !resuming;
+  // A resumed run continues its saved schedule, extended to the (possibly larger) budget.
+  let resetProgress = options.resume === undefined;
   try {
-    for (;;) {
+    while (model.numTimesteps < totalTimesteps && interrupted === null) {
       let sliced = false;
       const sliceStart = performance.now();
       await model.learn({
-        totalTimesteps,
+        // Fresh: the whole budget. Continuing (resetProgress false): the steps left, which keeps the schedule.
+        totalTimesteps: resetProgress ? totalTimesteps : totalTimesteps - model.numTimesteps,
         resetProgress,
         callback: (metrics) => {
           checkFinite(metrics, model.policy.params, lastCheckpoint, out);
@@ -129,10 +157,13 @@ export async function runTrain(
           if (now - lastPrint > output.interval || (final && !printedFinal)) {
             printedFinal ||= final;
             lastPrint = now;
-            const fraction = Math.min(1, metrics.step / totalTimesteps);
+            // The last iteration may end past the budget (whole rollouts): the counter stops at the budget,
+            // and the closing line says how many steps were taken.
+            const shown = Math.min(metrics.step, totalTimesteps);
+            const fraction = shown / totalTimesteps;
             const eta = fraction > 0 ? (metrics.timeSeconds * (1 - fraction)) / fraction : 0;
             output.progress(
-              `${metrics.step.toLocaleString('en-US')}/${totalTimesteps.toLocaleString('en-US')} steps (${(100 * fraction).toFixed(0)}%)` +
+              `${shown.toLocaleString('en-US')}/${totalTimesteps.toLocaleString('en-US')} steps (${(100 * fraction).toFixed(0)}%)` +
                 ` | return ${latestReturn === null ? '—' : latestReturn.toFixed(1)} | ${Math.round(metrics.sps)} steps/s | eta ${formatSeconds(eta)}`,
               fraction,
             );
@@ -141,6 +172,7 @@ export async function runTrain(
             saveCheckpoint();
             nextCheckpoint = metrics.step + every;
           }
+          if (interrupted !== null) return false;
           // Return to the event loop now and then (learn continues where it stopped) to notice signals.
           if (algo !== 'a3c' && performance.now() - sliceStart > SLICE_MS) {
             sliced = true;
@@ -152,38 +184,53 @@ export async function runTrain(
       resetProgress = false;
       if (!sliced) break;
       await new Promise((resolve) => setImmediate(resolve));
-      if (interrupted !== null) {
-        saveCheckpoint();
-        print(
-          `${interrupted}: stopped; ${lastCheckpoint === null ? 'no checkpoint (this algorithm has none)' : `checkpoint saved (${lastCheckpoint})`}; continue with: policygrad train --resume ${out}`,
-        );
-        process.exitCode = interrupted === 'SIGINT' ? 130 : 143;
-        return { dir: out, meanReturn: Number.NaN, interrupted: true };
-      }
     }
   } finally {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
   }
+  if (interrupted !== null) {
+    const signal: NodeJS.Signals = interrupted;
+    process.exitCode = signal === 'SIGINT' ? 130 : 143;
+    if (checkpointable) {
+      saveCheckpoint();
+      print(
+        `${signal}: stopped; checkpoint saved (${lastCheckpoint}); continue with: policygrad train --resume ${out}`,
+      );
+    } else {
+      // No checkpoints (A3C's lock-free updates have no exact resume point; async envs): keep what was learned.
+      const file = run.saveFinalPolicy(policyFileOf(model, algo, env));
+      print(
+        `${signal}: stopped at step ${model.numTimesteps.toLocaleString('en-US')} of ${totalTimesteps.toLocaleString('en-US')}; final policy saved (${file}); this run cannot be resumed (it has no checkpoints)`,
+      );
+    }
+    return { dir: out, meanReturn: Number.NaN, interrupted: true };
+  }
   saveCheckpoint();
 
-  const normalization = normalizationOf(model.env);
-  run.saveFinalPolicy(
-    exportPolicy(model.policy, {
-      algo,
-      env,
-      envOptions: model.config.envOptions,
-      observationSpace: model.env.singleObservationSpace,
-      actionSpace: model.env.singleActionSpace,
-      normalization,
-    }),
-  );
+  run.saveFinalPolicy(policyFileOf(model, algo, env));
   const returns = model.evaluate(10);
   const meanReturn = returns.reduce((a, b) => a + b, 0) / returns.length;
+  const steps = model.numTimesteps;
+  const rounded =
+    steps > totalTimesteps
+      ? ` (the last iteration's rollout rounds the ${totalTimesteps.toLocaleString('en-US')}-step budget up)`
+      : '';
   print(
-    `done: 10 deterministic evaluation episodes, mean return ${meanReturn.toFixed(1)}; saved ${out}/final/policy.json`,
+    `done: ${steps.toLocaleString('en-US')} steps${rounded}; 10 deterministic evaluation episodes, mean return ${meanReturn.toFixed(1)}; saved ${out}/final/policy.json`,
   );
   return { dir: out, meanReturn, interrupted: false };
+}
+
+function policyFileOf(model: Algorithm | A3C, algo: string, env: string) {
+  return exportPolicy(model.policy, {
+    algo,
+    env,
+    envOptions: model.config.envOptions,
+    observationSpace: model.env.singleObservationSpace,
+    actionSpace: model.env.singleActionSpace,
+    normalization: normalizationOf(model.env),
+  });
 }
 
 interface RunSetup {
@@ -192,32 +239,21 @@ interface RunSetup {
   algo: string;
   env: string;
   totalTimesteps: number;
-  resuming: boolean;
   startStep: number;
   checkpointFile: string | null;
   headline: string;
 }
 
-/** A new run: config from preset, file and --set; a fresh run directory. */
-function startRun(options: TrainCommandOptions): RunSetup {
-  const { algo, env, seed } = options;
-  const preset =
-    options.preset === 'none'
-      ? null
-      : (options.preset ?? (listPresets(algo, env).includes('zoo') ? 'zoo' : null));
-  const config: Record<string, unknown> = {
-    env,
-    preset,
-    ...(options.config === undefined ? {} : readConfigFile(options.config)),
-    ...parseSets(options.set),
-    seed,
-    ...(options.nEnvs === undefined ? {} : { numEnvs: options.nEnvs }),
-  };
+/** A new run: algorithm, env, seed and config resolved once (run-options.ts); a fresh run directory. */
+async function startRun(options: TrainCommandOptions): Promise<RunSetup> {
+  const { algo, env, seed, preset, config } = resolveRun(options);
+  const out = options.out ?? `runs/${algo}-${env}-seed${seed}`;
+  checkRunDirectory(out, options.force === true);
+  await loadEnvEngine(env);
   // A3C runs on worker threads (Node only), so it is not in the core's registry; its learn is asynchronous.
   const model = algo === 'a3c' ? new A3C(config) : createAlgorithm(algo, config);
   const totalTimesteps = options.timesteps ?? PRESET_TIMESTEPS[algo]?.[env] ?? 100_000;
-  const out = options.out ?? `runs/${algo}-${env}-seed${seed}`;
-  const run = RunDirectory.create(out, { force: options.force });
+  const run = RunDirectory.create(out, { force: options.force === true });
   run.writeConfig({
     library: 'policygrad',
     version: VERSION,
@@ -233,32 +269,61 @@ function startRun(options: TrainCommandOptions): RunSetup {
     algo,
     env,
     totalTimesteps,
-    resuming: false,
     startStep: 0,
     checkpointFile: null,
     headline: `${algo} on ${env} (preset ${preset ?? 'none'}, seed ${seed}, kernels ${describeKernels()}) for ${totalTimesteps.toLocaleString('en-US')} steps → ${out}`,
   };
 }
 
-/** `--resume DIR`: the run's saved config and its newest checkpoint; metrics after the checkpoint are dropped. */
-function resumeRun(path: string): RunSetup {
+/**
+ * Refuses an existing, non-empty run directory (unless --force) before anything is built, naming both fixes in
+ * the form the user typed the command (`npm run train -- …` when started through npm); checks it can be created.
+ */
+function checkRunDirectory(out: string, force: boolean): void {
+  if (existsSync(out) && !statSync(out).isDirectory()) {
+    throw new PolicygradError(`--out ${out} is a file, not a directory; choose another --out`);
+  }
+  if (!force && existsSync(out) && readdirSync(out).length > 0) {
+    const command = process.env.npm_lifecycle_event === 'train' ? 'npm run train --' : 'policygrad train';
+    throw new PolicygradError(
+      `run directory ${out} already exists; pass --force to overwrite it (${command} --force), or --out to choose another (${command} --out runs/NEW-NAME)`,
+    );
+  }
+  checkCreatableDirectory(out, 'run directory');
+}
+
+/**
+ * `--resume DIR`: the run's saved config and its newest checkpoint; metrics after the checkpoint are dropped.
+ * Flags that would change the run are refused; `--timesteps` above the saved budget extends it.
+ */
+async function resumeRun(path: string, options: TrainCommandOptions): Promise<RunSetup> {
   const run = RunDirectory.open(path);
   const saved = run.readConfig() as {
     algo?: string;
     env?: string;
+    seed?: number;
     totalTimesteps?: number;
     config?: Record<string, unknown>;
   };
-  const { algo, env, totalTimesteps, config } = saved;
-  if (typeof algo !== 'string' || typeof env !== 'string' || typeof totalTimesteps !== 'number' || !config) {
+  const { algo, env, totalTimesteps: savedBudget, config } = saved;
+  if (typeof algo !== 'string' || typeof env !== 'string' || typeof savedBudget !== 'number' || !config) {
     throw new PolicygradError(
       `cannot resume ${path}: its config.json lacks algo, env, totalTimesteps or config`,
     );
   }
+  checkResumeFlags(path, options, { algo, env, seed: saved.seed, config });
   if (algo === 'a3c')
     throw new PolicygradError(
       `cannot resume ${path}: A3C runs have no checkpoints (lock-free updates have no exact resume point)`,
     );
+  const totalTimesteps = options.timesteps ?? savedBudget;
+  if (totalTimesteps < savedBudget) {
+    throw new PolicygradError(
+      `cannot resume ${path} with --timesteps ${totalTimesteps}: the run's budget is ${savedBudget}; a resumed run can be extended (a larger --timesteps), not shortened`,
+    );
+  }
+  checkCreatableDirectory(path, 'run directory');
+  await loadEnvEngine(env);
   const model = createAlgorithm(algo, config);
   if (!canCheckpoint(model)) {
     throw new PolicygradError(`cannot resume ${path}: ${algo} runs have no checkpoints yet`);
@@ -267,16 +332,20 @@ function resumeRun(path: string): RunSetup {
   model.restoreCheckpoint(checkpoint); // validates format, algorithm and env before anything is written
   const { step, iteration } = checkpoint as { step: number; iteration: number };
   run.truncateMetrics(iteration);
+  let extended = '';
+  if (totalTimesteps > savedBudget) {
+    run.writeConfig({ ...saved, totalTimesteps, extendedFrom: savedBudget });
+    extended = `; budget extended from ${savedBudget.toLocaleString('en-US')} to ${totalTimesteps.toLocaleString('en-US')} steps (recorded in config.json)`;
+  }
   return {
     run,
     model,
     algo,
     env,
     totalTimesteps,
-    resuming: true,
     startStep: step,
     checkpointFile: file,
-    headline: `resuming ${algo} on ${env} from ${file} (step ${step.toLocaleString('en-US')} of ${totalTimesteps.toLocaleString('en-US')}, kernels ${describeKernels()})`,
+    headline: `resuming ${algo} on ${env} from ${file} (step ${step.toLocaleString('en-US')} of ${totalTimesteps.toLocaleString('en-US')}, kernels ${describeKernels()})${extended}`,
   };
 }
 
@@ -300,71 +369,6 @@ function checkFinite(row: object, params: Float32Array, lastCheckpoint: string |
         '. Try a lower learning rate or gradient clipping (--set maxGradNorm=0.5).',
     );
   }
-}
-
-function readConfigFile(path: string): Record<string, unknown> {
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch {
-    throw new PolicygradError(`cannot read config file ${path}`);
-  }
-  let parsed: unknown;
-  try {
-    parsed = path.endsWith('.json') ? JSON.parse(text) : parseYaml(text);
-  } catch (error) {
-    const message = (error as Error).message.split('\n')[0];
-    throw new PolicygradError(
-      `config file ${path}${errorLine(text, error)} is not valid ${path.endsWith('.json') ? 'JSON' : 'YAML'}: ${message}`,
-    );
-  }
-  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
-    throw new PolicygradError(
-      `config file ${path} must hold an object of options, got ${describeValue(parsed)}`,
-    );
-  }
-  return parsed as Record<string, unknown>;
-}
-
-/** ", line L" for a JSON or YAML parse error (JSON reports a character position, YAML a line). */
-function errorLine(text: string, error: unknown): string {
-  const yamlLine = (error as { linePos?: { line: number }[] }).linePos?.[0]?.line;
-  if (typeof yamlLine === 'number') return `, line ${yamlLine}`;
-  const position = /position (\d+)/.exec((error as Error).message)?.[1];
-  if (position !== undefined) return `, line ${text.slice(0, Number(position)).split('\n').length}`;
-  // Node 20's JSON errors often carry no position: the first prefix that fails other than by ending early
-  // ends at the offending character (config files are small, so trying every prefix is cheap).
-  for (let k = 1; k <= text.length; k++) {
-    try {
-      JSON.parse(text.slice(0, k));
-    } catch (prefixError) {
-      const m = (prefixError as Error).message;
-      const at = /position (\d+)/.exec(m)?.[1];
-      // An error at the very end of the prefix only means the prefix stops early.
-      if (/end of JSON input/.test(m) || (at !== undefined && Number(at) >= k)) continue;
-      if (/Unterminated string/.test(m)) continue;
-      return `, line ${text.slice(0, at === undefined ? k : Number(at) + 1).split('\n').length}`;
-    }
-  }
-  return '';
-}
-
-/** `key=value` pairs; values are parsed as JSON when they can be (numbers, booleans, arrays), else strings. */
-function parseSets(sets: string[]): Record<string, unknown> {
-  const out: Record<string, unknown> = {};
-  for (const item of sets) {
-    const eq = item.indexOf('=');
-    if (eq <= 0)
-      throw new PolicygradError(`--set ${describeValue(item)}: expected key=value, e.g. --set gamma=0.98`);
-    const key = item.slice(0, eq);
-    const raw = item.slice(eq + 1);
-    try {
-      out[key] = JSON.parse(raw);
-    } catch {
-      out[key] = raw;
-    }
-  }
-  return out;
 }
 
 function formatSeconds(seconds: number): string {

@@ -147,6 +147,12 @@ export abstract class BaseEnv<O, A> implements Env<O, A> {
     return this.spec?.id ?? this.constructor.name;
   }
 
+  /** Gymnasium's form: `<CartPoleEnv<CartPole-v1>>`, or `<MyEnv instance>` when not made by `make`. */
+  toString(): string {
+    const kind = this.constructor.name;
+    return this.spec === undefined ? `<${kind} instance>` : `<${kind}<${this.spec.id}>>`;
+  }
+
   close(): void {}
 }
 
@@ -215,8 +221,9 @@ export class Wrapper<O = unknown, A = unknown, InnerO = O, InnerA = A> implement
     return this.env instanceof Wrapper ? (this.env.findWrapper(cls) as W | undefined) : undefined;
   }
 
+  /** Gymnasium's form: `<TimeLimit<OrderEnforcing<CartPoleEnv<CartPole-v1>>>>`. */
   toString(): string {
-    return `${this.constructor.name}<${String(this.env)}>`;
+    return `<${this.constructor.name}${String(this.env)}>`;
   }
 }
 

@@ -19,6 +19,8 @@ export interface EnvRegistration {
   rewardThreshold?: number;
   /** One line for `policygrad list envs`. */
   description?: string;
+  /** An engine that must be loaded (asynchronously) before `make`: see `loadEnvEngine`. */
+  engine?: 'mujoco';
 }
 
 export interface MakeOptions extends Record<string, unknown> {

@@ -14,6 +14,7 @@ import {
   type A3CResolvedConfig,
   type A3CSharedBuffers,
   buildOnPolicy,
+  checkLearnOptions,
   createA3CShared,
   evaluatePolicy,
   type OnPolicyMetrics,
@@ -74,8 +75,22 @@ export class A3C {
     return Atomics.load(this.counters, A3C_STEPS);
   }
 
+  /** Environment steps taken so far (SB3's `num_timesteps`; the same as `totalSteps`). */
+  get numTimesteps(): number {
+    return this.totalSteps;
+  }
+
+  /**
+   * Asks the workers of a running `learn` to stop after their current update (within milliseconds); `learn`
+   * then resolves with the shared parameters in `policy`. For signal handlers and other asynchronous stops.
+   */
+  stop(): void {
+    Atomics.store(this.counters, A3C_STOP, 1);
+  }
+
   /** Trains until the workers together have taken `totalTimesteps` more steps. */
-  async learn({ totalTimesteps, callback }: A3CLearnOptions): Promise<OnPolicyMetrics[]> {
+  async learn(options: A3CLearnOptions): Promise<OnPolicyMetrics[]> {
+    const { totalTimesteps, callback } = checkLearnOptions('A3C', options);
     const start = this.totalSteps;
     const until = start + totalTimesteps;
     Atomics.store(this.counters, A3C_STOP, 0);

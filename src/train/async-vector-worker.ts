@@ -3,7 +3,7 @@
  * thread posts through the shared control array (see async-vector-env.ts for the protocol).
  */
 import { type MessagePort, receiveMessageOnPort, workerData } from 'node:worker_threads';
-import { type Env, type Info, make } from '../index.js';
+import { type Env, type Info, loadEnvEngine, make } from '../index.js';
 import {
   COMMAND_CLOSE,
   COMMAND_RESET,
@@ -24,6 +24,7 @@ const envs: Env<Float32Array, unknown>[] = [];
 let broken: string | null = null;
 try {
   if (data.setupModule !== null) await import(data.setupModule);
+  await loadEnvEngine(data.id); // engines (MuJoCo) are per thread, like registrations
   for (let k = 0; k < data.count; k++) envs.push(make(data.id, data.options) as Env<Float32Array, unknown>);
 } catch (error) {
   broken = describeError(error);

@@ -458,5 +458,6 @@ for (const [id, entryPoint, maxEpisodeSteps, rewardThreshold, description] of LO
     maxEpisodeSteps,
     ...(rewardThreshold === undefined ? {} : { rewardThreshold }),
     description: `${description}; needs \`await loadMujoco()\``,
+    engine: 'mujoco',
   });
 }

@@ -1,0 +1,126 @@
+/**
+ * Issue 13, the library side: `learn` validates its argument and `resetProgress: false` trains that many more
+ * steps (SB3's reset_num_timesteps=False); a minibatch larger than the rollout is refused; snake_case names get a
+ * camelCase hint; envs print as Gymnasium's do; the presets' budgets are the ones the learning benchmark measured.
+ */
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import {
+  A2C,
+  make,
+  NPG,
+  PendulumEnv,
+  PolicygradError,
+  PPO,
+  PRESET_TIMESTEPS,
+  Reinforce,
+  TRPO,
+  type Algorithm,
+} from '../src/index.js';
+import { A3C } from '../src/node.js';
+
+const small = { env: 'CartPole-v1', numEnvs: 2, nSteps: 16, seed: 1 };
+const builders = [
+  ['PPO', () => new PPO({ ...small, batchSize: 32 })],
+  ['A2C', () => new A2C(small)],
+  ['TRPO', () => new TRPO({ ...small, batchSize: 32 })],
+  ['NPG', () => new NPG({ ...small, batchSize: 32 })],
+  ['REINFORCE', () => new Reinforce({ env: 'CartPole-v1', numEnvs: 2, batchSteps: 16, seed: 1 })],
+] as unknown as [string, () => Algorithm][];
+
+describe('learn({ totalTimesteps }) (item 7)', () => {
+  describe.each(builders)('%s', (name, build) => {
+    it.each([
+      [{ totalTimesteps: -5 }, /invalid totalTimesteps -5: expected a positive integer/],
+      [{ totalTimesteps: 0 }, /invalid totalTimesteps 0/],
+      [{ totalTimesteps: Number.NaN }, /invalid totalTimesteps NaN/],
+      [{ totalTimesteps: 10.5 }, /invalid totalTimesteps 10.5/],
+      [{ totalTimesteps: '1000' }, /invalid totalTimesteps "1000"/],
+      [{}, /invalid totalTimesteps undefined/],
+      [1000, /expected an options object such as \{ totalTimesteps: 10000 \}, got 1000/],
+      [{ totalTimesteps: 32, resetProgress: 'no' }, /invalid resetProgress "no": expected true or false/],
+    ])('refuses %j, naming the value', (options, message) => {
+      const model = build();
+      const learn = () => model.learn(options as never);
+      expect(learn).toThrow(PolicygradError);
+      expect(learn).toThrow(new RegExp(`^${name}\\.learn: ${message.source}`));
+      expect(model.numTimesteps).toBe(0); // nothing ran
+    });
+
+    it('resetProgress: false trains totalTimesteps more steps', () => {
+      const model = build();
+      model.learn({ totalTimesteps: 64 });
+      expect(model.numTimesteps).toBe(64);
+      model.learn({ totalTimesteps: 64, resetProgress: false });
+      expect(model.numTimesteps).toBe(128);
+      model.learn({ totalTimesteps: 32 });
+      expect(model.numTimesteps).toBe(160);
+    });
+  });
+
+  it('A3C refuses the same values (its learn is asynchronous)', async () => {
+    const a3c = new A3C({ env: 'CartPole-v1' });
+    await expect(a3c.learn(1000 as never)).rejects.toThrow(/^A3C\.learn: expected an options object/);
+    await expect(a3c.learn({ totalTimesteps: -5 })).rejects.toThrow(/^A3C\.learn: invalid totalTimesteps -5/);
+  });
+
+  it('the continued schedule is the one in force extended to the new end (as SB3 recomputes its progress)', () => {
+    // lin_0.001 over 128 steps, then 128 more: the schedule now ends at 256, so at step 128 the rate is 0.0005.
+    const model = new PPO({ ...small, batchSize: 32, learningRate: 'lin_0.001' });
+    const first = model.learn({ totalTimesteps: 128 });
+    expect(first[0].learningRate).toBeCloseTo(0.001, 12);
+    const more = model.learn({ totalTimesteps: 128, resetProgress: false });
+    expect(more[0].learningRate).toBeCloseTo(0.001 * (1 - 128 / 256), 12);
+    expect(more.at(-1)?.step).toBe(256);
+  });
+});
+
+describe('config mistakes (item 8)', () => {
+  it('a batchSize given larger than the rollout is refused (it used to be cut to the rollout silently)', () => {
+    expect(() => new PPO({ ...small, batchSize: 64 })).toThrow(
+      'PPO config: batchSize 64 is larger than the rollout (numEnvs × nSteps = 2 × 16 = 32); expected at most 32',
+    );
+    expect(() => new TRPO({ ...small, batchSize: 33 })).toThrow(/TRPO config: batchSize 33 is larger/);
+    expect(() => new PPO({ ...small, batchSize: 32 })).not.toThrow();
+    // A preset's batch size with a smaller rollout: refused, saying where the value came from.
+    expect(() => new PPO({ env: 'CartPole-v1', preset: 'zoo', numEnvs: 2 })).toThrow(
+      "PPO config: batchSize 256 (from the 'zoo' preset: set batchSize) is larger than the rollout (numEnvs × nSteps = 2 × 32 = 64)",
+    );
+    // The default (64) is not the user's choice: it is cut to a smaller rollout as before.
+    expect(() => new PPO({ env: 'CartPole-v1', nSteps: 8 })).not.toThrow();
+  });
+
+  it.each([
+    ['learning_rate', 'learningRate'],
+    ['n_steps', 'nSteps'],
+    ['ent_coef', 'entCoef'],
+    ['gae_lambda', 'gaeLambda'],
+    ['learningrate', 'learningRate'],
+    ['learningRat', 'learningRate'],
+  ])('%s gets "did you mean %s"', (key, camel) => {
+    expect(() => new PPO({ ...small, [key]: 0.1 })).toThrow(
+      `unknown option '${key}' (did you mean ${camel}?)`,
+    );
+  });
+});
+
+describe('smaller (issue 13)', () => {
+  it("String(make('CartPole-v1')) prints as Gymnasium's str(env)", () => {
+    expect(String(make('CartPole-v1'))).toBe('<TimeLimit<OrderEnforcing<CartPoleEnv<CartPole-v1>>>>');
+    expect(String(make('Pendulum-v1', { maxEpisodeSteps: 10 }))).toBe(
+      '<TimeLimit<OrderEnforcing<PendulumEnv<Pendulum-v1>>>>',
+    );
+    expect(String(new PendulumEnv())).toBe('<PendulumEnv instance>');
+  });
+
+  it("every preset's budget is the budget benchmarks/learning.md measured", () => {
+    const rows = readFileSync(new URL('../benchmarks/learning.md', import.meta.url), 'utf8')
+      .split('\n')
+      .filter((line) => /^\| [A-Z]\w+-v\d+ \|/.test(line))
+      .map((line) => line.split('|').map((cell) => cell.trim()));
+    expect(rows.length).toBeGreaterThan(10);
+    for (const [, env, algo, budget] of rows) {
+      expect(PRESET_TIMESTEPS[algo]?.[env], `${algo} on ${env}`).toBe(Number(budget.replaceAll(',', '')));
+    }
+  });
+});
