@@ -9,6 +9,7 @@ import { readPolicyFile, writePolicyFile } from '../train/run-dir.js';
 import { isLoopbackHost, startDashboard } from './dashboard.js';
 import { runDemo } from './demo.js';
 import { runEval } from './eval.js';
+import { installImports } from './imports.js';
 import { runList } from './list.js';
 import { runPlot } from './plot.js';
 import { recordGif } from './record.js';
@@ -256,6 +257,7 @@ export function buildProgram(): Command {
       },
     );
 
+  installImports(program);
   return program;
 }
 

@@ -16,6 +16,7 @@ import {
 } from '../node.js';
 import { A3C } from '../train/a3c.js';
 import { RunDirectory } from '../train/run-dir.js';
+import { envModulesFor } from './imports.js';
 
 export interface TrainCommandOptions {
   algo: string;
@@ -35,6 +36,8 @@ export interface TrainCommandOptions {
   resume?: string;
   /** Environment steps between checkpoints (default: a tenth of the budget). */
   checkpointEvery?: number;
+  /** Modules imported before the run (resolved by `--import`); recorded in config.json, given to the workers. */
+  import?: string[];
 }
 
 /** Where output goes: `line` for lasting lines; `progress` for the status, redrawn in place on a terminal. */
@@ -212,6 +215,7 @@ function startRun(options: TrainCommandOptions): RunSetup {
     ...parseSets(options.set),
     seed,
     ...(options.nEnvs === undefined ? {} : { numEnvs: options.nEnvs }),
+    ...envModulesFor(algo, options.import ?? []),
   };
   // A3C runs on worker threads (Node only), so it is not in the core's registry; its learn is asynchronous.
   const model = algo === 'a3c' ? new A3C(config) : createAlgorithm(algo, config);
@@ -225,6 +229,7 @@ function startRun(options: TrainCommandOptions): RunSetup {
     env,
     seed,
     totalTimesteps,
+    ...(options.import === undefined || options.import.length === 0 ? {} : { imports: options.import }),
     config: model.config,
   });
   return {

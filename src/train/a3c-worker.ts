@@ -1,6 +1,7 @@
 /** Entry point of an A3C worker thread (Node): runs one `A3CWorker` on the shared buffers it is given. */
 import { parentPort, workerData } from 'node:worker_threads';
 import { type A3CReport, type A3CResolvedConfig, type A3CSharedBuffers, A3CWorker } from '../index.js';
+import { describeImportFailure } from './env-modules.js';
 
 interface A3CWorkerData {
   config: A3CResolvedConfig;
@@ -8,11 +9,22 @@ interface A3CWorkerData {
   index: number;
   until: number;
   start: number;
-  setupModule: string | null;
+  /** Resolved module URLs or package names that register the user's envs (registrations are per thread). */
+  envModules: string[];
 }
 
 const data = workerData as A3CWorkerData;
-// A module that registers the user's own environments in this thread (registrations are per thread).
-if (data.setupModule !== null) await import(data.setupModule);
-const worker = new A3CWorker(data.config, data.shared, data.index);
-worker.run(data.until, data.start, (report: A3CReport) => parentPort?.postMessage(report));
+let importFailure: string | null = null;
+for (const url of data.envModules) {
+  try {
+    await import(url);
+  } catch (error) {
+    importFailure = describeImportFailure(url, error);
+    break;
+  }
+}
+if (importFailure !== null) parentPort?.postMessage({ importFailure });
+else {
+  const worker = new A3CWorker(data.config, data.shared, data.index);
+  worker.run(data.until, data.start, (report: A3CReport) => parentPort?.postMessage(report));
+}
