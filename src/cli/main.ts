@@ -43,7 +43,10 @@ export function buildProgram(): Command {
     .option('--algo <name>', 'ppo, a2c, a3c, trpo, npg or reinforce', 'ppo')
     .option('--env <id>', 'environment id', 'CartPole-v1')
     .option('--preset <name>', "hyperparameter preset ('zoo' when there is one; 'none' for the defaults)")
-    .option('--config <file>', 'options from a YAML or JSON file')
+    .option(
+      '--config <file>',
+      'options from a YAML or JSON file, or an rl-zoo hyperparams file (its block for --env)',
+    )
     .option(
       '--set <key=value>',
       'override one option (repeatable)',

@@ -17,6 +17,7 @@ import {
 import { A3C } from '../train/a3c.js';
 import { RunDirectory } from '../train/run-dir.js';
 import { envModulesFor } from './imports.js';
+import { configFromFile, ZOO_YAML_OPTIONS } from './zoo-config.js';
 
 export interface TrainCommandOptions {
   algo: string;
@@ -204,14 +205,20 @@ interface RunSetup {
 /** A new run: config from preset, file and --set; a fresh run directory. */
 function startRun(options: TrainCommandOptions): RunSetup {
   const { algo, env, seed } = options;
+  const file =
+    options.config === undefined
+      ? null
+      : configFromFile(readConfigFile(options.config), { path: options.config, algo, env });
+  // An rl-zoo file's block is complete as rl-zoo uses it: on the library defaults, not on our preset.
+  const zooFile = file?.note !== undefined;
   const preset =
     options.preset === 'none'
       ? null
-      : (options.preset ?? (listPresets(algo, env).includes('zoo') ? 'zoo' : null));
+      : (options.preset ?? (!zooFile && listPresets(algo, env).includes('zoo') ? 'zoo' : null));
   const config: Record<string, unknown> = {
     env,
     preset,
-    ...(options.config === undefined ? {} : readConfigFile(options.config)),
+    ...file?.config,
     ...parseSets(options.set),
     seed,
     ...(options.nEnvs === undefined ? {} : { numEnvs: options.nEnvs }),
@@ -219,7 +226,8 @@ function startRun(options: TrainCommandOptions): RunSetup {
   };
   // A3C runs on worker threads (Node only), so it is not in the core's registry; its learn is asynchronous.
   const model = algo === 'a3c' ? new A3C(config) : createAlgorithm(algo, config);
-  const totalTimesteps = options.timesteps ?? PRESET_TIMESTEPS[algo]?.[env] ?? 100_000;
+  const totalTimesteps =
+    options.timesteps ?? file?.totalTimesteps ?? PRESET_TIMESTEPS[algo]?.[env] ?? 100_000;
   const out = options.out ?? `runs/${algo}-${env}-seed${seed}`;
   const run = RunDirectory.create(out, { force: options.force });
   run.writeConfig({
@@ -241,7 +249,7 @@ function startRun(options: TrainCommandOptions): RunSetup {
     resuming: false,
     startStep: 0,
     checkpointFile: null,
-    headline: `${algo} on ${env} (preset ${preset ?? 'none'}, seed ${seed}, kernels ${describeKernels()}) for ${totalTimesteps.toLocaleString('en-US')} steps → ${out}`,
+    headline: `${file?.note === undefined ? '' : `${file.note}\n`}${algo} on ${env} (preset ${preset ?? 'none'}, seed ${seed}, kernels ${describeKernels()}) for ${totalTimesteps.toLocaleString('en-US')} steps → ${out}`,
   };
 }
 
@@ -316,7 +324,7 @@ function readConfigFile(path: string): Record<string, unknown> {
   }
   let parsed: unknown;
   try {
-    parsed = path.endsWith('.json') ? JSON.parse(text) : parseYaml(text);
+    parsed = path.endsWith('.json') ? JSON.parse(text) : parseYaml(text, ZOO_YAML_OPTIONS);
   } catch (error) {
     const message = (error as Error).message.split('\n')[0];
     throw new PolicygradError(
