@@ -90,6 +90,13 @@ describe('policygrad --import', () => {
     }
   });
 
+  it('list envs shows what the imported modules register', () => {
+    const list = cli(['list', 'envs', '--import', './first.js', '--import', './second.js']);
+    expect(list.stderr).toBe('');
+    expect(list.stdout).toMatch(/^First-v0$/m); // no description, no limit: nothing but the id
+    expect(list.stdout).toMatch(/^Second-v0 +200 steps$/m);
+  });
+
   it('a missing module or one that throws: one line, exit code 2, nothing written', () => {
     const out = join(work, 'never');
     const missing = cli([...TRAIN, '--import', './nope.js', '--out', out]);

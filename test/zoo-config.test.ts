@@ -256,6 +256,11 @@ describe('rl-zoo hyperparameter files', () => {
     expect(mapped({ normalize: "{'norm_obs': False, 'norm_reward': True}" })).toEqual({
       normalize: { observation: false, reward: true },
     });
+    // policy_kwargs written as a YAML mapping rather than the zoo's string:
+    expect(mapped({ policy_kwargs: { activation_fn: 'nn.ReLU', net_arch: { pi: [8], vf: [8] } } })).toEqual({
+      activation: 'relu',
+      netArch: { pi: [8], vf: [8] },
+    });
     expect(mapped({ normalize: 'dict(norm_obs=True, norm_reward=False)' })).toEqual({
       normalize: { observation: true, reward: false },
     });

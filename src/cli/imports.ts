@@ -11,8 +11,8 @@ import { describeValue, PolicygradError } from '../node.js';
 import { importEnvModules } from '../train/env-modules.js';
 import { configKeysOf } from './algo-schemas.js';
 
-/** The commands that make environments, and so take `--import`. */
-const COMMANDS_WITH_IMPORTS = ['train', 'eval', 'demo', 'variance'];
+/** The commands that make or list environments, and so take `--import`. */
+const COMMANDS_WITH_IMPORTS = ['train', 'eval', 'demo', 'variance', 'list'];
 
 /**
  * Adds `--import` to the commands that make environments and imports the modules before their action runs.

@@ -250,7 +250,9 @@ function sameSizes(value: unknown): number[] | null {
 const ACTIVATIONS: Record<string, string> = { Tanh: 'tanh', ReLU: 'relu', ELU: 'elu', GELU: 'gelu' };
 
 function activation(value: unknown, where: string): string {
-  const name = value instanceof PythonName ? value.name.split('.').pop()! : null;
+  // A name in the zoo's Python string, or a plain YAML string when policy_kwargs is written as a mapping.
+  const written = value instanceof PythonName ? value.name : typeof value === 'string' ? value : null;
+  const name = written === null ? null : written.split('.').pop()!;
   if (name !== null && Object.hasOwn(ACTIVATIONS, name)) return ACTIVATIONS[name];
   throw new PolicygradError(
     `${where}: activation_fn ${String(value)} is not supported (nn.Tanh, nn.ReLU, nn.ELU or nn.GELU)`,
