@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
+import { resolveEnvModule } from '../src/train/env-modules.js';
 
 const root = new URL('..', import.meta.url).pathname;
 const work = mkdtempSync(join(tmpdir(), 'policygrad-import-'));
@@ -88,6 +89,15 @@ describe('policygrad --import', () => {
     } finally {
       renameSync(join(work, 'moved.js'), join(work, 'second.js'));
     }
+  });
+
+  it('resolves specifiers as node --import does: paths against the working directory, URLs and packages as given', () => {
+    expect(resolveEnvModule('./envs/a.js', '/home/me/project')).toBe('file:///home/me/project/envs/a.js');
+    expect(resolveEnvModule('../a.js', '/home/me/project')).toBe('file:///home/me/a.js');
+    expect(resolveEnvModule('/opt/envs/a.js', '/home/me')).toBe('file:///opt/envs/a.js');
+    expect(resolveEnvModule('file:///opt/envs/a.js', '/home/me')).toBe('file:///opt/envs/a.js');
+    expect(resolveEnvModule('my-gym-envs', '/home/me')).toBe('my-gym-envs');
+    expect(resolveEnvModule('@me/envs/register', '/home/me')).toBe('@me/envs/register');
   });
 
   it('list envs shows what the imported modules register', () => {
