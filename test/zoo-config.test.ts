@@ -295,7 +295,7 @@ describe('rl-zoo hyperparameter files', () => {
     // A key of another algorithm, caught against the algorithm's own schema:
     const file = { 'CartPole-v1': { n_epochs: 4 } };
     expect(() => configFromFile(file, { path: 'a2c.yml', algo: 'a2c', env: 'CartPole-v1' })).toThrow(
-      /^rl-zoo file a2c\.yml, block CartPole-v1: key 'n_epochs' \(nEpochs\) is not a hyperparameter of a2c$/,
+      /^rl-zoo file a2c\.yml, block CartPole-v1: key 'n_epochs' \(nEpochs\) is not a hyperparameter of a2c \(a file for another algorithm\? check --algo\)$/,
     );
   });
 

@@ -195,7 +195,9 @@ function checkAgainstSchema({ entries, where }: TranslatedBlock, algo: string): 
           `${where}: key '${from}' (${entry.to}) is not supported yet by ${algo}: remove it to train without it`,
         );
       } else {
-        throw new PolicygradError(`${where}: key '${from}' (${entry.to}) is not a hyperparameter of ${algo}`);
+        throw new PolicygradError(
+          `${where}: key '${from}' (${entry.to}) is not a hyperparameter of ${algo} (a file for another algorithm? check --algo)`,
+        );
       }
     }
     const result = configFieldOf(algo, entry.to)?.safeParse(entry.value);
