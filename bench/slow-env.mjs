@@ -1,5 +1,5 @@
 // A CartPole whose step also burns `stepMicroseconds` of CPU: stands in for an expensive simulator in the
-// AsyncVectorEnv benchmark. Imported by the benchmark and, as `setupModule`, by each worker thread.
+// AsyncVectorEnv benchmark. Imported by the benchmark and, in `envModules`, by each worker thread.
 import { make, register } from '../dist/index.js';
 
 register(

@@ -172,7 +172,7 @@ if (parts.has('matmul')) {
 // 4. AsyncVectorEnv vs SyncVectorEnv: 8 envs, random actions, for env steps of increasing cost.
 if (parts.has('async')) {
   results.asyncVectorEnv = [];
-  const setupModule = pathToFileURL('bench/slow-env.mjs').href;
+  const envModules = [pathToFileURL('bench/slow-env.mjs').href];
   for (const stepMicroseconds of [0, 20, 100]) {
     const row = { stepMicroseconds };
     for (const kind of ['sync', 'async']) {
@@ -180,7 +180,7 @@ if (parts.has('async')) {
       const env =
         kind === 'sync'
           ? makeVec('SlowCartPole-v0', 8, options, { copy: false })
-          : new AsyncVectorEnv('SlowCartPole-v0', 8, options, { copy: false, setupModule });
+          : new AsyncVectorEnv('SlowCartPole-v0', 8, options, { copy: false, envModules });
       env.reset({ seed: 1 });
       const actions = new Int32Array(8);
       const rng = Rng.fromSeed(1);

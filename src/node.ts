@@ -8,11 +8,15 @@ import { AsyncVectorEnv } from './train/async-vector-env.js';
 import { nodeFileStorage } from './train/run-dir.js';
 
 export * from './index.js';
-export { A3C, type A3CLearnOptions, type A3COptions } from './train/a3c.js';
+export { A3C, type A3CLearnOptions } from './train/a3c.js';
+export { resolveEnvModule } from './train/env-modules.js';
 export { RunDirectory, readPolicyFile } from './train/run-dir.js';
 export { AsyncVectorEnv, type AsyncVectorEnvOptions } from './train/async-vector-env.js';
 
 // `vectorEnv: 'async'` in algorithm configs builds an AsyncVectorEnv (the core cannot start threads itself).
-setAsyncVectorEnvFactory((id, numEnvs, options) => new AsyncVectorEnv(id, numEnvs, options, { copy: false }));
+setAsyncVectorEnvFactory(
+  (id, numEnvs, options, { envModules }) =>
+    new AsyncVectorEnv(id, numEnvs, options, { copy: false, envModules }),
+);
 // `model.save(dir)` and `PPO.load(dir)` write and read files.
 setFileStorage(nodeFileStorage);

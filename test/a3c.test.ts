@@ -43,8 +43,12 @@ describe('A3C', () => {
     expect(() => new A3C({ numWorkers: 0 })).toThrow(/numWorkers/);
   });
 
-  it('a failing worker rejects learn with its error', async () => {
-    const model = new A3C({ seed: 3 }, { setupModule: 'file:///nonexistent/setup.js' });
-    await expect(model.learn({ totalTimesteps: 1_000 })).rejects.toThrow(/nonexistent|Cannot find/);
+  it('a worker that cannot import an env module rejects learn with one line naming it', async () => {
+    const model = new A3C({ seed: 3, envModules: ['file:///nonexistent/setup.js'] });
+    const failure = model.learn({ totalTimesteps: 1_000 });
+    await expect(failure).rejects.toThrow(PolicygradError);
+    await expect(failure).rejects.toThrow(
+      /^A3C worker \d: cannot import file:\/\/\/nonexistent\/setup.js: no such file$/,
+    );
   });
 });

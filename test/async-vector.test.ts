@@ -70,13 +70,13 @@ describe('AsyncVectorEnv', () => {
     // The main thread needs the id too (for the spaces); the workers get it from the setup module.
     register({ id: 'Fragile-v0', entryPoint: () => make('CartPole-v1') }, { override: true });
     const env = track(
-      new AsyncVectorEnv('Fragile-v0', 2, {}, { workers: 2, setupModule: pathToFileURL(setup).href }),
+      new AsyncVectorEnv('Fragile-v0', 2, {}, { workers: 2, envModules: [pathToFileURL(setup).href] }),
     );
     env.reset({ seed: 1 });
     expect(() => env.step(Int32Array.from([0, 0]))).not.toThrow();
     expect(() => env.step(Int32Array.from([0, 1]))).toThrow(/a worker failed: Error: fragile env broke/);
     const missing = track(
-      new AsyncVectorEnv('CartPole-v1', 2, {}, { setupModule: 'file:///nonexistent/setup.mjs' }),
+      new AsyncVectorEnv('CartPole-v1', 2, {}, { envModules: ['file:///nonexistent/setup.mjs'] }),
     );
     expect(() => missing.reset()).toThrow(PolicygradError);
     expect(() => missing.reset()).toThrow(/a worker failed: .*nonexistent/);
@@ -91,6 +91,26 @@ describe('AsyncVectorEnv', () => {
     const b = fast.learn({ totalTimesteps: 2048 });
     expect(b.map((m) => m.episodeReturnMean)).toEqual(a.map((m) => m.episodeReturnMean));
     expect(Array.from(fast.policy.params)).toEqual(Array.from(sync.policy.params));
+  });
+
+  it("checkpoints: a PPO with vectorEnv 'async' saves the workers' envs and resumes exactly, into sync or async", () => {
+    const config = { env: 'Pendulum-v1', numEnvs: 3, nSteps: 64, batchSize: 64, nEpochs: 2, seed: 4 };
+    const fast = new PPO({ ...config, vectorEnv: 'async' });
+    track(fast.env);
+    fast.learn({ totalTimesteps: 640 }); // 3⅓ rollouts: episodes are under way in every sub-env
+    const checkpoint = JSON.parse(JSON.stringify(fast.checkpoint()));
+    const reference = new PPO(config);
+    reference.learn({ totalTimesteps: 640 });
+    expect(checkpoint.vectorEnv).toEqual(JSON.parse(JSON.stringify(reference.checkpoint().vectorEnv)));
+
+    const expected = reference.learn({ totalTimesteps: 384 }).map((m) => m.policyLoss);
+    for (const vectorEnv of ['async', 'sync'] as const) {
+      const resumed = new PPO({ ...config, vectorEnv });
+      track(resumed.env);
+      resumed.restoreCheckpoint(checkpoint);
+      expect(resumed.learn({ totalTimesteps: 384 }).map((m) => m.policyLoss)).toEqual(expected);
+      expect(Array.from(resumed.policy.params)).toEqual(Array.from(reference.policy.params));
+    }
   });
 
   it('checks its arguments and its call order like SyncVectorEnv', () => {

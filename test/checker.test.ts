@@ -63,7 +63,10 @@ describe('checkEnv', () => {
     ['nan-reward', /returned reward NaN: expected a finite number/],
     ['no-terminated', /returned terminated = undefined: expected a boolean/],
     ['old-api', /returned reward undefined|returned terminated = undefined/],
-    ['unseeded-reset', /reset\(\{ seed: 123 \}\) is not deterministic/],
+    [
+      'unseeded-reset',
+      /reset\(\{ seed: 123 \}\) is not deterministic: .*; start reset\(\) with this\.reseed\(options\.seed\) and draw all randomness from this\.rng/,
+    ],
   ])('reports %s', (fault, message) => {
     const report = checkEnv(new Configurable(fault));
     expect(report.ok).toBe(false);

@@ -81,6 +81,12 @@ export const onPolicyFields = {
   seed: z.number().int().nonnegative().default(0),
   /** Step the envs in this thread ('sync') or on worker threads ('async', Node; for expensive env steps). */
   vectorEnv: z.enum(['sync', 'async']).default('sync'),
+  /**
+   * Modules every worker thread imports before making its envs (vectorEnv 'async', A3C): register your own
+   * environments there, since registrations are per thread. A file URL, an absolute path, a path relative to the
+   * working directory, or a package name. (This thread's registrations are your own imports.)
+   */
+  envModules: z.array(z.string().min(1)).default([]),
 };
 
 /**
@@ -153,10 +159,14 @@ export function buildOnPolicy(c: {
   gamma?: number;
   normalize?: boolean | { observation: boolean; reward: boolean };
   vectorEnv?: 'sync' | 'async';
+  envModules?: readonly string[];
 }): OnPolicyParts {
   const root = Rng.fromSeed(c.seed);
   const rng = root.split();
-  const raw = makeVectorEnv(c.vectorEnv ?? 'sync', c.env, c.numEnvs, c.envOptions, { copy: false });
+  const raw = makeVectorEnv(c.vectorEnv ?? 'sync', c.env, c.numEnvs, c.envOptions, {
+    copy: false,
+    envModules: c.envModules,
+  });
   const normalize = c.normalize ?? false;
   const env: VectorEnv =
     normalize === false

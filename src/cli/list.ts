@@ -14,8 +14,9 @@ export function runList(what: string): string[] {
   if (what === 'envs') {
     return listEnvs().map((id) => {
       const r = getRegistration(id);
-      const limit = r?.maxEpisodeSteps === undefined ? '' : `, ${r.maxEpisodeSteps} steps`;
-      return `${id.padEnd(26)} ${r?.description ?? ''}${limit}`;
+      const limit = r?.maxEpisodeSteps === undefined ? null : `${r.maxEpisodeSteps} steps`;
+      // A user's own env may have no description.
+      return `${id.padEnd(26)} ${[r?.description, limit].filter(Boolean).join(', ')}`.trimEnd();
     });
   }
   if (what === 'algos') {

@@ -17,6 +17,7 @@ import { readPolicyFile, writePolicyFile } from '../train/run-dir.js';
 import { runDemo } from './demo.js';
 import { checkWritableFile } from './destinations.js';
 import { runEval } from './eval.js';
+import { installImports } from './imports.js';
 import { openPolicy } from './policy-env.js';
 import { CLI_ALGORITHMS, DEFAULT_ALGO, DEFAULT_ENV, DEFAULT_SEED } from './run-options.js';
 import { runList } from './list.js';
@@ -58,7 +59,10 @@ export function buildProgram(): Command {
     .option('--algo <name>', `${CLI_ALGORITHMS.join(', ')} (default: ${DEFAULT_ALGO})`)
     .option('--env <id>', `environment id (default: ${DEFAULT_ENV})`)
     .option('--preset <name>', "hyperparameter preset ('zoo' when there is one; 'none' for the defaults)")
-    .option('--config <file>', 'options from a YAML or JSON file')
+    .option(
+      '--config <file>',
+      'options from a YAML or JSON file, or an rl-zoo hyperparams file (its block for --env)',
+    )
     .option(
       '--set <key=value>',
       'override one option (repeatable)',
@@ -292,6 +296,7 @@ export function buildProgram(): Command {
       },
     );
 
+  installImports(program);
   return program;
 }
 

@@ -7,6 +7,7 @@
 import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
 import { ALGORITHMS, describeValue, levenshtein, listPresets, PolicygradError } from '../node.js';
+import { configFromFile, ZOO_YAML_OPTIONS } from './zoo-config.js';
 
 /** Every algorithm the CLI trains (A3C runs on worker threads, so it is not in the core's registry). */
 export const CLI_ALGORITHMS: readonly string[] = [...Object.keys(ALGORITHMS), 'a3c'];
@@ -36,6 +37,10 @@ export interface ResolvedRun {
   preset: string | null;
   /** The algorithm's config (env, preset and seed included), before the algorithm validates it. */
   config: Record<string, unknown>;
+  /** rl-zoo's `n_timesteps`, when the config file is an rl-zoo file that sets it. */
+  fileTimesteps?: number;
+  /** For the headline: which rl-zoo block the hyperparameters came from. */
+  fileNote?: string;
 }
 
 /** Resolves the flags, `--set` pairs and `--config` file into one run. */
@@ -63,12 +68,17 @@ export function resolveRun(flags: RunFlags): ResolvedRun {
       `invalid preset ${describeValue(presetChoice)}: expected a preset name, or 'none' for the defaults`,
     );
   }
+  // An rl-zoo file (top-level keys are env ids) gives the block for this env, translated to our names.
+  const fromFile =
+    flags.config === undefined ? { config: {} } : configFromFile(file, { path: flags.config, algo, env });
+  // An rl-zoo block is complete as rl-zoo uses it: on the library defaults, not on our preset.
+  const zooFile = fromFile.note !== undefined;
   const preset =
     presetChoice === 'none' || presetChoice === null
       ? null
-      : (presetChoice ?? (listPresets(algo, env).includes('zoo') ? 'zoo' : null));
+      : (presetChoice ?? (!zooFile && listPresets(algo, env).includes('zoo') ? 'zoo' : null));
 
-  const rest: Record<string, unknown> = { ...file, ...sets };
+  const rest: Record<string, unknown> = { ...fromFile.config, ...sets };
   for (const key of RUN_KEYS) delete rest[key];
   return {
     algo,
@@ -82,6 +92,8 @@ export function resolveRun(flags: RunFlags): ResolvedRun {
       seed,
       ...(flags.nEnvs === undefined ? {} : { numEnvs: flags.nEnvs }),
     },
+    ...(fromFile.totalTimesteps === undefined ? {} : { fileTimesteps: fromFile.totalTimesteps }),
+    ...(fromFile.note === undefined ? {} : { fileNote: fromFile.note }),
   };
 }
 
@@ -103,7 +115,7 @@ export function readConfigFile(path: string): Record<string, unknown> {
   const kind = path.endsWith('.json') ? 'JSON' : 'YAML';
   let parsed: unknown;
   try {
-    parsed = kind === 'JSON' ? JSON.parse(text) : parseYaml(text);
+    parsed = kind === 'JSON' ? JSON.parse(text) : parseYaml(text, ZOO_YAML_OPTIONS);
   } catch (error) {
     // YAML's first line ends in "at line L, column C:" (an excerpt follows): the line goes in front instead.
     const message = (error as Error).message

@@ -16,6 +16,7 @@ import {
 import { A3C } from '../train/a3c.js';
 import { RunDirectory } from '../train/run-dir.js';
 import { checkCreatableDirectory } from './destinations.js';
+import { envModulesFor } from './imports.js';
 import { checkResumeFlags } from './resume-check.js';
 import { resolveRun } from './run-options.js';
 
@@ -40,6 +41,8 @@ export interface TrainCommandOptions {
   resume?: string;
   /** Environment steps between checkpoints (default: a tenth of the budget). */
   checkpointEvery?: number;
+  /** Modules imported before the run (resolved by `--import`); recorded in config.json, given to the workers. */
+  import?: string[];
 }
 
 /** Where output goes: `line` for lasting lines; `progress` for the status, redrawn in place on a terminal. */
@@ -246,13 +249,16 @@ interface RunSetup {
 
 /** A new run: algorithm, env, seed and config resolved once (run-options.ts); a fresh run directory. */
 async function startRun(options: TrainCommandOptions): Promise<RunSetup> {
-  const { algo, env, seed, preset, config } = resolveRun(options);
+  const resolved = resolveRun(options);
+  const { algo, env, seed, preset } = resolved;
+  const config = { ...resolved.config, ...envModulesFor(algo, options.import ?? []) };
   const out = options.out ?? `runs/${algo}-${env}-seed${seed}`;
   checkRunDirectory(out, options.force === true);
   await loadEnvEngine(env);
   // A3C runs on worker threads (Node only), so it is not in the core's registry; its learn is asynchronous.
   const model = algo === 'a3c' ? new A3C(config) : createAlgorithm(algo, config);
-  const totalTimesteps = options.timesteps ?? PRESET_TIMESTEPS[algo]?.[env] ?? 100_000;
+  const totalTimesteps =
+    options.timesteps ?? resolved.fileTimesteps ?? PRESET_TIMESTEPS[algo]?.[env] ?? 100_000;
   const run = RunDirectory.create(out, { force: options.force === true });
   run.writeConfig({
     library: 'policygrad',
@@ -261,6 +267,7 @@ async function startRun(options: TrainCommandOptions): Promise<RunSetup> {
     env,
     seed,
     totalTimesteps,
+    ...(options.import === undefined || options.import.length === 0 ? {} : { imports: options.import }),
     config: model.config,
   });
   return {
@@ -271,7 +278,7 @@ async function startRun(options: TrainCommandOptions): Promise<RunSetup> {
     totalTimesteps,
     startStep: 0,
     checkpointFile: null,
-    headline: `${algo} on ${env} (preset ${preset ?? 'none'}, seed ${seed}, kernels ${describeKernels()}) for ${totalTimesteps.toLocaleString('en-US')} steps → ${out}`,
+    headline: `${resolved.fileNote === undefined ? '' : `${resolved.fileNote}\n`}${algo} on ${env} (preset ${preset ?? 'none'}, seed ${seed}, kernels ${describeKernels()}) for ${totalTimesteps.toLocaleString('en-US')} steps → ${out}`,
   };
 }
 

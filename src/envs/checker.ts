@@ -26,6 +26,10 @@ export interface CheckEnvOptions {
   seed?: number;
 }
 
+/** How a BaseEnv makes its resets reproducible (Gymnasium: `super().reset(seed=seed)` and `self.np_random`). */
+const SEEDING_HINT =
+  'start reset() with this.reseed(options.seed) and draw all randomness from this.rng (never Math.random)';
+
 export function checkEnv(env: Env, { steps = 50, seed = 123 }: CheckEnvOptions = {}): EnvCheckReport {
   const errors: string[] = [];
   const warnings: string[] = [];
@@ -46,13 +50,13 @@ export function checkEnv(env: Env, { steps = 50, seed = 123 }: CheckEnvOptions =
   if (second !== undefined) {
     if (!deepEqual(first.resetObservation, second.resetObservation)) {
       errors.push(
-        `reset({ seed: ${seed} }) is not deterministic: it returned ${describeValue(first.resetObservation)} and then ${describeValue(second.resetObservation)}; draw reset randomness only from the env's seeded generator`,
+        `reset({ seed: ${seed} }) is not deterministic: it returned ${describeValue(first.resetObservation)} and then ${describeValue(second.resetObservation)}; ${SEEDING_HINT}`,
       );
     } else {
       const diverged = first.transitions.findIndex((t, i) => !deepEqual(t, second.transitions[i]));
       if (diverged >= 0) {
         errors.push(
-          `step() is not deterministic: after reset({ seed: ${seed} }) and the same actions, step ${diverged} returned ${describeValue(first.transitions[diverged])} and then ${describeValue(second.transitions[diverged])}`,
+          `step() is not deterministic: after reset({ seed: ${seed} }) and the same actions, step ${diverged} returned ${describeValue(first.transitions[diverged])} and then ${describeValue(second.transitions[diverged])}; ${SEEDING_HINT}`,
         );
       }
     }

@@ -229,7 +229,12 @@ export function makeVec(
 }
 
 /** Builds an `AsyncVectorEnv` (worker threads); installed by the Node entry of the package. */
-export type AsyncVectorEnvFactory = (id: string, numEnvs: number, options: MakeOptions) => VectorEnv;
+export type AsyncVectorEnvFactory = (
+  id: string,
+  numEnvs: number,
+  options: MakeOptions,
+  workerOptions: { envModules: readonly string[] },
+) => VectorEnv;
 let asyncFactory: AsyncVectorEnvFactory | null = null;
 
 /** Installs the factory behind `vectorEnv: 'async'` (done by `policygrad`'s Node entry on import). */
@@ -243,7 +248,13 @@ export function makeVectorEnv(
   id: string,
   numEnvs: number,
   options: MakeOptions = {},
-  vectorOptions: SyncVectorEnvOptions = {},
+  {
+    envModules = [],
+    ...vectorOptions
+  }: SyncVectorEnvOptions & {
+    /** Modules each worker thread imports first ('async': register custom envs there). */
+    envModules?: readonly string[];
+  } = {},
 ): VectorEnv {
   if (kind === 'sync') return makeVec(id, numEnvs, options, vectorOptions);
   if (asyncFactory === null) {
@@ -251,5 +262,5 @@ export function makeVectorEnv(
       "vectorEnv 'async' needs worker threads: import policygrad's Node entry ('policygrad' in Node), or use 'sync'",
     );
   }
-  return asyncFactory(id, numEnvs, options);
+  return asyncFactory(id, numEnvs, options, { envModules });
 }

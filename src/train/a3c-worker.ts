@@ -7,6 +7,7 @@ import {
   A3CWorker,
   loadEnvEngine,
 } from '../index.js';
+import { describeImportFailure } from './env-modules.js';
 
 interface A3CWorkerData {
   config: A3CResolvedConfig;
@@ -14,12 +15,23 @@ interface A3CWorkerData {
   index: number;
   until: number;
   start: number;
-  setupModule: string | null;
+  /** Resolved module URLs or package names that register the user's envs (registrations are per thread). */
+  envModules: string[];
 }
 
 const data = workerData as A3CWorkerData;
-// A module that registers the user's own environments in this thread (registrations are per thread).
-if (data.setupModule !== null) await import(data.setupModule);
-await loadEnvEngine(data.config.env); // engines (MuJoCo) are per thread, like registrations
-const worker = new A3CWorker(data.config, data.shared, data.index);
-worker.run(data.until, data.start, (report: A3CReport) => parentPort?.postMessage(report));
+let importFailure: string | null = null;
+for (const url of data.envModules) {
+  try {
+    await import(url);
+  } catch (error) {
+    importFailure = describeImportFailure(url, error);
+    break;
+  }
+}
+if (importFailure !== null) parentPort?.postMessage({ importFailure });
+else {
+  await loadEnvEngine(data.config.env); // engines (MuJoCo) are per thread, like registrations
+  const worker = new A3CWorker(data.config, data.shared, data.index);
+  worker.run(data.until, data.start, (report: A3CReport) => parentPort?.postMessage(report));
+}

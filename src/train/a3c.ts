@@ -22,6 +22,8 @@ import {
   parseA3CConfig,
 } from '../algos/index.js';
 import type { Floats } from '../nn/kernels.js';
+import { PolicygradError } from '../errors.js';
+import { resolveEnvModule } from './env-modules.js';
 
 export interface A3CLearnOptions {
   totalTimesteps: number;
@@ -29,14 +31,6 @@ export interface A3CLearnOptions {
   callback?: (metrics: OnPolicyMetrics) => boolean | void;
   /** Accepted for a uniform interface: A3C's learn always continues from the shared step counter. */
   resetProgress?: boolean;
-}
-
-export interface A3COptions {
-  /**
-   * URL or path of a module each worker imports before building its envs: environments registered with
-   * `register` in this thread do not exist in the workers, so register custom envs there.
-   */
-  setupModule?: string;
 }
 
 /** Where the compiled worker script is: next to this module, or in dist/ when this module runs from src/. */
@@ -55,10 +49,11 @@ export class A3C {
   private readonly shared: A3CSharedBuffers;
   private readonly sharedParams: Float32Array;
   private readonly counters: Int32Array;
-  private readonly setupModule: string | null;
+  /** config.envModules, resolved here (a relative path means the working directory of this thread). */
+  private readonly envModules: string[];
   private episodes = 0;
 
-  constructor(config: A3CConfig = {}, options: A3COptions = {}) {
+  constructor(config: A3CConfig = {}) {
     this.config = parseA3CConfig(config);
     this.parts = buildOnPolicy(this.config);
     this.policy = this.parts.policy;
@@ -67,7 +62,7 @@ export class A3C {
     this.sharedParams = new Float32Array(this.shared.params);
     this.sharedParams.set(this.policy.params);
     this.counters = new Int32Array(this.shared.counters);
-    this.setupModule = options.setupModule ?? null;
+    this.envModules = this.config.envModules.map((specifier) => resolveEnvModule(specifier));
   }
 
   /** Environment steps taken so far by all workers. */
@@ -134,11 +129,16 @@ export class A3C {
           index,
           until,
           start,
-          setupModule: this.setupModule,
+          envModules: this.envModules,
         },
       });
       return new Promise<void>((resolve, reject) => {
-        worker.on('message', onReport);
+        worker.on('message', (message: A3CReport | { importFailure: string }) => {
+          if ('importFailure' in message) {
+            Atomics.store(this.counters, A3C_STOP, 1);
+            reject(new PolicygradError(`A3C worker ${index}: ${message.importFailure}`));
+          } else onReport(message);
+        });
         worker.on('error', (error) => {
           Atomics.store(this.counters, A3C_STOP, 1); // the others stop too
           reject(error);

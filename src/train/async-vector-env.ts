@@ -21,6 +21,7 @@ import {
   PolicygradError,
   type ResetOptions,
   ResetNeededError,
+  type EnvSnapshot,
   type Space,
   type VectorActions,
   type VectorEnv,
@@ -31,19 +32,25 @@ import {
   type AsyncVectorLayout,
   COMMAND_CLOSE,
   COMMAND_RESET,
+  COMMAND_RESTORE,
+  COMMAND_SNAPSHOT,
   COMMAND_STEP,
   createBuffers,
   sharedViews,
   STATUS_ERROR,
 } from './async-vector-shared.js';
+import { resolveEnvModule } from './env-modules.js';
 
 export interface AsyncVectorEnvOptions {
   /** Worker threads (each owns ⌈numEnvs / workers⌉ or fewer sub-envs). Default: min(numEnvs, CPU count). */
   workers?: number;
   /** Fresh arrays in every result (default true), or the shared buffers, overwritten by the next call. */
   copy?: boolean;
-  /** A module each worker imports first: register custom envs there (registrations are per thread). */
-  setupModule?: string;
+  /**
+   * Modules each worker imports first, in order: register custom envs there (registrations are per thread).
+   * File URLs, absolute paths, paths relative to the working directory, or package names.
+   */
+  envModules?: readonly string[];
 }
 
 function workerUrl(): URL {
@@ -72,7 +79,7 @@ export class AsyncVectorEnv implements VectorEnv {
     readonly id: string,
     numEnvs: number,
     options: MakeOptions = {},
-    { workers, copy = true, setupModule }: AsyncVectorEnvOptions = {},
+    { workers, copy = true, envModules = [] }: AsyncVectorEnvOptions = {},
   ) {
     if (!Number.isSafeInteger(numEnvs) || numEnvs <= 0) {
       throw new PolicygradError(
@@ -117,7 +124,7 @@ export class AsyncVectorEnv implements VectorEnv {
         workerData: {
           id,
           options,
-          setupModule: setupModule ?? null,
+          envModules: envModules.map((specifier) => resolveEnvModule(specifier)),
           worker: w,
           first,
           count,
@@ -193,6 +200,31 @@ export class AsyncVectorEnv implements VectorEnv {
       truncated: this.out(truncated),
       info: { finalObservation, finalInfo, envInfos },
     };
+  }
+
+  /** Every sub-env's snapshot, in SyncVectorEnv's format (a checkpoint from either restores into the other). */
+  snapshot(): EnvSnapshot {
+    const envs: EnvSnapshot[] = [];
+    for (const list of this.run(COMMAND_SNAPSHOT)) {
+      for (const m of list) envs.push(...((m.snapshots as EnvSnapshot[] | undefined) ?? []));
+    }
+    return { envs, hasReset: this.hasReset };
+  }
+
+  restore(snapshot: EnvSnapshot): void {
+    const envs = snapshot?.envs;
+    if (!Array.isArray(envs) || envs.length !== this.numEnvs) {
+      throw new PolicygradError(
+        `AsyncVectorEnv.restore: the snapshot holds ${Array.isArray(envs) ? envs.length : 'no'} sub-envs, expected ${this.numEnvs}`,
+      );
+    }
+    this.ports.forEach((port, w) => {
+      const first = this.firstEnv[w];
+      const count = (this.firstEnv[w + 1] ?? this.numEnvs) - first;
+      port.postMessage({ snapshots: envs.slice(first, first + count) });
+    });
+    this.run(COMMAND_RESTORE);
+    this.hasReset = snapshot.hasReset === true;
   }
 
   /** Closes the sub-envs and stops the workers. */

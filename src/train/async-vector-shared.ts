@@ -10,6 +10,8 @@
 export const COMMAND_STEP = 1;
 export const COMMAND_RESET = 2;
 export const COMMAND_CLOSE = 3;
+export const COMMAND_SNAPSHOT = 4;
+export const COMMAND_RESTORE = 5;
 export const STATUS_OK = 0;
 export const STATUS_ERROR = 1;
 
@@ -35,7 +37,8 @@ export interface AsyncVectorBuffers {
 export interface AsyncVectorWorkerData {
   id: string;
   options: Record<string, unknown>;
-  setupModule: string | null;
+  /** Resolved module URLs or package names, imported in order before the envs are made. */
+  envModules: string[];
   worker: number;
   first: number;
   count: number;

@@ -3,16 +3,27 @@
  * thread posts through the shared control array (see async-vector-env.ts for the protocol).
  */
 import { type MessagePort, receiveMessageOnPort, workerData } from 'node:worker_threads';
-import { type Env, type Info, loadEnvEngine, make } from '../index.js';
+import {
+  type Env,
+  type EnvSnapshot,
+  type Info,
+  loadEnvEngine,
+  make,
+  restoreInto,
+  snapshotOf,
+} from '../index.js';
 import {
   COMMAND_CLOSE,
   COMMAND_RESET,
+  COMMAND_RESTORE,
+  COMMAND_SNAPSHOT,
   COMMAND_STEP,
   type AsyncVectorWorkerData,
   sharedViews,
   STATUS_ERROR,
   STATUS_OK,
 } from './async-vector-shared.js';
+import { describeImportFailure } from './env-modules.js';
 
 const data = workerData as AsyncVectorWorkerData & { port: MessagePort };
 const views = sharedViews(data.layout, data.buffers);
@@ -23,7 +34,13 @@ const envs: Env<Float32Array, unknown>[] = [];
 /** Set when the setup failed: every command is then answered with this error. */
 let broken: string | null = null;
 try {
-  if (data.setupModule !== null) await import(data.setupModule);
+  for (const url of data.envModules) {
+    try {
+      await import(url);
+    } catch (error) {
+      throw new Error(describeImportFailure(url, error), { cause: error });
+    }
+  }
   await loadEnvEngine(data.id); // engines (MuJoCo) are per thread, like registrations
   for (let k = 0; k < data.count; k++) envs.push(make(data.id, data.options) as Env<Float32Array, unknown>);
 } catch (error) {
@@ -101,6 +118,12 @@ for (;;) {
       // The main thread posted the reset's arguments just before the command.
       const message = receiveMessageOnPort(data.port)?.message as { seed: number | null; options: unknown };
       reset(message.seed, message.options);
+    } else if (command === COMMAND_SNAPSHOT) {
+      data.port.postMessage({ snapshots: envs.map((env) => snapshotOf(env)) });
+    } else if (command === COMMAND_RESTORE) {
+      // The main thread posted this worker's share of the snapshot just before the command.
+      const message = receiveMessageOnPort(data.port)?.message as { snapshots: EnvSnapshot[] };
+      message.snapshots.forEach((snapshot, k) => restoreInto(envs[k], snapshot));
     } else if (command === COMMAND_CLOSE) {
       for (const env of envs) env.close();
     }

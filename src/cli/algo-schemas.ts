@@ -1,0 +1,28 @@
+/** Each CLI algorithm's config schema, for what the CLI needs to know before building one (which keys exist). */
+import type { z } from 'zod';
+import {
+  a2cConfigSchema,
+  a3cConfigSchema,
+  ppoConfigSchema,
+  reinforceConfigSchema,
+  trpoConfigSchema,
+} from '../node.js';
+
+const SCHEMAS: Record<string, z.ZodObject> = {
+  ppo: ppoConfigSchema,
+  a2c: a2cConfigSchema,
+  trpo: trpoConfigSchema,
+  npg: trpoConfigSchema,
+  reinforce: reinforceConfigSchema,
+  a3c: a3cConfigSchema,
+};
+
+/** The config keys `algo` accepts (none for an unknown algorithm: building it reports that). */
+export function configKeysOf(algo: string): ReadonlySet<string> {
+  return new Set(Object.hasOwn(SCHEMAS, algo) ? Object.keys(SCHEMAS[algo].shape) : []);
+}
+
+/** The schema of one config key of `algo`, if it has that key. */
+export function configFieldOf(algo: string, key: string): z.ZodType | undefined {
+  return Object.hasOwn(SCHEMAS, algo) ? (SCHEMAS[algo].shape[key] as z.ZodType | undefined) : undefined;
+}
