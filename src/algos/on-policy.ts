@@ -127,9 +127,8 @@ export interface OnPolicyLearnOptions {
   /** Called after every iteration; return false to stop. */
   callback?: (metrics: OnPolicyMetrics) => boolean | void;
   /**
-   * true (default): a new schedule of `totalTimesteps` from the current step. false: continue the schedule in
-   * force (after a callback stopped `learn`, or after `restoreCheckpoint`), as if never interrupted
-   * (SB3's `reset_num_timesteps=False`); `totalTimesteps` is then ignored.
+   * true (default): a new schedule of `totalTimesteps` from the current step. false (SB3's
+   * `reset_num_timesteps=False`): `totalTimesteps` more steps, the schedule in force extended to end there.
    */
   resetProgress?: boolean;
   /** Callbacks run after every iteration (see callbacks.ts); any returning false stops training. */

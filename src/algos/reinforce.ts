@@ -136,7 +136,7 @@ export interface LearnOptions {
   callback?: (metrics: IterationMetrics) => boolean | void;
   /** Callbacks run after every iteration (see callbacks.ts); any returning false stops training. */
   callbacks?: readonly CallbackLike[];
-  /** false: continue the budget of the `learn` in force (after a stop or `restoreCheckpoint`). Default true. */
+  /** false (SB3's `reset_num_timesteps=False`): `totalTimesteps` more steps on the schedule in force. Default true. */
   resetProgress?: boolean;
 }
 
