@@ -177,6 +177,11 @@ export class MLP {
     return this.outputs(batch).backward;
   }
 
+  /** The cached input of layer `l` for the last `forward` batch [batch × sizes[l]] (a workspace view). */
+  layerInput(l: number, batch: number): Floats {
+    return this.activations[l].subarray(0, batch * this.sizes[l]);
+  }
+
   /**
    * Forward mode after `forward`: the directional derivative of the output along the parameter tangent
    * `tangent` (same layout and offset as the parameters). Returns [batch × outputSize] (a workspace view).
