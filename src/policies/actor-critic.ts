@@ -109,6 +109,8 @@ export class ActorCriticPolicy {
   private jvpBuffer = new Float32Array(0);
   /** Rows × log σ outputs: 1 where the state-dependent log σ was clamped (its gradient is then 0). */
   private clampedBuffer = new Uint8Array(0);
+  private logStdView: Float32Array | null = null;
+  private logStdGradView: Float32Array | null = null;
 
   constructor(options: ActorCriticOptions, rng: Rng) {
     const { observationSpace, actionSpace, hiddenSizes = [64, 64], activation = 'tanh' } = options;
@@ -116,7 +118,7 @@ export class ActorCriticPolicy {
     checkGaussianOptions(options, actionSpace);
     this.squashOutput = options.squashOutput === true;
     this.dist = distributionFor(actionSpace, { squashOutput: this.squashOutput });
-    const gaussian = this.dist.inputSize === 2 * this.dist.actionSize && !(this.dist instanceof Categorical);
+    const gaussian = !(this.dist instanceof Categorical);
     this.stateDependentStd = options.stateDependentStd === true && gaussian;
     const useSde = options.useSde === true && gaussian;
     this.spec = {
@@ -199,8 +201,14 @@ export class ActorCriticPolicy {
 
   /** The learned log σ block (gSDE's matrix, or the state-independent vector): a view of `params`. */
   private get logStdParams(): Float32Array {
-    const count = this.actorParamCount - this.logStdOffset;
-    return this.params.subarray(this.logStdOffset, this.logStdOffset + count);
+    this.logStdView ??= this.params.subarray(this.logStdOffset, this.actorParamCount);
+    return this.logStdView;
+  }
+
+  /** Its gradient: a view of `grads`. */
+  private get logStdGrads(): Float32Array {
+    this.logStdGradView ??= this.grads.subarray(this.logStdOffset, this.actorParamCount);
+    return this.logStdGradView;
   }
 
   /** gSDE's features for the last `distInputs` batch: the input of the actor's last layer. */
@@ -306,9 +314,7 @@ export class ActorCriticPolicy {
         }
       }
       if (this.sde !== null) {
-        const count = this.sde.paramCount;
-        const gradLogStd = this.grads.subarray(this.logStdOffset, this.logStdOffset + count);
-        this.sde.backward(gradInputs, this.sdeFeatures(batch), this.logStdParams, batch, gradLogStd);
+        this.sde.backward(gradInputs, this.sdeFeatures(batch), this.logStdParams, batch, this.logStdGrads);
       }
       this.backwardTrunk(
         this.actor.backward(this.params, this.grads, this.actorOffset, headGrad, batch),
