@@ -1,6 +1,7 @@
 /**
  * Named hyperparameters per algorithm and env. `zoo` holds the tuned settings: rl-baselines3-zoo's published
- * values where they exist. Applied under the fields given explicitly (explicit fields win).
+ * values where they exist (with gSDE where the zoo uses it; measured by `npm run bench:learn`, see
+ * benchmarks/learning.md). Applied under the fields given explicitly (explicit fields win).
  */
 import { describeValue, PolicygradError } from '../errors.js';
 
@@ -24,7 +25,10 @@ const TRPO_CARTPOLE_ZOO: Preset = {
 /** rl-baselines3-zoo hyperparams/trpo.yml, MountainCar-v0 (n_timesteps 1e5). */
 const TRPO_MOUNTAINCAR_ZOO: Preset = { normalize: true, numEnvs: 2, nSteps: 1024, nCriticUpdates: 20 };
 
-/** rl-baselines3-zoo hyperparams/trpo.yml, MountainCarContinuous-v0 (n_timesteps 5e4), gSDE included. */
+/**
+ * rl-baselines3-zoo hyperparams/trpo.yml, MountainCarContinuous-v0 (n_timesteps 5e4), gSDE included. Measured
+ * (10 seeds, 100k steps): TRPO 9 of 10 reach 90 (median 8,192 steps; one stays at 0), NPG 10 of 10.
+ */
 const TRPO_MOUNTAINCAR_CONTINUOUS_ZOO: Preset = {
   normalize: true,
   numEnvs: 2,
@@ -32,7 +36,10 @@ const TRPO_MOUNTAINCAR_CONTINUOUS_ZOO: Preset = {
   sdeSampleFreq: 4,
 };
 
-/** rl-baselines3-zoo hyperparams/trpo.yml, Pendulum-v1 (n_timesteps 1e5), gSDE included. */
+/**
+ * rl-baselines3-zoo hyperparams/trpo.yml, Pendulum-v1 (n_timesteps 1e5), gSDE included. Measured (10 seeds, 200k
+ * steps): TRPO and NPG 10 of 10 reach −250 (median 51,200 steps).
+ */
 const TRPO_PENDULUM_ZOO: Preset = {
   numEnvs: 2,
   nSteps: 1024,
@@ -135,7 +142,8 @@ export const PRESETS: Record<string, Record<string, Record<string, Preset>>> = {
     },
     'MountainCarContinuous-v0': {
       // rl-baselines3-zoo hyperparams/ppo.yml (n_timesteps 2e4), gSDE included; batch_size 256 > the rollout's 8
-      // steps, so each minibatch is the whole rollout (as SB3 does).
+      // steps, so each minibatch is the whole rollout (as SB3 does). Measured (10 seeds, 100k steps): 10 of 10
+      // reach 90 (median 5,000 steps), one falls back to −41 by the end.
       zoo: {
         normalize: true,
         numEnvs: 1,
@@ -158,7 +166,8 @@ export const PRESETS: Record<string, Record<string, Record<string, Preset>>> = {
     'Hopper-v5': { zoo: PPO_MUJOCO_CLEANRL },
     'Walker2d-v5': { zoo: PPO_MUJOCO_CLEANRL },
     'Pendulum-v1': {
-      // rl-baselines3-zoo hyperparams/ppo.yml (n_timesteps 1e5), gSDE included.
+      // rl-baselines3-zoo hyperparams/ppo.yml (n_timesteps 1e5), gSDE included. Measured (10 seeds, 200k steps):
+      // 10 of 10 reach −250 (median 20,480 steps; the plain-Gaussian retune it replaces needed 53,248).
       zoo: {
         numEnvs: 4,
         nSteps: 1024,
@@ -189,6 +198,7 @@ export const PRESETS: Record<string, Record<string, Record<string, Preset>>> = {
     },
     'MountainCarContinuous-v0': {
       // rl-baselines3-zoo hyperparams/a2c.yml (n_timesteps 1e5), gSDE included; SB3's A2C defaults otherwise.
+      // Measured (10 seeds, 300k steps): 10 of 10 reach 90 (median 165,200 steps).
       zoo: {
         normalize: true,
         numEnvs: 4,
@@ -201,7 +211,8 @@ export const PRESETS: Record<string, Record<string, Record<string, Preset>>> = {
       },
     },
     'Pendulum-v1': {
-      // rl-baselines3-zoo hyperparams/a2c.yml (n_timesteps 1e6), gSDE included.
+      // rl-baselines3-zoo hyperparams/a2c.yml (n_timesteps 1e6), gSDE included. Measured (10 seeds, 1M steps):
+      // 10 of 10 reach −250 (median 450,048 steps), finals −165 … −207.
       zoo: {
         normalize: true,
         numEnvs: 8,
