@@ -14,8 +14,9 @@
  * s = exp(ℓ) for ℓ ≤ 0 and log1p(ℓ + ε) + 1 above (the paper's expln, which grows only logarithmically).
  * `fullStd`: ℓ is [F × D]; otherwise [F × 1], one value per feature shared by every action dimension.
  *
- * The features are detached, as in SB3's ActorCriticPolicy (it builds the distribution with
- * `learn_features=False`, so `proba_distribution` uses `latent_sde.detach()`): the loss reaches σ only through ℓ,
+ * The features are detached, as in SB3's ActorCriticPolicy (stable_baselines3/common/policies.py builds the
+ * distribution with `"learn_features": False`, so `proba_distribution` uses `latent_sde.detach()`; only SAC's
+ * actor can learn them): the loss reaches σ only through ℓ,
  * and the actor's hidden layers learn from the mean alone. The hyperparameters rl-zoo tuned for gSDE were tuned
  * with that gradient, which is why it is kept. Consequently `backward` and `jvp` here differentiate log σ w.r.t. ℓ
  * only:
