@@ -106,12 +106,13 @@ const rows = readdirSync('benchmarks/results')
 const lines = [
   '# Learning benchmark',
   '',
-  'Each algorithm\'s `zoo` preset, 5 seeds, on this machine kind (2 cores, one run per core). "Reached" counts the',
-  'seeds whose 20-episode deterministic evaluation (run every budget/20 steps) reached the threshold within the',
-  'budget; the target is met when at least 4 of 5 do. Final: the 20-episode deterministic evaluation at the end of',
-  'the budget, mean ± std over seeds. Produced by `npm run bench:learn`; raw numbers in `benchmarks/results/`.',
+  'Each algorithm\'s `zoo` preset, 5 or 10 seeds, on this machine kind (2 cores, one run per core). "Reached" counts',
+  'the seeds whose 20-episode deterministic evaluation (run every budget/20 steps) reached the threshold within the',
+  'budget, of the seeds run; the target is met when at least 4 of 5 (8 of 10) do. Final: the 20-episode',
+  'deterministic evaluation at the end of the budget, mean ± std over seeds. Produced by `npm run bench:learn`; raw',
+  'numbers in `benchmarks/results/`.',
   '',
-  '| env | algo | budget | threshold | reached (of 5) | steps to threshold (median) | final eval | train time per run (s) |',
+  '| env | algo | budget | threshold | reached | steps to threshold (median) | final eval | train time per run (s) |',
   '|---|---|---|---|---|---|---|---|',
 ];
 for (const r of rows) {
@@ -122,9 +123,9 @@ for (const r of rows) {
     .sort((a, b) => a - b);
   const median =
     reached.length > 0 ? reached[Math.floor((reached.length - 1) / 2)].toLocaleString('en-US') : '—';
-  const met = reached.length >= 4 ? ' ✓' : '';
+  const met = reached.length >= 0.8 * r.seeds.length ? ' ✓' : '';
   lines.push(
-    `| ${r.env} | ${r.algo} | ${r.budget.toLocaleString('en-US')} | ${r.threshold} | ${reached.length}${met} | ${median} | ${mean(finals).toFixed(1)} ± ${std(finals).toFixed(1)} | ${mean(r.seeds.map((s) => s.trainSeconds)).toFixed(1)} |`,
+    `| ${r.env} | ${r.algo} | ${r.budget.toLocaleString('en-US')} | ${r.threshold} | ${reached.length} of ${r.seeds.length}${met} | ${median} | ${mean(finals).toFixed(1)} ± ${std(finals).toFixed(1)} | ${mean(r.seeds.map((s) => s.trainSeconds)).toFixed(1)} |`,
   );
 }
 writeFileSync('benchmarks/learning.md', `${lines.join('\n')}\n`);

@@ -1,7 +1,9 @@
 /**
  * `policygrad/inference`: run a trained policy anywhere, with no dependency at all (not even the rest of this
  * package): `loadPolicy(json).act(observation)` returns the deterministic action the policy takes, in the env's
- * own units (a Discrete index with its start, or a Box action clipped to its bounds). The observation is the raw
+ * own units (a Discrete index with its start, or a Box action clipped to its bounds; a tanh-squashed policy's
+ * tanh(μ) rescaled to the bounds). A gSDE policy's deterministic action is its mean, so its noise parameters are
+ * not needed here. The observation is the raw
  * env observation; the training-time observation normalisation stored in the file is applied here.
  *
  * The JSON is what `policygrad export` (or `exportPolicy`) writes. This module re-implements the small forward
@@ -104,6 +106,8 @@ export interface InferencePolicyFile {
     activation: HiddenActivation;
     sharedTrunk: boolean;
     stateDependentStd: boolean;
+    useSde?: boolean;
+    squashOutput?: boolean;
   };
   normalization: { obsRms: { mean: number[]; var: number[] } } | null;
   params: string;
@@ -154,6 +158,7 @@ export class InferencePolicy {
   private readonly trunk: Dense[];
   private readonly actor: Dense[];
   private readonly activation: HiddenActivation;
+  private readonly squashOutput: boolean;
   private readonly kind: 'discrete' | 'multi-discrete' | 'box';
   private readonly sizes: number[];
   private readonly starts: number[];
@@ -175,6 +180,7 @@ export class InferencePolicy {
       );
     }
     this.activation = spec.activation;
+    this.squashOutput = spec.squashOutput === true;
     const action = actionSpace;
     if (action.type === 'Discrete') {
       this.kind = 'discrete';
@@ -245,6 +251,12 @@ export class InferencePolicy {
       );
     }
     for (const layer of [...this.trunk, ...this.actor]) x = this.dense(layer, x);
+    if (this.kind === 'box' && this.squashOutput) {
+      // tanh(μ) in float32 like the training pipeline's actions, then rescaled from [−1, 1] to the bounds.
+      return x
+        .slice(0, this.sizes[0])
+        .map((v, i) => this.low[i] + 0.5 * (Math.fround(Math.tanh(v)) + 1) * (this.high[i] - this.low[i]));
+    }
     if (this.kind === 'box') {
       return x.slice(0, this.sizes[0]).map((v, i) => Math.min(Math.max(v, this.low[i]), this.high[i]));
     }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { Categorical, DiagGaussian, type Distribution, Rng } from '../src/index.js';
+import { Categorical, DiagGaussian, type Distribution, Rng, SquashedDiagGaussian } from '../src/index.js';
 
 const H = 1e-6;
 
@@ -26,6 +26,13 @@ const cases: Case[] = [
     dist: new DiagGaussian(3),
     inputs: (rng, batch) =>
       Float64Array.from({ length: batch * 6 }, (_, k) => (k % 6 < 3 ? rng.normal() : rng.uniform(-1, 0.5))),
+  },
+  {
+    // entropy by Gauss–Hermite quadrature, checked against −E[log π] by Monte Carlo below
+    name: 'SquashedDiagGaussian(2) (tanh)',
+    dist: new SquashedDiagGaussian(2),
+    inputs: (rng, batch) =>
+      Float64Array.from({ length: batch * 4 }, (_, k) => (k % 4 < 2 ? rng.normal() : rng.uniform(-1, 0.5))),
   },
 ];
 

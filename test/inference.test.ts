@@ -36,6 +36,12 @@ function expectedAction(model: Model, raw: Float32Array): number | number[] {
   const space = model.env.singleActionSpace;
   if (space instanceof Discrete) return (action as number) + space.start;
   const box = space as Box;
+  if (model.policy.squashOutput) {
+    return Array.from(
+      action as Float32Array,
+      (a, i) => box.low[i] + 0.5 * (a + 1) * (box.high[i] - box.low[i]),
+    );
+  }
   return Array.from(action as Float32Array, (a, i) => Math.min(Math.max(a, box.low[i]), box.high[i]));
 }
 
@@ -80,6 +86,24 @@ describe('policygrad/inference', () => {
           seed: 5,
         }),
       'ppo',
+    ],
+    [
+      'PPO, Pendulum-v1 with gSDE (the export loads; the action is the mean)',
+      () => new PPO({ env: 'Pendulum-v1', useSde: true, sdeSampleFreq: 4, numEnvs: 2, nSteps: 256, seed: 4 }),
+      'ppo',
+    ],
+    [
+      'A2C, Pendulum-v1 with a tanh-squashed Gaussian and gSDE (tanh(μ) rescaled to the bounds)',
+      () =>
+        new A2C({
+          env: 'Pendulum-v1',
+          squashOutput: true,
+          useSde: true,
+          fullStd: false,
+          numEnvs: 4,
+          seed: 5,
+        }),
+      'a2c',
     ],
   ] as const)('%s: act() equals predict(deterministic) on 300 observations', (_name, build, algo) => {
     const model = build();

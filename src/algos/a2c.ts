@@ -26,6 +26,7 @@ import {
   type OnPolicyMetrics,
   type OnPolicyParts,
   onPolicyFields,
+  explorationFields,
   scheduleSchema,
   toSchedule,
 } from './on-policy.js';
@@ -48,6 +49,7 @@ import { accumulateSurrogateGradient, SurrogateScratch } from './surrogate.js';
 
 export const a2cConfigSchema = z.strictObject({
   ...onPolicyFields,
+  ...explorationFields,
   numEnvs: onPolicyFields.numEnvs.default(1),
   nSteps: onPolicyFields.nSteps.default(5),
   gaeLambda: onPolicyFields.gaeLambda.default(1.0),

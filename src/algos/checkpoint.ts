@@ -4,7 +4,8 @@
  * holds the parameters, the optimizers' moments and step counts, the generator's state, the vector env's snapshot
  * (each sub-env's physical state, generator and wrapper counters, normaliser statistics), the collector's running
  * episodes, the iteration counters and the schedule's progress (the step the `learn` call started at and its
- * budget). Plain JSON with float arrays in base64 (bit-exact), with a format name and version.
+ * budget), and a gSDE policy's exploration matrices. Plain JSON with float arrays in base64 (bit-exact), with a
+ * format name and version.
  */
 import { decodeFloatsInto, encodeFloats } from '../encoding.js';
 import type { EnvSnapshot } from '../envs/env.js';
@@ -14,6 +15,7 @@ import type { RngState } from '../rng.js';
 import type { IterationTracker, IterationTrackerState } from '../train/iteration.js';
 import type { CollectorSnapshot } from '../train/rollout.js';
 import type { OnPolicyParts } from './on-policy.js';
+import type { StateDependentNoiseState } from '../policies/gsde.js';
 
 export const CHECKPOINT_FORMAT = 'policygrad-checkpoint';
 export const CHECKPOINT_VERSION = 1;
@@ -38,6 +40,8 @@ export interface Checkpoint {
   vectorEnv: EnvSnapshot;
   collector: CollectorSnapshot;
   optimizers: Record<string, OptimizerState>;
+  /** gSDE's exploration matrices (drawn from `rng`), for a policy with `useSde`. */
+  exploration?: StateDependentNoiseState;
   extra: Record<string, unknown>;
 }
 
@@ -73,6 +77,7 @@ export function captureCheckpoint(c: CheckpointParts, extra: Record<string, unkn
     vectorEnv: parts.env.snapshot(),
     collector: parts.collector.snapshot(),
     optimizers: Object.fromEntries(Object.entries(c.optimizers).map(([k, o]) => [k, o.getState()])),
+    ...(parts.policy.sde === null ? {} : { exploration: parts.policy.sde.getState() }),
     extra,
   };
 }
@@ -128,6 +133,14 @@ export function restoreCheckpoint(
     if (state === undefined)
       throw new PolicygradError(`checkpoint is incomplete: optimizer '${name}' is missing`);
     optimizer.setState(state);
+  }
+  if (parts.policy.sde !== null) {
+    if (cp.exploration === undefined) {
+      throw new PolicygradError(
+        "checkpoint is incomplete: the gSDE policy's 'exploration' matrices are missing",
+      );
+    }
+    parts.policy.sde.setState(cp.exploration);
   }
   parts.rng.setState(cp.rng);
   parts.env.restore(cp.vectorEnv);

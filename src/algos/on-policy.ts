@@ -108,6 +108,25 @@ export function checkBatchSize(
   }
 }
 
+/**
+ * How a Gaussian policy explores (Box actions), with SB3's names (rl-zoo's `use_sde`, `sde_sample_freq`,
+ * `full_std`, `use_expln`, `squash_output`; `log_std_init` is `logStdInit`). See policies/actor-critic.ts.
+ */
+export const explorationFields = {
+  /** gSDE: noise from the actor's last hidden layer through exploration matrices (Raffin et al. 2021). */
+  useSde: z.boolean().default(false),
+  /** gSDE: redraw the exploration matrices every this many steps; −1 or 0: once per rollout. */
+  sdeSampleFreq: z.number().int().min(-1).default(-1),
+  /** gSDE: one log σ per (feature, action) pair; false: one per feature. */
+  fullStd: z.boolean().default(true),
+  /** gSDE: σ = expln(log σ) instead of exp (grows only logarithmically above 1). */
+  useExpln: z.boolean().default(false),
+  /** Gaussian log σ from the actor network (clamped to [−20, 2]) instead of a free parameter vector. */
+  stateDependentStd: z.boolean().default(false),
+  /** tanh-squashed Gaussian, actions rescaled to the Box bounds (instead of clipping). */
+  squashOutput: z.boolean().default(false),
+};
+
 export interface OnPolicyMetrics extends IterationStats {
   policyLoss: number;
   valueLoss: number;
@@ -159,7 +178,18 @@ export function buildOnPolicy(c: {
   normalize?: boolean | { observation: boolean; reward: boolean };
   vectorEnv?: 'sync' | 'async';
   envModules?: readonly string[];
+  useSde?: boolean;
+  sdeSampleFreq?: number;
+  fullStd?: boolean;
+  useExpln?: boolean;
+  stateDependentStd?: boolean;
+  squashOutput?: boolean;
 }): OnPolicyParts {
+  if (c.useSde !== true && c.sdeSampleFreq !== undefined && c.sdeSampleFreq !== -1) {
+    throw new PolicygradError(
+      `sdeSampleFreq ${c.sdeSampleFreq} applies to gSDE only: set useSde: true as well, or leave it out`,
+    );
+  }
   const root = Rng.fromSeed(c.seed);
   const rng = root.split();
   const raw = makeVectorEnv(c.vectorEnv ?? 'sync', c.env, c.numEnvs, c.envOptions, {
@@ -184,10 +214,16 @@ export function buildOnPolicy(c: {
       sharedTrunk: c.sharedTrunk,
       orthogonalInit: c.orthogonalInit,
       logStdInit: c.logStdInit,
+      useSde: c.useSde,
+      fullStd: c.fullStd,
+      useExpln: c.useExpln,
+      stateDependentStd: c.stateDependentStd,
+      squashOutput: c.squashOutput,
     },
     root.split(),
   );
   const collector = new RolloutCollector(env, policy, rng, c.seed);
+  collector.sdeSampleFreq = c.sdeSampleFreq ?? -1;
   const buffer = new RolloutBuffer(c.nSteps, c.numEnvs, env.obsDim, policy.dist.actionSize);
   return { env, policy, rng, collector, buffer };
 }

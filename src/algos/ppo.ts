@@ -28,6 +28,7 @@ import {
   gatherMinibatch,
   mean,
   onPolicyFields,
+  explorationFields,
   type OnPolicyLearnOptions,
   type OnPolicyMetrics,
   type OnPolicyParts,
@@ -53,6 +54,7 @@ import { accumulateSurrogateGradient, adaptKlBeta, SurrogateScratch } from './su
 
 export const ppoConfigSchema = z.strictObject({
   ...onPolicyFields,
+  ...explorationFields,
   numEnvs: onPolicyFields.numEnvs.default(1),
   nSteps: onPolicyFields.nSteps.default(2048),
   gaeLambda: onPolicyFields.gaeLambda.default(0.95),

@@ -31,6 +31,7 @@ import {
   type OnPolicyMetrics,
   type OnPolicyParts,
   onPolicyFields,
+  explorationFields,
   scheduleSchema,
   toSchedule,
 } from './on-policy.js';
@@ -57,6 +58,7 @@ const { entCoef: _e, vfCoef: _v, maxGradNorm: _m, ...baseFields } = onPolicyFiel
 
 export const trpoConfigSchema = z.strictObject({
   ...baseFields,
+  ...explorationFields,
   numEnvs: onPolicyFields.numEnvs.default(1),
   nSteps: onPolicyFields.nSteps.default(2048),
   gaeLambda: onPolicyFields.gaeLambda.default(0.95),

@@ -51,6 +51,8 @@ export class MLP {
   private readonly layerViews = new WeakMap<Floats, Map<number, { W: Floats[]; b: Floats[] }>>();
   /** Output views of the last batch size, so steady-state calls allocate nothing. */
   private outputViews: { batch: number; forward: Floats; backward: Floats; jvp: Floats } | null = null;
+  /** Layer-input views of the last batch size (`layerInput`). */
+  private inputViews: { batch: number; views: Floats[] } | null = null;
 
   constructor(options: MLPOptions) {
     const { sizes, hiddenActivation = 'tanh', outputActivation = 'identity' } = options;
@@ -105,6 +107,7 @@ export class MLP {
     this.preActivations = this.layers.map((l) => (l.act === 'gelu' ? make(batch * l.nOut) : null));
     this.capacity = batch;
     this.outputViews = null;
+    this.inputViews = null;
   }
 
   /** W_l and b_l views of a parameter-shaped array whose MLP slice starts at `offset`. */
@@ -193,6 +196,13 @@ export class MLP {
       );
     }
     return this.outputs(batch).backward;
+  }
+
+  /** The cached input of layer `l` for the last `forward` batch [batch × sizes[l]] (a workspace view). */
+  layerInput(l: number, batch: number): Floats {
+    if (this.inputViews?.batch !== batch) this.inputViews = { batch, views: [] };
+    this.inputViews.views[l] ??= this.activations[l].subarray(0, batch * this.sizes[l]);
+    return this.inputViews.views[l];
   }
 
   /**

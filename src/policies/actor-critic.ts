@@ -8,7 +8,17 @@
  * Losses never go through autodiff: an algorithm computes the gradient of its loss w.r.t. the distribution
  * inputs (`Distribution.grad*`) or the values, and `backwardActor` / `backwardCritic` carry it into `grads`.
  * Initialisation follows SB3: orthogonal, gains √2 (hidden, whatever the activation), 0.01 (policy head), 1 (value
- * head), log σ = 0.
+ * head), log σ = 0; without `orthogonalInit`, PyTorch's default for nn.Linear (SB3's `ortho_init=False`).
+ *
+ * Box actions (Gaussian policies), as SB3 offers them:
+ * - the default: log σ a free parameter vector (state-independent), initialised to `logStdInit`;
+ * - `stateDependentStd`: the actor outputs [μ | log σ]; log σ is clamped to [LOG_STD_MIN, LOG_STD_MAX] = [−20, 2]
+ *   (SB3's SAC bounds; zero gradient outside), and its output biases start at `logStdInit`;
+ * - `useSde`: gSDE (see gsde.ts): σ_d(s)² = Σ_j z_j(s)² s_jd² + ε from the actor's last hidden layer z and a learned
+ *   matrix of log σ, and noise z(s)ᵀE from exploration matrices E redrawn by `resetNoise`;
+ * - `squashOutput`: a tanh-squashed Gaussian (see squashed-gaussian.ts); actions in (−1, 1), which the rollout
+ *   rescales to the Box bounds instead of clipping.
+ * Layout with gSDE: [actor (mean) | log σ matrix (F × D, or F × 1 without fullStd) | critic].
  */
 import { type Box, Discrete, MultiDiscrete, type Space } from '../envs/spaces.js';
 import { describeValue, PolicygradError } from '../errors.js';
@@ -20,6 +30,12 @@ import { refuseRenamedOptions } from '../options.js';
 import { MLP } from '../nn/mlp.js';
 import type { Rng } from '../rng.js';
 import { Categorical, DiagGaussian, type Distribution } from './distributions.js';
+import { StateDependentNoise } from './gsde.js';
+import { SquashedDiagGaussian } from './squashed-gaussian.js';
+
+/** Bounds of a state-dependent log σ (SB3's SAC: LOG_STD_MIN, LOG_STD_MAX). */
+export const LOG_STD_MIN = -20;
+export const LOG_STD_MAX = 2;
 
 export interface ActorCriticOptions {
   observationSpace: Box;
@@ -35,6 +51,14 @@ export interface ActorCriticOptions {
   logStdInit?: number;
   /** Gaussian log σ produced by the actor network instead of a free parameter vector. Default false. */
   stateDependentStd?: boolean;
+  /** gSDE (SB3's `use_sde`) for Box actions. Default false. */
+  useSde?: boolean;
+  /** gSDE: one log σ per (feature, action) pair (default true) or per feature (SB3's `full_std`). */
+  fullStd?: boolean;
+  /** gSDE: expln instead of exp for σ (SB3's `use_expln`). Default false. */
+  useExpln?: boolean;
+  /** A tanh-squashed Gaussian, actions rescaled to the Box bounds (SB3's `squash_output`). Default false. */
+  squashOutput?: boolean;
   /** Orthogonal initialisation (SB3/CleanRL). Default true; otherwise small Gaussian weights. */
   orthogonalInit?: boolean;
   /** Actor and critic share their hidden layers (one trunk, two linear heads). Default false. */
@@ -52,6 +76,12 @@ export interface PolicySpec {
   activation: HiddenActivation;
   sharedTrunk: boolean;
   stateDependentStd: boolean;
+  /** gSDE and its options (absent in files written before gSDE: false). */
+  useSde?: boolean;
+  fullStd?: boolean;
+  useExpln?: boolean;
+  /** tanh-squashed Gaussian (absent in older files: false). */
+  squashOutput?: boolean;
 }
 
 export interface ActResult {
@@ -70,6 +100,10 @@ export class ActorCriticPolicy {
   /** The critic network (the critic head when the trunk is shared). */
   readonly critic: MLP;
   readonly dist: Distribution;
+  /** gSDE's noise and σ parameterisation, or null. */
+  readonly sde: StateDependentNoise | null;
+  /** Whether actions are tanh-squashed into (−1, 1) (rescaled to the Box bounds by the rollout). */
+  readonly squashOutput: boolean;
   readonly obsDim: number;
   readonly spec: PolicySpec;
   /** Parameters of the policy (actor and log σ): indices [0, actorParamCount). */
@@ -83,6 +117,10 @@ export class ActorCriticPolicy {
   private headGradBuffer = new Float32Array(0);
   private valueBuffer = new Float32Array(0);
   private jvpBuffer = new Float32Array(0);
+  /** Rows × log σ outputs: 1 where the state-dependent log σ was clamped (its gradient is then 0). */
+  private clampedBuffer = new Uint8Array(0);
+  private logStdView: Float32Array | null = null;
+  private logStdGradView: Float32Array | null = null;
 
   constructor(options: ActorCriticOptions, rng: Rng) {
     refuseRenamedOptions(options, 'ActorCriticPolicy');
@@ -90,19 +128,25 @@ export class ActorCriticPolicy {
     const netArch = resolveNetArch(options.netArch ?? [64, 64]);
     const activation = resolveActivation(options.activation ?? 'tanh');
     this.obsDim = observationSpace.size;
-    this.dist = distributionFor(actionSpace);
-    this.stateDependentStd = options.stateDependentStd === true && this.dist instanceof DiagGaussian;
+    checkGaussianOptions(options, actionSpace);
+    this.squashOutput = options.squashOutput === true;
+    this.dist = distributionFor(actionSpace, { squashOutput: this.squashOutput });
+    const gaussian = !(this.dist instanceof Categorical);
+    this.stateDependentStd = options.stateDependentStd === true && gaussian;
+    const useSde = options.useSde === true && gaussian;
     this.spec = {
       netArch,
       activation,
       sharedTrunk: options.sharedTrunk === true,
       stateDependentStd: this.stateDependentStd,
+      useSde,
+      fullStd: useSde ? (options.fullStd ?? true) : true,
+      useExpln: useSde ? options.useExpln === true : false,
+      squashOutput: this.squashOutput,
     };
-    // The actor outputs all distribution inputs, except a state-independent log σ kept as free parameters.
-    const actorOut =
-      this.dist instanceof DiagGaussian && !this.stateDependentStd
-        ? this.dist.actionSize
-        : this.dist.inputSize;
+    // The actor outputs all distribution inputs, except a state-independent log σ kept as free parameters
+    // (or gSDE's, computed from the features).
+    const actorOut = gaussian && !this.stateDependentStd ? this.dist.actionSize : this.dist.inputSize;
     const kernels = options.kernels ?? defaultKernels();
     const { pi, vf } = netArch;
     if (options.sharedTrunk === true) {
@@ -129,8 +173,22 @@ export class ActorCriticPolicy {
     }
     this.actorOffset = this.trunk?.numParams ?? 0;
     this.logStdOffset = this.actorOffset + this.actor.numParams;
+    // gSDE's features: the input of the actor's last layer (its last hidden layer, the trunk's output, or the
+    // observations when there are no hidden layers), as SB3's latent_pi.
+    this.sde = useSde
+      ? new StateDependentNoise({
+          actionSize: this.dist.actionSize,
+          featureSize: this.actor.sizes[this.actor.sizes.length - 2],
+          fullStd: this.spec.fullStd,
+          useExpln: this.spec.useExpln,
+        })
+      : null;
     const logStdCount =
-      this.dist instanceof DiagGaussian && !this.stateDependentStd ? this.dist.actionSize : 0;
+      this.sde !== null
+        ? this.sde.paramCount
+        : gaussian && !this.stateDependentStd
+          ? this.dist.actionSize
+          : 0;
     this.actorParamCount = this.logStdOffset + logStdCount;
     this.criticOffset = this.actorParamCount;
     // In the kernels' own memory where they have one, so the networks read them without a copy.
@@ -146,9 +204,42 @@ export class ActorCriticPolicy {
       initMLP(actor, this.params, this.actorOffset, hiddenAndHeadGains(actor.layers.length, 0.01), rng);
       initMLP(critic, this.params, this.criticOffset, hiddenAndHeadGains(critic.layers.length, 1), rng);
     } else {
-      for (let i = 0; i < this.params.length; i++) this.params[i] = rng.normal(0, 0.1);
+      if (this.trunk !== null) initLikePyTorch(this.trunk, this.params, 0, rng);
+      initLikePyTorch(this.actor, this.params, this.actorOffset, rng);
+      initLikePyTorch(this.critic, this.params, this.criticOffset, rng);
     }
     this.params.fill(options.logStdInit ?? 0, this.logStdOffset, this.logStdOffset + logStdCount);
+    if (this.stateDependentStd) {
+      // log σ ≈ its output bias at the start (the head's weights are small): start it at logStdInit.
+      const head = this.actor.layers[this.actor.layers.length - 1];
+      const biases = this.actorOffset + head.bOffset + this.dist.actionSize;
+      this.params.fill(options.logStdInit ?? 0, biases, biases + this.dist.actionSize);
+    }
+  }
+
+  /** The learned log σ block (gSDE's matrix, or the state-independent vector): a view of `params`. */
+  private get logStdParams(): Float32Array {
+    this.logStdView ??= this.params.subarray(this.logStdOffset, this.actorParamCount);
+    return this.logStdView;
+  }
+
+  /** Its gradient: a view of `grads`. */
+  private get logStdGrads(): Float32Array {
+    this.logStdGradView ??= this.grads.subarray(this.logStdOffset, this.actorParamCount);
+    return this.logStdGradView;
+  }
+
+  /** gSDE's features for the last `distInputs` batch: the input of the actor's last layer. */
+  private sdeFeatures(batch: number): Floats {
+    return this.actor.layerInput(this.actor.layers.length - 1, batch);
+  }
+
+  /**
+   * gSDE: draws new exploration matrices, one per env (SB3's `reset_noise(n_envs)`). The rollout calls it at the
+   * start of every rollout and every `sdeSampleFreq` steps. A no-op without gSDE.
+   */
+  resetNoise(count: number, rng: Rng): void {
+    this.sde?.resample(this.logStdParams, count, rng);
   }
 
   /** Whether actor and critic share their hidden layers. */
@@ -176,6 +267,7 @@ export class ActorCriticPolicy {
     this.headGradBuffer = new Float32Array(batch * this.actor.outputSize);
     this.valueBuffer = new Float32Array(batch);
     this.jvpBuffer = new Float32Array(batch * this.dist.inputSize);
+    this.clampedBuffer = new Uint8Array(batch * this.dist.actionSize);
     this.capacity = batch;
   }
 
@@ -188,7 +280,20 @@ export class ActorCriticPolicy {
     this.ensureCapacity(batch);
     const out = this.actor.forward(this.params, this.actorOffset, this.headInput(observations, batch), batch);
     const inputs = this.distInputBuffer.subarray(0, batch * this.dist.inputSize);
-    if (this.dist instanceof DiagGaussian && !this.stateDependentStd) {
+    if (this.sde !== null) {
+      this.sde.distInputs(out, this.sdeFeatures(batch), this.logStdParams, batch, inputs);
+    } else if (this.stateDependentStd) {
+      inputs.set(out);
+      const D = this.dist.actionSize;
+      for (let b = 0; b < batch; b++) {
+        for (let d = 0; d < D; d++) {
+          const raw = out[b * 2 * D + D + d];
+          const clamped = Math.min(Math.max(raw, LOG_STD_MIN), LOG_STD_MAX);
+          this.clampedBuffer[b * D + d] = clamped === raw ? 0 : 1;
+          inputs[b * 2 * D + D + d] = clamped;
+        }
+      }
+    } else if (this.isFreeLogStd) {
       const D = this.dist.actionSize;
       for (let b = 0; b < batch; b++) {
         for (let d = 0; d < D; d++) {
@@ -213,14 +318,21 @@ export class ActorCriticPolicy {
    * observations to both before calling the backward methods.
    */
   backwardActor(gradInputs: Floats, batch: number): void {
-    if (this.dist instanceof DiagGaussian && !this.stateDependentStd) {
+    if (this.sde !== null || this.isFreeLogStd || this.stateDependentStd) {
       const D = this.dist.actionSize;
-      const headGrad = this.headGradBuffer.subarray(0, batch * D);
+      const width = this.actor.outputSize;
+      const headGrad = this.headGradBuffer.subarray(0, batch * width);
       for (let b = 0; b < batch; b++) {
         for (let d = 0; d < D; d++) {
-          headGrad[b * D + d] = gradInputs[b * 2 * D + d];
-          this.grads[this.logStdOffset + d] += gradInputs[b * 2 * D + D + d];
+          headGrad[b * width + d] = gradInputs[b * 2 * D + d];
+          const gradLogStd = gradInputs[b * 2 * D + D + d];
+          if (this.stateDependentStd) {
+            headGrad[b * width + D + d] = this.clampedBuffer[b * D + d] === 1 ? 0 : gradLogStd;
+          } else if (this.sde === null) this.grads[this.logStdOffset + d] += gradLogStd;
         }
+      }
+      if (this.sde !== null) {
+        this.sde.backward(gradInputs, this.sdeFeatures(batch), this.logStdParams, batch, this.logStdGrads);
       }
       this.backwardTrunk(
         this.actor.backward(this.params, this.grads, this.actorOffset, headGrad, batch),
@@ -244,7 +356,21 @@ export class ActorCriticPolicy {
       throw new PolicygradError('natural gradients need separate actor and critic networks');
     const out = this.actor.jvp(this.params, v, this.actorOffset, batch);
     const tangent = this.jvpBuffer.subarray(0, batch * this.dist.inputSize);
-    if (this.dist instanceof DiagGaussian && !this.stateDependentStd) {
+    if (this.sde !== null) {
+      const D = this.dist.actionSize;
+      for (let b = 0; b < batch; b++) for (let d = 0; d < D; d++) tangent[b * 2 * D + d] = out[b * D + d];
+      const count = this.sde.paramCount;
+      const tangentLogStd = v.subarray(this.logStdOffset, this.logStdOffset + count);
+      this.sde.jvp(this.sdeFeatures(batch), this.logStdParams, tangentLogStd, batch, tangent);
+    } else if (this.stateDependentStd) {
+      tangent.set(out);
+      for (let k = 0; k < batch * this.dist.actionSize; k++) {
+        if (this.clampedBuffer[k] === 1) {
+          const D = this.dist.actionSize;
+          tangent[Math.floor(k / D) * 2 * D + D + (k % D)] = 0;
+        }
+      }
+    } else if (this.isFreeLogStd) {
       const D = this.dist.actionSize;
       for (let b = 0; b < batch; b++) {
         for (let d = 0; d < D; d++) {
@@ -291,8 +417,7 @@ export class ActorCriticPolicy {
     mask?: ArrayLike<number>,
   ): void {
     const inputs = this.distInputs(observations, batch, mask);
-    if (deterministic) this.dist.mode(inputs, batch, out.actions);
-    else this.dist.sample(inputs, batch, rng, out.actions);
+    this.chooseActions(inputs, batch, rng, deterministic, out.actions);
     this.dist.logProb(inputs, out.actions, batch, out.logProbs);
     out.values.set(this.values(observations, batch));
   }
@@ -324,8 +449,8 @@ export class ActorCriticPolicy {
     }
     const inputs = this.distInputs(observation, batch, mask);
     const actions = new Float32Array(batch * this.dist.actionSize);
-    if (deterministic) this.dist.mode(inputs, batch, actions);
-    else this.dist.sample(inputs, batch, rng as Rng, actions);
+    if (!deterministic && this.sde !== null && !this.sde.sampled) this.resetNoise(1, rng as Rng);
+    this.chooseActions(inputs, batch, rng as Rng, deterministic, actions);
     return batch === 1 && this.dist instanceof Categorical && this.dist.actionSize === 1
       ? actions[0]
       : actions;
@@ -333,6 +458,76 @@ export class ActorCriticPolicy {
 
   zeroGrad(): void {
     this.grads.fill(0);
+  }
+
+  /** Whether log σ is a free parameter vector (a Gaussian policy without gSDE or a state-dependent σ). */
+  private get isFreeLogStd(): boolean {
+    return this.sde === null && !this.stateDependentStd && !(this.dist instanceof Categorical);
+  }
+
+  /**
+   * The mode, or a sample: gSDE adds z(s)ᵀE to the mean (then squashes, with `squashOutput`), every other
+   * distribution samples itself. Runs after `distInputs` of the same batch (gSDE reads its features).
+   */
+  private chooseActions(
+    inputs: Floats,
+    batch: number,
+    rng: Rng,
+    deterministic: boolean,
+    actions: Floats,
+  ): void {
+    if (deterministic) this.dist.mode(inputs, batch, actions);
+    else if (this.sde === null) this.dist.sample(inputs, batch, rng, actions);
+    else {
+      const D = this.dist.actionSize;
+      for (let b = 0; b < batch; b++) for (let d = 0; d < D; d++) actions[b * D + d] = inputs[b * 2 * D + d];
+      this.sde.addNoise(this.sdeFeatures(batch), batch, actions);
+      if (this.dist instanceof SquashedDiagGaussian) this.dist.squash(actions, batch * D);
+    }
+  }
+}
+
+/** SB3's refusals: gSDE and squashing need Box actions; gSDE has its own σ, so not with stateDependentStd. */
+function checkGaussianOptions(options: ActorCriticOptions, actionSpace: Space): void {
+  const box = actionSpace?.type === 'Box';
+  if (options.useSde === true && !box) {
+    throw new PolicygradError(
+      `useSde: gSDE needs a Box (continuous) action space, not ${String(actionSpace)}`,
+    );
+  }
+  if (options.squashOutput === true && !box) {
+    throw new PolicygradError(
+      `squashOutput: a squashed Gaussian needs a Box action space, not ${String(actionSpace)}`,
+    );
+  }
+  if (options.squashOutput === true) {
+    const { low, high } = actionSpace as Box;
+    for (let d = 0; d < low.length; d++) {
+      if (!Number.isFinite(low[d]) || !Number.isFinite(high[d])) {
+        throw new PolicygradError(
+          `squashOutput: the action space's bounds must be finite to rescale tanh's (−1, 1) onto them; dimension ${d} is [${low[d]}, ${high[d]}]`,
+        );
+      }
+    }
+  }
+  if (options.useSde === true && options.stateDependentStd === true) {
+    throw new PolicygradError(
+      'useSde and stateDependentStd both make σ depend on the state: choose one (gSDE computes σ from the features)',
+    );
+  }
+  if (options.useSde !== true && (options.fullStd === false || options.useExpln === true)) {
+    throw new PolicygradError(
+      `${options.fullStd === false ? 'fullStd' : 'useExpln'} is a gSDE option: set useSde: true as well, or leave it out`,
+    );
+  }
+}
+
+/** PyTorch's default nn.Linear initialisation: W and b ~ U(−1/√fan_in, 1/√fan_in) (SB3 with ortho_init=False). */
+function initLikePyTorch(mlp: MLP, params: Float32Array, offset: number, rng: Rng): void {
+  for (const layer of mlp.layers) {
+    const bound = 1 / Math.sqrt(layer.nIn);
+    const end = offset + layer.bOffset + layer.nOut;
+    for (let k = offset + layer.wOffset; k < end; k++) params[k] = rng.uniform(-bound, bound);
   }
 }
 
@@ -377,10 +572,16 @@ export function resolveActivation(value: unknown): HiddenActivation {
 }
 
 /** The distribution for an action space: Categorical (Discrete, MultiDiscrete) or DiagGaussian (Box). */
-export function distributionFor(space: Space): Distribution {
+export function distributionFor(
+  space: Space,
+  { squashOutput = false }: { squashOutput?: boolean } = {},
+): Distribution {
   if (space instanceof Discrete) return new Categorical(space.n);
   if (space instanceof MultiDiscrete) return new Categorical(space.nvec);
-  if (space.type === 'Box') return new DiagGaussian((space as Box).size);
+  if (space.type === 'Box') {
+    const size = (space as Box).size;
+    return squashOutput ? new SquashedDiagGaussian(size) : new DiagGaussian(size);
+  }
   throw new PolicygradError(
     `no policy distribution for action space ${describeValue(space?.toString())}: expected Discrete, MultiDiscrete or Box`,
   );

@@ -1,3 +1,5 @@
 export * from './distributions.js';
 export * from './actor-critic.js';
 export * from './serialize.js';
+export * from './gsde.js';
+export * from './squashed-gaussian.js';

@@ -61,6 +61,14 @@ export function importPolicy(file: PolicyFile): ActorCriticPolicy {
       `not a policygrad policy file (format ${describeValue(file?.format)}, version ${describeValue(file?.version)}): expected format '${POLICY_FORMAT}', version 1`,
     );
   }
+  for (const key of ['useSde', 'fullStd', 'useExpln', 'squashOutput'] as const) {
+    const value: unknown = file.spec?.[key];
+    if (value !== undefined && typeof value !== 'boolean') {
+      throw new PolicygradError(
+        `policy file: spec.${key} is ${describeValue(value)}; expected true or false`,
+      );
+    }
+  }
   const observationSpace = spaceFromJSON(file.observationSpace);
   if (observationSpace.type !== 'Box')
     throw new PolicygradError('policy file: the observation space must be a Box');

@@ -16,8 +16,13 @@
  * distribution. Envs without masks cost nothing.
  *
  * In both modes a truncated episode stores V(final observation) in `finalValues` for bootstrapping. Buffers store
- * the policy's raw actions (Categorical indices, unclipped Gaussian samples); the env receives Discrete indices
- * shifted by the space's start and Box actions clipped to the bounds, as Stable-Baselines3 does.
+ * the policy's raw actions (Categorical indices, unclipped Gaussian samples, squashed actions in (−1, 1)); the env
+ * receives Discrete indices shifted by the space's start and Box actions clipped to the bounds, or, from a
+ * squashed policy, rescaled from (−1, 1) to them (SB3's `unscale_action`).
+ *
+ * gSDE (a policy with `useSde`): the exploration matrices are redrawn at the start of every `collectSteps` /
+ * `collectEpisodes` call and every `sdeSampleFreq` steps when that is positive (−1 or 0: only at the start), as
+ * SB3's `collect_rollouts` does.
  */
 import { Box, Discrete, MultiDiscrete } from '../envs/spaces.js';
 import { PolicygradError } from '../errors.js';
@@ -100,6 +105,8 @@ export class RolloutCollector {
   private masks: Uint8Array | null = null;
   /** Total environment steps taken (all envs). */
   totalSteps = 0;
+  /** gSDE: redraw the exploration matrices every this many steps (−1 or 0: only at the start of a rollout). */
+  sdeSampleFreq = -1;
 
   constructor(
     readonly env: VectorEnv,
@@ -198,10 +205,21 @@ export class RolloutCollector {
     for (let k = 0; k < actions.length; k++) {
       if (space instanceof Discrete) out[k] = actions[k] + space.start;
       else if (space instanceof MultiDiscrete) out[k] = actions[k] + space.start[k % A];
-      else if (space instanceof Box)
+      else if (space instanceof Box && this.policy.squashOutput) {
+        const low = space.low[k % A];
+        out[k] = low + 0.5 * (actions[k] + 1) * (space.high[k % A] - low);
+      } else if (space instanceof Box)
         out[k] = Math.min(Math.max(actions[k], space.low[k % A]), space.high[k % A]);
     }
     return out;
+  }
+
+  /** gSDE: new exploration matrices at a rollout's step `t` = 0 and every `sdeSampleFreq` steps. */
+  private maybeResetNoise(t: number): void {
+    if (this.policy.sde === null) return;
+    if (t === 0 || (this.sdeSampleFreq > 0 && t % this.sdeSampleFreq === 0)) {
+      this.policy.resetNoise(this.env.numEnvs, this.rng);
+    }
   }
 
   /** One vector step; calls `record(i, ...)` for each env, then updates the running observations. */
@@ -241,6 +259,7 @@ export class RolloutCollector {
     const A = this.policy.dist.actionSize;
     const width = this.policy.dist.inputSize;
     for (let t = 0; t < buffer.steps; t++) {
+      this.maybeResetNoise(t);
       buffer.observations.set(this.observations, t * N * obsDim);
       if (this.masks !== null) {
         buffer.masks ??= new Uint8Array(buffer.size * width).fill(1);
@@ -312,7 +331,8 @@ export class RolloutCollector {
       masks: [] as (Uint8Array | null)[], // per step; null: every action allowed
     }));
     const width = this.policy.dist.inputSize;
-    while (active.some((a) => a)) {
+    for (let t = 0; active.some((a) => a); t++) {
+      this.maybeResetNoise(t);
       const obsBefore = this.observations.slice();
       const masksBefore = this.masks?.slice() ?? null;
       this.stepOnce((i, reward, terminated, truncated, finalValue) => {
@@ -383,6 +403,7 @@ export class RolloutCollector {
     const quota = Array.from({ length: N }, (_, i) => Math.floor(episodes / N) + (i < episodes % N ? 1 : 0));
     const returns: number[] = [];
     const lengths: number[] = [];
+    if (!deterministic) policy.resetNoise(N, rng);
     while (quota.some((q) => q > 0)) {
       policy.act(collector.observations, N, rng, collector.act, deterministic, collector.currentMasks);
       const result = env.step(collector.toEnvActions(collector.act.actions));
