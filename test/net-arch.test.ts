@@ -215,6 +215,9 @@ describe('from the CLI (built dist/)', () => {
       'a2c',
       '--env',
       'Pendulum-v1',
+      // the defaults, not the zoo preset (its observation normalisation would sit between the two policies)
+      '--preset',
+      'none',
       '--timesteps',
       '400',
       '--set',

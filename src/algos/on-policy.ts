@@ -90,22 +90,26 @@ export const onPolicyFields = {
 };
 
 /**
- * Refuses a `batchSize` given (by the user or a preset) larger than the rollout (numEnvs × nSteps), which would
- * otherwise be cut to the rollout silently. The default batch size is cut without a word: nobody asked for it.
+ * Refuses a `batchSize` larger than the rollout (numEnvs × nSteps), which would otherwise be cut to the rollout
+ * silently: one the user gave, or a preset's once the user changed the preset's rollout. A preset's own
+ * combination stands as the reference runs it (rl-zoo's PPO MountainCarContinuous-v0: batch 256 over a rollout of
+ * 8 steps, which SB3 trains as one minibatch of the whole rollout). The default batch size is cut without a word:
+ * nobody asked for it.
  */
 export function checkBatchSize(
   algo: string,
   c: { batchSize: number; numEnvs: number; nSteps: number; preset: string | null },
   given: { batchSize?: unknown },
-  explicit: { batchSize?: unknown },
+  explicit: { batchSize?: unknown; numEnvs?: unknown; nSteps?: unknown },
 ): void {
   const rollout = c.numEnvs * c.nSteps;
-  if (given.batchSize !== undefined && c.batchSize > rollout) {
-    const source = explicit.batchSize === undefined ? ` (from the '${c.preset}' preset: set batchSize)` : '';
-    throw new PolicygradError(
-      `${algo} config: batchSize ${c.batchSize}${source} is larger than the rollout (numEnvs × nSteps = ${c.numEnvs} × ${c.nSteps} = ${rollout}); expected at most ${rollout}`,
-    );
-  }
+  if (given.batchSize === undefined || c.batchSize <= rollout) return;
+  const fromPreset = explicit.batchSize === undefined;
+  if (fromPreset && explicit.numEnvs === undefined && explicit.nSteps === undefined) return;
+  const source = fromPreset ? ` (from the '${c.preset}' preset: set batchSize)` : '';
+  throw new PolicygradError(
+    `${algo} config: batchSize ${c.batchSize}${source} is larger than the rollout (numEnvs × nSteps = ${c.numEnvs} × ${c.nSteps} = ${rollout}); expected at most ${rollout}`,
+  );
 }
 
 /**

@@ -96,18 +96,40 @@ export function importPolicy(file: PolicyFile): ActorCriticPolicy {
  */
 function networkOptions(
   spec: unknown,
-): Pick<ActorCriticOptions, 'netArch' | 'activation' | 'sharedTrunk' | 'stateDependentStd'> {
+): Pick<
+  ActorCriticOptions,
+  | 'netArch'
+  | 'activation'
+  | 'sharedTrunk'
+  | 'stateDependentStd'
+  | 'useSde'
+  | 'fullStd'
+  | 'useExpln'
+  | 'squashOutput'
+> {
   if (spec === null || typeof spec !== 'object') {
     throw new PolicygradError(`policy file: spec ${describeValue(spec)} is not an object`);
   }
-  const { netArch, hiddenSizes, activation, sharedTrunk, stateDependentStd } = spec as Record<
-    string,
-    unknown
-  >;
+  const {
+    netArch,
+    hiddenSizes,
+    activation,
+    sharedTrunk,
+    stateDependentStd,
+    useSde,
+    fullStd,
+    useExpln,
+    squashOutput,
+  } = spec as Record<string, unknown>;
   return {
     netArch: (netArch ?? hiddenSizes) as ActorCriticOptions['netArch'],
     activation: activation as ActorCriticOptions['activation'],
     sharedTrunk: sharedTrunk === true,
     stateDependentStd: stateDependentStd === true,
+    // gSDE and squashing (validated as booleans above); absent in files written before they existed
+    ...(useSde === undefined ? {} : { useSde: useSde as boolean }),
+    ...(fullStd === undefined ? {} : { fullStd: fullStd as boolean }),
+    ...(useExpln === undefined ? {} : { useExpln: useExpln as boolean }),
+    ...(squashOutput === undefined ? {} : { squashOutput: squashOutput as boolean }),
   };
 }
