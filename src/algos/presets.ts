@@ -84,7 +84,9 @@ export const PRESETS: Record<string, Record<string, Record<string, Preset>>> = {
         learningRate: 'lin_0.001',
         clipRange: 'lin_0.2',
       },
-      // CleanRL ppo.py defaults (total 500k steps): 4 envs × 128 steps, 4 epochs × 4 minibatches, value clipping.
+      // CleanRL ppo.py defaults (total 500k steps): 4 envs × 128 steps, 4 epochs × 4 minibatches, CleanRL's value
+      // loss ½·max((V − R)², (V_clip − R)²) with V clipped to V_old ± 0.2, and time-limit truncations ended like
+      // terminations (ppo.py: next_done = terminations | truncations). docs/parity.md compares it line by line.
       cleanrl: {
         numEnvs: 4,
         nSteps: 128,
@@ -95,6 +97,8 @@ export const PRESETS: Record<string, Record<string, Record<string, Preset>>> = {
         gaeLambda: 0.95,
         clipRange: 0.2,
         clipRangeVf: 0.2,
+        valueLoss: 'cleanrl',
+        truncation: 'terminate',
         entCoef: 0.01,
         vfCoef: 0.5,
         maxGradNorm: 0.5,

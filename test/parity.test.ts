@@ -1,0 +1,22 @@
+// Presets named after a reference carry the reference's behaviour (docs/parity.md has the line-by-line table).
+import { describe, expect, it } from 'vitest';
+import { A2C, PPO } from '../src/index.js';
+
+describe('presets named after a reference behave like it', () => {
+  it("PPO `cleanrl`: CleanRL's value loss and truncations ended like terminations (ppo.py)", () => {
+    const ppo = new PPO({ preset: 'cleanrl' });
+    expect(ppo.config.valueLoss).toBe('cleanrl');
+    expect(ppo.config.truncation).toBe('terminate');
+    expect(ppo.config.clipRangeVf).toBe(0.2);
+    // The `zoo` presets are SB3's: its value loss, truncations bootstrapped.
+    const zoo = new PPO({ preset: 'zoo' });
+    expect(zoo.config.valueLoss).toBe('sb3');
+    expect(zoo.config.truncation).toBe('bootstrap');
+  });
+
+  it("A2C's RMSprop is SB3's default (torch.optim.RMSprop: the average of g² starts at 0), TensorFlow's on request", () => {
+    const average = (a2c: A2C) => a2c.checkpoint().optimizers.optimizer.buffers[0];
+    expect(new Set(average(new A2C({ preset: 'zoo' })))).toEqual(new Set([0]));
+    expect(new Set(average(new A2C({ rmsPropStyle: 'tensorflow' })))).toEqual(new Set([1]));
+  });
+});
