@@ -1,6 +1,6 @@
 // Presets named after a reference carry the reference's behaviour (docs/parity.md has the line-by-line table).
 import { describe, expect, it } from 'vitest';
-import { A2C, PPO } from '../src/index.js';
+import { A2C, type Adam, NPG, PPO, TRPO } from '../src/index.js';
 
 describe('presets named after a reference behave like it', () => {
   it("PPO `cleanrl`: CleanRL's value loss and truncations ended like terminations (ppo.py)", () => {
@@ -18,5 +18,13 @@ describe('presets named after a reference behave like it', () => {
     const average = (a2c: A2C) => a2c.checkpoint().optimizers.optimizer.buffers[0];
     expect(new Set(average(new A2C({ preset: 'zoo' })))).toEqual(new Set([0]));
     expect(new Set(average(new A2C({ rmsPropStyle: 'tensorflow' })))).toEqual(new Set([1]));
+  });
+});
+
+describe('TRPO and NPG against sb3-contrib', () => {
+  it("the critic's Adam has ε = 1e-5, as sb3-contrib's TRPO (SB3's Adam for policies)", () => {
+    for (const model of [new TRPO({ preset: 'zoo' }), new NPG({ preset: 'zoo' })]) {
+      expect((model as unknown as { criticOptimizer: Adam }).criticOptimizer.epsilon).toBe(1e-5);
+    }
   });
 });

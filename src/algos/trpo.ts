@@ -71,6 +71,8 @@ export const trpoConfigSchema = z.strictObject({
   lineSearchMaxIter: z.number().int().positive().default(10),
   /** TRPO's backtracking line search; false gives the natural policy gradient. */
   lineSearch: z.boolean().default(true),
+  /** The critic's Adam ε (sb3-contrib's TRPO: the policy's Adam, ε = 1e-5 as in SB3). */
+  adamEpsilon: z.number().positive().default(1e-5),
 });
 export type TRPOConfig = z.input<typeof trpoConfigSchema>;
 
@@ -103,7 +105,9 @@ export class TRPO {
     this.tracker = new IterationTracker(this.parts.collector);
     this.policy = this.parts.policy;
     this.env = this.parts.env;
-    this.criticOptimizer = new Adam(this.policy.numParams - this.policy.criticOffset, 1);
+    this.criticOptimizer = new Adam(this.policy.numParams - this.policy.criticOffset, 1, {
+      epsilon: this.config.adamEpsilon,
+    });
   }
 
   learn({

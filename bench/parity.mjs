@@ -1,0 +1,165 @@
+// Learning parity: every preset named after a reference (`cleanrl`; every classic-control `zoo` preset), 10 seeds,
+// beside the reference's published and measured numbers. Each seed: bench/lib/learning.mjs's run (20-episode
+// deterministic evaluation at the end; success = its mean ≥ the env's threshold). Writes the result files it runs
+// (the `zoo` ones are bench:learn's too) and re-renders benchmarks/parity.md and benchmarks/parity.json from all.
+// Usage: npm run bench:parity [-- --cases ppo:CartPole-v1:cleanrl,a2c:Acrobot-v1:zoo --seeds 1-10 --tag heldout
+//        --render-only]
+import { writeFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import {
+  curveSummary,
+  firstSeeds,
+  mean,
+  parseSeeds,
+  readResult,
+  reachedSummary,
+  resultFile,
+  runCase,
+  std,
+  TARGETS,
+} from './lib/learning.mjs';
+
+const PEERS = '../shared/benchmarks/peers.md, this machine kind, seeds 1–3';
+/**
+ * The reference for each case: what it published, what was measured here, and how many of its runs reached the
+ * threshold (null: unknown). `allowed` is how many of 10 seeds must succeed: the reference's rate less one seed.
+ */
+const REFERENCES = {
+  'ppo:CartPole-v1:cleanrl': {
+    reference: 'CleanRL ppo.py',
+    published: '490.04 ± 6.12 (training returns, 3 seeds; docs.cleanrl.dev)',
+    measured: `eval 500 on seeds 1, 2, 3, 6, 7, 11, 13 (7 of 7; ${PEERS} and issue 21); PureJaxRL 5 of 5`,
+    rate: [7, 7],
+  },
+  'ppo:CartPole-v1:zoo': { published: '500.0 ± 0.0 (100k)', measured: 'eval 500 on 3 of 3', rate: [3, 3] },
+  'a2c:CartPole-v1:zoo': { published: '500.0 ± 0.0 (500k)', measured: 'eval 500 on 3 of 3', rate: [3, 3] },
+  'trpo:CartPole-v1:zoo': { published: '500.0 ± 0.0 (100k)', rate: [1, 1] },
+  'ppo:Acrobot-v1:zoo': { published: '−73.5 ± 18.2 (1M)', measured: 'eval −68 (mean of 3)', rate: [3, 3] },
+  'a2c:Acrobot-v1:zoo': { published: '−83.4 ± 17.2 (500k)', rate: [1, 1] },
+  'trpo:Acrobot-v1:zoo': { published: '−83.1 ± 18.6 (100k)', rate: [1, 1] },
+  'ppo:MountainCar-v0:zoo': { published: '−110.4 ± 19.5 (1M)', rate: [1, 1] },
+  'a2c:MountainCar-v0:zoo': {
+    published: '−111.3 ± 24.1 (1M; entCoef 0 — ours is 0.02, see presets.ts)',
+    rate: [1, 1],
+  },
+  'trpo:MountainCar-v0:zoo': { published: '−107.3 ± 13.2 (100k)', rate: [1, 1] },
+  'ppo:MountainCarContinuous-v0:zoo': {
+    published: '88.3 ± 2.6 (20k, gSDE) — below the threshold 90',
+    rate: [0, 1],
+  },
+  'a2c:MountainCarContinuous-v0:zoo': { published: '91.2 ± 0.3 (100k, gSDE)', rate: [1, 1] },
+  'trpo:MountainCarContinuous-v0:zoo': { published: '92.5 ± 0.4 (50k, gSDE)', rate: [1, 1] },
+  'ppo:Pendulum-v1:zoo': {
+    published: '−172.2 ± 104.2 (100k, gSDE)',
+    measured: 'no gSDE: eval −205 (mean of 3)',
+    rate: [1, 1],
+  },
+  'a2c:Pendulum-v1:zoo': { published: '−163.0 ± 103.2 (1M, gSDE)', rate: [1, 1] },
+  'trpo:Pendulum-v1:zoo': { published: '−174.6 ± 127.6 (100k, gSDE)', rate: [1, 1] },
+};
+
+/** Every case: `cleanrl` first, then each env's `zoo` presets (NPG and REINFORCE have no reference). */
+const CASES = [
+  { algo: 'ppo', env: 'CartPole-v1', preset: 'cleanrl', budget: 500_000 },
+  ...Object.entries(TARGETS).flatMap(([env, { budgets }]) =>
+    Object.entries(budgets)
+      .filter(([algo]) => REFERENCES[`${algo}:${env}:zoo`] !== undefined)
+      .map(([algo, budget]) => ({ algo, env, preset: 'zoo', budget })),
+  ),
+];
+const key = (c) => `${c.algo}:${c.env}:${c.preset}`;
+
+const { values: args } = parseArgs({
+  options: {
+    cases: { type: 'string', default: CASES.map(key).join(',') },
+    seeds: { type: 'string', default: '1-10' },
+    tag: { type: 'string', default: '' },
+    'render-only': { type: 'boolean', default: false },
+  },
+});
+
+if (!args['render-only']) {
+  for (const name of args.cases.split(',')) {
+    const c = CASES.find((x) => key(x) === name);
+    if (c === undefined) throw new Error(`no case ${name}; cases: ${CASES.map(key).join(', ')}`);
+    const { threshold } = TARGETS[c.env];
+    runCase({
+      ...c,
+      threshold,
+      seeds: parseSeeds(args.seeds),
+      file: resultFile(c.algo, c.env, c.preset, args.tag),
+    });
+  }
+}
+
+/** How many of n seeds must succeed: the reference's success rate scaled to n, less one. */
+const allowed = ([successes, runs], n) => Math.max(0, Math.ceil((successes / runs) * n) - 1);
+const fmt = (x) => (Math.abs(x) >= 100 ? x.toFixed(0) : x.toFixed(1));
+
+const rows = [];
+const lines = [
+  '# Learning parity with the references',
+  '',
+  "Every preset named after a reference, 10 seeds (1–10), beside the reference's numbers. A seed succeeds when its",
+  'final 20-episode deterministic evaluation (at the end of the budget) has a mean ≥ the threshold. Target: at',
+  "least as many successes as the reference's rate allows, less one seed in ten. rl-zoo publishes one trained agent",
+  'per entry (its benchmark says so: not a quantitative benchmark), so its rate is 1 of 1 or 0 of 1 — a weak',
+  'reference; the runs measured on this machine kind (seeds 1–3) are in ../shared/benchmarks/peers.md.',
+  'Produced by `npm run bench:parity`; per-seed numbers and curves in `benchmarks/parity.json` and',
+  '`benchmarks/results/`. docs/parity.md lists every implementation difference and what was done about it.',
+  '',
+  '| algo | env | preset | budget | threshold | success (of 10) | target | final eval per seed (1–10) | mean ± std | reference | published | measured here |',
+  '|---|---|---|---|---|---|---|---|---|---|---|---|',
+];
+const curveLines = [];
+for (const c of CASES) {
+  const result = readResult(resultFile(c.algo, c.env, c.preset));
+  if (result === null) continue;
+  const ref = REFERENCES[key(c)];
+  const seeds = result.seeds.filter((s) => firstSeeds(10).includes(s.seed));
+  const finals = seeds.map((s) => s.finalMean);
+  const successes = seeds.filter((s) => s.finalMean >= result.threshold).length;
+  const need = allowed(ref.rate, seeds.length);
+  const met = successes >= need;
+  rows.push({ ...c, threshold: result.threshold, successes, of: seeds.length, need, met, finals });
+  lines.push(
+    `| ${c.algo} | ${c.env} | ${c.preset} | ${c.budget.toLocaleString('en-US')} | ${result.threshold} | ${successes}${met ? ' ✓' : ' ✗'} | ≥ ${need} | ${finals.map(fmt).join(', ')} | ${mean(finals).toFixed(1)} ± ${std(finals).toFixed(1)} | ${ref.reference ?? (c.algo === 'trpo' ? 'sb3-contrib + rl-zoo' : 'SB3 + rl-zoo')} | ${ref.published} | ${ref.measured ?? '—'} |`,
+  );
+  const curve = curveSummary(result);
+  const { reached, median } = reachedSummary(result);
+  curveLines.push(
+    `| ${c.algo} ${c.env} ${c.preset} | ${reached} | ${median === null ? '—' : median.toLocaleString('en-US')} | ${curve
+      .filter((_, p) => p % 4 === 3)
+      .map((p) => (p === null ? '—' : `${fmt(p.mean)} ± ${fmt(p.std)}`))
+      .join(' | ')} |`,
+  );
+}
+lines.push(
+  '',
+  '## Learning curves',
+  '',
+  'Mean ± std over the 10 seeds of the mean training-episode return in each twentieth of the budget (shown: the',
+  '4th, 8th, 12th, 16th and 20th), and how many seeds an evaluation every budget/20 steps found at the threshold.',
+  '',
+  '| case | reached (of 10) | steps to threshold (median) | 20% | 40% | 60% | 80% | 100% |',
+  '|---|---|---|---|---|---|---|---|',
+  ...curveLines,
+);
+const heldOut = readResult(resultFile('ppo', 'CartPole-v1', 'cleanrl', 'seeds11-20'));
+if (heldOut !== null) {
+  const finals = heldOut.seeds.map((s) => s.finalMean);
+  lines.push(
+    '',
+    '## Held-out seeds',
+    '',
+    `\`cleanrl\` PPO CartPole-v1 500k on seeds ${heldOut.seeds[0].seed}–${heldOut.seeds.at(-1).seed} (never used for`,
+    `tuning): ${finals.filter((x) => x >= heldOut.threshold).length} of ${finals.length} ≥ ${heldOut.threshold};`,
+    `finals ${finals.map(fmt).join(', ')}.`,
+  );
+}
+writeFileSync('benchmarks/parity.md', `${lines.join('\n')}\n`);
+writeFileSync(
+  'benchmarks/parity.json',
+  `${JSON.stringify({ node: process.version, rows, heldOut: heldOut?.seeds.map((s) => ({ seed: s.seed, finalMean: s.finalMean })) ?? null }, null, 2)}\n`,
+);
+console.log(lines.join('\n'));
