@@ -28,3 +28,14 @@ describe('TRPO and NPG against sb3-contrib', () => {
     }
   });
 });
+
+describe('zoo presets are the zoo; our retunes have their own name', () => {
+  it("A2C MountainCar-v0: `zoo` is rl-zoo's a2c.yml (entCoef 0), `tuned` our entCoef 0.02", () => {
+    expect(new A2C({ env: 'MountainCar-v0', preset: 'zoo' }).config).toMatchObject({
+      normalize: true,
+      numEnvs: 16,
+      entCoef: 0,
+    });
+    expect(new A2C({ env: 'MountainCar-v0', preset: 'tuned' }).config.entCoef).toBe(0.02);
+  });
+});

@@ -44,8 +44,8 @@ export const CURVE_POINTS = 20;
  * is the mean return of the training episodes that finished in each twentieth of the budget (CleanRL's and
  * SB3's curves are training returns too).
  */
-export function runSeed({ algo, env, preset, seed, threshold, budget }) {
-  const model = new ALGOS[algo]({ env, preset, seed });
+export function runSeed({ algo, env, preset, seed, threshold, budget, overrides = {} }) {
+  const model = new ALGOS[algo]({ env, preset, seed, ...overrides });
   const interval = budget / CURVE_POINTS;
   const window = Array.from({ length: CURVE_POINTS }, () => ({ sum: 0, count: 0 }));
   let episodesSoFar = 0;
@@ -88,16 +88,16 @@ export function runSeed({ algo, env, preset, seed, threshold, budget }) {
   };
 }
 
-/** Runs every seed of one case, printing a line per seed, and writes its result file. */
-export function runCase({ algo, env, preset, seeds, budget, threshold, file }) {
+/** Runs every seed of one case (`overrides`: config fields over the preset, for ablations), printing a line per seed, and writes its result file. */
+export function runCase({ algo, env, preset, seeds, budget, threshold, file, overrides = {} }) {
   const runs = seeds.map((seed) => {
-    const r = runSeed({ algo, env, preset, seed, threshold, budget });
+    const r = runSeed({ algo, env, preset, seed, threshold, budget, overrides });
     console.log(
       `${algo} ${env} ${preset} seed ${seed}: final ${r.finalMean.toFixed(1)}, threshold at ${r.stepsToThreshold ?? '—'}, ${r.seconds.toFixed(1)} s`,
     );
     return r;
   });
-  const result = { algo, env, preset, threshold, budget, node: process.version, seeds: runs };
+  const result = { algo, env, preset, overrides, threshold, budget, node: process.version, seeds: runs };
   mkdirSync('benchmarks/results', { recursive: true });
   writeFileSync(file, `${JSON.stringify(result, null, 2)}\n`);
   return result;
