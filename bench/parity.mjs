@@ -156,6 +156,39 @@ if (heldOut !== null) {
     `tuning): ${finals.filter((x) => x >= heldOut.threshold).length} of ${finals.length} ≥ ${heldOut.threshold};`,
     `finals ${finals.map(fmt).join(', ')}.`,
   );
+  const before = readResult(resultFile('ppo', 'CartPole-v1', 'cleanrl', 'before'));
+  const beforeFinals = before?.seeds.filter((s) => s.seed > 10).map((s) => s.finalMean) ?? [];
+  if (beforeFinals.length > 0) {
+    lines.push(
+      `Before the parity fixes, the same seeds: ${beforeFinals.filter((x) => x >= heldOut.threshold).length} of`,
+      `${beforeFinals.length}; finals ${beforeFinals.map(fmt).join(', ')}.`,
+    );
+  }
+}
+// The `cleanrl` preset before the parity fixes and with one of them put back (bench/parity-ablation.mjs).
+const variants = [
+  ['before (SB3 value loss, truncations bootstrapped)', 'before'],
+  ["SB3's value loss, truncations ended", 'sb3-value-loss'],
+  ["CleanRL's value loss, truncations bootstrapped", 'bootstrap'],
+  ["now (CleanRL's value loss, truncations ended)", ''],
+];
+const variantRows = variants
+  .map(([label, tag]) => [label, readResult(resultFile('ppo', 'CartPole-v1', 'cleanrl', tag))])
+  .filter(([, r]) => r !== null)
+  .map(([label, r]) => {
+    const seeds = r.seeds.filter((s) => firstSeeds(10).includes(s.seed));
+    const finals = seeds.map((s) => s.finalMean);
+    return `| ${label} | ${finals.filter((x) => x >= r.threshold).length} of ${finals.length} | ${finals.map(fmt).join(', ')} |`;
+  });
+if (variantRows.length > 0) {
+  lines.push(
+    '',
+    '## `cleanrl` PPO CartPole-v1 500k: what each removed difference did (seeds 1–10)',
+    '',
+    '| variant | final ≥ 475 | final eval per seed (1–10) |',
+    '|---|---|---|',
+    ...variantRows,
+  );
 }
 writeFileSync('benchmarks/parity.md', `${lines.join('\n')}\n`);
 writeFileSync(
