@@ -22,10 +22,11 @@ describe('presets named after a reference behave like it', () => {
 });
 
 describe('TRPO and NPG against sb3-contrib', () => {
-  it("the critic's Adam has ε = 1e-5, as sb3-contrib's TRPO (SB3's Adam for policies)", () => {
-    for (const model of [new TRPO({ preset: 'zoo' }), new NPG({ preset: 'zoo' })]) {
-      expect((model as unknown as { criticOptimizer: Adam }).criticOptimizer.epsilon).toBe(1e-5);
-    }
+  it("the critic's Adam ε is configurable: Adam's 1e-8 by default, sb3-contrib's 1e-5 on request", () => {
+    const epsilon = (model: TRPO) => (model as unknown as { criticOptimizer: Adam }).criticOptimizer.epsilon;
+    expect(epsilon(new TRPO({ preset: 'zoo' }))).toBe(1e-8);
+    expect(epsilon(new TRPO({ preset: 'zoo', adamEpsilon: 1e-5 }))).toBe(1e-5);
+    expect(epsilon(new NPG({ adamEpsilon: 1e-5 }))).toBe(1e-5);
   });
 });
 
