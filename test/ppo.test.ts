@@ -11,6 +11,9 @@ import {
   type SurrogateObjective,
   SurrogateScratch,
   surrogateTerm,
+  type ValueLossForm,
+  advantagesAndReturns,
+  RolloutBuffer,
 } from '../src/index.js';
 
 describe('clipped surrogate, by hand', () => {
@@ -41,8 +44,11 @@ describe('clipped surrogate, by hand', () => {
   });
 });
 
-/** A small policy and a minibatch whose old policy is a perturbed copy of the current one. */
-function fixture(seed: number, perturbation = 0.05) {
+/**
+ * A small policy and a minibatch whose old policy is a perturbed copy of the current one (the actor by
+ * `perturbation`, the critic by `criticPerturbation`, so that V − V_old is nonzero and value clipping can act).
+ */
+function fixture(seed: number, perturbation = 0.05, criticPerturbation = 0) {
   const env = makeVec('CartPole-v1', 1);
   const policy = new ActorCriticPolicy(
     { observationSpace: env.singleObservationSpace, actionSpace: env.singleActionSpace, netArch: [8] },
@@ -55,6 +61,10 @@ function fixture(seed: number, perturbation = 0.05) {
   const actions = Float32Array.from({ length: B }, () => rng.integer(0, 2));
   const saved = policy.params.slice();
   for (let i = 0; i < policy.actorParamCount; i++) policy.params[i] += rng.normal(0, perturbation);
+  if (criticPerturbation > 0) {
+    for (let i = policy.criticOffset; i < policy.numParams; i++)
+      policy.params[i] += rng.normal(0, criticPerturbation);
+  }
   const oldDistInputs = Float32Array.from(policy.distInputs(observations, B));
   const oldLogProbs = new Float64Array(B);
   policy.dist.logProb(oldDistInputs, actions, B, oldLogProbs);
@@ -105,6 +115,99 @@ describe('actor-critic loss gradient', () => {
       );
     },
   );
+
+  describe.each<ValueLossForm>(['sb3', 'cleanrl'])(
+    'value loss %s with value clipping active',
+    (valueLoss) => {
+      const options = {
+        objective: 'none' as const,
+        clipRange: 0.2,
+        klBeta: 0,
+        entCoef: 0,
+        vfCoef: 0.5,
+        clipRangeVf: 0.2,
+        valueLoss,
+        normalizeAdvantage: false,
+      };
+
+      it('the gradient matches finite differences (V ≠ V_old: some samples clipped, some not)', () => {
+        const { policy, mb } = fixture(7, 0, 0.1);
+        const values = Float64Array.from(policy.values(mb.observations, mb.size));
+        const deltas = Array.from(values, (v, b) => Math.abs(v - mb.oldValues[b]));
+        // Away from the clamp's kinks, and both sides of ε_V present, so every branch is differentiated.
+        expect(deltas.every((d) => Math.abs(d - options.clipRangeVf) > 0.01)).toBe(true);
+        expect(deltas.filter((d) => d > options.clipRangeVf).length).toBeGreaterThanOrEqual(2);
+        expect(deltas.filter((d) => d < options.clipRangeVf).length).toBeGreaterThanOrEqual(2);
+        // Where clipped, which error is the larger decides CleanRL's gradient: both cases occur here.
+        const clipped = [...deltas.keys()].filter((b) => deltas[b] > options.clipRangeVf);
+        const vClip = (b: number) =>
+          mb.oldValues[b] + Math.sign(values[b] - mb.oldValues[b]) * options.clipRangeVf;
+        const unclippedLarger = clipped.map(
+          (b) => Math.abs(values[b] - mb.returns[b]) > Math.abs(vClip(b) - mb.returns[b]),
+        );
+        const gaps = clipped.map((b) =>
+          Math.abs(Math.abs(values[b] - mb.returns[b]) - Math.abs(vClip(b) - mb.returns[b])),
+        );
+        expect(Math.min(...gaps)).toBeGreaterThan(0.01); // away from the max's kink too
+        expect(unclippedLarger).toContain(true);
+        expect(unclippedLarger).toContain(false);
+
+        const lossAt = actorCriticLoss(policy, mb, options);
+        lossAt();
+        const grads = policy.grads.slice();
+        const critic = Array.from(
+          { length: policy.numParams - policy.criticOffset },
+          (_, j) => policy.criticOffset + j,
+        );
+        expectFiniteDifferences(policy.params, grads, critic, lossAt, { h: 1e-3, floor: 0.1 });
+      });
+
+      it('the loss is the form’s formula, by hand', () => {
+        const { policy, mb } = fixture(7, 0, 0.1);
+        const values = Array.from(policy.values(mb.observations, mb.size));
+        const terms = values.map((v, b) => {
+          const vClip = mb.oldValues[b] + Math.min(Math.max(v - mb.oldValues[b], -0.2), 0.2);
+          const unclipped = (v - mb.returns[b]) ** 2;
+          const clippedErr = (vClip - mb.returns[b]) ** 2;
+          return valueLoss === 'sb3' ? clippedErr : 0.5 * Math.max(unclipped, clippedErr);
+        });
+        policy.zeroGrad();
+        const stats = accumulateSurrogateGradient(policy, mb, options, new SurrogateScratch());
+        expect(stats.valueLoss).toBeCloseTo(mean(terms), 6);
+      });
+    },
+  );
+
+  it("without value clipping CleanRL's value loss is half of SB3's, and so is its gradient", () => {
+    const { policy, mb } = fixture(7, 0, 0.1);
+    const base = {
+      objective: 'none' as const,
+      clipRange: 0.2,
+      klBeta: 0,
+      entCoef: 0,
+      vfCoef: 0.5,
+      clipRangeVf: null,
+      normalizeAdvantage: false,
+    };
+    policy.zeroGrad();
+    const sb3 = accumulateSurrogateGradient(
+      policy,
+      mb,
+      { ...base, valueLoss: 'sb3' },
+      new SurrogateScratch(),
+    );
+    const sb3Grads = policy.grads.slice(policy.criticOffset);
+    policy.zeroGrad();
+    const cleanrl = accumulateSurrogateGradient(
+      policy,
+      mb,
+      { ...base, valueLoss: 'cleanrl' },
+      new SurrogateScratch(),
+    );
+    expect(cleanrl.valueLoss).toBeCloseTo(sb3.valueLoss / 2, 12);
+    const cleanrlGrads = policy.grads.slice(policy.criticOffset);
+    cleanrlGrads.forEach((g, j) => expect(g).toBeCloseTo(sb3Grads[j] / 2, 6));
+  });
 
   it('samples clipped on the pessimistic side contribute no policy gradient', () => {
     const { policy, mb } = fixture(5, 0);
@@ -203,6 +306,38 @@ describe('truncation is bootstrapped, termination is not', () => {
     expect(Math.abs(truncated - 10)).toBeLessThan(0.5);
     // Treated as terminal, A2C's 5-step targets have the fixed point v = 2.63 + 0.553·v ≈ 5.9.
     expect(terminated).toBeLessThan(7.5);
+  });
+});
+
+describe("truncation: 'bootstrap' (SB3) or 'terminate' (CleanRL's ppo.py)", () => {
+  it('a truncated step looks ahead to V(final observation), or to 0 when truncation ends the episode', () => {
+    const buffer = new RolloutBuffer(2, 1, 1, 1);
+    buffer.rewards.set([1, 1]);
+    buffer.truncated[0] = 1; // the time limit cut the first episode off; V(final observation) = 8
+    buffer.finalValues[0] = 8;
+    buffer.lastValues[0] = 4;
+    const advantages = new Float64Array(2);
+    const returns = new Float64Array(2);
+    advantagesAndReturns(buffer, 0.5, 1, advantages, returns, 'bootstrap');
+    expect(Array.from(returns)).toEqual([1 + 0.5 * 8, 1 + 0.5 * 4]);
+    advantagesAndReturns(buffer, 0.5, 1, advantages, returns, 'terminate');
+    expect(Array.from(returns)).toEqual([1, 1 + 0.5 * 4]);
+  });
+
+  it('PPO passes the setting to its estimator (on an env with a time limit the updates differ)', () => {
+    const run = (truncation: 'bootstrap' | 'terminate') =>
+      new PPO({
+        env: 'TestForever-v0',
+        numEnvs: 2,
+        nSteps: 32,
+        batchSize: 64,
+        nEpochs: 1,
+        truncation,
+        seed: 3,
+      })
+        .learn({ totalTimesteps: 64 })
+        .map((m) => m.valueLoss);
+    expect(run('terminate')).not.toEqual(run('bootstrap'));
   });
 });
 

@@ -5,7 +5,7 @@
  *
  * Each iteration: collect nSteps (5 by default) from each env, estimate Â by GAE (λ = 1 by default: n-step
  * Monte-Carlo returns bootstrapped from V after the last step), then one gradient step on L over the whole
- * rollout with RMSprop (TensorFlow style, ε = 1e-5, SB3's default) or Adam, after global gradient clipping.
+ * rollout with RMSprop (PyTorch's, α 0.99, ε = 1e-5: SB3's default) or Adam, after global gradient clipping.
  * The loss is the surrogate of PPO with objective 'none' at r = 1, where ∇(r·Â) = Â·∇log π.
  */
 import type { PredictOptions } from '../policies/actor-critic.js';
@@ -56,9 +56,14 @@ export const a2cConfigSchema = z.strictObject({
   learningRate: scheduleSchema.default(7e-4),
   normalizeAdvantage: onPolicyFields.normalizeAdvantage.default(false),
   optimizer: z.enum(['rmsprop', 'adam']).default('rmsprop'),
-  /** RMSprop's decay and ε (TensorFlow style, as SB3's RMSpropTFLike). */
+  /** RMSprop's decay and ε (SB3's A2C: α 0.99, ε 1e-5). */
   rmsPropAlpha: rmsPropDecay().default(0.99),
   rmsPropEpsilon: z.number().positive().default(1e-5),
+  /**
+   * 'pytorch': √v + ε with v starting at 0 (torch.optim.RMSprop, what SB3's A2C uses unless told otherwise);
+   * 'tensorflow': √(v + ε) with v starting at 1 (SB3's RMSpropTFLike, which rl-zoo names only for Atari).
+   */
+  rmsPropStyle: z.enum(['pytorch', 'tensorflow']).default('pytorch'),
 });
 export type A2CConfig = z.input<typeof a2cConfigSchema>;
 
@@ -86,7 +91,7 @@ export class A2C {
         ? new RMSprop(size, 1, {
             alpha: this.config.rmsPropAlpha,
             epsilon: this.config.rmsPropEpsilon,
-            tensorflowStyle: true,
+            tensorflowStyle: this.config.rmsPropStyle === 'tensorflow',
           })
         : new Adam(size, 1, { epsilon: 1e-5 });
   }

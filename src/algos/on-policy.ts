@@ -232,18 +232,27 @@ export function buildOnPolicy(c: {
   return { env, policy, rng, collector, buffer };
 }
 
-/** GAE(γ, λ) advantages and value targets R = Â + V for a step rollout (truncations bootstrapped). */
+/**
+ * What a truncated episode's last step looks ahead to: 'bootstrap' — V(final observation), the value of the
+ * state the time limit cut off (SB3, Pardo et al. 2018); 'terminate' — 0, as if the episode had ended there
+ * (CleanRL's ppo.py: `next_done = terminations | truncations`).
+ */
+export const truncationSchema = z.enum(['bootstrap', 'terminate']);
+export type TruncationHandling = z.infer<typeof truncationSchema>;
+
+/** GAE(γ, λ) advantages and value targets R = Â + V for a step rollout (see `truncationSchema`). */
 export function advantagesAndReturns(
   buffer: RolloutBuffer,
   gamma: number,
   lambda: number,
   advantages: Float64Array,
   returns: Float64Array,
+  truncation: TruncationHandling = 'bootstrap',
 ): void {
   const next = successorValues(
     buffer,
     buffer.values,
-    buffer.finalValues,
+    truncation === 'bootstrap' ? buffer.finalValues : new Float64Array(buffer.size),
     buffer.lastValues,
     new Float64Array(buffer.size),
   );

@@ -34,6 +34,7 @@ import {
   type OnPolicyParts,
   scheduleSchema,
   toSchedule,
+  truncationSchema,
 } from './on-policy.js';
 import { IterationTracker } from '../train/iteration.js';
 import {
@@ -65,6 +66,10 @@ export const ppoConfigSchema = z.strictObject({
   objective: z.enum(['clip', 'kl-penalty', 'clip+kl', 'none']).default('clip'),
   clipRange: scheduleSchema.default(0.2),
   clipRangeVf: z.number().positive().nullable().default(null),
+  /** The value loss: SB3's clamped MSE ('sb3') or CleanRL's ½·max of clipped and unclipped errors (surrogate.ts). */
+  valueLoss: z.enum(['sb3', 'cleanrl']).default('sb3'),
+  /** Truncated episodes: bootstrap from V(final observation) (SB3), or end them there (CleanRL's ppo.py). */
+  truncation: truncationSchema.default('bootstrap'),
   /** Stop the epochs early when the approximate KL exceeds 1.5 × targetKl (SB3). */
   targetKl: z.number().positive().nullable().default(null),
   /** δ of the adaptive KL penalty. */
@@ -133,8 +138,8 @@ export class PPO {
 
       // 1. Collect nSteps from each env with the current policy (π_old).
       collector.collectSteps(buffer);
-      // 2. Estimate advantages: GAE(γ, λ), truncations bootstrapped from V(final observation).
-      advantagesAndReturns(buffer, c.gamma, c.gaeLambda, advantages, returns);
+      // 2. Estimate advantages: GAE(γ, λ), truncations bootstrapped from V(final observation) or cut.
+      advantagesAndReturns(buffer, c.gamma, c.gaeLambda, advantages, returns, c.truncation);
       if (penalised) distInputsOf(policy, buffer, oldInputs);
       // 3. Update: nEpochs passes of minibatch steps on the surrogate.
       const stats = {
@@ -162,6 +167,7 @@ export class PPO {
               entCoef: c.entCoef,
               vfCoef: c.vfCoef,
               clipRangeVf: c.clipRangeVf,
+              valueLoss: c.valueLoss,
               normalizeAdvantage: c.normalizeAdvantage,
             },
             this.scratch,

@@ -4,7 +4,9 @@
  *   L = L_π + c_H·L_H + c_V·L_V
  *   L_π  = −(1/B) Σ s(r_b, Â_b) + β·(1/B) Σ KL(π_old ‖ π)(s_b)   (KL term only for the KL objectives)
  *   L_H  = −(1/B) Σ H(π(·|s_b))                                    (entropy bonus)
- *   L_V  = (1/B) Σ (V(s_b) − R_b)²                                 (optionally with V clipped around V_old)
+ *   L_V  = (1/B) Σ (V_clip(s_b) − R_b)²                            (valueLoss 'sb3', SB3's PPO and A2C)
+ *   L_V  = ½·(1/B) Σ max((V(s_b) − R_b)², (V_clip(s_b) − R_b)²)     (valueLoss 'cleanrl', CleanRL's ppo*.py)
+ *   with V_clip = V_old + clip(V − V_old, −ε_V, ε_V) when clipRangeVf = ε_V is set, else V_clip = V.
  *
  * with the ratio r = π(a|s)/π_old(a|s) = exp(log π − log π_old) and the surrogate s by objective:
  *   'none'       s = r·Â                                  (at r = 1 its gradient is Â·∇log π: A2C's loss)
@@ -13,11 +15,18 @@
  *   'clip+kl'    both.
  * ∂s/∂log π = r·Â where the unclipped term is the minimum, and 0 where the clipped term is (the ratio has left
  * the trust region in the direction that would help, so the sample stops pushing).
+ *
+ * The two value losses differ twice: CleanRL's carries a ½ (half SB3's gradient at the same c_V), and where V has
+ * left V_old ± ε_V it keeps the unclipped error's gradient whenever that error is the larger one (a pessimistic
+ * bound, like the policy's), where SB3's clamped prediction has none.
  */
 import { normalize } from '../estimators/returns.js';
 import type { ActorCriticPolicy } from '../policies/actor-critic.js';
 
 export type SurrogateObjective = 'clip' | 'kl-penalty' | 'clip+kl' | 'none';
+
+/** Which library's value loss (see the module comment): SB3's clamped MSE, or CleanRL's ½·max form. */
+export type ValueLossForm = 'sb3' | 'cleanrl';
 
 export interface SurrogateOptions {
   objective: SurrogateObjective;
@@ -28,6 +37,8 @@ export interface SurrogateOptions {
   vfCoef: number;
   /** Clip V(s) to V_old ± this before the squared error (SB3's clip_range_vf); null for no clipping. */
   clipRangeVf: number | null;
+  /** The value loss's form; 'sb3' when omitted. */
+  valueLoss?: ValueLossForm;
   /** Normalise the advantages within the minibatch. */
   normalizeAdvantage: boolean;
 }
@@ -141,32 +152,58 @@ export function accumulateSurrogateGradient(
   policy.backwardActor(gradInputs, B);
 
   const values = policy.values(mb.observations, B);
-  let valueLoss = 0;
-  for (let b = 0; b < B; b++) {
-    let v = values[b];
-    let passes = 1;
-    if (options.clipRangeVf !== null) {
-      const delta = v - mb.oldValues[b];
-      if (Math.abs(delta) > options.clipRangeVf) {
-        v = mb.oldValues[b] + Math.sign(delta) * options.clipRangeVf;
-        passes = 0; // the clamp is flat here
-      }
-    }
-    const err = v - mb.returns[b];
-    valueLoss += err * err;
-    gradValues[b] = (options.vfCoef * 2 * err * passes) / B;
-  }
+  const valueLoss = valueLossAndGradient(values, mb, options, gradValues);
   policy.backwardCritic(gradValues, B);
 
   const policyLoss = -surrogate / B + (penalised && kl !== null ? options.klBeta * kl : 0);
   return {
     policyLoss,
-    valueLoss: valueLoss / B,
+    valueLoss,
     entropy: entropy / B,
     approxKl: approxKl / B,
     clipFraction: clipCount / B,
     kl,
   };
+}
+
+/** V clipped to V_old ± ε_V: V itself (the same number) inside the range or when ε_V is null. */
+function clippedValue(v: number, oldValue: number, clipRangeVf: number | null): number {
+  if (clipRangeVf === null || Math.abs(v - oldValue) <= clipRangeVf) return v;
+  return oldValue + Math.sign(v - oldValue) * clipRangeVf;
+}
+
+/**
+ * L_V of the minibatch in the chosen form, with ∂(c_V·L_V)/∂V_b written into `gradValues`:
+ *  - SB3: (1/B) Σ (V_clip − R)²; ∂/∂V is 0 where the clamp is flat (V outside V_old ± ε_V);
+ *  - CleanRL: ½·(1/B) Σ max((V − R)², (V_clip − R)²); ∂/∂V follows the larger term (½·MSE without clipping).
+ */
+function valueLossAndGradient(
+  values: ArrayLike<number>,
+  mb: Minibatch,
+  options: SurrogateOptions,
+  gradValues: Float32Array,
+): number {
+  const B = mb.size;
+  const cleanrl = options.valueLoss === 'cleanrl';
+  let loss = 0;
+  for (let b = 0; b < B; b++) {
+    const v = values[b];
+    const vClip = clippedValue(v, mb.oldValues[b], options.clipRangeVf);
+    const err = v - mb.returns[b];
+    const errClip = vClip - mb.returns[b];
+    const flowsThroughClip = vClip === v ? 1 : 0;
+    if (!cleanrl) {
+      loss += errClip * errClip;
+      gradValues[b] = (options.vfCoef * 2 * errClip * flowsThroughClip) / B;
+    } else if (err * err >= errClip * errClip) {
+      loss += 0.5 * err * err;
+      gradValues[b] = (options.vfCoef * err) / B; // ∂(c_V·½·err²/B)/∂V
+    } else {
+      loss += 0.5 * errClip * errClip;
+      gradValues[b] = (options.vfCoef * errClip * flowsThroughClip) / B;
+    }
+  }
+  return loss / B;
 }
 
 /**

@@ -1,0 +1,149 @@
+// What the learning benchmarks share (bench/learn.mjs, bench/parity.mjs): the envs' thresholds and budgets, one
+// seeded training run with its evaluations and learning curve, result files, and the summary statistics.
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { A2C, NPG, PPO, Reinforce, TRPO } from '../../dist/index.js';
+
+export const ALGOS = { ppo: PPO, a2c: A2C, trpo: TRPO, npg: NPG, reinforce: Reinforce };
+
+/**
+ * Success thresholds (Gymnasium's reward_threshold, −250 for Pendulum) and the budgets: rl-zoo's n_timesteps where
+ * the zoo trains the algorithm on the env, except where our retunes of gSDE presets need more (continuous envs).
+ */
+export const TARGETS = {
+  'CartPole-v1': {
+    threshold: 475,
+    budgets: { ppo: 100_000, a2c: 500_000, trpo: 100_000, npg: 100_000, reinforce: 500_000 },
+  },
+  // TRPO: rl-zoo's n_timesteps (100k); NPG keeps 200k.
+  'Acrobot-v1': { threshold: -100, budgets: { ppo: 1_000_000, a2c: 500_000, trpo: 100_000, npg: 200_000 } },
+  'MountainCar-v0': {
+    threshold: -115,
+    budgets: { ppo: 1_000_000, a2c: 1_000_000, trpo: 100_000, npg: 200_000 },
+  },
+  'MountainCarContinuous-v0': {
+    threshold: 90,
+    budgets: { ppo: 100_000, a2c: 300_000, trpo: 100_000, npg: 100_000 },
+  },
+  'Pendulum-v1': { threshold: -250, budgets: { ppo: 200_000, a2c: 1_000_000, trpo: 200_000, npg: 200_000 } },
+};
+
+/** Seeds 1…n. */
+export const firstSeeds = (n) => Array.from({ length: n }, (_, i) => i + 1);
+export const parseSeeds = (text) => {
+  const range = /^(\d+)-(\d+)$/.exec(text);
+  if (range === null) return text.split(',').map(Number);
+  const [from, to] = [Number(range[1]), Number(range[2])];
+  return Array.from({ length: to - from + 1 }, (_, i) => from + i);
+};
+
+export const mean = (xs) => xs.reduce((a, b) => a + b, 0) / xs.length;
+export const std = (xs) => Math.sqrt(mean(xs.map((x) => (x - mean(xs)) ** 2)));
+
+/** Points of the learning curve: the budget in this many equal windows. */
+export const CURVE_POINTS = 20;
+
+/**
+ * One seeded run of `preset` for `budget` steps. A 20-episode deterministic evaluation runs every budget/20 steps
+ * until one reaches the threshold (steps to threshold) and once at the end (the final score). The learning curve
+ * is the mean return of the training episodes that finished in each twentieth of the budget (CleanRL's and
+ * SB3's curves are training returns too).
+ */
+export function runSeed({ algo, env, preset, seed, threshold, budget, overrides = {} }) {
+  const model = new ALGOS[algo]({ env, preset, seed, ...overrides });
+  const interval = budget / CURVE_POINTS;
+  const window = Array.from({ length: CURVE_POINTS }, () => ({ sum: 0, count: 0 }));
+  let episodesSoFar = 0;
+  let nextEval = interval;
+  let stepsToThreshold = null;
+  let evalSeconds = 0;
+  const start = performance.now();
+  model.learn({
+    totalTimesteps: budget,
+    callback: (m) => {
+      const finished = m.episodes - episodesSoFar;
+      episodesSoFar = m.episodes;
+      if (finished > 0 && m.episodeReturnMean !== null) {
+        const w = window[Math.min(CURVE_POINTS - 1, Math.floor((m.step - 1) / interval))];
+        w.sum += m.episodeReturnMean * finished;
+        w.count += finished;
+      }
+      if (m.step < nextEval || stepsToThreshold !== null) return true;
+      nextEval += interval;
+      const t = performance.now();
+      const score = mean(model.evaluate(20));
+      evalSeconds += (performance.now() - t) / 1000;
+      if (score >= threshold) stepsToThreshold = m.step;
+      return true;
+    },
+  });
+  const t = performance.now();
+  const finalReturns = model.evaluate(20);
+  evalSeconds += (performance.now() - t) / 1000;
+  const seconds = (performance.now() - start) / 1000;
+  return {
+    seed,
+    finalMean: mean(finalReturns),
+    finalStd: std(finalReturns),
+    success: mean(finalReturns) >= threshold,
+    stepsToThreshold,
+    curve: window.map((w) => (w.count === 0 ? null : w.sum / w.count)),
+    trainSeconds: seconds - evalSeconds,
+    seconds,
+  };
+}
+
+/** Runs every seed of one case (`overrides`: config fields over the preset, for ablations), printing a line per seed, and writes its result file. */
+export function runCase({ algo, env, preset, seeds, budget, threshold, file, overrides = {} }) {
+  const runs = seeds.map((seed) => {
+    const r = runSeed({ algo, env, preset, seed, threshold, budget, overrides });
+    console.log(
+      `${algo} ${env} ${preset} seed ${seed}: final ${r.finalMean.toFixed(1)}, threshold at ${r.stepsToThreshold ?? '—'}, ${r.seconds.toFixed(1)} s`,
+    );
+    return r;
+  });
+  const result = { algo, env, preset, overrides, threshold, budget, node: process.version, seeds: runs };
+  mkdirSync('benchmarks/results', { recursive: true });
+  writeFileSync(file, `${JSON.stringify(result, null, 2)}\n`);
+  return result;
+}
+
+/** The result file of a case: `<algo>-<env>.json` for `zoo` (bench:learn's), else `<algo>-<env>-<preset>[-tag]`. */
+export function resultFile(algo, env, preset, tag = '') {
+  const name =
+    preset === 'zoo' && tag === '' ? `${algo}-${env}` : `${algo}-${env}-${preset}${tag ? `-${tag}` : ''}`;
+  return `benchmarks/results/${name}.json`;
+}
+
+export function readResult(file) {
+  try {
+    return JSON.parse(readFileSync(file, 'utf8'));
+  } catch {
+    return null;
+  }
+}
+
+/** Every result file of the classic-control learning benchmarks (not MuJoCo's or timing files). */
+export function readResults() {
+  return readdirSync('benchmarks/results')
+    .filter((f) => f.endsWith('.json') && !f.startsWith('mujoco-') && !f.startsWith('timing-'))
+    .map((f) => ({ file: f, ...JSON.parse(readFileSync(`benchmarks/results/${f}`, 'utf8')) }));
+}
+
+/** Seeds whose evaluation reached the threshold within the budget, and the median steps they took. */
+export function reachedSummary(result) {
+  const reached = result.seeds
+    .filter((s) => s.stepsToThreshold !== null)
+    .map((s) => s.stepsToThreshold)
+    .sort((a, b) => a - b);
+  const median = reached.length > 0 ? reached[Math.floor((reached.length - 1) / 2)] : null;
+  return { reached: reached.length, median };
+}
+
+/** Mean ± std over seeds of each curve point. */
+export function curveSummary(result) {
+  const points = result.seeds[0].curve?.length ?? 0;
+  return Array.from({ length: points }, (_, p) => {
+    const xs = result.seeds.map((s) => s.curve[p]).filter((x) => x !== null);
+    return xs.length === 0 ? null : { mean: mean(xs), std: std(xs) };
+  });
+}
