@@ -58,24 +58,30 @@ const REFERENCES = {
   'a2c:MountainCar-v0:zoo': { published: '−111.3 ± 24.1 (1M)', agent: [-111.3, 24.1] },
   'trpo:MountainCar-v0:zoo': { published: '−107.3 ± 13.2 (100k)', agent: [-107.3, 13.2] },
   'ppo:MountainCarContinuous-v0:zoo': {
-    published: '88.3 ± 2.6 (20k, gSDE; our preset is a plain-Gaussian retune)',
+    published: '88.3 ± 2.6 (20k, gSDE; ours: the same values, 100k budget)',
     agent: [88.3, 2.6],
   },
   'a2c:MountainCarContinuous-v0:zoo': {
-    published: '91.2 ± 0.3 (100k, gSDE; ours: retune)',
+    published: '91.2 ± 0.3 (100k, gSDE; ours: the same values, 300k budget)',
     agent: [91.2, 0.3],
   },
   'trpo:MountainCarContinuous-v0:zoo': {
-    published: '92.5 ± 0.4 (50k, gSDE; ours: no gSDE)',
+    published: '92.5 ± 0.4 (50k, gSDE; ours: the same values, 100k budget)',
     agent: [92.5, 0.4],
   },
   'ppo:Pendulum-v1:zoo': {
-    published: '−172.2 ± 104.2 (100k, gSDE; ours: retune)',
+    published: '−172.2 ± 104.2 (100k, gSDE; ours: the same values, 200k budget)',
     agent: [-172.2, 104.2],
-    measured: 'no gSDE: eval −205 (mean of 3)',
+    measured: 'SB3 without gSDE: eval −205 (mean of 3)',
   },
-  'a2c:Pendulum-v1:zoo': { published: '−163.0 ± 103.2 (1M, gSDE; ours: retune)', agent: [-163.0, 103.2] },
-  'trpo:Pendulum-v1:zoo': { published: '−174.6 ± 127.6 (100k, gSDE; ours: no gSDE)', agent: [-174.6, 127.6] },
+  'a2c:Pendulum-v1:zoo': {
+    published: '−163.0 ± 103.2 (1M, gSDE; ours: the same values)',
+    agent: [-163.0, 103.2],
+  },
+  'trpo:Pendulum-v1:zoo': {
+    published: '−174.6 ± 127.6 (100k, gSDE; ours: the same values, 200k budget)',
+    agent: [-174.6, 127.6],
+  },
 };
 
 /** Φ, the standard normal CDF (Abramowitz & Stegun 7.1.26 for erf, |error| < 1.5e-7). */

@@ -7,7 +7,7 @@ export const ALGOS = { ppo: PPO, a2c: A2C, trpo: TRPO, npg: NPG, reinforce: Rein
 
 /**
  * Success thresholds (Gymnasium's reward_threshold, −250 for Pendulum) and the budgets: rl-zoo's n_timesteps where
- * the zoo trains the algorithm on the env, except where our retunes of gSDE presets need more (continuous envs).
+ * the zoo trains the algorithm on the env, except on the continuous envs, whose budgets were set when their presets were retunes without gSDE (kept, so rows stay comparable).
  */
 export const TARGETS = {
   'CartPole-v1': {
