@@ -2,6 +2,8 @@
  * Gymnasium's `lunar_lander.heuristic`: a hand-written controller that points the lander at the pad and brakes
  * its fall (about 235 mean return on LunarLander-v3, 281 on the continuous version). For tests and demos.
  */
+import type { Env } from '../env.js';
+import { LunarLanderEnv } from './lunar-lander.js';
 
 /** The heuristic action for observation `s`: Discrete(4) index, or continuous [main, lateral] in [−1, 1]. */
 export function lunarLanderHeuristic(s: ArrayLike<number>, continuous: false): number;
@@ -26,4 +28,17 @@ export function lunarLanderHeuristic(s: ArrayLike<number>, continuous: boolean):
   if (angleTodo < -0.05) return 3;
   if (angleTodo > 0.05) return 1;
   return 0;
+}
+
+/**
+ * The hand-written controller Gymnasium ships for `env` (LunarLander's `heuristic`), as a function from observation
+ * to action, or undefined when the env has none.
+ */
+export function heuristicPolicy(
+  env: Env,
+): ((observation: ArrayLike<number>) => number | number[]) | undefined {
+  const base = env.unwrapped;
+  if (base instanceof LunarLanderEnv)
+    return (observation) => lunarLanderHeuristic(observation, base.continuous);
+  return undefined;
 }

@@ -10,7 +10,7 @@ export {
   lunarLanderTerrain,
 } from './lunar-lander.js';
 export type { LunarLanderAction, LunarLanderOptions, LunarLanderResetDraws } from './lunar-lander.js';
-export { lunarLanderHeuristic } from './heuristic.js';
+export { heuristicPolicy, lunarLanderHeuristic } from './heuristic.js';
 
 register({
   id: 'LunarLander-v3',
