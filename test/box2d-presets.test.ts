@@ -8,28 +8,22 @@ import { describe, expect, it } from 'vitest';
 import { A2C, PPO, PRESET_TIMESTEPS, PRESETS, TRPO } from '../src/index.js';
 import { translateZooBlock, ZOO_YAML_OPTIONS } from '../src/cli/zoo-config.js';
 
+/** rl-zoo's ppo.yml has the same entry for LunarLander-v2 and LunarLanderContinuous-v3. */
+const PPO_LUNAR_LANDER = `
+n_envs: 16
+n_timesteps: !!float 1e6
+policy: 'MlpPolicy'
+n_steps: 1024
+batch_size: 64
+gae_lambda: 0.98
+gamma: 0.999
+n_epochs: 4
+ent_coef: 0.01`;
+
 const ZOO: Record<string, Record<string, string>> = {
   ppo: {
-    'LunarLander-v3': `
-n_envs: 16
-n_timesteps: !!float 1e6
-policy: 'MlpPolicy'
-n_steps: 1024
-batch_size: 64
-gae_lambda: 0.98
-gamma: 0.999
-n_epochs: 4
-ent_coef: 0.01`,
-    'LunarLanderContinuous-v3': `
-n_envs: 16
-n_timesteps: !!float 1e6
-policy: 'MlpPolicy'
-n_steps: 1024
-batch_size: 64
-gae_lambda: 0.98
-gamma: 0.999
-n_epochs: 4
-ent_coef: 0.01`,
+    'LunarLander-v3': PPO_LUNAR_LANDER,
+    'LunarLanderContinuous-v3': PPO_LUNAR_LANDER,
   },
   a2c: {
     'LunarLander-v3': `
