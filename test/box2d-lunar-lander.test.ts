@@ -390,6 +390,26 @@ describe('LunarLander-v3: env contract, termination branches, checkpoints', () =
     }
   });
 
+  it("render(): Gymnasium's 600 × 400 picture — black sky, white ground, purple lander, yellow flags", () => {
+    const env = make<Float32Array, number>('LunarLander-v3', { renderMode: 'rgb_array' });
+    expect(env.render!()).toBeNull(); // before reset
+    env.reset({ seed: 2 });
+    for (let i = 0; i < 20; i++) env.step(0); // the lander starts at the top edge, half out of the picture
+    const frame = env.render!()!;
+    expect([frame.width, frame.height, frame.data.length]).toEqual([600, 400, 600 * 400 * 3]);
+    const pixel = (x: number, y: number): number[] => {
+      const i = (Math.round(y) * frame.width + Math.round(x)) * 3;
+      return Array.from(frame.data.subarray(i, i + 3));
+    };
+    const { lander } = (env.unwrapped as LunarLanderEnv).physics!;
+    const centre = lander.getWorldCenter();
+    expect(pixel(centre.x * 30, 400 - centre.y * 30)).toEqual([128, 102, 230]);
+    expect(pixel(5, 5)).toEqual([0, 0, 0]); // sky
+    expect(pixel(300, 399)).toEqual([255, 255, 255]); // ground under the pad
+    expect(pixel(8 * 30 + 5, 400 - (10 / 3) * 30 - 45)).toEqual([204, 204, 0]); // left flag
+    expect(make('LunarLander-v3').render!()).toBeNull(); // no render mode
+  });
+
   it('rejects a step before reset and invalid actions in one line', () => {
     expect(() => new LunarLanderEnv().step(0)).toThrow(/before reset/);
     const env = freshLander();

@@ -22,7 +22,9 @@ import {
   type ResetResult,
   type StepResult,
 } from '../env.js';
+import { type Frame, RasterPainter, type RenderMode } from '../render.js';
 import { Box, type BoxValue, Discrete } from '../spaces.js';
+import { drawLunarLander } from './lunar-lander-scene.js';
 
 /** Gymnasium's module constants (lunar_lander.py). */
 export const LUNAR_LANDER = {
@@ -90,6 +92,7 @@ interface LanderWorld {
   world: World;
   lander: Body;
   legs: [Body, Body];
+  terrain: ReturnType<typeof lunarLanderTerrain>;
   helipadY: number;
   /** Edge-triggered leg contact flags (BeginContact sets, EndContact clears, as Gymnasium's ContactDetector). */
   legContact: [boolean, boolean];
@@ -135,6 +138,8 @@ export class LunarLanderEnv extends BaseEnv<Float32Array, LunarLanderAction> {
   });
   readonly actionSpace: Discrete | Box;
   readonly continuous: boolean;
+  readonly renderModes: readonly RenderMode[] = ['rgb_array'];
+  renderMode: RenderMode | null = null;
   private readonly config: LunarLanderConfig;
   private scene: LanderWorld | null = null;
   private prevShaping: number | null = null;
@@ -297,6 +302,24 @@ export class LunarLanderEnv extends BaseEnv<Float32Array, LunarLanderAction> {
     return [mPower, sPower];
   }
 
+  /** Gymnasium's 600 × 400 picture of the current state, or null without a render mode or before reset. */
+  render(): Frame | null {
+    if (this.renderMode !== 'rgb_array' || this.scene === null) return null;
+    const { terrain, lander, legs } = this.scene;
+    const painter = new RasterPainter(VIEWPORT_W, VIEWPORT_H);
+    const outline = (body: Body, vertices: readonly Vec2[]): number[] =>
+      vertices.flatMap((v) => {
+        const p = body.getWorldPoint(v);
+        return [p.x, p.y];
+      });
+    drawLunarLander(painter, {
+      scale: SCALE,
+      ...terrain,
+      bodies: [outline(lander, LANDER_VERTICES), ...legs.map((leg) => outline(leg, LEG_VERTICES))],
+    });
+    return painter.frame();
+  }
+
   /**
    * The episode's Box2D world and bodies (planck objects), like `env.unwrapped.world` / `.lander` / `.legs` in
    * Gymnasium: for inspecting or constructing states. Null before the first reset.
@@ -384,11 +407,20 @@ export function lunarLanderTerrain(terrainHeights: readonly number[]): {
 
 const LANDER_VERTICES = LUNAR_LANDER.LANDER_POLY.map(([x, y]) => Vec2(x / SCALE, y / SCALE));
 const LANDER_DENSITY = 5.0;
+const LEG_HALF_WIDTH = LUNAR_LANDER.LEG_W / SCALE;
+const LEG_HALF_HEIGHT = LUNAR_LANDER.LEG_H / SCALE;
+const LEG_VERTICES = [
+  Vec2(-LEG_HALF_WIDTH, -LEG_HALF_HEIGHT),
+  Vec2(LEG_HALF_WIDTH, -LEG_HALF_HEIGHT),
+  Vec2(LEG_HALF_WIDTH, LEG_HALF_HEIGHT),
+  Vec2(-LEG_HALF_WIDTH, LEG_HALF_HEIGHT),
+];
 
 /** Builds the world of one episode, in Gymnasium's creation order: moon, lander (pushed), leg 0, joint 0, leg 1, joint 1. */
 function buildWorld(gravity: number, draws: LunarLanderResetDraws): LanderWorld {
   const world = new World({ gravity: Vec2(0, gravity) });
-  const { chunkX, smoothY, helipadY } = lunarLanderTerrain(draws.terrainHeights);
+  const terrain = lunarLanderTerrain(draws.terrainHeights);
+  const { chunkX, smoothY, helipadY } = terrain;
   const moon = world.createBody({ type: 'static' });
   moon.createFixture({ shape: new Edge(Vec2(0, 0), Vec2(W, 0)), density: 0, friction: 0.2 });
   for (let i = 0; i < CHUNKS - 1; i++) {
@@ -416,7 +448,7 @@ function buildWorld(gravity: number, draws: LunarLanderResetDraws): LanderWorld 
       angle: i * 0.05,
     });
     leg.createFixture({
-      shape: new BoxShape(LUNAR_LANDER.LEG_W / SCALE, LUNAR_LANDER.LEG_H / SCALE),
+      shape: new BoxShape(LEG_HALF_WIDTH, LEG_HALF_HEIGHT),
       density: 1.0,
       friction: 0.2,
       restitution: 0.0,
@@ -446,6 +478,7 @@ function buildWorld(gravity: number, draws: LunarLanderResetDraws): LanderWorld 
     world,
     lander,
     legs: legs as [Body, Body],
+    terrain,
     helipadY,
     legContact: [false, false],
     gameOver: false,
