@@ -99,20 +99,19 @@ interface LanderWorld {
   gameOver: boolean;
 }
 
-/** Float64 observation [x, y, vx, vy, angle, ω, leg0, leg1] from the lander's state (Gymnasium's `state`). */
-function observeState(scene: LanderWorld): number[] {
+/** Writes the float64 observation [x, y, vx, vy, angle, ω, leg0, leg1] (Gymnasium's `state`) into `out`. */
+function observeState(scene: LanderWorld, out: Float64Array): Float64Array {
   const pos = scene.lander.getPosition();
   const vel = scene.lander.getLinearVelocity();
-  return [
-    (pos.x - W / 2) / (W / 2),
-    (pos.y - (scene.helipadY + LEG_DOWN / SCALE)) / (H / 2),
-    (vel.x * (W / 2)) / FPS,
-    (vel.y * (H / 2)) / FPS,
-    scene.lander.getAngle(),
-    (20.0 * scene.lander.getAngularVelocity()) / FPS,
-    scene.legContact[0] ? 1.0 : 0.0,
-    scene.legContact[1] ? 1.0 : 0.0,
-  ];
+  out[0] = (pos.x - W / 2) / (W / 2);
+  out[1] = (pos.y - (scene.helipadY + LEG_DOWN / SCALE)) / (H / 2);
+  out[2] = (vel.x * (W / 2)) / FPS;
+  out[3] = (vel.y * (H / 2)) / FPS;
+  out[4] = scene.lander.getAngle();
+  out[5] = (20.0 * scene.lander.getAngularVelocity()) / FPS;
+  out[6] = scene.legContact[0] ? 1.0 : 0.0;
+  out[7] = scene.legContact[1] ? 1.0 : 0.0;
+  return out;
 }
 
 /** The shaping potential of Gymnasium's reward (x·x, not x**2: the latter differs in the last bit in Python). */
@@ -148,6 +147,13 @@ export class LunarLanderEnv extends BaseEnv<Float32Array, LunarLanderAction> {
   /** The generator's state when the episode's reset began and the actions since: enough to rebuild the world. */
   private episodeStart: RngState | null = null;
   private episodeActions: LunarLanderAction[] = [];
+  // Scratch values of a step, reused so the step loop allocates only what it returns.
+  private readonly state = new Float64Array(8);
+  private readonly impulse = Vec2(0, 0);
+  private readonly impulsePoint = Vec2(0, 0);
+  private mainPower = 0.0;
+  private sidePower = 0.0;
+  private sideDirection = 0;
 
   constructor(options: LunarLanderOptions = {}) {
     super();
@@ -214,20 +220,20 @@ export class LunarLanderEnv extends BaseEnv<Float32Array, LunarLanderAction> {
     if (this.config.enableWind && !(scene.legContact[0] || scene.legContact[1])) {
       const windMag = windProfile(this.windIdx) * this.config.windPower;
       this.windIdx += 1;
-      lander.applyForceToCenter(Vec2(windMag, 0.0), true);
+      lander.applyForceToCenter(this.impulse.set(windMag, 0.0), true);
       const torqueMag = windProfile(this.torqueIdx) * this.config.turbulencePower;
       this.torqueIdx += 1;
       lander.applyTorque(torqueMag, true);
     }
-    const [mPower, sPower] = this.fireEngines(lander, action);
+    this.fireEngines(lander, action);
     scene.world.step(1.0 / FPS, VELOCITY_ITERATIONS, POSITION_ITERATIONS);
 
-    const state = observeState(scene);
+    const state = observeState(scene, this.state);
     const shaping = lunarLanderShaping(state);
     let reward = this.prevShaping === null ? 0 : shaping - this.prevShaping;
     this.prevShaping = shaping;
-    reward -= mPower * 0.3; // fuel: about −30 for a heuristic landing
-    reward -= sPower * 0.03;
+    reward -= this.mainPower * 0.3; // fuel: about −30 for a heuristic landing
+    reward -= this.sidePower * 0.03;
     let terminated = false;
     if (scene.gameOver || Math.abs(state[0]) >= 1.0) {
       terminated = true;
@@ -240,66 +246,60 @@ export class LunarLanderEnv extends BaseEnv<Float32Array, LunarLanderAction> {
     return { observation: Float32Array.from(state), reward, terminated, truncated: false, info: {} };
   }
 
-  /** Applies the main and side engine impulses of `action`; returns their powers [main, side]. */
-  private fireEngines(lander: Body, action: LunarLanderAction): [number, number] {
+  /** Applies the main and side engine impulses of `action`; leaves their powers in mainPower / sidePower. */
+  private fireEngines(lander: Body, action: LunarLanderAction): void {
     const { MAIN_ENGINE_POWER, SIDE_ENGINE_POWER, SIDE_ENGINE_AWAY, SIDE_ENGINE_HEIGHT } = LUNAR_LANDER;
     const angle = lander.getAngle();
-    const tip = [Math.sin(angle), Math.cos(angle)];
-    const side = [-tip[1], tip[0]];
+    const tipX = Math.sin(angle);
+    const tipY = Math.cos(angle);
+    const sideX = -tipY;
+    const sideY = tipX;
     // Drawn every step, whatever the action, before the engines.
-    const dispersion = [this.rng.uniform(-1.0, 1.0) / SCALE, this.rng.uniform(-1.0, 1.0) / SCALE];
-    const [main, lateral] = this.throttles(action);
+    const dispersion0 = this.rng.uniform(-1.0, 1.0) / SCALE;
+    const dispersion1 = this.rng.uniform(-1.0, 1.0) / SCALE;
+    this.setThrottles(action);
     const position = lander.getPosition();
 
-    let mPower = 0.0;
-    if (main !== null) {
-      mPower = main;
-      const along = LUNAR_LANDER.MAIN_ENGINE_Y_LOCATION / SCALE + 2 * dispersion[0];
-      const ox = tip[0] * along + side[0] * dispersion[1];
-      const oy = -tip[1] * along - side[1] * dispersion[1];
-      const at = Vec2(position.x + ox, position.y + oy);
-      lander.applyLinearImpulse(
-        Vec2(-ox * MAIN_ENGINE_POWER * mPower, -oy * MAIN_ENGINE_POWER * mPower),
-        at,
-        true,
-      );
+    if (this.mainPower > 0) {
+      const power = MAIN_ENGINE_POWER * this.mainPower;
+      const along = LUNAR_LANDER.MAIN_ENGINE_Y_LOCATION / SCALE + 2 * dispersion0;
+      const ox = tipX * along + sideX * dispersion1;
+      const oy = -tipY * along - sideY * dispersion1;
+      this.impulsePoint.set(position.x + ox, position.y + oy);
+      lander.applyLinearImpulse(this.impulse.set(-ox * power, -oy * power), this.impulsePoint, true);
     }
-    let sPower = 0.0;
-    if (lateral !== null) {
-      const [direction, power] = lateral;
-      sPower = power;
-      const across = 3 * dispersion[1] + (direction * SIDE_ENGINE_AWAY) / SCALE;
-      const ox = tip[0] * dispersion[0] + side[0] * across;
-      const oy = -tip[1] * dispersion[0] - side[1] * across;
-      const at = Vec2(
-        position.x + ox - (tip[0] * 17) / SCALE,
-        position.y + oy + (tip[1] * SIDE_ENGINE_HEIGHT) / SCALE,
+    if (this.sidePower > 0) {
+      const power = SIDE_ENGINE_POWER * this.sidePower;
+      const across = 3 * dispersion1 + (this.sideDirection * SIDE_ENGINE_AWAY) / SCALE;
+      const ox = tipX * dispersion0 + sideX * across;
+      const oy = -tipY * dispersion0 - sideY * across;
+      this.impulsePoint.set(
+        position.x + ox - (tipX * 17) / SCALE,
+        position.y + oy + (tipY * SIDE_ENGINE_HEIGHT) / SCALE,
       );
-      lander.applyLinearImpulse(
-        Vec2(-ox * SIDE_ENGINE_POWER * sPower, -oy * SIDE_ENGINE_POWER * sPower),
-        at,
-        true,
-      );
+      lander.applyLinearImpulse(this.impulse.set(-ox * power, -oy * power), this.impulsePoint, true);
     }
-    return [mPower, sPower];
   }
 
-  /** Main engine power (null: off) and side engine [direction, power] (null: off) for an action. */
-  private throttles(action: LunarLanderAction): [number | null, [number, number] | null] {
+  /**
+   * Engine powers of an action (0: off). Discrete: 2 fires the main engine, 1 / 3 the left / right one, at full
+   * power. Continuous, clipped to [−1, 1]: main off below 0, else 50%..100%; side off in [−0.5, 0.5], else
+   * 50%..100% on the sign's side.
+   */
+  private setThrottles(action: LunarLanderAction): void {
     if (!this.continuous) {
       const a = action as number;
-      return [a === 2 ? 1.0 : null, a === 1 || a === 3 ? [a - 2, 1.0] : null];
+      this.mainPower = a === 2 ? 1.0 : 0.0;
+      this.sidePower = a === 1 || a === 3 ? 1.0 : 0.0;
+      this.sideDirection = a - 2;
+      return;
     }
     const values = action as ArrayLike<number>;
     const main = clamp(values[0], -1, 1);
     const lateral = clamp(values[1], -1, 1);
-    // Main: off below 0, else 50%..100%. Side: off in (−0.5, 0.5), else 50%..100% on the sign's side.
-    const mPower = main > 0.0 ? (clamp(main, 0.0, 1.0) + 1.0) * 0.5 : null;
-    const sPower =
-      Math.abs(lateral) > 0.5
-        ? ([Math.sign(lateral), clamp(Math.abs(lateral), 0.5, 1.0)] as [number, number])
-        : null;
-    return [mPower, sPower];
+    this.mainPower = main > 0.0 ? (clamp(main, 0.0, 1.0) + 1.0) * 0.5 : 0.0;
+    this.sidePower = Math.abs(lateral) > 0.5 ? clamp(Math.abs(lateral), 0.5, 1.0) : 0.0;
+    this.sideDirection = Math.sign(lateral);
   }
 
   /** Gymnasium's 600 × 400 picture of the current state, or null without a render mode or before reset. */
