@@ -1,6 +1,6 @@
 /**
- * LunarLander-v3, as Gymnasium 1.3.0's `lunar_lander.LunarLander`, on the planck Box2D port (see ./README note in
- * the project README: why planck, and how close it stays to pybox2d).
+ * LunarLander-v3, as Gymnasium 1.3.0's `lunar_lander.LunarLander`, on the planck Box2D port (the README's Box2D
+ * section says why planck, and how close it stays to pybox2d).
  *
  * A lander starts at the top centre with a random push and must come to rest on the pad between the flags. Every
  * reset builds a new world: 11-chunk terrain (12 uniform heights, the pad chunks flattened, 3-point smoothing),
@@ -207,6 +207,7 @@ export class LunarLanderEnv extends BaseEnv<Float32Array, LunarLanderAction> {
     }
     if (this.continuous) assertBoxAction(this.name, this.actionSpace as Box, action);
     else assertDiscreteAction(this.name, this.actionSpace as Discrete, action);
+    // Recorded for snapshots (a continuous action is copied: the caller may reuse its array).
     if (this.episodeStart !== null) {
       this.episodeActions.push(typeof action === 'number' ? action : Array.from(action));
     }
