@@ -4,9 +4,9 @@
  * Tolerances, from the fixture README: a reset rebuilt from the recorded draws matches the observation within 1e-5
  * and the bodies within 1e-5·(1+|x|) (pybox2d is float32, planck float64: only rounding differs after one step);
  * (velocities within 2e-5·(1+|x|): the 180 velocity iterations of the joint solver accumulate float32 rounding in
- * pybox2d; measured worst 1.3e-5, a leg's ω in the wind episodes); an open-loop replay of recorded actions stays within 1e-4 on the observation for the 60 recorded steps (pybox2d
- * itself, perturbed by 1e-6, first exceeds 1e-4 at step 57 at the earliest: divergence.json), and then ends on the
- * same step with the same branch. Statistics: heuristic mean returns within 2 standard errors of the difference
+ * pybox2d; measured worst 1.3e-5, a leg's ω in the wind episodes); an open-loop replay of recorded actions stays
+ * within 1e-4 on the observation for the 60 recorded steps (pybox2d itself, perturbed by 1e-6, first exceeds 1e-4
+ * at step 57 at the earliest: divergence.json), and then ends on the same step with the same branch. Statistics: heuristic mean returns within 2 standard errors of the difference
  * of means; random-policy returns and lengths pass a two-sample Kolmogorov–Smirnov test at p > 0.01.
  */
 import { readFileSync } from 'node:fs';
@@ -213,9 +213,12 @@ const variance = (xs: number[]): number => {
   return xs.reduce((a, x) => a + (x - m) * (x - m), 0) / (xs.length - 1);
 };
 
-function gymnasiumStatistics(continuous: boolean, policy: string): RecordedStatistics {
+function gymnasiumStatistics(continuous: boolean, policy: string, wind = false): RecordedStatistics {
   const found = STATISTICS.find(
-    (v) => v.policy === policy && !!v.make_kwargs.continuous === continuous && !v.make_kwargs.enable_wind,
+    (v) =>
+      v.policy === policy &&
+      !!v.make_kwargs.continuous === continuous &&
+      !!v.make_kwargs.enable_wind === wind,
   );
   if (found === undefined) throw new Error(`no statistics for ${policy}`);
   return found;
@@ -238,6 +241,14 @@ describe('LunarLander-v3: statistics against Gymnasium (1,000 episodes per pair,
       expect(mean(returns)).toBeGreaterThan(200); // it lands
     },
   );
+
+  it('wind: random-policy mean return (300 episodes) within 2 standard errors', () => {
+    const reference = gymnasiumStatistics(false, 'uniform_random', true);
+    const env = make<Float32Array, unknown>('LunarLander-v3', { enableWind: true });
+    const { returns } = runEpisodes(env, 'random', false, 300, 70_000);
+    const standardError = Math.sqrt(variance(returns) / 300 + reference.return_std ** 2 / reference.episodes);
+    expect(Math.abs(mean(returns) - reference.return_mean)).toBeLessThanOrEqual(2 * standardError);
+  });
 
   it.each([
     [false, 300],
