@@ -85,6 +85,20 @@ const TRPO_MUJOCO_ZOO: Preset = {
   learningRate: 1e-3,
 };
 
+/**
+ * rl-baselines3-zoo hyperparams/ppo.yml, LunarLander-v2 (= v3 here) and LunarLanderContinuous-v3 (n_timesteps 1e6):
+ * 16 envs × 1024 steps, minibatches of 64, 4 epochs.
+ */
+const PPO_LUNAR_LANDER_ZOO: Preset = {
+  numEnvs: 16,
+  nSteps: 1024,
+  batchSize: 64,
+  gaeLambda: 0.98,
+  gamma: 0.999,
+  nEpochs: 4,
+  entCoef: 0.01,
+};
+
 export const PRESETS: Record<string, Record<string, Record<string, Preset>>> = {
   ppo: {
     'CartPole-v1': {
@@ -167,6 +181,8 @@ export const PRESETS: Record<string, Record<string, Record<string, Preset>>> = {
         orthogonalInit: false,
       },
     },
+    'LunarLander-v3': { zoo: PPO_LUNAR_LANDER_ZOO },
+    'LunarLanderContinuous-v3': { zoo: PPO_LUNAR_LANDER_ZOO },
     'HalfCheetah-v5': { zoo: PPO_MUJOCO_CLEANRL },
     'Hopper-v5': { zoo: PPO_MUJOCO_CLEANRL },
     'Walker2d-v5': { zoo: PPO_MUJOCO_CLEANRL },
@@ -191,6 +207,29 @@ export const PRESETS: Record<string, Record<string, Record<string, Preset>>> = {
     'CartPole-v1': {
       // rl-baselines3-zoo hyperparams/a2c.yml (n_timesteps 5e5); the rest are SB3's A2C defaults
       zoo: { numEnvs: 8, entCoef: 0.0 },
+    },
+    'LunarLander-v3': {
+      // rl-baselines3-zoo hyperparams/a2c.yml, LunarLander-v2 (n_timesteps 2e5)
+      zoo: { numEnvs: 8, gamma: 0.995, nSteps: 5, learningRate: 'lin_0.00083', entCoef: 0.00001 },
+    },
+    'LunarLanderContinuous-v3': {
+      // rl-baselines3-zoo hyperparams/a2c.yml (n_timesteps 5e6), gSDE included
+      zoo: {
+        normalize: true,
+        numEnvs: 4,
+        entCoef: 0.0,
+        maxGradNorm: 0.5,
+        nSteps: 8,
+        gaeLambda: 0.9,
+        vfCoef: 0.4,
+        gamma: 0.99,
+        optimizer: 'rmsprop',
+        normalizeAdvantage: false,
+        learningRate: 'lin_7e-4',
+        useSde: true,
+        logStdInit: -2,
+        orthogonalInit: false,
+      },
     },
     'Acrobot-v1': {
       // rl-baselines3-zoo hyperparams/a2c.yml (n_timesteps 5e5)
@@ -240,6 +279,20 @@ export const PRESETS: Record<string, Record<string, Record<string, Preset>>> = {
   },
   trpo: {
     'CartPole-v1': { zoo: TRPO_CARTPOLE_ZOO },
+    // rl-baselines3-zoo hyperparams/trpo.yml, LunarLander-v2 (n_timesteps 2e5)
+    'LunarLander-v3': {
+      zoo: {
+        numEnvs: 2,
+        nSteps: 512,
+        cgDamping: 0.01,
+        gaeLambda: 0.98,
+        gamma: 0.99,
+        learningRate: 1e-3,
+        nCriticUpdates: 15,
+      },
+    },
+    // rl-baselines3-zoo hyperparams/trpo.yml, LunarLanderContinuous-v2 (n_timesteps 1e5)
+    'LunarLanderContinuous-v3': { zoo: { normalize: true, numEnvs: 2, nSteps: 1024, nCriticUpdates: 20 } },
     'Acrobot-v1': { zoo: TRPO_ACROBOT_ZOO },
     'MountainCar-v0': { zoo: TRPO_MOUNTAINCAR_ZOO },
     'MountainCarContinuous-v0': { zoo: TRPO_MOUNTAINCAR_CONTINUOUS_ZOO },

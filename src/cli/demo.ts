@@ -1,33 +1,72 @@
-/** `policygrad demo`: a random policy on an environment, printing each episode's return and length. */
-import { make, RecordEpisodeStatistics, Rng } from '../node.js';
+/**
+ * `policygrad demo`: a random policy (or the env's own heuristic controller, as Gymnasium ships for LunarLander) on
+ * an environment, printing each episode's return and length, or, with `json`, `{"returns": [...], "lengths":
+ * [...]}` so the distributions can be compared with Gymnasium's.
+ */
+import { heuristicPolicy, make, PolicygradError, RecordEpisodeStatistics, Rng } from '../node.js';
+
+export const DEMO_POLICIES = ['random', 'heuristic'] as const;
+export type DemoPolicy = (typeof DEMO_POLICIES)[number];
 
 export interface DemoOptions {
   env: string;
   episodes: number;
   seed: number;
+  policy?: DemoPolicy;
+  json?: boolean;
 }
 
-export function runDemo({ env: id, episodes, seed }: DemoOptions, print: (line: string) => void): number[] {
+export interface DemoResult {
+  returns: number[];
+  lengths: number[];
+}
+
+export function runDemo(
+  { env: id, episodes, seed, policy = 'random', json = false }: DemoOptions,
+  print: (line: string) => void,
+): DemoResult {
+  if (!(DEMO_POLICIES as readonly string[]).includes(policy)) {
+    throw new PolicygradError(`demo: invalid --policy '${policy}': expected ${DEMO_POLICIES.join(' or ')}`);
+  }
   const env = new RecordEpisodeStatistics(make(id));
+  const heuristic = policy === 'heuristic' ? heuristicPolicy(env) : undefined;
+  if (policy === 'heuristic' && heuristic === undefined) {
+    env.close();
+    throw new PolicygradError(
+      `demo: ${id} has no heuristic controller (LunarLander-v3 and LunarLanderContinuous-v3 have one); use --policy random`,
+    );
+  }
   const policyRng = Rng.fromSeed(seed, 1);
-  const returns: number[] = [];
-  print(`${id}: random policy, ${episodes} episode(s), seed ${seed}`);
+  const result: DemoResult = { returns: [], lengths: [] };
+  if (!json) print(`${id}: ${policy} policy, ${episodes} episode(s), seed ${seed}`);
   for (let episode = 0; episode < episodes; episode++) {
-    env.reset({ seed: episode === 0 ? seed : undefined });
+    let { observation } = env.reset({ seed: episode === 0 ? seed : undefined });
     for (;;) {
-      const { terminated, truncated, info } = env.step(env.actionSpace.sample(policyRng));
-      if (terminated || truncated) {
-        const stats = info.episode as { r: number; l: number };
-        returns.push(stats.r);
-        print(
-          `episode ${episode + 1}: return ${stats.r.toFixed(2)}, length ${stats.l}${truncated ? ' (truncated)' : ''}`,
-        );
+      const action =
+        heuristic === undefined
+          ? env.actionSpace.sample(policyRng)
+          : heuristic(observation as ArrayLike<number>);
+      const step = env.step(action);
+      observation = step.observation;
+      if (step.terminated || step.truncated) {
+        const stats = step.info.episode as { r: number; l: number };
+        result.returns.push(stats.r);
+        result.lengths.push(stats.l);
+        if (!json) {
+          print(
+            `episode ${episode + 1}: return ${stats.r.toFixed(2)}, length ${stats.l}${step.truncated ? ' (truncated)' : ''}`,
+          );
+        }
         break;
       }
     }
   }
-  const mean = returns.reduce((a, b) => a + b, 0) / returns.length;
-  print(`mean return ${mean.toFixed(2)} over ${returns.length} episode(s)`);
   env.close();
-  return returns;
+  if (json) {
+    print(JSON.stringify(result));
+  } else {
+    const mean = result.returns.reduce((a, b) => a + b, 0) / result.returns.length;
+    print(`mean return ${mean.toFixed(2)} over ${result.returns.length} episode(s)`);
+  }
+  return result;
 }

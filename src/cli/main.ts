@@ -14,7 +14,7 @@ import {
   VERSION,
 } from '../node.js';
 import { readPolicyFile, writePolicyFile } from '../train/run-dir.js';
-import { runDemo } from './demo.js';
+import { DEMO_POLICIES, type DemoPolicy, runDemo } from './demo.js';
 import { checkWritableFile } from './destinations.js';
 import { runEval } from './eval.js';
 import { installImports } from './imports.js';
@@ -234,18 +234,34 @@ export function buildProgram(): Command {
 
   program
     .command('demo')
-    .description('run an environment with a uniformly random policy and print each episode return')
+    .description(
+      "run an environment with a uniformly random policy (or its heuristic controller) and print each episode's return",
+    )
     .option('--env <id>', 'environment id', 'CartPole-v1')
+    .option(
+      '--policy <name>',
+      `${DEMO_POLICIES.join(' or ')} (heuristic: LunarLander's controller)`,
+      'random',
+    )
     .option('--episodes <n>', 'number of episodes', positiveInteger, 5)
     .option('--seed <s>', 'seed for the env and the random policy', nonNegativeInteger, 0)
+    .option('--json', 'print {"returns": [...], "lengths": [...]} only')
     .addHelpText(
       'after',
-      '\nExamples:\n  policygrad demo\n  policygrad demo --env Pendulum-v1 --episodes 3 --seed 7',
+      '\nExamples:\n  policygrad demo\n  policygrad demo --env Pendulum-v1 --episodes 3 --seed 7\n  policygrad demo --env LunarLander-v3 --policy heuristic --episodes 100 --json',
     )
-    .action(async (options: { env: string; episodes: number; seed: number }) => {
-      await loadEnvEngine(options.env);
-      runDemo(options, (line) => console.log(line));
-    });
+    .action(
+      async (options: {
+        env: string;
+        policy: DemoPolicy;
+        episodes: number;
+        seed: number;
+        json?: boolean;
+      }) => {
+        await loadEnvEngine(options.env);
+        runDemo(options, (line) => console.log(line));
+      },
+    );
 
   program
     .command('variance')

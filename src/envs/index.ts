@@ -11,3 +11,4 @@ export * from './vector.js';
 export * from './wrappers.js';
 export * from './vec-normalize.js';
 export * from './mujoco/index.js';
+export * from './box2d/index.js';
