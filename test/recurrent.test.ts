@@ -16,6 +16,7 @@ import {
 } from '../src/index.js';
 
 const CELLS: RecurrentCell[] = ['lstm', 'gru'];
+const wasm = createWasmKernels() as WasmKernels;
 const EPS32 = 2 ** -24;
 
 function randomArray(n: number, rng: Rng, scale = 1): Float64Array {
@@ -154,43 +155,51 @@ describe.each(CELLS)('%s layer', (cell) => {
     for (let k = 0; k < once.length; k++) expect(twice[k]).toBeCloseTo(2 * once[k], 12);
   });
 
-  it('resets the state at an episode start: the rest of the sequence equals a fresh run from a zero state', () => {
-    const T = 6;
-    const B = 2;
-    const I = 3;
-    const H = 5;
-    const rng = Rng.fromSeed(3);
-    const layer = new RecurrentLayer({
-      cell,
-      inputSize: I,
-      hiddenSize: H,
-      maxSteps: T,
-      maxBatch: B,
-      dtype: 'float64',
-    });
-    const params = randomArray(layer.numParams, rng, 0.5);
-    const x = randomArray(T * B * I, rng);
-    const h0 = randomArray(B * H, rng);
-    const c0 = randomArray(B * H, rng);
-    const starts = new Uint8Array(T * B);
-    const k = 3;
-    starts[k * B + 1] = 1; // sequence 1 starts a new episode at step 3
-    const full = Float64Array.from(layer.forward(params, 0, x, starts, h0, c0, T, B));
-    const noReset = Float64Array.from(layer.forward(params, 0, x, new Uint8Array(T * B), h0, c0, T, B));
-    const tail = Float64Array.from(
-      layer.forward(params, 0, x.subarray(k * B * I), new Uint8Array((T - k) * B), null, null, T - k, B),
-    );
-    for (let t = k; t < T; t++) {
-      for (let j = 0; j < H; j++) {
-        expect(full[(t * B + 1) * H + j]).toBeCloseTo(tail[((t - k) * B + 1) * H + j], 14);
+  it.each([
+    ['float64', 'TypeScript', 14],
+    ['float32', 'wasm', 6],
+  ] as const)(
+    'resets the state at an episode start (%s, %s kernels): the rest equals a fresh run from a zero state',
+    (dtype, _kernels, digits) => {
+      const T = 6;
+      const B = 2;
+      const I = 3;
+      const H = 5;
+      const rng = Rng.fromSeed(3);
+      const layer = new RecurrentLayer({
+        cell,
+        inputSize: I,
+        hiddenSize: H,
+        maxSteps: T,
+        maxBatch: B,
+        dtype,
+        kernels: dtype === 'float32' ? wasm : tsKernels,
+      });
+      const toDtype = (a: Float64Array) => (dtype === 'float32' ? Float32Array.from(a) : a);
+      const params = toDtype(randomArray(layer.numParams, rng, 0.5));
+      const x = toDtype(randomArray(T * B * I, rng));
+      const h0 = randomArray(B * H, rng);
+      const c0 = randomArray(B * H, rng);
+      const starts = new Uint8Array(T * B);
+      const k = 3;
+      starts[k * B + 1] = 1; // sequence 1 starts a new episode at step 3
+      const full = Float64Array.from(layer.forward(params, 0, x, starts, h0, c0, T, B));
+      const noReset = Float64Array.from(layer.forward(params, 0, x, new Uint8Array(T * B), h0, c0, T, B));
+      const tail = Float64Array.from(
+        layer.forward(params, 0, x.subarray(k * B * I), new Uint8Array((T - k) * B), null, null, T - k, B),
+      );
+      for (let t = k; t < T; t++) {
+        for (let j = 0; j < H; j++) {
+          expect(full[(t * B + 1) * H + j]).toBeCloseTo(tail[((t - k) * B + 1) * H + j], digits);
+        }
       }
-    }
-    // Before the reset, and in the other sequence, nothing changes; after it, the reset matters.
-    for (let i = 0; i < k * B * H; i++) expect(full[i]).toBe(noReset[i]);
-    for (let t = 0; t < T; t++)
-      for (let j = 0; j < H; j++) expect(full[t * B * H + j]).toBe(noReset[t * B * H + j]);
-    expect(Math.abs(full[(k * B + 1) * H] - noReset[(k * B + 1) * H])).toBeGreaterThan(1e-3);
-  });
+      // Before the reset, and in the other sequence, nothing changes; after it, the reset matters.
+      for (let i = 0; i < k * B * H; i++) expect(full[i]).toBe(noReset[i]);
+      for (let t = 0; t < T; t++)
+        for (let j = 0; j < H; j++) expect(full[t * B * H + j]).toBe(noReset[t * B * H + j]);
+      expect(Math.abs(full[(k * B + 1) * H] - noReset[(k * B + 1) * H])).toBeGreaterThan(1e-3);
+    },
+  );
 
   it('steady-state calls return the same workspace views (no allocation per call)', () => {
     const layer = new RecurrentLayer({ cell, inputSize: 2, hiddenSize: 3, maxSteps: 4, maxBatch: 2 });
@@ -252,8 +261,6 @@ describe('recurrent initialisation', () => {
   });
 });
 
-const wasm = createWasmKernels() as WasmKernels;
-
 /**
  * |σ_wasm(x) − σ(x)| on a 200k-point grid over [−20, 20]: σ = (1 + tanh(x/2))/2 through the vectorised tanh
  * (whose bound is 2e-7), so at most 1e-7 plus two float32 roundings of a number ≤ 1 (2·2⁻²⁴ ≈ 1.2e-7).
@@ -291,8 +298,17 @@ describe('wasm recurrent kernels', () => {
       'T %i, batch %i, input %i, hidden %i: wasm equals the TypeScript reference',
       (T, B, I, H) => {
         const rng = Rng.fromSeed(T * 10007 + B * 101 + H * 7 + I);
+        // Workspaces larger than the call (every other case) check that only the first T·B rows are used.
+        const spare = (T + B + H) % 2;
         const make = (kernels: typeof tsKernels | WasmKernels) =>
-          new RecurrentLayer({ cell, inputSize: I, hiddenSize: H, maxSteps: T, maxBatch: B, kernels });
+          new RecurrentLayer({
+            cell,
+            inputSize: I,
+            hiddenSize: H,
+            maxSteps: T + 3 * spare,
+            maxBatch: B + spare,
+            kernels,
+          });
         const ts = make(tsKernels);
         const fast = make(wasm);
         const params = new Float32Array(ts.numParams);
