@@ -281,6 +281,36 @@ describe('wasm recurrent kernels', () => {
     expect(worst).toBeLessThanOrEqual(SIGMOID_BOUND);
   });
 
+  it('give the same results with parameters in wasm memory (used in place) as with staged copies', () => {
+    for (const cell of CELLS) {
+      const layer = new RecurrentLayer({
+        cell,
+        inputSize: 3,
+        hiddenSize: 6,
+        maxSteps: 5,
+        maxBatch: 3,
+        kernels: wasm,
+      });
+      const staged = new Float32Array(layer.numParams);
+      initRecurrent(layer, staged, 0, Rng.fromSeed(9), { scheme: 'pytorch' });
+      const inPlace = wasm.allocate(layer.numParams);
+      inPlace.set(staged);
+      const rng = Rng.fromSeed(10);
+      const x = Float32Array.from(randomArray(45, rng));
+      const starts = new Uint8Array(15).fill(0);
+      starts[7] = 1;
+      const dY = Float32Array.from(randomArray(90, rng));
+      const run = (params: Float32Array, grads: Float32Array) => {
+        const y = Float32Array.from(layer.forward(params, 0, x, starts, null, null, 5, 3));
+        const dx = Float32Array.from(layer.backward(params, grads, 0, dY).input);
+        return [y, grads, dx];
+      };
+      const a = run(staged, new Float32Array(layer.numParams));
+      const b = run(inPlace, wasm.allocate(layer.numParams));
+      for (let k = 0; k < a.length; k++) expect([...b[k]]).toEqual([...a[k]]);
+    }
+  });
+
   /**
    * Tolerance. Each step's pre-activations are sums of K = I + H + 2 float32 products accumulated in float32
    * (the reference uses float64 and rounds once), so they differ by ≤ K·2⁻²⁴·S with S = Σ|terms|; the
