@@ -505,3 +505,230 @@ export function adamStep(params: usize, grads: usize, m: usize, v: usize, n: i32
     store<f32>(p, <f32>(<f64>load<f32>(p) - (stepSize * mm) / (Math.sqrt(vv) / sqrtCorrection2 + epsilon)));
   }
 }
+
+// ---------------------------------------------------------------------------------------------------------------
+// Recurrent layers: LSTM (cell 0) and GRU (cell 1) over a time-major sequence, forward and backward through time.
+// Equations, gate layout and array shapes: src/nn/recurrent-kernels.ts (the reference these must equal).
+//
+// Gate activations go through the vectorised tanh above; σ(x) = (1 + tanh(x/2))/2, so |σ_wasm − σ| ≤ half
+// tanh4's error plus float32 rounding: measured maximum 1.04e-7 over [−20, 20] (test/recurrent.test.ts).
+//
+// Forward: one product X·W_ihᵀ for every step at once (into `pre`), then per step the hidden product
+// h_prev·W_hhᵀ (B × H by H × G·H), through transposed copies of W_ih and W_hh at `scratch`
+// (scratch: I·G·H + H·G·H + B·G·H floats). Backward: per step, the gate pre-activation gradients and
+// dh_prev = dA·W_hh; after the loop, every parameter gradient and dX as one product each over all T·B rows.
+// ---------------------------------------------------------------------------------------------------------------
+
+const CELL_LSTM: i32 = 0;
+
+@inline function sigmoid4(x: v128): v128 {
+  return f32x4.mul(f32x4.add(f32x4.splat(1.0), tanh4(f32x4.mul(x, f32x4.splat(0.5)))), f32x4.splat(0.5));
+}
+
+/** `lanes` (1–4) floats at p, the rest 0. */
+@inline function loadLanes(p: usize, lanes: i32): v128 {
+  return lanes >= 4 ? v128.load(p) : loadPartial(p, lanes);
+}
+
+@inline function storeLanes(p: usize, v: v128, lanes: i32): void {
+  if (lanes >= 4) v128.store(p, v);
+  else storePartial(p, v, lanes);
+}
+
+@inline function f32At(base: usize, index: i32): usize {
+  return base + (<usize>index << 2);
+}
+
+export function sigmoidArray(src: usize, dst: usize, n: i32): void {
+  for (let i = 0; i < n; i += 4) storeLanes(f32At(dst, i), sigmoid4(loadLanes(f32At(src, i), n - i)), n - i);
+}
+
+/** dst[k] += Σ_rows src[row·stride + k] for k < cols. */
+function addColumnSums(dst: usize, src: usize, rows: i32, stride: i32, cols: i32): void {
+  for (let row = 0; row < rows; row++) {
+    const s = f32At(src, row * stride);
+    for (let k = 0; k < cols; k += 4) {
+      const lanes = cols - k;
+      storeLanes(f32At(dst, k), f32x4.add(loadLanes(f32At(dst, k), lanes), loadLanes(f32At(s, k), lanes)), lanes);
+    }
+  }
+}
+
+/** Hprev[t] = (1 − start)·(h0 or Y[t−1]); the same for the LSTM's cell state. */
+function maskPreviousState(lstm: bool, starts: usize, h0: usize, c0: usize, Hprev: usize, Cprev: usize, Y: usize, C: usize, t: i32, B: i32, H: i32): void {
+  for (let b = 0; b < B; b++) {
+    const keep = f32x4.splat(1.0 - load<f32>(f32At(starts, t * B + b)));
+    const row = (t * B + b) * H;
+    const previous = t == 0 ? b * H : ((t - 1) * B + b) * H;
+    const hSource = t == 0 ? h0 : Y;
+    const cSource = t == 0 ? c0 : C;
+    for (let j = 0; j < H; j += 4) {
+      const lanes = H - j;
+      storeLanes(f32At(Hprev, row + j), f32x4.mul(keep, loadLanes(f32At(hSource, previous + j), lanes)), lanes);
+      if (lstm) storeLanes(f32At(Cprev, row + j), f32x4.mul(keep, loadLanes(f32At(cSource, previous + j), lanes)), lanes);
+    }
+  }
+}
+
+export function recurrentForward(
+  cell: i32, Wih: usize, Whh: usize, bih: usize, bhh: usize, X: usize, starts: usize, h0: usize, c0: usize,
+  Hprev: usize, Cprev: usize, gates: usize, Y: usize, C: usize, tanhC: usize, pre: usize, scratch: usize,
+  T: i32, B: i32, I: i32, H: i32,
+): void {
+  const lstm = cell == CELL_LSTM;
+  const GH = (lstm ? 4 : 3) * H;
+  const rows = T * B;
+  const WihT = scratch;
+  const WhhT = f32At(WihT, I * GH);
+  const work = f32At(WhhT, H * GH);
+  transpose(Wih, WihT, GH, I);
+  transpose(Whh, WhhT, GH, H);
+  // pre = b_ih + X W_ihᵀ, plus b_hh for the LSTM; the GRU adds b_hh with its hidden product per step, since
+  // b_hn sits inside r ⊙ (W_hn h + b_hn).
+  for (let k = 0; k < GH; k++) {
+    const bias = load<f32>(f32At(bih, k)) + (lstm ? load<f32>(f32At(bhh, k)) : 0);
+    for (let row = 0; row < rows; row++) store<f32>(f32At(pre, row * GH + k), bias);
+  }
+  gemm(X, I, 1, WihT, pre, rows, I, GH, true);
+  for (let t = 0; t < T; t++) {
+    maskPreviousState(lstm, starts, h0, c0, Hprev, Cprev, Y, C, t, B, H);
+    const hp = f32At(Hprev, t * B * H);
+    const pt = f32At(pre, t * B * GH);
+    if (lstm) {
+      gemm(hp, H, 1, WhhT, pt, B, H, GH, true);
+    } else {
+      fillRows(work, bhh, B, GH);
+      gemm(hp, H, 1, WhhT, work, B, H, GH, true);
+    }
+    for (let b = 0; b < B; b++) {
+      const row = t * B + b;
+      const a = f32At(pt, b * GH);
+      const g = f32At(gates, row * 4 * H);
+      const s = row * H;
+      for (let j = 0; j < H; j += 4) {
+        const lanes = H - j;
+        if (lstm) {
+          const i = sigmoid4(loadLanes(f32At(a, j), lanes));
+          const f = sigmoid4(loadLanes(f32At(a, H + j), lanes));
+          const gg = tanh4(loadLanes(f32At(a, 2 * H + j), lanes));
+          const o = sigmoid4(loadLanes(f32At(a, 3 * H + j), lanes));
+          storeLanes(f32At(g, j), i, lanes);
+          storeLanes(f32At(g, H + j), f, lanes);
+          storeLanes(f32At(g, 2 * H + j), gg, lanes);
+          storeLanes(f32At(g, 3 * H + j), o, lanes);
+          const c = f32x4.add(f32x4.mul(f, loadLanes(f32At(Cprev, s + j), lanes)), f32x4.mul(i, gg));
+          const tc = tanh4(c);
+          storeLanes(f32At(C, s + j), c, lanes);
+          storeLanes(f32At(tanhC, s + j), tc, lanes);
+          storeLanes(f32At(Y, s + j), f32x4.mul(o, tc), lanes);
+        } else {
+          const w = f32At(work, b * GH);
+          const r = sigmoid4(f32x4.add(loadLanes(f32At(a, j), lanes), loadLanes(f32At(w, j), lanes)));
+          const z = sigmoid4(f32x4.add(loadLanes(f32At(a, H + j), lanes), loadLanes(f32At(w, H + j), lanes)));
+          const hn = loadLanes(f32At(w, 2 * H + j), lanes);
+          const n = tanh4(f32x4.add(loadLanes(f32At(a, 2 * H + j), lanes), f32x4.mul(r, hn)));
+          storeLanes(f32At(g, j), r, lanes);
+          storeLanes(f32At(g, H + j), z, lanes);
+          storeLanes(f32At(g, 2 * H + j), n, lanes);
+          storeLanes(f32At(g, 3 * H + j), hn, lanes);
+          const hprev = loadLanes(f32At(Hprev, s + j), lanes);
+          const h = f32x4.add(f32x4.mul(f32x4.sub(f32x4.splat(1.0), z), n), f32x4.mul(z, hprev));
+          storeLanes(f32At(Y, s + j), h, lanes);
+        }
+      }
+    }
+  }
+}
+
+export function recurrentBackward(
+  cell: i32, Wih: usize, Whh: usize, X: usize, starts: usize, Hprev: usize, Cprev: usize, gates: usize,
+  tanhC: usize, dY: usize, dhT: usize, dcT: usize, dWih: usize, dWhh: usize, dbih: usize, dbhh: usize, dX: usize,
+  dh0: usize, dc0: usize, dGates: usize, work: usize, T: i32, B: i32, I: i32, H: i32,
+): void {
+  const lstm = cell == CELL_LSTM;
+  const H4 = 4 * H;
+  const rows = T * B;
+  const stateBytes = <usize>(B * H) << 2;
+  // dh0 and dc0 carry ∂L/∂h and ∂L/∂c backwards through time.
+  if (dhT != 0) memory.copy(dh0, dhT, stateBytes);
+  else memory.fill(dh0, 0, stateBytes);
+  if (lstm) {
+    if (dcT != 0) memory.copy(dc0, dcT, stateBytes);
+    else memory.fill(dc0, 0, stateBytes);
+  }
+  const one = f32x4.splat(1.0);
+  for (let t = T - 1; t >= 0; t--) {
+    for (let b = 0; b < B; b++) {
+      const row = t * B + b;
+      const keep = f32x4.splat(1.0 - load<f32>(f32At(starts, row)));
+      const g = f32At(gates, row * H4);
+      const d = f32At(dGates, row * H4);
+      const s = row * H;
+      const carry = b * H;
+      for (let j = 0; j < H; j += 4) {
+        const lanes = H - j;
+        const dh = f32x4.add(loadLanes(f32At(dY, s + j), lanes), loadLanes(f32At(dh0, carry + j), lanes));
+        if (lstm) {
+          const i = loadLanes(f32At(g, j), lanes);
+          const f = loadLanes(f32At(g, H + j), lanes);
+          const gg = loadLanes(f32At(g, 2 * H + j), lanes);
+          const o = loadLanes(f32At(g, 3 * H + j), lanes);
+          const tc = loadLanes(f32At(tanhC, s + j), lanes);
+          const dc = f32x4.add(
+            loadLanes(f32At(dc0, carry + j), lanes),
+            f32x4.mul(f32x4.mul(dh, o), f32x4.sub(one, f32x4.mul(tc, tc))),
+          );
+          storeLanes(f32At(d, j), f32x4.mul(f32x4.mul(f32x4.mul(dc, gg), i), f32x4.sub(one, i)), lanes);
+          const cp = loadLanes(f32At(Cprev, s + j), lanes);
+          storeLanes(f32At(d, H + j), f32x4.mul(f32x4.mul(f32x4.mul(dc, cp), f), f32x4.sub(one, f)), lanes);
+          storeLanes(f32At(d, 2 * H + j), f32x4.mul(f32x4.mul(dc, i), f32x4.sub(one, f32x4.mul(gg, gg))), lanes);
+          storeLanes(f32At(d, 3 * H + j), f32x4.mul(f32x4.mul(f32x4.mul(dh, tc), o), f32x4.sub(one, o)), lanes);
+          storeLanes(f32At(dc0, carry + j), f32x4.mul(keep, f32x4.mul(dc, f)), lanes);
+        } else {
+          const r = loadLanes(f32At(g, j), lanes);
+          const z = loadLanes(f32At(g, H + j), lanes);
+          const n = loadLanes(f32At(g, 2 * H + j), lanes);
+          const hn = loadLanes(f32At(g, 3 * H + j), lanes);
+          const dan = f32x4.mul(f32x4.mul(dh, f32x4.sub(one, z)), f32x4.sub(one, f32x4.mul(n, n)));
+          storeLanes(f32At(d, j), f32x4.mul(f32x4.mul(f32x4.mul(dan, hn), r), f32x4.sub(one, r)), lanes);
+          const hp = loadLanes(f32At(Hprev, s + j), lanes);
+          storeLanes(f32At(d, H + j), f32x4.mul(f32x4.mul(f32x4.mul(dh, f32x4.sub(hp, n)), z), f32x4.sub(one, z)), lanes);
+          storeLanes(f32At(d, 2 * H + j), dan, lanes);
+          storeLanes(f32At(d, 3 * H + j), f32x4.mul(dan, r), lanes);
+          storeLanes(f32At(work, carry + j), f32x4.mul(dh, z), lanes);
+        }
+      }
+    }
+    // dh_prev = dA·W_hh (the GRU: its direct term dh·z is already in work, and its n rows read d(hn)).
+    const dt = f32At(dGates, t * B * H4);
+    if (lstm) {
+      gemm(dt, H4, 1, Whh, work, B, H4, H, false);
+    } else {
+      gemm(dt, H4, 1, Whh, work, B, 2 * H, H, true);
+      gemm(f32At(dt, 3 * H), H4, 1, f32At(Whh, 2 * H * H), work, B, H, H, true);
+    }
+    for (let b = 0; b < B; b++) {
+      const keep = f32x4.splat(1.0 - load<f32>(f32At(starts, t * B + b)));
+      for (let j = 0; j < H; j += 4) {
+        const lanes = H - j;
+        const k = b * H + j;
+        storeLanes(f32At(dh0, k), f32x4.mul(keep, loadLanes(f32At(work, k), lanes)), lanes);
+      }
+    }
+  }
+  if (lstm) {
+    gemm(dGates, 1, H4, X, dWih, H4, rows, I, true);
+    gemm(dGates, 1, H4, Hprev, dWhh, H4, rows, H, true);
+    addColumnSums(dbih, dGates, rows, H4, H4);
+    addColumnSums(dbhh, dGates, rows, H4, H4);
+    if (dX != 0) gemm(dGates, H4, 1, Wih, dX, rows, H4, I, false);
+  } else {
+    gemm(dGates, 1, H4, X, dWih, 3 * H, rows, I, true);
+    gemm(dGates, 1, H4, Hprev, dWhh, 2 * H, rows, H, true);
+    gemm(f32At(dGates, 3 * H), 1, H4, Hprev, f32At(dWhh, 2 * H * H), H, rows, H, true);
+    addColumnSums(dbih, dGates, rows, H4, 3 * H);
+    addColumnSums(dbhh, dGates, rows, H4, 2 * H);
+    addColumnSums(f32At(dbhh, 2 * H), f32At(dGates, 3 * H), rows, H4, H);
+    if (dX != 0) gemm(dGates, H4, 1, Wih, dX, rows, 3 * H, I, false);
+  }
+}

@@ -80,7 +80,7 @@ describe('bad input', () => {
     expect(() => make('CartPol-v1')).toThrow(
       /unknown environment id 'CartPol-v1'\. Did you mean: CartPole-v1\?/,
     );
-    expect(() => make('cartpole-v1')).toThrow(/Did you mean: CartPole-v1\?/);
+    expect(() => make('cartpole-v1')).toThrow(/Did you mean: CartPole-v1, CartPoleNoVel-v1\?/);
     expect(() => make('CartPole-v0')).toThrow(
       /'CartPole-v0' is not registered; registered versions of CartPole: CartPole-v1/,
     );

@@ -45,6 +45,11 @@ describe('checkEnv', () => {
       'MountainCar-v0',
       'MountainCarContinuous-v0',
       'Pendulum-v1',
+      'CartPoleNoVel-v1',
+      'MountainCarNoVel-v0',
+      'MountainCarContinuousNoVel-v0',
+      'PendulumNoVel-v1',
+      'RepeatFirst-v0',
     ]) {
       const report = checkEnv(make(id));
       expect(report.errors, id).toEqual([]);

@@ -2,6 +2,8 @@ export * from './checker.js';
 export * from './classic/index.js';
 export * from './env.js';
 export * from './flatten.js';
+export * from './partially-observed.js';
+export * from './repeat-first.js';
 export * from './registry.js';
 export * from './render.js';
 export * from './classic/scenes.js';

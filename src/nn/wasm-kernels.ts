@@ -9,6 +9,15 @@
  * copied back when they are outputs. float64 arrays (the gradient checks) go to the TypeScript kernels.
  */
 import { type Activation, type DenseKernels, type Floats, tsKernels } from './kernels.js';
+import {
+  gateCount,
+  type RecurrentGradients,
+  type RecurrentKernels,
+  type RecurrentShape,
+  type RecurrentTrace,
+  type RecurrentWeights,
+  tsRecurrentKernels,
+} from './recurrent-kernels.js';
 import { WASM_KERNELS_BASE64 } from './wasm-binary.js';
 
 interface KernelExports {
@@ -24,6 +33,9 @@ interface KernelExports {
     acc: number,
   ): void;
   tanhArray(src: number, dst: number, n: number): void;
+  sigmoidArray(src: number, dst: number, n: number): void;
+  recurrentForward(...args: number[]): void;
+  recurrentBackward(...args: number[]): void;
   eluOrGeluArray(src: number, dst: number, n: number, act: number): void;
   adamStep(
     params: number,
@@ -100,7 +112,7 @@ function decodeBase64(text: string): Uint8Array<ArrayBuffer> {
 }
 
 /** One instance of the kernels with its own memory and allocator. */
-export class WasmKernels implements DenseKernels {
+export class WasmKernels implements DenseKernels, RecurrentKernels {
   readonly name = 'wasm-simd';
   readonly memory: WebAssembly.Memory;
   private readonly exports: KernelExports;
@@ -453,6 +465,158 @@ export class WasmKernels implements DenseKernels {
     this.endCall();
   }
 
+  /** dst = σ(src) elementwise with the kernels' σ(x) = (1 + tanh(x/2))/2 (for tests of its error bound). */
+  sigmoid(src: Float32Array, dst: Float32Array): void {
+    const s = this.resolve(src, src.length, true);
+    const d = this.resolve(dst, dst.length, false);
+    this.exports.sigmoidArray(this.pointer(s), this.pointer(d), src.length);
+    this.copyOut(d, dst, dst.length);
+    this.endCall();
+  }
+
+  /** LSTM/GRU forward over a sequence (see recurrent-kernels.ts); float64 arrays go to the reference. */
+  recurrentForward(shape: RecurrentShape, weights: RecurrentWeights, trace: RecurrentTrace): void {
+    if (!allFloat32([weights.Wih, weights.Whh, weights.bih, weights.bhh, trace.X, trace.Y, trace.gates])) {
+      tsRecurrentKernels.recurrentForward(shape, weights, trace);
+      return;
+    }
+    const { cell, steps: T, batch: B, inputSize: I, hiddenSize: H } = shape;
+    const lstm = cell === 'lstm';
+    const GH = gateCount(cell) * H;
+    const rows = T * B;
+    const w = this.resolveWeights(weights, GH, I, H);
+    const x = this.resolve(trace.X, rows * I, true);
+    const starts = this.resolve(trace.starts, rows, true);
+    const h0 = this.resolve(trace.h0, B * H, true);
+    const c0 = lstm ? this.resolve(trace.c0, B * H, true) : null;
+    const hPrev = this.resolve(trace.Hprev, rows * H, false);
+    const cPrev = lstm ? this.resolve(trace.Cprev, rows * H, false) : null;
+    const gates = this.resolve(trace.gates, rows * 4 * H, false);
+    const y = this.resolve(trace.Y, rows * H, false);
+    const c = lstm ? this.resolve(trace.C, rows * H, false) : null;
+    const tanhC = lstm ? this.resolve(trace.tanhC, rows * H, false) : null;
+    const pre = this.resolve(trace.pre, rows * GH, false);
+    const scratch = this.scratch((I + H + B) * GH);
+    this.exports.recurrentForward(
+      lstm ? 0 : 1,
+      this.pointer(w.Wih),
+      this.pointer(w.Whh),
+      this.pointer(w.bih),
+      this.pointer(w.bhh),
+      this.pointer(x),
+      this.pointer(starts),
+      this.pointer(h0),
+      this.optionalPointer(c0),
+      this.pointer(hPrev),
+      this.optionalPointer(cPrev),
+      this.pointer(gates),
+      this.pointer(y),
+      this.optionalPointer(c),
+      this.optionalPointer(tanhC),
+      this.pointer(pre),
+      this.pointer(scratch),
+      T,
+      B,
+      I,
+      H,
+    );
+    this.copyOut(hPrev, trace.Hprev, rows * H);
+    this.copyOut(gates, trace.gates, rows * 4 * H);
+    this.copyOut(y, trace.Y, rows * H);
+    if (cPrev !== null && c !== null && tanhC !== null) {
+      this.copyOut(cPrev, trace.Cprev, rows * H);
+      this.copyOut(c, trace.C, rows * H);
+      this.copyOut(tanhC, trace.tanhC, rows * H);
+    }
+    this.endCall();
+  }
+
+  /** LSTM/GRU backward through time (see recurrent-kernels.ts); float64 arrays go to the reference. */
+  recurrentBackward(
+    shape: RecurrentShape,
+    weights: RecurrentWeights,
+    trace: RecurrentTrace,
+    grads: RecurrentGradients,
+  ): void {
+    if (!allFloat32([weights.Wih, weights.Whh, trace.X, trace.gates, grads.dY, grads.dWih, grads.dh0])) {
+      tsRecurrentKernels.recurrentBackward(shape, weights, trace, grads);
+      return;
+    }
+    const { cell, steps: T, batch: B, inputSize: I, hiddenSize: H } = shape;
+    const lstm = cell === 'lstm';
+    const GH = gateCount(cell) * H;
+    const rows = T * B;
+    const wih = this.resolve(weights.Wih, GH * I, true);
+    const whh = this.resolve(weights.Whh, GH * H, true);
+    const x = this.resolve(trace.X, rows * I, true);
+    const starts = this.resolve(trace.starts, rows, true);
+    const hPrev = this.resolve(trace.Hprev, rows * H, true);
+    const cPrev = lstm ? this.resolve(trace.Cprev, rows * H, true) : null;
+    const gates = this.resolve(trace.gates, rows * 4 * H, true);
+    const tanhC = lstm ? this.resolve(trace.tanhC, rows * H, true) : null;
+    const dY = this.resolve(grads.dY, rows * H, true);
+    const dhT = grads.dhT === null ? null : this.resolve(grads.dhT, B * H, true);
+    const dcT = lstm && grads.dcT !== null ? this.resolve(grads.dcT, B * H, true) : null;
+    const dWih = this.resolve(grads.dWih, GH * I, true);
+    const dWhh = this.resolve(grads.dWhh, GH * H, true);
+    const dbih = this.resolve(grads.dbih, GH, true);
+    const dbhh = this.resolve(grads.dbhh, GH, true);
+    const dX = grads.dX === null ? null : this.resolve(grads.dX, rows * I, false);
+    const dh0 = this.resolve(grads.dh0, B * H, false);
+    const dc0 = lstm ? this.resolve(grads.dc0, B * H, false) : null;
+    const dGates = this.resolve(grads.dGates, rows * 4 * H, false);
+    const work = this.resolve(grads.work, B * H, false);
+    this.exports.recurrentBackward(
+      lstm ? 0 : 1,
+      this.pointer(wih),
+      this.pointer(whh),
+      this.pointer(x),
+      this.pointer(starts),
+      this.pointer(hPrev),
+      this.optionalPointer(cPrev),
+      this.pointer(gates),
+      this.optionalPointer(tanhC),
+      this.pointer(dY),
+      this.optionalPointer(dhT),
+      this.optionalPointer(dcT),
+      this.pointer(dWih),
+      this.pointer(dWhh),
+      this.pointer(dbih),
+      this.pointer(dbhh),
+      this.optionalPointer(dX),
+      this.pointer(dh0),
+      this.optionalPointer(dc0),
+      this.pointer(dGates),
+      this.pointer(work),
+      T,
+      B,
+      I,
+      H,
+    );
+    this.copyOut(dWih, grads.dWih, GH * I);
+    this.copyOut(dWhh, grads.dWhh, GH * H);
+    this.copyOut(dbih, grads.dbih, GH);
+    this.copyOut(dbhh, grads.dbhh, GH);
+    if (dX !== null && grads.dX !== null) this.copyOut(dX, grads.dX, rows * I);
+    this.copyOut(dh0, grads.dh0, B * H);
+    if (dc0 !== null) this.copyOut(dc0, grads.dc0, B * H);
+    this.copyOut(dGates, grads.dGates, rows * 4 * H);
+    this.endCall();
+  }
+
+  private resolveWeights(weights: RecurrentWeights, GH: number, I: number, H: number) {
+    return {
+      Wih: this.resolve(weights.Wih, GH * I, true),
+      Whh: this.resolve(weights.Whh, GH * H, true),
+      bih: this.resolve(weights.bih, GH, true),
+      bhh: this.resolve(weights.bhh, GH, true),
+    };
+  }
+
+  private optionalPointer(r: Resolved | null): number {
+    return r === null ? 0 : this.pointer(r);
+  }
+
   /** C[M×N] = A[M×K]·B[K×N] (all row-major), the raw matrix product, for benchmarks. */
   matmul(A: Float32Array, B: Float32Array, C: Float32Array, M: number, K: number, N: number): void {
     const a = this.resolve(A, M * K, true);
@@ -462,6 +626,10 @@ export class WasmKernels implements DenseKernels {
     this.copyOut(c, C, M * N);
     this.endCall();
   }
+}
+
+function allFloat32(arrays: Floats[]): boolean {
+  return arrays.every((a) => a instanceof Float32Array);
 }
 
 interface Resolved {
