@@ -4,10 +4,9 @@
  * XREADGROUP as bytes, decoded, counted by reason and acknowledged; only the valid chunk comes out, equal to what
  * was sent.
  */
-import type { Redis } from 'ioredis';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { type ActorChunk, type ChunkExpectation, decodeActorChunk, encodeActorChunk } from '../src/index.js';
-import { redisAvailable, type RedisTestServer, startRedisServer } from './redis-server.js';
+import { redisAvailable, useRedisServer } from './redis-server.js';
 
 const available = redisAvailable();
 
@@ -48,20 +47,10 @@ const expectation: ChunkExpectation = {
 };
 
 describe.skipIf(!available)('actor chunks on a Redis Stream', () => {
-  let server: RedisTestServer;
-  let redis: Redis;
-
-  beforeAll(async () => {
-    server = await startRedisServer();
-    redis = server.client();
-  });
-
-  afterAll(async () => {
-    await redis?.quit();
-    await server?.stop();
-  });
+  const context = useRedisServer();
 
   it('the learner decodes the valid entry and drops each bad one with its reason', async () => {
+    const redis = context.client;
     const stream = 'run-a:chunks';
     await redis.xgroup('CREATE', stream, 'learner', '0', 'MKSTREAM');
     const good = encodeActorChunk(chunk('run-a'));

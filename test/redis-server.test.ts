@@ -7,8 +7,8 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import type { Redis } from 'ioredis';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { redisAvailable, type RedisTestServer, startRedisServer } from './redis-server.js';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { redisAvailable, type RedisTestServer, startRedisServer, useRedisServer } from './redis-server.js';
 
 const available = redisAvailable();
 
@@ -59,17 +59,11 @@ function alive(pid: number): boolean {
 }
 
 describe.skipIf(!available)('a private redis-server for tests', () => {
+  const redis = useRedisServer();
   let server: RedisTestServer;
   let client: Redis;
-
-  beforeAll(async () => {
-    server = await startRedisServer();
-    client = server.client();
-  });
-
-  afterAll(async () => {
-    await client?.quit();
-    await server?.stop();
+  beforeAll(() => {
+    ({ server, client } = redis);
   });
 
   it('listens on 127.0.0.1 only, at the port the OS gave, with a password, protected mode and no persistence', async () => {

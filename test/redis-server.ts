@@ -19,6 +19,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { Redis, type RedisOptions } from 'ioredis';
+import { afterAll, beforeAll } from 'vitest';
 
 export const REDIS_SERVER_PATH = process.env.POLICYGRAD_REDIS_SERVER ?? '/usr/bin/redis-server';
 
@@ -39,6 +40,23 @@ export function redisAvailable(): boolean {
   }
   if (!available) console.warn(`skipping Redis tests: no redis-server at ${REDIS_SERVER_PATH}`);
   return available;
+}
+
+/**
+ * For a describe block: a server started before its tests and a client connected to it, both stopped after.
+ * Read `redis.server` and `redis.client` inside the tests.
+ */
+export function useRedisServer(options: RedisServerOptions = {}): { server: RedisTestServer; client: Redis } {
+  const context = {} as { server: RedisTestServer; client: Redis };
+  beforeAll(async () => {
+    context.server = await startRedisServer(options);
+    context.client = context.server.client();
+  });
+  afterAll(async () => {
+    await context.client?.quit();
+    await context.server?.stop();
+  });
+  return context;
 }
 
 export interface RedisServerOptions {
