@@ -14,3 +14,4 @@ export * from './a3c.js';
 export * from './checkpoint.js';
 export * from './callbacks.js';
 export * from './persistence.js';
+export * from './actor-chunk.js';

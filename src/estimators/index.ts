@@ -1,2 +1,3 @@
 export * from './returns.js';
 export * from './importance.js';
+export * from './vtrace.js';
