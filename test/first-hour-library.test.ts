@@ -90,6 +90,23 @@ describe('config mistakes (item 8)', () => {
     expect(() => new PPO({ env: 'CartPole-v1', nSteps: 8 })).not.toThrow();
   });
 
+  it("a preset's own batch larger than its rollout builds again from the resolved config (load, resume)", () => {
+    const zoo = new PPO({ env: 'MountainCarContinuous-v0', preset: 'zoo' }).config; // rl-zoo: 256 over 1 × 8
+    expect(new PPO(zoo).config.batchSize).toBe(256);
+  });
+
+  it.each([
+    ['PPO', (c: object) => new PPO(c).config],
+    ['TRPO', (c: object) => new TRPO(c).config],
+  ])(
+    '%s: the default batch size is recorded cut to a smaller rollout, so the config builds again',
+    (_, build) => {
+      const cut = build({ env: 'CartPole-v1', nSteps: 8 });
+      expect(cut.batchSize).toBe(8);
+      expect(build(cut).batchSize).toBe(8);
+    },
+  );
+
   it.each([
     ['learning_rate', 'learningRate'],
     ['n_steps', 'nSteps'],
