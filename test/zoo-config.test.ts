@@ -367,109 +367,125 @@ describe('rl-zoo hyperparameter files', () => {
     });
   });
 
-  it('policygrad train --config ppo.yml (rl-zoo format) trains with the block for --env (built CLI)', () => {
-    const out = join(work, 'cartpole');
-    const train = cli([
-      'train',
-      '--config',
-      'ppo.yml',
-      '--env',
-      'CartPole-v1',
-      '--timesteps',
-      '512',
-      '--out',
-      out,
-    ]);
-    expect(train.stderr).toBe('');
-    expect(train.stdout).toMatch(
-      /^hyperparameters: rl-zoo file ppo\.yml, block CartPole-v1\nppo on CartPole-v1 /,
-    );
-    const saved = JSON.parse(readFileSync(join(out, 'config.json'), 'utf8'));
-    expect(saved.totalTimesteps).toBe(512); // --timesteps wins over n_timesteps
-    // the zoo block as the preset, on the defaults as rl-zoo does (not on our own preset):
-    const block = PRESETS.ppo['CartPole-v1'].zoo;
-    expect(saved.config).toMatchObject({ preset: block, ...block });
+  it(
+    'policygrad train --config ppo.yml (rl-zoo format) trains with the block for --env (built CLI)',
+    { tags: ['slow'] },
+    () => {
+      const out = join(work, 'cartpole');
+      const train = cli([
+        'train',
+        '--config',
+        'ppo.yml',
+        '--env',
+        'CartPole-v1',
+        '--timesteps',
+        '512',
+        '--out',
+        out,
+      ]);
+      expect(train.stderr).toBe('');
+      expect(train.stdout).toMatch(
+        /^hyperparameters: rl-zoo file ppo\.yml, block CartPole-v1\nppo on CartPole-v1 /,
+      );
+      const saved = JSON.parse(readFileSync(join(out, 'config.json'), 'utf8'));
+      expect(saved.totalTimesteps).toBe(512); // --timesteps wins over n_timesteps
+      // the zoo block as the preset, on the defaults as rl-zoo does (not on our own preset):
+      const block = PRESETS.ppo['CartPole-v1'].zoo;
+      expect(saved.config).toMatchObject({ preset: block, ...block });
 
-    // n_timesteps is the budget when --timesteps is not given
-    writeFileSync(
-      join(work, 'short.yml'),
-      'Acrobot-v1:\n  n_timesteps: !!float 256\n  n_steps: 128\n  n_envs: 2\n',
-    );
-    const short = cli([
-      'train',
-      '--config',
-      'short.yml',
-      '--env',
-      'Acrobot-v1',
-      '--out',
-      join(work, 'short'),
-    ]);
-    expect(short.stderr).toBe('');
-    expect(JSON.parse(readFileSync(join(work, 'short', 'config.json'), 'utf8')).totalTimesteps).toBe(256);
-  });
+      // n_timesteps is the budget when --timesteps is not given
+      writeFileSync(
+        join(work, 'short.yml'),
+        'Acrobot-v1:\n  n_timesteps: !!float 256\n  n_steps: 128\n  n_envs: 2\n',
+      );
+      const short = cli([
+        'train',
+        '--config',
+        'short.yml',
+        '--env',
+        'Acrobot-v1',
+        '--out',
+        join(work, 'short'),
+      ]);
+      expect(short.stderr).toBe('');
+      expect(JSON.parse(readFileSync(join(work, 'short', 'config.json'), 'utf8')).totalTimesteps).toBe(256);
+    },
+  );
 
-  it("trains the gSDE entries as SB3 does: PPO MountainCarContinuous-v0's batch_size 256 over 1 × 8 steps (built CLI)", () => {
-    const out = join(work, 'mountaincar');
-    const args = ['train', '--config', 'ppo.yml', '--env', 'MountainCarContinuous-v0'];
-    const train = cli([...args, '--timesteps', '64', '--out', out]);
-    expect(train.stderr).toBe('');
-    expect(train.status).toBe(0);
-    const saved = JSON.parse(readFileSync(join(out, 'config.json'), 'utf8'));
-    expect(saved.config).toMatchObject({ batchSize: 256, numEnvs: 1, nSteps: 8, useSde: true });
-    // the saved run resumes: its config repeats the block's combination
-    const resumed = cli(['train', '--resume', out, '--timesteps', '80']);
-    expect(resumed.stderr).toBe('');
-    expect(resumed.status).toBe(0);
-    const pendulum = cli([
-      'train',
-      '--config',
-      'ppo.yml',
-      '--env',
-      'Pendulum-v1',
-      '--timesteps',
-      '256',
-      '--set',
-      'nSteps=64',
-      '--out',
-      join(work, 'pendulum'),
-    ]);
-    expect(pendulum.stderr).toBe('');
-    expect(pendulum.status).toBe(0);
-  });
+  it(
+    "trains the gSDE entries as SB3 does: PPO MountainCarContinuous-v0's batch_size 256 over 1 × 8 steps (built CLI)",
+    { tags: ['slow'] },
+    () => {
+      const out = join(work, 'mountaincar');
+      const args = ['train', '--config', 'ppo.yml', '--env', 'MountainCarContinuous-v0'];
+      const train = cli([...args, '--timesteps', '64', '--out', out]);
+      expect(train.stderr).toBe('');
+      expect(train.status).toBe(0);
+      const saved = JSON.parse(readFileSync(join(out, 'config.json'), 'utf8'));
+      expect(saved.config).toMatchObject({ batchSize: 256, numEnvs: 1, nSteps: 8, useSde: true });
+      // the saved run resumes: its config repeats the block's combination
+      const resumed = cli(['train', '--resume', out, '--timesteps', '80']);
+      expect(resumed.stderr).toBe('');
+      expect(resumed.status).toBe(0);
+      const pendulum = cli([
+        'train',
+        '--config',
+        'ppo.yml',
+        '--env',
+        'Pendulum-v1',
+        '--timesteps',
+        '256',
+        '--set',
+        'nSteps=64',
+        '--out',
+        join(work, 'pendulum'),
+      ]);
+      expect(pendulum.stderr).toBe('');
+      expect(pendulum.status).toBe(0);
+    },
+  );
 
-  it("refuses the file's batch_size once the user changes its rollout: --n-envs 2 (one line, exit 2)", () => {
-    const args = ['train', '--config', 'ppo.yml', '--env', 'MountainCarContinuous-v0', '--timesteps', '64'];
-    const refused = cli([...args, '--n-envs', '2', '--out', join(work, 'refused')]);
-    expect(refused.status).toBe(2);
-    expect(refused.stderr).toBe(
-      'policygrad: PPO config: batchSize 256 (from the preset: set batchSize) is larger than the rollout (numEnvs × nSteps = 2 × 8 = 16); expected at most 16\n',
-    );
-    const withPreset = cli([...args, '--preset', 'zoo']);
-    expect(withPreset.status).toBe(2);
-    expect(withPreset.stderr).toBe(
-      'policygrad: --config ppo.yml is an rl-zoo file, whose block for MountainCarContinuous-v0 is the preset: drop preset "zoo" (override single values with --set)\n',
-    );
-  });
+  it(
+    "refuses the file's batch_size once the user changes its rollout: --n-envs 2 (one line, exit 2)",
+    { tags: ['slow'] },
+    () => {
+      const args = ['train', '--config', 'ppo.yml', '--env', 'MountainCarContinuous-v0', '--timesteps', '64'];
+      const refused = cli([...args, '--n-envs', '2', '--out', join(work, 'refused')]);
+      expect(refused.status).toBe(2);
+      expect(refused.stderr).toBe(
+        'policygrad: PPO config: batchSize 256 (from the preset: set batchSize) is larger than the rollout (numEnvs × nSteps = 2 × 8 = 16); expected at most 16\n',
+      );
+      const withPreset = cli([...args, '--preset', 'zoo']);
+      expect(withPreset.status).toBe(2);
+      expect(withPreset.stderr).toBe(
+        'policygrad: --config ppo.yml is an rl-zoo file, whose block for MountainCarContinuous-v0 is the preset: drop preset "zoo" (override single values with --set)\n',
+      );
+    },
+  );
 
-  it('refuses through the CLI in one line with exit code 2: unsupported keys, missing blocks, mixed formats', () => {
-    const racing = cli(['train', '--config', 'ppo.yml', '--env', 'CarRacing-v3']);
-    expect(racing.status).toBe(2);
-    expect(racing.stderr).toMatch(
-      /^policygrad: rl-zoo file ppo\.yml, block CarRacing-v3: key 'frame_stack' is not/,
-    );
-    expect(racing.stderr.trim().split('\n')).toHaveLength(1);
+  it(
+    'refuses through the CLI in one line with exit code 2: unsupported keys, missing blocks, mixed formats',
+    { tags: ['slow'] },
+    () => {
+      const racing = cli(['train', '--config', 'ppo.yml', '--env', 'CarRacing-v3']);
+      expect(racing.status).toBe(2);
+      expect(racing.stderr).toMatch(
+        /^policygrad: rl-zoo file ppo\.yml, block CarRacing-v3: key 'frame_stack' is not/,
+      );
+      expect(racing.stderr.trim().split('\n')).toHaveLength(1);
 
-    writeFileSync(join(work, 'only.yml'), 'Pendulum-v1:\n  n_envs: 2\nHopper-v5:\n  n_envs: 1\n');
-    const missing = cli(['train', '--config', 'only.yml', '--env', 'CartPole-v1']);
-    expect(missing.status).toBe(2);
-    expect(missing.stderr).toBe(
-      "policygrad: rl-zoo file only.yml has no block for CartPole-v1 (nor 'default'); its blocks: Pendulum-v1, Hopper-v5 (choose one with --env)\n",
-    );
-    writeFileSync(join(work, 'mixed.yml'), 'CartPole-v1:\n  n_envs: 2\ngamma: 0.9\n');
-    const mixed = cli(['train', '--config', 'mixed.yml']);
-    expect(mixed.status).toBe(2);
-    expect(mixed.stderr).toBe(
-      'policygrad: config file mixed.yml mixes rl-zoo env blocks (CartPole-v1) with options (gamma): use one format\n',
-    );
-  });
+      writeFileSync(join(work, 'only.yml'), 'Pendulum-v1:\n  n_envs: 2\nHopper-v5:\n  n_envs: 1\n');
+      const missing = cli(['train', '--config', 'only.yml', '--env', 'CartPole-v1']);
+      expect(missing.status).toBe(2);
+      expect(missing.stderr).toBe(
+        "policygrad: rl-zoo file only.yml has no block for CartPole-v1 (nor 'default'); its blocks: Pendulum-v1, Hopper-v5 (choose one with --env)\n",
+      );
+      writeFileSync(join(work, 'mixed.yml'), 'CartPole-v1:\n  n_envs: 2\ngamma: 0.9\n');
+      const mixed = cli(['train', '--config', 'mixed.yml']);
+      expect(mixed.status).toBe(2);
+      expect(mixed.stderr).toBe(
+        'policygrad: config file mixed.yml mixes rl-zoo env blocks (CartPole-v1) with options (gamma): use one format\n',
+      );
+    },
+  );
 });
