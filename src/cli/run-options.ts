@@ -78,11 +78,10 @@ export function resolveRun(flags: RunFlags): ResolvedRun {
       `--config ${flags.config} is an rl-zoo file, whose block for ${env} is the preset: drop preset ${describeValue(presetChoice)} (override single values with --set)`,
     );
   }
-  const preset =
-    zooPreset ??
-    (presetChoice === 'none' || presetChoice === null
+  const presetName =
+    presetChoice === 'none' || presetChoice === null
       ? null
-      : (presetChoice ?? (listPresets(algo, env).includes('zoo') ? 'zoo' : null)));
+      : (presetChoice ?? (listPresets(algo, env).includes('zoo') ? 'zoo' : null));
 
   const rest: Record<string, unknown> = { ...fromFile.config, ...sets };
   for (const key of RUN_KEYS) delete rest[key];
@@ -90,10 +89,10 @@ export function resolveRun(flags: RunFlags): ResolvedRun {
     algo,
     env,
     seed,
-    presetLabel: zooPreset !== undefined ? 'rl-zoo block' : ((preset as string | null) ?? 'none'),
+    presetLabel: zooPreset !== undefined ? 'rl-zoo block' : (presetName ?? 'none'),
     config: {
       env,
-      preset,
+      preset: zooPreset ?? presetName,
       ...rest,
       seed,
       ...(flags.nEnvs === undefined ? {} : { numEnvs: flags.nEnvs }),

@@ -1,8 +1,9 @@
 /**
  * rl-baselines3-zoo hyperparameter files (`--config hyperparams/ppo.yml`): top-level keys are env ids, each a
  * block of Stable-Baselines3 arguments in snake_case. The block for `--env` (or the zoo's `default` block) is
- * translated key by key through ZOO_KEYS into policygrad's config; a key policygrad does not support is refused by
- * name, never dropped. Our own config files (camelCase options at the top level) pass through unchanged.
+ * translated key by key through ZOO_KEYS into policygrad's names and becomes the run's preset (the reference's whole
+ * set of values, under what the user sets); a key policygrad does not support is refused by name, never dropped.
+ * Our own config files (camelCase options at the top level) pass through unchanged, as explicit options.
  */
 import type { Tags } from 'yaml';
 import { describeValue, PolicygradError } from '../node.js';
