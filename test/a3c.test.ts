@@ -1,3 +1,4 @@
+// @module-tag slow: worker threads from the built dist/, and a learning run to the goal
 /**
  * A3C: worker threads updating shared parameters without locks. Runs the compiled worker (dist/, built by
  * `npm test` before vitest).

@@ -245,6 +245,7 @@ describe('action masks from the env', () => {
     ],
   ])(
     '%s never takes a masked action and learns the task',
+    { tags: ['slow'], timeout: 60_000 },
     (_name, create) => {
       const model = create();
       const random = mean(model.evaluate(10, { deterministic: false }));
@@ -254,7 +255,6 @@ describe('action masks from the env', () => {
       expect(random).toBeLessThan(12);
       expect(trained).toBeGreaterThanOrEqual(17);
     },
-    60_000,
   );
 
   it('predict and policygrad/inference take a mask; bad masks are refused with a clear message', () => {

@@ -1,3 +1,4 @@
+// @module-tag slow: worker threads from the built dist/
 /** AsyncVectorEnv: same trajectories as SyncVectorEnv, errors from workers surface in the caller. */
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';

@@ -63,7 +63,7 @@ describe('browser bundle of the core', () => {
   }, 60_000);
 });
 
-describe('the shipped browser bundles (dist/browser, built by npm run build)', () => {
+describe('the shipped browser bundles (dist/browser, built by npm run build)', { tags: ['slow'] }, () => {
   const importsOf = (code: string) =>
     [...code.matchAll(/(?:\bfrom\s*|\bimport\s*\(?\s*)["']([^"']+)["']/g)].map((m) => m[1]);
 

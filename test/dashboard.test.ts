@@ -42,7 +42,7 @@ function raw(
   });
 }
 
-describe('policygrad dashboard (server)', () => {
+describe('policygrad dashboard (server)', { tags: ['slow'] }, () => {
   let base: string;
   let runs: string;
   let url: string;

@@ -1,3 +1,4 @@
+// @module-tag slow: runs the built package (dist/) end to end
 /**
  * Issue 13, through the built CLI as a user types it (`npm test` builds dist/ first): MuJoCo from every command,
  * env/seed/algo from --set and --config resolved once, eval refusing a policy that does not fit its env, A3C

@@ -90,6 +90,41 @@ describe('config mistakes (item 8)', () => {
     expect(() => new PPO({ env: 'CartPole-v1', nSteps: 8 })).not.toThrow();
   });
 
+  it("a preset's own batch larger than its rollout builds again from the resolved config (load, resume)", () => {
+    const zoo = new PPO({ env: 'MountainCarContinuous-v0', preset: 'zoo' }).config; // rl-zoo: 256 over 1 × 8
+    expect(new PPO(zoo).config.batchSize).toBe(256);
+  });
+
+  it("a preset given as values (the README's) keeps its own batch over a smaller rollout", () => {
+    const preset = { numEnvs: 1, nSteps: 8, batchSize: 256 };
+    expect(new PPO({ env: 'MountainCarContinuous-v0', preset }).config).toMatchObject(preset);
+  });
+
+  it('a preset given as values is refused once the explicit fields change its rollout', () => {
+    const preset = { numEnvs: 1, nSteps: 8, batchSize: 256 };
+    expect(() => new PPO({ env: 'MountainCarContinuous-v0', preset, numEnvs: 2 })).toThrow(
+      'PPO config: batchSize 256 (from the preset: set batchSize) is larger than the rollout (numEnvs × nSteps = 2 × 8 = 16); expected at most 16',
+    );
+  });
+
+  it('a preset given as values cannot choose the env', () => {
+    expect(() => new PPO({ preset: { env: 'Pendulum-v1' } })).toThrow(
+      'PPO: a preset given as hyperparameters cannot set env (set it next to the preset)',
+    );
+  });
+
+  it.each([
+    ['PPO', (c: object) => new PPO(c).config],
+    ['TRPO', (c: object) => new TRPO(c).config],
+  ])(
+    '%s: the default batch size is recorded cut to a smaller rollout, so the config builds again',
+    (_, build) => {
+      const cut = build({ env: 'CartPole-v1', nSteps: 8 });
+      expect(cut.batchSize).toBe(8);
+      expect(build(cut).batchSize).toBe(8);
+    },
+  );
+
   it.each([
     ['learning_rate', 'learningRate'],
     ['n_steps', 'nSteps'],

@@ -1,3 +1,4 @@
+// @module-tag slow: runs the built package (dist/) end to end
 /**
  * `--import` through the built CLI (issue 13, item 11): modules imported before anything else, in order, in the
  * CLI and in the worker threads (vectorEnv 'async'); recorded in the run's config.json as file URLs (relative

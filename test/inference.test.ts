@@ -138,23 +138,27 @@ describe('policygrad/inference', () => {
     );
   });
 
-  it('the built module imports nothing, and `policygrad export` writes a file it loads', () => {
-    const source = readFileSync(join(root, 'dist', 'inference.js'), 'utf8');
-    expect(source).not.toMatch(/^\s*import\s/m);
-    expect(source).not.toMatch(/\bimport\(/);
-    const dir = mkdtempSync(join(tmpdir(), 'policygrad-export-'));
-    const run = join(dir, 'run');
-    const cli = (args: string[]) =>
-      spawnSync('node', ['dist/cli/main.js', ...args], { cwd: root, encoding: 'utf8' });
-    expect(cli(['train', '--timesteps', '512', '--out', run]).status).toBe(0);
-    const out = join(dir, 'agent.json');
-    const result = cli(['export', run, '--out', out]);
-    expect(result.status).toBe(0);
-    expect(result.stdout).toMatch(/wrote .*agent\.json \(ppo on CartPole-v1/);
-    expect([0, 1]).toContain(loadPolicy(readFileSync(out, 'utf8')).act([0.01, 0, 0.02, 0]));
-    const missing = cli(['export', join(dir, 'nothing'), '--out', out]);
-    expect(missing.status).toBe(2);
-    expect(missing.stderr).toMatch(/no trained policy at/);
-    rmSync(dir, { recursive: true, force: true });
-  });
+  it(
+    'the built module imports nothing, and `policygrad export` writes a file it loads',
+    { tags: ['slow'] },
+    () => {
+      const source = readFileSync(join(root, 'dist', 'inference.js'), 'utf8');
+      expect(source).not.toMatch(/^\s*import\s/m);
+      expect(source).not.toMatch(/\bimport\(/);
+      const dir = mkdtempSync(join(tmpdir(), 'policygrad-export-'));
+      const run = join(dir, 'run');
+      const cli = (args: string[]) =>
+        spawnSync('node', ['dist/cli/main.js', ...args], { cwd: root, encoding: 'utf8' });
+      expect(cli(['train', '--timesteps', '512', '--out', run]).status).toBe(0);
+      const out = join(dir, 'agent.json');
+      const result = cli(['export', run, '--out', out]);
+      expect(result.status).toBe(0);
+      expect(result.stdout).toMatch(/wrote .*agent\.json \(ppo on CartPole-v1/);
+      expect([0, 1]).toContain(loadPolicy(readFileSync(out, 'utf8')).act([0.01, 0, 0.02, 0]));
+      const missing = cli(['export', join(dir, 'nothing'), '--out', out]);
+      expect(missing.status).toBe(2);
+      expect(missing.stderr).toMatch(/no trained policy at/);
+      rmSync(dir, { recursive: true, force: true });
+    },
+  );
 });

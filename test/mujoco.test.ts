@@ -117,18 +117,22 @@ describe('MuJoCo engine', () => {
     );
   });
 
-  it('make before loadMujoco says what to do (a fresh process, where the engine is not loaded)', () => {
-    const script = `import('policygrad').then((m) => {
+  it(
+    'make before loadMujoco says what to do (a fresh process, where the engine is not loaded)',
+    { tags: ['slow'] },
+    () => {
+      const script = `import('policygrad').then((m) => {
       try { m.make('Hopper-v5'); console.log('no error'); } catch (e) { console.log(e.constructor.name + ': ' + e.message); }
     })`;
-    const out = execFileSync('node', ['-e', script], {
-      cwd: new URL('..', import.meta.url).pathname,
-      encoding: 'utf8',
-    });
-    expect(out).toMatch(
-      /Hopper-v5 needs the MuJoCo engine: call `await loadMujoco\(\)` once before make\('Hopper-v5'\)/,
-    );
-  });
+      const out = execFileSync('node', ['-e', script], {
+        cwd: new URL('..', import.meta.url).pathname,
+        encoding: 'utf8',
+      });
+      expect(out).toMatch(
+        /Hopper-v5 needs the MuJoCo engine: call `await loadMujoco\(\)` once before make\('Hopper-v5'\)/,
+      );
+    },
+  );
 
   it('says what is wrong with an invalid model instead of failing silently', () => {
     expect(() => compileModel('broken.xml', '<mujoco><worldbody><body>')).toThrow(PolicygradError);

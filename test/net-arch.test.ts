@@ -71,17 +71,21 @@ describe('netArch and activation', () => {
     },
   );
 
-  it('A3C workers train the same architecture as the main thread (gelu, pi/vf split)', async () => {
-    const model = new A3C({ netArch: SPLIT, activation: 'gelu', numWorkers: 2, seed: 3 });
-    expect(widths(model.policy.critic)).toEqual([4, 32, 8, 1]);
-    expect(model.policy.spec).toMatchObject({ netArch: SPLIT, activation: 'gelu' });
-    const before = Float32Array.from(model.policy.params);
-    await model.learn({ totalTimesteps: 200 });
-    expect(model.totalSteps).toBeGreaterThanOrEqual(200);
-    const after = model.policy.params;
-    expect(after.every(Number.isFinite)).toBe(true);
-    expect(after.some((v, i) => v !== before[i])).toBe(true);
-  });
+  it(
+    'A3C workers train the same architecture as the main thread (gelu, pi/vf split)',
+    { tags: ['slow'] },
+    async () => {
+      const model = new A3C({ netArch: SPLIT, activation: 'gelu', numWorkers: 2, seed: 3 });
+      expect(widths(model.policy.critic)).toEqual([4, 32, 8, 1]);
+      expect(model.policy.spec).toMatchObject({ netArch: SPLIT, activation: 'gelu' });
+      const before = Float32Array.from(model.policy.params);
+      await model.learn({ totalTimesteps: 200 });
+      expect(model.totalSteps).toBeGreaterThanOrEqual(200);
+      const after = model.policy.params;
+      expect(after.every(Number.isFinite)).toBe(true);
+      expect(after.some((v, i) => v !== before[i])).toBe(true);
+    },
+  );
 
   it('the README example: PPO on Pendulum-v1 with a gelu actor [16] and critic [32, 8]', () => {
     const model = new PPO({ env: 'Pendulum-v1', netArch: { pi: [16], vf: [32, 8] }, activation: 'gelu' });
@@ -203,7 +207,7 @@ describe('netArch and activation', () => {
   });
 });
 
-describe('from the CLI (built dist/)', () => {
+describe('from the CLI (built dist/)', { tags: ['slow'] }, () => {
   const cli = (args: string[]) =>
     spawnSync('node', ['dist/cli/main.js', ...args], { cwd: root, encoding: 'utf8' });
 

@@ -1,3 +1,4 @@
+// @module-tag slow: runs the built package (dist/) end to end
 /**
  * The package as a user gets it: the built `dist/` imported by name, the CLI, and source-wide rules.
  * `npm test` builds before running the tests, so `dist/` is current here.

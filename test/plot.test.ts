@@ -1,3 +1,4 @@
+// @module-tag slow: runs the built package (dist/) end to end
 /** `policygrad plot` on real run directories (built CLI): SVG and PNG, seeds of one config averaged. */
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';

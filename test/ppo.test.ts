@@ -342,12 +342,16 @@ describe("truncation: 'bootstrap' (SB3) or 'terminate' (CleanRL's ppo.py)", () =
 });
 
 describe('PPO', () => {
-  it('learns CartPole-v1 (zoo preset): ≥ 200 mean evaluation return after 12k steps, seed 1', () => {
-    const ppo = new PPO({ env: 'CartPole-v1', preset: 'zoo', seed: 1 });
-    ppo.learn({ totalTimesteps: 12_288 });
-    expect(mean(ppo.evaluate(10))).toBeGreaterThanOrEqual(200);
-    expect([0, 1]).toContain(ppo.predict(Float32Array.of(0, 0, 0.05, 0)));
-  });
+  it(
+    'learns CartPole-v1 (zoo preset): ≥ 200 mean evaluation return after 12k steps, seed 1',
+    { tags: ['slow'] },
+    () => {
+      const ppo = new PPO({ env: 'CartPole-v1', preset: 'zoo', seed: 1 });
+      ppo.learn({ totalTimesteps: 12_288 });
+      expect(mean(ppo.evaluate(10))).toBeGreaterThanOrEqual(200);
+      expect([0, 1]).toContain(ppo.predict(Float32Array.of(0, 0, 0.05, 0)));
+    },
+  );
 
   it('is deterministic: the same seed gives identical metrics', () => {
     const run = () =>

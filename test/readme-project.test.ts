@@ -1,3 +1,4 @@
+// @module-tag slow: runs the built package (dist/) end to end
 /**
  * README "Use it in your project" (issue 13, item 12): its JavaScript is the files in examples/, line for line,
  * and the tests run them as a user would: the API example with node, the command lines through the built CLI,

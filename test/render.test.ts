@@ -121,7 +121,7 @@ describe('env.render()', () => {
   });
 });
 
-describe('policygrad eval --record', () => {
+describe('policygrad eval --record', { tags: ['slow'] }, () => {
   let dir: string;
   beforeAll(() => {
     dir = mkdtempSync(join(tmpdir(), 'policygrad-record-'));

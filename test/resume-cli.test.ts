@@ -1,3 +1,4 @@
+// @module-tag slow: runs the built package (dist/) end to end
 /**
  * Checkpoints and resume through the built CLI (`npm test` builds dist/ first): a SIGINT saves a checkpoint and
  * exits 130; `--resume` then finishes the run with exactly the metrics and parameters of an uninterrupted run;

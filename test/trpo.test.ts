@@ -125,7 +125,7 @@ describe('TRPO and NPG', () => {
     }
   });
 
-  it('TRPO reaches ≥ 90 on the 4-action identity env', () => {
+  it('TRPO reaches ≥ 90 on the 4-action identity env', { tags: ['slow'] }, () => {
     const trpo = new TRPO({
       env: 'TestIdentity-v0',
       numEnvs: 4,
@@ -138,7 +138,7 @@ describe('TRPO and NPG', () => {
     expect(mean(trpo.evaluate(5))).toBeGreaterThanOrEqual(90);
   });
 
-  it('TRPO reaches ≥ 90 on the continuous identity env', () => {
+  it('TRPO reaches ≥ 90 on the continuous identity env', { tags: ['slow'] }, () => {
     const trpo = new TRPO({
       env: 'TestIdentityBox-v0',
       numEnvs: 4,
@@ -151,19 +151,23 @@ describe('TRPO and NPG', () => {
     expect(mean(trpo.evaluate(5))).toBeGreaterThanOrEqual(90);
   });
 
-  it('NPG takes the full natural step (no line search) and reaches ≥ 90 on the identity env', () => {
-    const npg = new NPG({
-      env: 'TestIdentity-v0',
-      numEnvs: 4,
-      nSteps: 256,
-      gamma: 0.4,
-      seed: 1,
-      targetKl: 0.05,
-    });
-    const history = npg.learn({ totalTimesteps: 4096 });
-    expect(history.every((m) => m.lineSearchSteps === 0)).toBe(true);
-    expect(mean(npg.evaluate(5))).toBeGreaterThanOrEqual(90);
-  });
+  it(
+    'NPG takes the full natural step (no line search) and reaches ≥ 90 on the identity env',
+    { tags: ['slow'] },
+    () => {
+      const npg = new NPG({
+        env: 'TestIdentity-v0',
+        numEnvs: 4,
+        nSteps: 256,
+        gamma: 0.4,
+        seed: 1,
+        targetKl: 0.05,
+      });
+      const history = npg.learn({ totalTimesteps: 4096 });
+      expect(history.every((m) => m.lineSearchSteps === 0)).toBe(true);
+      expect(mean(npg.evaluate(5))).toBeGreaterThanOrEqual(90);
+    },
+  );
 
   it('refuses options it does not use', () => {
     expect(() => new TRPO({ entCoef: 0.1 } as never)).toThrow(/unknown option 'entCoef'/);

@@ -19,6 +19,7 @@ import { type EvaluationResult, RolloutBuffer, RolloutCollector } from '../train
 import type { Minibatch } from './surrogate.js';
 import { maskRows } from './policy-gradient.js';
 import { discount, gradNormBound, traceDecay } from './hyperparameters.js';
+import { presetField } from './presets.js';
 
 /** A constant, or `lin_<start>`: linear from start to 0 over training (rl-baselines3-zoo's notation). */
 export const scheduleSchema = z.union([
@@ -50,8 +51,8 @@ export const networkFields = {
 export const onPolicyFields = {
   env: z.string().default('CartPole-v1'),
   envOptions: z.record(z.string(), z.unknown()).default({}),
-  /** Named hyperparameters for the env, e.g. 'zoo' (applied under the explicit fields). */
-  preset: z.string().nullable().default(null),
+  /** Hyperparameters applied under the explicit fields: a preset's name for the env ('zoo'), or the values. */
+  preset: presetField,
   numEnvs: z.number().int().positive(),
   nSteps: z.number().int().positive(),
   gamma: discount().default(0.99),
@@ -90,23 +91,28 @@ export const onPolicyFields = {
 };
 
 /**
- * Refuses a `batchSize` larger than the rollout (numEnvs × nSteps), which would otherwise be cut to the rollout
- * silently: one the user gave, or a preset's once the user changed the preset's rollout. A preset's own
- * combination stands as the reference runs it (rl-zoo's PPO MountainCarContinuous-v0: batch 256 over a rollout of
- * 8 steps, which SB3 trains as one minibatch of the whole rollout). The default batch size is cut without a word:
- * nobody asked for it.
+ * The minibatch size a run uses and records. A `batchSize` larger than the rollout (numEnvs × nSteps) would be cut
+ * to the rollout silently, so it is refused: one the user gave, or a preset's once the user changed the preset's
+ * rollout. A preset's own combination stands as the reference runs it (rl-zoo's PPO MountainCarContinuous-v0:
+ * batch 256 over a rollout of 8 steps, which SB3 trains as one minibatch of the whole rollout), also when the
+ * explicit fields repeat it (a saved config, loaded or resumed). The default is cut to the rollout without a word
+ * (nobody asked for it), and recorded cut, so that a saved config builds the same run again.
  */
-export function checkBatchSize(
+export function resolveBatchSize(
   algo: string,
-  c: { batchSize: number; numEnvs: number; nSteps: number; preset: string | null },
-  given: { batchSize?: unknown },
+  c: { batchSize: number; numEnvs: number; nSteps: number; preset: string | object | null },
+  preset: Record<string, unknown>,
   explicit: { batchSize?: unknown; numEnvs?: unknown; nSteps?: unknown },
-): void {
+): number {
   const rollout = c.numEnvs * c.nSteps;
-  if (given.batchSize === undefined || c.batchSize <= rollout) return;
-  const fromPreset = explicit.batchSize === undefined;
-  if (fromPreset && explicit.numEnvs === undefined && explicit.nSteps === undefined) return;
-  const source = fromPreset ? ` (from the '${c.preset}' preset: set batchSize)` : '';
+  if (c.batchSize <= rollout) return c.batchSize;
+  if (explicit.batchSize === undefined && preset.batchSize === undefined) return rollout;
+  const keepsPreset = (['batchSize', 'numEnvs', 'nSteps'] as const).every(
+    (key) => explicit[key] === undefined || explicit[key] === preset[key],
+  );
+  if (preset.batchSize !== undefined && keepsPreset) return c.batchSize;
+  const named = typeof c.preset === 'string' ? `the '${c.preset}' preset` : 'the preset';
+  const source = explicit.batchSize === undefined ? ` (from ${named}: set batchSize)` : '';
   throw new PolicygradError(
     `${algo} config: batchSize ${c.batchSize}${source} is larger than the rollout (numEnvs × nSteps = ${c.numEnvs} × ${c.nSteps} = ${rollout}); expected at most ${rollout}`,
   );

@@ -17,7 +17,7 @@ import type { Floats } from '../nn/kernels.js';
 import { parseOptions } from '../options.js';
 import { shuffle } from './value-regression.js';
 import {
-  checkBatchSize,
+  resolveBatchSize,
   advantagesAndReturns,
   allocateMinibatch,
   buildOnPolicy,
@@ -49,7 +49,7 @@ import {
 } from './checkpoint.js';
 import { runCallbacks } from './callbacks.js';
 import { type LoadOptions, loadAlgorithm, saveAlgorithm } from './persistence.js';
-import { applyPreset } from './presets.js';
+import { presetValues } from './presets.js';
 import { checkNormalizable } from './hyperparameters.js';
 import { accumulateSurrogateGradient, adaptKlBeta, SurrogateScratch } from './surrogate.js';
 
@@ -92,12 +92,12 @@ export class PPO {
   private progress: LearnProgress | null = null;
 
   constructor(config: PPOConfig = {}) {
-    const given = applyPreset('ppo', config, 'CartPole-v1');
-    this.config = parseOptions(ppoConfigSchema, given, 'PPO config');
+    const preset = presetValues('ppo', config, 'CartPole-v1');
+    const parsed = parseOptions(ppoConfigSchema, { ...preset, ...config }, 'PPO config');
+    this.config = { ...parsed, batchSize: resolveBatchSize('PPO', parsed, preset, config) };
     const c = this.config;
     checkNormalizable('PPO config', c.normalizeAdvantage, 'nSteps', c.nSteps, c.nSteps * c.numEnvs);
     checkNormalizable('PPO config', c.normalizeAdvantage, 'batchSize', c.batchSize, c.batchSize);
-    checkBatchSize('PPO', c, given, config);
     this.parts = buildOnPolicy(this.config);
     this.tracker = new IterationTracker(this.parts.collector);
     this.policy = this.parts.policy;

@@ -4,9 +4,20 @@
  * defaults (docs/parity.md compares them line by line); `tuned` is ours where we measured the reference's values
  * to fall short. Applied under the fields given explicitly (explicit fields win).
  */
+import { z } from 'zod';
 import { describeValue, PolicygradError } from '../errors.js';
 
 type Preset = Record<string, unknown>;
+
+/**
+ * A config's `preset`: the name of one of PRESETS' entries for the env ('zoo'), or the hyperparameters themselves
+ * (a reference's whole block, e.g. an rl-zoo file's entry read by the CLI). Either is applied under the explicit
+ * fields and recorded in the resolved config, so a saved run says where its values came from.
+ */
+export const presetField = z
+  .union([z.string(), z.record(z.string(), z.unknown())])
+  .nullable()
+  .default(null);
 
 /** rl-baselines3-zoo hyperparams/trpo.yml, Acrobot-v1 (n_timesteps 1e5). */
 const TRPO_ACROBOT_ZOO: Preset = { normalize: true, numEnvs: 2, nSteps: 1024 };
@@ -270,7 +281,7 @@ export const PRESETS: Record<string, Record<string, Record<string, Preset>>> = {
         gamma: 0.9,
         optimizer: 'rmsprop',
         normalizeAdvantage: false,
-        learningRate: 'lin_0.0007',
+        learningRate: 'lin_7e-4',
         useSde: true,
         logStdInit: -2,
         orthogonalInit: false,
@@ -338,20 +349,39 @@ export function listPresets(algo: string, env: string): string[] {
   return Object.keys(PRESETS[algo]?.[env] ?? {});
 }
 
-/** `config` with the named preset's values filled in under it (explicit fields win). */
-export function applyPreset<T extends { preset?: string | null; env?: string }>(
+/** The hyperparameters `config.preset` stands for: a named preset's, the given ones, or none. */
+export function presetValues(
+  algo: string,
+  config: { preset?: string | Preset | null; env?: string },
+  defaultEnv: string,
+): Preset {
+  const { preset: choice } = config;
+  if (choice === undefined || choice === null) return {};
+  if (typeof choice === 'object') {
+    const misplaced = ['env', 'preset'].filter((key) => Object.hasOwn(choice, key));
+    if (misplaced.length > 0) {
+      throw new PolicygradError(
+        `${algo.toUpperCase()}: a preset given as hyperparameters cannot set ${misplaced.join(' or ')} (set it next to the preset)`,
+      );
+    }
+    return choice;
+  }
+  const env = config.env ?? defaultEnv;
+  const preset = PRESETS[algo]?.[env]?.[choice];
+  if (preset === undefined) {
+    const available = listPresets(algo, env);
+    throw new PolicygradError(
+      `${algo.toUpperCase()}: no preset ${describeValue(choice)} for ${env}; available: ${available.length > 0 ? available.join(', ') : '(none)'}`,
+    );
+  }
+  return preset;
+}
+
+/** `config` with its preset's values filled in under it (explicit fields win). */
+export function applyPreset<T extends { preset?: string | Preset | null; env?: string }>(
   algo: string,
   config: T,
   defaultEnv: string,
 ): T {
-  if (config.preset === undefined || config.preset === null) return config;
-  const env = config.env ?? defaultEnv;
-  const preset = PRESETS[algo]?.[env]?.[config.preset];
-  if (preset === undefined) {
-    const available = listPresets(algo, env);
-    throw new PolicygradError(
-      `${algo.toUpperCase()}: no preset ${describeValue(config.preset)} for ${env}; available: ${available.length > 0 ? available.join(', ') : '(none)'}`,
-    );
-  }
-  return { ...preset, ...config };
+  return { ...presetValues(algo, config, defaultEnv), ...config };
 }

@@ -70,15 +70,15 @@ import { RolloutBuffer, RolloutCollector } from '../train/rollout.js';
 import { evaluatePolicy, networkFields } from './on-policy.js';
 import { accumulateLogLikelihoodGradient, maskRows } from './policy-gradient.js';
 import { IterationTracker, type IterationStats } from '../train/iteration.js';
-import { applyPreset } from './presets.js';
+import { applyPreset, presetField } from './presets.js';
 import { discount, gradNormBound, stepSize, traceDecay } from './hyperparameters.js';
 import { regressValues } from './value-regression.js';
 
 export const reinforceConfigSchema = z.strictObject({
   env: z.string().default('CartPole-v1'),
   envOptions: z.record(z.string(), z.unknown()).default({}),
-  /** Named hyperparameters for the env, e.g. 'zoo' (applied under the explicit fields). */
-  preset: z.string().nullable().default(null),
+  /** Hyperparameters applied under the explicit fields: a preset's name for the env ('zoo'), or the values. */
+  preset: presetField,
   numEnvs: z.number().int().positive().default(1),
   seed: z.number().int().nonnegative().default(0),
   returns: z.enum(['total', 'reward-to-go']).default('reward-to-go'),

@@ -19,7 +19,7 @@ import { parseOptions } from '../options.js';
 import type { RolloutBuffer } from '../train/rollout.js';
 import { conjugateGradient, dot, FisherVectorProduct } from './natural-gradient.js';
 import {
-  checkBatchSize,
+  resolveBatchSize,
   advantagesAndReturns,
   buildOnPolicy,
   distInputsOf,
@@ -49,7 +49,7 @@ import {
 } from './checkpoint.js';
 import { runCallbacks } from './callbacks.js';
 import { type LoadOptions, loadAlgorithm, saveAlgorithm } from './persistence.js';
-import { applyPreset } from './presets.js';
+import { presetValues } from './presets.js';
 import { regressValues } from './value-regression.js';
 import { normalize } from '../estimators/returns.js';
 import { checkNormalizable } from './hyperparameters.js';
@@ -110,11 +110,12 @@ export class TRPO {
     config: TRPOConfig = {},
     protected readonly algo: 'trpo' | 'npg' = 'trpo',
   ) {
-    const given = applyPreset(algo, config, 'CartPole-v1');
-    this.config = parseOptions(trpoConfigSchema, given, `${algo.toUpperCase()} config`);
+    const preset = presetValues(algo, config, 'CartPole-v1');
+    const parsed = parseOptions(trpoConfigSchema, { ...preset, ...config }, `${algo.toUpperCase()} config`);
+    const batchSize = resolveBatchSize(algo.toUpperCase(), parsed, preset, config);
+    this.config = { ...parsed, batchSize };
     const { normalizeAdvantage, nSteps, numEnvs } = this.config;
     checkNormalizable(`${algo.toUpperCase()} config`, normalizeAdvantage, 'nSteps', nSteps, nSteps * numEnvs);
-    checkBatchSize(algo.toUpperCase(), this.config, given, config);
     this.parts = buildOnPolicy({ ...this.config, sharedTrunk: false });
     this.tracker = new IterationTracker(this.parts.collector);
     this.policy = this.parts.policy;

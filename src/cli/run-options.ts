@@ -1,7 +1,7 @@
 /**
  * What `policygrad train` runs, resolved once: the algorithm, env, seed and preset may come from a flag, a
  * `--set key=value`, the `--config` file or the default, with one precedence (flag > --set > config file >
- * default; the preset then fills the hyperparameters it has, under all of these). Every later use (the headline,
+ * default; the preset, or an rl-zoo file's block, then fills the hyperparameters it has, under all of these). Every later use (the headline,
  * the run directory's name, config.json, policy.json, eval, plot legends) reads the resolved values.
  */
 import { readFileSync } from 'node:fs';
@@ -33,8 +33,8 @@ export interface ResolvedRun {
   algo: string;
   env: string;
   seed: number;
-  /** The preset applied, or null ('none', or no `zoo` preset for this algorithm and env). */
-  preset: string | null;
+  /** For the headline: the preset's name, 'none', or the rl-zoo block. */
+  presetLabel: string;
   /** The algorithm's config (env, preset and seed included), before the algorithm validates it. */
   config: Record<string, unknown>;
   /** rl-zoo's `n_timesteps`, when the config file is an rl-zoo file that sets it. */
@@ -68,15 +68,20 @@ export function resolveRun(flags: RunFlags): ResolvedRun {
       `invalid preset ${describeValue(presetChoice)}: expected a preset name, or 'none' for the defaults`,
     );
   }
-  // An rl-zoo file (top-level keys are env ids) gives the block for this env, translated to our names.
+  // An rl-zoo file (top-level keys are env ids) gives the block for this env, translated to our names: the
+  // reference's whole set, applied as the preset (on the library defaults, as rl-zoo does, not on our own preset).
   const fromFile =
     flags.config === undefined ? { config: {} } : configFromFile(file, { path: flags.config, algo, env });
-  // An rl-zoo block is complete as rl-zoo uses it: on the library defaults, not on our preset.
-  const zooFile = fromFile.note !== undefined;
-  const preset =
+  const { zooPreset } = fromFile;
+  if (zooPreset !== undefined && presetChoice !== undefined) {
+    throw new PolicygradError(
+      `--config ${flags.config} is an rl-zoo file, whose block for ${env} is the preset: drop preset ${describeValue(presetChoice)} (override single values with --set)`,
+    );
+  }
+  const presetName =
     presetChoice === 'none' || presetChoice === null
       ? null
-      : (presetChoice ?? (!zooFile && listPresets(algo, env).includes('zoo') ? 'zoo' : null));
+      : (presetChoice ?? (listPresets(algo, env).includes('zoo') ? 'zoo' : null));
 
   const rest: Record<string, unknown> = { ...fromFile.config, ...sets };
   for (const key of RUN_KEYS) delete rest[key];
@@ -84,10 +89,10 @@ export function resolveRun(flags: RunFlags): ResolvedRun {
     algo,
     env,
     seed,
-    preset,
+    presetLabel: zooPreset !== undefined ? 'rl-zoo block' : (presetName ?? 'none'),
     config: {
       env,
-      preset,
+      preset: zooPreset ?? presetName,
       ...rest,
       seed,
       ...(flags.nEnvs === undefined ? {} : { numEnvs: flags.nEnvs }),

@@ -250,7 +250,7 @@ interface RunSetup {
 /** A new run: algorithm, env, seed and config resolved once (run-options.ts); a fresh run directory. */
 async function startRun(options: TrainCommandOptions): Promise<RunSetup> {
   const resolved = resolveRun(options);
-  const { algo, env, seed, preset } = resolved;
+  const { algo, env, seed, presetLabel } = resolved;
   const config = { ...resolved.config, ...envModulesFor(algo, options.import ?? []) };
   const out = options.out ?? `runs/${algo}-${env}-seed${seed}`;
   checkRunDirectory(out, options.force === true);
@@ -278,7 +278,7 @@ async function startRun(options: TrainCommandOptions): Promise<RunSetup> {
     totalTimesteps,
     startStep: 0,
     checkpointFile: null,
-    headline: `${resolved.fileNote === undefined ? '' : `${resolved.fileNote}\n`}${algo} on ${env} (preset ${preset ?? 'none'}, seed ${seed}, kernels ${describeKernels()}) for ${totalTimesteps.toLocaleString('en-US')} steps → ${out}`,
+    headline: `${resolved.fileNote === undefined ? '' : `${resolved.fileNote}\n`}${algo} on ${env} (preset ${presetLabel}, seed ${seed}, kernels ${describeKernels()}) for ${totalTimesteps.toLocaleString('en-US')} steps → ${out}`,
   };
 }
 

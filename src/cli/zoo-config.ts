@@ -1,8 +1,9 @@
 /**
  * rl-baselines3-zoo hyperparameter files (`--config hyperparams/ppo.yml`): top-level keys are env ids, each a
  * block of Stable-Baselines3 arguments in snake_case. The block for `--env` (or the zoo's `default` block) is
- * translated key by key through ZOO_KEYS into policygrad's config; a key policygrad does not support is refused by
- * name, never dropped. Our own config files (camelCase options at the top level) pass through unchanged.
+ * translated key by key through ZOO_KEYS into policygrad's names and becomes the run's preset (the reference's whole
+ * set of values, under what the user sets); a key policygrad does not support is refused by name, never dropped.
+ * Our own config files (camelCase options at the top level) pass through unchanged, as explicit options.
  */
 import type { Tags } from 'yaml';
 import { describeValue, PolicygradError } from '../node.js';
@@ -22,8 +23,13 @@ export const ZOO_YAML_OPTIONS = {
 };
 
 export interface ConfigFromFile {
-  /** policygrad config keys. */
+  /** policygrad config keys, given explicitly (a file in our own format). */
   config: Record<string, unknown>;
+  /**
+   * An rl-zoo file's block for the env, translated: the reference's whole set of hyperparameters, applied as the
+   * preset is (under explicit fields; its own batch size/rollout combination stands, as SB3 trains it).
+   */
+  zooPreset?: Record<string, unknown>;
   /** rl-zoo's `n_timesteps`, when the file is a zoo file that sets it. */
   totalTimesteps?: number;
   /** For the headline: which zoo block was used. */
@@ -70,10 +76,10 @@ const ZOO_KEYS: Record<string, ZooKey> = {
   'policy_kwargs.activation_fn': { to: 'activation', convert: activation },
   'policy_kwargs.log_std_init': { to: 'logStdInit' },
   'policy_kwargs.ortho_init': { to: 'orthogonalInit' },
+  'policy_kwargs.full_std': { to: 'fullStd' },
+  'policy_kwargs.use_expln': { to: 'useExpln' },
+  'policy_kwargs.squash_output': { to: 'squashOutput' },
 };
-
-/** Keys that other work is adding to the config schemas: "not supported yet" until then. */
-const COMING_KEYS = new Set(['netArch', 'useSde', 'sdeSampleFreq']);
 
 /** Zoo keys read here rather than mapped: the budget, the policy class, TRPO's no-op sub-sampling. */
 const HANDLED_KEYS = ['n_timesteps', 'policy', 'sub_sampling_factor', 'policy_kwargs'];
@@ -114,7 +120,8 @@ export function configFromFile(
   );
   checkAgainstSchema(translated, algo);
   return {
-    config: Object.fromEntries(translated.entries.map((e) => [e.to, e.value])),
+    config: {},
+    zooPreset: Object.fromEntries(translated.entries.map((e) => [e.to, e.value])),
     ...(translated.totalTimesteps === undefined ? {} : { totalTimesteps: translated.totalTimesteps }),
     note: `hyperparameters: rl-zoo file ${path}, block ${name}`,
   };
@@ -186,25 +193,14 @@ function checkAgainstSchema({ entries, where }: TranslatedBlock, algo: string): 
     const { from, raw } = entry;
     const shown = raw instanceof PythonName || typeof raw !== 'object' ? String(raw) : JSON.stringify(raw);
     if (!keys.has(entry.to)) {
-      // Without netArch, a network whose actor and critic have the same sizes is our hiddenSizes.
-      const sizes = entry.to === 'netArch' ? sameSizes(entry.value) : null;
-      if (sizes !== null && keys.has('hiddenSizes')) {
-        Object.assign(entry, { to: 'hiddenSizes', value: sizes });
-      } else if (COMING_KEYS.has(entry.to)) {
-        throw new PolicygradError(
-          `${where}: key '${from}' (${entry.to}) is not supported yet by ${algo}: remove it to train without it`,
-        );
-      } else {
-        throw new PolicygradError(
-          `${where}: key '${from}' (${entry.to}) is not a hyperparameter of ${algo} (a file for another algorithm? check --algo)`,
-        );
-      }
+      throw new PolicygradError(
+        `${where}: key '${from}' (${entry.to}) is not a hyperparameter of ${algo} (a file for another algorithm? check --algo)`,
+      );
     }
     const result = configFieldOf(algo, entry.to)?.safeParse(entry.value);
     if (result !== undefined && !result.success) {
       const message = result.error.issues[0]?.message ?? 'invalid';
-      const yet = entry.to === 'activation' ? ' (not supported yet)' : '';
-      throw new PolicygradError(`${where}: ${from} = ${shown}${yet}: ${entry.to}: ${message}`);
+      throw new PolicygradError(`${where}: ${from} = ${shown}: ${entry.to}: ${message}`);
     }
   }
 }
@@ -240,12 +236,6 @@ function netArch(value: unknown, where: string): unknown {
   throw new PolicygradError(
     `${where}: net_arch ${JSON.stringify(value)} is not supported: expected [sizes…] or dict(pi=[sizes…], vf=[sizes…])`,
   );
-}
-
-function sameSizes(value: unknown): number[] | null {
-  if (Array.isArray(value)) return value as number[];
-  const { pi, vf } = value as { pi: number[]; vf: number[] };
-  return JSON.stringify(pi) === JSON.stringify(vf) ? pi : null;
 }
 
 /** PyTorch activation classes (`nn.ReLU`, `th.nn.ReLU`, `torch.nn.ReLU`) → our names. */
