@@ -1,5 +1,5 @@
 /**
- * The core runs in a browser unchanged (design §1): bundling `src/index.ts` for the browser must not reach any
+ * The core runs in a browser unchanged (ARCHITECTURE.md § The platform line): bundling `src/index.ts` for the browser must not reach any
  * Node built-in. The bundler reports every import it resolves; a `node:` or bare built-in name fails the test.
  * (`mujoco-js` is the one optional dependency loaded by URL/dynamic import only when `loadMujoco()` is called, and
  * is left to the host page's bundler.)
