@@ -77,8 +77,8 @@ export const PRESET_TIMESTEPS: Record<string, Record<string, number>> = {
   },
   trpo: {
     'CartPole-v1': 100_000,
-    'Acrobot-v1': 200_000, // rl-zoo has 1e5; benchmarks/learning.md measures (and so promises) 2e5
-    'MountainCar-v0': 200_000,
+    'Acrobot-v1': 100_000,
+    'MountainCar-v0': 100_000,
     'MountainCarContinuous-v0': 100_000,
     'Pendulum-v1': 200_000,
     'LunarLander-v3': 200_000,
