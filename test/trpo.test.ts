@@ -125,6 +125,35 @@ describe('TRPO and NPG', () => {
     }
   });
 
+  it("measures the step's KL as KL(π_new ‖ π_old), sb3-contrib's direction, over the rollout", () => {
+    const trpo = new TRPO({ env: 'CartPole-v1', numEnvs: 2, nSteps: 256, targetKl: 0.05, seed: 4 });
+    const oldParams = trpo.policy.params.slice();
+    const [step] = trpo.learn({ totalTimesteps: 512 }); // one iteration
+    expect(step.lineSearchSteps).toBeGreaterThanOrEqual(0);
+    // The critic update after the step leaves the actor's parameters alone, and the buffer holds the rollout.
+    const { buffer } = (
+      trpo as unknown as { parts: { buffer: { observations: Float32Array; size: number } } }
+    ).parts;
+    const { policy } = trpo;
+    const newParams = policy.params.slice();
+    const inputsAt = (params: Float32Array) => {
+      policy.params.set(params);
+      return Float32Array.from(policy.distInputs(buffer.observations, buffer.size));
+    };
+    const before = inputsAt(oldParams);
+    const after = inputsAt(newParams);
+    const meanKl = (p: Float32Array, q: Float32Array) => {
+      const out = new Float64Array(buffer.size);
+      policy.dist.kl(p, q, buffer.size, out);
+      return mean(Array.from(out));
+    };
+    const forward = meanKl(after, before); // KL(new ‖ old)
+    const reverse = meanKl(before, after); // KL(old ‖ new)
+    // The two agree to second order; at this step's size they differ by far more than rounding (≈ 1e-9 relative).
+    expect(Math.abs(forward - reverse) / forward).toBeGreaterThan(1e-4);
+    expect(step.kl).toBeCloseTo(forward, 9);
+  });
+
   it('TRPO reaches ≥ 90 on the 4-action identity env', { tags: ['slow'] }, () => {
     const trpo = new TRPO({
       env: 'TestIdentity-v0',
