@@ -39,7 +39,7 @@ const TRPO_MOUNTAINCAR_ZOO: Preset = { normalize: true, numEnvs: 2, nSteps: 1024
 
 /**
  * rl-baselines3-zoo hyperparams/trpo.yml, MountainCarContinuous-v0 (n_timesteps 5e4), gSDE included. Measured
- * (10 seeds, 100k steps): TRPO 9 of 10 reach 90 (median 8,192 steps; one stays at 0), NPG 10 of 10.
+ * (10 seeds, 100k steps): TRPO and NPG 10 of 10 reach 90 (median 8,192 steps).
  */
 const TRPO_MOUNTAINCAR_CONTINUOUS_ZOO: Preset = {
   normalize: true,
@@ -255,7 +255,7 @@ export const PRESETS: Record<string, Record<string, Record<string, Preset>>> = {
     },
     'MountainCarContinuous-v0': {
       // rl-baselines3-zoo hyperparams/a2c.yml (n_timesteps 1e5), gSDE included; SB3's A2C defaults otherwise.
-      // Measured (10 seeds, 300k steps): 10 of 10 reach 90 (median 165,200 steps).
+      // Measured (10 seeds, 300k steps, SB3's PyTorch-style RMSprop): 10 of 10 reach 90 (median 15,200 steps).
       zoo: {
         normalize: true,
         numEnvs: 4,
@@ -269,7 +269,7 @@ export const PRESETS: Record<string, Record<string, Record<string, Preset>>> = {
     },
     'Pendulum-v1': {
       // rl-baselines3-zoo hyperparams/a2c.yml (n_timesteps 1e6), gSDE included. Measured (10 seeds, 1M steps):
-      // 10 of 10 reach −250 (median 450,048 steps), finals −165 … −207.
+      // 10 of 10 reach −250 (median 300,032 steps), finals −142 … −197.
       zoo: {
         normalize: true,
         numEnvs: 8,
