@@ -58,28 +58,28 @@ const REFERENCES = {
   'a2c:MountainCar-v0:zoo': { published: '−111.3 ± 24.1 (1M)', agent: [-111.3, 24.1] },
   'trpo:MountainCar-v0:zoo': { published: '−107.3 ± 13.2 (100k)', agent: [-107.3, 13.2] },
   'ppo:MountainCarContinuous-v0:zoo': {
-    published: '88.3 ± 2.6 (20k, gSDE; ours: the same values, 100k budget)',
+    published: '88.3 ± 2.6 (20k, gSDE)',
     agent: [88.3, 2.6],
   },
   'a2c:MountainCarContinuous-v0:zoo': {
-    published: '91.2 ± 0.3 (100k, gSDE; ours: the same values, 300k budget)',
+    published: '91.2 ± 0.3 (100k, gSDE)',
     agent: [91.2, 0.3],
   },
   'trpo:MountainCarContinuous-v0:zoo': {
-    published: '92.5 ± 0.4 (50k, gSDE; ours: the same values, 100k budget)',
+    published: '92.5 ± 0.4 (50k, gSDE)',
     agent: [92.5, 0.4],
   },
   'ppo:Pendulum-v1:zoo': {
-    published: '−172.2 ± 104.2 (100k, gSDE; ours: the same values, 200k budget)',
+    published: '−172.2 ± 104.2 (100k, gSDE)',
     agent: [-172.2, 104.2],
     measured: 'SB3 without gSDE: eval −205 (mean of 3)',
   },
   'a2c:Pendulum-v1:zoo': {
-    published: '−163.0 ± 103.2 (1M, gSDE; ours: the same values)',
+    published: '−163.0 ± 103.2 (1M, gSDE)',
     agent: [-163.0, 103.2],
   },
   'trpo:Pendulum-v1:zoo': {
-    published: '−174.6 ± 127.6 (100k, gSDE; ours: the same values, 200k budget)',
+    published: '−174.6 ± 127.6 (100k, gSDE)',
     agent: [-174.6, 127.6],
   },
 };

@@ -47,7 +47,7 @@ const TRPO_MOUNTAINCAR_ZOO: Preset = { normalize: true, numEnvs: 2, nSteps: 1024
 
 /**
  * rl-baselines3-zoo hyperparams/trpo.yml, MountainCarContinuous-v0 (n_timesteps 5e4), gSDE included. Measured
- * (10 seeds, 100k steps): TRPO and NPG 10 of 10 reach 90 (median 8,192 steps).
+ * (10 seeds): TRPO at the zoo's 50k steps and NPG at 100k, 10 of 10 reach 90 (median 8,192 steps).
  */
 const TRPO_MOUNTAINCAR_CONTINUOUS_ZOO: Preset = {
   normalize: true,
@@ -57,8 +57,8 @@ const TRPO_MOUNTAINCAR_CONTINUOUS_ZOO: Preset = {
 };
 
 /**
- * rl-baselines3-zoo hyperparams/trpo.yml, Pendulum-v1 (n_timesteps 1e5), gSDE included. Measured (10 seeds, 200k
- * steps): TRPO and NPG 10 of 10 reach −250 (median 51,200 steps).
+ * rl-baselines3-zoo hyperparams/trpo.yml, Pendulum-v1 (n_timesteps 1e5), gSDE included. Measured (10 seeds): TRPO
+ * at the zoo's 100k steps and NPG at 200k, 10 of 10 reach −250 (median 51,200 steps).
  */
 const TRPO_PENDULUM_ZOO: Preset = {
   numEnvs: 2,
@@ -180,8 +180,8 @@ export const PRESETS: Record<string, Record<string, Record<string, Preset>>> = {
     },
     'MountainCarContinuous-v0': {
       // rl-baselines3-zoo hyperparams/ppo.yml (n_timesteps 2e4), gSDE included; batch_size 256 > the rollout's 8
-      // steps, so each minibatch is the whole rollout (as SB3 does). Measured (10 seeds, 100k steps): 10 of 10
-      // reach 90 (median 5,000 steps), one falls back to −41 by the end.
+      // steps, so each minibatch is the whole rollout (as SB3 does). Measured (10 seeds, the zoo's 20k steps): 10
+      // of 10 reach 90 (median 2,000 steps); 6 of 10 end at 90 or more (rl-zoo's own agent: 88.3 ± 2.6).
       zoo: {
         normalize: true,
         numEnvs: 1,
@@ -206,8 +206,8 @@ export const PRESETS: Record<string, Record<string, Record<string, Preset>>> = {
     'Hopper-v5': { zoo: PPO_MUJOCO_CLEANRL },
     'Walker2d-v5': { zoo: PPO_MUJOCO_CLEANRL },
     'Pendulum-v1': {
-      // rl-baselines3-zoo hyperparams/ppo.yml (n_timesteps 1e5), gSDE included. Measured (10 seeds, 200k steps):
-      // 10 of 10 reach −250 (median 20,480 steps; the plain-Gaussian retune it replaces needed 53,248).
+      // rl-baselines3-zoo hyperparams/ppo.yml (n_timesteps 1e5), gSDE included. Measured (10 seeds, the zoo's 100k
+      // steps): 10 of 10 reach −250 (median 20,480 steps) and end there; at 200k two seeds fell back (−255, −323).
       zoo: {
         numEnvs: 4,
         nSteps: 1024,
@@ -263,7 +263,7 @@ export const PRESETS: Record<string, Record<string, Record<string, Preset>>> = {
     },
     'MountainCarContinuous-v0': {
       // rl-baselines3-zoo hyperparams/a2c.yml (n_timesteps 1e5), gSDE included; SB3's A2C defaults otherwise.
-      // Measured (10 seeds, 300k steps, SB3's PyTorch-style RMSprop): 10 of 10 reach 90 (median 15,200 steps).
+      // Measured (10 seeds, the zoo's 100k steps, SB3's PyTorch-style RMSprop): 10 of 10 reach 90 (median 5,200).
       zoo: {
         normalize: true,
         numEnvs: 4,
