@@ -10,6 +10,8 @@ const cases: [string, string, number[], number][] = [
   ['PendulumNoVel-v1', 'Pendulum-v1', [2], 200],
   ['MountainCarNoVel-v0', 'MountainCar-v0', [1], 200],
   ['MountainCarContinuousNoVel-v0', 'MountainCarContinuous-v0', [1], 999],
+  ['LunarLanderNoVel-v3', 'LunarLander-v3', [2, 3, 5], 1000],
+  ['LunarLanderContinuousNoVel-v3', 'LunarLanderContinuous-v3', [2, 3, 5], 1000],
 ];
 
 describe.each(cases)('%s', (id, fullId, velocityIndices, limit) => {

@@ -18,6 +18,7 @@ import {
   PendulumEnv,
   type PendulumOptions,
 } from './classic/index.js';
+import { LunarLanderEnv, type LunarLanderOptions } from './box2d/lunar-lander.js';
 import type { Box } from './spaces.js';
 
 /** rl-zoo's `MaskVelocityWrapper.velocity_indices`, for the tasks we have. */
@@ -26,6 +27,8 @@ export const VELOCITY_INDICES: Readonly<Record<string, readonly number[]>> = {
   'MountainCar-v0': [1], // [position, velocity]
   'MountainCarContinuous-v0': [1],
   'Pendulum-v1': [2], // [cos θ, sin θ, θ̇]
+  'LunarLander-v3': [2, 3, 5], // [x, y, ẋ, ẏ, angle, angular velocity, leg 1, leg 2] (rl-zoo: the v2 ids)
+  'LunarLanderContinuous-v3': [2, 3, 5],
 };
 
 /** Multiplies the velocity components of each observation by 0 (as NumPy does: a negative velocity gives −0). */
@@ -94,4 +97,16 @@ registerNoVel(
   (options) => new PendulumEnv(options as PendulumOptions),
   200,
   'Pendulum-v1 without angular velocity: [cos θ, sin θ, 0] (rl-zoo MaskVelocityWrapper)',
+);
+registerNoVel(
+  'LunarLander-v3',
+  (options) => new LunarLanderEnv(options as LunarLanderOptions),
+  1000,
+  'LunarLander-v3 without velocities: [x, y, 0, 0, angle, 0, legs] (rl-zoo MaskVelocityWrapper)',
+);
+registerNoVel(
+  'LunarLanderContinuous-v3',
+  (options) => new LunarLanderEnv({ continuous: true, ...(options as LunarLanderOptions) }),
+  1000,
+  'LunarLanderContinuous-v3 without velocities: [x, y, 0, 0, angle, 0, legs] (rl-zoo MaskVelocityWrapper)',
 );
