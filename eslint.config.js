@@ -11,15 +11,6 @@ import { layeringRule } from './eslint/layering.js';
 const CLI_BARREL =
   'the CLI imports the Node barrel, and relies on the ports it installs on import (setFileStorage, setAsyncVectorEnvFactory): issue 15 step 2 passes the ports explicitly, then this file imports the modules it uses';
 const layeringExceptions = {
-  // levenshtein (the "did you mean" distance) lives in the env registry; step 2 moves it to a shared module.
-  'src/options.ts': { 'src/envs/registry.ts': 'levenshtein lives in envs/registry.ts' },
-  // Node adapters that import the whole core barrel (the arrows that run back up): step 2 imports the modules.
-  'src/train/a3c-worker.ts': { 'src/index.ts': 'A3C worker thread entry imports the core barrel' },
-  'src/train/async-vector-env.ts': { 'src/index.ts': 'AsyncVectorEnv imports the core barrel' },
-  'src/train/async-vector-worker.ts': {
-    'src/index.ts': 'AsyncVectorEnv worker entry imports the core barrel',
-  },
-  'src/train/a3c.ts': { 'src/algos/index.ts': 'the A3C coordinator imports the algos barrel' },
   ...Object.fromEntries(
     [
       'algo-schemas',
@@ -49,10 +40,8 @@ const browserSafe = [
   'src/policies/**',
   'src/estimators/**',
   'src/algos/**',
-  'src/train/rollout.ts',
-  'src/train/iteration.ts',
-  'src/train/index.ts',
-  'src/{errors,rng,options,encoding,inference,index}.ts',
+  'src/rollouts/**',
+  'src/{errors,rng,options,encoding,inference,text,index}.ts',
   'src/dashboard/**',
 ];
 

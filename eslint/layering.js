@@ -3,7 +3,7 @@
  * The layering rule of src/ (ARCHITECTURE.md § "Layers and who may import whom"): every import, re-export and
  * literal dynamic import() of a file under src/ is resolved to the file it names and checked against the table
  * below. Resolved paths, not specifier patterns, because the same specifier means different layers in different
- * folders ('./a3c.js' is core in src/algos but a Node adapter in src/train).
+ * folders ('./a3c.js' is core in src/algos but a Node adapter in src/node).
  *
  * It reports: a Node built-in in a browser-safe file; an import of a layer the importing layer may not use (the
  * core never reaches up to adapters, the CLI or the barrels); a package barrel (src/index.ts, src/node.ts) or
@@ -22,14 +22,14 @@ const ROOT = path.dirname(path.dirname(fileURLToPath(import.meta.url)));
 export const LAYERS = /** @type {const} */ ([
   ['core-barrel', /^src\/index\.ts$/],
   ['node-barrel', /^src\/node\.ts$/],
-  ['shared', /^src\/(errors|rng|options|encoding|inference)\.ts$/],
+  ['shared', /^src\/(errors|rng|options|encoding|inference|text)\.ts$/],
   ['nn', /^src\/nn\//],
   ['envs', /^src\/envs\//],
   ['estimators', /^src\/estimators\//],
   ['policies', /^src\/policies\//],
-  ['rollouts', /^src\/train\/(rollout|iteration|index)\.ts$/],
+  ['rollouts', /^src\/rollouts\//],
   ['algos', /^src\/algos\//],
-  ['adapters', /^src\/train\//],
+  ['adapters', /^src\/node\//],
   ['cli', /^src\/cli\//],
   ['dashboard', /^src\/dashboard\//],
 ]);
@@ -95,7 +95,7 @@ export const layeringRule = {
     ],
     messages: {
       nodeBuiltin:
-        "'{{specifier}}' is a Node built-in, and {{file}} is browser-safe ({{layer}}): keep Node in src/train adapters or src/cli (ARCHITECTURE.md § Platform line)",
+        "'{{specifier}}' is a Node built-in, and {{file}} is browser-safe ({{layer}}): keep Node in src/node adapters or src/cli (ARCHITECTURE.md § Platform line)",
       package:
         "'{{name}}' is not a package the browser-safe layer '{{layer}}' may use (allowed: {{allowed}}): every core dependency counts against the library's install size (ARCHITECTURE.md § Layers)",
       barrel:

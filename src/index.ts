@@ -12,4 +12,4 @@ export * from './nn/index.js';
 export * from './policies/index.js';
 export * from './estimators/index.js';
 export * from './algos/index.js';
-export * from './train/index.js';
+export * from './rollouts/index.js';

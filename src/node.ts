@@ -4,14 +4,14 @@
  * (the "node" export condition).
  */
 import { setAsyncVectorEnvFactory, setFileStorage } from './index.js';
-import { AsyncVectorEnv } from './train/async-vector-env.js';
-import { nodeFileStorage } from './train/run-dir.js';
+import { AsyncVectorEnv } from './node/async-vector-env.js';
+import { nodeFileStorage } from './node/run-dir.js';
 
 export * from './index.js';
-export { A3C, type A3CLearnOptions } from './train/a3c.js';
-export { resolveEnvModule } from './train/env-modules.js';
-export { RunDirectory, readPolicyFile } from './train/run-dir.js';
-export { AsyncVectorEnv, type AsyncVectorEnvOptions } from './train/async-vector-env.js';
+export { A3C, type A3CLearnOptions } from './node/a3c.js';
+export { resolveEnvModule } from './node/env-modules.js';
+export { RunDirectory, readPolicyFile } from './node/run-dir.js';
+export { AsyncVectorEnv, type AsyncVectorEnvOptions } from './node/async-vector-env.js';
 
 // `vectorEnv: 'async'` in algorithm configs builds an AsyncVectorEnv (the core cannot start threads itself).
 setAsyncVectorEnvFactory(

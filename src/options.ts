@@ -3,7 +3,7 @@
  * what is accepted. Shared by environments (constructor options) and, later, algorithm configs.
  */
 import type { z } from 'zod';
-import { levenshtein } from './envs/registry.js';
+import { levenshtein } from './text.js';
 import { describeValue, PolicygradError } from './errors.js';
 
 /**

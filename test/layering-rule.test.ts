@@ -18,16 +18,16 @@ const tester = new RuleTester({ languageOptions: { parser: tseslint.parser } });
 
 tester.run('policygrad/layering', layeringRule, {
   valid: [
-    { filename: at('src/algos/ppo.ts'), code: "import { RolloutBuffer } from '../train/rollout.js';" },
+    { filename: at('src/algos/ppo.ts'), code: "import { RolloutBuffer } from '../rollouts/rollout.js';" },
     { filename: at('src/algos/ppo.ts'), code: "import { z } from 'zod';" },
     { filename: at('src/policies/serialize.ts'), code: "import type { Box } from '../envs/spaces.js';" },
     { filename: at('src/envs/mujoco/engine.ts'), code: "const m = () => import('mujoco-js');" },
     { filename: at('src/envs/index.ts'), code: "export * from './classic/index.js';" },
     { filename: at('src/index.ts'), code: "export * from './algos/index.js';" },
-    { filename: at('src/node.ts'), code: "export * from './index.js'; export * from './train/run-dir.js';" },
-    { filename: at('src/train/run-dir.ts'), code: "import { writeFileSync } from 'node:fs';" },
-    { filename: at('src/cli/train.ts'), code: "import { RunDirectory } from '../train/run-dir.js';" },
-    // './a3c.js' is core in src/algos (the same specifier is an adapter in src/train): paths, not patterns.
+    { filename: at('src/node.ts'), code: "export * from './index.js'; export * from './node/run-dir.js';" },
+    { filename: at('src/node/run-dir.ts'), code: "import { writeFileSync } from 'node:fs';" },
+    { filename: at('src/cli/train.ts'), code: "import { RunDirectory } from '../node/run-dir.js';" },
+    // './a3c.js' is core in src/algos (the same specifier is an adapter in src/node): paths, not patterns.
     { filename: at('src/algos/registry.ts'), code: "import { a3cConfigSchema } from './a3c.js';" },
     {
       filename: at('src/cli/list.ts'),
@@ -37,7 +37,7 @@ tester.run('policygrad/layering', layeringRule, {
   ],
   invalid: [
     {
-      filename: at('src/train/rollout.ts'),
+      filename: at('src/rollouts/rollout.ts'),
       code: "import { readFileSync } from 'node:fs';",
       errors: [{ messageId: 'nodeBuiltin' }],
     },
@@ -62,7 +62,7 @@ tester.run('policygrad/layering', layeringRule, {
       errors: [{ messageId: 'barrel' }],
     },
     {
-      filename: at('src/train/a3c.ts'),
+      filename: at('src/node/a3c.ts'),
       code: "import { A2C } from '../algos/index.js';",
       errors: [{ messageId: 'folderBarrel' }],
     },
@@ -72,8 +72,8 @@ tester.run('policygrad/layering', layeringRule, {
       errors: [{ messageId: 'folderBarrel' }],
     },
     {
-      filename: at('src/train/iteration.ts'),
-      code: "import { KEEP_CHECKPOINTS } from './run-dir.js';",
+      filename: at('src/rollouts/iteration.ts'),
+      code: "import { KEEP_CHECKPOINTS } from '../node/run-dir.js';",
       errors: [{ messageId: 'layer' }],
     },
     {
@@ -88,7 +88,7 @@ tester.run('policygrad/layering', layeringRule, {
     },
     {
       filename: at('src/index.ts'),
-      code: "export * from './train/a3c.js';",
+      code: "export * from './node/a3c.js';",
       errors: [{ messageId: 'layer' }],
     },
     {

@@ -30,7 +30,7 @@ import {
   scheduleSchema,
   toSchedule,
 } from './on-policy.js';
-import { IterationTracker } from '../train/iteration.js';
+import { IterationTracker } from '../rollouts/iteration.js';
 import {
   beginProgress,
   captureCheckpoint,

@@ -8,7 +8,7 @@
  *   dθ = ∇_θ' [ −(1/n) Σ_t (R_t − V(s_t)) log π(a_t|s_t) + c_V (1/n) Σ_t (V(s_t) − R_t)² − c_H (1/n) Σ_t H_t ]
  *   g ← α g + (1 − α) dθ²;   θ ← θ − η dθ / √(g + ε)
  *
- * Thread creation is platform-specific and lives outside the core (src/train/a3c.ts for Node's worker threads);
+ * Thread creation is platform-specific and lives outside the core (src/node/a3c.ts for Node's worker threads);
  * this file only needs the shared buffers.
  */
 import { z } from 'zod';

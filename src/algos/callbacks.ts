@@ -4,7 +4,7 @@
  * and stopping once an evaluation reaches a threshold. A plain function is a callback too.
  */
 import { PolicygradError } from '../errors.js';
-import type { IterationStats } from '../train/iteration.js';
+import type { IterationStats } from '../rollouts/iteration.js';
 
 /** What callbacks may use of the model being trained. */
 export interface CallbackModel {

@@ -12,8 +12,8 @@ import type { EnvSnapshot } from '../envs/env.js';
 import { describeValue, PolicygradError } from '../errors.js';
 import type { Optimizer, OptimizerState } from '../nn/optim.js';
 import type { RngState } from '../rng.js';
-import type { IterationTracker, IterationTrackerState } from '../train/iteration.js';
-import type { CollectorSnapshot } from '../train/rollout.js';
+import type { IterationTracker, IterationTrackerState } from '../rollouts/iteration.js';
+import type { CollectorSnapshot } from '../rollouts/rollout.js';
 import type { OnPolicyParts } from './on-policy.js';
 import type { StateDependentNoiseState } from '../policies/gsde.js';
 

@@ -14,8 +14,8 @@ import { HIDDEN_ACTIVATIONS, type HiddenActivation } from '../nn/activations.js'
 import { constantSchedule, linearSchedule, type Schedule } from '../nn/optim.js';
 import { ActorCriticPolicy, isNetArch, NET_ARCH_EXPECTED, type NetArch } from '../policies/actor-critic.js';
 import { Rng } from '../rng.js';
-import type { IterationStats } from '../train/iteration.js';
-import { type EvaluationResult, RolloutBuffer, RolloutCollector } from '../train/rollout.js';
+import type { IterationStats } from '../rollouts/iteration.js';
+import { type EvaluationResult, RolloutBuffer, RolloutCollector } from '../rollouts/rollout.js';
 import type { Minibatch } from './surrogate.js';
 import { maskRows } from './policy-gradient.js';
 import { discount, gradNormBound, traceDecay } from './hyperparameters.js';

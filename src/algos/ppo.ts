@@ -36,7 +36,7 @@ import {
   toSchedule,
   truncationSchema,
 } from './on-policy.js';
-import { IterationTracker } from '../train/iteration.js';
+import { IterationTracker } from '../rollouts/iteration.js';
 import {
   beginProgress,
   captureCheckpoint,

@@ -3,10 +3,10 @@
  * (with presets), `learn`, `predict`, `evaluate`, and exposes its policy and vector env.
  */
 import type { VectorEnv } from '../envs/vector.js';
-import { levenshtein } from '../envs/registry.js';
+import { levenshtein } from '../text.js';
 import { describeValue, PolicygradError } from '../errors.js';
 import type { ActorCriticPolicy, PredictOptions } from '../policies/actor-critic.js';
-import type { IterationStats } from '../train/iteration.js';
+import type { IterationStats } from '../rollouts/iteration.js';
 import { A2C } from './a2c.js';
 import { PPO } from './ppo.js';
 import { Reinforce } from './reinforce.js';

@@ -16,7 +16,7 @@ import { z } from 'zod';
 import type { Floats } from '../nn/kernels.js';
 import { Adam } from '../nn/optim.js';
 import { parseOptions } from '../options.js';
-import type { RolloutBuffer } from '../train/rollout.js';
+import type { RolloutBuffer } from '../rollouts/rollout.js';
 import { conjugateGradient, dot, FisherVectorProduct } from './natural-gradient.js';
 import {
   resolveBatchSize,
@@ -36,7 +36,7 @@ import {
   toSchedule,
 } from './on-policy.js';
 import { accumulateLogLikelihoodGradient } from './policy-gradient.js';
-import { IterationTracker } from '../train/iteration.js';
+import { IterationTracker } from '../rollouts/iteration.js';
 import {
   beginProgress,
   captureCheckpoint,

@@ -33,7 +33,7 @@ import { networkFields } from './on-policy.js';
 import { parseOptions } from '../options.js';
 import { ActorCriticPolicy } from '../policies/actor-critic.js';
 import { Rng } from '../rng.js';
-import { type RolloutBuffer, RolloutCollector } from '../train/rollout.js';
+import { type RolloutBuffer, RolloutCollector } from '../rollouts/rollout.js';
 import { accumulateLogLikelihoodGradient } from './policy-gradient.js';
 import { regressValues } from './value-regression.js';
 import { discount, traceDecay } from './hyperparameters.js';

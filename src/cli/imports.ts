@@ -8,7 +8,7 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Command } from 'commander';
 import { describeValue, PolicygradError } from '../node.js';
-import { importEnvModules } from '../train/env-modules.js';
+import { importEnvModules } from '../node/env-modules.js';
 import { configKeysOf } from './algo-schemas.js';
 
 /** The commands that make or list environments, and so take `--import`. */

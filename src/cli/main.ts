@@ -13,7 +13,7 @@ import {
   VARIANCE_ESTIMATORS,
   VERSION,
 } from '../node.js';
-import { readPolicyFile, writePolicyFile } from '../train/run-dir.js';
+import { readPolicyFile, writePolicyFile } from '../node/run-dir.js';
 import { DEMO_POLICIES, type DemoPolicy, runDemo } from './demo.js';
 import { checkWritableFile } from './destinations.js';
 import { runEval } from './eval.js';

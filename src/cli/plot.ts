@@ -12,7 +12,7 @@ import * as vega from 'vega';
 import { compile, type TopLevelSpec } from 'vega-lite';
 import { parseMetricsCsv, groupKey, type RunConfigSummary, seedStatistics } from '../dashboard/curves.js';
 import { PolicygradError } from '../node.js';
-import { writeFileAtomically } from '../train/run-dir.js';
+import { writeFileAtomically } from '../node/run-dir.js';
 
 export interface PlotOptions {
   metric: string;

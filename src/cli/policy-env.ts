@@ -12,7 +12,7 @@ import {
   spaceFromJSON,
   type SpaceJSON,
 } from '../node.js';
-import { readPolicyFile } from '../train/run-dir.js';
+import { readPolicyFile } from '../node/run-dir.js';
 
 /** Reads the policy at `path` (a run directory or a policy file) and checks that it fits its env. */
 export async function openPolicy(path: string): Promise<PolicyFile> {

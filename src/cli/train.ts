@@ -13,8 +13,8 @@ import {
   setDefaultKernels,
   VERSION,
 } from '../node.js';
-import { A3C } from '../train/a3c.js';
-import { RunDirectory } from '../train/run-dir.js';
+import { A3C } from '../node/a3c.js';
+import { RunDirectory } from '../node/run-dir.js';
 import { checkCreatableDirectory } from './destinations.js';
 import { envModulesFor } from './imports.js';
 import { checkResumeFlags } from './resume-check.js';

@@ -1,3 +1,4 @@
+import './builtin.js';
 export * from './checker.js';
 export * from './classic/index.js';
 export * from './env.js';

@@ -3,6 +3,7 @@
  * wrapper stack (`OrderEnforcing`, then `TimeLimit` with the registered `maxEpisodeSteps`), and `listEnvs()`
  * lists the ids.
  */
+import { levenshtein } from '../text.js';
 import { RENDER_MODES, type RenderMode } from './render.js';
 import { describeValue, EnvConfigError } from '../errors.js';
 import type { Env, EnvSpec } from './env.js';
@@ -128,16 +129,4 @@ function unknownIdMessage(id: string): string {
   return `unknown environment id '${id}'.${hint} Registered ids: ${ids.join(', ')}`;
 }
 
-/** Edit distance (insertions, deletions, substitutions) between two strings. */
-export function levenshtein(a: string, b: string): number {
-  let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
-  for (let i = 1; i <= a.length; i++) {
-    const current = [i];
-    for (let j = 1; j <= b.length; j++) {
-      const substitution = previous[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1);
-      current.push(Math.min(previous[j] + 1, current[j - 1] + 1, substitution));
-    }
-    previous = current;
-  }
-  return previous[b.length];
-}
+export { levenshtein } from '../text.js';

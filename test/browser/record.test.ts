@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { recordEpisode } from '../../src/cli/record.js';
-import { readPolicyFile } from '../../src/train/run-dir.js';
+import { readPolicyFile } from '../../src/node/run-dir.js';
 import { browserAvailable, launchChromium } from './chromium.js';
 
 const ROOT = new URL('../..', import.meta.url).pathname;

@@ -1,12 +1,9 @@
 /** Entry point of an A3C worker thread (Node): runs one `A3CWorker` on the shared buffers it is given. */
 import { parentPort, workerData } from 'node:worker_threads';
-import {
-  type A3CReport,
-  type A3CResolvedConfig,
-  type A3CSharedBuffers,
-  A3CWorker,
-  loadEnvEngine,
-} from '../index.js';
+import { type A3CReport, type A3CResolvedConfig, type A3CSharedBuffers, A3CWorker } from '../algos/a3c.js';
+import { loadEnvEngine } from '../envs/mujoco/load-engine.js';
+// A thread starts with an empty env registry: this import registers every built-in env (classic, Box2D, MuJoCo).
+import '../envs/builtin.js';
 import { describeImportFailure } from './env-modules.js';
 
 interface A3CWorkerData {

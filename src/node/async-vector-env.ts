@@ -10,24 +10,11 @@
  */
 import { availableParallelism } from 'node:os';
 import { MessageChannel, type MessagePort, receiveMessageOnPort, Worker } from 'node:worker_threads';
-import {
-  Box,
-  describeValue,
-  Discrete,
-  type Info,
-  InvalidActionError,
-  make,
-  type MakeOptions,
-  PolicygradError,
-  type ResetOptions,
-  ResetNeededError,
-  type EnvSnapshot,
-  type Space,
-  type VectorActions,
-  type VectorEnv,
-  type VectorResetResult,
-  type VectorStepResult,
-} from '../index.js';
+import { Box, Discrete, type Space } from '../envs/spaces.js';
+import { describeValue, InvalidActionError, PolicygradError, ResetNeededError } from '../errors.js';
+import type { Info, ResetOptions, EnvSnapshot } from '../envs/env.js';
+import { make, type MakeOptions } from '../envs/registry.js';
+import type { VectorActions, VectorEnv, VectorResetResult, VectorStepResult } from '../envs/vector.js';
 import {
   type AsyncVectorLayout,
   COMMAND_CLOSE,
@@ -56,7 +43,7 @@ export interface AsyncVectorEnvOptions {
 function workerUrl(): URL {
   const here = import.meta.url;
   return here.endsWith('.ts')
-    ? new URL('../../dist/train/async-vector-worker.js', here)
+    ? new URL('../../dist/node/async-vector-worker.js', here)
     : new URL('./async-vector-worker.js', here);
 }
 

@@ -3,15 +3,9 @@
  * thread posts through the shared control array (see async-vector-env.ts for the protocol).
  */
 import { type MessagePort, receiveMessageOnPort, workerData } from 'node:worker_threads';
-import {
-  type Env,
-  type EnvSnapshot,
-  type Info,
-  loadEnvEngine,
-  make,
-  restoreInto,
-  snapshotOf,
-} from '../index.js';
+import { type Env, type EnvSnapshot, type Info, restoreInto, snapshotOf } from '../envs/env.js';
+import { loadEnvEngine } from '../envs/mujoco/load-engine.js';
+import { make } from '../envs/registry.js';
 import {
   COMMAND_CLOSE,
   COMMAND_RESET,
@@ -23,6 +17,8 @@ import {
   STATUS_ERROR,
   STATUS_OK,
 } from './async-vector-shared.js';
+// A thread starts with an empty env registry: this import registers every built-in env (classic, Box2D, MuJoCo).
+import '../envs/builtin.js';
 import { describeImportFailure } from './env-modules.js';
 
 const data = workerData as AsyncVectorWorkerData & { port: MessagePort };

@@ -13,14 +13,16 @@ import {
   type A3CReport,
   type A3CResolvedConfig,
   type A3CSharedBuffers,
-  buildOnPolicy,
-  checkLearnOptions,
   createA3CShared,
+  parseA3CConfig,
+} from '../algos/a3c.js';
+import {
+  buildOnPolicy,
   evaluatePolicy,
   type OnPolicyMetrics,
   type OnPolicyParts,
-  parseA3CConfig,
-} from '../algos/index.js';
+} from '../algos/on-policy.js';
+import { checkLearnOptions } from '../algos/checkpoint.js';
 import type { Floats } from '../nn/kernels.js';
 import { PolicygradError } from '../errors.js';
 import { resolveEnvModule } from './env-modules.js';
@@ -37,7 +39,7 @@ export interface A3CLearnOptions {
 function workerUrl(): URL {
   const here = import.meta.url;
   return here.endsWith('.ts')
-    ? new URL('../../dist/train/a3c-worker.js', here)
+    ? new URL('../../dist/node/a3c-worker.js', here)
     : new URL('./a3c-worker.js', here);
 }
 

@@ -1,0 +1,14 @@
+/**
+ * Ports: what the browser-safe core needs from its platform, passed in explicitly (ARCHITECTURE.md § "The
+ * platform line"). The core never installs or looks up a platform service itself; Node's entry provides
+ * `nodePorts`, a browser page passes what it has (usually nothing).
+ */
+import type { AsyncVectorEnvFactory } from '../envs/vector.js';
+import type { FileStorage } from './persistence.js';
+
+export interface Ports {
+  /** Files for `save`/`load` (Node: `nodeFileStorage`). Without it, `save` and `load` throw one line. */
+  storage?: FileStorage;
+  /** Builds `vectorEnv: 'async'` vector envs on worker threads (Node: `AsyncVectorEnv`). */
+  asyncVectorEnv?: AsyncVectorEnvFactory;
+}
