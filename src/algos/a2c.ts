@@ -43,6 +43,7 @@ import {
 } from './checkpoint.js';
 import { runCallbacks } from './callbacks.js';
 import { type LoadOptions, loadAlgorithm, saveAlgorithm } from './persistence.js';
+import type { Ports } from './ports.js';
 import { applyPreset } from './presets.js';
 import { checkNormalizable, rmsPropDecay } from './hyperparameters.js';
 import { accumulateSurrogateGradient, SurrogateScratch } from './surrogate.js';
@@ -77,11 +78,14 @@ export class A2C {
   private readonly tracker: IterationTracker;
   private progress: LearnProgress | null = null;
 
-  constructor(config: A2CConfig = {}) {
+  constructor(
+    config: A2CConfig = {},
+    readonly ports: Ports = {},
+  ) {
     this.config = parseOptions(a2cConfigSchema, applyPreset('a2c', config, 'CartPole-v1'), 'A2C config');
     const { normalizeAdvantage, nSteps, numEnvs } = this.config;
     checkNormalizable('A2C config', normalizeAdvantage, 'nSteps', nSteps, nSteps * numEnvs);
-    this.parts = buildOnPolicy(this.config);
+    this.parts = buildOnPolicy(this.config, ports);
     this.tracker = new IterationTracker(this.parts.collector);
     this.policy = this.parts.policy;
     this.env = this.parts.env;
@@ -173,12 +177,12 @@ export class A2C {
 
   /** Saves the model (Node): model.json (config and a full checkpoint) and policy.json. */
   save(dir: string): void {
-    saveAlgorithm(this, 'a2c', dir);
+    saveAlgorithm(this, 'a2c', dir, this.ports.storage);
   }
 
   /** A saved model: the same run (continue with `learn({ resetProgress: false })`), or its networks on another env. */
   static load(dir: string, options: LoadOptions = {}): A2C {
-    return loadAlgorithm(dir, 'a2c', options, (config) => new A2C(config));
+    return loadAlgorithm(dir, 'a2c', options, (config) => new A2C(config, options.ports));
   }
 
   private checkpointParts(): CheckpointParts {

@@ -49,6 +49,7 @@ import {
 } from './checkpoint.js';
 import { runCallbacks } from './callbacks.js';
 import { type LoadOptions, loadAlgorithm, saveAlgorithm } from './persistence.js';
+import type { Ports } from './ports.js';
 import { presetValues } from './presets.js';
 import { checkNormalizable } from './hyperparameters.js';
 import { accumulateSurrogateGradient, adaptKlBeta, SurrogateScratch } from './surrogate.js';
@@ -91,14 +92,17 @@ export class PPO {
   private readonly tracker: IterationTracker;
   private progress: LearnProgress | null = null;
 
-  constructor(config: PPOConfig = {}) {
+  constructor(
+    config: PPOConfig = {},
+    readonly ports: Ports = {},
+  ) {
     const preset = presetValues('ppo', config, 'CartPole-v1');
     const parsed = parseOptions(ppoConfigSchema, { ...preset, ...config }, 'PPO config');
     this.config = { ...parsed, batchSize: resolveBatchSize('PPO', parsed, preset, config) };
     const c = this.config;
     checkNormalizable('PPO config', c.normalizeAdvantage, 'nSteps', c.nSteps, c.nSteps * c.numEnvs);
     checkNormalizable('PPO config', c.normalizeAdvantage, 'batchSize', c.batchSize, c.batchSize);
-    this.parts = buildOnPolicy(this.config);
+    this.parts = buildOnPolicy(this.config, ports);
     this.tracker = new IterationTracker(this.parts.collector);
     this.policy = this.parts.policy;
     this.env = this.parts.env;
@@ -225,12 +229,12 @@ export class PPO {
 
   /** Saves the model (Node): model.json (config and a full checkpoint) and policy.json. */
   save(dir: string): void {
-    saveAlgorithm(this, 'ppo', dir);
+    saveAlgorithm(this, 'ppo', dir, this.ports.storage);
   }
 
   /** A saved model: the same run (continue with `learn({ resetProgress: false })`), or its networks on another env. */
   static load(dir: string, options: LoadOptions = {}): PPO {
-    return loadAlgorithm(dir, 'ppo', options, (config) => new PPO(config));
+    return loadAlgorithm(dir, 'ppo', options, (config) => new PPO(config, options.ports));
   }
 
   private checkpointParts(): CheckpointParts {

@@ -10,6 +10,7 @@ import type { IterationStats } from '../rollouts/iteration.js';
 import { A2C } from './a2c.js';
 import { PPO } from './ppo.js';
 import { Reinforce } from './reinforce.js';
+import type { Ports } from './ports.js';
 import { NPG, TRPO } from './trpo.js';
 
 /** The common face of every algorithm. */
@@ -30,23 +31,23 @@ export interface Algorithm {
 
 export const ALGORITHMS = {
   ppo: {
-    create: (config: Record<string, unknown>) => new PPO(config),
+    create: (config: Record<string, unknown>, ports?: Ports) => new PPO(config, ports),
     description: 'Proximal Policy Optimization (clip / KL penalty)',
   },
   a2c: {
-    create: (config: Record<string, unknown>) => new A2C(config),
+    create: (config: Record<string, unknown>, ports?: Ports) => new A2C(config, ports),
     description: 'synchronous Advantage Actor-Critic',
   },
   trpo: {
-    create: (config: Record<string, unknown>) => new TRPO(config),
+    create: (config: Record<string, unknown>, ports?: Ports) => new TRPO(config, ports),
     description: 'Trust Region Policy Optimization',
   },
   npg: {
-    create: (config: Record<string, unknown>) => new NPG(config),
+    create: (config: Record<string, unknown>, ports?: Ports) => new NPG(config, ports),
     description: 'natural policy gradient',
   },
   reinforce: {
-    create: (config: Record<string, unknown>) => new Reinforce(config),
+    create: (config: Record<string, unknown>, ports?: Ports) => new Reinforce(config, ports),
     description: 'REINFORCE / vanilla policy gradient (configurable Ψ_t)',
   },
 } as const;
@@ -102,7 +103,8 @@ export function isAlgorithmName(name: string): name is AlgorithmName {
   return Object.hasOwn(ALGORITHMS, name);
 }
 
-export function createAlgorithm(name: string, config: Record<string, unknown>): Algorithm {
+/** The algorithm `name` built from `config`, with the platform's `ports` (Node: `nodePorts`) for files and threads. */
+export function createAlgorithm(name: string, config: Record<string, unknown>, ports: Ports = {}): Algorithm {
   if (!isAlgorithmName(name)) {
     const known = Object.keys(ALGORITHMS);
     const close = known.filter((k) => levenshtein(String(name), k) <= 2);
@@ -110,5 +112,5 @@ export function createAlgorithm(name: string, config: Record<string, unknown>): 
       `unknown algorithm ${describeValue(name)}${close.length > 0 ? ` (did you mean ${close.join(' or ')}?)` : ''}: expected one of ${known.join(', ')}`,
     );
   }
-  return ALGORITHMS[name].create(config) as unknown as Algorithm;
+  return ALGORITHMS[name].create(config, ports) as unknown as Algorithm;
 }
