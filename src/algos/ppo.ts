@@ -218,9 +218,9 @@ export class PPO {
 
   /** Continues from a checkpoint of the same algorithm and env; then `learn({ resetProgress: false })`. */
   restoreCheckpoint(checkpoint: unknown, options: { weightsOnly?: boolean } = {}): void {
-    const { progress, extra } = restoreCheckpoint(this.checkpointParts(), checkpoint, options);
+    const { progress, state } = restoreCheckpoint(this.checkpointParts(), checkpoint, options);
     this.progress = progress;
-    if (typeof extra.klBeta === 'number') this.klBeta = extra.klBeta;
+    if (typeof state.klBeta === 'number') this.klBeta = state.klBeta;
   }
 
   /** Saves the model (Node): model.json (config and a full checkpoint) and policy.json. */
@@ -240,7 +240,7 @@ export class PPO {
       parts: this.parts,
       tracker: this.tracker,
       progress: this.progress,
-      optimizers: { adam: this.optimizer },
+      optimizers: { actorCritic: this.optimizer },
     };
   }
 

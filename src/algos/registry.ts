@@ -7,24 +7,34 @@ import { levenshtein } from '../text.js';
 import { describeValue, PolicygradError } from '../errors.js';
 import type { ActorCriticPolicy, PredictOptions } from '../policies/actor-critic.js';
 import type { IterationStats } from '../rollouts/iteration.js';
+import type { Floats } from '../nn/kernels.js';
+import type { Checkpoint } from './checkpoint.js';
+import type { BeginOptions, LearnOptions } from './trainer.js';
 import { A2C } from './a2c.js';
 import { PPO } from './ppo.js';
 import { Reinforce } from './reinforce.js';
 import { NPG, TRPO } from './trpo.js';
 
-/** The common face of every algorithm. */
+/** A metrics row: the iteration's counters and the algorithm's own columns. */
+export type MetricsRow = IterationStats & Record<string, unknown>;
+
+/** The common face of every algorithm (`Trainer` implements it). */
 export interface Algorithm {
   readonly config: { env: string; envOptions: Record<string, unknown>; seed: number };
   readonly policy: ActorCriticPolicy;
   readonly env: VectorEnv;
   /** Environment steps taken so far (SB3's `num_timesteps`). */
   readonly numTimesteps: number;
-  learn(options: {
-    totalTimesteps: number;
-    callback?: (metrics: IterationStats & Record<string, unknown>) => boolean | void;
-    resetProgress?: boolean;
-  }): (IterationStats & Record<string, unknown>)[];
-  predict(observation: Float32Array, options?: PredictOptions): number | Float32Array;
+  /** True once the schedule set by `begin` (or `learn`) is used. */
+  readonly done: boolean;
+  begin(options: BeginOptions): void;
+  /** One collection, one update; the iteration's metrics row. */
+  iterate(): MetricsRow;
+  learn(options: LearnOptions<MetricsRow>): MetricsRow[];
+  checkpoint(): Checkpoint;
+  restoreCheckpoint(checkpoint: unknown, options?: { weightsOnly?: boolean }): void;
+  save(dir: string): void;
+  predict(observation: Floats, options?: PredictOptions): number | Float32Array;
   evaluate(episodes: number, options?: { deterministic?: boolean; seed?: number }): number[];
 }
 
