@@ -4,7 +4,7 @@
  * refuses to run without one.
  */
 import { describe, expect, it } from 'vitest';
-import { A2C, PolicygradError } from '../src/index.js';
+import { A2C, PolicygradError, PPO } from '../src/index.js';
 import type { MetricsRow } from '../src/index.js';
 
 const TIME_FIELDS = new Set(['sps', 'timeSeconds']);
@@ -18,7 +18,7 @@ interface Driven {
   readonly numTimesteps: number;
 }
 
-const cases: [string, () => A2C, number][] = [
+const cases: [string, () => A2C | PPO, number][] = [
   [
     'A2C (Adam, linear learning rate)',
     () =>
@@ -31,6 +31,36 @@ const cases: [string, () => A2C, number][] = [
         learningRate: 'lin_0.001',
       }),
     16 * 12,
+  ],
+  [
+    'PPO (adaptive KL penalty, linear clip range, gSDE)',
+    () =>
+      new PPO({
+        env: 'Pendulum-v1',
+        seed: 4,
+        numEnvs: 2,
+        nSteps: 32,
+        batchSize: 32,
+        nEpochs: 2,
+        objective: 'clip+kl',
+        clipRange: 'lin_0.2',
+        useSde: true,
+      }),
+    64 * 6,
+  ],
+  [
+    'PPO (target-KL early stop)',
+    () =>
+      new PPO({
+        env: 'CartPole-v1',
+        seed: 5,
+        numEnvs: 2,
+        nSteps: 32,
+        batchSize: 16,
+        nEpochs: 4,
+        targetKl: 0.002,
+      }),
+    64 * 6,
   ],
 ];
 
@@ -50,7 +80,7 @@ describe.each(cases)('%s', (_name, build, total) => {
     expect(rows.length).toBeGreaterThan(3);
     expect(comparable(rows)).toEqual(comparable(expected));
     expect(Array.from(driven.policy.params)).toEqual(Array.from(learned.policy.params));
-    const withoutClock = (m: A2C) => ({
+    const withoutClock = (m: A2C | PPO) => ({
       ...m.checkpoint(),
       tracker: { ...m.checkpoint().tracker, elapsedSeconds: 0 },
     });
@@ -106,6 +136,25 @@ describe('the schedule', () => {
     expect(model.iterate()).toMatchObject({ step: 50, iteration: 5 });
   });
 
+  it('the schedules are read before each collection (progress remaining 1, 0.75, 0.5, 0.25 over 4 iterations)', () => {
+    const model = new PPO({
+      env: 'CartPole-v1',
+      seed: 1,
+      nSteps: 16,
+      batchSize: 16,
+      nEpochs: 1,
+      learningRate: 'lin_0.001',
+      clipRange: 'lin_0.2',
+    });
+    model.begin({ totalTimesteps: 64 });
+    const rows = [model.iterate(), model.iterate(), model.iterate(), model.iterate()];
+    [1, 0.75, 0.5, 0.25].forEach((remaining, i) => {
+      expect(rows[i].learningRate).toBeCloseTo(0.001 * remaining, 15);
+      expect(rows[i].clipRange).toBeCloseTo(0.2 * remaining, 15);
+    });
+    expect(model.done).toBe(true);
+  });
+
   it('learn() stops when the callback returns false, and continues with resetProgress: false', () => {
     const model = small();
     const head = model.learn({ totalTimesteps: 50, callback: (m) => m.iteration < 2 });
@@ -138,5 +187,16 @@ describe('checkpoint format version 2', () => {
     expect(cp).toMatchObject({ version: 2, algo: 'a2c', state: {} });
     expect(Object.keys(cp.optimizers)).toEqual(['actorCritic']);
     expect(cp.optimizers.actorCritic.kind).toBe('RMSprop');
+  });
+
+  it("PPO's rule keeps β in the checkpoint and refuses an invalid one in one line", () => {
+    const ppo = new PPO({ env: 'Pendulum-v1', seed: 2, nSteps: 64, batchSize: 64, objective: 'kl-penalty' });
+    const row = ppo.learn({ totalTimesteps: 128 }).at(-1);
+    const cp = ppo.checkpoint();
+    expect(cp.state).toEqual({ klBeta: row?.klBeta });
+    expect(Object.keys(cp.optimizers)).toEqual(['actorCritic']);
+    expect(() => new PPO({ env: 'Pendulum-v1' }).restoreCheckpoint({ ...cp, state: { klBeta: -1 } })).toThrow(
+      /^PPO checkpoint: invalid klBeta -1: expected a positive number$/,
+    );
   });
 });

@@ -38,25 +38,31 @@ export interface Algorithm {
   evaluate(episodes: number, options?: { deterministic?: boolean; seed?: number }): number[];
 }
 
+/**
+ * TRPO, NPG and REINFORCE are not on the Trainer yet (issue 15 step 1, one commit each): they have no
+ * `begin`/`iterate`/`done`, so they are registered through this cast until they are ported.
+ */
+const notYetOnTheTrainer = (model: object) => model as unknown as Algorithm;
+
 export const ALGORITHMS = {
   ppo: {
-    create: (config: Record<string, unknown>) => new PPO(config),
+    create: (config: Record<string, unknown>): Algorithm => new PPO(config),
     description: 'Proximal Policy Optimization (clip / KL penalty)',
   },
   a2c: {
-    create: (config: Record<string, unknown>) => new A2C(config),
+    create: (config: Record<string, unknown>): Algorithm => new A2C(config),
     description: 'synchronous Advantage Actor-Critic',
   },
   trpo: {
-    create: (config: Record<string, unknown>) => new TRPO(config),
+    create: (config: Record<string, unknown>) => notYetOnTheTrainer(new TRPO(config)),
     description: 'Trust Region Policy Optimization',
   },
   npg: {
-    create: (config: Record<string, unknown>) => new NPG(config),
+    create: (config: Record<string, unknown>) => notYetOnTheTrainer(new NPG(config)),
     description: 'natural policy gradient',
   },
   reinforce: {
-    create: (config: Record<string, unknown>) => new Reinforce(config),
+    create: (config: Record<string, unknown>) => notYetOnTheTrainer(new Reinforce(config)),
     description: 'REINFORCE / vanilla policy gradient (configurable Ψ_t)',
   },
 } as const;
@@ -120,5 +126,5 @@ export function createAlgorithm(name: string, config: Record<string, unknown>): 
       `unknown algorithm ${describeValue(name)}${close.length > 0 ? ` (did you mean ${close.join(' or ')}?)` : ''}: expected one of ${known.join(', ')}`,
     );
   }
-  return ALGORITHMS[name].create(config) as unknown as Algorithm;
+  return ALGORITHMS[name].create(config);
 }
