@@ -201,4 +201,15 @@ describe('TRPO and NPG', () => {
   it('refuses options it does not use', () => {
     expect(() => new TRPO({ entCoef: 0.1 } as never)).toThrow(/unknown option 'entCoef'/);
   });
+
+  it("NPG is TRPO's definition with the line search fixed off: a saved lineSearch false loads, true is refused", () => {
+    const npg = new NPG({ env: 'CartPole-v1', nSteps: 64, seed: 2 });
+    expect(npg.config.lineSearch).toBe(false);
+    expect(npg).not.toBeInstanceOf(TRPO);
+    // model.json and run configs hold the resolved config, lineSearch included.
+    const again = new NPG({ ...npg.config, preset: null });
+    expect(again.config).toEqual(npg.config);
+    expect(() => new NPG({ lineSearch: true } as never)).toThrow(/^NPG config: .*lineSearch/);
+    expect(() => new NPG({ lineSearch: true } as never)).not.toThrow(/\n/);
+  });
 });

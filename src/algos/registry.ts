@@ -55,11 +55,11 @@ export const ALGORITHMS = {
     description: 'synchronous Advantage Actor-Critic',
   },
   trpo: {
-    create: (config: Record<string, unknown>, ports?: Ports) => notYetOnTheTrainer(new TRPO(config, ports)),
+    create: (config: Record<string, unknown>, ports?: Ports): Algorithm => new TRPO(config, ports),
     description: 'Trust Region Policy Optimization',
   },
   npg: {
-    create: (config: Record<string, unknown>, ports?: Ports) => notYetOnTheTrainer(new NPG(config, ports)),
+    create: (config: Record<string, unknown>, ports?: Ports): Algorithm => new NPG(config, ports),
     description: 'natural policy gradient',
   },
   reinforce: {
