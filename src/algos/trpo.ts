@@ -40,7 +40,7 @@ import { type LoadOptions, loadAlgorithm } from './persistence.js';
 import { accumulateLogLikelihoodGradient } from './policy-gradient.js';
 import type { Ports } from './ports.js';
 import { type AlgorithmDefinition, Trainer, type UpdateRule } from './trainer.js';
-import { regressValues } from './value-regression.js';
+import { allocateRegression, regressValues } from './value-regression.js';
 
 const { entCoef: _e, vfCoef: _v, maxGradNorm: _m, ...baseFields } = onPolicyFields;
 
@@ -118,6 +118,7 @@ export function createTrustRegionUpdate(
     logProbs: new Float64Array(n),
     kls: new Float64Array(n),
   };
+  const regression = allocateRegression(policy, n, c.batchSize);
 
   return {
     optimizers: { critic },
@@ -179,6 +180,7 @@ export function createTrustRegionUpdate(
         n,
         { epochs: c.nCriticUpdates, minibatchSize: c.batchSize },
         rng,
+        regression,
       );
 
       return {
