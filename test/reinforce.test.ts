@@ -372,13 +372,23 @@ describe('REINFORCE', () => {
     algo.learn({ totalTimesteps: 1e6, resetProgress: false, callback: () => false });
     const actual = policy.grads.slice(0, policy.actorParamCount);
 
-    type Stored = {
-      batch: StepBatch;
-      observations: Float32Array;
-      actions: Float32Array;
-      behaviourLogProbs: Float32Array;
+    // The batches kept for reuse are the update rule's state, as the checkpoint holds them (newest first).
+    type Saved = Record<'rewards' | 'terminated' | 'truncated' | 'observations' | 'actions', number[]> & {
+      numEnvs: number;
+      behaviourLogProbs: number[];
     };
-    const [b2, b1] = (algo as unknown as { stored: Stored[] }).stored;
+    const kept = (algo.checkpoint().state as { stored: Saved[] }).stored.map((b) => ({
+      batch: {
+        numEnvs: b.numEnvs,
+        rewards: Float64Array.from(b.rewards),
+        terminated: Uint8Array.from(b.terminated),
+        truncated: Uint8Array.from(b.truncated),
+      } satisfies StepBatch,
+      observations: Float32Array.from(b.observations),
+      actions: Float32Array.from(b.actions),
+      behaviourLogProbs: Float32Array.from(b.behaviourLogProbs),
+    }));
+    const [b2, b1] = kept;
     policy.params.set(params);
     policy.zeroGrad();
     const n1 = b1.actions.length;
@@ -414,15 +424,10 @@ describe('REINFORCE', () => {
     ['with the leave-one-out baseline', { baseline: 'mean' as const }],
     ['with a critic and reuse (importance weights start at episode starts)', { reuseBatches: 1 }],
   ])('batches by steps hold complete episodes, at least batchSteps from each env, %s', (_name, extra) => {
-    const algo = new Reinforce({
-      env: 'CartPole-v1',
-      numEnvs: 2,
-      batchSteps: 64,
-      seed: 4,
-      netArch: [8],
-      ...extra,
-    });
-    const seen = recordEstimates(algo, 3);
+    const seen = recordEstimates(
+      { env: 'CartPole-v1', numEnvs: 2, batchSteps: 64, seed: 4, netArch: [8], ...extra },
+      3,
+    );
     expect(seen).toHaveLength(3);
     for (const { buffer } of seen) {
       expect(buffer.numEnvs).toBe(1); // one stream of episodes
@@ -446,14 +451,7 @@ describe('REINFORCE', () => {
 
   it('normalizeAdvantages: only rescales Ψ with baseline none or mean (no hidden baseline); standardises with V', () => {
     const psiOf = (baseline: 'none' | 'mean' | 'value') => {
-      const algo = new Reinforce({
-        env: 'CartPole-v1',
-        baseline,
-        batchEpisodes: 4,
-        seed: 2,
-        netArch: [8],
-      });
-      return recordEstimates(algo)[0];
+      return recordEstimates({ env: 'CartPole-v1', baseline, batchEpisodes: 4, seed: 2, netArch: [8] })[0];
     };
     const sd = (xs: ArrayLike<number>) => {
       const m = Array.from(xs).reduce((a, b) => a + b, 0) / xs.length;

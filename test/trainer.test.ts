@@ -4,7 +4,7 @@
  * refuses to run without one.
  */
 import { describe, expect, it } from 'vitest';
-import { A2C, PolicygradError, PPO } from '../src/index.js';
+import { A2C, NPG, PolicygradError, PPO, Reinforce, TRPO } from '../src/index.js';
 import type { MetricsRow } from '../src/index.js';
 
 const TIME_FIELDS = new Set(['sps', 'timeSeconds']);
@@ -18,7 +18,9 @@ interface Driven {
   readonly numTimesteps: number;
 }
 
-const cases: [string, () => A2C | PPO, number][] = [
+type Model = A2C | PPO | TRPO | NPG | Reinforce;
+
+const cases: [string, () => Model, number][] = [
   [
     'A2C (Adam, linear learning rate)',
     () =>
@@ -62,6 +64,31 @@ const cases: [string, () => A2C | PPO, number][] = [
       }),
     64 * 6,
   ],
+  [
+    'TRPO (linear critic learning rate)',
+    () => new TRPO({ env: 'CartPole-v1', seed: 6, numEnvs: 2, nSteps: 32, learningRate: 'lin_0.001' }),
+    64 * 5,
+  ],
+  ['NPG', () => new NPG({ env: 'Pendulum-v1', seed: 7, nSteps: 64, batchSize: 32 }), 64 * 5],
+  [
+    'REINFORCE (whole episodes, two batches reused with truncated importance weights)',
+    () =>
+      new Reinforce({
+        env: 'CartPole-v1',
+        seed: 8,
+        numEnvs: 2,
+        batchSteps: 32,
+        reuseBatches: 2,
+        importanceWeightClip: 2,
+        netArch: [8],
+      }),
+    64 * 10,
+  ],
+  [
+    'REINFORCE (steps, GAE)',
+    () => new Reinforce({ env: 'CartPole-v1', seed: 9, batchSteps: 48, gaeLambda: 0.9, netArch: [8] }),
+    48 * 5,
+  ],
 ];
 
 function drive(model: Driven): MetricsRow[] {
@@ -80,7 +107,7 @@ describe.each(cases)('%s', (_name, build, total) => {
     expect(rows.length).toBeGreaterThan(3);
     expect(comparable(rows)).toEqual(comparable(expected));
     expect(Array.from(driven.policy.params)).toEqual(Array.from(learned.policy.params));
-    const withoutClock = (m: A2C | PPO) => ({
+    const withoutClock = (m: Model) => ({
       ...m.checkpoint(),
       tracker: { ...m.checkpoint().tracker, elapsedSeconds: 0 },
     });

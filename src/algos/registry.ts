@@ -39,12 +39,6 @@ export interface Algorithm {
   evaluate(episodes: number, options?: { deterministic?: boolean; seed?: number }): number[];
 }
 
-/**
- * TRPO, NPG and REINFORCE are not on the Trainer yet (issue 15 step 1, one commit each): they have no
- * `begin`/`iterate`/`done`, so they are registered through this cast until they are ported.
- */
-const notYetOnTheTrainer = (model: object) => model as unknown as Algorithm;
-
 export const ALGORITHMS = {
   ppo: {
     create: (config: Record<string, unknown>, ports?: Ports): Algorithm => new PPO(config, ports),
@@ -63,8 +57,7 @@ export const ALGORITHMS = {
     description: 'natural policy gradient',
   },
   reinforce: {
-    create: (config: Record<string, unknown>, ports?: Ports) =>
-      notYetOnTheTrainer(new Reinforce(config, ports)),
+    create: (config: Record<string, unknown>, ports?: Ports): Algorithm => new Reinforce(config, ports),
     description: 'REINFORCE / vanilla policy gradient (configurable Ψ_t)',
   },
 } as const;
