@@ -485,6 +485,38 @@ describe('REINFORCE', () => {
     expect(() => build().restoreCheckpoint(saved, { weightsOnly: true })).not.toThrow();
   });
 
+  it("validates a checkpoint's kept batches before using them: one line naming the batch and the field", () => {
+    const build = () =>
+      new Reinforce({ env: 'CartPole-v1', batchEpisodes: 2, reuseBatches: 1, netArch: [8] });
+    const algo = build();
+    algo.learn({ totalTimesteps: 1e6, callback: () => false });
+    const good = JSON.stringify(algo.checkpoint());
+    const withKept = (edit: (kept: Record<string, unknown>[]) => void) => {
+      const saved = JSON.parse(good);
+      edit(saved.state.stored);
+      return saved;
+    };
+    const model = build();
+    expect(() => model.restoreCheckpoint(withKept((kept) => (kept[0].observations = [1, 2, 3])))).toThrow(
+      /^REINFORCE checkpoint: kept batch 0: invalid 'observations': expected \d+ numbers$/,
+    );
+    expect(() => model.restoreCheckpoint(withKept((kept) => (kept[0].actions = 'lots')))).toThrow(
+      /^REINFORCE checkpoint: kept batch 0: invalid 'actions'/,
+    );
+    expect(() => model.restoreCheckpoint(withKept((kept) => (kept[0].numEnvs = 0)))).toThrow(
+      /^REINFORCE checkpoint: kept batch 0: invalid numEnvs 0: expected a positive integer$/,
+    );
+    expect(() => model.restoreCheckpoint(withKept((kept) => kept.push(kept[0])))).toThrow(
+      /^REINFORCE checkpoint: invalid kept batches .*: expected a list of at most reuseBatches = 1$/,
+    );
+    // After the refusals the model still restores the intact checkpoint and continues like the original.
+    model.restoreCheckpoint(JSON.parse(good));
+    const strip = (rows: object[]) =>
+      rows.map(({ sps: _s, timeSeconds: _t, ...rest }: { sps?: number; timeSeconds?: number }) => rest);
+    const next = { totalTimesteps: 1e6, resetProgress: false, callback: () => false };
+    expect(strip(model.learn(next))).toEqual(strip(algo.learn(next)));
+  });
+
   it('validates its config', () => {
     expect(() => new Reinforce({ baseline: 'median' as never })).toThrow(
       /option 'baseline' = "median" is invalid/,

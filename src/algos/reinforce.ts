@@ -32,7 +32,7 @@
 import { z } from 'zod';
 import type { Box } from '../envs/spaces.js';
 import { makeVec } from '../envs/vector.js';
-import { PolicygradError } from '../errors.js';
+import { describeValue, PolicygradError } from '../errors.js';
 import {
   effectiveSampleSize,
   importanceSampledRewardToGo,
@@ -326,8 +326,8 @@ export function createReinforceUpdate(
     getState: () => ({ stored: stored.map(serializeStored) }),
     setState(state, { weightsOnly }) {
       if (weightsOnly) return; // another env: the kept batches are of the old one
-      stored.length = 0;
-      for (const b of (state.stored ?? []) as Record<string, unknown>[]) stored.push(parseStored(b));
+      const kept = parseKeptBatches(state.stored ?? [], policy, c.reuseBatches);
+      stored.splice(0, stored.length, ...kept);
     },
   };
 }
@@ -379,21 +379,66 @@ function serializeStored(b: StoredBatch): Record<string, unknown> {
   };
 }
 
-/** A kept batch read back from a checkpoint. */
-function parseStored(b: Record<string, unknown>): StoredBatch {
-  return {
-    batch: {
-      numEnvs: b.numEnvs as number,
-      rewards: Float64Array.from(b.rewards as number[]),
-      terminated: Uint8Array.from(b.terminated as number[]),
-      truncated: Uint8Array.from(b.truncated as number[]),
-    },
-    observations: Float32Array.from(b.observations as number[]),
-    actions: Float32Array.from(b.actions as number[]),
-    behaviourLogProbs: Float32Array.from(b.behaviourLogProbs as number[]),
-    nextValues: storedNextValues(b),
-    masks: Array.isArray(b.masks) ? Uint8Array.from(b.masks) : null,
-  };
+/**
+ * The kept batches of a checkpoint (untrusted): at most `reuseBatches` of them, each array of the length its
+ * batch and the policy's sizes imply, or one line naming the batch and the field.
+ */
+function parseKeptBatches(value: unknown, policy: ActorCriticPolicy, reuseBatches: number): StoredBatch[] {
+  if (!Array.isArray(value) || value.length > reuseBatches) {
+    throw new PolicygradError(
+      `REINFORCE checkpoint: invalid kept batches ${describeValue(value)}: expected a list of at most reuseBatches = ${reuseBatches}`,
+    );
+  }
+  return value.map((b: unknown, index) => {
+    const where = `REINFORCE checkpoint: kept batch ${index}`;
+    if (b === null || typeof b !== 'object') {
+      throw new PolicygradError(`${where} is ${describeValue(b)}: expected an object`);
+    }
+    const fields = b as Record<string, unknown>;
+    const numbers = (key: string, length: number | null, optional = false): number[] | null => {
+      const v = fields[key];
+      if (optional && v === null) return null;
+      if (
+        !Array.isArray(v) ||
+        (length !== null && v.length !== length) ||
+        v.some((x) => typeof x !== 'number')
+      ) {
+        throw new PolicygradError(
+          `${where}: invalid '${key}': expected ${length ?? 'a list of'} numbers${optional ? ' or null' : ''}`,
+        );
+      }
+      return v as number[];
+    };
+    const rewards = numbers('rewards', null) as number[];
+    const n = rewards.length;
+    const { numEnvs } = fields;
+    if (typeof numEnvs !== 'number' || !Number.isSafeInteger(numEnvs) || numEnvs <= 0) {
+      throw new PolicygradError(
+        `${where}: invalid numEnvs ${describeValue(numEnvs)}: expected a positive integer`,
+      );
+    }
+    if (fields.nextValues === undefined) {
+      // Checkpoints from before whole-episode reuse stored Ψ instead.
+      throw new PolicygradError(
+        'REINFORCE checkpoint: its reused batches predate per-decision importance sampling (no nextValues); restore it with { weightsOnly: true }',
+      );
+    }
+    const nextValues = numbers('nextValues', n, true);
+    const masks = numbers('masks', n * policy.dist.inputSize, true);
+    return {
+      batch: {
+        numEnvs,
+        rewards: Float64Array.from(rewards),
+        terminated: Uint8Array.from(numbers('terminated', n) as number[]),
+        truncated: Uint8Array.from(numbers('truncated', n) as number[]),
+      },
+      observations: Float32Array.from(numbers('observations', n * policy.obsDim) as number[]),
+      actions: Float32Array.from(numbers('actions', n * policy.dist.actionSize) as number[]),
+      behaviourLogProbs: Float32Array.from(numbers('behaviourLogProbs', n) as number[]),
+      nextValues: nextValues === null ? null : Float64Array.from(nextValues),
+      masks: masks === null ? null : Uint8Array.from(masks),
+    };
+  });
 }
 
 /** log π_θ(a|s) of the current policy for n stored samples. */
@@ -437,13 +482,4 @@ function snapshot(buffer: RolloutBuffer, withValues: boolean): StoredBatch {
       : null,
     masks: buffer.masks?.slice() ?? null,
   };
-}
-
-/** A checkpoint's stored `nextValues`; checkpoints from before whole-episode reuse stored Ψ instead. */
-function storedNextValues(b: Record<string, unknown>): Float64Array | null {
-  if (Array.isArray(b.nextValues)) return Float64Array.from(b.nextValues as number[]);
-  if (b.nextValues === null) return null;
-  throw new PolicygradError(
-    'REINFORCE checkpoint: its reused batches predate per-decision importance sampling (no nextValues); restore it with { weightsOnly: true }',
-  );
 }
