@@ -1,5 +1,6 @@
 /** Small policies and random batches for the loss-term tests (test/loss-terms.test.ts, test/loss-loop.test.ts). */
 import { ActorCriticPolicy, Box, Discrete, type Minibatch, MultiDiscrete, Rng } from '../src/index.js';
+import type { DenseKernels } from '../src/nn/kernels.js';
 
 export type PolicyKind =
   | 'discrete'
@@ -25,7 +26,7 @@ export const POLICY_KINDS: PolicyKind[] = [
 const OBS_DIM = 3;
 
 /** A small policy of the kind (3 observations, one hidden layer of 8), its parameters jittered off the init. */
-export function makePolicy(kind: PolicyKind, seed: number): ActorCriticPolicy {
+export function makePolicy(kind: PolicyKind, seed: number, kernels?: DenseKernels): ActorCriticPolicy {
   const observationSpace = new Box({ low: -5, high: 5, shape: [OBS_DIM] });
   const box = new Box({ low: -1, high: 1, shape: [2] });
   const actionSpace =
@@ -44,6 +45,7 @@ export function makePolicy(kind: PolicyKind, seed: number): ActorCriticPolicy {
       squashOutput: kind === 'squashed',
       useSde: kind === 'gsde',
       logStdInit: -0.5,
+      kernels,
     },
     Rng.fromSeed(seed),
   );
