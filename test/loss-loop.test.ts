@@ -172,6 +172,25 @@ describe('the chunked loop', () => {
     },
   );
 
+  it('every term divides by the total rows given (REINFORCE: this batch and the reused ones), metrics stay means', () => {
+    const policy = makePolicy('discrete', 45);
+    const rows = makeRows(policy, 'discrete', 30, 46);
+    const terms = [surrogate(), entropyBonus(0.01), klPenalty({ beta: 0.3 }), valueLoss({ coef: 0.5 })];
+    policy.zeroGrad();
+    const alone = { ...accumulateLoss(policy, rows, terms, new LossScratch({ chunk: 8 })) };
+    const metrics = { ...alone.metrics };
+    const grads = policy.grads.slice();
+    policy.zeroGrad();
+    // Twice the rows: every contribution halves, exactly (a power of two).
+    const shared = accumulateLoss(policy, rows, terms, new LossScratch({ chunk: 8 }), 60);
+    expect(shared.loss).toBe(alone.loss / 2);
+    expect(shared.metrics.policyLoss).toBe(metrics.policyLoss / 2);
+    for (const key of ['entropy', 'valueLoss', 'kl', 'approxKl', 'clipFraction']) {
+      expect(shared.metrics[key], key).toBe(metrics[key]);
+    }
+    expect(bits(policy.grads)).toEqual(bits(grads.map((g) => g / 2)));
+  });
+
   it('evaluateLoss reports what accumulateLoss reports and leaves the gradients alone', () => {
     const policy = makePolicy('gaussian', 41);
     const rows = makeRows(policy, 'gaussian', 50, 42);
