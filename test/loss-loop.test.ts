@@ -25,7 +25,7 @@ import { surrogate } from '../src/algos/loss/surrogate.js';
 import { klPenalty } from '../src/algos/loss/kl-penalty.js';
 import { entropyBonus } from '../src/algos/loss/entropy-bonus.js';
 import { valueLoss } from '../src/algos/loss/value-loss.js';
-import { captureDistInputs } from '../src/algos/loss/capture.js';
+import { capture } from '../src/algos/loss/capture.js';
 import { bits, makePolicy, makeRows, POLICY_KINDS, type PolicyKind } from './loss-fixtures.js';
 import { expectFiniteDifferences } from './helpers.js';
 import { tsKernels } from '../src/nn/kernels.js';
@@ -203,14 +203,18 @@ describe('the chunked loop', () => {
     expect(policy.grads.every((g) => g === 3)).toBe(true);
   });
 
-  it('captureDistInputs copies the masked distribution inputs of every row, chunk by chunk', () => {
+  it('capture copies the masked distribution inputs and the log-probabilities of every row, chunk by chunk', () => {
     const policy = makePolicy('masked', 51);
     const rows = makeRows(policy, 'masked', 40, 52);
-    const into = new Float32Array(40 * policy.dist.inputSize);
-    evaluateLoss(policy, rows, [captureDistInputs(into)], new LossScratch({ chunk: 9 }));
-    expect(bits(into)).toEqual(
-      bits(Float32Array.from(policy.distInputs(rows.observations, 40, rows.masks ?? undefined))),
-    );
+    const distInputs = new Float32Array(40 * policy.dist.inputSize);
+    const logProbs = new Float64Array(40);
+    evaluateLoss(policy, rows, [capture({ distInputs, logProbs })], new LossScratch({ chunk: 9 }));
+    const expected = Float32Array.from(policy.distInputs(rows.observations, 40, rows.masks ?? undefined));
+    expect(bits(distInputs)).toEqual(bits(expected));
+    const expectedLogProbs = new Float64Array(40);
+    policy.dist.logProb(expected, rows.actions, 40, expectedLogProbs);
+    expect(logProbs).toEqual(expectedLogProbs);
+    expect(() => capture({})).toThrow('capture: give distInputs and/or logProbs to copy into');
   });
 
   it('a term missing a row field says which, in one line', () => {
