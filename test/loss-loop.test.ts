@@ -38,7 +38,7 @@ function composition(o: SurrogateOptions): LossTerm[] {
   return [
     surrogate({ clipped, clipRange: o.clipRange }),
     entropyBonus(o.entCoef),
-    ...(penalised ? [klPenalty({ beta: o.klBeta })] : []),
+    ...(penalised ? [klPenalty({ beta: o.klBeta ?? 0 })] : []),
     valueLoss({ form: o.valueLoss ?? 'sb3', clipRangeVf: o.clipRangeVf, coef: o.vfCoef }),
   ];
 }
