@@ -17,6 +17,8 @@ import type { Distribution } from '../../policies/distributions.js';
 import { PolicygradError } from '../../errors.js';
 import { maskRows } from '../policy-gradient.js';
 
+const NO_FIELDS: readonly (keyof LossRows)[] = [];
+
 /** Rows per forward/backward pass: bounds the workspaces whatever the batch (a rollout of 10⁵ steps included). */
 export const CHUNK = 1024;
 
@@ -200,7 +202,7 @@ function runLoss(
     entropies ||= needs.entropies === true;
     actor ||= needs.distInputs === true || needs.logProbs === true || needs.entropies === true;
     critic ||= needs.values === true;
-    for (const field of needs.rows ?? []) {
+    for (const field of needs.rows ?? NO_FIELDS) {
       if (rows[field] === undefined || rows[field] === null) {
         throw new PolicygradError(`the ${term.name} loss term needs rows.${field}, which was not given`);
       }
