@@ -240,7 +240,7 @@ export function buildProgram(): Command {
     .option('--env <id>', 'environment id', 'CartPole-v1')
     .option(
       '--policy <name>',
-      `${DEMO_POLICIES.join(' or ')} (heuristic: LunarLander's controller)`,
+      `${DEMO_POLICIES.join(' or ')} (heuristic: Gymnasium's controller for LunarLander and BipedalWalker)`,
       'random',
     )
     .option('--episodes <n>', 'number of episodes', positiveInteger, 5)
@@ -248,7 +248,7 @@ export function buildProgram(): Command {
     .option('--json', 'print {"returns": [...], "lengths": [...]} only')
     .addHelpText(
       'after',
-      '\nExamples:\n  policygrad demo\n  policygrad demo --env Pendulum-v1 --episodes 3 --seed 7\n  policygrad demo --env LunarLander-v3 --policy heuristic --episodes 100 --json',
+      '\nExamples:\n  policygrad demo\n  policygrad demo --env Pendulum-v1 --episodes 3 --seed 7\n  policygrad demo --env LunarLander-v3 --policy heuristic --episodes 100 --json\n  policygrad demo --env BipedalWalker-v3 --policy heuristic --episodes 10 --json',
     )
     .action(
       async (options: {
