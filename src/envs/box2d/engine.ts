@@ -26,7 +26,7 @@ export function loadPlanck(): Promise<PlanckModule> {
       loading = null;
       throw new PolicygradError(
         `the Box2D envs (LunarLander, BipedalWalker) need the physics engine 'planck', an optional peer dependency ` +
-          `of policygrad that is not installed: run npm install planck (${(error as Error).message})`,
+          `of policygrad that is not installed: run npm install planck (${firstLine(error)})`,
       );
     },
   );
@@ -41,4 +41,8 @@ export function planckEngine(id: string): PlanckModule {
     );
   }
   return engine;
+}
+
+function firstLine(error: unknown): string {
+  return String((error as Error)?.message ?? error).split('\n')[0];
 }
