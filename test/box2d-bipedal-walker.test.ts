@@ -435,6 +435,19 @@ describe('BipedalWalker-v3: env contract, termination branches, checkpoints', ()
     expect(make('BipedalWalker-v3').render!()).toBeNull(); // no render mode
   });
 
+  it('picture(): what render() draws, as data, the episode’s terrain shared by every step (the training page sends it)', () => {
+    const env = new BipedalWalkerEnv({ hardcore: true });
+    expect(env.picture()).toBeNull();
+    env.reset({ seed: 3 });
+    const first = env.picture()!;
+    env.step([1, 1, 1, 1]);
+    const second = env.picture()!;
+    expect(second.terrainY).toBe(first.terrainY);
+    expect(second.obstacles).toBe(first.obstacles);
+    expect(second.hull).not.toEqual(first.hull);
+    expect(first.obstacles.length).toBeGreaterThan(0);
+  });
+
   it('rejects a step before reset, invalid actions and options in one line', () => {
     expect(() => new BipedalWalkerEnv().step([0, 0, 0, 0])).toThrow(/before reset/);
     const env = freshWalker();

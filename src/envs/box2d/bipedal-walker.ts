@@ -20,7 +20,7 @@ import { parseOptions } from '../../options.js';
 import { assertBoxAction, type ResetOptions, type ResetResult, type StepResult } from '../env.js';
 import { type Frame, RasterPainter, type RenderMode } from '../render.js';
 import { Box, type BoxValue } from '../spaces.js';
-import { drawBipedalWalker } from './bipedal-walker-scene.js';
+import { type BipedalWalkerPicture, drawBipedalWalker } from './bipedal-walker-scene.js';
 import {
   Box2DEnv,
   box2dPairOrder,
@@ -224,6 +224,8 @@ interface WalkerWorld {
   joints: [RevoluteJoint, RevoluteJoint, RevoluteJoint, RevoluteJoint];
   terrain: BipedalWalkerTerrain;
   clouds: number[][];
+  /** The obstacles' corners flattened [x0, y0, x1, y1, …], for the pictures. */
+  obstaclePolygons: number[][];
   contacts: ContactDetector;
 }
 
@@ -482,21 +484,34 @@ export class BipedalWalkerEnv extends Box2DEnv<Float32Array, BoxValue | number[]
       joints: joints as WalkerWorld['joints'],
       terrain,
       clouds,
+      obstaclePolygons: terrain.obstacles.map((o) => o.vertices.flat()),
       contacts: new ContactDetector(world, hull, [legs[1], legs[3]]),
     };
   }
 
   /** Gymnasium's picture: 600 × 400 window following the hull (scroll = x − 4 m), sky, clouds, terrain, walker. */
   render(): Frame | null {
-    if (this.renderMode !== 'rgb_array' || this.scene === null) return null;
-    const { hull, legs, terrain, clouds } = this.scene;
+    const picture = this.picture();
+    if (this.renderMode !== 'rgb_array' || picture === null) return null;
     const painter = new RasterPainter(VIEWPORT_W, VIEWPORT_H);
-    drawBipedalWalker(painter, {
+    drawBipedalWalker(painter, picture);
+    return painter.frame();
+  }
+
+  /**
+   * What `render()` draws, as data (null before reset): the episode's terrain, obstacles and clouds (the same
+   * arrays for every step of an episode) and the walker's world polygons. The training page sends these from its
+   * worker and draws them with `drawBipedalWalker` on a canvas.
+   */
+  picture(): BipedalWalkerPicture | null {
+    if (this.scene === null) return null;
+    const { hull, legs, terrain, clouds, obstaclePolygons } = this.scene;
+    return {
       scale: SCALE,
       scroll: hull.getPosition().x - VIEWPORT_W / SCALE / 5,
       terrainX: terrain.terrainX,
       terrainY: terrain.terrainY,
-      obstacles: terrain.obstacles.map((o) => o.vertices.flat()),
+      obstacles: obstaclePolygons,
       clouds,
       flagX: TERRAIN_STEP * 3,
       flagY: TERRAIN_HEIGHT,
@@ -505,8 +520,7 @@ export class BipedalWalkerEnv extends Box2DEnv<Float32Array, BoxValue | number[]
         side: k < 2 ? -1 : +1,
       })),
       hull: worldOutline(hull, HULL_VERTICES),
-    });
-    return painter.frame();
+    };
   }
 
   /**

@@ -29,6 +29,8 @@ export type {
 } from './bipedal-walker.js';
 export { BipedalWalkerHeuristics, heuristicPolicy, lunarLanderHeuristic } from './heuristic.js';
 export { loadPlanck } from './engine.js';
+export { type BipedalWalkerPicture, drawBipedalWalker } from './bipedal-walker-scene.js';
+export { drawLunarLander, type LunarLanderPicture } from './lunar-lander-scene.js';
 
 register({
   id: 'LunarLander-v3',

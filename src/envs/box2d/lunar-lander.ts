@@ -32,7 +32,7 @@ import {
   worldOutline,
 } from './box2d-env.js';
 import type { PlanckModule } from './engine.js';
-import { drawLunarLander } from './lunar-lander-scene.js';
+import { drawLunarLander, type LunarLanderPicture } from './lunar-lander-scene.js';
 
 /** Gymnasium's module constants (lunar_lander.py). */
 export const LUNAR_LANDER = {
@@ -307,15 +307,25 @@ export class LunarLanderEnv extends Box2DEnv<Float32Array, LunarLanderAction, La
 
   /** Gymnasium's 600 × 400 picture of the current state, or null without a render mode or before reset. */
   render(): Frame | null {
-    if (this.renderMode !== 'rgb_array' || this.scene === null) return null;
-    const { terrain, lander, legs } = this.scene;
+    const picture = this.picture();
+    if (this.renderMode !== 'rgb_array' || picture === null) return null;
     const painter = new RasterPainter(VIEWPORT_W, VIEWPORT_H);
-    drawLunarLander(painter, {
+    drawLunarLander(painter, picture);
+    return painter.frame();
+  }
+
+  /**
+   * What `render()` draws, as data: the terrain and the bodies' world polygons (null before reset). The training
+   * page sends these from its worker and draws them with `drawLunarLander` on a canvas.
+   */
+  picture(): LunarLanderPicture | null {
+    if (this.scene === null) return null;
+    const { terrain, lander, legs } = this.scene;
+    return {
       scale: SCALE,
       ...terrain,
       bodies: [worldOutline(lander, LANDER_VERTICES), ...legs.map((leg) => worldOutline(leg, LEG_VERTICES))],
-    });
-    return painter.frame();
+    };
   }
 
   /**
