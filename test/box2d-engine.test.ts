@@ -3,7 +3,9 @@
  * imports it statically, `make` of a Box2D env before `loadEnvEngine` says in one line what to await, and a
  * missing package is named with the command that installs it.
  */
-import { readdirSync, readFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import type * as CoreModule from '../src/index.js';
@@ -75,4 +77,39 @@ describe('Box2D envs load planck lazily', () => {
     const engine = readFileSync(join(root, 'envs', 'box2d', 'engine.ts'), 'utf8');
     expect(engine).not.toMatch(/^import\s+(?!type\b)[^;]*from\s+'planck'/m);
   });
+
+  it(
+    'the built CLI without planck (a resolve hook hides it): one line naming npm install planck, exit 2',
+    { tags: ['slow'] },
+    () => {
+      const dir = mkdtempSync(join(tmpdir(), 'policygrad-no-planck-'));
+      try {
+        writeFileSync(
+          join(dir, 'hooks.mjs'),
+          `export async function resolve(specifier, context, next) {
+  if (specifier === 'planck') throw Object.assign(new Error("Cannot find package 'planck'"), { code: 'ERR_MODULE_NOT_FOUND' });
+  return next(specifier, context);
+}\n`,
+        );
+        writeFileSync(
+          join(dir, 'register.mjs'),
+          "import { register } from 'node:module';\nregister('./hooks.mjs', import.meta.url);\n",
+        );
+        const cli = (args: string[]) =>
+          spawnSync('node', ['--import', join(dir, 'register.mjs'), 'dist/cli/main.js', ...args], {
+            encoding: 'utf8',
+          });
+        const walker = cli(['demo', '--env', 'BipedalWalker-v3', '--episodes', '1']);
+        expect(walker.status).toBe(2);
+        expect(walker.stderr.trim().split('\n')).toHaveLength(1);
+        expect(walker.stderr).toMatch(
+          /optional peer dependency of policygrad that is not installed: run npm install planck/,
+        );
+        // Everything else works without it.
+        expect(cli(['demo', '--env', 'CartPole-v1', '--episodes', '1']).status).toBe(0);
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+    },
+  );
 });
