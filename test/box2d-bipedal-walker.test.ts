@@ -33,6 +33,7 @@ import {
   runEpisodes,
   variance,
 } from './box2d-helpers.js';
+import { box2dPairOrder } from '../src/envs/box2d/box2d-env.js';
 import { ksTwoSample } from './stats.js';
 
 interface RecordedEpisode {
@@ -446,6 +447,14 @@ describe('BipedalWalker-v3: env contract, termination branches, checkpoints', ()
     expect(second.obstacles).toBe(first.obstacles);
     expect(second.hull).not.toEqual(first.hull);
     expect(first.obstacles.length).toBeGreaterThan(0);
+  });
+
+  it('box2dPairOrder refuses a planck whose private broad phase it does not know, in one line', () => {
+    const world = freshWalker().physics!.world;
+    expect(box2dPairOrder(world)).toBe(world);
+    expect(() => box2dPairOrder({ m_broadPhase: { m_tree: {} } } as unknown as typeof world)).toThrow(
+      /another broad phase than planck 1\.5.*npm install planck@1\.5/,
+    );
   });
 
   it('rejects a step before reset, invalid actions and options in one line', () => {

@@ -36,7 +36,13 @@ const PAIR_BASE = 2 ** 26;
  * Leaf ids are allocated in the same order by both trees, so sorting by id gives Box2D's order.
  */
 export function box2dPairOrder(world: World): World {
-  const broadPhase = (world as unknown as { m_broadPhase: PlanckBroadPhase }).m_broadPhase;
+  const broadPhase = (world as unknown as { m_broadPhase?: PlanckBroadPhase }).m_broadPhase;
+  if (!Array.isArray(broadPhase?.m_moveBuffer) || typeof broadPhase.m_tree?.query !== 'function') {
+    // A planck whose private broad phase changed: refuse rather than step in an order pybox2d does not.
+    throw new PolicygradError(
+      'the installed planck has another broad phase than planck 1.5, which the Box2D envs are tested with: npm install planck@1.5',
+    );
+  }
   const pairs: number[] = [];
   let queryId = -1;
   const collect = (id: number): boolean => {
