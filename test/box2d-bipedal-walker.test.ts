@@ -227,7 +227,7 @@ function gymnasiumStatistics(hardcore: boolean, policy: string): RecordedStatist
 
 describe(
   'BipedalWalker-v3: statistics against Gymnasium (1,000 episodes per pair, seeds 1000–1999)',
-  { tags: ['slow'] },
+  { tags: ['slow'], timeout: 300_000 }, // ~75 s alone; twice that when the machine is shared
   () => {
     // Sample sizes: the heuristic's return std is 128 (normal) / 29 (hardcore); with n of ours, 2 standard errors
     // of the difference of means are 2·√(σ²/n + σ²/1000): 27 at n = 100 (about 94k steps), 7 at n = 100 hardcore.
