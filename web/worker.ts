@@ -9,6 +9,7 @@ import {
   describeKernels,
   exportPolicy,
   listPresets,
+  loadEnvEngine,
   make,
   normalizationOf,
   PRESET_TIMESTEPS,
@@ -66,13 +67,26 @@ function currentPolicyJson(): string {
   return JSON.stringify(file);
 }
 
-/** Plays one deterministic episode of a policy file on a fresh env and sends its observations to be drawn. */
+/** The Box2D envs draw from `picture()` (their terrain is random and BipedalWalker's observation has no position). */
+interface PicturedEnv {
+  picture(): unknown;
+}
+const picturedEnv = (env: unknown): PicturedEnv | null =>
+  typeof (env as Partial<PicturedEnv>).picture === 'function' ? (env as PicturedEnv) : null;
+
+/**
+ * Plays one deterministic episode of a policy file on a fresh env and sends its observations (and, for the Box2D
+ * envs, its pictures) to be drawn. The env's engine must be loaded (`loadEnvEngine`).
+ */
 function sendEpisode(json: string, source: 'training' | 'loaded', seed: number): void {
   const policy = loadPolicy(json);
   const envId = (JSON.parse(json) as { env: string }).env;
   const env = make<Float32Array, number | Float32Array>(envId);
+  const pictured = picturedEnv(env.unwrapped);
+  const pictures: unknown[] | null = pictured === null ? null : [];
   try {
     let { observation } = env.reset({ seed });
+    pictures?.push(pictured!.picture());
     const obsDim = observation.length;
     const frames = new Float32Array(MAX_EPISODE_FRAMES * obsDim);
     frames.set(observation, 0);
@@ -84,11 +98,14 @@ function sendEpisode(json: string, source: 'training' | 'loaded', seed: number):
       episodeReturn += result.reward;
       observation = result.observation;
       frames.set(observation, count * obsDim);
+      pictures?.push(pictured!.picture());
       count++;
       if (result.terminated || result.truncated) break;
     }
     const used = frames.slice(0, count * obsDim);
-    post({ type: 'episode', env: envId, obsDim, frames: used, episodeReturn, source }, [used.buffer]);
+    post({ type: 'episode', env: envId, obsDim, frames: used, pictures, episodeReturn, source }, [
+      used.buffer,
+    ]);
   } finally {
     env.close();
   }
@@ -131,6 +148,8 @@ function wake(): void {
 const nextTask = () => new Promise<void>((resolve) => setTimeout(resolve, 0));
 
 async function train(s: TrainSettings, myGeneration: number): Promise<void> {
+  await loadEnvEngine(s.env); // Box2D: imports planck on first use
+  if (generation !== myGeneration) return;
   model = createModel(s);
   settings = s;
   totalTimesteps = PRESET_TIMESTEPS[algoName]?.[s.env] ?? DEFAULT_BUDGET;
@@ -214,12 +233,20 @@ function handle(message: ToWorker): void {
       post({ type: 'policy', json: currentPolicyJson(), fileName: `policygrad-${algoName}-${env}.json` });
       break;
     }
-    case 'watch':
+    case 'watch': {
       loadPolicy(message.policy); // throws a clear error for a file that is not a policy
-      watched = message.policy;
+      const policy = message.policy;
+      watched = policy;
       watchSeed = 0;
-      sendEpisode(watched, 'loaded', watchSeed++);
+      void loadEnvEngine((JSON.parse(policy) as { env: string }).env)
+        .then(() => {
+          if (watched === policy) sendEpisode(policy, 'loaded', watchSeed++);
+        })
+        .catch((error: unknown) => {
+          post({ type: 'error', message: error instanceof Error ? error.message : String(error) });
+        });
       break;
+    }
     case 'episode-request':
       if (watched !== null) {
         sendEpisode(watched, 'loaded', watchSeed++);

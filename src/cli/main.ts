@@ -9,7 +9,7 @@ import { Command, CommanderError, InvalidArgumentError } from 'commander';
 import '../envs/builtin.js';
 import { DEFAULT_VARIANCE_ESTIMATORS, runVarianceLab, VARIANCE_ESTIMATORS } from '../algos/variance-lab.js';
 import { importPolicy } from '../policies/serialize.js';
-import { loadEnvEngine } from '../envs/mujoco/load-engine.js';
+import { loadEnvEngine } from '../envs/load-engine.js';
 import { PolicygradError } from '../errors.js';
 import { VERSION } from '../version.js';
 import { readPolicyFile, writePolicyFile } from '../node/run-dir.js';
@@ -239,7 +239,7 @@ export function buildProgram(): Command {
     .option('--env <id>', 'environment id', 'CartPole-v1')
     .option(
       '--policy <name>',
-      `${DEMO_POLICIES.join(' or ')} (heuristic: LunarLander's controller)`,
+      `${DEMO_POLICIES.join(' or ')} (heuristic: Gymnasium's controller for LunarLander and BipedalWalker)`,
       'random',
     )
     .option('--episodes <n>', 'number of episodes', positiveInteger, 5)
@@ -247,7 +247,7 @@ export function buildProgram(): Command {
     .option('--json', 'print {"returns": [...], "lengths": [...]} only')
     .addHelpText(
       'after',
-      '\nExamples:\n  policygrad demo\n  policygrad demo --env Pendulum-v1 --episodes 3 --seed 7\n  policygrad demo --env LunarLander-v3 --policy heuristic --episodes 100 --json',
+      '\nExamples:\n  policygrad demo\n  policygrad demo --env Pendulum-v1 --episodes 3 --seed 7\n  policygrad demo --env LunarLander-v3 --policy heuristic --episodes 100 --json\n  policygrad demo --env BipedalWalker-v3 --policy heuristic --episodes 10 --json',
     )
     .action(
       async (options: {

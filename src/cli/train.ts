@@ -4,7 +4,7 @@ import { type Algorithm, createAlgorithm, PRESET_TIMESTEPS } from '../algos/regi
 import { describeKernels, setDefaultKernels } from '../nn/backend.js';
 import { describeValue, PolicygradError } from '../errors.js';
 import { exportPolicy } from '../policies/serialize.js';
-import { loadEnvEngine } from '../envs/mujoco/load-engine.js';
+import { loadEnvEngine } from '../envs/load-engine.js';
 import { normalizationOf } from '../algos/on-policy.js';
 import { VERSION } from '../version.js';
 import { A3C } from '../node/a3c.js';
