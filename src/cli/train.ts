@@ -2,6 +2,7 @@
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import {
   type Algorithm,
+  type IterationStats,
   createAlgorithm,
   describeKernels,
   describeValue,
@@ -130,6 +131,36 @@ export async function runTrain(
     if (checkpointable) lastCheckpoint = run.saveCheckpoint(model.checkpoint());
   };
 
+  let lastPrint = 0;
+  let printedFinal = false; // A3C's workers each report once more after the budget is reached
+  let latestReturn: number | null = null;
+  /** One iteration's row: checked, appended to metrics.csv, shown, and a checkpoint when one is due. */
+  const record = (metrics: IterationStats) => {
+    checkFinite(metrics, model.policy.params, lastCheckpoint, out);
+    run.appendMetrics(metrics);
+    if (metrics.episodeReturnMean !== null) latestReturn = metrics.episodeReturnMean;
+    const now = performance.now();
+    const final = metrics.step >= totalTimesteps;
+    if (now - lastPrint > output.interval || (final && !printedFinal)) {
+      printedFinal ||= final;
+      lastPrint = now;
+      // The last iteration may end past the budget (whole rollouts): the counter stops at the budget,
+      // and the closing line says how many steps were taken.
+      const shown = Math.min(metrics.step, totalTimesteps);
+      const fraction = shown / totalTimesteps;
+      const eta = fraction > 0 ? (metrics.timeSeconds * (1 - fraction)) / fraction : 0;
+      output.progress(
+        `${shown.toLocaleString('en-US')}/${totalTimesteps.toLocaleString('en-US')} steps (${(100 * fraction).toFixed(0)}%)` +
+          ` | return ${latestReturn === null ? '—' : latestReturn.toFixed(1)} | ${Math.round(metrics.sps)} steps/s | eta ${formatSeconds(eta)}`,
+        fraction,
+      );
+    }
+    if (metrics.step >= nextCheckpoint && !final) {
+      saveCheckpoint();
+      nextCheckpoint = metrics.step + every;
+    }
+  };
+
   let interrupted: NodeJS.Signals | null = null;
   const onSignal = (signal: NodeJS.Signals) => {
     interrupted ??= signal;
@@ -138,55 +169,32 @@ export async function runTrain(
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
-  let lastPrint = 0;
-  let printedFinal = false; // A3C's workers each report once more after the budget is reached
-  let latestReturn: number | null = null;
-  // A resumed run continues its saved schedule, extended to the (possibly larger) budget.
-  let resetProgress = options.resume === undefined;
   try {
-    while (model.numTimesteps < totalTimesteps && interrupted === null) {
-      let sliced = false;
-      const sliceStart = performance.now();
+    if (model instanceof A3C) {
       await model.learn({
-        // Fresh: the whole budget. Continuing (resetProgress false): the steps left, which keeps the schedule.
-        totalTimesteps: resetProgress ? totalTimesteps : totalTimesteps - model.numTimesteps,
-        resetProgress,
+        totalTimesteps,
         callback: (metrics) => {
-          checkFinite(metrics, model.policy.params, lastCheckpoint, out);
-          run.appendMetrics(metrics);
-          if (metrics.episodeReturnMean !== null) latestReturn = metrics.episodeReturnMean as number;
-          const now = performance.now();
-          const final = metrics.step >= totalTimesteps;
-          if (now - lastPrint > output.interval || (final && !printedFinal)) {
-            printedFinal ||= final;
-            lastPrint = now;
-            // The last iteration may end past the budget (whole rollouts): the counter stops at the budget,
-            // and the closing line says how many steps were taken.
-            const shown = Math.min(metrics.step, totalTimesteps);
-            const fraction = shown / totalTimesteps;
-            const eta = fraction > 0 ? (metrics.timeSeconds * (1 - fraction)) / fraction : 0;
-            output.progress(
-              `${shown.toLocaleString('en-US')}/${totalTimesteps.toLocaleString('en-US')} steps (${(100 * fraction).toFixed(0)}%)` +
-                ` | return ${latestReturn === null ? '—' : latestReturn.toFixed(1)} | ${Math.round(metrics.sps)} steps/s | eta ${formatSeconds(eta)}`,
-              fraction,
-            );
-          }
-          if (metrics.step >= nextCheckpoint && !final) {
-            saveCheckpoint();
-            nextCheckpoint = metrics.step + every;
-          }
-          if (interrupted !== null) return false;
-          // Return to the event loop now and then (learn continues where it stopped) to notice signals.
-          if (algo !== 'a3c' && performance.now() - sliceStart > SLICE_MS) {
-            sliced = true;
-            return false;
-          }
-          return true;
+          record(metrics);
+          return interrupted === null;
         },
       });
-      resetProgress = false;
-      if (!sliced) break;
-      await new Promise((resolve) => setImmediate(resolve));
+    } else if (model.numTimesteps < totalTimesteps) {
+      // Fresh: the whole budget. Resumed: the steps left, which keeps the saved schedule (extended to the
+      // budget when --timesteps raised it).
+      model.begin(
+        options.resume === undefined
+          ? { totalTimesteps }
+          : { totalTimesteps: totalTimesteps - model.numTimesteps, resetProgress: false },
+      );
+      let sliceStart = performance.now();
+      while (!model.done && interrupted === null) {
+        record(model.iterate());
+        // Return to the event loop now and then, between two iterations, to see SIGINT/SIGTERM.
+        if (performance.now() - sliceStart > SLICE_MS) {
+          await new Promise((resolve) => setImmediate(resolve));
+          sliceStart = performance.now();
+        }
+      }
     }
   } finally {
     process.off('SIGINT', onSignal);
