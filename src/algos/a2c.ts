@@ -17,7 +17,6 @@ import {
   allocateAdvantageScratch,
   allocateMinibatch,
   buildOnPolicy,
-  distInputsOf,
   explainedVariance,
   explorationFields,
   gatherMinibatch,
@@ -66,20 +65,30 @@ export function a2cOptimizer(size: number, c: A2CResolvedConfig): Optimizer {
   });
 }
 
-/** The update: GAE over the rollout, then one gradient step on L over all of it. */
+/** What the update reads of the config (A3C's workers run it with their own). */
+export type A2CUpdateConfig = Pick<
+  A2CResolvedConfig,
+  'nSteps' | 'numEnvs' | 'gamma' | 'gaeLambda' | 'learningRate' | 'entCoef' | 'vfCoef' | 'maxGradNorm'
+> & { normalizeAdvantage: boolean };
+
+/**
+ * The update: GAE over the rollout, then one gradient step on L over all of it, taken by `optimizer` on `target`
+ * (the policy's own parameters; an A3C worker's are the shared ones, its gradient from its local copy).
+ */
 export function createA2CUpdate(
   { policy }: OnPolicyParts,
-  c: A2CResolvedConfig,
-  optimizer: Optimizer = a2cOptimizer(policy.numParams, c),
+  c: A2CUpdateConfig,
+  optimizer: Optimizer,
+  target: Float32Array = policy.params,
 ): UpdateRule<A2CUpdateMetrics> {
   const n = c.nSteps * c.numEnvs;
   const lrSchedule = toSchedule(c.learningRate);
   const advantages = new Float64Array(n);
   const returns = new Float64Array(n);
   const scratch = allocateAdvantageScratch(n);
-  const oldInputs = new Float32Array(n * policy.dist.inputSize);
   const all = Int32Array.from({ length: n }, (_, k) => k);
   const batch = allocateMinibatch(n, policy.obsDim, policy.dist.actionSize, policy.dist.inputSize);
+  batch.oldDistInputs = null; // r = 1: the loss needs only the log-probabilities of the collecting policy
   const surrogateScratch = new SurrogateScratch();
 
   return {
@@ -89,8 +98,7 @@ export function createA2CUpdate(
       // 1. Estimate advantages (GAE; λ = 1: bootstrapped n-step returns minus V).
       advantagesAndReturns(rollout, c.gamma, c.gaeLambda, advantages, returns, 'bootstrap', scratch);
       // 2. One gradient step on the actor-critic loss over the whole rollout.
-      distInputsOf(policy, rollout, oldInputs);
-      gatherMinibatch(rollout, advantages, returns, oldInputs, all, 0, n, batch);
+      gatherMinibatch(rollout, advantages, returns, null, all, 0, n, batch);
       policy.zeroGrad();
       const m = accumulateSurrogateGradient(
         policy,
@@ -99,7 +107,7 @@ export function createA2CUpdate(
         surrogateScratch,
       );
       if (c.maxGradNorm !== null) clipGradNorm(policy.grads, c.maxGradNorm);
-      optimizer.step(policy.params, policy.grads);
+      optimizer.step(target, policy.grads);
       return {
         policyLoss: m.policyLoss,
         valueLoss: m.valueLoss,
@@ -121,7 +129,7 @@ export const a2cDefinition: AlgorithmDefinition<A2CResolvedConfig, A2CUpdateMetr
     return c;
   },
   build: (c) => buildOnPolicy(c),
-  createUpdate: (parts, c) => createA2CUpdate(parts, c),
+  createUpdate: (parts, c) => createA2CUpdate(parts, c, a2cOptimizer(parts.policy.numParams, c)),
 };
 
 export class A2C extends Trainer<A2CResolvedConfig, A2CUpdateMetrics> {
