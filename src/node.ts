@@ -8,7 +8,7 @@ import { AsyncVectorEnv } from './node/async-vector-env.js';
 import { nodeFileStorage } from './node/run-dir.js';
 
 export * from './index.js';
-export { A3C, type A3CLearnOptions } from './node/a3c.js';
+export { A3C, type A3CLearnOptions, nodeA3CThreads } from './node/a3c.js';
 export { resolveEnvModule } from './node/env-modules.js';
 export { RunDirectory, readPolicyFile } from './node/run-dir.js';
 export { AsyncVectorEnv, type AsyncVectorEnvOptions } from './node/async-vector-env.js';

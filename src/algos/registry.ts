@@ -9,6 +9,7 @@ import type { ActorCriticPolicy, PredictOptions } from '../policies/actor-critic
 import type { IterationStats } from '../rollouts/iteration.js';
 import type { Floats } from '../nn/kernels.js';
 import { type Checkpoint, checkLearnOptions } from './checkpoint.js';
+import type { Ports } from './ports.js';
 import type { BeginOptions, LearnOptions } from './trainer.js';
 import { A2C } from './a2c.js';
 import { PPO } from './ppo.js';
@@ -36,6 +37,17 @@ export interface Algorithm {
   save(dir: string): void;
   predict(observation: Floats, options?: PredictOptions): number | Float32Array;
   evaluate(episodes: number, options?: { deterministic?: boolean; seed?: number }): number[];
+}
+
+/**
+ * An algorithm whose workers run on their own threads between `begin` and the end of the schedule (A3C's
+ * coordinator, from the `threads` port): `iterate()` resolves with their next aggregated report.
+ */
+export interface ThreadedAlgorithm extends Omit<Algorithm, 'iterate' | 'learn'> {
+  iterate(): Promise<MetricsRow>;
+  learn(options: LearnOptions<MetricsRow>): Promise<MetricsRow[]>;
+  /** Asks the workers to stop after their current update; resolves once they have. */
+  stop(): Promise<void>;
 }
 
 /** What a class not yet on the Trainer has: `learn` with a callback and `resetProgress`. */
@@ -98,6 +110,17 @@ export const ALGORITHMS = {
     create: (config: Record<string, unknown>) => notYetOnTheTrainer(new Reinforce(config)),
     description: 'REINFORCE / vanilla policy gradient (configurable Ψ_t)',
   },
+  a3c: {
+    create: (config: Record<string, unknown>, ports: Ports = {}): ThreadedAlgorithm => {
+      if (ports.threads === undefined) {
+        throw new PolicygradError(
+          "A3C needs worker threads: pass nodePorts from policygrad's Node entry (createAlgorithm('a3c', config, nodePorts))",
+        );
+      }
+      return ports.threads(config);
+    },
+    description: 'Asynchronous Advantage Actor-Critic on worker threads (Node)',
+  },
 } as const;
 export type AlgorithmName = keyof typeof ALGORITHMS;
 
@@ -151,7 +174,25 @@ export function isAlgorithmName(name: string): name is AlgorithmName {
   return Object.hasOwn(ALGORITHMS, name);
 }
 
-export function createAlgorithm(name: string, config: Record<string, unknown>): Algorithm {
+/**
+ * The algorithm `name`. Without the `threads` port every algorithm is synchronous (A3C, which needs it, throws);
+ * with it, `iterate()` and `learn()` may return a Promise (await them).
+ */
+export function createAlgorithm(
+  name: string,
+  config: Record<string, unknown>,
+  ports?: Ports & { threads?: undefined },
+): Algorithm;
+export function createAlgorithm(
+  name: string,
+  config: Record<string, unknown>,
+  ports: Ports,
+): Algorithm | ThreadedAlgorithm;
+export function createAlgorithm(
+  name: string,
+  config: Record<string, unknown>,
+  ports: Ports = {},
+): Algorithm | ThreadedAlgorithm {
   if (!isAlgorithmName(name)) {
     const known = Object.keys(ALGORITHMS);
     const close = known.filter((k) => levenshtein(String(name), k) <= 2);
@@ -159,5 +200,5 @@ export function createAlgorithm(name: string, config: Record<string, unknown>): 
       `unknown algorithm ${describeValue(name)}${close.length > 0 ? ` (did you mean ${close.join(' or ')}?)` : ''}: expected one of ${known.join(', ')}`,
     );
   }
-  return ALGORITHMS[name].create(config);
+  return ALGORITHMS[name].create(config, ports);
 }

@@ -3,6 +3,7 @@ import { existsSync, readdirSync, statSync } from 'node:fs';
 import {
   type Algorithm,
   type IterationStats,
+  type ThreadedAlgorithm,
   createAlgorithm,
   describeKernels,
   describeValue,
@@ -14,7 +15,7 @@ import {
   setDefaultKernels,
   VERSION,
 } from '../node.js';
-import { A3C } from '../node/a3c.js';
+import { nodeA3CThreads } from '../node/a3c.js';
 import { RunDirectory } from '../node/run-dir.js';
 import { checkCreatableDirectory } from './destinations.js';
 import { envModulesFor } from './imports.js';
@@ -74,21 +75,15 @@ export function consoleOutput(isTerminal: boolean): TrainOutput {
   };
 }
 
-/** An algorithm that can save and restore checkpoints (all but A3C and REINFORCE for now). */
-type Checkpointable = Algorithm & {
-  checkpoint(): { step: number; iteration: number };
-  restoreCheckpoint(checkpoint: unknown): void;
-};
-
-function canCheckpoint(model: unknown): model is Checkpointable {
-  return typeof (model as Partial<Checkpointable>).checkpoint === 'function';
-}
+/** Every algorithm the CLI trains: the Trainer's, and A3C's coordinator on worker threads. */
+type Model = Algorithm | ThreadedAlgorithm;
 
 /**
- * Why this model's state cannot be checkpointed (envs stepped on worker threads cannot be snapshotted), found by
- * taking one before training; null when it can. Without the probe the run would fail at its first checkpoint.
+ * Why this model's state cannot be checkpointed (envs stepped on worker threads cannot be snapshotted; A3C's
+ * workers hold theirs), found by taking one before training; null when it can. Without the probe the run would
+ * fail at its first checkpoint.
  */
-function snapshotProblem(model: Checkpointable): string | null {
+function snapshotProblem(model: Model): string | null {
   try {
     model.checkpoint();
     return null;
@@ -97,6 +92,9 @@ function snapshotProblem(model: Checkpointable): string | null {
     throw error;
   }
 }
+
+/** What the CLI's algorithms get from Node. */
+const NODE_PORTS = { threads: nodeA3CThreads };
 
 /** Milliseconds of training between returns to the event loop (so SIGINT/SIGTERM are seen promptly). */
 const SLICE_MS = 200;
@@ -123,16 +121,15 @@ export async function runTrain(
   const every = options.checkpointEvery ?? Math.max(1, Math.round(totalTimesteps / 10));
   let nextCheckpoint = setup.startStep + every;
   let lastCheckpoint: string | null = setup.checkpointFile;
-  const checkpointable = canCheckpoint(model) && snapshotProblem(model) === null;
-  if (canCheckpoint(model) && !checkpointable) {
-    print(`no checkpoints in this run: ${snapshotProblem(model)}`);
-  }
+  const problem = snapshotProblem(model);
+  const checkpointable = problem === null;
+  if (problem !== null) print(`no checkpoints in this run: ${problem}`);
   const saveCheckpoint = () => {
     if (checkpointable) lastCheckpoint = run.saveCheckpoint(model.checkpoint());
   };
 
   let lastPrint = 0;
-  let printedFinal = false; // A3C's workers each report once more after the budget is reached
+  let printedFinal = false; // several rows may reach the budget (A3C's workers each report once more)
   let latestReturn: number | null = null;
   /** One iteration's row: checked, appended to metrics.csv, shown, and a checkpoint when one is due. */
   const record = (metrics: IterationStats) => {
@@ -164,21 +161,13 @@ export async function runTrain(
   let interrupted: NodeJS.Signals | null = null;
   const onSignal = (signal: NodeJS.Signals) => {
     interrupted ??= signal;
-    // A3C learns on worker threads without returning to this loop: tell them to stop now.
-    if (model instanceof A3C) model.stop();
+    // Workers that run on their own threads (A3C) stop now; their last reports end the iteration awaited.
+    if ('stop' in model) void model.stop();
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
   try {
-    if (model instanceof A3C) {
-      await model.learn({
-        totalTimesteps,
-        callback: (metrics) => {
-          record(metrics);
-          return interrupted === null;
-        },
-      });
-    } else if (model.numTimesteps < totalTimesteps) {
+    if (model.numTimesteps < totalTimesteps) {
       // Fresh: the whole budget. Resumed: the steps left, which keeps the saved schedule (extended to the
       // budget when --timesteps raised it).
       model.begin(
@@ -188,7 +177,7 @@ export async function runTrain(
       );
       let sliceStart = performance.now();
       while (!model.done && interrupted === null) {
-        record(model.iterate());
+        record(await model.iterate()); // a row, or (A3C) the promise of the workers' next report
         // Return to the event loop now and then, between two iterations, to see SIGINT/SIGTERM.
         if (performance.now() - sliceStart > SLICE_MS) {
           await new Promise((resolve) => setImmediate(resolve));
@@ -197,6 +186,7 @@ export async function runTrain(
       }
     }
   } finally {
+    if ('stop' in model) await model.stop(); // threads end with the loop, the shared parameters in `policy`
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
   }
@@ -209,7 +199,7 @@ export async function runTrain(
         `${signal}: stopped; checkpoint saved (${lastCheckpoint}); continue with: policygrad train --resume ${out}`,
       );
     } else {
-      // No checkpoints (A3C's lock-free updates have no exact resume point; async envs): keep what was learned.
+      // No checkpoints (A3C; envs on worker threads): keep what was learned.
       const file = run.saveFinalPolicy(policyFileOf(model, algo, env));
       print(
         `${signal}: stopped at step ${model.numTimesteps.toLocaleString('en-US')} of ${totalTimesteps.toLocaleString('en-US')}; final policy saved (${file}); this run cannot be resumed (it has no checkpoints)`,
@@ -233,7 +223,7 @@ export async function runTrain(
   return { dir: out, meanReturn, interrupted: false };
 }
 
-function policyFileOf(model: Algorithm | A3C, algo: string, env: string) {
+function policyFileOf(model: Model, algo: string, env: string) {
   return exportPolicy(model.policy, {
     algo,
     env,
@@ -246,7 +236,7 @@ function policyFileOf(model: Algorithm | A3C, algo: string, env: string) {
 
 interface RunSetup {
   run: RunDirectory;
-  model: Algorithm | A3C;
+  model: Model;
   algo: string;
   env: string;
   totalTimesteps: number;
@@ -263,8 +253,7 @@ async function startRun(options: TrainCommandOptions): Promise<RunSetup> {
   const out = options.out ?? `runs/${algo}-${env}-seed${seed}`;
   checkRunDirectory(out, options.force === true);
   await loadEnvEngine(env);
-  // A3C runs on worker threads (Node only), so it is not in the core's registry; its learn is asynchronous.
-  const model = algo === 'a3c' ? new A3C(config) : createAlgorithm(algo, config);
+  const model = createAlgorithm(algo, config, NODE_PORTS);
   const totalTimesteps =
     options.timesteps ?? resolved.fileTimesteps ?? PRESET_TIMESTEPS[algo]?.[env] ?? 100_000;
   const run = RunDirectory.create(out, { force: options.force === true });
@@ -327,10 +316,6 @@ async function resumeRun(path: string, options: TrainCommandOptions): Promise<Ru
     );
   }
   checkResumeFlags(path, options, { algo, env, seed: saved.seed, config });
-  if (algo === 'a3c')
-    throw new PolicygradError(
-      `cannot resume ${path}: A3C runs have no checkpoints (lock-free updates have no exact resume point)`,
-    );
   const totalTimesteps = options.timesteps ?? savedBudget;
   if (totalTimesteps < savedBudget) {
     throw new PolicygradError(
@@ -339,10 +324,9 @@ async function resumeRun(path: string, options: TrainCommandOptions): Promise<Ru
   }
   checkCreatableDirectory(path, 'run directory');
   await loadEnvEngine(env);
-  const model = createAlgorithm(algo, config);
-  if (!canCheckpoint(model)) {
-    throw new PolicygradError(`cannot resume ${path}: ${algo} runs have no checkpoints yet`);
-  }
+  const model = createAlgorithm(algo, config, NODE_PORTS);
+  const problem = snapshotProblem(model);
+  if (problem !== null) throw new PolicygradError(`cannot resume ${path}: ${problem}`);
   const { file, checkpoint } = run.latestCheckpoint();
   model.restoreCheckpoint(checkpoint); // validates format, algorithm and env before anything is written
   const { step, iteration } = checkpoint as { step: number; iteration: number };
