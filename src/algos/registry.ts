@@ -91,23 +91,24 @@ function notYetOnTheTrainer(model: LearnOnly): Algorithm {
 
 export const ALGORITHMS = {
   ppo: {
-    create: (config: Record<string, unknown>): Algorithm => new PPO(config),
+    create: (config: Record<string, unknown>, ports?: Ports): Algorithm => new PPO(config, ports),
     description: 'Proximal Policy Optimization (clip / KL penalty)',
   },
   a2c: {
-    create: (config: Record<string, unknown>): Algorithm => new A2C(config),
+    create: (config: Record<string, unknown>, ports?: Ports): Algorithm => new A2C(config, ports),
     description: 'synchronous Advantage Actor-Critic',
   },
   trpo: {
-    create: (config: Record<string, unknown>) => notYetOnTheTrainer(new TRPO(config)),
+    create: (config: Record<string, unknown>, ports?: Ports) => notYetOnTheTrainer(new TRPO(config, ports)),
     description: 'Trust Region Policy Optimization',
   },
   npg: {
-    create: (config: Record<string, unknown>) => notYetOnTheTrainer(new NPG(config)),
+    create: (config: Record<string, unknown>, ports?: Ports) => notYetOnTheTrainer(new NPG(config, ports)),
     description: 'natural policy gradient',
   },
   reinforce: {
-    create: (config: Record<string, unknown>) => notYetOnTheTrainer(new Reinforce(config)),
+    create: (config: Record<string, unknown>, ports?: Ports) =>
+      notYetOnTheTrainer(new Reinforce(config, ports)),
     description: 'REINFORCE / vanilla policy gradient (configurable Ψ_t)',
   },
   a3c: {
@@ -123,6 +124,8 @@ export const ALGORITHMS = {
   },
 } as const;
 export type AlgorithmName = keyof typeof ALGORITHMS;
+/** The algorithms that run in this thread (all but A3C). */
+export type SynchronousAlgorithmName = Exclude<AlgorithmName, 'a3c'>;
 
 /** Training budget of each `zoo` preset (rl-baselines3-zoo's n_timesteps where it has one). */
 export const PRESET_TIMESTEPS: Record<string, Record<string, number>> = {
@@ -175,9 +178,15 @@ export function isAlgorithmName(name: string): name is AlgorithmName {
 }
 
 /**
- * The algorithm `name`. Without the `threads` port every algorithm is synchronous (A3C, which needs it, throws);
- * with it, `iterate()` and `learn()` may return a Promise (await them).
+ * The algorithm `name` built from `config`, with the platform's `ports` (Node: `nodePorts`) for files and
+ * threads. Without the `threads` port every algorithm is synchronous (A3C, which needs it, throws); with it, a
+ * name known only at run time may be A3C's coordinator, whose `iterate()` and `learn()` return Promises.
  */
+export function createAlgorithm(
+  name: SynchronousAlgorithmName,
+  config: Record<string, unknown>,
+  ports?: Ports,
+): Algorithm;
 export function createAlgorithm(
   name: string,
   config: Record<string, unknown>,

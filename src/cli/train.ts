@@ -2,20 +2,18 @@
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import {
   type Algorithm,
-  type IterationStats,
-  type ThreadedAlgorithm,
   createAlgorithm,
-  describeKernels,
-  describeValue,
-  exportPolicy,
-  loadEnvEngine,
-  normalizationOf,
-  PolicygradError,
   PRESET_TIMESTEPS,
-  setDefaultKernels,
-  VERSION,
-} from '../node.js';
-import { nodeA3CThreads } from '../node/a3c.js';
+  type ThreadedAlgorithm,
+} from '../algos/registry.js';
+import type { IterationStats } from '../rollouts/iteration.js';
+import { describeKernels, setDefaultKernels } from '../nn/backend.js';
+import { describeValue, PolicygradError } from '../errors.js';
+import { exportPolicy } from '../policies/serialize.js';
+import { loadEnvEngine } from '../envs/mujoco/load-engine.js';
+import { normalizationOf } from '../algos/on-policy.js';
+import { VERSION } from '../version.js';
+import { nodePorts } from '../node/ports.js';
 import { RunDirectory } from '../node/run-dir.js';
 import { checkCreatableDirectory } from './destinations.js';
 import { envModulesFor } from './imports.js';
@@ -92,9 +90,6 @@ function snapshotProblem(model: Model): string | null {
     throw error;
   }
 }
-
-/** What the CLI's algorithms get from Node. */
-const NODE_PORTS = { threads: nodeA3CThreads };
 
 /** Milliseconds of training between returns to the event loop (so SIGINT/SIGTERM are seen promptly). */
 const SLICE_MS = 200;
@@ -253,7 +248,7 @@ async function startRun(options: TrainCommandOptions): Promise<RunSetup> {
   const out = options.out ?? `runs/${algo}-${env}-seed${seed}`;
   checkRunDirectory(out, options.force === true);
   await loadEnvEngine(env);
-  const model = createAlgorithm(algo, config, NODE_PORTS);
+  const model = createAlgorithm(algo, config, nodePorts);
   const totalTimesteps =
     options.timesteps ?? resolved.fileTimesteps ?? PRESET_TIMESTEPS[algo]?.[env] ?? 100_000;
   const run = RunDirectory.create(out, { force: options.force === true });
@@ -324,7 +319,7 @@ async function resumeRun(path: string, options: TrainCommandOptions): Promise<Ru
   }
   checkCreatableDirectory(path, 'run directory');
   await loadEnvEngine(env);
-  const model = createAlgorithm(algo, config, NODE_PORTS);
+  const model = createAlgorithm(algo, config, nodePorts);
   const problem = snapshotProblem(model);
   if (problem !== null) throw new PolicygradError(`cannot resume ${path}: ${problem}`);
   const { file, checkpoint } = run.latestCheckpoint();
