@@ -150,34 +150,21 @@ const nextTask = () => new Promise<void>((resolve) => setTimeout(resolve, 0));
 async function train(s: TrainSettings, myGeneration: number): Promise<void> {
   await loadEnvEngine(s.env); // Box2D: imports planck on first use
   if (generation !== myGeneration) return;
-  model = createModel(s);
+  const trained = createModel(s);
+  model = trained;
   settings = s;
   totalTimesteps = PRESET_TIMESTEPS[algoName]?.[s.env] ?? DEFAULT_BUDGET;
-  post({ type: 'started', config: { ...model.config }, totalTimesteps });
-  let first = true;
+  post({ type: 'started', config: { ...trained.config }, totalTimesteps });
+  trained.begin({ totalTimesteps });
   let step = 0;
   running = true;
-  while (generation === myGeneration) {
+  // One iteration per task, so that pause/export/stop messages get in between two of them.
+  while (generation === myGeneration && !trained.done) {
     if (paused) {
       await new Promise<void>((resolve) => (wakeUp = resolve)); // sleeps until resume, restart or stop
       continue;
     }
-    let report: Record<string, unknown> | null = null;
-    // One iteration per call: the callback stops `learn`; resetProgress: false with the steps left continues
-    // the schedules exactly (SB3's reset_num_timesteps=False).
-    const left = totalTimesteps - model.numTimesteps;
-    if (!first && left <= 0) break; // the budget is used up
-    model.learn({
-      totalTimesteps: first ? totalTimesteps : left,
-      resetProgress: first,
-      callback: (metrics) => {
-        report = metrics;
-        return false;
-      },
-    });
-    first = false;
-    if (report === null) break; // the budget is used up
-    const m = report as { iteration: number; step: number; episodeReturnMean: number | null; sps: number };
+    const m = trained.iterate();
     const iteration = m.iteration;
     step = m.step;
     post({
@@ -191,7 +178,6 @@ async function train(s: TrainSettings, myGeneration: number): Promise<void> {
       episodeWanted = false;
       sendEpisode(currentPolicyJson(), 'training', iteration);
     }
-    if (m.step >= totalTimesteps) break;
     await nextTask(); // let pause/export/stop messages in
   }
   if (generation === myGeneration) {

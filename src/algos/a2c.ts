@@ -68,11 +68,21 @@ export function a2cOptimizer(size: number, c: A2CResolvedConfig): Optimizer {
   });
 }
 
-/** The update: GAE over the rollout, then one gradient step on L over all of it. */
+/** What the update reads of the config (A3C's workers run it with their own). */
+export type A2CUpdateConfig = Pick<
+  A2CResolvedConfig,
+  'nSteps' | 'numEnvs' | 'gamma' | 'gaeLambda' | 'learningRate' | 'entCoef' | 'vfCoef' | 'maxGradNorm'
+> & { normalizeAdvantage: boolean };
+
+/**
+ * The update: GAE over the rollout, then one gradient step on L over all of it, taken by `optimizer` on `target`
+ * (the policy's own parameters; an A3C worker's are the shared ones, its gradient from its local copy).
+ */
 export function createA2CUpdate(
   { policy }: OnPolicyParts,
-  c: A2CResolvedConfig,
-  optimizer: Optimizer = a2cOptimizer(policy.numParams, c),
+  c: A2CUpdateConfig,
+  optimizer: Optimizer,
+  target: Float32Array = policy.params,
 ): UpdateRule<A2CUpdateMetrics> {
   const n = c.nSteps * c.numEnvs;
   const lrSchedule = toSchedule(c.learningRate);
@@ -108,7 +118,7 @@ export function createA2CUpdate(
       policy.zeroGrad();
       const m = accumulateLoss(policy, rows, loss, lossScratch).metrics;
       if (c.maxGradNorm !== null) clipGradNorm(policy.grads, c.maxGradNorm);
-      optimizer.step(policy.params, policy.grads);
+      optimizer.step(target, policy.grads);
       return {
         policyLoss: m.policyLoss,
         valueLoss: m.valueLoss,
@@ -130,7 +140,7 @@ export const a2cDefinition: AlgorithmDefinition<A2CResolvedConfig, A2CUpdateMetr
     return c;
   },
   build: (c, ports) => buildOnPolicy(c, ports),
-  createUpdate: (parts, c) => createA2CUpdate(parts, c),
+  createUpdate: (parts, c) => createA2CUpdate(parts, c, a2cOptimizer(parts.policy.numParams, c)),
 };
 
 export class A2C extends Trainer<A2CResolvedConfig, A2CUpdateMetrics> {
