@@ -21,6 +21,7 @@ import { installImports } from './imports.js';
 import { openPolicy } from './policy-env.js';
 import { CLI_ALGORITHMS, DEFAULT_ALGO, DEFAULT_ENV, DEFAULT_SEED } from './run-options.js';
 import { runList } from './list.js';
+import type { SweepCommandOptions } from './sweep.js';
 import { checkGifDestination, recordGif } from './record.js';
 import { consoleOutput, runTrain } from './train.js';
 import { formatVarianceTable } from './variance.js';
@@ -311,6 +312,34 @@ export function buildProgram(): Command {
         console.log(options.json ? JSON.stringify(report) : formatVarianceTable(report));
       },
     );
+
+  program
+    .command('sweep')
+    .description('train every config of a sweep spec on every seed; rank the configs by final evaluation')
+    .argument('[spec]', 'the sweep spec (YAML)')
+    .option('--parallel <k>', 'trials at once on this machine (default: the core count)', positiveInteger)
+    .option('--out <dir>', 'sweep directory, never overwritten (default sweeps/<name>)')
+    .option('--redis <url>', 'queue the trials on Redis for `policygrad worker` processes (BullMQ)')
+    .option('--status <dir>', 'print the progress of a sweep (its directory) and exit')
+    .addHelpText(
+      'after',
+      '\nExamples:\n  policygrad sweep sweep.yaml --parallel 2\n  policygrad sweep --status sweeps/ppo-cartpole\n  POLICYGRAD_REDIS_PASSWORD=… policygrad sweep sweep.yaml --redis redis://10.0.0.5:6379',
+    )
+    .action(async (spec: string | undefined, options: SweepCommandOptions & { status?: string }) => {
+      const { consoleSweepOutput, runSweep, sweepStatus } = await import('./sweep.js');
+      if (options.status !== undefined) {
+        if (spec !== undefined) throw new PolicygradError('sweep: give a spec or --status DIR, not both');
+        console.log(sweepStatus(options.status));
+        return;
+      }
+      if (spec === undefined)
+        throw new PolicygradError('sweep: missing the spec file (policygrad sweep spec.yaml)');
+      await runSweep(
+        spec,
+        { ...options, version: VERSION },
+        consoleSweepOutput(process.stdout.isTTY === true),
+      );
+    });
 
   installImports(program);
   return program;

@@ -1,0 +1,167 @@
+// @module-tag slow: runs the built package (dist/) end to end
+/**
+ * `policygrad sweep` on this machine, through the built CLI: a 4-trial CartPole sweep in 2 processes completes
+ * with a correct summary.json (trials, configs ranked by mean final evaluation), each trial a normal run
+ * directory identical to what `train` writes for the same config and seed, and a best.yaml that `train --config`
+ * accepts and reproduces; an existing sweep directory is refused; Ctrl-C stops launching, lets the running trial
+ * checkpoint and writes a partial summary.
+ */
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { cli, metrics, root } from './cli-helpers.js';
+
+const work = mkdtempSync(join(tmpdir(), 'policygrad-sweep-'));
+afterAll(() => rmSync(work, { recursive: true, force: true }));
+
+const SPEC = `
+algo: ppo
+env: CartPole-v1
+preset: zoo
+timesteps: 2048
+seeds: [1, 2]
+config: { nSteps: 256, numEnvs: 2, batchSize: 64, nEpochs: 4 }
+grid: { learningRate: [0.001, 0.0003] }
+`;
+
+interface Summary {
+  status: string;
+  trials: {
+    id: string;
+    config: number;
+    params: Record<string, number>;
+    seed: number;
+    status: string;
+    finalEval: number | null;
+    steps: number;
+    wallTimeS: number;
+    runDir: string;
+  }[];
+  configs: { rank: number; config: number; meanFinalEval: number; stdFinalEval: number; completed: number }[];
+  best: { config: number; file: string } | null;
+}
+
+describe('policygrad sweep (local)', () => {
+  const spec = join(work, 'spec.yaml');
+  const out = join(work, 'sweep');
+  writeFileSync(spec, SPEC);
+
+  it('runs every config on every seed and ranks the configs by mean final evaluation', () => {
+    const result = cli(['sweep', spec, '--parallel', '2', '--out', out]);
+    expect(result.stderr).toBe('');
+    expect(result.status).toBe(0);
+    expect(result.stdout).toContain('2 configs × 2 seeds = 4 trials of 2,048 steps, 2 at a time');
+    const summary = JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8')) as Summary;
+    expect(summary.status).toBe('completed');
+    expect(summary.trials.map((t) => [t.id, t.params.learningRate, t.seed, t.status, t.steps])).toEqual([
+      ['c00-seed1', 0.001, 1, 'completed', 2048],
+      ['c00-seed2', 0.001, 2, 'completed', 2048],
+      ['c01-seed1', 0.0003, 1, 'completed', 2048],
+      ['c01-seed2', 0.0003, 2, 'completed', 2048],
+    ]);
+    for (const trial of summary.trials) {
+      expect(trial.wallTimeS).toBeGreaterThan(0);
+      expect(trial.runDir).toBe(join(out, 'trials', trial.id));
+      // The final evaluation is what `policygrad eval` measures on the run (10 deterministic episodes, seed 10000 + seed).
+      const evaluated = cli(['eval', trial.runDir, '--json', '--seed', String(10_000 + trial.seed)]);
+      expect(JSON.parse(evaluated.stdout).meanReturn).toBeCloseTo(trial.finalEval as number, 9);
+    }
+    // Configs: mean ± population std of their seeds' evaluations, best first.
+    const evals = (c: number) =>
+      summary.trials.filter((t) => t.config === c).map((t) => t.finalEval as number);
+    const ranked = [0, 1]
+      .map((c) => ({
+        c,
+        mean: (evals(c)[0] + evals(c)[1]) / 2,
+        std: Math.abs(evals(c)[0] - evals(c)[1]) / 2,
+      }))
+      .sort((a, b) => b.mean - a.mean);
+    expect(summary.configs.map((c) => [c.rank, c.config, c.completed])).toEqual([
+      [1, ranked[0].c, 2],
+      [2, ranked[1].c, 2],
+    ]);
+    expect(summary.configs[0].meanFinalEval).toBeCloseTo(ranked[0].mean, 9);
+    expect(summary.configs[0].stdFinalEval).toBeCloseTo(ranked[0].std, 9);
+    expect(summary.best).toEqual({ config: ranked[0].c, file: 'best.yaml' });
+    expect(result.stdout).toMatch(/rank\s+config\s+learningRate\s+final eval \(mean ± std\)/);
+    expect(result.stdout).toContain(`${ranked[0].mean.toFixed(1)} ± ${ranked[0].std.toFixed(1)}`);
+  });
+
+  it('writes the best config as a file train --config accepts, which reproduces its trials', () => {
+    const summary = JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8')) as Summary;
+    const trial = summary.trials.find((t) => t.config === summary.best?.config && t.seed === 1);
+    const run = join(work, 'best-run');
+    const result = cli([
+      'train',
+      '--config',
+      join(out, 'best.yaml'),
+      '--seed',
+      '1',
+      '--timesteps',
+      '2048',
+      '--out',
+      run,
+    ]);
+    expect(result.stderr).toBe('');
+    expect(result.status).toBe(0);
+    expect(metrics(run)).toEqual(metrics(trial?.runDir as string));
+    expect(readFileSync(join(run, 'final', 'policy.json'), 'utf8')).toBe(
+      readFileSync(join(trial?.runDir as string, 'final', 'policy.json'), 'utf8'),
+    );
+  });
+
+  it('refuses an existing sweep directory with one line and changes nothing', () => {
+    const before = readFileSync(join(out, 'summary.json'), 'utf8');
+    const result = cli(['sweep', spec, '--out', out]);
+    expect(result.status).toBe(2);
+    expect(result.stderr.trim().split('\n')).toHaveLength(1);
+    expect(result.stderr).toContain(`sweep directory ${out} already exists; sweeps never overwrite`);
+    expect(readFileSync(join(out, 'summary.json'), 'utf8')).toBe(before);
+  });
+
+  it('prints a sweep status', () => {
+    const result = cli(['sweep', '--status', out]);
+    expect(result.status).toBe(0);
+    expect(result.stdout).toContain('4/4 completed, 0 running, 0 failed, 0 pending');
+    expect(result.stdout).toContain('summary (completed):');
+  });
+
+  it('Ctrl-C launches no more trials, lets the running one checkpoint, and writes a partial summary', async () => {
+    const longSpec = join(work, 'long.yaml');
+    writeFileSync(longSpec, SPEC.replace('timesteps: 2048', 'timesteps: 400000'));
+    const longOut = join(work, 'interrupted');
+    const child = spawn(
+      'node',
+      ['dist/cli/main.js', 'sweep', longSpec, '--parallel', '1', '--out', longOut],
+      {
+        cwd: root,
+      },
+    );
+    let stdout = '';
+    child.stdout.on('data', (d) => (stdout += d));
+    const checkpoints = join(longOut, 'trials', 'c00-seed1', 'checkpoints');
+    await new Promise<void>((resolve) => {
+      const poll = setInterval(() => {
+        if (existsSync(checkpoints) && readdirSync(checkpoints).length > 0) {
+          clearInterval(poll);
+          resolve();
+        }
+      }, 50);
+    });
+    child.kill('SIGINT');
+    const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
+    expect(code).toBe(130);
+    expect(stdout).toContain('SIGINT: launching no more trials; running trials checkpoint and stop');
+    const summary = JSON.parse(readFileSync(join(longOut, 'summary.json'), 'utf8')) as Summary;
+    expect(summary.status).toBe('interrupted');
+    expect(summary.trials.map((t) => t.status)).toEqual(['stopped', 'pending', 'pending', 'pending']);
+    expect(summary.best).toBeNull();
+    // The stopped trial's last checkpoint is at the step it stopped at: train --resume continues it.
+    const stopped = summary.trials[0];
+    const files = readdirSync(checkpoints);
+    expect(files.at(-1)).toBe(`step-${String(stopped.steps).padStart(10, '0')}.json`);
+    expect(stopped.steps).toBeLessThan(400_000);
+  });
+});
