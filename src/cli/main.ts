@@ -22,6 +22,7 @@ import { openPolicy } from './policy-env.js';
 import { CLI_ALGORITHMS, DEFAULT_ALGO, DEFAULT_ENV, DEFAULT_SEED } from './run-options.js';
 import { runList } from './list.js';
 import type { SweepCommandOptions } from './sweep.js';
+import type { WorkerCommandOptions } from './worker.js';
 import { checkGifDestination, recordGif } from './record.js';
 import { consoleOutput, runTrain } from './train.js';
 import { formatVarianceTable } from './variance.js';
@@ -339,6 +340,29 @@ export function buildProgram(): Command {
         { ...options, version: VERSION },
         consoleSweepOutput(process.stdout.isTTY === true),
       );
+    });
+
+  program
+    .command('worker')
+    .description('run sweep trials queued on Redis by `policygrad sweep --redis` (on any number of machines)')
+    .requiredOption(
+      '--redis <url>',
+      'redis://[user@]host:port[/db] or rediss://… (TLS); password in POLICYGRAD_REDIS_PASSWORD',
+    )
+    .option('--concurrency <k>', 'trials at once (default: the core count)', positiveInteger)
+    .option(
+      '--lock-seconds <s>',
+      "seconds before a dead worker's trial moves to another worker",
+      positiveInteger,
+      30,
+    )
+    .addHelpText(
+      'after',
+      '\nExample:\n  POLICYGRAD_REDIS_PASSWORD=… policygrad worker --redis redis://10.0.0.5:6379 --concurrency 2',
+    )
+    .action(async (options: WorkerCommandOptions) => {
+      const { runWorker } = await import('./worker.js');
+      await runWorker(options, (line) => console.log(line));
     });
 
   installImports(program);

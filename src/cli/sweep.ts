@@ -7,6 +7,7 @@
  * `<out>/sweep.json` records the plan and `<out>/status.json` the trials' progress (rewritten every few seconds),
  * which `policygrad sweep --status <out>` prints.
  */
+import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
@@ -15,6 +16,8 @@ import { createAlgorithm } from '../algos/registry.js';
 import { loadEnvEngine } from '../envs/mujoco/load-engine.js';
 import { writeFileAtomically } from '../node/run-dir.js';
 import { LocalSweep, type PlannedTrial } from '../node/sweep/local.js';
+import { connectWithRetry, loadRedisPackages, parseRedisUrl } from '../node/sweep/redis-connection.js';
+import { RedisSweep } from '../node/sweep/redis-sweep.js';
 import type { TrialState } from '../node/sweep/record.js';
 import {
   bestConfigYaml,
@@ -89,6 +92,13 @@ export async function runSweep(
     backend: 'local',
   };
   const parallel = options.parallel ?? availableParallelism();
+  if (options.redis !== undefined && options.parallel !== undefined) {
+    throw new PolicygradError(
+      'sweep: --parallel is for local sweeps; with --redis, each worker has --concurrency',
+    );
+  }
+  const redis = options.redis === undefined ? null : await openRedis(options.redis, output);
+  if (redis !== null) info.backend = redis.target.describe;
   mkdirSync(join(out, 'trials'), { recursive: true });
   writeJson(join(out, 'sweep.json'), {
     ...info,
@@ -102,11 +112,25 @@ export async function runSweep(
   });
   const states = planned.map((p) => p.state);
   const configs = new Set(states.map((s) => s.config)).size;
+  const where =
+    redis === null
+      ? `${parallel} at a time`
+      : `queued on ${redis.target.describe} for policygrad worker processes`;
   output.line(
-    `sweep ${spec.name}: ${spec.algo} on ${spec.env}, ${configs} config${configs === 1 ? '' : 's'} × ${spec.seeds.length} seed${spec.seeds.length === 1 ? '' : 's'} = ${states.length} trials of ${spec.timesteps.toLocaleString('en-US')} steps, ${parallel} at a time → ${out}`,
+    `sweep ${spec.name}: ${spec.algo} on ${spec.env}, ${configs} config${configs === 1 ? '' : 's'} × ${spec.seeds.length} seed${spec.seeds.length === 1 ? '' : 's'} = ${states.length} trials of ${spec.timesteps.toLocaleString('en-US')} steps, ${where} → ${out}`,
   );
 
-  const sweep = new LocalSweep(planned, { parallel, imports: options.import ?? [] });
+  const sweep =
+    redis === null
+      ? new LocalSweep(planned, { parallel, imports: options.import ?? [] })
+      : await RedisSweep.open(
+          redis.packages,
+          redis.target.options,
+          planned,
+          `${spec.name}-${randomBytes(4).toString('hex')}`,
+          redis.client,
+          { say: (line) => output.line(line) },
+        );
   let interrupted: NodeJS.Signals | null = null;
   const onSignal = (signal: NodeJS.Signals) => {
     if (interrupted === null) {
@@ -132,6 +156,7 @@ export async function runSweep(
     clearInterval(timer);
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
+    await redis?.client.quit();
   }
   refresh();
   const summary = buildSummary(info, states, interrupted === null ? 'completed' : 'interrupted', 'best.yaml');
@@ -150,6 +175,14 @@ export async function runSweep(
   );
   if (interrupted !== null) process.exitCode = interrupted === 'SIGINT' ? 130 : 143;
   return summary;
+}
+
+/** The Redis server of `--redis`, connected (with retries); the packages loaded on demand. */
+async function openRedis(url: string, output: SweepOutput) {
+  const packages = await loadRedisPackages('policygrad sweep --redis');
+  const target = parseRedisUrl(url);
+  const client = await connectWithRetry(packages, target, (line) => output.line(line));
+  return { packages, target, client };
 }
 
 /** A sweep never overwrites: an existing, non-empty directory is refused. */

@@ -1,0 +1,227 @@
+// @module-tag slow: runs the built package (dist/) end to end, with worker processes and a private Redis
+/**
+ * Sweeps through Redis + BullMQ with real processes: two `policygrad worker` processes complete a 4-trial sweep
+ * whose run directories the submitting side writes (rows equal a local `train`'s); a worker SIGKILLed mid-trial
+ * has its trial taken over by another worker, which resumes from the checkpoint shipped through Redis, and the
+ * trial's metrics and final policy equal an uninterrupted run's; malformed jobs, an unknown env and an option
+ * outside its schema each fail alone, at once, with their message, and the worker goes on; the password is on no
+ * disk and in no output; an unreachable server gives one line after retries.
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Queue } from 'bullmq';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { cli, metrics, root } from './cli-helpers.js';
+import { redisAvailable, useRedisServer } from './redis-server.js';
+
+const available = redisAvailable();
+const work = mkdtempSync(join(tmpdir(), 'policygrad-sweep-redis-'));
+afterAll(() => rmSync(work, { recursive: true, force: true }));
+
+const CONFIG = { nSteps: 256, numEnvs: 2, batchSize: 64, nEpochs: 4 };
+const spec = (name: string, timesteps: number, seeds: number[], grid: string) =>
+  `algo: ppo\nenv: CartPole-v1\npreset: zoo\ntimesteps: ${timesteps}\nseeds: [${seeds.join(', ')}]\ncheckpointEvery: 2048\nconfig: ${JSON.stringify(CONFIG)}\n${grid}\nname: ${name}\n`;
+
+interface Running {
+  child: ChildProcess;
+  output: () => string;
+  exited: Promise<number | null>;
+}
+
+function start(args: string[], env: NodeJS.ProcessEnv): Running {
+  const child = spawn('node', ['dist/cli/main.js', ...args], { cwd: root, env: { ...process.env, ...env } });
+  let output = '';
+  child.stdout?.on('data', (d) => (output += d));
+  child.stderr?.on('data', (d) => (output += d));
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  return { child, output: () => output, exited };
+}
+
+async function until(condition: () => boolean, what: string, timeoutMs = 30_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+function allFiles(dir: string): string[] {
+  return readdirSync(dir).flatMap((name) => {
+    const path = join(dir, name);
+    return statSync(path).isDirectory() ? allFiles(path) : [path];
+  });
+}
+
+describe.skipIf(!available)('policygrad sweep --redis and policygrad worker', () => {
+  const redis = useRedisServer();
+  const workers: Running[] = [];
+  const url = () => `redis://127.0.0.1:${redis.server.port}`;
+  const env = () => ({ POLICYGRAD_REDIS_PASSWORD: redis.server.password });
+  const worker = (...extra: string[]) => {
+    const w = start(
+      ['worker', '--redis', url(), '--concurrency', '1', '--lock-seconds', '2', ...extra],
+      env(),
+    );
+    workers.push(w);
+    return w;
+  };
+  afterEach(async () => {
+    for (const w of workers.splice(0)) {
+      if (w.child.exitCode === null && w.child.signalCode === null) w.child.kill('SIGKILL');
+      await w.exited;
+    }
+  });
+
+  it('two workers complete a sweep; the submitting side writes the run directories', async () => {
+    const file = join(work, 'two.yaml');
+    writeFileSync(file, spec('two', 2048, [1, 2], 'grid: { learningRate: [0.001, 0.0003] }'));
+    const a = worker();
+    const b = worker();
+    const out = join(work, 'two');
+    const sweep = start(['sweep', file, '--redis', url(), '--out', out], env());
+    expect(await sweep.exited).toBe(0);
+    const summary = JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8'));
+    expect(summary.status).toBe('completed');
+    expect(summary.backend).toBe(url());
+    expect(summary.trials.map((t: { status: string }) => t.status)).toEqual(Array(4).fill('completed'));
+    // Both workers took trials.
+    expect(a.output()).toMatch(/two-[0-9a-f]{8}\/c0\d-seed\d: completed/);
+    expect(b.output()).toMatch(/two-[0-9a-f]{8}\/c0\d-seed\d: completed/);
+    // A trial's rows and policy, written here from Redis, are those `train` gives for its config and seed.
+    const reference = join(work, 'two-reference');
+    const sets = Object.entries({ ...CONFIG, learningRate: 0.0003 }).flatMap(([k, v]) => [
+      '--set',
+      `${k}=${v}`,
+    ]);
+    const trained = cli(['train', '--seed', '2', '--timesteps', '2048', '--out', reference, ...sets]);
+    expect(trained.status).toBe(0);
+    const trial = join(out, 'trials', 'c01-seed2');
+    expect(metrics(trial)).toEqual(metrics(reference));
+    expect(readFileSync(join(trial, 'final', 'policy.json'), 'utf8')).toBe(
+      readFileSync(join(reference, 'final', 'policy.json'), 'utf8'),
+    );
+    // The password reached neither a file nor any output.
+    for (const path of allFiles(out)) expect(readFileSync(path, 'utf8')).not.toContain(redis.server.password);
+    for (const text of [sweep.output(), a.output(), b.output()])
+      expect(text).not.toContain(redis.server.password);
+    // The sweep's own keys are gone (the stop key stays, expiring, for any straggler).
+    expect(await redis.client.keys('policygrad:sweep:*:events')).toEqual([]);
+    expect(await redis.client.keys('policygrad:sweep:*:checkpoint:*')).toEqual([]);
+  });
+
+  it('a worker killed mid-trial: another resumes from the last checkpoint, metrics equal an uninterrupted run', async () => {
+    const file = join(work, 'fault.yaml');
+    writeFileSync(file, spec('fault', 30_720, [3], 'grid: { learningRate: [0.001] }'));
+    const out = join(work, 'fault');
+    const doomed = worker();
+    const sweep = start(['sweep', file, '--redis', url(), '--out', out], env());
+    const checkpoints = join(out, 'trials', 'c00-seed3', 'checkpoints');
+    await until(() => existsSync(checkpoints) && readdirSync(checkpoints).length >= 2, 'two checkpoints');
+    doomed.child.kill('SIGKILL');
+    await doomed.exited;
+    const rescuer = worker();
+    expect(await sweep.exited).toBe(0);
+    expect(rescuer.output()).toMatch(/fault-[0-9a-f]{8}\/c00-seed3: resumed from step [1-9]\d*/);
+    const summary = JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8'));
+    expect(summary.trials[0]).toMatchObject({ status: 'completed', resumes: 1, steps: 30_720 });
+
+    const reference = join(work, 'fault-reference');
+    const sets = Object.entries({ ...CONFIG, learningRate: 0.001 }).flatMap(([k, v]) => [
+      '--set',
+      `${k}=${v}`,
+    ]);
+    expect(cli(['train', '--seed', '3', '--timesteps', '30720', '--out', reference, ...sets]).status).toBe(0);
+    const trial = join(out, 'trials', 'c00-seed3');
+    expect(metrics(trial)).toEqual(metrics(reference));
+    expect(readFileSync(join(trial, 'final', 'policy.json'), 'utf8')).toBe(
+      readFileSync(join(reference, 'final', 'policy.json'), 'utf8'),
+    );
+  });
+
+  it('bad jobs fail alone, at once, with their message; the worker goes on', async () => {
+    const w = worker();
+    await until(() => w.output().includes('taking sweep trials'), 'the worker');
+    const queue = new Queue('trials', {
+      prefix: 'policygrad',
+      connection: { host: '127.0.0.1', port: redis.server.port, password: redis.server.password },
+    });
+    const task = {
+      algo: 'ppo',
+      env: 'CartPole-v1',
+      seed: 0,
+      timesteps: 1024,
+      checkpointEvery: 512,
+      config: { env: 'CartPole-v1', seed: 0, ...CONFIG },
+    };
+    const bad = {
+      malformed: { sweepId: 'x', trialId: 'a:b', task },
+      'unknown-env': {
+        sweepId: 'bad',
+        trialId: 'env',
+        task: { ...task, env: 'NoSuchEnv-v0', config: { ...task.config, env: 'NoSuchEnv-v0' } },
+      },
+      'out-of-schema': {
+        sweepId: 'bad',
+        trialId: 'lr',
+        task: { ...task, config: { ...task.config, learningRate: -1 } },
+      },
+    };
+    for (const [id, data] of Object.entries(bad)) {
+      await queue.add('trial', data, { jobId: id, attempts: 3, removeOnFail: false });
+    }
+    const reasons: Record<string, string> = {};
+    for (const id of Object.keys(bad)) {
+      for (let i = 0; i < 200 && !(id in reasons); i++) {
+        const job = await queue.getJob(id);
+        if ((await job?.getState()) === 'failed') {
+          reasons[id] = job?.failedReason as string;
+          expect(job?.attemptsStarted).toBe(1); // failed at once: no retries for bad input
+        } else await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+    }
+    expect(reasons.malformed).toContain("invalid job malformed: 'trialId'");
+    expect(reasons['unknown-env']).toMatch(/NoSuchEnv-v0/);
+    expect(reasons['out-of-schema']).toMatch(/learningRate/);
+    for (const reason of Object.values(reasons)) expect(reason).not.toContain('\n');
+    await queue.close();
+    // Still serving: a sweep completes.
+    const file = join(work, 'after-bad.yaml');
+    writeFileSync(file, spec('after-bad', 1024, [0], ''));
+    const sweep = start(['sweep', file, '--redis', url(), '--out', join(work, 'after-bad')], env());
+    expect(await sweep.exited).toBe(0);
+    expect(w.child.exitCode).toBeNull();
+  });
+
+  it('a wrong password: one line at once, naming neither password', () => {
+    const file = join(work, 'wrong.yaml');
+    writeFileSync(file, spec('wrong', 1024, [0], ''));
+    const result = cli(['sweep', file, '--redis', url(), '--out', join(work, 'wrong')], {
+      POLICYGRAD_REDIS_PASSWORD: 'not-the-password',
+    });
+    expect(result.status).toBe(2);
+    expect(result.stderr.trim().split('\n')).toHaveLength(1);
+    expect(result.stderr).toContain(`Redis at ${url()} refused us (WRONGPASS`);
+    expect(result.stderr).toContain('the password in POLICYGRAD_REDIS_PASSWORD');
+    expect(result.stderr + result.stdout).not.toContain('not-the-password');
+  });
+
+  it('an unreachable server: one line after retries with backoff, exit 2', () => {
+    const file = join(work, 'unreachable.yaml');
+    writeFileSync(file, spec('unreachable', 1024, [0], ''));
+    const result = cli(
+      ['sweep', file, '--redis', 'redis://127.0.0.1:1', '--out', join(work, 'unreachable')],
+      {
+        POLICYGRAD_REDIS_CONNECT_ATTEMPTS: '2',
+      },
+    );
+    expect(result.status).toBe(2);
+    expect(result.stdout).toContain(
+      'cannot reach Redis at redis://127.0.0.1:1 (connect ECONNREFUSED 127.0.0.1:1); retrying in 0.5s (attempt 2 of 2)',
+    );
+    expect(result.stderr.trim()).toBe(
+      'policygrad: cannot reach Redis at redis://127.0.0.1:1 after 2 attempts (connect ECONNREFUSED 127.0.0.1:1): is redis-server running and bound to an address this machine can reach?',
+    );
+  });
+});
