@@ -6,7 +6,7 @@
  * accepts and reproduces; an existing sweep directory is refused; Ctrl-C stops launching, lets the running trial
  * checkpoint and writes a partial summary.
  */
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -163,5 +163,34 @@ describe('policygrad sweep (local)', () => {
     const files = readdirSync(checkpoints);
     expect(files.at(-1)).toBe(`step-${String(stopped.steps).padStart(10, '0')}.json`);
     expect(stopped.steps).toBeLessThan(400_000);
+  });
+
+  it('without bullmq and ioredis (optional peers): local sweeps run, Redis commands say what to install', () => {
+    // A resolve hook that makes the two packages missing, as in a project that did not install them.
+    const hooks = join(work, 'no-redis-hooks.mjs');
+    writeFileSync(
+      hooks,
+      `export async function resolve(specifier, context, next) {
+        if (specifier === 'bullmq' || specifier === 'ioredis') {
+          throw Object.assign(new Error("Cannot find package '" + specifier + "'"), { code: 'ERR_MODULE_NOT_FOUND' });
+        }
+        return next(specifier, context);
+      }`,
+    );
+    const register = join(work, 'no-redis.mjs');
+    writeFileSync(
+      register,
+      `import { register } from 'node:module';\nregister(${JSON.stringify(`file://${hooks}`)});`,
+    );
+    const run = (args: string[]) =>
+      spawnSync('node', ['--import', register, 'dist/cli/main.js', ...args], { cwd: root, encoding: 'utf8' });
+    const local = run(['sweep', spec, '--parallel', '2', '--out', join(work, 'no-redis')]);
+    expect(local.stderr).toBe('');
+    expect(local.status).toBe(0);
+    const worker = run(['worker', '--redis', 'redis://127.0.0.1:1']);
+    expect(worker.status).toBe(2);
+    expect(worker.stderr.trim()).toBe(
+      'policygrad: policygrad worker needs the bullmq and ioredis packages (optional, for sweeps on several machines): npm install bullmq ioredis',
+    );
   });
 });

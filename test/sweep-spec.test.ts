@@ -3,6 +3,8 @@
  * key and value checked against the algorithm's schema with one-line errors naming the key, the value and what is
  * accepted.
  */
+import { readFileSync } from 'node:fs';
+import { parse as parseYaml } from 'yaml';
 import { describe, expect, it } from 'vitest';
 import { parseSweepSpec, sweepConfigs, sweepTrials, trialConfig } from '../src/cli/sweep-spec.js';
 
@@ -111,5 +113,15 @@ describe('sweep spec', () => {
     expect(error?.name).toBe('PolicygradError');
     expect(error?.message).toContain(`sweep spec spec.yaml: ${message}`);
     expect(error?.message).not.toContain('\n');
+  });
+
+  it("the README's spec example is valid and is what the README says (8 configs × 4 seeds)", () => {
+    const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8');
+    const section = readme.slice(readme.indexOf('## Sweeps'), readme.indexOf('### On several machines'));
+    const yaml = /```yaml\n([\s\S]*?)```/.exec(section)?.[1] as string;
+    const spec = parseSweepSpec(parseYaml(yaml) as Record<string, unknown>, 'sweep.yaml');
+    expect(sweepConfigs(spec)).toHaveLength(8);
+    expect(sweepTrials(spec)).toHaveLength(32);
+    expect(section).toContain('the spec above is 4 × 2 = 8 configs × 4 seeds = 32 trials');
   });
 });
