@@ -54,6 +54,19 @@ function allFiles(dir: string): string[] {
   });
 }
 
+/** The uninterrupted run the interrupted trials must equal: seed 3, learning rate 0.001, 30,720 steps. */
+function faultReference(): string {
+  const reference = join(work, 'fault-reference');
+  if (!existsSync(join(reference, 'final', 'policy.json'))) {
+    const sets = Object.entries({ ...CONFIG, learningRate: 0.001 }).flatMap(([k, v]) => [
+      '--set',
+      `${k}=${v}`,
+    ]);
+    expect(cli(['train', '--seed', '3', '--timesteps', '30720', '--out', reference, ...sets]).status).toBe(0);
+  }
+  return reference;
+}
+
 describe.skipIf(!available)('policygrad sweep --redis and policygrad worker', () => {
   const redis = useRedisServer();
   const workers: Running[] = [];
@@ -127,17 +140,64 @@ describe.skipIf(!available)('policygrad sweep --redis and policygrad worker', ()
     const summary = JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8'));
     expect(summary.trials[0]).toMatchObject({ status: 'completed', resumes: 1, steps: 30_720 });
 
-    const reference = join(work, 'fault-reference');
-    const sets = Object.entries({ ...CONFIG, learningRate: 0.001 }).flatMap(([k, v]) => [
-      '--set',
-      `${k}=${v}`,
-    ]);
-    expect(cli(['train', '--seed', '3', '--timesteps', '30720', '--out', reference, ...sets]).status).toBe(0);
+    const reference = faultReference();
     const trial = join(out, 'trials', 'c00-seed3');
     expect(metrics(trial)).toEqual(metrics(reference));
     expect(readFileSync(join(trial, 'final', 'policy.json'), 'utf8')).toBe(
       readFileSync(join(reference, 'final', 'policy.json'), 'utf8'),
     );
+  });
+
+  it('Ctrl-C on a worker: its trial checkpoints, goes back on the queue, and another worker finishes it exactly', async () => {
+    const file = join(work, 'handback.yaml');
+    writeFileSync(file, spec('handback', 30_720, [3], 'grid: { learningRate: [0.001] }'));
+    const out = join(work, 'handback');
+    const leaving = worker();
+    const sweep = start(['sweep', file, '--redis', url(), '--out', out], env());
+    const checkpoints = join(out, 'trials', 'c00-seed3', 'checkpoints');
+    await until(() => existsSync(checkpoints) && readdirSync(checkpoints).length >= 2, 'two checkpoints');
+    leaving.child.kill('SIGINT');
+    expect(await leaving.exited).toBe(130);
+    expect(leaving.output()).toMatch(
+      /handback-[0-9a-f]{8}\/c00-seed3: checkpointed at step \d+; back on the queue/,
+    );
+    const successor = worker();
+    expect(await sweep.exited).toBe(0);
+    expect(successor.output()).toMatch(/handback-[0-9a-f]{8}\/c00-seed3: resumed from step [1-9]\d*/);
+    const summary = JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8'));
+    expect(summary.trials[0]).toMatchObject({ status: 'completed', resumes: 1, steps: 30_720 });
+    const trial = join(out, 'trials', 'c00-seed3');
+    expect(metrics(trial)).toEqual(metrics(faultReference()));
+  });
+
+  it('Ctrl-C on the sweep: queued trials are removed, the running one checkpoints, a partial summary', async () => {
+    const file = join(work, 'cancel.yaml');
+    writeFileSync(file, spec('cancel', 400_000, [1, 2], 'grid: { learningRate: [0.001] }'));
+    const out = join(work, 'cancel');
+    const w = worker();
+    const sweep = start(['sweep', file, '--redis', url(), '--out', out], env());
+    const checkpoints = join(out, 'trials', 'c00-seed1', 'checkpoints');
+    await until(() => existsSync(checkpoints) && readdirSync(checkpoints).length >= 1, 'a checkpoint');
+    sweep.child.kill('SIGINT');
+    expect(await sweep.exited).toBe(130);
+    const summary = JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8'));
+    expect(summary.status).toBe('interrupted');
+    expect(summary.trials.map((t: { status: string }) => t.status)).toEqual(['stopped', 'pending']);
+    const steps = summary.trials[0].steps;
+    expect(readdirSync(checkpoints).at(-1)).toBe(`step-${String(steps).padStart(10, '0')}.json`);
+    expect(w.output()).toMatch(
+      /cancel-[0-9a-f]{8}\/c00-seed1: stopped at step \d+ \(the sweep was cancelled\)/,
+    );
+    // Nothing of this sweep is left to run, and the worker never started its second trial.
+    const queue = new Queue('trials', {
+      prefix: 'policygrad',
+      connection: { host: '127.0.0.1', port: redis.server.port, password: redis.server.password },
+    });
+    const counts = await queue.getJobCounts('wait', 'active', 'delayed', 'prioritized');
+    await queue.close();
+    expect(counts).toEqual({ wait: 0, active: 0, delayed: 0, prioritized: 0 });
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    expect(w.output()).not.toContain('c00-seed2');
   });
 
   it('bad jobs fail alone, at once, with their message; the worker goes on', async () => {

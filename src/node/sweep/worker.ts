@@ -108,6 +108,8 @@ export class SweepWorker {
     const attemptsLeft = (job.opts.attempts ?? 1) - job.attemptsMade - 1;
     let relay = Promise.resolve();
     const send = (event: TrialEvent) => {
+      // Handed back to the queue on shutdown: for the sweep the trial is still running (another worker resumes it).
+      if (event.type === 'stopped' && this.shuttingDown) return;
       const entry: StreamEvent = {
         trial: trialId,
         run,
