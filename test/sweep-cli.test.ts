@@ -193,4 +193,48 @@ describe('policygrad sweep (local)', () => {
       'policygrad: policygrad worker needs the bullmq and ioredis packages (optional, for sweeps on several machines): npm install bullmq ioredis',
     );
   });
+
+  it('ASHA prunes the trials below the cutoff at a rung; they stop after a checkpoint, marked pruned', () => {
+    const ashaSpec = join(work, 'asha.yaml');
+    writeFileSync(
+      ashaSpec,
+      SPEC.replace('timesteps: 2048', 'timesteps: 16384')
+        .replace('[0.001, 0.0003]', '[0.003, 0.000001]')
+        .concat('asha: { gracePeriod: 2048, reductionFactor: 2 }\n'),
+    );
+    const out = join(work, 'asha');
+    const result = cli(['sweep', ashaSpec, '--parallel', '1', '--out', out]);
+    expect(result.status).toBe(0);
+    const summary = JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8')) as Summary & {
+      asha: { rungs: { step: number; values: Record<string, number> }[] };
+    };
+    expect(summary.asha.rungs.map((r) => r.step)).toEqual([2048, 4096, 8192]);
+    // Seed 1 of the working learning rate reaches the first rung first and goes on; with a learning rate of 1e-6 the
+    // returns stay low and both of its trials are pruned.
+    expect(summary.trials.map((t) => [t.id, t.status])).toEqual([
+      ['c00-seed1', 'completed'],
+      ['c00-seed2', 'pruned'],
+      ['c01-seed1', 'pruned'],
+      ['c01-seed2', 'pruned'],
+    ]);
+    const first = summary.asha.rungs[0].values;
+    expect(Object.keys(first)).toEqual(['c00-seed1', 'c00-seed2', 'c01-seed1', 'c01-seed2']);
+    // Each pruned value is below the median (η = 2) of the values recorded before it.
+    const before = Object.values(first);
+    const median = (xs: number[]) => {
+      const s = [...xs].sort((a, b) => a - b);
+      return (s[Math.floor((s.length - 1) / 2)] + s[Math.ceil((s.length - 1) / 2)]) / 2;
+    };
+    for (let i = 1; i < before.length; i++) expect(before[i]).toBeLessThan(median(before.slice(0, i)));
+    for (const trial of summary.trials.filter((t) => t.status === 'pruned')) {
+      expect(trial.steps).toBeLessThan(16384);
+      expect(trial.finalEval).toBeNull();
+      const files = readdirSync(join(trial.runDir, 'checkpoints'));
+      expect(files.at(-1)).toBe(`step-${String(trial.steps).padStart(10, '0')}.json`);
+    }
+    expect(summary.configs.map((c) => [c.config, c.completed])).toEqual([
+      [0, 1],
+      [1, 0],
+    ]);
+  });
 });

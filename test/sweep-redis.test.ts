@@ -186,7 +186,7 @@ describe.skipIf(!available)('policygrad sweep --redis and policygrad worker', ()
     const steps = summary.trials[0].steps;
     expect(readdirSync(checkpoints).at(-1)).toBe(`step-${String(steps).padStart(10, '0')}.json`);
     expect(w.output()).toMatch(
-      /cancel-[0-9a-f]{8}\/c00-seed1: stopped at step \d+ \(the sweep was cancelled\)/,
+      /cancel-[0-9a-f]{8}\/c00-seed1: stopped at step \d+ \(by the sweep: cancelled or pruned\)/,
     );
     // Nothing of this sweep is left to run, and the worker never started its second trial.
     const queue = new Queue('trials', {

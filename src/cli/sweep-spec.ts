@@ -22,6 +22,7 @@ import { z } from 'zod';
 import { describeValue, PolicygradError } from '../errors.js';
 import { Rng } from '../rng.js';
 import { levenshtein } from '../text.js';
+import type { AshaOptions } from '../node/sweep/asha.js';
 import type { SweepInfo } from '../node/sweep/summary.js';
 import { configFieldOf, configKeysOf } from './algo-schemas.js';
 import { readConfigFile, unknownAlgorithm } from './run-options.js';
@@ -55,7 +56,26 @@ const specSchema = z.strictObject({
   random: z.looseObject({ trials: z.number().int().positive() }).optional(),
   sampleSeed: z.number().int().nonnegative().optional(),
   checkpointEvery: z.number().int().positive().optional(),
+  asha: z
+    .strictObject({
+      metric: z.string().optional(),
+      mode: z.enum(['max', 'min']).optional(),
+      gracePeriod: z.number().int().positive(),
+      reductionFactor: z.number().gt(1).optional(),
+    })
+    .optional(),
 });
+
+/** The metrics an ASHA spec may compare (columns of metrics.csv that describe how well a trial does). */
+export const ASHA_METRICS = [
+  'episodeReturnMean',
+  'episodeLengthMean',
+  'policyLoss',
+  'valueLoss',
+  'entropy',
+  'approxKl',
+  'explainedVariance',
+] as const;
 
 /** What to train (name, algo, env, preset, fixed config, timesteps, seeds) and the search space. */
 export interface SweepSpec extends Omit<SweepInfo, 'backend'> {
@@ -64,6 +84,8 @@ export interface SweepSpec extends Omit<SweepInfo, 'backend'> {
   sampleSeed: number;
   /** Environment steps between checkpoints (default: a tenth of the budget, as `train`). */
   checkpointEvery: number;
+  /** Early stopping by asynchronous successive halving (src/node/sweep/asha.ts), or null. */
+  asha: Omit<AshaOptions, 'timesteps'> | null;
 }
 
 /** One config of the sweep: its index and the values the search space chose. */
@@ -142,6 +164,7 @@ export function parseSweepSpec(raw: Record<string, unknown>, path: string): Swee
       seen.set(key, part);
     }
   }
+  const asha = spec.asha === undefined ? null : checkAsha(where, spec.asha, spec.timesteps);
   if (new Set(spec.seeds).size !== spec.seeds.length) {
     throw new PolicygradError(`${where}: 'seeds' = ${describeValue(spec.seeds)} repeats a seed`);
   }
@@ -157,6 +180,31 @@ export function parseSweepSpec(raw: Record<string, unknown>, path: string): Swee
     random: spec.random === undefined ? null : { trials, space: distributions },
     sampleSeed: spec.sampleSeed ?? 0,
     checkpointEvery: spec.checkpointEvery ?? Math.max(1, Math.round(spec.timesteps / 10)),
+    asha,
+  };
+}
+
+function checkAsha(
+  where: string,
+  asha: { metric?: string; mode?: 'max' | 'min'; gracePeriod: number; reductionFactor?: number },
+  timesteps: number,
+): Omit<AshaOptions, 'timesteps'> {
+  const metric = asha.metric ?? 'episodeReturnMean';
+  if (!(ASHA_METRICS as readonly string[]).includes(metric)) {
+    throw new PolicygradError(
+      `${where}: asha.metric = ${describeValue(metric)} is not a metric the trials report${closeTo(metric, ASHA_METRICS)}; accepted: ${ASHA_METRICS.join(', ')}`,
+    );
+  }
+  if (asha.gracePeriod >= timesteps) {
+    throw new PolicygradError(
+      `${where}: asha.gracePeriod = ${asha.gracePeriod} is invalid: expected fewer steps than timesteps (${timesteps}), or no asha`,
+    );
+  }
+  return {
+    metric,
+    mode: asha.mode ?? 'max',
+    gracePeriod: asha.gracePeriod,
+    reductionFactor: asha.reductionFactor ?? 3,
   };
 }
 

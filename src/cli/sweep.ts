@@ -15,6 +15,7 @@ import { describeValue, PolicygradError } from '../errors.js';
 import { createAlgorithm } from '../algos/registry.js';
 import { loadEnvEngine } from '../envs/mujoco/load-engine.js';
 import { writeFileAtomically } from '../node/run-dir.js';
+import { Asha } from '../node/sweep/asha.js';
 import { LocalSweep, type PlannedTrial } from '../node/sweep/local.js';
 import { connectWithRetry, loadRedisPackages, parseRedisUrl } from '../node/sweep/redis-connection.js';
 import { RedisSweep } from '../node/sweep/redis-sweep.js';
@@ -120,16 +121,17 @@ export async function runSweep(
     `sweep ${spec.name}: ${spec.algo} on ${spec.env}, ${configs} config${configs === 1 ? '' : 's'} × ${spec.seeds.length} seed${spec.seeds.length === 1 ? '' : 's'} = ${states.length} trials of ${spec.timesteps.toLocaleString('en-US')} steps, ${where} → ${out}`,
   );
 
+  const asha = spec.asha === null ? null : new Asha({ ...spec.asha, timesteps: spec.timesteps });
   const sweep =
     redis === null
-      ? new LocalSweep(planned, { parallel, imports: options.import ?? [] })
+      ? new LocalSweep(planned, { parallel, imports: options.import ?? [], asha })
       : await RedisSweep.open(
           redis.packages,
           redis.target.options,
           planned,
           `${spec.name}-${randomBytes(4).toString('hex')}`,
           redis.client,
-          { say: (line) => output.line(line) },
+          { say: (line) => output.line(line), asha },
         );
   let interrupted: NodeJS.Signals | null = null;
   const onSignal = (signal: NodeJS.Signals) => {
@@ -159,7 +161,13 @@ export async function runSweep(
     await redis?.client.quit();
   }
   refresh();
-  const summary = buildSummary(info, states, interrupted === null ? 'completed' : 'interrupted', 'best.yaml');
+  const summary = buildSummary(
+    info,
+    states,
+    interrupted === null ? 'completed' : 'interrupted',
+    'best.yaml',
+    asha,
+  );
   writeJson(join(out, 'summary.json'), summary);
   const best = bestConfigYaml(summary);
   if (best !== null) writeFileAtomically(join(out, 'best.yaml'), best);

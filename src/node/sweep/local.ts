@@ -3,6 +3,7 @@
  * written into its run directory as they arrive. `stop()` (Ctrl-C) launches nothing more and asks the running
  * trials to checkpoint and stop; the trials never launched stay `pending`.
  */
+import type { Asha } from './asha.js';
 import { forkTrial, type TrialProcess } from './fork.js';
 import { type RunHeader, TrialRecorder, type TrialState } from './record.js';
 import type { TrialTask } from './trial.js';
@@ -19,7 +20,12 @@ export class LocalSweep {
 
   constructor(
     private readonly trials: readonly PlannedTrial[],
-    private readonly options: { parallel: number; imports: readonly string[]; onChange?: () => void },
+    private readonly options: {
+      parallel: number;
+      imports: readonly string[];
+      asha?: Asha | null;
+      onChange?: () => void;
+    },
   ) {}
 
   get stopped(): boolean {
@@ -46,6 +52,10 @@ export class LocalSweep {
     const onEvent = (event: Parameters<TrialRecorder['handle']>[0]) => {
       try {
         recorder.handle(event);
+        if (event.type === 'row' && this.options.asha?.report(state.id, event.row) === 'prune') {
+          recorder.prune();
+          child.stop();
+        }
       } catch (error) {
         // A run directory that cannot be written (disk full): the trial fails with that reason, the sweep goes on.
         recorder.fail(`cannot record ${event.type}: ${(error as Error).message}`);

@@ -42,6 +42,7 @@ export interface RunHeader {
 export class TrialRecorder {
   private run: RunDirectory | null = null;
   private startedAt: number | null = null;
+  private pruned = false;
 
   constructor(
     readonly state: TrialState,
@@ -84,7 +85,7 @@ export class TrialRecorder {
         this.finish();
         break;
       case 'stopped':
-        state.status = 'stopped';
+        state.status = this.pruned ? 'pruned' : 'stopped';
         state.step = event.steps;
         this.finish();
         break;
@@ -92,6 +93,11 @@ export class TrialRecorder {
         this.fail(event.message);
         break;
     }
+  }
+
+  /** Early stopping chose to end this trial: its coming `stopped` event makes it `pruned`. */
+  prune(): void {
+    this.pruned = true;
   }
 
   /** Marks the trial failed (its last error), unless it already ended. */

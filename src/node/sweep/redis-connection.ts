@@ -157,6 +157,8 @@ export function sweepKeys(sweepId: string) {
     checkpoint: (trial: string) => `${base}:checkpoint:${trial}`,
     /** Set by the submitting side on Ctrl-C: running trials checkpoint and stop. */
     stop: `${base}:stop`,
+    /** Set by the submitting side when early stopping prunes a trial. */
+    stopTrial: (trial: string) => `${base}:stop:${trial}`,
   };
 }
 

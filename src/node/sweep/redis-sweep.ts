@@ -8,6 +8,7 @@
  */
 import type { Job, Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
+import type { Asha } from './asha.js';
 import type { PlannedTrial } from './local.js';
 import { TrialRecorder } from './record.js';
 import {
@@ -50,7 +51,7 @@ export class RedisSweep {
     private readonly sweepId: string,
     private readonly redis: Redis,
     private readonly queue: Queue,
-    private readonly options: { onChange?: () => void; say: (line: string) => void },
+    private readonly options: { asha?: Asha | null; onChange?: () => void; say: (line: string) => void },
   ) {
     for (const t of trials) this.recorders.set(t.state.id, new TrialRecorder(t.state, t.header));
   }
@@ -125,6 +126,10 @@ export class RedisSweep {
       return;
     }
     recorder.handle(event);
+    if (event.type === 'row' && this.options.asha?.report(trial, event.row) === 'prune') {
+      recorder.prune();
+      void this.redis.set(sweepKeys(this.sweepId).stopTrial(trial), '1', 'EX', STOP_KEY_TTL_S);
+    }
     this.options.onChange?.();
   }
 
@@ -169,7 +174,10 @@ export class RedisSweep {
     }
     // The stop key stays (it expires): a worker still running a trial of this sweep stops instead of writing on.
     await this.redis.set(keys.stop, '1', 'EX', STOP_KEY_TTL_S);
-    await this.redis.del(keys.events, ...this.trials.map((t) => keys.checkpoint(t.state.id)));
+    await this.redis.del(
+      keys.events,
+      ...this.trials.flatMap((t) => [keys.checkpoint(t.state.id), keys.stopTrial(t.state.id)]),
+    );
     await this.queue.close();
   }
 }

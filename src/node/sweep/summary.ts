@@ -5,6 +5,7 @@
  * Spread over seeds is the population standard deviation (ddof 0, as NumPy's `std` that rl-zoo's plots use).
  */
 import { stringify } from 'yaml';
+import type { Asha, AshaOptions, Rung } from './asha.js';
 import type { TrialState, TrialStatus } from './record.js';
 
 export interface SweepInfo {
@@ -55,6 +56,8 @@ export interface SweepSummary extends SweepInfo {
   configs: ConfigResult[];
   /** The best config's YAML file (for `train --config`), when a config completed. */
   best: { config: number; file: string } | null;
+  /** Early stopping: its settings and each rung's recorded values (trial → metric), when the spec has `asha`. */
+  asha?: AshaOptions & { rungs: Rung[] };
 }
 
 export const METRIC =
@@ -93,6 +96,7 @@ export function buildSummary(
   trials: readonly TrialState[],
   status: SweepSummary['status'],
   bestFile: string,
+  asha: Asha | null = null,
 ): SweepSummary {
   const configs = rankConfigs(trials);
   const best = configs[0]?.meanFinalEval !== null && configs.length > 0 ? configs[0] : null;
@@ -115,6 +119,7 @@ export function buildSummary(
     })),
     configs,
     best: best === null ? null : { config: best.config, file: bestFile },
+    ...(asha === null ? {} : { asha: { ...asha.options, rungs: asha.rungs } }),
   };
 }
 

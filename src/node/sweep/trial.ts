@@ -46,8 +46,9 @@ export type TrialEvent =
   /** A user error (bad config, unknown env: retrying cannot help) or a crash. */
   | { type: 'error'; message: string; userError: boolean };
 
-/** Milliseconds of training between returns to the event loop (so a stop request or a signal is seen). */
-const SLICE_MS = 200;
+/** Milliseconds of training between returns to the event loop: a stop request is seen, and the events (queued on
+ * the IPC channel while training runs) leave, at least this often. */
+const SLICE_MS = 50;
 const EVAL_EPISODES = 10;
 
 type Checkpointable = Algorithm & {

@@ -102,7 +102,8 @@ export class SweepWorker {
     const { sweepId, trialId, task } = parsed.data;
     const keys = sweepKeys(sweepId);
     const label = `${sweepId}/${trialId}`;
-    if ((await this.redis.exists(keys.stop)) === 1) return { stopped: true };
+    const stopKeys = [keys.stop, keys.stopTrial(trialId)];
+    if ((await this.redis.exists(...stopKeys)) > 0) return { stopped: true };
     const saved = await this.redis.get(keys.checkpoint(trialId));
     const run = randomUUID();
     const attemptsLeft = (job.opts.attempts ?? 1) - job.attemptsMade - 1;
@@ -139,7 +140,7 @@ export class SweepWorker {
     );
     this.running.add(child);
     const stopPoll = setInterval(() => {
-      void this.redis.exists(keys.stop).then((n) => (n === 1 ? child.stop() : undefined));
+      void this.redis.exists(...stopKeys).then((n) => (n > 0 ? child.stop() : undefined));
     }, STOP_POLL_MS);
     let last: TrialEvent;
     try {
@@ -160,7 +161,7 @@ export class SweepWorker {
           await job.moveToWait(token);
           throw new bullmq.WaitingError();
         }
-        this.options.say(`${label}: stopped at step ${last.steps} (the sweep was cancelled)`);
+        this.options.say(`${label}: stopped at step ${last.steps} (by the sweep: cancelled or pruned)`);
         return { stopped: true, steps: last.steps };
       case 'error': {
         const first = last.message.split('\n')[0];
