@@ -128,6 +128,20 @@ describe('policygrad sweep (local)', () => {
     expect(result.stdout).toContain('summary (completed):');
   });
 
+  it('plot groups the trials by config: mean ± std over seeds, labelled by the searched values', () => {
+    const svg = join(work, 'curves.svg');
+    const trials = readdirSync(join(out, 'trials')).map((t) => join(out, 'trials', t));
+    const result = cli(['plot', ...trials, '--out', svg]);
+    expect(result.status).toBe(0);
+    const labels = [...readFileSync(svg, 'utf8').matchAll(/<text[^>]*>([^<]*ppo[^<]*)<\/text>/g)].map(
+      (m) => m[1],
+    );
+    expect(labels.sort()).toEqual([
+      'ppo CartPole-v1 learningRate=0.0003 — mean ± std of 2 seeds',
+      'ppo CartPole-v1 learningRate=0.001 — mean ± std of 2 seeds',
+    ]);
+  });
+
   it('Ctrl-C launches no more trials, lets the running one checkpoint, and writes a partial summary', async () => {
     const longSpec = join(work, 'long.yaml');
     writeFileSync(longSpec, SPEC.replace('timesteps: 2048', 'timesteps: 400000'));
