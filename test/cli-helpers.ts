@@ -2,6 +2,7 @@
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 
 export const root = new URL('..', import.meta.url).pathname;
 
@@ -21,3 +22,26 @@ export function metrics(run: string): string[] {
     .split('\n')
     .map((line) => line.split(',').slice(0, -2).join(','));
 }
+
+/** Crashy-v0: CartPole, whose simulator throws (a crash, not a user error) after 300 steps when seeded with 7. */
+export const CRASHY_ENV = `import { make, register } from ${JSON.stringify(pathToFileURL(join(root, 'dist', 'node.js')).href)};
+register({
+  id: 'Crashy-v0',
+  entryPoint: (options) => {
+    const env = make('CartPole-v1', options);
+    const reset = env.reset.bind(env);
+    const step = env.step.bind(env);
+    let crashes = false;
+    let steps = 0;
+    env.reset = (o = {}) => {
+      if (o.seed !== undefined) crashes = o.seed === 7;
+      return reset(o);
+    };
+    env.step = (action) => {
+      if (crashes && ++steps > 300) throw new Error('the simulator crashed');
+      return step(action);
+    };
+    return env;
+  },
+});
+`;

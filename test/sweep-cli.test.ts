@@ -11,7 +11,7 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSy
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { cli, metrics, root } from './cli-helpers.js';
+import { CRASHY_ENV, cli, metrics, root } from './cli-helpers.js';
 
 const work = mkdtempSync(join(tmpdir(), 'policygrad-sweep-'));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
@@ -140,6 +140,27 @@ describe('policygrad sweep (local)', () => {
       'ppo CartPole-v1 learningRate=0.0003 — mean ± std of 2 seeds',
       'ppo CartPole-v1 learningRate=0.001 — mean ± std of 2 seeds',
     ]);
+  });
+
+  it('a trial that crashes fails alone with its error; the others complete; exit code 1', () => {
+    const crash = join(work, 'crash.js');
+    writeFileSync(crash, CRASHY_ENV);
+    const crashSpec = join(work, 'crash.yaml');
+    writeFileSync(
+      crashSpec,
+      SPEC.replace('env: CartPole-v1', 'env: Crashy-v0')
+        .replace('preset: zoo', 'preset: none')
+        .replace('seeds: [1, 2]', 'seeds: [1, 7]'),
+    );
+    const out = join(work, 'crash');
+    const result = cli(['sweep', crashSpec, '--parallel', '2', '--out', out, '--import', crash]);
+    expect(result.status).toBe(1);
+    const summary = JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8')) as Summary & {
+      trials: { error?: string }[];
+    };
+    expect(summary.trials.map((t) => t.status)).toEqual(['completed', 'failed', 'completed', 'failed']);
+    expect(summary.trials[1].error).toContain('Error: the simulator crashed');
+    expect(result.stdout).toContain('trial c00-seed7 failed: Error: the simulator crashed');
   });
 
   it('Ctrl-C launches no more trials, lets the running one checkpoint, and writes a partial summary', async () => {

@@ -13,7 +13,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Queue } from 'bullmq';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { cli, metrics, root } from './cli-helpers.js';
+import { CRASHY_ENV, cli, metrics, root } from './cli-helpers.js';
 import { redisAvailable, useRedisServer } from './redis-server.js';
 
 const available = redisAvailable();
@@ -198,6 +198,28 @@ describe.skipIf(!available)('policygrad sweep --redis and policygrad worker', ()
     expect(counts).toEqual({ wait: 0, active: 0, delayed: 0, prioritized: 0 });
     await new Promise((resolve) => setTimeout(resolve, 1000));
     expect(w.output()).not.toContain('c00-seed2');
+  });
+
+  it('a trial that keeps crashing: retried, then marked failed with its error; the worker goes on', async () => {
+    const crash = join(work, 'crash.js');
+    writeFileSync(crash, CRASHY_ENV);
+    const file = join(work, 'retry.yaml');
+    writeFileSync(
+      file,
+      spec('retry', 2048, [7], '').replace('preset: zoo', 'preset: none').replace('CartPole-v1', 'Crashy-v0'),
+    );
+    const w = worker('--import', crash);
+    const sweep = start(
+      ['sweep', file, '--redis', url(), '--out', join(work, 'retry'), '--import', crash],
+      env(),
+    );
+    expect(await sweep.exited).toBe(1);
+    const summary = JSON.parse(readFileSync(join(work, 'retry', 'summary.json'), 'utf8'));
+    expect(summary.trials[0].status).toBe('failed');
+    expect(summary.trials[0].error).toContain('Error: the simulator crashed');
+    expect(sweep.output().match(/trial c00-seed7: Error: the simulator crashed; retrying/g)).toHaveLength(2);
+    expect(w.output().match(/c00-seed7: failed: Error: the simulator crashed/g)).toHaveLength(3);
+    expect(w.child.exitCode).toBeNull();
   });
 
   it('bad jobs fail alone, at once, with their message; the worker goes on', async () => {

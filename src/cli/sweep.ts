@@ -182,6 +182,8 @@ export async function runSweep(
         : `; best config: ${join(out, 'best.yaml')} (policygrad train --config ${join(out, 'best.yaml')})`),
   );
   if (interrupted !== null) process.exitCode = interrupted === 'SIGINT' ? 130 : 143;
+  // As Ray Tune's raise_on_failed_trial: a script that runs a sweep learns that a trial failed.
+  else if (summary.trials.some((t) => t.status === 'failed')) process.exitCode = 1;
   return summary;
 }
 
