@@ -222,6 +222,31 @@ describe.skipIf(!available)('policygrad sweep --redis and policygrad worker', ()
     expect(w.child.exitCode).toBeNull();
   });
 
+  it('ASHA through Redis: the submitting side prunes, the worker stops the trial after a checkpoint', async () => {
+    const file = join(work, 'asha.yaml');
+    writeFileSync(
+      file,
+      spec('asha', 16_384, [1, 2], 'grid: { learningRate: [0.003, 0.000001] }') +
+        'asha: { gracePeriod: 2048, reductionFactor: 2 }\n',
+    );
+    const w = worker();
+    const out = join(work, 'asha');
+    const sweep = start(['sweep', file, '--redis', url(), '--out', out], env());
+    expect(await sweep.exited).toBe(0);
+    const summary = JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8'));
+    // One worker takes the jobs in order, so the rungs see the trials as the local sweep does.
+    expect(summary.trials.map((t: { status: string }) => t.status)).toEqual([
+      'completed',
+      'pruned',
+      'pruned',
+      'pruned',
+    ]);
+    for (const trial of summary.trials.slice(1)) expect(trial.steps).toBeLessThan(16_384);
+    expect(w.output()).toMatch(
+      /asha-[0-9a-f]{8}\/c01-seed2: stopped at step \d+ \(by the sweep: cancelled or pruned\)/,
+    );
+  });
+
   it('bad jobs fail alone, at once, with their message; the worker goes on', async () => {
     const w = worker();
     await until(() => w.output().includes('taking sweep trials'), 'the worker');

@@ -27,6 +27,8 @@ export const TRIAL_ATTEMPTS = 3;
 const STATE_POLL_MS = 2000;
 /** How long Ctrl-C waits for running trials to checkpoint before writing the partial summary anyway. */
 const STOP_GRACE_MS = 60_000;
+/** How long a job may be missing from the queue before its trial counts as lost. */
+const MISSING_GRACE_MS = 10_000;
 /** Seconds a finished or stopped sweep's stop key lives. */
 const STOP_KEY_TTL_S = 24 * 3600;
 
@@ -43,6 +45,8 @@ export class RedisSweep {
   private stopping = false;
   private stoppedAt = 0;
   private readonly recorders = new Map<string, TrialRecorder>();
+  /** When each trial's job was first seen missing (a finished job is removed just after its last event). */
+  private readonly missingSince = new Map<string, number>();
   /** The run each trial's events are taken from: the latest that began (a stale worker's events are ignored). */
   private readonly currentRun = new Map<string, string>();
 
@@ -141,7 +145,10 @@ export class RedisSweep {
       const job: Job | undefined = await this.queue.getJob(jobId(this.sweepId, state.id));
       if (job === undefined) {
         if (state.status === 'pending' && this.stopping) continue; // cancelled
-        recorder.fail('its job disappeared from the queue');
+        // Its last event may still be on its way: only a job gone for a while without one is lost.
+        const since = this.missingSince.get(state.id) ?? performance.now();
+        this.missingSince.set(state.id, since);
+        if (performance.now() - since > MISSING_GRACE_MS) recorder.fail('its job disappeared from the queue');
       } else if ((await job.getState()) === 'failed') {
         recorder.fail(job.failedReason || 'failed');
       }
