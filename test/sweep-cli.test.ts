@@ -53,6 +53,8 @@ describe('policygrad sweep (local)', () => {
     expect(result.stderr).toBe('');
     expect(result.status).toBe(0);
     expect(result.stdout).toContain('2 configs × 2 seeds = 4 trials of 2,048 steps, 2 at a time');
+    // Not a terminal (logs, CI): a line as each trial ends.
+    expect(result.stdout).toMatch(/trial c01-seed2 completed at step 2048, final eval \d+\.\d \(\d+\.\d s\)/);
     const summary = JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8')) as Summary;
     expect(summary.status).toBe('completed');
     expect(summary.trials.map((t) => [t.id, t.params.learningRate, t.seed, t.status, t.steps])).toEqual([

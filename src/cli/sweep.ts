@@ -44,8 +44,10 @@ export interface SweepCommandOptions {
 
 export interface SweepOutput {
   line(text: string): void;
-  /** The live table: redrawn in place on a terminal, else printed now and then. */
-  table(text: string): void;
+  /** The live table: redrawn in place on a terminal, else its count line now and then. */
+  table(states: readonly TrialState[], timesteps: number): void;
+  /** A trial ended (a line in logs; a terminal sees it in the table). */
+  ended(text: string): void;
 }
 
 /** On a terminal the table is redrawn in place; otherwise lines as trials end and a count every 10 s. */
@@ -57,15 +59,20 @@ export function consoleSweepOutput(isTerminal: boolean): SweepOutput {
       drawn = 0;
       console.log(text);
     },
-    table: (text) => {
+    table: (states, timesteps) => {
       if (isTerminal) {
+        // Redrawn in place, so it must fit the screen: the running trials first, then the ended ones.
+        const text = formatProgress(states, timesteps, Math.max(4, (process.stdout.rows ?? 40) - 6));
         const up = drawn > 0 ? `\x1b[${drawn}F\x1b[0J` : '';
         process.stdout.write(`${up}${text}\n`);
         drawn = text.split('\n').length;
       } else if (performance.now() - lastPlain > 10_000) {
         lastPlain = performance.now();
-        console.log(text.split('\n').at(-1));
+        console.log(formatCounts(states));
       }
+    },
+    ended: (text) => {
+      if (!isTerminal) console.log(text);
     },
   };
 }
@@ -143,13 +150,22 @@ export async function runSweep(
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
+  const reported = new Set<string>();
   const refresh = () => {
     writeJson(join(out, 'status.json'), {
       name: spec.name,
       updated: new Date().toISOString(),
       trials: states,
     });
-    output.table(formatProgress(states, spec.timesteps));
+    for (const s of states) {
+      if (s.status === 'pending' || s.status === 'running' || reported.has(s.id)) continue;
+      reported.add(s.id);
+      const evaluation = s.finalEval === null ? '' : `, final eval ${s.finalEval.toFixed(1)}`;
+      output.ended(
+        `trial ${s.id} ${s.status} at step ${s.step}${evaluation} (${(s.wallTimeS ?? 0).toFixed(1)} s)`,
+      );
+    }
+    output.table(states, spec.timesteps);
   };
   const timer = setInterval(refresh, REFRESH_MS);
   try {
@@ -261,10 +277,17 @@ async function planTrials(spec: SweepSpec, out: string, version: string): Promis
   });
 }
 
-/** The live table: one row per trial, and a count line. */
-export function formatProgress(states: readonly TrialState[], timesteps: number): string {
+/** The live table: one row per trial (at most `maxRows`: running first, then ended, then pending), and a count line. */
+export function formatProgress(
+  states: readonly TrialState[],
+  timesteps: number,
+  maxRows = Number.POSITIVE_INFINITY,
+): string {
   const keys = [...new Set(states.flatMap((s) => Object.keys(s.params)))];
-  const rows = states.map((s) => [
+  const order = (s: TrialState) => (s.status === 'running' ? 0 : s.status === 'pending' ? 2 : 1);
+  const shown =
+    states.length <= maxRows ? states : [...states].sort((a, b) => order(a) - order(b)).slice(0, maxRows);
+  const rows = shown.map((s) => [
     s.id,
     ...keys.map((k) => formatParam(s.params[k])),
     s.status,
@@ -272,11 +295,18 @@ export function formatProgress(states: readonly TrialState[], timesteps: number)
     s.lastReturn === null ? '—' : s.lastReturn.toFixed(1),
     s.finalEval === null ? '—' : s.finalEval.toFixed(1),
   ]);
-  const count = (status: string) => states.filter((s) => s.status === status).length;
+  const hidden = states.length - shown.length;
   return (
     formatTable(['trial', ...keys, 'status', 'steps', 'return', 'final eval'], rows) +
-    `\n${count('completed')}/${states.length} completed, ${count('running')} running, ${count('failed')} failed, ${count('pending')} pending`
+    (hidden > 0 ? `\n… ${hidden} more (policygrad sweep --status shows all)` : '') +
+    `\n${formatCounts(states)}`
   );
+}
+
+function formatCounts(states: readonly TrialState[]): string {
+  const count = (status: string) => states.filter((s) => s.status === status).length;
+  const pruned = count('pruned') > 0 ? `, ${count('pruned')} pruned` : '';
+  return `${count('completed')}/${states.length} completed, ${count('running')} running, ${count('failed')} failed${pruned}, ${count('pending')} pending`;
 }
 
 /** `policygrad sweep --status DIR`: the trials' progress from status.json (and the summary once written). */
