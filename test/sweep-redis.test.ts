@@ -148,6 +148,24 @@ describe.skipIf(!available)('policygrad sweep --redis and policygrad worker', ()
     );
   });
 
+  it('connections dropped mid-trial (CLIENT KILL): everyone reconnects and the trial ends as if nothing happened', async () => {
+    const file = join(work, 'dropped.yaml');
+    writeFileSync(file, spec('dropped', 30_720, [3], 'grid: { learningRate: [0.001] }'));
+    const out = join(work, 'dropped');
+    const w = worker();
+    const sweep = start(['sweep', file, '--redis', url(), '--out', out], env());
+    const checkpoints = join(out, 'trials', 'c00-seed3', 'checkpoints');
+    await until(() => existsSync(checkpoints) && readdirSync(checkpoints).length >= 2, 'two checkpoints');
+    const killed = await redis.client.client('KILL', 'TYPE', 'normal');
+    expect(killed).toBeGreaterThan(0);
+    expect(await sweep.exited).toBe(0);
+    expect(sweep.output()).toContain(`lost Redis at ${url()}; reconnecting in 0.5s (attempt 1)`);
+    const summary = JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8'));
+    expect(summary.trials[0]).toMatchObject({ status: 'completed', steps: 30_720 });
+    expect(metrics(join(out, 'trials', 'c00-seed3'))).toEqual(metrics(faultReference()));
+    expect(w.child.exitCode).toBeNull();
+  });
+
   it('Ctrl-C on a worker: its trial checkpoints, goes back on the queue, and another worker finishes it exactly', async () => {
     const file = join(work, 'handback.yaml');
     writeFileSync(file, spec('handback', 30_720, [3], 'grid: { learningRate: [0.001] }'));

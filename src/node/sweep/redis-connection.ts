@@ -118,6 +118,12 @@ export async function connectWithRetry(
     try {
       await client.connect();
       await client.ping();
+      // Connected: from now on a lost connection is re-established with backoff, commands waiting meanwhile.
+      client.options.retryStrategy = (times: number) => {
+        const wait = BACKOFF_S[Math.min(times - 1, BACKOFF_S.length - 1)];
+        say(`lost Redis at ${target.describe}; reconnecting in ${wait}s (attempt ${times})`);
+        return wait * 1000;
+      };
       return client;
     } catch (error) {
       client.disconnect();

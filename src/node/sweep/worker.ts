@@ -43,6 +43,19 @@ export interface WorkerOptions {
 
 /** How often a running trial checks its sweep's stop key. */
 const STOP_POLL_MS = 500;
+/** Seconds a sweep's stream and checkpoints outlive their last write (the submitter deletes them when it ends). */
+const KEY_TTL_S = 7 * 24 * 3600;
+
+/** The checkpoint a trial resumes from; one that is not JSON is dropped (the trial starts over) with a line. */
+function parseCheckpoint(text: string | null, label: string, say: (line: string) => void): unknown {
+  if (text === null) return null;
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    say(`${label}: its checkpoint in Redis is not valid JSON; starting the trial over`);
+    return null;
+  }
+}
 
 export class SweepWorker {
   private shuttingDown = false;
@@ -104,10 +117,11 @@ export class SweepWorker {
     const label = `${sweepId}/${trialId}`;
     const stopKeys = [keys.stop, keys.stopTrial(trialId)];
     if ((await this.redis.exists(...stopKeys)) > 0) return { stopped: true };
-    const saved = await this.redis.get(keys.checkpoint(trialId));
+    const saved = parseCheckpoint(await this.redis.get(keys.checkpoint(trialId)), label, this.options.say);
     const run = randomUUID();
     const attemptsLeft = (job.opts.attempts ?? 1) - job.attemptsMade - 1;
     let relay = Promise.resolve();
+    let relayError: unknown = null;
     const send = (event: TrialEvent) => {
       // Handed back to the queue on shutdown: for the sweep the trial is still running (another worker resumes it).
       if (event.type === 'stopped' && this.shuttingDown) return;
@@ -119,16 +133,23 @@ export class SweepWorker {
       };
       const json = JSON.stringify(entry);
       // In order, and a checkpoint in the same transaction as its event (its key is what a successor resumes from).
-      relay = relay.then(async () => {
-        const multi = this.redis.multi();
-        if (event.type === 'checkpoint')
-          multi.set(keys.checkpoint(trialId), JSON.stringify(event.checkpoint));
-        multi.xadd(keys.events, '*', 'entry', json);
-        await multi.exec();
-      });
+      relay = relay
+        .then(async () => {
+          const multi = this.redis.multi();
+          if (event.type === 'checkpoint') {
+            multi.set(keys.checkpoint(trialId), JSON.stringify(event.checkpoint), 'EX', KEY_TTL_S);
+          }
+          multi.xadd(keys.events, '*', 'entry', json);
+          // A submitter that never comes back (killed) leaves nothing behind for ever.
+          multi.expire(keys.events, KEY_TTL_S);
+          await multi.exec();
+        })
+        .catch((error: unknown) => {
+          relayError ??= error; // the trial's results cannot reach the sweep: this attempt fails (below)
+        });
     };
     const child = forkTrial(
-      saved === null ? task : { ...task, resume: JSON.parse(saved) as unknown },
+      saved === null ? task : { ...task, resume: saved },
       this.options.imports,
       (event) => {
         if (event.type === 'begin') {
@@ -140,7 +161,10 @@ export class SweepWorker {
     );
     this.running.add(child);
     const stopPoll = setInterval(() => {
-      void this.redis.exists(...stopKeys).then((n) => (n > 0 ? child.stop() : undefined));
+      this.redis
+        .exists(...stopKeys)
+        .then((n) => (n > 0 ? child.stop() : undefined))
+        .catch(() => {}); // Redis away for a moment: ask again next time
     }, STOP_POLL_MS);
     let last: TrialEvent;
     try {
@@ -149,6 +173,9 @@ export class SweepWorker {
     } finally {
       clearInterval(stopPoll);
       this.running.delete(child);
+    }
+    if (relayError !== null) {
+      throw new Error(`${label}: could not send results to Redis: ${(relayError as Error).message}`);
     }
     switch (last.type) {
       case 'done':
