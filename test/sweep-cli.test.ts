@@ -114,13 +114,24 @@ describe('policygrad sweep (local)', () => {
     );
   });
 
-  it('refuses an existing sweep directory with one line and changes nothing', () => {
+  it('refuses an existing sweep directory, and contradicting flags, with one line and changes nothing', () => {
     const before = readFileSync(join(out, 'summary.json'), 'utf8');
     const result = cli(['sweep', spec, '--out', out]);
     expect(result.status).toBe(2);
     expect(result.stderr.trim().split('\n')).toHaveLength(1);
     expect(result.stderr).toContain(`sweep directory ${out} already exists; sweeps never overwrite`);
     expect(readFileSync(join(out, 'summary.json'), 'utf8')).toBe(before);
+    // Contradicting or missing arguments: one line each, before anything runs.
+    const both = cli(['sweep', spec, '--parallel', '2', '--redis', 'redis://127.0.0.1:1']);
+    expect([both.status, both.stderr.trim()]).toEqual([
+      2,
+      'policygrad: sweep: --parallel is for local sweeps; with --redis, each worker has --concurrency',
+    ]);
+    const none = cli(['sweep']);
+    expect([none.status, none.stderr.trim()]).toEqual([
+      2,
+      'policygrad: sweep: missing the spec file (policygrad sweep spec.yaml)',
+    ]);
   });
 
   it('prints a sweep status', () => {

@@ -85,6 +85,11 @@ export async function runSweep(
   options: SweepCommandOptions,
   output: SweepOutput,
 ): Promise<SweepSummary> {
+  if (options.redis !== undefined && options.parallel !== undefined) {
+    throw new PolicygradError(
+      'sweep: --parallel is for local sweeps; with --redis, each worker has --concurrency',
+    );
+  }
   const spec = readSweepSpec(specPath);
   const out = options.out ?? join('sweeps', spec.name);
   checkSweepDirectory(out);
@@ -100,11 +105,6 @@ export async function runSweep(
     backend: 'local',
   };
   const parallel = options.parallel ?? availableParallelism();
-  if (options.redis !== undefined && options.parallel !== undefined) {
-    throw new PolicygradError(
-      'sweep: --parallel is for local sweeps; with --redis, each worker has --concurrency',
-    );
-  }
   const redis = options.redis === undefined ? null : await openRedis(options.redis, output);
   if (redis !== null) info.backend = redis.target.describe;
   mkdirSync(join(out, 'trials'), { recursive: true });
