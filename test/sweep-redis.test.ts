@@ -325,6 +325,36 @@ describe.skipIf(!available)('policygrad sweep --redis and policygrad worker', ()
     expect(w.child.exitCode).toBeNull();
   });
 
+  it("forged events on a sweep's stream are refused before they touch a run directory", async () => {
+    const file = join(work, 'forged.yaml');
+    writeFileSync(file, spec('forged', 16_384, [1], ''));
+    const out = join(work, 'forged');
+    worker();
+    const sweep = start(['sweep', file, '--redis', url(), '--out', out], env());
+    await until(() => existsSync(join(out, 'trials', 'c00-seed1', 'metrics.csv')), 'the first row');
+    const [stream] = await redis.client.keys('policygrad:sweep:forged-*:events');
+    const forge = (entry: unknown) => redis.client.xadd(stream, '*', 'entry', JSON.stringify(entry));
+    // The forger knows the current run's id (the stream is readable), so only validation stands in the way.
+    const [[, fields]] = await redis.client.xrange(stream, '-', '+', 'COUNT', 1);
+    const { run } = JSON.parse(fields[1]) as { run: string };
+    // A checkpoint whose step would name a file outside the run directory, a row of text, no JSON at all.
+    await forge({
+      trial: 'c00-seed1',
+      run,
+      event: { type: 'checkpoint', checkpoint: { step: '/../../../evil', iteration: 1 } },
+    });
+    await forge({ trial: 'c00-seed1', run, event: { type: 'row', row: 'rm -rf' } });
+    await redis.client.xadd(stream, '*', 'entry', '{not json');
+    expect(await sweep.exited).toBe(0);
+    expect(sweep.output().match(/ignored an invalid event on the sweep's stream/g)).toHaveLength(3);
+    expect(sweep.output()).toContain(
+      "ignored an invalid event on the sweep's stream: 'event.checkpoint.step'",
+    );
+    expect(allFiles(work).filter((f) => f.includes('evil'))).toEqual([]);
+    const summary = JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8'));
+    expect(summary.trials[0].status).toBe('completed');
+  });
+
   it('a wrong password: one line at once, naming neither password', () => {
     const file = join(work, 'wrong.yaml');
     writeFileSync(file, spec('wrong', 1024, [0], ''));

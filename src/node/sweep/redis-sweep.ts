@@ -8,6 +8,7 @@
  */
 import type { Job, Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
+import { z } from 'zod';
 import type { Asha } from './asha.js';
 import type { PlannedTrial } from './local.js';
 import { TrialRecorder } from './record.js';
@@ -19,7 +20,7 @@ import {
   type RedisPackages,
   sweepKeys,
 } from './redis-connection.js';
-import type { TrialEvent } from './trial.js';
+import { type TrialEvent, trialEventSchema } from './trial.js';
 
 /** Attempts per trial: a crash (not a user error) is retried this many times in all. */
 export const TRIAL_ATTEMPTS = 3;
@@ -31,6 +32,13 @@ const STOP_GRACE_MS = 60_000;
 const MISSING_GRACE_MS = 10_000;
 /** Seconds a finished or stopped sweep's stop key lives. */
 const STOP_KEY_TTL_S = 24 * 3600;
+
+const streamEventSchema = z.strictObject({
+  trial: z.string(),
+  run: z.string(),
+  final: z.boolean().optional(),
+  event: trialEventSchema,
+});
 
 /** One event on the sweep's stream: which trial, which run of it (a retry is another), the event. */
 export interface StreamEvent {
@@ -107,7 +115,7 @@ export class RedisSweep {
           [string, [string, string[]][]][] | null;
         for (const [id, fields] of reply?.[0]?.[1] ?? []) {
           lastId = id;
-          this.apply(JSON.parse(fields[1]) as StreamEvent);
+          this.receive(fields[1]);
         }
         if (performance.now() - lastPoll > STATE_POLL_MS) {
           lastPoll = performance.now();
@@ -117,6 +125,30 @@ export class RedisSweep {
       }
     } finally {
       await this.cleanUp();
+    }
+  }
+
+  /** One stream entry: validated (anyone who can write to Redis can write here), then applied. */
+  private receive(entry: string | undefined): void {
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(entry ?? '');
+    } catch {
+      parsed = undefined;
+    }
+    const result = streamEventSchema.safeParse(parsed);
+    if (!result.success) {
+      const issue = result.error.issues[0];
+      this.options.say(
+        `ignored an invalid event on the sweep's stream: '${issue.path.join('.')}' ${issue.message}`,
+      );
+      return;
+    }
+    try {
+      this.apply(result.data as StreamEvent);
+    } catch (error) {
+      // A run directory that cannot be written (disk full): that trial fails with the reason, the sweep goes on.
+      this.recorders.get(result.data.trial)?.fail(`cannot record its results: ${(error as Error).message}`);
     }
   }
 

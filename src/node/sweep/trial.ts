@@ -46,6 +46,34 @@ export type TrialEvent =
   /** A user error (bad config, unknown env: retrying cannot help) or a crash. */
   | { type: 'error'; message: string; userError: boolean };
 
+const count = z.number().int().nonnegative();
+const progress = z.looseObject({ step: count, iteration: count });
+
+/**
+ * A `TrialEvent` that arrived from elsewhere (a worker, through Redis): checked before it touches a run directory
+ * (a checkpoint's step names its file, a row's cells must be numbers).
+ */
+export const trialEventSchema = z.discriminatedUnion('type', [
+  z.strictObject({
+    type: z.literal('begin'),
+    config: z.record(z.string(), z.unknown()),
+    resumedFrom: progress.nullable(),
+  }),
+  z.strictObject({
+    type: z.literal('row'),
+    row: z.record(z.string(), z.unknown()).and(z.looseObject({ step: count })),
+  }),
+  z.strictObject({ type: z.literal('checkpoint'), checkpoint: progress }),
+  z.strictObject({
+    type: z.literal('done'),
+    finalEval: z.number(),
+    steps: count,
+    policy: z.record(z.string(), z.unknown()),
+  }),
+  z.strictObject({ type: z.literal('stopped'), steps: count }),
+  z.strictObject({ type: z.literal('error'), message: z.string(), userError: z.boolean() }),
+]);
+
 /** Milliseconds of training between returns to the event loop: a stop request is seen, and the events (queued on
  * the IPC channel while training runs) leave, at least this often. */
 const SLICE_MS = 50;
