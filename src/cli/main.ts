@@ -20,6 +20,8 @@ import { installImports } from './imports.js';
 import { openPolicy } from './policy-env.js';
 import { CLI_ALGORITHMS, DEFAULT_ALGO, DEFAULT_ENV, DEFAULT_SEED } from './run-options.js';
 import { runList } from './list.js';
+import type { SweepCommandOptions } from './sweep.js';
+import type { WorkerCommandOptions } from './worker.js';
 import { checkGifDestination, recordGif } from './record.js';
 import { consoleOutput, runTrain } from './train.js';
 import { formatVarianceTable } from './variance.js';
@@ -310,6 +312,57 @@ export function buildProgram(): Command {
         console.log(options.json ? JSON.stringify(report) : formatVarianceTable(report));
       },
     );
+
+  program
+    .command('sweep')
+    .description('train every config of a sweep spec on every seed; rank the configs by final evaluation')
+    .argument('[spec]', 'the sweep spec (YAML)')
+    .option('--parallel <k>', 'trials at once on this machine (default: the core count)', positiveInteger)
+    .option('--out <dir>', 'sweep directory, never overwritten (default sweeps/<name>)')
+    .option('--redis <url>', 'queue the trials on Redis for `policygrad worker` processes (BullMQ)')
+    .option('--status <dir>', 'print the progress of a sweep (its directory) and exit')
+    .addHelpText(
+      'after',
+      '\nExamples:\n  policygrad sweep sweep.yaml --parallel 2\n  policygrad sweep --status sweeps/ppo-cartpole\n  POLICYGRAD_REDIS_PASSWORD=… policygrad sweep sweep.yaml --redis redis://10.0.0.5:6379',
+    )
+    .action(async (spec: string | undefined, options: SweepCommandOptions & { status?: string }) => {
+      const { consoleSweepOutput, runSweep, sweepStatus } = await import('./sweep.js');
+      if (options.status !== undefined) {
+        if (spec !== undefined) throw new PolicygradError('sweep: give a spec or --status DIR, not both');
+        console.log(sweepStatus(options.status));
+        return;
+      }
+      if (spec === undefined)
+        throw new PolicygradError('sweep: missing the spec file (policygrad sweep spec.yaml)');
+      await runSweep(
+        spec,
+        { ...options, version: VERSION },
+        consoleSweepOutput(process.stdout.isTTY === true),
+      );
+    });
+
+  program
+    .command('worker')
+    .description('run sweep trials queued on Redis by `policygrad sweep --redis` (on any number of machines)')
+    .requiredOption(
+      '--redis <url>',
+      'redis://[user@]host:port[/db] or rediss://… (TLS); password in POLICYGRAD_REDIS_PASSWORD',
+    )
+    .option('--concurrency <k>', 'trials at once (default: the core count)', positiveInteger)
+    .option(
+      '--lock-seconds <s>',
+      "seconds before a dead worker's trial moves to another worker",
+      positiveInteger,
+      30,
+    )
+    .addHelpText(
+      'after',
+      '\nExample:\n  POLICYGRAD_REDIS_PASSWORD=… policygrad worker --redis redis://10.0.0.5:6379 --concurrency 2',
+    )
+    .action(async (options: WorkerCommandOptions) => {
+      const { runWorker } = await import('./worker.js');
+      await runWorker(options, (line) => console.log(line));
+    });
 
   installImports(program);
   return program;
