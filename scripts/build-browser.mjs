@@ -1,7 +1,8 @@
 // Bundles the browser-safe core (src/index.ts) and the inference entry (src/inference.ts) into self-contained ES
 // modules in dist/browser/, for pages without a bundler: <script type="module"> import { PPO } from
 // './policygrad.js'. Dependencies (zod, pure-rand) are inlined; the WebAssembly kernels are already embedded in
-// the code. `mujoco-js` stays an external dynamic import: loadMujoco() needs it resolvable (an import map).
+// the code. The optional engines `mujoco-js` and `planck` stay external dynamic imports: loadEnvEngine() needs them
+// resolvable (an import map) for the MuJoCo and Box2D envs.
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'vite';
@@ -27,7 +28,7 @@ for (const [name, entry, emptyOutDir] of [
         formats: ['es'],
         fileName: (_format, entryName) => `${entryName}.js`,
       },
-      rollupOptions: { external: ['mujoco-js'] },
+      rollupOptions: { external: ['mujoco-js', 'planck'] },
     },
   });
 }

@@ -11,7 +11,7 @@ export * from './index.js';
 export { A2C, createAlgorithm, NPG, PPO, Reinforce, TRPO } from './node/algorithms.js';
 export { nodePorts } from './node/ports.js';
 export { nodeFileStorage } from './node/storage.js';
-export { A3C, type A3CLearnOptions } from './node/a3c.js';
+export { A3C, type A3CLearnOptions, nodeA3CThreads } from './node/a3c.js';
 export { resolveEnvModule } from './node/env-modules.js';
 export { RunDirectory, readPolicyFile } from './node/run-dir.js';
 export { AsyncVectorEnv, type AsyncVectorEnvOptions } from './node/async-vector-env.js';

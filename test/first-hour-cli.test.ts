@@ -158,6 +158,11 @@ describe('A3C stops on a signal (item 4)', () => {
         ),
       );
       expect(json(join(run, 'final', 'policy.json')).algo).toBe('a3c');
+      // No checkpoints: --resume says why in one line (A3C's own reason, found by probing a checkpoint).
+      expectOneLineError(
+        cli(['train', '--resume', run]),
+        /cannot resume .*a3c-SIG(INT|TERM): A3C runs have no checkpoints \(lock-free updates have no exact resume point; each worker thread holds its own envs\)$/m,
+      );
     },
     30_000,
   );

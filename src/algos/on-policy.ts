@@ -334,25 +334,25 @@ export function allocateMinibatch(
   };
 }
 
-/** Copies the rollout rows `indices[start … start + size)` into `mb`. */
+/** Copies the rollout rows `indices[start … start + size)` into `mb` (old inputs: when `mb` keeps them). */
 export function gatherMinibatch(
   buffer: RolloutBuffer,
   advantages: Float64Array,
   returns: Float64Array,
-  oldDistInputs: Float32Array,
+  oldDistInputs: Float32Array | null,
   indices: Int32Array,
   start: number,
   size: number,
   mb: Minibatch,
 ): Minibatch {
   const { obsDim, actionDim } = buffer;
-  const inputSize = oldDistInputs.length / buffer.size;
+  const inputSize = oldDistInputs === null ? 0 : oldDistInputs.length / buffer.size;
   const { observations, actions, oldDistInputs: oldInputs } = mb;
   for (let b = 0; b < size; b++) {
     const k = indices[start + b];
     for (let j = 0; j < obsDim; j++) observations[b * obsDim + j] = buffer.observations[k * obsDim + j];
     for (let j = 0; j < actionDim; j++) actions[b * actionDim + j] = buffer.actions[k * actionDim + j];
-    if (oldInputs !== null) {
+    if (oldInputs !== null && oldDistInputs !== null) {
       for (let j = 0; j < inputSize; j++) oldInputs[b * inputSize + j] = oldDistInputs[k * inputSize + j];
     }
     if (buffer.masks !== null) {

@@ -118,6 +118,27 @@ const PPO_LUNAR_LANDER_ZOO: Preset = {
   entCoef: 0.01,
 };
 
+/**
+ * rl-baselines3-zoo hyperparams/a2c.yml, BipedalWalker-v3 (n_timesteps 5e6), gSDE included; the hardcore entry
+ * (2e8) takes 32 envs, ent_coef 0.001 and lin_0.0008.
+ */
+const A2C_BIPEDAL_WALKER_ZOO: Preset = {
+  normalize: true,
+  numEnvs: 16,
+  entCoef: 0.0,
+  maxGradNorm: 0.5,
+  nSteps: 8,
+  gaeLambda: 0.9,
+  vfCoef: 0.4,
+  gamma: 0.99,
+  optimizer: 'rmsprop',
+  normalizeAdvantage: false,
+  learningRate: 'lin_0.00096',
+  useSde: true,
+  logStdInit: -2,
+  orthogonalInit: false,
+};
+
 export const PRESETS: Record<string, Record<string, Record<string, Preset>>> = {
   ppo: {
     'CartPole-v1': {
@@ -202,6 +223,36 @@ export const PRESETS: Record<string, Record<string, Record<string, Preset>>> = {
     },
     'LunarLander-v3': { zoo: PPO_LUNAR_LANDER_ZOO },
     'LunarLanderContinuous-v3': { zoo: PPO_LUNAR_LANDER_ZOO },
+    'BipedalWalker-v3': {
+      // rl-baselines3-zoo hyperparams/ppo.yml (n_timesteps 5e6)
+      zoo: {
+        normalize: true,
+        numEnvs: 32,
+        nSteps: 2048,
+        batchSize: 64,
+        gaeLambda: 0.95,
+        gamma: 0.999,
+        nEpochs: 10,
+        entCoef: 0.0,
+        learningRate: 3e-4,
+        clipRange: 0.18,
+      },
+    },
+    'BipedalWalkerHardcore-v3': {
+      // rl-baselines3-zoo hyperparams/ppo.yml (n_timesteps 1e8)
+      zoo: {
+        normalize: true,
+        numEnvs: 16,
+        nSteps: 2048,
+        batchSize: 64,
+        gaeLambda: 0.95,
+        gamma: 0.99,
+        nEpochs: 10,
+        entCoef: 0.001,
+        learningRate: 'lin_2.5e-4',
+        clipRange: 'lin_0.2',
+      },
+    },
     'HalfCheetah-v5': { zoo: PPO_MUJOCO_CLEANRL },
     'Hopper-v5': { zoo: PPO_MUJOCO_CLEANRL },
     'Walker2d-v5': { zoo: PPO_MUJOCO_CLEANRL },
@@ -249,6 +300,11 @@ export const PRESETS: Record<string, Record<string, Record<string, Preset>>> = {
         logStdInit: -2,
         orthogonalInit: false,
       },
+    },
+    'BipedalWalker-v3': { zoo: A2C_BIPEDAL_WALKER_ZOO },
+    'BipedalWalkerHardcore-v3': {
+      // rl-baselines3-zoo hyperparams/a2c.yml (n_timesteps 2e8)
+      zoo: { ...A2C_BIPEDAL_WALKER_ZOO, numEnvs: 32, entCoef: 0.001, learningRate: 'lin_0.0008' },
     },
     'Acrobot-v1': {
       // rl-baselines3-zoo hyperparams/a2c.yml (n_timesteps 5e5)
@@ -312,6 +368,9 @@ export const PRESETS: Record<string, Record<string, Record<string, Preset>>> = {
     },
     // rl-baselines3-zoo hyperparams/trpo.yml, LunarLanderContinuous-v2 (n_timesteps 1e5)
     'LunarLanderContinuous-v3': { zoo: { normalize: true, numEnvs: 2, nSteps: 1024, nCriticUpdates: 20 } },
+    // rl-baselines3-zoo hyperparams/trpo.yml: the MuJoCo defaults (n_timesteps 1e6; hardcore 1e7)
+    'BipedalWalker-v3': { zoo: TRPO_MUJOCO_ZOO },
+    'BipedalWalkerHardcore-v3': { zoo: TRPO_MUJOCO_ZOO },
     'Acrobot-v1': { zoo: TRPO_ACROBOT_ZOO },
     'MountainCar-v0': { zoo: TRPO_MOUNTAINCAR_ZOO },
     'MountainCarContinuous-v0': { zoo: TRPO_MOUNTAINCAR_CONTINUOUS_ZOO },

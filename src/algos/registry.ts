@@ -9,11 +9,11 @@ import type { ActorCriticPolicy, PredictOptions } from '../policies/actor-critic
 import type { IterationStats } from '../rollouts/iteration.js';
 import type { Floats } from '../nn/kernels.js';
 import type { Checkpoint } from './checkpoint.js';
+import type { Ports } from './ports.js';
 import type { BeginOptions, LearnOptions } from './trainer.js';
 import { A2C } from './a2c.js';
 import { PPO } from './ppo.js';
 import { Reinforce } from './reinforce.js';
-import type { Ports } from './ports.js';
 import { NPG, TRPO } from './trpo.js';
 
 /** A metrics row: the iteration's counters and the algorithm's own columns. */
@@ -39,6 +39,17 @@ export interface Algorithm {
   evaluate(episodes: number, options?: { deterministic?: boolean; seed?: number }): number[];
 }
 
+/**
+ * An algorithm whose workers run on their own threads between `begin` and the end of the schedule (A3C's
+ * coordinator, from the `threads` port): `iterate()` resolves with their next aggregated report.
+ */
+export interface ThreadedAlgorithm extends Omit<Algorithm, 'iterate' | 'learn'> {
+  iterate(): Promise<MetricsRow>;
+  learn(options: LearnOptions<MetricsRow>): Promise<MetricsRow[]>;
+  /** Asks the workers to stop after their current update; resolves once they have. */
+  stop(): Promise<void>;
+}
+
 export const ALGORITHMS = {
   ppo: {
     create: (config: Record<string, unknown>, ports?: Ports): Algorithm => new PPO(config, ports),
@@ -60,8 +71,21 @@ export const ALGORITHMS = {
     create: (config: Record<string, unknown>, ports?: Ports): Algorithm => new Reinforce(config, ports),
     description: 'REINFORCE / vanilla policy gradient (configurable Ψ_t)',
   },
+  a3c: {
+    create: (config: Record<string, unknown>, ports: Ports = {}): ThreadedAlgorithm => {
+      if (ports.threads === undefined) {
+        throw new PolicygradError(
+          "A3C needs worker threads: pass nodePorts from policygrad's Node entry (createAlgorithm('a3c', config, nodePorts))",
+        );
+      }
+      return ports.threads(config);
+    },
+    description: 'Asynchronous Advantage Actor-Critic on worker threads (Node)',
+  },
 } as const;
 export type AlgorithmName = keyof typeof ALGORITHMS;
+/** The algorithms that run in this thread (all but A3C). */
+export type SynchronousAlgorithmName = Exclude<AlgorithmName, 'a3c'>;
 
 /** Training budget of each `zoo` preset (rl-baselines3-zoo's n_timesteps where it has one). */
 export const PRESET_TIMESTEPS: Record<string, Record<string, number>> = {
@@ -113,8 +137,31 @@ export function isAlgorithmName(name: string): name is AlgorithmName {
   return Object.hasOwn(ALGORITHMS, name);
 }
 
-/** The algorithm `name` built from `config`, with the platform's `ports` (Node: `nodePorts`) for files and threads. */
-export function createAlgorithm(name: string, config: Record<string, unknown>, ports: Ports = {}): Algorithm {
+/**
+ * The algorithm `name` built from `config`, with the platform's `ports` (Node: `nodePorts`) for files and
+ * threads. Without the `threads` port every algorithm is synchronous (A3C, which needs it, throws); with it, a
+ * name known only at run time may be A3C's coordinator, whose `iterate()` and `learn()` return Promises.
+ */
+export function createAlgorithm(
+  name: SynchronousAlgorithmName,
+  config: Record<string, unknown>,
+  ports?: Ports,
+): Algorithm;
+export function createAlgorithm(
+  name: string,
+  config: Record<string, unknown>,
+  ports?: Ports & { threads?: undefined },
+): Algorithm;
+export function createAlgorithm(
+  name: string,
+  config: Record<string, unknown>,
+  ports: Ports,
+): Algorithm | ThreadedAlgorithm;
+export function createAlgorithm(
+  name: string,
+  config: Record<string, unknown>,
+  ports: Ports = {},
+): Algorithm | ThreadedAlgorithm {
   if (!isAlgorithmName(name)) {
     const known = Object.keys(ALGORITHMS);
     const close = known.filter((k) => levenshtein(String(name), k) <= 2);

@@ -4,8 +4,6 @@ import { getRegistration, listEnvs } from '../envs/registry.js';
 import { listPresets } from '../algos/presets.js';
 import { PolicygradError } from '../errors.js';
 
-const A3C_DESCRIPTION = 'Asynchronous Advantage Actor-Critic on worker threads (Node)';
-
 export function runList(what: string): string[] {
   if (what === 'envs') {
     return listEnvs().map((id) => {
@@ -16,12 +14,10 @@ export function runList(what: string): string[] {
     });
   }
   if (what === 'algos') {
-    return [...Object.entries(ALGORITHMS), ['a3c', { description: A3C_DESCRIPTION }] as const].map(
-      ([name, a]) => `${name.padEnd(10)} ${a.description}`,
-    );
+    return Object.entries(ALGORITHMS).map(([name, a]) => `${name.padEnd(10)} ${a.description}`);
   }
   if (what === 'presets') {
-    return [...Object.keys(ALGORITHMS), 'a3c'].flatMap((algo) =>
+    return Object.keys(ALGORITHMS).flatMap((algo) =>
       listEnvs().flatMap((env) =>
         listPresets(algo, env).map(
           (p) =>

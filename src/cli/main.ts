@@ -9,7 +9,7 @@ import { Command, CommanderError, InvalidArgumentError } from 'commander';
 import '../envs/builtin.js';
 import { DEFAULT_VARIANCE_ESTIMATORS, runVarianceLab, VARIANCE_ESTIMATORS } from '../algos/variance-lab.js';
 import { importPolicy } from '../policies/serialize.js';
-import { loadEnvEngine } from '../envs/mujoco/load-engine.js';
+import { loadEnvEngine } from '../envs/load-engine.js';
 import { PolicygradError } from '../errors.js';
 import { VERSION } from '../version.js';
 import { readPolicyFile, writePolicyFile } from '../node/run-dir.js';
@@ -20,6 +20,8 @@ import { installImports } from './imports.js';
 import { openPolicy } from './policy-env.js';
 import { CLI_ALGORITHMS, DEFAULT_ALGO, DEFAULT_ENV, DEFAULT_SEED } from './run-options.js';
 import { runList } from './list.js';
+import type { SweepCommandOptions } from './sweep.js';
+import type { WorkerCommandOptions } from './worker.js';
 import { checkGifDestination, recordGif } from './record.js';
 import { consoleOutput, runTrain } from './train.js';
 import { formatVarianceTable } from './variance.js';
@@ -239,7 +241,7 @@ export function buildProgram(): Command {
     .option('--env <id>', 'environment id', 'CartPole-v1')
     .option(
       '--policy <name>',
-      `${DEMO_POLICIES.join(' or ')} (heuristic: LunarLander's controller)`,
+      `${DEMO_POLICIES.join(' or ')} (heuristic: Gymnasium's controller for LunarLander and BipedalWalker)`,
       'random',
     )
     .option('--episodes <n>', 'number of episodes', positiveInteger, 5)
@@ -247,7 +249,7 @@ export function buildProgram(): Command {
     .option('--json', 'print {"returns": [...], "lengths": [...]} only')
     .addHelpText(
       'after',
-      '\nExamples:\n  policygrad demo\n  policygrad demo --env Pendulum-v1 --episodes 3 --seed 7\n  policygrad demo --env LunarLander-v3 --policy heuristic --episodes 100 --json',
+      '\nExamples:\n  policygrad demo\n  policygrad demo --env Pendulum-v1 --episodes 3 --seed 7\n  policygrad demo --env LunarLander-v3 --policy heuristic --episodes 100 --json\n  policygrad demo --env BipedalWalker-v3 --policy heuristic --episodes 10 --json',
     )
     .action(
       async (options: {
@@ -310,6 +312,57 @@ export function buildProgram(): Command {
         console.log(options.json ? JSON.stringify(report) : formatVarianceTable(report));
       },
     );
+
+  program
+    .command('sweep')
+    .description('train every config of a sweep spec on every seed; rank the configs by final evaluation')
+    .argument('[spec]', 'the sweep spec (YAML)')
+    .option('--parallel <k>', 'trials at once on this machine (default: the core count)', positiveInteger)
+    .option('--out <dir>', 'sweep directory, never overwritten (default sweeps/<name>)')
+    .option('--redis <url>', 'queue the trials on Redis for `policygrad worker` processes (BullMQ)')
+    .option('--status <dir>', 'print the progress of a sweep (its directory) and exit')
+    .addHelpText(
+      'after',
+      '\nExamples:\n  policygrad sweep sweep.yaml --parallel 2\n  policygrad sweep --status sweeps/ppo-cartpole\n  POLICYGRAD_REDIS_PASSWORD=… policygrad sweep sweep.yaml --redis redis://10.0.0.5:6379',
+    )
+    .action(async (spec: string | undefined, options: SweepCommandOptions & { status?: string }) => {
+      const { consoleSweepOutput, runSweep, sweepStatus } = await import('./sweep.js');
+      if (options.status !== undefined) {
+        if (spec !== undefined) throw new PolicygradError('sweep: give a spec or --status DIR, not both');
+        console.log(sweepStatus(options.status));
+        return;
+      }
+      if (spec === undefined)
+        throw new PolicygradError('sweep: missing the spec file (policygrad sweep spec.yaml)');
+      await runSweep(
+        spec,
+        { ...options, version: VERSION },
+        consoleSweepOutput(process.stdout.isTTY === true),
+      );
+    });
+
+  program
+    .command('worker')
+    .description('run sweep trials queued on Redis by `policygrad sweep --redis` (on any number of machines)')
+    .requiredOption(
+      '--redis <url>',
+      'redis://[user@]host:port[/db] or rediss://… (TLS); password in POLICYGRAD_REDIS_PASSWORD',
+    )
+    .option('--concurrency <k>', 'trials at once (default: the core count)', positiveInteger)
+    .option(
+      '--lock-seconds <s>',
+      "seconds before a dead worker's trial moves to another worker",
+      positiveInteger,
+      30,
+    )
+    .addHelpText(
+      'after',
+      '\nExample:\n  POLICYGRAD_REDIS_PASSWORD=… policygrad worker --redis redis://10.0.0.5:6379 --concurrency 2',
+    )
+    .action(async (options: WorkerCommandOptions) => {
+      const { runWorker } = await import('./worker.js');
+      await runWorker(options, (line) => console.log(line));
+    });
 
   installImports(program);
   return program;

@@ -12,8 +12,8 @@ import { levenshtein } from '../text.js';
 import { listPresets } from '../algos/presets.js';
 import { configFromFile, ZOO_YAML_OPTIONS } from './zoo-config.js';
 
-/** Every algorithm the CLI trains (A3C runs on worker threads, so it is not in the core's registry). */
-export const CLI_ALGORITHMS: readonly string[] = [...Object.keys(ALGORITHMS), 'a3c'];
+/** Every algorithm the CLI trains. */
+export const CLI_ALGORITHMS: readonly string[] = Object.keys(ALGORITHMS);
 
 export const DEFAULT_ALGO = 'ppo';
 export const DEFAULT_ENV = 'CartPole-v1';
