@@ -13,7 +13,7 @@ import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { describeValue, PolicygradError } from '../errors.js';
 import { createAlgorithm } from '../algos/registry.js';
-import { loadEnvEngine } from '../envs/mujoco/load-engine.js';
+import { loadEnvEngine } from '../envs/load-engine.js';
 import { writeFileAtomically } from '../node/run-dir.js';
 import { Asha } from '../node/sweep/asha.js';
 import { LocalSweep, type PlannedTrial } from '../node/sweep/local.js';

@@ -11,7 +11,7 @@ import { z } from 'zod';
 import { PolicygradError } from '../../errors.js';
 import { normalizationOf } from '../../algos/on-policy.js';
 import { type Algorithm, createAlgorithm } from '../../algos/registry.js';
-import { loadEnvEngine } from '../../envs/mujoco/load-engine.js';
+import { loadEnvEngine } from '../../envs/load-engine.js';
 import { exportPolicy, type PolicyFile } from '../../policies/serialize.js';
 import { importEnvModules } from '../env-modules.js';
 
