@@ -41,7 +41,7 @@ const browserSafe = [
   'src/estimators/**',
   'src/algos/**',
   'src/rollouts/**',
-  'src/{errors,rng,options,encoding,inference,text,index}.ts',
+  'src/{errors,rng,options,encoding,inference,text,index,internal}.ts',
   'src/dashboard/**',
 ];
 

@@ -5,7 +5,7 @@
 // Usage: npm run bench:mujoco [-- --algos ppo,trpo --envs HalfCheetah-v5 --seeds 1,2,3 --steps 1000000]
 import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { loadMujoco, PPO, TRPO } from '../dist/node.js';
+import { loadMujoco, PPO, TRPO } from '../dist/internal-node.js';
 
 const { values: args } = parseArgs({
   options: {

@@ -6,7 +6,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { parseArgs } from 'node:util';
-import { createWasmKernels, initRecurrent, RecurrentLayer, Rng, tsKernels } from '../dist/index.js';
+import { createWasmKernels, initRecurrent, RecurrentLayer, Rng, tsKernels } from '../dist/internal.js';
 
 const { values: args } = parseArgs({
   options: {

@@ -22,7 +22,7 @@ import {
   setDefaultKernels,
   SurrogateScratch,
   tsKernels,
-} from '../dist/index.js';
+} from '../dist/internal.js';
 import { AsyncVectorEnv } from '../dist/node.js';
 import './slow-env.mjs';
 

@@ -26,7 +26,7 @@ import {
   RolloutCollector,
   type SurrogateObjective,
   TRPO,
-} from '../src/index.js';
+} from '../src/internal.js';
 import { loadPolicy } from '../src/inference.js';
 import { actorCriticLoss, expectFiniteDifferences } from './helpers.js';
 

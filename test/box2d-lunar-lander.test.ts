@@ -22,7 +22,7 @@ import {
   restoreInto,
   Rng,
   snapshotOf,
-} from '../src/index.js';
+} from '../src/internal.js';
 import { ksTwoSample } from './stats.js';
 
 interface RecordedEpisode {

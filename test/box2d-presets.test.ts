@@ -5,7 +5,7 @@
  */
 import { parse } from 'yaml';
 import { describe, expect, it } from 'vitest';
-import { A2C, PPO, PRESET_TIMESTEPS, PRESETS, TRPO } from '../src/index.js';
+import { A2C, PPO, PRESET_TIMESTEPS, PRESETS, TRPO } from '../src/internal.js';
 import { translateZooBlock, ZOO_YAML_OPTIONS } from '../src/cli/zoo-config.js';
 
 /** rl-zoo's ppo.yml has the same entry for LunarLander-v2 and LunarLanderContinuous-v3. */

@@ -16,7 +16,7 @@ import {
   Reinforce,
   TRPO,
   type Algorithm,
-} from '../src/index.js';
+} from '../src/internal.js';
 import { A3C } from '../src/node.js';
 
 const small = { env: 'CartPole-v1', numEnvs: 2, nSteps: 16, seed: 1 };

@@ -7,7 +7,7 @@
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import type { HopperEnv, Walker2dEnv } from '../src/index.js';
+import type { HopperEnv, Walker2dEnv } from '../src/internal.js';
 import {
   AntEnv,
   checkEnv,
@@ -20,7 +20,7 @@ import {
   make,
   type MujocoEnv,
   PolicygradError,
-} from '../src/index.js';
+} from '../src/internal.js';
 
 const TOLERANCE = 1e-5;
 

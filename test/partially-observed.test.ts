@@ -3,7 +3,7 @@
  * the RepeatFirst memory task, which no feed-forward policy can solve.
  */
 import { describe, expect, it } from 'vitest';
-import { type Box, make, RepeatFirstEnv, Rng } from '../src/index.js';
+import { type Box, make, RepeatFirstEnv, Rng } from '../src/internal.js';
 
 const cases: [string, string, number[], number][] = [
   ['CartPoleNoVel-v1', 'CartPole-v1', [1, 3], 500],

@@ -14,7 +14,7 @@ import {
   type ValueLossForm,
   advantagesAndReturns,
   RolloutBuffer,
-} from '../src/index.js';
+} from '../src/internal.js';
 
 describe('clipped surrogate, by hand', () => {
   const d = new Float64Array(1);

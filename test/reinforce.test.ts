@@ -16,7 +16,7 @@ import {
   Rng,
   rewardToGo,
   type StepBatch,
-} from '../src/index.js';
+} from '../src/internal.js';
 import { expectFiniteDifferences, recordEstimates } from './helpers.js';
 
 /** A two-armed bandit: arm 1 pays 1, arm 0 pays 0.2 (plus seeded noise); one step per episode. */

@@ -7,7 +7,7 @@ import {
   NPG,
   Rng,
   TRPO,
-} from '../src/index.js';
+} from '../src/internal.js';
 import './learning-envs.js';
 
 describe('conjugate gradient', () => {

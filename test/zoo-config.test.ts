@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse } from 'yaml';
 import { afterAll, describe, expect, it } from 'vitest';
-import { a2cConfigSchema, PRESETS } from '../src/index.js';
+import { a2cConfigSchema, PRESETS } from '../src/internal.js';
 import { parsePythonLiteral, PythonName } from '../src/cli/python-literal.js';
 import { configFromFile, translateZooBlock, ZOO_YAML_OPTIONS } from '../src/cli/zoo-config.js';
 

@@ -15,7 +15,7 @@ import {
   runVarianceLab,
   varianceEstimatorFor,
   importPolicy,
-} from '../src/index.js';
+} from '../src/internal.js';
 import type { FromWorker, ToWorker, TrainSettings } from './protocol.js';
 
 const DEFAULT_BUDGET = 200_000;
