@@ -29,7 +29,7 @@ const layeringExceptions = {
       'train',
       'variance',
       'zoo-config',
-    ].map((name) => [`src/cli/${name}.ts`, { 'src/node.ts': CLI_BARREL }]),
+    ].map((name) => [`src/cli/${name}.ts`, { 'src/internal-node.ts': CLI_BARREL }]),
   ),
 };
 

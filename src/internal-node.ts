@@ -4,3 +4,7 @@
  */
 export * from './node.js';
 export * from './internal.js';
+export { type A3CLearnOptions } from './node/a3c.js';
+export { resolveEnvModule } from './node/env-modules.js';
+export { readPolicyFile } from './node/run-dir.js';
+export { type AsyncVectorEnvOptions } from './node/async-vector-env.js';

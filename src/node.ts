@@ -3,15 +3,15 @@
  * A3C on worker threads and run directories. Package consumers on Node get this entry automatically
  * (the "node" export condition).
  */
-import { setAsyncVectorEnvFactory, setFileStorage } from './index.js';
+import { setFileStorage } from './algos/persistence.js';
+import { setAsyncVectorEnvFactory } from './envs/vector.js';
 import { AsyncVectorEnv } from './node/async-vector-env.js';
 import { nodeFileStorage } from './node/run-dir.js';
 
-export * from './index.js';
-export { A3C, type A3CLearnOptions } from './node/a3c.js';
-export { resolveEnvModule } from './node/env-modules.js';
-export { RunDirectory, readPolicyFile } from './node/run-dir.js';
-export { AsyncVectorEnv, type AsyncVectorEnvOptions } from './node/async-vector-env.js';
+export * from './index.js'; // the curated core list; the Node additions below (pinned by test/exports.test.ts)
+export { A3C } from './node/a3c.js';
+export { RunDirectory } from './node/run-dir.js';
+export { AsyncVectorEnv } from './node/async-vector-env.js';
 
 // `vectorEnv: 'async'` in algorithm configs builds an AsyncVectorEnv (the core cannot start threads itself).
 setAsyncVectorEnvFactory(

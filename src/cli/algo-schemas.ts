@@ -6,7 +6,7 @@ import {
   ppoConfigSchema,
   reinforceConfigSchema,
   trpoConfigSchema,
-} from '../node.js';
+} from '../internal-node.js';
 
 const SCHEMAS: Record<string, z.ZodObject> = {
   ppo: ppoConfigSchema,

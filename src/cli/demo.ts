@@ -3,7 +3,7 @@
  * an environment, printing each episode's return and length, or, with `json`, `{"returns": [...], "lengths":
  * [...]}` so the distributions can be compared with Gymnasium's.
  */
-import { heuristicPolicy, make, PolicygradError, RecordEpisodeStatistics, Rng } from '../node.js';
+import { heuristicPolicy, make, PolicygradError, RecordEpisodeStatistics, Rng } from '../internal-node.js';
 
 export const DEMO_POLICIES = ['random', 'heuristic'] as const;
 export type DemoPolicy = (typeof DEMO_POLICIES)[number];

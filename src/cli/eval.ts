@@ -1,5 +1,5 @@
 /** `policygrad eval`: plays a saved policy and reports its returns and episode lengths. */
-import { evaluatePolicy, importPolicy, type PolicyFile } from '../node.js';
+import { evaluatePolicy, importPolicy, type PolicyFile } from '../internal-node.js';
 
 export interface EvalReport {
   episodes: number;

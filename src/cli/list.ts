@@ -6,7 +6,7 @@ import {
   listPresets,
   PolicygradError,
   PRESET_TIMESTEPS,
-} from '../node.js';
+} from '../internal-node.js';
 
 const A3C_DESCRIPTION = 'Asynchronous Advantage Actor-Critic on worker threads (Node)';
 

@@ -12,7 +12,7 @@ import {
   runVarianceLab,
   VARIANCE_ESTIMATORS,
   VERSION,
-} from '../node.js';
+} from '../internal-node.js';
 import { readPolicyFile, writePolicyFile } from '../node/run-dir.js';
 import { DEMO_POLICIES, type DemoPolicy, runDemo } from './demo.js';
 import { checkWritableFile } from './destinations.js';

@@ -11,7 +11,7 @@ import {
   type Space,
   spaceFromJSON,
   type SpaceJSON,
-} from '../node.js';
+} from '../internal-node.js';
 import { readPolicyFile } from '../node/run-dir.js';
 
 /** Reads the policy at `path` (a run directory or a policy file) and checks that it fits its env. */

@@ -4,7 +4,7 @@
  */
 import gifenc from 'gifenc';
 import { loadPolicy } from '../inference.js';
-import { type Frame, make, type PolicyFile, PolicygradError } from '../node.js';
+import { type Frame, make, type PolicyFile, PolicygradError } from '../internal-node.js';
 import { writeFileAtomically } from '../node/run-dir.js';
 import { checkWritableFile } from './destinations.js';
 

@@ -12,7 +12,7 @@ import {
   PRESET_TIMESTEPS,
   setDefaultKernels,
   VERSION,
-} from '../node.js';
+} from '../internal-node.js';
 import { A3C } from '../node/a3c.js';
 import { RunDirectory } from '../node/run-dir.js';
 import { checkCreatableDirectory } from './destinations.js';

@@ -89,7 +89,7 @@ export async function loadMujoco(): Promise<string> {
 export function mujoco(envId = 'a MuJoCo env'): MujocoModule {
   if (engine === null) {
     throw new EnvConfigError(
-      `${envId} needs the MuJoCo engine: call \`await loadMujoco()\` once before make('${envId}') (it loads the WebAssembly build)`,
+      `${envId} needs the MuJoCo engine: call \`await loadEnvEngine('${envId}')\` once before make('${envId}') (it loads the WebAssembly build)`,
     );
   }
   return engine;
