@@ -75,7 +75,11 @@ n_critic_updates: 20`,
 describe('LunarLander zoo presets', () => {
   for (const [algo, entries] of Object.entries(ZOO)) {
     it.each(Object.entries(entries))(`${algo} %s is rl-zoo's entry, with its n_timesteps`, (env, text) => {
-      const translated = translateZooBlock(parse(text, ZOO_YAML_OPTIONS) as Record<string, unknown>, env);
+      const translated = translateZooBlock(
+        parse(text, ZOO_YAML_OPTIONS) as Record<string, unknown>,
+        env,
+        algo,
+      );
       const values = Object.fromEntries(translated.entries.map((e) => [e.to, e.value]));
       expect(PRESETS[algo][env].zoo).toEqual(values);
       expect(PRESET_TIMESTEPS[algo][env]).toBe(translated.totalTimesteps);

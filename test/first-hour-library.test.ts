@@ -25,7 +25,7 @@ const builders = [
   ['A2C', () => new A2C(small)],
   ['TRPO', () => new TRPO({ ...small, batchSize: 32 })],
   ['NPG', () => new NPG({ ...small, batchSize: 32 })],
-  ['REINFORCE', () => new Reinforce({ env: 'CartPole-v1', numEnvs: 2, batchSteps: 16, seed: 1 })],
+  ['REINFORCE', () => new Reinforce({ env: 'CartPole-v1', numEnvs: 2, nSteps: 16, seed: 1 })],
 ] as unknown as [string, () => Algorithm][];
 
 describe('learn({ totalTimesteps }) (item 7)', () => {

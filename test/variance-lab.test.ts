@@ -40,7 +40,7 @@ describe("the lab measures the Ψ_t that REINFORCE's switches select", () => {
       ...config,
       env: 'CartPole-v1',
       batchEpisodes: 3,
-      normalizeAdvantages: false,
+      normalizeAdvantage: false,
       gamma: 0.95,
       netArch: [8],
       seed: 5,

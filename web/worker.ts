@@ -47,7 +47,7 @@ function createModel(s: TrainSettings): Algorithm {
   if (s.gamma !== null) config.gamma = s.gamma;
   if (s.learningRate !== null && s.algo !== 'trpo') config.learningRate = s.learningRate;
   if (s.trustRegion !== null) {
-    const field = { 'ppo-clip': 'clipRange', 'ppo-kl': 'klTarget', trpo: 'targetKl' }[s.algo as string];
+    const field = { 'ppo-clip': 'clipRange', 'ppo-kl': 'klPenaltyTarget', trpo: 'maxKl' }[s.algo as string];
     if (field !== undefined) config[field] = s.trustRegion;
   }
   return createAlgorithm(algoName, config);

@@ -14,7 +14,8 @@ import type { PredictOptions } from '../policies/actor-critic.js';
 import { z } from 'zod';
 import { clipGradNorm, Adam } from '../nn/optim.js';
 import type { Floats } from '../nn/kernels.js';
-import { parseOptions } from '../options.js';
+import { declareRenamedOptions, parseOptions } from '../options.js';
+import { renamedOptionsOf } from './renamed-options.js';
 import { shuffle } from './value-regression.js';
 import {
   resolveBatchSize,
@@ -72,12 +73,13 @@ export const ppoConfigSchema = z.strictObject({
   truncation: truncationSchema.default('bootstrap'),
   /** Stop the epochs early when the approximate KL exceeds 1.5 × targetKl (SB3). */
   targetKl: z.number().positive().nullable().default(null),
-  /** δ of the adaptive KL penalty. */
-  klTarget: z.number().positive().default(0.01),
+  /** d_targ of the adaptive KL penalty (Schulman et al. 2017, eq. 8). */
+  klPenaltyTarget: z.number().positive().default(0.01),
   /** Initial β of the KL penalty. */
   klBetaInit: z.number().positive().default(1.0),
   adamEpsilon: z.number().positive().default(1e-5),
 });
+declareRenamedOptions(ppoConfigSchema, renamedOptionsOf('ppo'));
 export type PPOConfig = z.input<typeof ppoConfigSchema>;
 
 export class PPO {
@@ -189,7 +191,7 @@ export class PPO {
       let kl: number | undefined;
       if (penalised) {
         kl = meanKl(policy, buffer, oldInputs);
-        this.klBeta = adaptKlBeta(this.klBeta, kl, c.klTarget);
+        this.klBeta = adaptKlBeta(this.klBeta, kl, c.klPenaltyTarget);
       }
 
       const metrics: OnPolicyMetrics = {
