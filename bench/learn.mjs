@@ -9,6 +9,7 @@ import {
   ALGOS,
   mean,
   parseSeeds,
+  presetBudget,
   reachedSummary,
   readResults,
   resultFile,
@@ -32,11 +33,11 @@ const benchmarkPreset = (algo, env) => (listPresets(algo, env).includes('tuned')
 if (!args['render-only']) {
   for (const env of args.envs.split(',')) {
     for (const algo of args.algos.split(',')) {
-      const { threshold, budgets } = TARGETS[env];
-      const budget = budgets[algo];
-      if (budget === undefined) continue; // no target for this algorithm on this env
+      const { threshold, algos } = TARGETS[env];
+      if (!algos.includes(algo)) continue; // no target for this algorithm on this env
       const seeds = parseSeeds(args.seeds);
       const preset = benchmarkPreset(algo, env);
+      const budget = presetBudget(algo, env, preset);
       runCase({ algo, env, preset, seeds, budget, threshold, file: resultFile(algo, env, preset) });
     }
   }

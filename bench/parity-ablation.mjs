@@ -4,14 +4,13 @@
 // sb3-contrib's 1e-5: writes benchmarks/results/trpo-<env>-zoo-critic-eps-1e-8.json. The tables are in
 // docs/parity.md. Usage: node bench/parity-ablation.mjs [-- --variants sb3-value-loss,bootstrap,critic-eps-1e-8]
 import { parseArgs } from 'node:util';
-import { firstSeeds, resultFile, runCase, TARGETS } from './lib/learning.mjs';
+import { firstSeeds, presetBudget, resultFile, runCase, TARGETS } from './lib/learning.mjs';
 
-const PPO_CLEANRL = { algo: 'ppo', preset: 'cleanrl', envs: ['CartPole-v1'], budget: 500_000 };
+const PPO_CLEANRL = { algo: 'ppo', preset: 'cleanrl', envs: ['CartPole-v1'] };
 const TRPO_ZOO = {
   algo: 'trpo',
   preset: 'zoo',
   envs: ['CartPole-v1', 'Acrobot-v1', 'MountainCar-v0'],
-  budget: 100_000,
 };
 const VARIANTS = {
   'sb3-value-loss': { ...PPO_CLEANRL, overrides: { valueLoss: 'sb3' } }, // SB3's clamped MSE, truncations still ended
@@ -22,7 +21,7 @@ const { values: args } = parseArgs({
   options: { variants: { type: 'string', default: Object.keys(VARIANTS).join(',') } },
 });
 for (const variant of args.variants.split(',')) {
-  const { algo, preset, envs, budget, overrides } = VARIANTS[variant];
+  const { algo, preset, envs, overrides } = VARIANTS[variant];
   for (const env of envs) {
     runCase({
       algo,
@@ -30,7 +29,7 @@ for (const variant of args.variants.split(',')) {
       preset,
       overrides,
       seeds: firstSeeds(10),
-      budget,
+      budget: presetBudget(algo, env, preset),
       threshold: TARGETS[env].threshold,
       file: resultFile(algo, env, preset, variant),
     });

@@ -11,6 +11,7 @@ import {
   firstSeeds,
   mean,
   parseSeeds,
+  presetBudget,
   readResult,
   reachedSummary,
   resultFile,
@@ -104,11 +105,16 @@ function referenceRate(ref, threshold) {
 
 /** Every case: `cleanrl` first, then each env's `zoo` presets (NPG and REINFORCE have no reference). */
 const CASES = [
-  { algo: 'ppo', env: 'CartPole-v1', preset: 'cleanrl', budget: 500_000 },
-  ...Object.entries(TARGETS).flatMap(([env, { budgets }]) =>
-    Object.entries(budgets)
-      .filter(([algo]) => REFERENCES[`${algo}:${env}:zoo`] !== undefined)
-      .map(([algo, budget]) => ({ algo, env, preset: 'zoo', budget })),
+  {
+    algo: 'ppo',
+    env: 'CartPole-v1',
+    preset: 'cleanrl',
+    budget: presetBudget('ppo', 'CartPole-v1', 'cleanrl'),
+  },
+  ...Object.entries(TARGETS).flatMap(([env, { algos }]) =>
+    algos
+      .filter((algo) => REFERENCES[`${algo}:${env}:zoo`] !== undefined)
+      .map((algo) => ({ algo, env, preset: 'zoo', budget: presetBudget(algo, env, 'zoo') })),
   ),
 ];
 const key = (c) => `${c.algo}:${c.env}:${c.preset}`;

@@ -12,7 +12,7 @@ import {
   PendulumEnv,
   PolicygradError,
   PPO,
-  PRESET_TIMESTEPS,
+  presetTimesteps,
   Reinforce,
   TRPO,
   type Algorithm,
@@ -156,8 +156,12 @@ describe('smaller (issue 13)', () => {
     const rows = lines.filter((line) => /^\| [A-Z]\w+-v\d+ \|/.test(line)).map(cells);
     expect(rows.length).toBeGreaterThan(10);
     for (const row of rows) {
-      const [env, algo, budget] = [row[column('env')], row[column('algo')], row[column('budget')]];
-      expect(PRESET_TIMESTEPS[algo]?.[env], `${algo} on ${env}`).toBe(Number(budget.replaceAll(',', '')));
+      const [env, algo, preset, budget] = ['env', 'algo', 'preset', 'budget'].map(
+        (name) => row[column(name)],
+      );
+      expect(presetTimesteps(algo, env, preset), `${algo} ${preset} on ${env}`).toBe(
+        Number(budget.replaceAll(',', '')),
+      );
     }
   });
 });

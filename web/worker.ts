@@ -11,7 +11,7 @@ import {
   listPresets,
   make,
   normalizationOf,
-  PRESET_TIMESTEPS,
+  presetTimesteps,
   runVarianceLab,
   varianceEstimatorFor,
   importPolicy,
@@ -133,7 +133,7 @@ const nextTask = () => new Promise<void>((resolve) => setTimeout(resolve, 0));
 async function train(s: TrainSettings, myGeneration: number): Promise<void> {
   model = createModel(s);
   settings = s;
-  totalTimesteps = PRESET_TIMESTEPS[algoName]?.[s.env] ?? DEFAULT_BUDGET;
+  totalTimesteps = presetTimesteps(algoName, s.env) ?? DEFAULT_BUDGET;
   post({ type: 'started', config: { ...model.config }, totalTimesteps });
   let first = true;
   let step = 0;

@@ -5,7 +5,7 @@ import {
   listEnvs,
   listPresets,
   PolicygradError,
-  PRESET_TIMESTEPS,
+  presetTimesteps,
 } from '../internal-node.js';
 
 const A3C_DESCRIPTION = 'Asynchronous Advantage Actor-Critic on worker threads (Node)';
@@ -29,7 +29,7 @@ export function runList(what: string): string[] {
       listEnvs().flatMap((env) =>
         listPresets(algo, env).map(
           (p) =>
-            `${algo.padEnd(10)} ${env.padEnd(26)} ${p} (${(PRESET_TIMESTEPS[algo]?.[env] ?? 0).toLocaleString('en-US')} steps)`,
+            `${algo.padEnd(10)} ${env.padEnd(26)} ${p} (${(presetTimesteps(algo, env, p) ?? 0).toLocaleString('en-US')} steps)`,
         ),
       ),
     );

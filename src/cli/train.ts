@@ -9,7 +9,7 @@ import {
   loadEnvEngine,
   normalizationOf,
   PolicygradError,
-  PRESET_TIMESTEPS,
+  presetTimesteps,
   setDefaultKernels,
   VERSION,
 } from '../internal-node.js';
@@ -258,7 +258,10 @@ async function startRun(options: TrainCommandOptions): Promise<RunSetup> {
   // A3C runs on worker threads (Node only), so it is not in the core's registry; its learn is asynchronous.
   const model = algo === 'a3c' ? new A3C(config) : createAlgorithm(algo, config);
   const totalTimesteps =
-    options.timesteps ?? resolved.fileTimesteps ?? PRESET_TIMESTEPS[algo]?.[env] ?? 100_000;
+    options.timesteps ??
+    resolved.fileTimesteps ??
+    presetTimesteps(algo, env, resolved.config.preset) ??
+    100_000;
   const run = RunDirectory.create(out, { force: options.force === true });
   run.writeConfig({
     library: 'policygrad',
