@@ -2,6 +2,9 @@
 // modules in dist/browser/, for pages without a bundler: <script type="module"> import { PPO } from
 // './policygrad.js'. Dependencies (zod, pure-rand) are inlined; the WebAssembly kernels are already embedded in
 // the code. `mujoco-js` stays an external dynamic import: loadMujoco() needs it resolvable (an import map).
+// Also copies uPlot (MIT, a dev dependency) into dist/dashboard for the page `policygrad dashboard` serves.
+import { copyFileSync, mkdirSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'vite';
@@ -32,3 +35,15 @@ for (const [name, entry, emptyOutDir] of [
   });
 }
 console.log('browser bundles -> dist/browser/policygrad.js, dist/browser/inference.js');
+
+const uplot = dirname(createRequire(import.meta.url).resolve('uplot/package.json'));
+const dashboard = join(root, 'dist', 'dashboard');
+mkdirSync(dashboard, { recursive: true });
+for (const [from, to] of [
+  ['dist/uPlot.iife.min.js', 'uPlot.iife.min.js'],
+  ['dist/uPlot.min.css', 'uPlot.min.css'],
+  ['LICENSE', 'uPlot.LICENSE'],
+]) {
+  copyFileSync(join(uplot, from), join(dashboard, to));
+}
+console.log('uPlot -> dist/dashboard/uPlot.iife.min.js, uPlot.min.css');

@@ -21,7 +21,7 @@ import { installImports } from './imports.js';
 import { openPolicy } from './policy-env.js';
 import { CLI_ALGORITHMS, DEFAULT_ALGO, DEFAULT_ENV, DEFAULT_SEED } from './run-options.js';
 import { runList } from './list.js';
-import { checkGifDestination, recordGif } from './record.js';
+import { checkGifDestination, loadGifenc, recordGif } from './record.js';
 import { consoleOutput, runTrain } from './train.js';
 import { formatVarianceTable } from './variance.js';
 
@@ -193,7 +193,10 @@ export function buildProgram(): Command {
         if (options.deterministic === true && options.stochastic === true) {
           throw new PolicygradError('eval: --deterministic and --stochastic contradict each other: pass one');
         }
-        if (options.record !== undefined) checkGifDestination(options.record);
+        if (options.record !== undefined) {
+          checkGifDestination(options.record);
+          await loadGifenc(); // a missing encoder is said before the evaluation runs
+        }
         const file = await openPolicy(run);
         const r = runEval(file, {
           episodes: options.episodes,
@@ -201,7 +204,7 @@ export function buildProgram(): Command {
           seed: options.seed,
         });
         if (options.record !== undefined) {
-          const recording = recordGif(file, options.record, options.seed);
+          const recording = await recordGif(file, options.record, options.seed);
           const message = `wrote ${options.record} (${recording.frames} frames, return ${recording.episodeReturn.toFixed(2)}, ${Math.round(recording.bytes / 1024)} KiB)`;
           if (options.json) console.error(message);
           else console.log(message);
