@@ -1,8 +1,8 @@
 // Which differences from the references mattered: a preset with one of them put back, seeds 1–10 (the same runs
-// as bench:parity). `cleanrl` PPO CartPole-v1 (500k): writes benchmarks/results/ppo-CartPole-v1-cleanrl-<variant>.json;
+// as bench:parity). `cleanrl` PPO CartPole-v1 (500k): writes bench/results/runs/ppo-CartPole-v1-cleanrl-<variant>.json;
 // TRPO `zoo` (100k) on CartPole-v1, Acrobot-v1, MountainCar-v0 with the critic's Adam ε 1e-8 instead of
-// sb3-contrib's 1e-5: writes benchmarks/results/trpo-<env>-zoo-critic-eps-1e-8.json. The tables are in
-// docs/parity.md. Usage: node bench/parity-ablation.mjs [-- --variants sb3-value-loss,bootstrap,critic-eps-1e-8]
+// sb3-contrib's 1e-5: writes bench/results/runs/trpo-<env>-zoo-critic-eps-1e-8.json. The tables are in
+// docs/parity.md. Usage: npm run bench:parity-ablation [-- --variants sb3-value-loss,bootstrap,critic-eps-1e-8]
 import { parseArgs } from 'node:util';
 import { firstSeeds, presetBudget, resultFile, runCase, TARGETS } from './lib/learning.mjs';
 

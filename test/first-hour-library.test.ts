@@ -148,8 +148,8 @@ describe('smaller (issue 13)', () => {
     expect(String(new PendulumEnv())).toBe('<PendulumEnv instance>');
   });
 
-  it("every preset's budget is the budget benchmarks/learning.md measured", () => {
-    const lines = readFileSync(new URL('../benchmarks/learning.md', import.meta.url), 'utf8').split('\n');
+  it("every preset's budget is the budget bench/results/learning.md measured", () => {
+    const lines = readFileSync(new URL('../bench/results/learning.md', import.meta.url), 'utf8').split('\n');
     const cells = (line: string) => line.split('|').map((cell) => cell.trim());
     const header = cells(lines.find((line) => line.startsWith('| env |')) ?? '');
     const column = (name: string) => header.indexOf(name);

@@ -101,7 +101,7 @@ export function runCase({ algo, env, preset, seeds, budget, threshold, file, ove
     return r;
   });
   const result = { algo, env, preset, overrides, threshold, budget, node: process.version, seeds: runs };
-  mkdirSync('benchmarks/results', { recursive: true });
+  mkdirSync('bench/results/runs', { recursive: true });
   writeFileSync(file, `${JSON.stringify(result, null, 2)}\n`);
   return result;
 }
@@ -110,7 +110,7 @@ export function runCase({ algo, env, preset, seeds, budget, threshold, file, ove
 export function resultFile(algo, env, preset, tag = '') {
   const name =
     preset === 'zoo' && tag === '' ? `${algo}-${env}` : `${algo}-${env}-${preset}${tag ? `-${tag}` : ''}`;
-  return `benchmarks/results/${name}.json`;
+  return `bench/results/runs/${name}.json`;
 }
 
 export function readResult(file) {
@@ -123,9 +123,9 @@ export function readResult(file) {
 
 /** Every result file of the classic-control learning benchmarks (not MuJoCo's or timing files). */
 export function readResults() {
-  return readdirSync('benchmarks/results')
+  return readdirSync('bench/results/runs')
     .filter((f) => f.endsWith('.json') && !f.startsWith('mujoco-') && !f.startsWith('timing-'))
-    .map((f) => ({ file: f, ...JSON.parse(readFileSync(`benchmarks/results/${f}`, 'utf8')) }));
+    .map((f) => ({ file: f, ...JSON.parse(readFileSync(`bench/results/runs/${f}`, 'utf8')) }));
 }
 
 /** Seeds whose evaluation reached the threshold within the budget, and the median steps they took. */

@@ -280,7 +280,7 @@ export const PRESETS: Record<string, Record<string, Record<string, NamedPreset>>
       // rl-baselines3-zoo hyperparams/a2c.yml (n_timesteps 1e6).
       zoo: { timesteps: 1_000_000, normalize: true, numEnvs: 16, entCoef: 0.0 },
       // The zoo's values with entCoef 0.02 instead of 0: with 0, 1 of 5 seeds reached −115 in 1M steps here (final
-      // evaluations −107 … −142); with 0.02, evaluations reach −106 … −110 (benchmarks/learning.md measures this one).
+      // evaluations −107 … −142); with 0.02, evaluations reach −106 … −110 (bench/results/learning.md measures this one).
       tuned: { timesteps: 1_000_000, normalize: true, numEnvs: 16, entCoef: 0.02 },
     },
     'MountainCarContinuous-v0': {
