@@ -67,7 +67,9 @@ export { Box, Discrete, MultiDiscrete, MultiBinary, Dict, type Space } from './e
 // Estimators: pure functions over typed arrays.
 export { gae, rewardToGo, totalReturn, nStepReturns, vtrace } from './estimators/index.js';
 
-// Policies and policy files.
+// Policies and policy files. `normalizationOf(model.env)` is added to the table's list: `exportPolicy` needs the
+// observation statistics of a run that normalises, and it is how the CLI, the web page and a browser user get them.
+export { normalizationOf } from './algos/on-policy.js';
 export {
   ActorCriticPolicy,
   exportPolicy,

@@ -23,7 +23,7 @@ const CORE_VALUES = [
   // estimators
   ...['gae', 'rewardToGo', 'totalReturn', 'nStepReturns', 'vtrace'],
   // policies
-  ...['ActorCriticPolicy', 'exportPolicy', 'importPolicy'],
+  ...['ActorCriticPolicy', 'exportPolicy', 'importPolicy', 'normalizationOf'],
   // runtime
   ...['Rng', 'setDefaultKernels', 'describeKernels', 'VERSION'],
   // errors
