@@ -209,6 +209,7 @@ describe('package', () => {
         .map((l) => l.split(' ')[0]),
     ).toEqual(['ppo', 'a2c', 'trpo', 'npg', 'reinforce', 'a3c']);
     expect(list('presets')).toMatch(/^ppo +CartPole-v1 +zoo \(100,000 steps\)$/m);
+    expect(list('presets')).toMatch(/^ppo +CartPole-v1 +cleanrl \(500,000 steps\)$/m);
   });
 
   it('the README quick start names the commands that exist', () => {

@@ -204,7 +204,7 @@ describe('checkpoint format version 2', () => {
 describe('classes not yet on the Trainer (registered through notYetOnTheTrainer)', () => {
   it.each([
     ['trpo', { env: 'CartPole-v1', seed: 2, numEnvs: 2, nSteps: 32, batchSize: 32, netArch: [8] }, 64 * 4],
-    ['reinforce', { env: 'CartPole-v1', seed: 3, batchSteps: 64, netArch: [8] }, 64 * 4],
+    ['reinforce', { env: 'CartPole-v1', seed: 3, nSteps: 64, netArch: [8] }, 64 * 4],
   ] as const)(
     '%s: begin() + iterate() give the rows of learn(), also across a checkpoint',
     (algo, config, total) => {

@@ -22,7 +22,7 @@ import { CLI_ALGORITHMS, DEFAULT_ALGO, DEFAULT_ENV, DEFAULT_SEED } from './run-o
 import { runList } from './list.js';
 import type { SweepCommandOptions } from './sweep.js';
 import type { WorkerCommandOptions } from './worker.js';
-import { checkGifDestination, recordGif } from './record.js';
+import { checkGifDestination, loadGifenc, recordGif } from './record.js';
 import { consoleOutput, runTrain } from './train.js';
 import { formatVarianceTable } from './variance.js';
 
@@ -194,7 +194,10 @@ export function buildProgram(): Command {
         if (options.deterministic === true && options.stochastic === true) {
           throw new PolicygradError('eval: --deterministic and --stochastic contradict each other: pass one');
         }
-        if (options.record !== undefined) checkGifDestination(options.record);
+        if (options.record !== undefined) {
+          checkGifDestination(options.record);
+          await loadGifenc(); // a missing encoder is said before the evaluation runs
+        }
         const file = await openPolicy(run);
         const r = runEval(file, {
           episodes: options.episodes,
@@ -202,7 +205,7 @@ export function buildProgram(): Command {
           seed: options.seed,
         });
         if (options.record !== undefined) {
-          const recording = recordGif(file, options.record, options.seed);
+          const recording = await recordGif(file, options.record, options.seed);
           const message = `wrote ${options.record} (${recording.frames} frames, return ${recording.episodeReturn.toFixed(2)}, ${Math.round(recording.bytes / 1024)} KiB)`;
           if (options.json) console.error(message);
           else console.log(message);

@@ -39,6 +39,8 @@ export interface ConfigFromFile {
 /** One rl-zoo key: the policygrad key it sets and, if the value needs it, how to translate the value. */
 interface ZooKey {
   to: string;
+  /** Where one zoo key means different things per algorithm: our key for those algorithms. */
+  byAlgo?: Record<string, string>;
   convert?: (value: unknown, where: string) => unknown;
 }
 
@@ -60,7 +62,8 @@ const ZOO_KEYS: Record<string, ZooKey> = {
   vf_coef: { to: 'vfCoef' },
   max_grad_norm: { to: 'maxGradNorm' },
   normalize_advantage: { to: 'normalizeAdvantage' },
-  target_kl: { to: 'targetKl' },
+  // PPO's early stop; sb3-contrib's TRPO uses the same key for its trust-region radius δ, our maxKl.
+  target_kl: { to: 'targetKl', byAlgo: { trpo: 'maxKl', npg: 'maxKl' } },
   use_rms_prop: { to: 'optimizer', convert: (v) => (v === true ? 'rmsprop' : v === false ? 'adam' : v) },
   rms_prop_eps: { to: 'rmsPropEpsilon' },
   n_critic_updates: { to: 'nCriticUpdates' },
@@ -117,6 +120,7 @@ export function configFromFile(
   const translated = translateZooBlock(
     block as Record<string, unknown>,
     `rl-zoo file ${path}, block ${name}`,
+    algo,
   );
   checkAgainstSchema(translated, algo);
   return {
@@ -142,8 +146,12 @@ export interface TranslatedBlock {
   where: string;
 }
 
-/** Every key of a zoo block, translated through ZOO_KEYS (knows nothing of which algorithm will use it). */
-export function translateZooBlock(block: Record<string, unknown>, where: string): TranslatedBlock {
+/** Every key of a zoo block, translated through ZOO_KEYS for `algo` (most keys mean the same for every one). */
+export function translateZooBlock(
+  block: Record<string, unknown>,
+  where: string,
+  algo?: string,
+): TranslatedBlock {
   const entries: TranslatedEntry[] = [];
   let totalTimesteps: number | undefined;
   const add = (from: string, raw: unknown) => {
@@ -155,7 +163,8 @@ export function translateZooBlock(block: Record<string, unknown>, where: string)
       );
     }
     const value = entry.convert === undefined ? raw : entry.convert(raw, `${where}: key '${from}'`);
-    entries.push({ from, raw, to: entry.to, value });
+    const to = (algo !== undefined && entry.byAlgo?.[algo]) || entry.to;
+    entries.push({ from, raw, to, value });
   };
   for (const [key, raw] of Object.entries(block)) {
     if (key === 'n_timesteps') {
