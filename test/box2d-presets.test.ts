@@ -161,9 +161,35 @@ clip_range: lin_0.2`,
 describe('BipedalWalker zoo presets', () => {
   for (const [algo, entries] of Object.entries(WALKER_ZOO)) {
     it.each(Object.entries(entries))(`${algo} %s is rl-zoo's entry, with its n_timesteps`, (env, text) => {
-      const translated = translateZooBlock(parse(text, ZOO_YAML_OPTIONS) as Record<string, unknown>, env);
+      const translated = translateZooBlock(
+        parse(text, ZOO_YAML_OPTIONS) as Record<string, unknown>,
+        env,
+        algo,
+      );
       const values = Object.fromEntries(translated.entries.map((e) => [e.to, e.value]));
       expect(PRESETS[algo][env].zoo).toEqual({ timesteps: translated.totalTimesteps, ...values });
     });
   }
+});
+
+describe('training on the Box2D envs with the zoo presets (smoke: a few rollouts, small)', () => {
+  it.each([
+    ['ppo', 'LunarLander-v3'],
+    ['a2c', 'LunarLanderContinuous-v3'],
+    ['trpo', 'LunarLander-v3'],
+    ['ppo', 'BipedalWalker-v3'],
+    ['a2c', 'BipedalWalkerHardcore-v3'],
+  ] as const)('%s on %s learns for 256 steps and evaluates finitely', (algo, env) => {
+    const small = { env, preset: 'zoo', numEnvs: 2, nSteps: 64, seed: 3 };
+    const model =
+      algo === 'ppo'
+        ? new PPO({ ...small, batchSize: 64 })
+        : algo === 'a2c'
+          ? new A2C(small)
+          : new TRPO({ ...small, batchSize: 64 });
+    model.learn({ totalTimesteps: 256 });
+    const returns = model.evaluate(1, { seed: 0 });
+    expect(returns).toHaveLength(1);
+    expect(Number.isFinite(returns[0])).toBe(true);
+  });
 });
