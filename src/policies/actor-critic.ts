@@ -523,7 +523,7 @@ function checkGaussianOptions(options: ActorCriticOptions, actionSpace: Space): 
 }
 
 /** PyTorch's default nn.Linear initialisation: W and b ~ U(−1/√fan_in, 1/√fan_in) (SB3 with ortho_init=False). */
-function initLikePyTorch(mlp: MLP, params: Float32Array, offset: number, rng: Rng): void {
+export function initLikePyTorch(mlp: MLP, params: Floats, offset: number, rng: Rng): void {
   for (const layer of mlp.layers) {
     const bound = 1 / Math.sqrt(layer.nIn);
     const end = offset + layer.bOffset + layer.nOut;
