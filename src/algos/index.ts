@@ -15,3 +15,4 @@ export * from './checkpoint.js';
 export * from './callbacks.js';
 export * from './persistence.js';
 export * from './actor-chunk.js';
+export * from './recurrent-ppo.js';

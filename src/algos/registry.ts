@@ -9,6 +9,7 @@ import type { ActorCriticPolicy, PredictOptions } from '../policies/actor-critic
 import type { IterationStats } from '../rollouts/iteration.js';
 import { A2C } from './a2c.js';
 import { PPO } from './ppo.js';
+import { RecurrentPPO } from './recurrent-ppo.js';
 import { Reinforce } from './reinforce.js';
 import { NPG, TRPO } from './trpo.js';
 
@@ -48,6 +49,10 @@ export const ALGORITHMS = {
   reinforce: {
     create: (config: Record<string, unknown>) => new Reinforce(config),
     description: 'REINFORCE / vanilla policy gradient (configurable Ψ_t)',
+  },
+  'recurrent-ppo': {
+    create: (config: Record<string, unknown>) => new RecurrentPPO(config),
+    description: 'PPO with an LSTM/GRU policy (memory, for partially observed tasks)',
   },
 } as const;
 export type AlgorithmName = keyof typeof ALGORITHMS;
@@ -95,6 +100,7 @@ export const PRESET_TIMESTEPS: Record<string, Record<string, number>> = {
     'Pendulum-v1': 200_000,
   },
   reinforce: { 'CartPole-v1': 500_000 },
+  'recurrent-ppo': { 'CartPoleNoVel-v1': 100_000, 'MountainCarNoVel-v0': 1_000_000, 'Acrobot-v1': 1_000_000 },
   a3c: { 'CartPole-v1': 250_000 },
 };
 

@@ -21,7 +21,8 @@
  * bound, like the policy's), where SB3's clamped prediction has none.
  */
 import { normalize } from '../estimators/returns.js';
-import type { ActorCriticPolicy } from '../policies/actor-critic.js';
+import type { Floats } from '../nn/kernels.js';
+import type { Distribution } from '../policies/distributions.js';
 
 export type SurrogateObjective = 'clip' | 'kl-penalty' | 'clip+kl' | 'none';
 
@@ -95,9 +96,21 @@ export class SurrogateScratch {
   }
 }
 
+/**
+ * What the loss needs of a policy over a minibatch's rows: an `ActorCriticPolicy`, or a recurrent policy's view of
+ * whole sequences (`RecurrentActorCriticPolicy.sequenceView`).
+ */
+export interface LossPolicy {
+  readonly dist: Distribution;
+  distInputs(observations: Floats, batch: number, mask?: ArrayLike<number>): Floats;
+  backwardActor(gradInputs: Floats, batch: number): void;
+  values(observations: Floats, batch: number): ArrayLike<number>;
+  backwardCritic(gradValues: Floats, batch: number): void;
+}
+
 /** Adds ∂L/∂θ for the minibatch into `policy.grads` (zero them first) and returns the loss terms. */
 export function accumulateSurrogateGradient(
-  policy: ActorCriticPolicy,
+  policy: LossPolicy,
   mb: Minibatch,
   options: SurrogateOptions,
   scratch: SurrogateScratch,

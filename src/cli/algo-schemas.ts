@@ -4,12 +4,14 @@ import {
   a2cConfigSchema,
   a3cConfigSchema,
   ppoConfigSchema,
+  recurrentPpoConfigSchema,
   reinforceConfigSchema,
   trpoConfigSchema,
 } from '../node.js';
 
 const SCHEMAS: Record<string, z.ZodObject> = {
   ppo: ppoConfigSchema,
+  'recurrent-ppo': recurrentPpoConfigSchema,
   a2c: a2cConfigSchema,
   trpo: trpoConfigSchema,
   npg: trpoConfigSchema,

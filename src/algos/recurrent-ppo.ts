@@ -1,0 +1,469 @@
+/**
+ * RecurrentPPO: PPO (ppo.ts) with a recurrent policy (policies/recurrent-actor-critic.ts), as sb3-contrib's
+ * `RecurrentPPO`. The loss is PPO's (surrogate.ts: clip or KL penalty, value clipping, entropy, advantage
+ * normalisation over the minibatch's rows) and so are the schedules, the target-KL stop and the normalisation;
+ * what changes is what a minibatch is and how the policy sees it.
+ *
+ * **Minibatches of sequences, as sb3-contrib's `RecurrentRolloutBuffer`.** Each epoch the rollout is read env by
+ * env (env-major: env 0's steps in time order, then env 1's…), rotated at a random index, and cut into
+ * consecutive windows of `batchSize` steps. Within a window, every maximal run of one env's consecutive steps is
+ * a sequence, replayed from the state the env entered its first step with (stored at collection); the cells see
+ * the sequences side by side, padded to the longest at the end (padding rows carry no loss and no gradient).
+ * Backpropagation runs through each whole sequence: truncated BPTT through at most the rollout length.
+ *
+ * One choice differs from sb3-contrib, without changing the result: sb3-contrib also cuts a sequence at every
+ * episode start and pads the pieces; here a sequence runs on through episode starts and the cell zeroes its state
+ * there (the same mask sb3-contrib's `_process_sequence` applies), which computes the same outputs and gradients
+ * (the mask cuts the gradient path at the reset as well) with less padding: a window of one env's 32 steps holding
+ * 3 episodes is one sequence of 32 instead of 3 sequences padded to the longest.
+ *
+ * The random rotation keeps sequences long (only the window edges and the rotation point cut them) while the
+ * order of minibatches changes from epoch to epoch. The stored starting states were computed by the rollout's
+ * policy, not the current one: after the first step they are slightly stale, as in sb3-contrib and CleanRL.
+ */
+import { z } from 'zod';
+import type { Box } from '../envs/spaces.js';
+import type { VectorEnv } from '../envs/vector.js';
+import { PolicygradError } from '../errors.js';
+import type { Floats } from '../nn/kernels.js';
+import { Adam, clipGradNorm } from '../nn/optim.js';
+import { parseOptions } from '../options.js';
+import {
+  RecurrentActorCriticPolicy,
+  type RecurrentState,
+  SequenceLayout,
+} from '../policies/recurrent-actor-critic.js';
+import type { PredictOptions } from '../policies/actor-critic.js';
+import { Rng } from '../rng.js';
+import { IterationTracker, type IterationStats } from '../rollouts/iteration.js';
+import { RecurrentActor, RecurrentRolloutBuffer } from '../rollouts/recurrent.js';
+import { RolloutCollector } from '../rollouts/rollout.js';
+import { runCallbacks } from './callbacks.js';
+import {
+  beginProgress,
+  captureCheckpoint,
+  type Checkpoint,
+  type CheckpointParts,
+  checkLearnOptions,
+  type LearnProgress,
+  progressRemaining,
+  restoreCheckpoint,
+} from './checkpoint.js';
+import { checkNormalizable } from './hyperparameters.js';
+import {
+  advantagesAndReturns,
+  allocateMinibatch,
+  buildTrainingEnv,
+  evaluatePolicy,
+  explainedVariance,
+  gatherMinibatch,
+  mean,
+  normalizationOf,
+  type OnPolicyLearnOptions,
+  type OnPolicyMetrics,
+  resolveBatchSize,
+  toSchedule,
+} from './on-policy.js';
+import { ppoConfigSchema } from './ppo.js';
+import { presetValues } from './presets.js';
+import { accumulateSurrogateGradient, adaptKlBeta, type Minibatch, SurrogateScratch } from './surrogate.js';
+
+export const recurrentPpoConfigSchema = ppoConfigSchema
+  .omit({
+    // Not for recurrent policies (yet): gSDE and the other Gaussian variants, a shared MLP trunk.
+    sharedTrunk: true,
+    useSde: true,
+    sdeSampleFreq: true,
+    fullStd: true,
+    useExpln: true,
+    stateDependentStd: true,
+    squashOutput: true,
+  })
+  .extend({
+    // sb3-contrib's RecurrentPPO defaults
+    nSteps: z.number().int().positive().default(128),
+    batchSize: z.number().int().positive().default(128),
+    /** The recurrent cell: 'lstm' (sb3-contrib's) or 'gru'. */
+    cell: z.enum(['lstm', 'gru']).default('lstm'),
+    /** Width of the recurrent state (sb3-contrib's lstm_hidden_size). */
+    hiddenSize: z.number().int().positive().default(256),
+    /** Hidden widths of an MLP before the cell; [] (default) feeds the observations to the cell. */
+    encoder: z.array(z.number().int().positive()).default([]),
+    /** The critic has its own cell (sb3-contrib's enable_critic_lstm); default: yes, unless sharedLstm. */
+    enableCriticLstm: z.boolean().optional(),
+    /** The critic reads the actor's cell, which the value loss does not train (sb3-contrib's shared_lstm). */
+    sharedLstm: z.boolean().default(false),
+    /** Initialisation of the cells: PyTorch's default (sb3-contrib) or orthogonal (CleanRL). */
+    recurrentInit: z.enum(['pytorch', 'orthogonal']).default('pytorch'),
+  });
+export type RecurrentPPOConfig = z.input<typeof recurrentPpoConfigSchema>;
+export type RecurrentPPOResolvedConfig = z.output<typeof recurrentPpoConfigSchema>;
+
+/** The pieces of a recurrent run (what `buildOnPolicy` is for feed-forward ones). */
+export interface RecurrentParts {
+  env: VectorEnv;
+  policy: RecurrentActorCriticPolicy;
+  /** The policy with the training envs' states: what the collector acts with. */
+  actor: RecurrentActor;
+  rng: Rng;
+  collector: RolloutCollector;
+  buffer: RecurrentRolloutBuffer;
+}
+
+/** Env, policy, collector and buffer of a recurrent run, seeded as `buildOnPolicy` seeds a feed-forward one. */
+export function buildRecurrent(c: RecurrentPPOResolvedConfig): RecurrentParts {
+  const root = Rng.fromSeed(c.seed);
+  const rng = root.split();
+  const env = buildTrainingEnv(c);
+  const policy = new RecurrentActorCriticPolicy(
+    {
+      observationSpace: env.singleObservationSpace as Box,
+      actionSpace: env.singleActionSpace,
+      cell: c.cell,
+      hiddenSize: c.hiddenSize,
+      encoder: c.encoder,
+      netArch: c.netArch,
+      activation: c.activation,
+      enableCriticLstm: c.enableCriticLstm,
+      sharedLstm: c.sharedLstm,
+      orthogonalInit: c.orthogonalInit,
+      recurrentInit: c.recurrentInit,
+      logStdInit: c.logStdInit,
+    },
+    root.split(),
+  );
+  const actor = new RecurrentActor(policy, c.numEnvs);
+  const collector = new RolloutCollector(env, actor, rng, c.seed);
+  const buffer = new RecurrentRolloutBuffer(
+    c.nSteps,
+    c.numEnvs,
+    env.obsDim,
+    policy.dist.actionSize,
+    policy.statePlanes,
+    policy.hiddenSize,
+  );
+  return { env, policy, actor, rng, collector, buffer };
+}
+
+/**
+ * The minibatches of an epoch (see the module comment): `order[m]` is the buffer row (time-major t·N + i) of
+ * position m of the rotated env-major sequence; `fillLayout` describes window [start, start + size) as sequences.
+ */
+export class SequenceSampler {
+  readonly order: Int32Array;
+  readonly layout: SequenceLayout;
+
+  constructor(
+    private readonly buffer: RecurrentRolloutBuffer,
+    readonly batchSize: number,
+  ) {
+    const { steps: T, numEnvs: N } = buffer;
+    this.order = new Int32Array(T * N);
+    // A window holds at most ⌈batchSize/T⌉ + 1 runs, and at most N + 1 (the rotated env's two ends).
+    const sequences = Math.min(N + 1, Math.ceil(batchSize / T) + 1);
+    this.layout = new SequenceLayout(batchSize, sequences, buffer.statePlanes, buffer.hiddenSize);
+  }
+
+  /** A new rotation, at env-major index `split` (sb3-contrib draws it uniformly). */
+  rotate(split: number): void {
+    const { steps: T, numEnvs: N } = this.buffer;
+    const n = T * N;
+    for (let m = 0; m < n; m++) {
+      const k = (split + m) % n; // env-major index: env ⌊k/T⌋, step k mod T
+      this.order[m] = (k % T) * N + Math.floor(k / T);
+    }
+  }
+
+  /** The sequences of window [start, start + size) of the current order, with their stored initial states. */
+  fillLayout(start: number, size: number): SequenceLayout {
+    const { buffer, layout, order } = this;
+    const N = buffer.numEnvs;
+    layout.clear();
+    let previous = -1;
+    for (let m = start; m < start + size; m++) {
+      const row = order[m];
+      // A new sequence at the window's start and wherever the next row is not the previous row's next step.
+      if (previous < 0 || row !== previous + N) {
+        const j = layout.beginSequence();
+        buffer.copyStateInto(Math.floor(row / N), row % N, layout.initial, j);
+      }
+      layout.pushRow(buffer.episodeStarts[row] === 1);
+      previous = row;
+    }
+    layout.finish();
+    return layout;
+  }
+}
+
+/** The metrics row of an iteration (PPO's). */
+export type RecurrentPPORow = Omit<OnPolicyMetrics, keyof IterationStats>;
+
+/**
+ * RecurrentPPO's update on one collected rollout (the `UpdateRule` of the trainer's design: named optimizers,
+ * `update(batch, progressRemaining)`, extra state): GAE, then `nEpochs` passes of sequence minibatches on PPO's
+ * loss. Allocates its scratch once.
+ */
+export function createRecurrentPpoUpdate(parts: RecurrentParts, c: RecurrentPPOResolvedConfig) {
+  const { policy, buffer, rng } = parts;
+  const optimizer = new Adam(policy.numParams, 1, { epsilon: c.adamEpsilon });
+  const lrSchedule = toSchedule(c.learningRate);
+  const clipSchedule = toSchedule(c.clipRange);
+  const n = buffer.size;
+  const advantages = new Float64Array(n);
+  const returns = new Float64Array(n);
+  const penalised = c.objective === 'kl-penalty' || c.objective === 'clip+kl';
+  const oldInputs = new Float32Array(penalised ? n * policy.dist.inputSize : 0);
+  const batchSize = Math.min(c.batchSize, n);
+  const sampler = new SequenceSampler(buffer, batchSize);
+  const mb = allocateMinibatch(batchSize, policy.obsDim, policy.dist.actionSize, policy.dist.inputSize);
+  if (!penalised) mb.oldDistInputs = null; // the clipped objective needs only the old log-probabilities
+  const scratch = new SurrogateScratch();
+  const whole = penalised ? new WholeRollout(buffer, policy) : null;
+  let klBeta = c.klBetaInit;
+
+  function update(batch: RecurrentRolloutBuffer, remaining: number): RecurrentPPORow {
+    if (batch !== buffer) throw new PolicygradError("RecurrentPPO: update expects the run's own buffer");
+    optimizer.learningRate = lrSchedule(remaining);
+    const clipRange = clipSchedule(remaining);
+    // 2. Advantages: GAE(γ, λ) over each env's steps (episode ends cut it as for PPO).
+    advantagesAndReturns(buffer, c.gamma, c.gaeLambda, advantages, returns, c.truncation);
+    if (whole !== null) whole.distInputs(oldInputs);
+    // 3. nEpochs passes over rotated windows of whole sequences.
+    const stats = {
+      policyLoss: [] as number[],
+      valueLoss: [] as number[],
+      entropy: [] as number[],
+      approxKl: [] as number[],
+      clipFraction: [] as number[],
+    };
+    let stop = false;
+    for (let epoch = 0; epoch < c.nEpochs && !stop; epoch++) {
+      sampler.rotate(rng.integer(0, n));
+      for (let s = 0; s < n; s += batchSize) {
+        const size = Math.min(batchSize, n - s);
+        gatherMinibatch(buffer, advantages, returns, oldInputs, sampler.order, s, size, mb);
+        const layout = sampler.fillLayout(s, size);
+        policy.zeroGrad();
+        const m = accumulateSurrogateGradient(
+          policy.sequenceView(layout),
+          mb,
+          {
+            objective: c.objective,
+            clipRange,
+            klBeta,
+            entCoef: c.entCoef,
+            vfCoef: c.vfCoef,
+            clipRangeVf: c.clipRangeVf,
+            valueLoss: c.valueLoss,
+            normalizeAdvantage: c.normalizeAdvantage,
+          },
+          scratch,
+        );
+        if (c.targetKl !== null && m.approxKl > 1.5 * c.targetKl) {
+          stop = true; // the policy moved too far from π_old: keep this batch out and end the update
+          break;
+        }
+        stats.policyLoss.push(m.policyLoss);
+        stats.valueLoss.push(m.valueLoss);
+        stats.entropy.push(m.entropy);
+        stats.approxKl.push(m.approxKl);
+        stats.clipFraction.push(m.clipFraction);
+        if (c.maxGradNorm !== null) clipGradNorm(policy.grads, c.maxGradNorm);
+        optimizer.step(policy.params, policy.grads);
+      }
+    }
+    // 4. Adaptive KL penalty over the whole rollout, replayed from the stored states.
+    let kl: number | undefined;
+    if (whole !== null) {
+      kl = whole.meanKl(oldInputs);
+      klBeta = adaptKlBeta(klBeta, kl, c.klTarget);
+    }
+    return {
+      policyLoss: mean(stats.policyLoss) ?? Number.NaN,
+      valueLoss: mean(stats.valueLoss) ?? Number.NaN,
+      entropy: mean(stats.entropy) ?? Number.NaN,
+      approxKl: mean(stats.approxKl) ?? Number.NaN,
+      clipFraction: mean(stats.clipFraction) ?? Number.NaN,
+      explainedVariance: explainedVariance(buffer.values, returns),
+      learningRate: optimizer.learningRate,
+      clipRange,
+      ...(penalised ? { klBeta, kl } : {}),
+    };
+  }
+
+  return {
+    optimizers: { adam: optimizer } as Record<string, Adam>,
+    update,
+    getState: (): Record<string, unknown> => ({ klBeta }),
+    setState(state: Record<string, unknown>): void {
+      if (typeof state.klBeta === 'number') klBeta = state.klBeta;
+    },
+  };
+}
+
+/** The whole rollout as N sequences of T steps from the rollout's first stored states (for the KL objectives). */
+class WholeRollout {
+  private readonly layout: SequenceLayout;
+  private readonly rows: Minibatch;
+  private readonly rowOf: Int32Array;
+  private readonly current: Float32Array;
+  private readonly kls: Float64Array;
+
+  constructor(
+    private readonly buffer: RecurrentRolloutBuffer,
+    private readonly policy: RecurrentActorCriticPolicy,
+  ) {
+    const { steps: T, numEnvs: N, size } = buffer;
+    this.layout = new SequenceLayout(size, N, buffer.statePlanes, buffer.hiddenSize);
+    this.rows = allocateMinibatch(size, policy.obsDim, policy.dist.actionSize, policy.dist.inputSize);
+    this.rowOf = new Int32Array(size);
+    for (let i = 0; i < N; i++) for (let t = 0; t < T; t++) this.rowOf[i * T + t] = t * N + i;
+    this.current = new Float32Array(size * policy.dist.inputSize);
+    this.kls = new Float64Array(size);
+  }
+
+  /** The current policy's distribution inputs for every buffer row (time-major) into `out`. */
+  distInputs(out: Float32Array): Float32Array {
+    const { buffer, layout, rows, rowOf, policy } = this;
+    const { steps: T, numEnvs: N, size } = buffer;
+    const zeros = new Float64Array(0);
+    gatherMinibatch(buffer, zeros, zeros, out, rowOf, 0, size, rows);
+    layout.clear();
+    for (let i = 0; i < N; i++) {
+      buffer.copyStateInto(0, i, layout.initial, layout.beginSequence());
+      for (let t = 0; t < T; t++) layout.pushRow(buffer.episodeStarts[t * N + i] === 1);
+    }
+    layout.finish();
+    const inputs = policy.sequenceDistInputs(layout, rows.observations, rows.masks ?? undefined);
+    const width = policy.dist.inputSize;
+    for (let r = 0; r < size; r++) {
+      for (let k = 0; k < width; k++) out[rowOf[r] * width + k] = inputs[r * width + k];
+    }
+    return out;
+  }
+
+  /** Mean KL(π_old ‖ π) over the rollout. */
+  meanKl(oldInputs: Float32Array): number {
+    const current = this.distInputs(this.current);
+    this.policy.dist.kl(oldInputs, current, this.buffer.size, this.kls);
+    return this.kls.reduce((a, b) => a + b, 0) / this.buffer.size;
+  }
+}
+
+export class RecurrentPPO {
+  readonly config: RecurrentPPOResolvedConfig;
+  readonly policy: RecurrentActorCriticPolicy;
+  readonly env: VectorEnv;
+  private readonly parts: RecurrentParts;
+  private readonly rule: ReturnType<typeof createRecurrentPpoUpdate>;
+  private readonly tracker: IterationTracker;
+  private progress: LearnProgress | null = null;
+
+  constructor(config: RecurrentPPOConfig = {}) {
+    const preset = presetValues('recurrent-ppo', config, 'CartPole-v1');
+    const parsed = parseOptions(recurrentPpoConfigSchema, { ...preset, ...config }, 'RecurrentPPO config');
+    this.config = { ...parsed, batchSize: resolveBatchSize('RecurrentPPO', parsed, preset, config) };
+    const c = this.config;
+    checkNormalizable('RecurrentPPO config', c.normalizeAdvantage, 'batchSize', c.batchSize, c.batchSize);
+    this.parts = buildRecurrent(c);
+    this.tracker = new IterationTracker(this.parts.collector);
+    this.policy = this.parts.policy;
+    this.env = this.parts.env;
+    this.rule = createRecurrentPpoUpdate(this.parts, c);
+  }
+
+  /** Environment steps taken so far. */
+  get numTimesteps(): number {
+    return this.parts.collector.totalSteps;
+  }
+
+  learn(options: OnPolicyLearnOptions): OnPolicyMetrics[] {
+    const { totalTimesteps, callback, callbacks, resetProgress } = checkLearnOptions('RecurrentPPO', options);
+    const { collector, buffer } = this.parts;
+    const progress = beginProgress(this.progress, totalTimesteps, resetProgress, this.parts, this.tracker);
+    this.progress = progress;
+    const history: OnPolicyMetrics[] = [];
+    while (collector.totalSteps - progress.startStep < progress.totalTimesteps) {
+      this.tracker.beginIteration();
+      const remaining = progressRemaining(progress, collector.totalSteps);
+      // 1. Collect nSteps from each env, carrying each env's state; the buffer keeps the states.
+      collector.collectSteps(buffer);
+      const row: OnPolicyMetrics = { ...this.tracker.endIteration(), ...this.rule.update(buffer, remaining) };
+      history.push(row);
+      const stopRequested = callback?.(row) === false;
+      if (!runCallbacks(callbacks, row, this) || stopRequested) break;
+    }
+    return history;
+  }
+
+  /** Everything needed to continue this run exactly, the envs' recurrent states included. */
+  checkpoint(): Checkpoint {
+    return captureCheckpoint(this.checkpointParts(), this.rule.getState());
+  }
+
+  restoreCheckpoint(checkpoint: unknown, options: { weightsOnly?: boolean } = {}): void {
+    const { progress, extra } = restoreCheckpoint(this.checkpointParts(), checkpoint, options);
+    this.progress = progress;
+    this.rule.setState(extra);
+  }
+
+  private checkpointParts(): CheckpointParts {
+    return {
+      algo: 'recurrent-ppo',
+      env: this.config.env,
+      parts: this.parts,
+      tracker: this.tracker,
+      progress: this.progress,
+      optimizers: this.rule.optimizers,
+    };
+  }
+
+  /**
+   * The action for an observation (or a batch) and the state after it, as sb3-contrib's
+   * `predict(obs, state, episode_start)`: pass back the returned state with the next observation; `episodeStart`
+   * true on an episode's first observation (or no state) starts from zero.
+   */
+  predict(
+    observation: Floats,
+    {
+      state = null,
+      episodeStart,
+      deterministic = true,
+      mask,
+    }: PredictOptions & {
+      state?: RecurrentState | null;
+      episodeStart?: boolean | ArrayLike<boolean | number>;
+    } = {},
+  ): { action: number | Float32Array; state: RecurrentState } {
+    return this.policy.predict(observation, {
+      state,
+      episodeStart,
+      deterministic,
+      mask,
+      rng: this.parts.rng,
+    });
+  }
+
+  /** Returns of `episodes` evaluation episodes on a fresh env (deterministic by default). */
+  evaluate(episodes: number, options: { deterministic?: boolean; seed?: number } = {}): number[] {
+    return evaluateRecurrent(this.policy, this.config, episodes, {
+      ...options,
+      normalization: normalizationOf(this.env),
+    });
+  }
+}
+
+/** `evaluatePolicy` (on-policy.ts) for a recurrent policy: one env, its own state. */
+export function evaluateRecurrent(
+  policy: RecurrentActorCriticPolicy,
+  config: { env: string; envOptions: Record<string, unknown>; seed?: number },
+  episodes: number,
+  {
+    deterministic = true,
+    seed = 10_000 + (config.seed ?? 0),
+    normalization = null,
+  }: { deterministic?: boolean; seed?: number; normalization?: ReturnType<typeof normalizationOf> } = {},
+): number[] {
+  const actor = new RecurrentActor(policy, 1);
+  return evaluatePolicy(actor, config, episodes, { deterministic, seed, normalization }).returns;
+}
