@@ -65,6 +65,7 @@ import {
   toSchedule,
 } from './on-policy.js';
 import { ppoConfigSchema } from './ppo.js';
+import { type LoadOptions, loadAlgorithm, saveAlgorithm } from './persistence.js';
 import { presetValues } from './presets.js';
 import { accumulateSurrogateGradient, adaptKlBeta, type Minibatch, SurrogateScratch } from './surrogate.js';
 
@@ -405,6 +406,16 @@ export class RecurrentPPO {
     const { progress, extra } = restoreCheckpoint(this.checkpointParts(), checkpoint, options);
     this.progress = progress;
     this.rule.setState(extra);
+  }
+
+  /** Saves the model (Node): model.json (config and a full checkpoint, hidden states included) and policy.json. */
+  save(dir: string): void {
+    saveAlgorithm(this, 'recurrent-ppo', dir);
+  }
+
+  /** A saved model: the same run (continue with `learn({ resetProgress: false })`), or its networks on another env. */
+  static load(dir: string, options: LoadOptions = {}): RecurrentPPO {
+    return loadAlgorithm(dir, 'recurrent-ppo', options, (config) => new RecurrentPPO(config));
   }
 
   private checkpointParts(): CheckpointParts {

@@ -69,6 +69,8 @@ export interface RecurrentActorCriticOptions {
 
 /** What it takes to rebuild the same network (with the spaces). */
 export interface RecurrentPolicySpec {
+  /** Tells a policy file's recurrent spec from a feed-forward one. */
+  kind: 'recurrent';
   cell: RecurrentCell;
   hiddenSize: number;
   encoder: number[];
@@ -268,7 +270,7 @@ export class RecurrentActorCriticPolicy {
     const critic = criticMemoryOf(options);
     this.obsDim = observationSpace.size;
     this.dist = distributionFor(actionSpace);
-    this.spec = { cell, hiddenSize: H, encoder: encoderWidths, netArch, activation, critic };
+    this.spec = { kind: 'recurrent', cell, hiddenSize: H, encoder: encoderWidths, netArch, activation, critic };
     this.float64 = options.dtype === 'float64';
     const kernels = (this.kernels = options.kernels ?? (this.float64 ? tsKernels : defaultKernels()));
     const dtype = this.float64 ? 'float64' : 'float32';
