@@ -7,6 +7,8 @@ import { Command, CommanderError, InvalidArgumentError } from 'commander';
 import {
   DEFAULT_VARIANCE_ESTIMATORS,
   importPolicy,
+  importRecurrentPolicy,
+  isRecurrentPolicyFile,
   loadEnvEngine,
   PolicygradError,
   runVarianceLab,
@@ -104,7 +106,9 @@ export function buildProgram(): Command {
     .action((run: string, options: { out: string }) => {
       checkWritableFile(options.out, '--out');
       const file = readPolicyFile(run);
-      importPolicy(file); // refuses a file whose parameters do not fit its network
+      // refuses a file whose parameters do not fit its network
+      if (isRecurrentPolicyFile(file)) importRecurrentPolicy(file);
+      else importPolicy(file);
       writePolicyFile(options.out, file);
       console.log(
         `wrote ${options.out} (${file.algo} on ${file.env}; load it with loadPolicy from 'policygrad/inference')`,
