@@ -213,6 +213,15 @@ describe('RecurrentPPO predict, registry and presets', () => {
       'own',
     ]);
     expect(c.netArch).toEqual({ pi: [64], vf: [64] });
+    // PendulumNoVel-v1: the tuned values without gSDE (not yet for recurrent policies); the others as ppo.yml's.
+    const pendulum = new RecurrentPPO({ env: 'PendulumNoVel-v1', preset: 'zoo' }).config;
+    expect([pendulum.numEnvs, pendulum.nSteps, pendulum.batchSize, pendulum.nEpochs, pendulum.gamma]).toEqual(
+      [4, 1024, 128, 10, 0.9],
+    );
+    const acrobot = new RecurrentPPO({ env: 'Acrobot-v1', preset: 'zoo' }).config;
+    expect([acrobot.numEnvs, acrobot.nSteps, acrobot.gaeLambda, acrobot.hiddenSize]).toEqual([
+      16, 256, 0.94, 256,
+    ]);
   });
 
   it('refuses gSDE and a shared trunk by name', () => {

@@ -1,9 +1,16 @@
 // What the learning benchmarks share (bench/learn.mjs, bench/parity.mjs): the envs' thresholds and budgets, one
 // seeded training run with its evaluations and learning curve, result files, and the summary statistics.
 import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { A2C, NPG, PPO, Reinforce, TRPO } from '../../dist/index.js';
+import { A2C, NPG, PPO, RecurrentPPO, Reinforce, TRPO } from '../../dist/index.js';
 
-export const ALGOS = { ppo: PPO, a2c: A2C, trpo: TRPO, npg: NPG, reinforce: Reinforce };
+export const ALGOS = {
+  ppo: PPO,
+  a2c: A2C,
+  trpo: TRPO,
+  npg: NPG,
+  reinforce: Reinforce,
+  'recurrent-ppo': RecurrentPPO,
+};
 
 /**
  * Success thresholds (Gymnasium's reward_threshold, −250 for Pendulum) and the budgets: rl-zoo's n_timesteps where

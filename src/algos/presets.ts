@@ -168,6 +168,27 @@ export const PRESETS: Record<string, Record<string, Record<string, Preset>>> = {
         netArch: { pi: [64], vf: [64] },
       },
     },
+    // rl-baselines3-zoo hyperparams/ppo_lstm.yml (tuned; n_timesteps 1e5) but without gSDE (use_sde, sde_sample_freq
+    // 4), which recurrent policies do not have yet: the configuration ../shared/benchmarks/peers.md measured
+    // sb3-contrib with. sb3-contrib's default batch size (128).
+    'PendulumNoVel-v1': {
+      zoo: {
+        normalize: true,
+        numEnvs: 4,
+        nSteps: 1024,
+        gaeLambda: 0.95,
+        gamma: 0.9,
+        nEpochs: 10,
+        entCoef: 0.0,
+        learningRate: 1e-3,
+        clipRange: 0.2,
+        orthogonalInit: false,
+        activation: 'relu',
+        hiddenSize: 64,
+        enableCriticLstm: true,
+        netArch: { pi: [64], vf: [64] },
+      },
+    },
     // rl-baselines3-zoo hyperparams/ppo_lstm.yml ("to be tuned"; n_timesteps 1e6): ppo.yml's MountainCar values
     // with sb3-contrib's default policy (LSTM 256, its own critic LSTM, [64, 64] tanh, orthogonal MLPs) and batch
     // size (128).

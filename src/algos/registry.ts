@@ -100,7 +100,12 @@ export const PRESET_TIMESTEPS: Record<string, Record<string, number>> = {
     'Pendulum-v1': 200_000,
   },
   reinforce: { 'CartPole-v1': 500_000 },
-  'recurrent-ppo': { 'CartPoleNoVel-v1': 100_000, 'MountainCarNoVel-v0': 1_000_000, 'Acrobot-v1': 1_000_000 },
+  'recurrent-ppo': {
+    'CartPoleNoVel-v1': 100_000,
+    'PendulumNoVel-v1': 100_000,
+    'MountainCarNoVel-v0': 1_000_000,
+    'Acrobot-v1': 1_000_000,
+  },
   a3c: { 'CartPole-v1': 250_000 },
 };
 
