@@ -36,7 +36,17 @@ const CASES = {
     preset: 'zoo',
     budget: 100_000,
     threshold: -250,
-    zoo: '−217.9 ± 140.1 (with gSDE)',
+    zoo: '−217.9 ± 140.1',
+  },
+  // The zoo values without gSDE: the configuration peers.md timed sb3-contrib with.
+  'pendulum-nosde': {
+    algo: 'recurrent-ppo',
+    env: 'PendulumNoVel-v1',
+    preset: 'zoo',
+    overrides: { useSde: false, sdeSampleFreq: -1 },
+    label: 'recurrent-ppo (zoo without gSDE)',
+    budget: 100_000,
+    threshold: -250,
     sb3Seconds: 464,
   },
   mountaincar: {
@@ -51,7 +61,7 @@ const CASES = {
 
 const { values: args } = parseArgs({
   options: {
-    cases: { type: 'string', default: 'cartpole,cartpole-ff,pendulum' },
+    cases: { type: 'string', default: 'cartpole,cartpole-ff,pendulum,pendulum-nosde' },
     seeds: { type: 'string', default: '1-5' },
     smoke: { type: 'boolean', default: false },
     'render-only': { type: 'boolean', default: false },

@@ -84,9 +84,10 @@ describe('recurrent policy files and policygrad/inference', () => {
       },
     ],
     [
-      'LSTM, Box actions, PendulumNoVel',
+      'LSTM, Box actions with gSDE, PendulumNoVel',
       {
         env: 'PendulumNoVel-v1',
+        useSde: true,
         hiddenSize: 8,
         netArch: [16],
         numEnvs: 2,

@@ -188,6 +188,50 @@ describe('RecurrentActorCriticPolicy gradient through time', () => {
   });
 });
 
+describe('RecurrentActorCriticPolicy with gSDE', () => {
+  it('σ from the actor MLP’s last hidden layer: the gradients of ℓ and of the last layer match finite differences', () => {
+    // gSDE detaches the features (gsde.ts), so only the parameters downstream of them have the full loss's
+    // gradient: the log σ matrix ℓ and the actor MLP's last layer (which computes the mean from the features).
+    const problem = makeProblem('lstm', 'own', new Box({ low: [-1, -1], high: [1, 1] }), { useSde: true });
+    const { policy } = problem;
+    expect(policy.sde).not.toBeNull();
+    const analytic = analyticGradient(problem);
+    const numeric = finiteDifferences(problem);
+    const head = policy.actorHead;
+    const last = head.layers[head.layers.length - 1];
+    const lastLayerSize = last.nIn * last.nOut + last.nOut;
+    const logStdCount = policy.sde?.paramCount ?? 0;
+    expect(logStdCount).toBe(6 * 2); // features (netArch [6]) × actions
+    // [encoder | cell | actor MLP | ℓ | …]: the actor MLP's last layer ends where ℓ starts.
+    const start = (policy.encoder?.numParams ?? 0) + 4 * 4 * (5 + 4 + 2) + head.numParams - lastLayerSize;
+    const end = start + lastLayerSize + logStdCount;
+    expectClose(analytic.subarray(start, end), numeric.subarray(start, end));
+    expect(analytic.subarray(end - logStdCount, end).some((g) => Math.abs(g) > 1e-3)).toBe(true);
+  });
+
+  it('samples μ + z(s)ᵀE with one exploration matrix per env, fixed until resetNoise', () => {
+    const policy = makePolicy('gru', 'own', new Box({ low: [-1, -1], high: [1, 1] }), { useSde: true });
+    const rng = Rng.fromSeed(4);
+    policy.resetNoise(2, rng);
+    const out: ActResult = {
+      actions: new Float32Array(4),
+      logProbs: new Float32Array(2),
+      values: new Float32Array(2),
+    };
+    const obs = new Float64Array([0.1, 0.2, 0.3, 0.1, 0.2, 0.3]);
+    const run = () => {
+      const state = policy.initialState(2);
+      policy.act(obs, 2, rng, out, false, state, [1, 1]);
+      return Array.from(out.actions);
+    };
+    const first = run();
+    expect(run()).toEqual(first); // the same state and matrices: the same noise
+    expect(first.slice(0, 2)).not.toEqual(first.slice(2)); // each env its own matrix
+    policy.resetNoise(2, rng);
+    expect(run()).not.toEqual(first);
+  });
+});
+
 describe('RecurrentActorCriticPolicy state', () => {
   function stepper(cell: RecurrentCell) {
     const policy = new RecurrentActorCriticPolicy(

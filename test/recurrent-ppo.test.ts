@@ -149,6 +149,22 @@ describe('RecurrentPPO checkpoints', () => {
       }),
       256 * 5,
     ],
+    [
+      'LSTM with gSDE (exploration matrices redrawn every 4 steps), PendulumNoVel-v1, normalised',
+      {
+        env: 'PendulumNoVel-v1',
+        useSde: true,
+        sdeSampleFreq: 4,
+        normalize: true,
+        numEnvs: 2,
+        nSteps: 64,
+        batchSize: 64,
+        hiddenSize: 8,
+        netArch: [16],
+        seed: 6,
+      },
+      128 * 5,
+    ],
   ];
   for (const [name, config, total] of cases) {
     it(`${name}: resumes exactly, hidden states included`, () => {
@@ -218,14 +234,22 @@ describe('RecurrentPPO predict, registry and presets', () => {
     expect([pendulum.numEnvs, pendulum.nSteps, pendulum.batchSize, pendulum.nEpochs, pendulum.gamma]).toEqual(
       [4, 1024, 128, 10, 0.9],
     );
+    expect([pendulum.useSde, pendulum.sdeSampleFreq, pendulum.learningRate, pendulum.normalize]).toEqual([
+      true,
+      4,
+      1e-3,
+      true,
+    ]);
     const acrobot = new RecurrentPPO({ env: 'Acrobot-v1', preset: 'zoo' }).config;
     expect([acrobot.numEnvs, acrobot.nSteps, acrobot.gaeLambda, acrobot.hiddenSize]).toEqual([
       16, 256, 0.94, 256,
     ]);
   });
 
-  it('refuses gSDE and a shared trunk by name', () => {
-    expect(() => new RecurrentPPO({ useSde: true } as RecurrentPPOConfig)).toThrow(/useSde/);
+  it('refuses a shared trunk, squashing and gSDE on discrete actions, by name', () => {
     expect(() => new RecurrentPPO({ sharedTrunk: true } as RecurrentPPOConfig)).toThrow(/sharedTrunk/);
+    expect(() => new RecurrentPPO({ squashOutput: true } as RecurrentPPOConfig)).toThrow(/squashOutput/);
+    expect(() => new RecurrentPPO({ env: 'CartPoleNoVel-v1', useSde: true })).toThrow(/gSDE needs a Box/);
+    expect(() => new RecurrentPPO({ sdeSampleFreq: 4 })).toThrow(/sdeSampleFreq 4 applies to gSDE only/);
   });
 });

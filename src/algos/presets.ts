@@ -168,9 +168,8 @@ export const PRESETS: Record<string, Record<string, Record<string, Preset>>> = {
         netArch: { pi: [64], vf: [64] },
       },
     },
-    // rl-baselines3-zoo hyperparams/ppo_lstm.yml (tuned; n_timesteps 1e5) but without gSDE (use_sde, sde_sample_freq
-    // 4), which recurrent policies do not have yet: the configuration ../shared/benchmarks/peers.md measured
-    // sb3-contrib with. sb3-contrib's default batch size (128).
+    // rl-baselines3-zoo hyperparams/ppo_lstm.yml (tuned; n_timesteps 1e5), gSDE included; sb3-contrib's default
+    // batch size (128).
     'PendulumNoVel-v1': {
       zoo: {
         normalize: true,
@@ -182,6 +181,8 @@ export const PRESETS: Record<string, Record<string, Record<string, Preset>>> = {
         entCoef: 0.0,
         learningRate: 1e-3,
         clipRange: 0.2,
+        useSde: true,
+        sdeSampleFreq: 4,
         orthogonalInit: false,
         activation: 'relu',
         hiddenSize: 64,

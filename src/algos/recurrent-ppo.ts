@@ -71,12 +71,9 @@ import { accumulateSurrogateGradient, adaptKlBeta, type Minibatch, SurrogateScra
 
 export const recurrentPpoConfigSchema = ppoConfigSchema
   .omit({
-    // Not for recurrent policies (yet): gSDE and the other Gaussian variants, a shared MLP trunk.
+    // Not for recurrent policies: a shared MLP trunk (the cell is the shared part), and the Gaussian variants
+    // sb3-contrib's recurrent policy does not have.
     sharedTrunk: true,
-    useSde: true,
-    sdeSampleFreq: true,
-    fullStd: true,
-    useExpln: true,
     stateDependentStd: true,
     squashOutput: true,
   })
@@ -113,6 +110,11 @@ export interface RecurrentParts {
 
 /** Env, policy, collector and buffer of a recurrent run, seeded as `buildOnPolicy` seeds a feed-forward one. */
 export function buildRecurrent(c: RecurrentPPOResolvedConfig): RecurrentParts {
+  if (!c.useSde && c.sdeSampleFreq !== -1) {
+    throw new PolicygradError(
+      `sdeSampleFreq ${c.sdeSampleFreq} applies to gSDE only: set useSde: true as well, or leave it out`,
+    );
+  }
   const root = Rng.fromSeed(c.seed);
   const rng = root.split();
   const env = buildTrainingEnv(c);
@@ -130,11 +132,15 @@ export function buildRecurrent(c: RecurrentPPOResolvedConfig): RecurrentParts {
       orthogonalInit: c.orthogonalInit,
       recurrentInit: c.recurrentInit,
       logStdInit: c.logStdInit,
+      useSde: c.useSde,
+      fullStd: c.fullStd,
+      useExpln: c.useExpln,
     },
     root.split(),
   );
   const actor = new RecurrentActor(policy, c.numEnvs);
   const collector = new RolloutCollector(env, actor, rng, c.seed);
+  collector.sdeSampleFreq = c.sdeSampleFreq;
   const buffer = new RecurrentRolloutBuffer(
     c.nSteps,
     c.numEnvs,

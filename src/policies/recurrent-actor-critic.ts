@@ -16,8 +16,9 @@
  * `_process_sequence`). Training replays stored sequences: `sequenceView(layout)` gives the loss code the
  * policy's outputs for the rows of whole sequences, and backpropagates through time over them.
  *
- * Actions: Discrete/MultiDiscrete (Categorical) and Box (diagonal Gaussian with a free log σ). gSDE, a state-
- * dependent σ and squashing are refused (sb3-contrib's gSDE over an LSTM is not built yet).
+ * Actions: Discrete/MultiDiscrete (Categorical) and Box: a diagonal Gaussian with a free log σ, or gSDE (gsde.ts)
+ * whose features are the actor MLP's last hidden layer (sb3-contrib's latent_pi; the cell's output without one).
+ * A state-dependent σ and squashing are not offered (sb3-contrib's recurrent policy has neither).
  */
 import type { Box, Space } from '../envs/spaces.js';
 import { describeValue, PolicygradError } from '../errors.js';
@@ -38,6 +39,7 @@ import {
   resolveNetArch,
 } from './actor-critic.js';
 import { Categorical, type Distribution } from './distributions.js';
+import { StateDependentNoise } from './gsde.js';
 
 export interface RecurrentActorCriticOptions {
   observationSpace: Box;
@@ -62,6 +64,12 @@ export interface RecurrentActorCriticOptions {
   recurrentInit?: 'pytorch' | 'orthogonal';
   /** Initial log σ of a Gaussian policy. Default 0. */
   logStdInit?: number;
+  /** gSDE (SB3's `use_sde`) for Box actions, from the actor MLP's last hidden layer. Default false. */
+  useSde?: boolean;
+  /** gSDE: one log σ per (feature, action) pair (default true) or per feature (SB3's `full_std`). */
+  fullStd?: boolean;
+  /** gSDE: expln instead of exp for σ (SB3's `use_expln`). Default false. */
+  useExpln?: boolean;
   /** Precision of parameters and workspaces; float64 is for gradient checks. Default 'float32'. */
   dtype?: 'float32' | 'float64';
   kernels?: DenseKernels;
@@ -77,6 +85,10 @@ export interface RecurrentPolicySpec {
   netArch: { pi: number[]; vf: number[] };
   activation: HiddenActivation;
   critic: CriticMemory;
+  /** gSDE and its options. */
+  useSde: boolean;
+  fullStd: boolean;
+  useExpln: boolean;
 }
 
 /** The critic's memory: its own cell, the actor's (read only), or none (a linear layer). */
@@ -216,8 +228,9 @@ export class RecurrentActorCriticPolicy {
   readonly hiddenSize: number;
   /** Planes of a `RecurrentState` of this policy (see there). */
   readonly statePlanes: number;
-  /** No gSDE, no squashing: for the rollout code, which asks. */
-  readonly sde = null;
+  /** gSDE's noise and σ parameterisation, or null. */
+  readonly sde: StateDependentNoise | null;
+  /** No squashing: for the rollout code, which asks. */
   readonly squashOutput = false;
   readonly encoder: MLP | null;
   readonly actorHead: MLP;
@@ -248,6 +261,8 @@ export class RecurrentActorCriticPolicy {
   private paddedStarts = new Uint8Array(0);
   private readonly view: SequenceView;
   private zeroStarts = new Uint8Array(0);
+  private logStdView: Floats | null = null;
+  private logStdGradView: Floats | null = null;
 
   constructor(options: RecurrentActorCriticOptions, rng: Rng) {
     const { observationSpace, actionSpace } = options;
@@ -270,7 +285,29 @@ export class RecurrentActorCriticPolicy {
     const critic = criticMemoryOf(options);
     this.obsDim = observationSpace.size;
     this.dist = distributionFor(actionSpace);
-    this.spec = { kind: 'recurrent', cell, hiddenSize: H, encoder: encoderWidths, netArch, activation, critic };
+    if (options.useSde === true && this.dist instanceof Categorical) {
+      throw new PolicygradError(
+        `useSde: gSDE needs a Box (continuous) action space, not ${String(actionSpace)}`,
+      );
+    }
+    const useSde = options.useSde === true;
+    if (!useSde && (options.fullStd === false || options.useExpln === true)) {
+      throw new PolicygradError(
+        `${options.fullStd === false ? 'fullStd' : 'useExpln'} is a gSDE option: set useSde: true as well, or leave it out`,
+      );
+    }
+    this.spec = {
+      kind: 'recurrent',
+      cell,
+      hiddenSize: H,
+      encoder: encoderWidths,
+      netArch,
+      activation,
+      critic,
+      useSde,
+      fullStd: useSde ? (options.fullStd ?? true) : true,
+      useExpln: useSde && options.useExpln === true,
+    };
     this.float64 = options.dtype === 'float64';
     const kernels = (this.kernels = options.kernels ?? (this.float64 ? tsKernels : defaultKernels()));
     const dtype = this.float64 ? 'float64' : 'float32';
@@ -301,7 +338,15 @@ export class RecurrentActorCriticPolicy {
     this.actorHeadOffset = offset;
     offset += this.actorHead.numParams;
     this.logStdOffset = offset;
-    this.logStdCount = gaussian ? this.dist.actionSize : 0;
+    this.sde = useSde
+      ? new StateDependentNoise({
+          actionSize: this.dist.actionSize,
+          featureSize: this.actorHead.sizes[this.actorHead.sizes.length - 2],
+          fullStd: this.spec.fullStd,
+          useExpln: this.spec.useExpln,
+        })
+      : null;
+    this.logStdCount = this.sde?.paramCount ?? (gaussian ? this.dist.actionSize : 0);
     offset += this.logStdCount;
     this.criticLinearOffset = offset;
     if (critic === 'own') {
@@ -422,7 +467,9 @@ export class RecurrentActorCriticPolicy {
   /** The actor MLP's output → distribution inputs (the free log σ appended for a Gaussian). */
   private headToDistInputs(out: Floats, batch: number, mask: ArrayLike<number> | undefined): Floats {
     const inputs = this.distInputBuffer.subarray(0, batch * this.dist.inputSize);
-    if (this.logStdCount > 0) {
+    if (this.sde !== null) {
+      this.sde.distInputs(out, this.sdeFeatures(batch), this.logStdParams, batch, inputs);
+    } else if (this.logStdCount > 0) {
       const D = this.dist.actionSize;
       for (let b = 0; b < batch; b++) {
         for (let d = 0; d < D; d++) {
@@ -435,6 +482,30 @@ export class RecurrentActorCriticPolicy {
     return inputs;
   }
 
+  /** gSDE's features for the last actor-MLP batch: the input of its last layer. */
+  private sdeFeatures(batch: number): Floats {
+    return this.actorHead.layerInput(this.actorHead.layers.length - 1, batch);
+  }
+
+  /** The learned log σ block (gSDE's matrix, or the free vector): views of `params` and `grads`. */
+  private get logStdParams(): Floats {
+    this.logStdView ??= this.params.subarray(this.logStdOffset, this.logStdOffset + this.logStdCount);
+    return this.logStdView;
+  }
+
+  private get logStdGrads(): Floats {
+    this.logStdGradView ??= this.grads.subarray(this.logStdOffset, this.logStdOffset + this.logStdCount);
+    return this.logStdGradView;
+  }
+
+  /**
+   * gSDE: draws new exploration matrices, one per env (SB3's `reset_noise(n_envs)`); the rollout calls it at the
+   * start of every rollout and every `sdeSampleFreq` steps. A no-op without gSDE.
+   */
+  resetNoise(count: number, rng: Rng): void {
+    this.sde?.resample(this.logStdParams, count, rng);
+  }
+
   /** ∂L/∂(distribution inputs) → the actor MLP (and log σ); returns ∂L/∂(cell output) [batch × H]. */
   private backwardHead(gradInputs: Floats, batch: number): Floats {
     let headGrad = gradInputs;
@@ -444,9 +515,11 @@ export class RecurrentActorCriticPolicy {
       for (let b = 0; b < batch; b++) {
         for (let d = 0; d < D; d++) {
           headGrad[b * D + d] = gradInputs[b * 2 * D + d];
-          this.grads[this.logStdOffset + d] += gradInputs[b * 2 * D + D + d];
+          if (this.sde === null) this.grads[this.logStdOffset + d] += gradInputs[b * 2 * D + D + d];
         }
       }
+      // gSDE: ∂L/∂ℓ through σ(z, ℓ), the features detached (gsde.ts)
+      this.sde?.backward(gradInputs, this.sdeFeatures(batch), this.logStdParams, batch, this.logStdGrads);
     }
     return this.actorHead.backward(this.params, this.grads, this.actorHeadOffset, headGrad, batch);
   }
@@ -472,7 +545,14 @@ export class RecurrentActorCriticPolicy {
     const head = this.actorHead.forward(this.params, this.actorHeadOffset, hidden, batch);
     const inputs = this.headToDistInputs(head, batch, mask);
     if (deterministic) this.dist.mode(inputs, batch, out.actions);
-    else this.dist.sample(inputs, batch, rng, out.actions);
+    else if (this.sde === null) this.dist.sample(inputs, batch, rng, out.actions);
+    else {
+      // gSDE: a = μ + z(s)ᵀE with each env's exploration matrix (drawn by resetNoise)
+      const D = this.dist.actionSize;
+      for (let b = 0; b < batch; b++)
+        for (let d = 0; d < D; d++) out.actions[b * D + d] = inputs[b * 2 * D + d];
+      this.sde.addNoise(this.sdeFeatures(batch), batch, out.actions);
+    }
     this.dist.logProb(inputs, out.actions, batch, out.logProbs);
     const values = this.stepValues(features, episodeStarts, state, batch, true, hidden);
     for (let b = 0; b < batch; b++) out.values[b] = values[b];
@@ -579,6 +659,7 @@ export class RecurrentActorCriticPolicy {
     }
     if (!deterministic && rng === undefined)
       throw new PolicygradError('predict: a stochastic action needs { rng }');
+    if (!deterministic && this.sde !== null && !this.sde.sampled) this.resetNoise(1, rng as Rng);
     const batch = observation.length / this.obsDim;
     const current = state ?? this.initialState(batch);
     if (

@@ -93,6 +93,8 @@ export function importRecurrentPolicy(file: PolicyFile): RecurrentActorCriticPol
       activation: spec.activation,
       enableCriticLstm: (critic as CriticMemory) === 'own',
       sharedLstm: (critic as CriticMemory) === 'shared',
+      useSde: spec.useSde === true,
+      ...(spec.useSde === true ? { fullStd: spec.fullStd !== false, useExpln: spec.useExpln === true } : {}),
     },
     Rng.fromSeed(0),
   );

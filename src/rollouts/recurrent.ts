@@ -61,7 +61,6 @@ export class RecurrentActor implements RolloutActor {
   readonly state: RecurrentState;
   /** 1 where the env's next step starts an episode (all at first: nothing to remember yet). */
   readonly episodeStarts: Uint8Array;
-  readonly sde = null;
   readonly squashOutput = false;
 
   constructor(
@@ -76,8 +75,12 @@ export class RecurrentActor implements RolloutActor {
     return this.policy.dist;
   }
 
-  resetNoise(): void {
-    // no gSDE for recurrent policies
+  get sde() {
+    return this.policy.sde;
+  }
+
+  resetNoise(count: number, rng: Rng): void {
+    this.policy.resetNoise(count, rng);
   }
 
   act(
