@@ -193,7 +193,7 @@ describe('RecurrentPPO checkpoints', () => {
 });
 
 describe('RecurrentPPO predict, registry and presets', () => {
-  it('predict(obs, { state, episodeStart }) carries the memory from the cue to the query', () => {
+  it("predict(obs, { state, episodeStart }) carries the memory from the cue to the query (README's example)", () => {
     const model = new RecurrentPPO(memoryConfig({ envOptions: { cues: 2, delay: 2 } }));
     model.learn({ totalTimesteps: 8000 });
     for (const cue of [0, 1]) {
