@@ -617,10 +617,13 @@ export class RecurrentActorCriticPolicy {
   ): Floats {
     const { layer, hPlane, cPlane } = memory;
     const H = this.hiddenSize;
-    const rows = (plane: Float32Array) =>
-      env === undefined ? plane : plane.subarray(env * H, (env + 1) * H);
-    const h = rows(state.plane(hPlane));
-    const c = cPlane < 0 ? null : rows(state.plane(cPlane));
+    // All envs' rows (the rollout's steps, no allocation), or one env's (a final observation's value).
+    let h = state.plane(hPlane);
+    let c = cPlane < 0 ? null : state.plane(cPlane);
+    if (env !== undefined) {
+      h = h.subarray(env * H, (env + 1) * H);
+      c = c?.subarray(env * H, (env + 1) * H) ?? null;
+    }
     const y = layer.forward(this.params, memory.offset, features, starts, h, c, 1, batch);
     if (advance) {
       h.set(y);
@@ -722,8 +725,9 @@ export class RecurrentActorCriticPolicy {
       for (let k = 0; k < F; k++) input[p * F + k] = features[r * F + k];
       paddedStarts[p] = starts[r];
     }
-    const h0 = layout.initial.plane(m.hPlane).subarray(0, S * H);
-    const c0 = m.cPlane < 0 ? null : layout.initial.plane(m.cPlane).subarray(0, S * H);
+    // the first S rows of the planes (the layer reads S·H numbers)
+    const h0 = layout.initial.plane(m.hPlane);
+    const c0 = m.cPlane < 0 ? null : layout.initial.plane(m.cPlane);
     const y = m.layer.forward(this.params, m.offset, input, paddedStarts, h0, c0, L, S);
     const out = this.cellOutputBuffer.subarray(0, rows * H);
     for (let r = 0; r < rows; r++) {
