@@ -331,15 +331,18 @@ describe('RecurrentActorCriticPolicy state', () => {
     }
   });
 
-  it('predict carries the state and episodeStart resets it', () => {
+  it('predict advances the state in place and episodeStart resets it', () => {
     const { policy } = stepper('gru');
     const obs = new Float32Array([0.5, -0.2, 0.1]);
-    const first = policy.predict(obs, { episodeStart: true });
-    const second = policy.predict(obs, { state: first.state });
-    expect(typeof first.action).toBe('number');
-    const again = policy.predict(obs, { state: second.state, episodeStart: true });
-    expect(Array.from(again.state.data)).toEqual(Array.from(policy.predict(obs).state.data));
-    expect(() => policy.predict(obs, { state: policy.initialState(2) })).toThrow(/state is for 2 env/);
+    const state = policy.initialState(1);
+    expect(typeof policy.predict(obs, { state, episodeStart: true })).toBe('number');
+    const afterOne = Array.from(state.data);
+    expect(afterOne.some((h) => h !== 0)).toBe(true);
+    policy.predict(obs, { state });
+    expect(Array.from(state.data)).not.toEqual(afterOne);
+    policy.predict(obs, { state, episodeStart: true }); // forget: as after the first step
+    expect(Array.from(state.data)).toEqual(afterOne);
+    expect(() => policy.predict(obs, { state: policy.initialState(2) })).toThrow(/state is for 2 agent/);
   });
 
   it('refuses a critic with both a shared and an own cell', () => {

@@ -23,51 +23,46 @@
  */
 import { z } from 'zod';
 import type { Box } from '../envs/spaces.js';
-import type { VectorEnv } from '../envs/vector.js';
-import { PolicygradError } from '../errors.js';
+import { describeValue, PolicygradError } from '../errors.js';
 import type { Floats } from '../nn/kernels.js';
 import { Adam, clipGradNorm } from '../nn/optim.js';
-import { parseOptions } from '../options.js';
+import type { PredictOptions } from '../policies/actor-critic.js';
 import {
   RecurrentActorCriticPolicy,
   type RecurrentState,
   SequenceLayout,
 } from '../policies/recurrent-actor-critic.js';
-import type { PredictOptions } from '../policies/actor-critic.js';
 import { Rng } from '../rng.js';
-import { IterationTracker, type IterationStats } from '../rollouts/iteration.js';
+import type { IterationStats } from '../rollouts/iteration.js';
 import { RecurrentActor, RecurrentRolloutBuffer } from '../rollouts/recurrent.js';
-import { RolloutCollector } from '../rollouts/rollout.js';
-import { runCallbacks } from './callbacks.js';
-import {
-  beginProgress,
-  captureCheckpoint,
-  type Checkpoint,
-  type CheckpointParts,
-  checkLearnOptions,
-  type LearnProgress,
-  progressRemaining,
-  restoreCheckpoint,
-} from './checkpoint.js';
+import { type RolloutBuffer, RolloutCollector } from '../rollouts/rollout.js';
+import { type CallbackLike, runCallbacks } from './callbacks.js';
+import type { Checkpoint } from './checkpoint.js';
 import { checkNormalizable } from './hyperparameters.js';
 import {
   advantagesAndReturns,
+  allocateAdvantageScratch,
   allocateMinibatch,
   buildTrainingEnv,
   evaluatePolicy,
   explainedVariance,
   gatherMinibatch,
-  mean,
   normalizationOf,
-  type OnPolicyLearnOptions,
-  type OnPolicyMetrics,
+  type OnPolicyParts,
   resolveBatchSize,
   toSchedule,
 } from './on-policy.js';
-import { ppoConfigSchema } from './ppo.js';
-import { type LoadOptions, loadAlgorithm, saveAlgorithm } from './persistence.js';
-import { presetValues } from './presets.js';
+import { type LoadOptions, loadAlgorithm } from './persistence.js';
+import type { Ports } from './ports.js';
+import { ppoConfigSchema, type PPOUpdateMetrics } from './ppo.js';
 import { accumulateSurrogateGradient, adaptKlBeta, type Minibatch, SurrogateScratch } from './surrogate.js';
+import {
+  type AlgorithmDefinition,
+  type BeginOptions,
+  type LearnOptions,
+  Trainer,
+  type UpdateRule,
+} from './trainer.js';
 
 export const recurrentPpoConfigSchema = ppoConfigSchema
   .omit({
@@ -99,7 +94,7 @@ export type RecurrentPPOResolvedConfig = z.output<typeof recurrentPpoConfigSchem
 
 /** The pieces of a recurrent run (what `buildOnPolicy` is for feed-forward ones). */
 export interface RecurrentParts {
-  env: VectorEnv;
+  env: OnPolicyParts['env'];
   policy: RecurrentActorCriticPolicy;
   /** The policy with the training envs' states: what the collector acts with. */
   actor: RecurrentActor;
@@ -202,15 +197,15 @@ export class SequenceSampler {
   }
 }
 
-/** The metrics row of an iteration (PPO's). */
-export type RecurrentPPORow = Omit<OnPolicyMetrics, keyof IterationStats>;
-
 /**
- * RecurrentPPO's update on one collected rollout (the `UpdateRule` of the trainer's design: named optimizers,
- * `update(batch, progressRemaining)`, extra state): GAE, then `nEpochs` passes of sequence minibatches on PPO's
- * loss. Allocates its scratch once.
+ * RecurrentPPO's update rule on one collected rollout: GAE, then `nEpochs` passes of sequence minibatches on PPO's
+ * loss (surrogate.ts) with PPO's schedules, target-KL stop and adaptive β; the row has PPO's columns. Scratch is
+ * allocated once.
  */
-export function createRecurrentPpoUpdate(parts: RecurrentParts, c: RecurrentPPOResolvedConfig) {
+export function createRecurrentPpoUpdate(
+  parts: RecurrentParts,
+  c: RecurrentPPOResolvedConfig,
+): UpdateRule<PPOUpdateMetrics> {
   const { policy, buffer, rng } = parts;
   const optimizer = new Adam(policy.numParams, 1, { epsilon: c.adamEpsilon });
   const lrSchedule = toSchedule(c.learningRate);
@@ -218,6 +213,7 @@ export function createRecurrentPpoUpdate(parts: RecurrentParts, c: RecurrentPPOR
   const n = buffer.size;
   const advantages = new Float64Array(n);
   const returns = new Float64Array(n);
+  const advantageScratch = allocateAdvantageScratch(n);
   const penalised = c.objective === 'kl-penalty' || c.objective === 'clip+kl';
   const oldInputs = new Float32Array(penalised ? n * policy.dist.inputSize : 0);
   const batchSize = Math.min(c.batchSize, n);
@@ -228,82 +224,91 @@ export function createRecurrentPpoUpdate(parts: RecurrentParts, c: RecurrentPPOR
   const whole = penalised ? new WholeRollout(buffer, policy) : null;
   let klBeta = c.klBetaInit;
 
-  function update(batch: RecurrentRolloutBuffer, remaining: number): RecurrentPPORow {
-    if (batch !== buffer) throw new PolicygradError("RecurrentPPO: update expects the run's own buffer");
-    optimizer.learningRate = lrSchedule(remaining);
-    const clipRange = clipSchedule(remaining);
-    // 2. Advantages: GAE(γ, λ) over each env's steps (episode ends cut it as for PPO).
-    advantagesAndReturns(buffer, c.gamma, c.gaeLambda, advantages, returns, c.truncation);
-    if (whole !== null) whole.distInputs(oldInputs);
-    // 3. nEpochs passes over rotated windows of whole sequences.
-    const stats = {
-      policyLoss: [] as number[],
-      valueLoss: [] as number[],
-      entropy: [] as number[],
-      approxKl: [] as number[],
-      clipFraction: [] as number[],
-    };
-    let stop = false;
-    for (let epoch = 0; epoch < c.nEpochs && !stop; epoch++) {
-      sampler.rotate(rng.integer(0, n));
-      for (let s = 0; s < n; s += batchSize) {
-        const size = Math.min(batchSize, n - s);
-        gatherMinibatch(buffer, advantages, returns, oldInputs, sampler.order, s, size, mb);
-        const layout = sampler.fillLayout(s, size);
-        policy.zeroGrad();
-        const m = accumulateSurrogateGradient(
-          policy.sequenceView(layout),
-          mb,
-          {
-            objective: c.objective,
-            clipRange,
-            klBeta,
-            entCoef: c.entCoef,
-            vfCoef: c.vfCoef,
-            clipRangeVf: c.clipRangeVf,
-            valueLoss: c.valueLoss,
-            normalizeAdvantage: c.normalizeAdvantage,
-          },
-          scratch,
-        );
-        if (c.targetKl !== null && m.approxKl > 1.5 * c.targetKl) {
-          stop = true; // the policy moved too far from π_old: keep this batch out and end the update
-          break;
-        }
-        stats.policyLoss.push(m.policyLoss);
-        stats.valueLoss.push(m.valueLoss);
-        stats.entropy.push(m.entropy);
-        stats.approxKl.push(m.approxKl);
-        stats.clipFraction.push(m.clipFraction);
-        if (c.maxGradNorm !== null) clipGradNorm(policy.grads, c.maxGradNorm);
-        optimizer.step(policy.params, policy.grads);
-      }
-    }
-    // 4. Adaptive KL penalty over the whole rollout, replayed from the stored states.
-    let kl: number | undefined;
-    if (whole !== null) {
-      kl = whole.meanKl(oldInputs);
-      klBeta = adaptKlBeta(klBeta, kl, c.klTarget);
-    }
-    return {
-      policyLoss: mean(stats.policyLoss) ?? Number.NaN,
-      valueLoss: mean(stats.valueLoss) ?? Number.NaN,
-      entropy: mean(stats.entropy) ?? Number.NaN,
-      approxKl: mean(stats.approxKl) ?? Number.NaN,
-      clipFraction: mean(stats.clipFraction) ?? Number.NaN,
-      explainedVariance: explainedVariance(buffer.values, returns),
-      learningRate: optimizer.learningRate,
-      clipRange,
-      ...(penalised ? { klBeta, kl } : {}),
-    };
-  }
-
   return {
-    optimizers: { adam: optimizer } as Record<string, Adam>,
-    update,
-    getState: (): Record<string, unknown> => ({ klBeta }),
-    setState(state: Record<string, unknown>): void {
-      if (typeof state.klBeta === 'number') klBeta = state.klBeta;
+    optimizers: { actorCritic: optimizer },
+    update(batch: RolloutBuffer, remaining: number): PPOUpdateMetrics {
+      if (batch !== buffer) {
+        throw new PolicygradError(
+          "RecurrentPPO: the update replays the run's own rollout buffer (its stored hidden states)",
+        );
+      }
+      optimizer.learningRate = lrSchedule(remaining);
+      const clipRange = clipSchedule(remaining);
+      // 1. Advantages: GAE(γ, λ) over each env's steps, truncations bootstrapped as for PPO.
+      advantagesAndReturns(buffer, c.gamma, c.gaeLambda, advantages, returns, c.truncation, advantageScratch);
+      if (whole !== null) whole.distInputs(oldInputs); // π_old, for the KL terms
+      // 2. nEpochs passes over rotated windows of whole sequences; stop once the policy has moved too far.
+      let steps = 0;
+      let policyLoss = 0;
+      let valueLoss = 0;
+      let entropy = 0;
+      let approxKl = 0;
+      let clipFraction = 0;
+      let stop = false;
+      for (let epoch = 0; epoch < c.nEpochs && !stop; epoch++) {
+        sampler.rotate(rng.integer(0, n));
+        for (let s = 0; s < n; s += batchSize) {
+          const size = Math.min(batchSize, n - s);
+          gatherMinibatch(buffer, advantages, returns, oldInputs, sampler.order, s, size, mb);
+          const view = policy.sequenceView(sampler.fillLayout(s, size));
+          policy.zeroGrad();
+          const m = accumulateSurrogateGradient(
+            view,
+            mb,
+            {
+              objective: c.objective,
+              clipRange,
+              klBeta,
+              entCoef: c.entCoef,
+              vfCoef: c.vfCoef,
+              clipRangeVf: c.clipRangeVf,
+              valueLoss: c.valueLoss,
+              normalizeAdvantage: c.normalizeAdvantage,
+            },
+            scratch,
+          );
+          if (c.targetKl !== null && m.approxKl > 1.5 * c.targetKl) {
+            stop = true; // SB3's target-KL stop: keep this minibatch out and end the update
+            break;
+          }
+          policyLoss += m.policyLoss;
+          valueLoss += m.valueLoss;
+          entropy += m.entropy;
+          approxKl += m.approxKl;
+          clipFraction += m.clipFraction;
+          steps++;
+          if (c.maxGradNorm !== null) clipGradNorm(policy.grads, c.maxGradNorm);
+          optimizer.step(policy.params, policy.grads);
+        }
+      }
+      // 3. Adaptive KL penalty over the whole rollout, replayed from the stored states.
+      let kl: number | undefined;
+      if (whole !== null) {
+        kl = whole.meanKl(oldInputs);
+        klBeta = adaptKlBeta(klBeta, kl, c.klTarget);
+      }
+      const mean = (sum: number) => (steps === 0 ? Number.NaN : sum / steps);
+      return {
+        policyLoss: mean(policyLoss),
+        valueLoss: mean(valueLoss),
+        entropy: mean(entropy),
+        approxKl: mean(approxKl),
+        clipFraction: mean(clipFraction),
+        explainedVariance: explainedVariance(buffer.values, returns),
+        learningRate: optimizer.learningRate,
+        clipRange,
+        ...(penalised ? { klBeta, kl } : {}),
+      };
+    },
+    getState: () => ({ klBeta }),
+    setState(state) {
+      const value = state.klBeta;
+      if (typeof value !== 'number' || !(value > 0) || !Number.isFinite(value)) {
+        throw new PolicygradError(
+          `RecurrentPPO checkpoint: invalid klBeta ${describeValue(value)}: expected a positive number`,
+        );
+      }
+      klBeta = value;
     },
   };
 }
@@ -357,66 +362,110 @@ class WholeRollout {
   }
 }
 
-export class RecurrentPPO {
-  readonly config: RecurrentPPOResolvedConfig;
-  readonly policy: RecurrentActorCriticPolicy;
-  readonly env: VectorEnv;
-  private readonly parts: RecurrentParts;
-  private readonly rule: ReturnType<typeof createRecurrentPpoUpdate>;
-  private readonly tracker: IterationTracker;
-  private progress: LearnProgress | null = null;
+/**
+ * The run's parts as the Trainer types them. The Trainer is typed for feed-forward parts (`OnPolicyParts`); of the
+ * policy it uses only `params` and `sde` (checkpoints) and the policy file (`save`), which a recurrent policy has
+ * too — its `predict` and `evaluate` go through `RecurrentPPO`, never the Trainer's. (Goes away once the Trainer is
+ * generic in its parts.)
+ */
+const asTrainerParts = (parts: RecurrentParts) => parts as unknown as OnPolicyParts;
+const asRecurrentParts = (parts: OnPolicyParts) => parts as unknown as RecurrentParts;
 
-  constructor(config: RecurrentPPOConfig = {}) {
-    const preset = presetValues('recurrent-ppo', config, 'CartPole-v1');
-    const parsed = parseOptions(recurrentPpoConfigSchema, { ...preset, ...config }, 'RecurrentPPO config');
-    this.config = { ...parsed, batchSize: resolveBatchSize('RecurrentPPO', parsed, preset, config) };
-    const c = this.config;
+export const recurrentPpoDefinition: AlgorithmDefinition<RecurrentPPOResolvedConfig, PPOUpdateMetrics> = {
+  name: 'recurrent-ppo',
+  schema: recurrentPpoConfigSchema,
+  resolve(parsed, preset, explicit) {
+    const c = { ...parsed, batchSize: resolveBatchSize('RecurrentPPO', parsed, preset, explicit) };
     checkNormalizable('RecurrentPPO config', c.normalizeAdvantage, 'batchSize', c.batchSize, c.batchSize);
-    this.parts = buildRecurrent(c);
-    this.tracker = new IterationTracker(this.parts.collector);
+    return c;
+  },
+  build: (c) => asTrainerParts(buildRecurrent(c)),
+  // collect: the Trainer's default, nSteps from each env into the step buffer: the collector acts through the
+  // RecurrentActor, which carries the envs' states and stores them in the RecurrentRolloutBuffer.
+  createUpdate: (parts, c) => createRecurrentPpoUpdate(asRecurrentParts(parts), c),
+};
+
+/** `predict`'s options: PPO's, and the memory (see `RecurrentPPO.predict`). */
+export interface RecurrentPredictOptions extends PredictOptions {
+  /** The state to act from and advance in place (`initialState()`); default: the model's own. */
+  state?: RecurrentState;
+  /** true on an episode's first observation (one flag per observation, or one for all): forget first. */
+  episodeStart?: boolean | ArrayLike<boolean | number>;
+}
+
+/**
+ * RecurrentPPO (sb3-contrib's): a run of `recurrentPpoDefinition` on the Trainer, which owns the schedule, the
+ * loop, checkpoints and saving; this class adds what memory changes — `predict` with a state, `evaluate` with
+ * each env's state — and exposes the recurrent policy.
+ */
+export class RecurrentPPO {
+  readonly policy: RecurrentActorCriticPolicy;
+  private readonly trainer: Trainer<RecurrentPPOResolvedConfig, PPOUpdateMetrics>;
+  private readonly parts: RecurrentParts;
+  /** The state `predict` uses when given none (one agent). */
+  private ownState: RecurrentState | null = null;
+
+  constructor(config: RecurrentPPOConfig = {}, ports: Ports = {}) {
+    this.trainer = new Trainer(recurrentPpoDefinition, config, ports);
+    this.parts = asRecurrentParts(this.trainer.parts);
     this.policy = this.parts.policy;
-    this.env = this.parts.env;
-    this.rule = createRecurrentPpoUpdate(this.parts, c);
+  }
+
+  get config(): RecurrentPPOResolvedConfig {
+    return this.trainer.config;
+  }
+
+  get env(): RecurrentParts['env'] {
+    return this.parts.env;
   }
 
   /** Environment steps taken so far. */
   get numTimesteps(): number {
-    return this.parts.collector.totalSteps;
+    return this.trainer.numTimesteps;
   }
 
-  learn(options: OnPolicyLearnOptions): OnPolicyMetrics[] {
-    const { totalTimesteps, callback, callbacks, resetProgress } = checkLearnOptions('RecurrentPPO', options);
-    const { collector, buffer } = this.parts;
-    const progress = beginProgress(this.progress, totalTimesteps, resetProgress, this.parts, this.tracker);
-    this.progress = progress;
-    const history: OnPolicyMetrics[] = [];
-    while (collector.totalSteps - progress.startStep < progress.totalTimesteps) {
-      this.tracker.beginIteration();
-      const remaining = progressRemaining(progress, collector.totalSteps);
-      // 1. Collect nSteps from each env, carrying each env's state; the buffer keeps the states.
-      collector.collectSteps(buffer);
-      const row: OnPolicyMetrics = { ...this.tracker.endIteration(), ...this.rule.update(buffer, remaining) };
-      history.push(row);
-      const stopRequested = callback?.(row) === false;
-      if (!runCallbacks(callbacks, row, this) || stopRequested) break;
-    }
-    return history;
+  /** True once the schedule's budget is used. */
+  get done(): boolean {
+    return this.trainer.done;
   }
 
-  /** Everything needed to continue this run exactly, the envs' recurrent states included. */
+  begin(options: BeginOptions): void {
+    this.trainer.begin(options);
+  }
+
+  /** One collection (the envs' states carried), one update on its sequences; the metrics row. */
+  iterate(): IterationStats & PPOUpdateMetrics {
+    return this.trainer.iterate();
+  }
+
+  trainOn(batch: RecurrentRolloutBuffer): IterationStats & PPOUpdateMetrics {
+    return this.trainer.trainOn(batch);
+  }
+
+  /** The Trainer's `learn`, with this model (not the Trainer) handed to the callbacks (they evaluate and save it). */
+  learn(options: LearnOptions<IterationStats & PPOUpdateMetrics>): (IterationStats & PPOUpdateMetrics)[] {
+    const { callback, callbacks, ...schedule } = options;
+    return this.trainer.learn({
+      ...schedule,
+      callback: (row) => {
+        const stopRequested = callback?.(row) === false;
+        return runCallbacks(callbacks as readonly CallbackLike[] | undefined, row, this) && !stopRequested;
+      },
+    });
+  }
+
+  /** Everything needed to continue this run exactly, the envs' hidden states included. */
   checkpoint(): Checkpoint {
-    return captureCheckpoint(this.checkpointParts(), this.rule.getState());
+    return this.trainer.checkpoint();
   }
 
   restoreCheckpoint(checkpoint: unknown, options: { weightsOnly?: boolean } = {}): void {
-    const { progress, extra } = restoreCheckpoint(this.checkpointParts(), checkpoint, options);
-    this.progress = progress;
-    this.rule.setState(extra);
+    this.trainer.restoreCheckpoint(checkpoint, options);
   }
 
   /** Saves the model (Node): model.json (config and a full checkpoint, hidden states included) and policy.json. */
   save(dir: string): void {
-    saveAlgorithm(this, 'recurrent-ppo', dir);
+    this.trainer.save(dir);
   }
 
   /** A saved model: the same run (continue with `learn({ resetProgress: false })`), or its networks on another env. */
@@ -424,36 +473,29 @@ export class RecurrentPPO {
     return loadAlgorithm(dir, 'recurrent-ppo', options, (config) => new RecurrentPPO(config));
   }
 
-  private checkpointParts(): CheckpointParts {
-    return {
-      algo: 'recurrent-ppo',
-      env: this.config.env,
-      parts: this.parts,
-      tracker: this.tracker,
-      progress: this.progress,
-      optimizers: this.rule.optimizers,
-    };
+  /** A zero state for `count` agents, for `predict(observation, { state })`. */
+  initialState(count = 1): RecurrentState {
+    return this.policy.initialState(count);
   }
 
   /**
-   * The action for an observation (or a batch) and the state after it, as sb3-contrib's
-   * `predict(obs, state, episode_start)`: pass back the returned state with the next observation; `episodeStart`
-   * true on an episode's first observation (or no state) starts from zero.
+   * The action for an observation (or a batch of one per agent), with memory, as sb3-contrib's
+   * `predict(obs, state, episode_start)`: `state` (from `initialState()`) is advanced in place; without one the
+   * model keeps its own (one agent, or one per observation of a batch). `episodeStart: true` on an episode's
+   * first observation forgets the previous episode.
    */
   predict(
     observation: Floats,
-    {
-      state = null,
-      episodeStart,
-      deterministic = true,
-      mask,
-    }: PredictOptions & {
-      state?: RecurrentState | null;
-      episodeStart?: boolean | ArrayLike<boolean | number>;
-    } = {},
-  ): { action: number | Float32Array; state: RecurrentState } {
+    { state, episodeStart, deterministic = true, mask }: RecurrentPredictOptions = {},
+  ): number | Float32Array {
+    const batch = Math.max(1, Math.floor(observation.length / this.policy.obsDim));
+    let current = state;
+    if (current === undefined) {
+      if (this.ownState?.count !== batch) this.ownState = this.policy.initialState(batch);
+      current = this.ownState;
+    }
     return this.policy.predict(observation, {
-      state,
+      state: current,
       episodeStart,
       deterministic,
       mask,
@@ -461,26 +503,11 @@ export class RecurrentPPO {
     });
   }
 
-  /** Returns of `episodes` evaluation episodes on a fresh env (deterministic by default). */
+  /** Returns of `episodes` evaluation episodes on a fresh env (deterministic by default), with memory. */
   evaluate(episodes: number, options: { deterministic?: boolean; seed?: number } = {}): number[] {
-    return evaluateRecurrent(this.policy, this.config, episodes, {
+    return evaluatePolicy(new RecurrentActor(this.policy, 1), this.config, episodes, {
       ...options,
       normalization: normalizationOf(this.env),
-    });
+    }).returns;
   }
-}
-
-/** `evaluatePolicy` (on-policy.ts) for a recurrent policy: one env, its own state. */
-export function evaluateRecurrent(
-  policy: RecurrentActorCriticPolicy,
-  config: { env: string; envOptions: Record<string, unknown>; seed?: number },
-  episodes: number,
-  {
-    deterministic = true,
-    seed = 10_000 + (config.seed ?? 0),
-    normalization = null,
-  }: { deterministic?: boolean; seed?: number; normalization?: ReturnType<typeof normalizationOf> } = {},
-): number[] {
-  const actor = new RecurrentActor(policy, 1);
-  return evaluatePolicy(actor, config, episodes, { deterministic, seed, normalization }).returns;
 }

@@ -635,9 +635,9 @@ export class RecurrentActorCriticPolicy {
   }
 
   /**
-   * The action for one observation (or a batch), from `state` (advanced; a new zero state when absent): returns
-   * the action (an integer for one Discrete observation, else a Float32Array) and the state after it.
-   * `episodeStart` (default false) resets the state first, as at the start of an episode.
+   * The action for one observation (or a batch, one per agent) from `state`, which it advances in place: an
+   * integer for one Discrete observation, else a Float32Array. `episodeStart` (default false; one flag, or one per
+   * observation) resets the state first, as at the start of an episode.
    */
   predict(
     observation: Floats,
@@ -648,13 +648,13 @@ export class RecurrentActorCriticPolicy {
       rng,
       mask,
     }: {
-      state?: RecurrentState | null;
+      state: RecurrentState;
       episodeStart?: boolean | ArrayLike<boolean | number>;
       deterministic?: boolean;
       rng?: Rng;
       mask?: ArrayLike<number>;
-    } = {},
-  ): { action: number | Float32Array; state: RecurrentState } {
+    },
+  ): number | Float32Array {
     if (observation.length === 0 || observation.length % this.obsDim !== 0) {
       throw new PolicygradError(
         `predict: observation of length ${observation.length} is not a multiple of the observation size ${this.obsDim}`,
@@ -664,14 +664,15 @@ export class RecurrentActorCriticPolicy {
       throw new PolicygradError('predict: a stochastic action needs { rng }');
     if (!deterministic && this.sde !== null && !this.sde.sampled) this.resetNoise(1, rng as Rng);
     const batch = observation.length / this.obsDim;
-    const current = state ?? this.initialState(batch);
+    const current = state;
     if (
+      !(current instanceof RecurrentState) ||
       current.count !== batch ||
       current.planes !== this.statePlanes ||
       current.hiddenSize !== this.hiddenSize
     ) {
       throw new PolicygradError(
-        `predict: the state is for ${current.count} env(s) × ${current.planes} planes × ${current.hiddenSize}; expected ${batch} × ${this.statePlanes} × ${this.hiddenSize} (pass the state a previous predict returned)`,
+        `predict: the state is for ${describeValue(current?.count)} agent(s) × ${describeValue(current?.planes)} planes × ${describeValue(current?.hiddenSize)}; expected ${batch} × ${this.statePlanes} × ${this.hiddenSize} (a state from initialState(${batch}))`,
       );
     }
     if (mask !== undefined && mask.length !== batch * this.dist.inputSize) {
@@ -695,11 +696,9 @@ export class RecurrentActorCriticPolicy {
       values: new Float32Array(batch),
     };
     this.act(observation, batch, rng as Rng, out, deterministic, current, starts, mask);
-    const action =
-      batch === 1 && this.dist instanceof Categorical && this.dist.actionSize === 1
-        ? out.actions[0]
-        : out.actions;
-    return { action, state: current };
+    return batch === 1 && this.dist instanceof Categorical && this.dist.actionSize === 1
+      ? out.actions[0]
+      : out.actions;
   }
 
   /** The policy over the rows of `layout` (one view object, reused): for the loss code. */
