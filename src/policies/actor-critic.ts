@@ -434,19 +434,7 @@ export class ActorCriticPolicy {
       mask,
     }: { deterministic?: boolean; rng?: Rng; mask?: ArrayLike<number> } = {},
   ): number | Float32Array {
-    if (observation.length === 0 || observation.length % this.obsDim !== 0) {
-      throw new PolicygradError(
-        `predict: observation of length ${observation.length} is not a multiple of the observation size ${this.obsDim}`,
-      );
-    }
-    if (!deterministic && rng === undefined)
-      throw new PolicygradError('predict: a stochastic action needs { rng }');
-    const batch = observation.length / this.obsDim;
-    if (mask !== undefined && mask.length !== batch * this.dist.inputSize) {
-      throw new PolicygradError(
-        `predict: the action mask has ${mask.length} entries; expected ${batch * this.dist.inputSize} (one per action${batch > 1 ? ', per observation' : ''})`,
-      );
-    }
+    const batch = checkPredictInput(observation, this.obsDim, this.dist.inputSize, deterministic, rng, mask);
     const inputs = this.distInputs(observation, batch, mask);
     const actions = new Float32Array(batch * this.dist.actionSize);
     if (!deterministic && this.sde !== null && !this.sde.sampled) this.resetNoise(1, rng as Rng);
@@ -485,6 +473,34 @@ export class ActorCriticPolicy {
       if (this.dist instanceof SquashedDiagGaussian) this.dist.squash(actions, batch * D);
     }
   }
+}
+
+/**
+ * `predict`'s arguments checked (a whole number of observations, a generator for a sample, one mask entry per
+ * logit of each observation); returns the number of observations.
+ */
+export function checkPredictInput(
+  observation: Floats,
+  obsDim: number,
+  logits: number,
+  deterministic: boolean,
+  rng: Rng | undefined,
+  mask: ArrayLike<number> | undefined,
+): number {
+  if (observation.length === 0 || observation.length % obsDim !== 0) {
+    throw new PolicygradError(
+      `predict: observation of length ${observation.length} is not a multiple of the observation size ${obsDim}`,
+    );
+  }
+  if (!deterministic && rng === undefined)
+    throw new PolicygradError('predict: a stochastic action needs { rng }');
+  const batch = observation.length / obsDim;
+  if (mask !== undefined && mask.length !== batch * logits) {
+    throw new PolicygradError(
+      `predict: the action mask has ${mask.length} entries; expected ${batch * logits} (one per action${batch > 1 ? ', per observation' : ''})`,
+    );
+  }
+  return batch;
 }
 
 /** SB3's refusals: gSDE and squashing need Box actions; gSDE has its own σ, so not with stateDependentStd. */

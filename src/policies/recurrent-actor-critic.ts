@@ -32,6 +32,7 @@ import type { RecurrentCell } from '../nn/recurrent-kernels.js';
 import type { Rng } from '../rng.js';
 import {
   type ActResult,
+  checkPredictInput,
   distributionFor,
   initLikePyTorch,
   type NetArch,
@@ -655,15 +656,8 @@ export class RecurrentActorCriticPolicy {
       mask?: ArrayLike<number>;
     },
   ): number | Float32Array {
-    if (observation.length === 0 || observation.length % this.obsDim !== 0) {
-      throw new PolicygradError(
-        `predict: observation of length ${observation.length} is not a multiple of the observation size ${this.obsDim}`,
-      );
-    }
-    if (!deterministic && rng === undefined)
-      throw new PolicygradError('predict: a stochastic action needs { rng }');
+    const batch = checkPredictInput(observation, this.obsDim, this.dist.inputSize, deterministic, rng, mask);
     if (!deterministic && this.sde !== null && !this.sde.sampled) this.resetNoise(1, rng as Rng);
-    const batch = observation.length / this.obsDim;
     const current = state;
     if (
       !(current instanceof RecurrentState) ||
@@ -673,11 +667,6 @@ export class RecurrentActorCriticPolicy {
     ) {
       throw new PolicygradError(
         `predict: the state is for ${describeValue(current?.count)} agent(s) × ${describeValue(current?.planes)} planes × ${describeValue(current?.hiddenSize)}; expected ${batch} × ${this.statePlanes} × ${this.hiddenSize} (a state from initialState(${batch}))`,
-      );
-    }
-    if (mask !== undefined && mask.length !== batch * this.dist.inputSize) {
-      throw new PolicygradError(
-        `predict: the action mask has ${mask.length} entries; expected ${batch * this.dist.inputSize}`,
       );
     }
     const starts = new Uint8Array(batch);
