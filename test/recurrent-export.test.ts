@@ -10,6 +10,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { loadPolicy } from '../src/inference.js';
 import {
   type Box,
+  EvalCallback,
   exportPolicy,
   importPolicy,
   importRecurrentPolicy,
@@ -63,6 +64,24 @@ describe('RecurrentPPO save and load', () => {
     expect(loaded.predict(obs, { episodeStart: true })).toEqual(model.predict(obs, { episodeStart: true }));
     const tail = loaded.learn({ totalTimesteps: 64 * 6 - loaded.numTimesteps, resetProgress: false });
     expect(comparable([...head, ...tail])).toEqual(comparable(expected));
+  });
+});
+
+describe('RecurrentPPO with callbacks', () => {
+  it('EvalCallback evaluates the recurrent model with memory and saves the best one; a callback can stop it', () => {
+    const best = join(work, 'best');
+    const evaluation = new EvalCallback({ everySteps: 4000, episodes: 20, bestModelDir: best });
+    const model = new RecurrentPPO({ ...memory, envOptions: { cues: 2, delay: 2 } });
+    const rows = model.learn({
+      totalTimesteps: 12_000,
+      callbacks: [evaluation],
+      callback: (m) => m.step < 8000,
+    });
+    expect(rows[rows.length - 1].step).toBeGreaterThanOrEqual(8000);
+    expect(rows[rows.length - 1].step).toBeLessThan(12_000); // stopped by the callback
+    expect(evaluation.history.length).toBe(2);
+    expect(evaluation.bestMeanReturn).toBe(1); // the cue remembered: chance would be 0.5
+    expect(RecurrentPPO.load(best).evaluate(10)).toEqual(new Array(10).fill(1));
   });
 });
 
