@@ -17,3 +17,4 @@ export * from './callbacks.js';
 export * from './persistence.js';
 export * from './actor-chunk.js';
 export * from './recurrent-ppo.js';
+export * from './ports.js';

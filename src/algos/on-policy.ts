@@ -25,6 +25,7 @@ import type { Minibatch } from './surrogate.js';
 import { maskRows } from './policy-gradient.js';
 import { discount, gradNormBound, traceDecay } from './hyperparameters.js';
 import { presetField } from './presets.js';
+import type { Ports } from './ports.js';
 
 /** A constant, or `lin_<start>`: linear from start to 0 over training (rl-baselines3-zoo's notation). */
 export const scheduleSchema = z.union([
@@ -183,29 +184,35 @@ export interface OnPolicyParts {
   buffer: RolloutBuffer;
 }
 
-/** Builds the vector env, the policy (seeded), the collector and its step buffer. */
-export function buildOnPolicy(c: {
-  env: string;
-  envOptions: Record<string, unknown>;
-  numEnvs: number;
-  nSteps: number;
-  netArch: NetArch;
-  activation: HiddenActivation;
-  sharedTrunk: boolean;
-  orthogonalInit: boolean;
-  logStdInit: number;
-  seed: number;
-  gamma?: number;
-  normalize?: boolean | { observation: boolean; reward: boolean };
-  vectorEnv?: 'sync' | 'async';
-  envModules?: readonly string[];
-  useSde?: boolean;
-  sdeSampleFreq?: number;
-  fullStd?: boolean;
-  useExpln?: boolean;
-  stateDependentStd?: boolean;
-  squashOutput?: boolean;
-}): OnPolicyParts {
+/**
+ * Builds the vector env (`vectorEnv: 'async'` with `ports.asyncVectorEnv`), the policy (seeded), the collector
+ * and its step buffer.
+ */
+export function buildOnPolicy(
+  c: {
+    env: string;
+    envOptions: Record<string, unknown>;
+    numEnvs: number;
+    nSteps: number;
+    netArch: NetArch;
+    activation: HiddenActivation;
+    sharedTrunk: boolean;
+    orthogonalInit: boolean;
+    logStdInit: number;
+    seed: number;
+    gamma?: number;
+    normalize?: boolean | { observation: boolean; reward: boolean };
+    vectorEnv?: 'sync' | 'async';
+    envModules?: readonly string[];
+    useSde?: boolean;
+    sdeSampleFreq?: number;
+    fullStd?: boolean;
+    useExpln?: boolean;
+    stateDependentStd?: boolean;
+    squashOutput?: boolean;
+  },
+  ports: Ports = {},
+): OnPolicyParts {
   if (c.useSde !== true && c.sdeSampleFreq !== undefined && c.sdeSampleFreq !== -1) {
     throw new PolicygradError(
       `sdeSampleFreq ${c.sdeSampleFreq} applies to gSDE only: set useSde: true as well, or leave it out`,
@@ -213,7 +220,7 @@ export function buildOnPolicy(c: {
   }
   const root = Rng.fromSeed(c.seed);
   const rng = root.split();
-  const env = buildTrainingEnv(c);
+  const env = buildTrainingEnv(c, ports);
   const policy = new ActorCriticPolicy(
     {
       observationSpace: env.singleObservationSpace as Box,
@@ -238,19 +245,26 @@ export function buildOnPolicy(c: {
 }
 
 /** The vector env of a run: `numEnvs` copies of `env`, normalised when `normalize` says so (SB3's VecNormalize). */
-export function buildTrainingEnv(c: {
-  env: string;
-  envOptions: Record<string, unknown>;
-  numEnvs: number;
-  gamma?: number;
-  normalize?: boolean | { observation: boolean; reward: boolean };
-  vectorEnv?: 'sync' | 'async';
-  envModules?: readonly string[];
-}): VectorEnv {
-  const raw = makeVectorEnv(c.vectorEnv ?? 'sync', c.env, c.numEnvs, c.envOptions, {
-    copy: false,
-    envModules: c.envModules,
-  });
+export function buildTrainingEnv(
+  c: {
+    env: string;
+    envOptions: Record<string, unknown>;
+    numEnvs: number;
+    gamma?: number;
+    normalize?: boolean | { observation: boolean; reward: boolean };
+    vectorEnv?: 'sync' | 'async';
+    envModules?: readonly string[];
+  },
+  ports: Ports = {},
+): VectorEnv {
+  const raw = makeVectorEnv(
+    c.vectorEnv ?? 'sync',
+    c.env,
+    c.numEnvs,
+    c.envOptions,
+    { copy: false, envModules: c.envModules },
+    ports.asyncVectorEnv,
+  );
   const normalize = c.normalize ?? false;
   return normalize === false
     ? raw

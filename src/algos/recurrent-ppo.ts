@@ -55,7 +55,13 @@ import {
 import { type LoadOptions, loadAlgorithm } from './persistence.js';
 import type { Ports } from './ports.js';
 import { ppoConfigSchema, type PPOUpdateMetrics } from './ppo.js';
-import { accumulateSurrogateGradient, adaptKlBeta, type Minibatch, SurrogateScratch } from './surrogate.js';
+import type { Minibatch } from './surrogate.js';
+import { normalize } from '../estimators/returns.js';
+import { accumulateLoss, type LossRows, LossScratch } from './loss/accumulate.js';
+import { surrogate } from './loss/surrogate.js';
+import { adaptKlBeta, klPenalty } from './loss/kl-penalty.js';
+import { entropyBonus } from './loss/entropy-bonus.js';
+import { valueLoss } from './loss/value-loss.js';
 import {
   type AlgorithmDefinition,
   type BeginOptions,
@@ -104,7 +110,7 @@ export interface RecurrentParts {
 }
 
 /** Env, policy, collector and buffer of a recurrent run, seeded as `buildOnPolicy` seeds a feed-forward one. */
-export function buildRecurrent(c: RecurrentPPOResolvedConfig): RecurrentParts {
+export function buildRecurrent(c: RecurrentPPOResolvedConfig, ports: Ports = {}): RecurrentParts {
   if (!c.useSde && c.sdeSampleFreq !== -1) {
     throw new PolicygradError(
       `sdeSampleFreq ${c.sdeSampleFreq} applies to gSDE only: set useSde: true as well, or leave it out`,
@@ -112,7 +118,7 @@ export function buildRecurrent(c: RecurrentPPOResolvedConfig): RecurrentParts {
   }
   const root = Rng.fromSeed(c.seed);
   const rng = root.split();
-  const env = buildTrainingEnv(c);
+  const env = buildTrainingEnv(c, ports);
   const policy = new RecurrentActorCriticPolicy(
     {
       observationSpace: env.singleObservationSpace as Box,
@@ -220,9 +226,20 @@ export function createRecurrentPpoUpdate(
   const sampler = new SequenceSampler(buffer, batchSize);
   const mb = allocateMinibatch(batchSize, policy.obsDim, policy.dist.actionSize, policy.dist.inputSize);
   if (!penalised) mb.oldDistInputs = null; // the clipped objective needs only the old log-probabilities
-  const scratch = new SurrogateScratch();
+  // PPO's loss: L = −(1/B) Σ s(r, Â) [+ β·(1/B) Σ KL(π_old ‖ π)] − c_H·(1/B) Σ H + c_V·L_V, over the rows.
+  const policySurrogate = surrogate({ clipped: c.objective === 'clip' || c.objective === 'clip+kl' });
+  const penalty = klPenalty({ beta: c.klBetaInit }); // β is rule state: adapted after each update
+  const loss = [
+    policySurrogate,
+    entropyBonus(c.entCoef),
+    ...(penalised ? [penalty] : []),
+    valueLoss({ form: c.valueLoss, clipRangeVf: c.clipRangeVf, coef: c.vfCoef }),
+  ];
+  // One chunk per minibatch: the loop's chunks must not cut the sequences of the view.
+  const lossScratch = new LossScratch({ chunk: batchSize });
+  const normalized = new Float64Array(batchSize); // the minibatch's advantages, normalised
+  const rows: LossRows = { ...mb };
   const whole = penalised ? new WholeRollout(buffer, policy) : null;
-  let klBeta = c.klBetaInit;
 
   return {
     optimizers: { actorCritic: optimizer },
@@ -234,6 +251,7 @@ export function createRecurrentPpoUpdate(
       }
       optimizer.learningRate = lrSchedule(remaining);
       const clipRange = clipSchedule(remaining);
+      policySurrogate.clipRange = clipRange;
       // 1. Advantages: GAE(γ, λ) over each env's steps, truncations bootstrapped as for PPO.
       advantagesAndReturns(buffer, c.gamma, c.gaeLambda, advantages, returns, c.truncation, advantageScratch);
       if (whole !== null) whole.distInputs(oldInputs); // π_old, for the KL terms
@@ -250,23 +268,17 @@ export function createRecurrentPpoUpdate(
         for (let s = 0; s < n; s += batchSize) {
           const size = Math.min(batchSize, n - s);
           gatherMinibatch(buffer, advantages, returns, oldInputs, sampler.order, s, size, mb);
+          rows.size = size;
+          rows.masks = mb.masks;
+          rows.advantages = mb.advantages;
+          if (c.normalizeAdvantage && size > 1) {
+            const minibatchAdvantages = size === batchSize ? normalized : normalized.subarray(0, size);
+            minibatchAdvantages.set(mb.advantages.subarray(0, size));
+            rows.advantages = normalize(minibatchAdvantages);
+          }
           const view = policy.sequenceView(sampler.fillLayout(s, size));
           policy.zeroGrad();
-          const m = accumulateSurrogateGradient(
-            view,
-            mb,
-            {
-              objective: c.objective,
-              clipRange,
-              klBeta,
-              entCoef: c.entCoef,
-              vfCoef: c.vfCoef,
-              clipRangeVf: c.clipRangeVf,
-              valueLoss: c.valueLoss,
-              normalizeAdvantage: c.normalizeAdvantage,
-            },
-            scratch,
-          );
+          const m = accumulateLoss(view, rows, loss, lossScratch).metrics;
           if (c.targetKl !== null && m.approxKl > 1.5 * c.targetKl) {
             stop = true; // SB3's target-KL stop: keep this minibatch out and end the update
             break;
@@ -285,7 +297,7 @@ export function createRecurrentPpoUpdate(
       let kl: number | undefined;
       if (whole !== null) {
         kl = whole.meanKl(oldInputs);
-        klBeta = adaptKlBeta(klBeta, kl, c.klTarget);
+        penalty.beta = adaptKlBeta(penalty.beta, kl, c.klTarget);
       }
       const mean = (sum: number) => (steps === 0 ? Number.NaN : sum / steps);
       return {
@@ -297,10 +309,10 @@ export function createRecurrentPpoUpdate(
         explainedVariance: explainedVariance(buffer.values, returns),
         learningRate: optimizer.learningRate,
         clipRange,
-        ...(penalised ? { klBeta, kl } : {}),
+        ...(penalised ? { klBeta: penalty.beta, kl } : {}),
       };
     },
-    getState: () => ({ klBeta }),
+    getState: () => ({ klBeta: penalty.beta }),
     setState(state) {
       const value = state.klBeta;
       if (typeof value !== 'number' || !(value > 0) || !Number.isFinite(value)) {
@@ -308,7 +320,7 @@ export function createRecurrentPpoUpdate(
           `RecurrentPPO checkpoint: invalid klBeta ${describeValue(value)}: expected a positive number`,
         );
       }
-      klBeta = value;
+      penalty.beta = value;
     },
   };
 }
@@ -379,7 +391,7 @@ export const recurrentPpoDefinition: AlgorithmDefinition<RecurrentPPOResolvedCon
     checkNormalizable('RecurrentPPO config', c.normalizeAdvantage, 'batchSize', c.batchSize, c.batchSize);
     return c;
   },
-  build: (c) => asTrainerParts(buildRecurrent(c)),
+  build: (c, ports) => asTrainerParts(buildRecurrent(c, ports)),
   // collect: the Trainer's default, nSteps from each env into the step buffer: the collector acts through the
   // RecurrentActor, which carries the envs' states and stores them in the RecurrentRolloutBuffer.
   createUpdate: (parts, c) => createRecurrentPpoUpdate(asRecurrentParts(parts), c),
@@ -470,7 +482,7 @@ export class RecurrentPPO {
 
   /** A saved model: the same run (continue with `learn({ resetProgress: false })`), or its networks on another env. */
   static load(dir: string, options: LoadOptions = {}): RecurrentPPO {
-    return loadAlgorithm(dir, 'recurrent-ppo', options, (config) => new RecurrentPPO(config));
+    return loadAlgorithm(dir, 'recurrent-ppo', options, (config) => new RecurrentPPO(config, options.ports));
   }
 
   /** A zero state for `count` agents, for `predict(observation, { state })`. */

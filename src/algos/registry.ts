@@ -14,6 +14,7 @@ import { A2C } from './a2c.js';
 import { PPO } from './ppo.js';
 import { RecurrentPPO } from './recurrent-ppo.js';
 import { Reinforce } from './reinforce.js';
+import type { Ports } from './ports.js';
 import { NPG, TRPO } from './trpo.js';
 
 /** A metrics row: the iteration's counters and the algorithm's own columns. */
@@ -47,29 +48,31 @@ const notYetOnTheTrainer = (model: object) => model as unknown as Algorithm;
 
 export const ALGORITHMS = {
   ppo: {
-    create: (config: Record<string, unknown>): Algorithm => new PPO(config),
+    create: (config: Record<string, unknown>, ports?: Ports): Algorithm => new PPO(config, ports),
     description: 'Proximal Policy Optimization (clip / KL penalty)',
   },
   a2c: {
-    create: (config: Record<string, unknown>): Algorithm => new A2C(config),
+    create: (config: Record<string, unknown>, ports?: Ports): Algorithm => new A2C(config, ports),
     description: 'synchronous Advantage Actor-Critic',
   },
   trpo: {
-    create: (config: Record<string, unknown>) => notYetOnTheTrainer(new TRPO(config)),
+    create: (config: Record<string, unknown>, ports?: Ports) => notYetOnTheTrainer(new TRPO(config, ports)),
     description: 'Trust Region Policy Optimization',
   },
   npg: {
-    create: (config: Record<string, unknown>) => notYetOnTheTrainer(new NPG(config)),
+    create: (config: Record<string, unknown>, ports?: Ports) => notYetOnTheTrainer(new NPG(config, ports)),
     description: 'natural policy gradient',
   },
   reinforce: {
-    create: (config: Record<string, unknown>) => notYetOnTheTrainer(new Reinforce(config)),
+    create: (config: Record<string, unknown>, ports?: Ports) =>
+      notYetOnTheTrainer(new Reinforce(config, ports)),
     description: 'REINFORCE / vanilla policy gradient (configurable Ψ_t)',
   },
   'recurrent-ppo': {
     // Its policy is a RecurrentActorCriticPolicy (params, spec and the policy file as the CLI uses them; predict
     // takes a state): Algorithm's `policy` widens to it when the Trainer becomes generic in its parts.
-    create: (config: Record<string, unknown>) => new RecurrentPPO(config) as unknown as Algorithm,
+    create: (config: Record<string, unknown>, ports?: Ports) =>
+      new RecurrentPPO(config, ports) as unknown as Algorithm,
     description: 'PPO with an LSTM/GRU policy (memory, for partially observed tasks)',
   },
 } as const;
@@ -131,7 +134,8 @@ export function isAlgorithmName(name: string): name is AlgorithmName {
   return Object.hasOwn(ALGORITHMS, name);
 }
 
-export function createAlgorithm(name: string, config: Record<string, unknown>): Algorithm {
+/** The algorithm `name` built from `config`, with the platform's `ports` (Node: `nodePorts`) for files and threads. */
+export function createAlgorithm(name: string, config: Record<string, unknown>, ports: Ports = {}): Algorithm {
   if (!isAlgorithmName(name)) {
     const known = Object.keys(ALGORITHMS);
     const close = known.filter((k) => levenshtein(String(name), k) <= 2);
@@ -139,5 +143,5 @@ export function createAlgorithm(name: string, config: Record<string, unknown>): 
       `unknown algorithm ${describeValue(name)}${close.length > 0 ? ` (did you mean ${close.join(' or ')}?)` : ''}: expected one of ${known.join(', ')}`,
     );
   }
-  return ALGORITHMS[name].create(config);
+  return ALGORITHMS[name].create(config, ports);
 }

@@ -1,13 +1,11 @@
 /** Each CLI algorithm's config schema, for what the CLI needs to know before building one (which keys exist). */
 import type { z } from 'zod';
-import {
-  a2cConfigSchema,
-  a3cConfigSchema,
-  ppoConfigSchema,
-  recurrentPpoConfigSchema,
-  reinforceConfigSchema,
-  trpoConfigSchema,
-} from '../node.js';
+import { a2cConfigSchema } from '../algos/a2c.js';
+import { a3cConfigSchema } from '../algos/a3c.js';
+import { ppoConfigSchema } from '../algos/ppo.js';
+import { recurrentPpoConfigSchema } from '../algos/recurrent-ppo.js';
+import { reinforceConfigSchema } from '../algos/reinforce.js';
+import { trpoConfigSchema } from '../algos/trpo.js';
 
 const SCHEMAS: Record<string, z.ZodObject> = {
   ppo: ppoConfigSchema,

@@ -1,12 +1,12 @@
 /** `policygrad eval`: plays a saved policy and reports its returns and episode lengths. */
+import { evaluatePolicy } from '../algos/on-policy.js';
+import { RecurrentActor } from '../rollouts/recurrent.js';
 import {
-  evaluatePolicy,
   importPolicy,
   importRecurrentPolicy,
   isRecurrentPolicyFile,
   type PolicyFile,
-  RecurrentActor,
-} from '../node.js';
+} from '../policies/serialize.js';
 
 export interface EvalReport {
   episodes: number;

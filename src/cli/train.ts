@@ -1,19 +1,14 @@
 /** `policygrad train`: builds the algorithm from presets, a config file and --set overrides, trains, saves. */
 import { existsSync, readdirSync, statSync } from 'node:fs';
-import {
-  type Algorithm,
-  createAlgorithm,
-  describeKernels,
-  describeValue,
-  exportPolicy,
-  loadEnvEngine,
-  normalizationOf,
-  PolicygradError,
-  PRESET_TIMESTEPS,
-  setDefaultKernels,
-  VERSION,
-} from '../node.js';
+import { type Algorithm, createAlgorithm, PRESET_TIMESTEPS } from '../algos/registry.js';
+import { describeKernels, setDefaultKernels } from '../nn/backend.js';
+import { describeValue, PolicygradError } from '../errors.js';
+import { exportPolicy } from '../policies/serialize.js';
+import { loadEnvEngine } from '../envs/mujoco/load-engine.js';
+import { normalizationOf } from '../algos/on-policy.js';
+import { VERSION } from '../version.js';
 import { A3C } from '../node/a3c.js';
+import { nodePorts } from '../node/ports.js';
 import { RunDirectory } from '../node/run-dir.js';
 import { checkCreatableDirectory } from './destinations.js';
 import { envModulesFor } from './imports.js';
@@ -256,7 +251,7 @@ async function startRun(options: TrainCommandOptions): Promise<RunSetup> {
   checkRunDirectory(out, options.force === true);
   await loadEnvEngine(env);
   // A3C runs on worker threads (Node only), so it is not in the core's registry; its learn is asynchronous.
-  const model = algo === 'a3c' ? new A3C(config) : createAlgorithm(algo, config);
+  const model = algo === 'a3c' ? new A3C(config) : createAlgorithm(algo, config, nodePorts);
   const totalTimesteps =
     options.timesteps ?? resolved.fileTimesteps ?? PRESET_TIMESTEPS[algo]?.[env] ?? 100_000;
   const run = RunDirectory.create(out, { force: options.force === true });
@@ -331,7 +326,7 @@ async function resumeRun(path: string, options: TrainCommandOptions): Promise<Ru
   }
   checkCreatableDirectory(path, 'run directory');
   await loadEnvEngine(env);
-  const model = createAlgorithm(algo, config);
+  const model = createAlgorithm(algo, config, nodePorts);
   if (!canCheckpoint(model)) {
     throw new PolicygradError(`cannot resume ${path}: ${algo} runs have no checkpoints yet`);
   }

@@ -205,9 +205,10 @@ export class SequenceLayout {
 /** The policy over the rows of a `SequenceLayout`: what the loss code (surrogate.ts) calls. */
 export interface SequencePolicyView {
   readonly dist: Distribution;
-  distInputs(observations: Floats, batch: number, mask?: ArrayLike<number>): Floats;
+  readonly obsDim: number;
+  distInputs(observations: Floats, batch: number, mask?: ArrayLike<number>): Float32Array;
   backwardActor(gradInputs: Floats, batch: number): void;
-  values(observations: Floats, batch: number): Floats;
+  values(observations: Floats, batch: number): Float32Array;
   backwardCritic(gradValues: Floats, batch: number): void;
 }
 
@@ -692,6 +693,7 @@ export class RecurrentActorCriticPolicy {
 
   /** The policy over the rows of `layout` (one view object, reused): for the loss code. */
   sequenceView(layout: SequenceLayout): SequencePolicyView {
+    if (this.float64) throw new PolicygradError('sequenceView: the loss code works on a float32 policy');
     this.view.layout = layout;
     return this.view;
   }
@@ -803,15 +805,19 @@ export class RecurrentActorCriticPolicy {
 }
 
 /**
- * The policy over one `SequenceLayout`'s rows, in the loss code's terms (surrogate.ts): `distInputs` →
- * `backwardActor` → `values` → `backwardCritic`, all for the layout's rows (the observations in row order).
+ * The policy over one `SequenceLayout`'s rows, in the loss loop's terms (loss/accumulate.ts): `distInputs`, then
+ * `values`, then the two backward passes, all for the layout's rows (the observations in row order; a float32
+ * policy, so the outputs are Float32Arrays). Forwarding the critic again after the actor is safe: a shared cell
+ * or the encoder recomputes the same activations from the same rows before the actor's backward pass reads them.
  */
 class SequenceView implements SequencePolicyView {
   layout: SequenceLayout | null = null;
   readonly dist: Distribution;
+  readonly obsDim: number;
 
   constructor(private readonly policy: RecurrentActorCriticPolicy) {
     this.dist = policy.dist;
+    this.obsDim = policy.obsDim;
   }
 
   private rows(batch: number): SequenceLayout {
@@ -822,16 +828,16 @@ class SequenceView implements SequencePolicyView {
     return layout;
   }
 
-  distInputs(observations: Floats, batch: number, mask?: ArrayLike<number>): Floats {
-    return this.policy.sequenceDistInputs(this.rows(batch), observations, mask);
+  distInputs(observations: Floats, batch: number, mask?: ArrayLike<number>): Float32Array {
+    return this.policy.sequenceDistInputs(this.rows(batch), observations, mask) as Float32Array;
   }
 
   backwardActor(gradInputs: Floats, batch: number): void {
     this.policy.sequenceBackwardActor(this.rows(batch), gradInputs);
   }
 
-  values(observations: Floats, batch: number): Floats {
-    return this.policy.sequenceValues(this.rows(batch), observations);
+  values(observations: Floats, batch: number): Float32Array {
+    return this.policy.sequenceValues(this.rows(batch), observations) as Float32Array;
   }
 
   backwardCritic(gradValues: Floats, batch: number): void {
