@@ -188,6 +188,41 @@ describe('RecurrentActorCriticPolicy gradient through time', () => {
   });
 });
 
+describe('RecurrentActorCriticPolicy sequence view (what the loss loop calls)', () => {
+  for (const critic of ['own', 'shared', 'none'] as const) {
+    it(`critic ${critic}, with an encoder: the loop's order (actor, critic, then both backward) gives the same gradient`, () => {
+      const problem = makeProblem('lstm', critic, new Discrete(3), { dtype: 'float32' });
+      const { policy, layout, wLogProb } = problem;
+      const obs = Float32Array.from(problem.observations);
+      const acts = Float32Array.from(problem.actions);
+      const wValue = Float32Array.from(problem.wValue);
+      const rows = layout.rows;
+      const gradInputs = new Float32Array(rows * policy.dist.inputSize);
+      const gradient = (order: 'actor first' | 'loop') => {
+        policy.zeroGrad();
+        gradInputs.fill(0);
+        const view = policy.sequenceView(layout);
+        const inputs = Float32Array.from(view.distInputs(obs, rows));
+        policy.dist.gradLogProb(inputs, acts, rows, wLogProb, gradInputs);
+        if (order === 'actor first') {
+          view.backwardActor(gradInputs, rows);
+          view.values(obs, rows);
+        } else {
+          view.values(obs, rows); // accumulateLoss's order: both forward passes, then both backward passes
+          view.backwardActor(gradInputs, rows);
+        }
+        view.backwardCritic(wValue, rows);
+        return Array.from(policy.grads);
+      };
+      const expected = gradient('actor first');
+      expect(expected.some((g) => g !== 0)).toBe(true);
+      expect(gradient('loop')).toEqual(expected);
+      const view = policy.sequenceView(layout);
+      expect(() => view.values(obs, rows - 1)).toThrow(/rows given, the layout has/);
+    });
+  }
+});
+
 describe('RecurrentActorCriticPolicy with gSDE', () => {
   it('σ from the actor MLP’s last hidden layer: the gradients of ℓ and of the last layer match finite differences', () => {
     // gSDE detaches the features (gsde.ts), so only the parameters downstream of them have the full loss's
