@@ -9,15 +9,17 @@
  * helpers, env classes, config schemas, file-format constants — is in `policygrad/internal`, without a promise.
  */
 
-// Algorithms: each is a `Trainer` (begin/iterate/learn, checkpoint, save/load, predict, evaluate) bound to its
-// definition; a row of metrics.csv is a `MetricsRow`. `A3C` itself needs threads: the Node entry adds it.
+// Algorithms: each is a Trainer (begin/iterate/learn, checkpoint, save/load, predict, evaluate) bound to its
+// definition (`Trainer` itself, for writing a new algorithm, is in policygrad/internal). `A3C` itself needs
+// threads: the Node entry adds it.
 export { PPO, type PPOConfig } from './algos/ppo.js';
 export { A2C, type A2CConfig } from './algos/a2c.js';
 export { TRPO, NPG, type TRPOConfig } from './algos/trpo.js';
 export { Reinforce, type ReinforceConfig } from './algos/reinforce.js';
-export { Trainer, type LearnOptions } from './algos/trainer.js';
+export { RecurrentPPO, type RecurrentPPOConfig } from './algos/recurrent-ppo.js';
+export type { LearnOptions } from './algos/trainer.js';
 export type { A3CConfig } from './algos/a3c.js';
-export { createAlgorithm, type Algorithm, type AlgorithmName, type MetricsRow } from './algos/registry.js';
+export { createAlgorithm, type Algorithm, type AlgorithmName } from './algos/registry.js';
 export { listPresets } from './algos/presets.js';
 export type { Checkpoint } from './algos/checkpoint.js';
 export type { Ports } from './algos/ports.js';

@@ -5,7 +5,7 @@
 export * from './node.js';
 export * from './internal.js';
 // The Node entry's algorithm classes (bound to nodePorts) win over the core's of the same names.
-export { A2C, createAlgorithm, NPG, PPO, Reinforce, TRPO } from './node/algorithms.js';
+export { A2C, createAlgorithm, NPG, PPO, RecurrentPPO, Reinforce, TRPO } from './node/algorithms.js';
 export { type A3CLearnOptions } from './node/a3c.js';
 export { resolveEnvModule } from './node/env-modules.js';
 export { readPolicyFile } from './node/run-dir.js';

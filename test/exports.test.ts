@@ -11,7 +11,7 @@ import { entryExports } from '../scripts/count-exports.mjs';
 /** `policygrad/core` (src/index.ts): runtime values. */
 const CORE_VALUES = [
   // algorithms
-  ...['PPO', 'A2C', 'TRPO', 'NPG', 'Reinforce', 'Trainer', 'createAlgorithm', 'listPresets'],
+  ...['PPO', 'A2C', 'TRPO', 'NPG', 'Reinforce', 'RecurrentPPO', 'createAlgorithm', 'listPresets'],
   // callbacks
   ...['EvalCallback', 'SaveCallback', 'stopOnReturn'],
   // envs
@@ -33,7 +33,15 @@ const CORE_VALUES = [
 /** `policygrad/core`: type-only names. */
 const CORE_TYPES = [
   ...['Algorithm', 'AlgorithmName', 'PPOConfig', 'A2CConfig', 'A3CConfig', 'TRPOConfig', 'ReinforceConfig'],
-  ...['MetricsRow', 'LearnOptions', 'LoadOptions', 'PredictOptions', 'Checkpoint', 'Ports', 'Callback'],
+  ...[
+    'RecurrentPPOConfig',
+    'LearnOptions',
+    'LoadOptions',
+    'PredictOptions',
+    'Checkpoint',
+    'Ports',
+    'Callback',
+  ],
   ...['Env', 'VectorEnv', 'StepResult', 'Info', 'MakeOptions', 'ResetOptions', 'ResetResult', 'Space'],
   ...['PolicyFile', 'ActorCriticOptions', 'FileStorage'],
 ];

@@ -4,8 +4,8 @@
  * refuses to run without one.
  */
 import { describe, expect, it } from 'vitest';
-import { A2C, createAlgorithm, PolicygradError, PPO } from '../src/index.js';
-import type { MetricsRow } from '../src/index.js';
+import { A2C, createAlgorithm, PolicygradError, PPO } from '../src/internal.js';
+import type { MetricsRow } from '../src/internal.js';
 
 const TIME_FIELDS = new Set(['sps', 'timeSeconds']);
 const comparable = (rows: object[]) =>

@@ -1,10 +1,17 @@
 // What the learning benchmarks share (bench/learn.mjs, bench/parity.mjs): the envs' thresholds, the budgets, one
 // seeded training run with its evaluations and learning curve, result files, and the summary statistics.
 import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { A2C, NPG, PPO, Reinforce, TRPO } from '../../dist/index.js';
+import { A2C, NPG, PPO, RecurrentPPO, Reinforce, TRPO } from '../../dist/index.js';
 import { presetTimesteps } from '../../dist/internal.js';
 
-export const ALGOS = { ppo: PPO, a2c: A2C, trpo: TRPO, npg: NPG, reinforce: Reinforce };
+export const ALGOS = {
+  ppo: PPO,
+  a2c: A2C,
+  trpo: TRPO,
+  npg: NPG,
+  reinforce: Reinforce,
+  'recurrent-ppo': RecurrentPPO,
+};
 
 /**
  * Success thresholds (Gymnasium's reward_threshold, −250 for Pendulum) and the algorithms benchmarked on each env.

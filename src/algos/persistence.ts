@@ -11,6 +11,7 @@ import type { Box } from '../envs/spaces.js';
 import type { VectorEnv } from '../envs/vector.js';
 import { PolicygradError } from '../errors.js';
 import type { ActorCriticPolicy } from '../policies/actor-critic.js';
+import type { RecurrentActorCriticPolicy } from '../policies/recurrent-actor-critic.js';
 import { exportPolicy } from '../policies/serialize.js';
 import { normalizationOf } from './on-policy.js';
 import type { Ports } from './ports.js';
@@ -95,7 +96,7 @@ export interface LoadOptions {
 /** What `saveAlgorithm` needs of a model. */
 export interface SavableModel {
   readonly config: { env: string; envOptions: Record<string, unknown> };
-  readonly policy: ActorCriticPolicy;
+  readonly policy: ActorCriticPolicy | RecurrentActorCriticPolicy;
   readonly env: VectorEnv;
   checkpoint(): unknown;
 }

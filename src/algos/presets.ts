@@ -139,6 +139,41 @@ const A2C_BIPEDAL_WALKER_ZOO: Preset = {
   orthogonalInit: false,
 };
 
+/** rl-baselines3-zoo hyperparams/ppo.yml, CartPole-v1 (n_timesteps 1e5). */
+const PPO_CARTPOLE_ZOO: Preset = {
+  numEnvs: 8,
+  nSteps: 32,
+  batchSize: 256,
+  gaeLambda: 0.8,
+  gamma: 0.98,
+  nEpochs: 20,
+  entCoef: 0.0,
+  learningRate: 'lin_0.001',
+  clipRange: 'lin_0.2',
+};
+
+/** rl-baselines3-zoo hyperparams/ppo.yml, Acrobot-v1 (n_timesteps 1e6); ppo_lstm.yml has the same values. */
+const PPO_ACROBOT_ZOO: Preset = {
+  normalize: true,
+  numEnvs: 16,
+  nSteps: 256,
+  gaeLambda: 0.94,
+  gamma: 0.99,
+  nEpochs: 4,
+  entCoef: 0.0,
+};
+
+/** rl-baselines3-zoo hyperparams/ppo.yml, MountainCar-v0 (n_timesteps 1e6); ppo_lstm.yml's MountainCarNoVel-v0 too. */
+const PPO_MOUNTAINCAR_ZOO: Preset = {
+  normalize: true,
+  numEnvs: 16,
+  nSteps: 16,
+  gaeLambda: 0.98,
+  gamma: 0.99,
+  nEpochs: 4,
+  entCoef: 0.0,
+};
+
 /**
  * A named preset: its hyperparameters, and `timesteps`, the training budget it is meant for (rl-zoo's
  * n_timesteps where it has one). The budget is not a hyperparameter: `presetValues` leaves it out of the config,
@@ -148,21 +183,55 @@ export type NamedPreset = Preset & { timesteps: number };
 
 /** algo → env id → preset name → preset. */
 export const PRESETS: Record<string, Record<string, Record<string, NamedPreset>>> = {
+  'recurrent-ppo': {
+    // rl-baselines3-zoo hyperparams/ppo_lstm.yml (tuned; n_timesteps 1e5): ppo.yml's CartPole values, normalised,
+    // with an LSTM of 64 and the critic's own LSTM, pi/vf [64] with ReLU, PyTorch's default init.
+    'CartPoleNoVel-v1': {
+      zoo: {
+        timesteps: 100_000,
+        ...PPO_CARTPOLE_ZOO,
+        normalize: true,
+        orthogonalInit: false,
+        activation: 'relu',
+        hiddenSize: 64,
+        enableCriticLstm: true,
+        netArch: { pi: [64], vf: [64] },
+      },
+    },
+    // rl-baselines3-zoo hyperparams/ppo_lstm.yml (tuned; n_timesteps 1e5), gSDE included; sb3-contrib's default
+    // batch size (128).
+    'PendulumNoVel-v1': {
+      zoo: {
+        timesteps: 100_000,
+        normalize: true,
+        numEnvs: 4,
+        nSteps: 1024,
+        gaeLambda: 0.95,
+        gamma: 0.9,
+        nEpochs: 10,
+        entCoef: 0.0,
+        learningRate: 1e-3,
+        clipRange: 0.2,
+        useSde: true,
+        sdeSampleFreq: 4,
+        orthogonalInit: false,
+        activation: 'relu',
+        hiddenSize: 64,
+        enableCriticLstm: true,
+        netArch: { pi: [64], vf: [64] },
+      },
+    },
+    // rl-baselines3-zoo hyperparams/ppo_lstm.yml ("to be tuned"; n_timesteps 1e6): ppo.yml's MountainCar values
+    // with sb3-contrib's default policy (LSTM 256, its own critic LSTM, [64, 64] tanh, orthogonal MLPs) and batch
+    // size (128).
+    'MountainCarNoVel-v0': { zoo: { timesteps: 1_000_000, ...PPO_MOUNTAINCAR_ZOO } },
+    // rl-baselines3-zoo hyperparams/ppo_lstm.yml (n_timesteps 1e6): ppo.yml's values, sb3-contrib's defaults.
+    'Acrobot-v1': { zoo: { timesteps: 1_000_000, ...PPO_ACROBOT_ZOO } },
+  },
   ppo: {
     'CartPole-v1': {
       // rl-baselines3-zoo hyperparams/ppo.yml (n_timesteps 1e5)
-      zoo: {
-        timesteps: 100_000,
-        numEnvs: 8,
-        nSteps: 32,
-        batchSize: 256,
-        gaeLambda: 0.8,
-        gamma: 0.98,
-        nEpochs: 20,
-        entCoef: 0.0,
-        learningRate: 'lin_0.001',
-        clipRange: 'lin_0.2',
-      },
+      zoo: { timesteps: 100_000, ...PPO_CARTPOLE_ZOO },
       // CleanRL ppo.py defaults (total 500k steps): 4 envs × 128 steps, 4 epochs × 4 minibatches, CleanRL's value
       // loss ½·max((V − R)², (V_clip − R)²) with V clipped to V_old ± 0.2, and time-limit truncations ended like
       // terminations (ppo.py: next_done = terminations | truncations). docs/parity.md compares it line by line.
@@ -187,29 +256,11 @@ export const PRESETS: Record<string, Record<string, Record<string, NamedPreset>>
     },
     'Acrobot-v1': {
       // rl-baselines3-zoo hyperparams/ppo.yml (n_timesteps 1e6)
-      zoo: {
-        timesteps: 1_000_000,
-        normalize: true,
-        numEnvs: 16,
-        nSteps: 256,
-        gaeLambda: 0.94,
-        gamma: 0.99,
-        nEpochs: 4,
-        entCoef: 0.0,
-      },
+      zoo: { timesteps: 1_000_000, ...PPO_ACROBOT_ZOO },
     },
     'MountainCar-v0': {
       // rl-baselines3-zoo hyperparams/ppo.yml (n_timesteps 1e6)
-      zoo: {
-        timesteps: 1_000_000,
-        normalize: true,
-        numEnvs: 16,
-        nSteps: 16,
-        gaeLambda: 0.98,
-        gamma: 0.99,
-        nEpochs: 4,
-        entCoef: 0.0,
-      },
+      zoo: { timesteps: 1_000_000, ...PPO_MOUNTAINCAR_ZOO },
     },
     'MountainCarContinuous-v0': {
       // rl-baselines3-zoo hyperparams/ppo.yml (n_timesteps 2e4), gSDE included; batch_size 256 > the rollout's 8

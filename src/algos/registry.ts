@@ -13,6 +13,7 @@ import type { Ports } from './ports.js';
 import type { BeginOptions, LearnOptions } from './trainer.js';
 import { A2C } from './a2c.js';
 import { PPO } from './ppo.js';
+import { RecurrentPPO } from './recurrent-ppo.js';
 import { Reinforce } from './reinforce.js';
 import { NPG, TRPO } from './trpo.js';
 
@@ -121,6 +122,13 @@ export const ALGORITHMS = {
       return ports.threads(config);
     },
     description: 'Asynchronous Advantage Actor-Critic on worker threads (Node)',
+  },
+  'recurrent-ppo': {
+    // Its policy is a RecurrentActorCriticPolicy (params, spec and the policy file as the CLI uses them; predict
+    // takes a state): Algorithm's `policy` widens to it when the Trainer becomes generic in its parts.
+    create: (config: Record<string, unknown>, ports?: Ports) =>
+      new RecurrentPPO(config, ports) as unknown as Algorithm,
+    description: 'PPO with an LSTM/GRU policy (memory, for partially observed tasks)',
   },
 } as const;
 export type AlgorithmName = keyof typeof ALGORITHMS;

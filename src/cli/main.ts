@@ -8,7 +8,7 @@ import { Command, CommanderError, InvalidArgumentError } from 'commander';
 // command looks them up by id.
 import '../envs/builtin.js';
 import { DEFAULT_VARIANCE_ESTIMATORS, runVarianceLab, VARIANCE_ESTIMATORS } from '../algos/variance-lab.js';
-import { importPolicy } from '../policies/serialize.js';
+import { importPolicy, importRecurrentPolicy, isRecurrentPolicyFile } from '../policies/serialize.js';
 import { loadEnvEngine } from '../envs/load-engine.js';
 import { PolicygradError } from '../errors.js';
 import { VERSION } from '../version.js';
@@ -105,7 +105,9 @@ export function buildProgram(): Command {
     .action((run: string, options: { out: string }) => {
       checkWritableFile(options.out, '--out');
       const file = readPolicyFile(run);
-      importPolicy(file); // refuses a file whose parameters do not fit its network
+      // refuses a file whose parameters do not fit its network
+      if (isRecurrentPolicyFile(file)) importRecurrentPolicy(file);
+      else importPolicy(file);
       writePolicyFile(options.out, file);
       console.log(
         `wrote ${options.out} (${file.algo} on ${file.env}; load it with loadPolicy from 'policygrad/inference')`,
