@@ -1,7 +1,7 @@
 // Box2D benchmark (issue 19): env steps/s of each Box2D env alone (random policy), PPO zoo LunarLander-v3 end to
 // end against Stable-Baselines3's wall time on the same preset (../shared/benchmarks/peers.md: 688 s for 1M steps),
 // and the learning rows (5 seeds, 20-episode deterministic evaluation at the end). Prints a table and writes
-// benchmarks/box2d.md and benchmarks/box2d/*.json.
+// bench/results/box2d.md and bench/results/box2d/*.json.
 // Usage: npm run bench:box2d [-- --part speed,timing,learn] [--timesteps N] [--seeds 1-5] [--rows ppo:LunarLander-v3,…]
 //   --part speed      env steps/s (--env-steps per env, default 20000)
 //   --part timing     PPO zoo LunarLander-v3, seed 1, --timesteps steps (default 1M): wall time, s per 1M steps
@@ -23,7 +23,7 @@ const { values: args } = parseArgs({
   },
 });
 const parts = new Set(args.part.split(',').filter(Boolean));
-const OUT = 'benchmarks/box2d';
+const OUT = 'bench/results/box2d';
 const ENVS = ['LunarLander-v3', 'LunarLanderContinuous-v3', 'BipedalWalker-v3', 'BipedalWalkerHardcore-v3'];
 /** The issue's learning rows: algorithm, env, success threshold, default budget, rl-zoo's published score. */
 const ROWS = [
@@ -137,7 +137,7 @@ if (parts.has('learn')) {
 const lines = [
   '# Box2D benchmark',
   '',
-  'Produced by `npm run bench:box2d`; raw numbers in `benchmarks/box2d/*.json`.',
+  'Produced by `npm run bench:box2d`; raw numbers in `bench/results/box2d/*.json`.',
   '',
 ];
 const speed = read('speed.json');
@@ -180,5 +180,5 @@ if (learned.length > 0) {
     '',
   );
 }
-writeFileSync('benchmarks/box2d.md', lines.join('\n'));
-console.log(readFileSync('benchmarks/box2d.md', 'utf8'));
+writeFileSync('bench/results/box2d.md', lines.join('\n'));
+console.log(readFileSync('bench/results/box2d.md', 'utf8'));

@@ -10,7 +10,7 @@ import {
   PolicygradError,
   ResetNeededError,
   register,
-} from '../src/index.js';
+} from '../src/internal.js';
 import { CounterEnv } from './helpers.js';
 
 describe('bad input', () => {

@@ -23,7 +23,7 @@ import {
   type ResetDrawSource,
   restoreInto,
   snapshotOf,
-} from '../src/index.js';
+} from '../src/internal.js';
 import {
   bodyStates,
   box2dFixture,

@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { runDemo } from '../src/cli/demo.js';
 import '../src/envs/builtin.js'; // what the CLI's main module does: register the built-in envs
-import { heuristicPolicy, loadEnvEngine, make } from '../src/index.js';
+import { heuristicPolicy, loadEnvEngine, make } from '../src/internal.js';
 
 beforeAll(() => loadEnvEngine('LunarLander-v3'));
 

@@ -8,14 +8,14 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'n
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import type * as CoreModule from '../src/index.js';
+import type * as CoreModule from '../src/internal.js';
 
 type Core = typeof CoreModule;
 
 /** A fresh copy of the library's module graph: its engines not loaded yet. */
 async function freshCore(): Promise<Core> {
   vi.resetModules();
-  return (await import('../src/index.js')) as Core;
+  return (await import('../src/internal.js')) as Core;
 }
 
 afterEach(() => {

@@ -21,7 +21,7 @@ import {
   make,
   restoreInto,
   snapshotOf,
-} from '../src/index.js';
+} from '../src/internal.js';
 import {
   bodyStates,
   box2dFixture,

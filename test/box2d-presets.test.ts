@@ -5,7 +5,7 @@
  */
 import { parse } from 'yaml';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { A2C, loadEnvEngine, PPO, PRESET_TIMESTEPS, PRESETS, TRPO } from '../src/index.js';
+import { A2C, loadEnvEngine, PPO, PRESETS, TRPO } from '../src/internal.js';
 
 beforeAll(() => loadEnvEngine('LunarLander-v3'));
 import { translateZooBlock, ZOO_YAML_OPTIONS } from '../src/cli/zoo-config.js';
@@ -77,10 +77,13 @@ n_critic_updates: 20`,
 describe('LunarLander zoo presets', () => {
   for (const [algo, entries] of Object.entries(ZOO)) {
     it.each(Object.entries(entries))(`${algo} %s is rl-zoo's entry, with its n_timesteps`, (env, text) => {
-      const translated = translateZooBlock(parse(text, ZOO_YAML_OPTIONS) as Record<string, unknown>, env);
+      const translated = translateZooBlock(
+        parse(text, ZOO_YAML_OPTIONS) as Record<string, unknown>,
+        env,
+        algo,
+      );
       const values = Object.fromEntries(translated.entries.map((e) => [e.to, e.value]));
-      expect(PRESETS[algo][env].zoo).toEqual(values);
-      expect(PRESET_TIMESTEPS[algo][env]).toBe(translated.totalTimesteps);
+      expect(PRESETS[algo][env].zoo).toEqual({ timesteps: translated.totalTimesteps, ...values });
     });
   }
 });
@@ -156,13 +159,15 @@ clip_range: lin_0.2`,
 };
 
 describe('BipedalWalker zoo presets', () => {
-  // Their n_timesteps (PRESET_TIMESTEPS, src/algos/registry.ts) are not set yet: that table moves into presets.ts
-  // (ARCHITECTURE.md, step 6); until then `--timesteps` gives the budget.
   for (const [algo, entries] of Object.entries(WALKER_ZOO)) {
-    it.each(Object.entries(entries))(`${algo} %s is rl-zoo's entry`, (env, text) => {
-      const translated = translateZooBlock(parse(text, ZOO_YAML_OPTIONS) as Record<string, unknown>, env);
+    it.each(Object.entries(entries))(`${algo} %s is rl-zoo's entry, with its n_timesteps`, (env, text) => {
+      const translated = translateZooBlock(
+        parse(text, ZOO_YAML_OPTIONS) as Record<string, unknown>,
+        env,
+        algo,
+      );
       const values = Object.fromEntries(translated.entries.map((e) => [e.to, e.value]));
-      expect(PRESETS[algo][env].zoo).toEqual(values);
+      expect(PRESETS[algo][env].zoo).toEqual({ timesteps: translated.totalTimesteps, ...values });
     });
   }
 });

@@ -1,5 +1,5 @@
 /** Small policies and random batches for the loss-term tests (test/loss-terms.test.ts, test/loss-loop.test.ts). */
-import { ActorCriticPolicy, Box, Discrete, type Minibatch, MultiDiscrete, Rng } from '../src/index.js';
+import { ActorCriticPolicy, Box, Discrete, type Minibatch, MultiDiscrete, Rng } from '../src/internal.js';
 import type { DenseKernels } from '../src/nn/kernels.js';
 
 export type PolicyKind =

@@ -13,7 +13,7 @@ import {
   type SurrogateOptions,
   SurrogateScratch,
   type ValueLossForm,
-} from '../src/index.js';
+} from '../src/internal.js';
 import {
   accumulateLoss,
   evaluateLoss,

@@ -18,7 +18,7 @@ import {
   SGD,
   tsKernels,
   type WasmKernels,
-} from '../src/index.js';
+} from '../src/internal.js';
 
 const H = 1e-6; // central-difference step in float64: truncation ~H², rounding ~1e-16/H, both far below 1e-7
 

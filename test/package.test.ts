@@ -207,8 +207,9 @@ describe('package', () => {
         .trim()
         .split('\n')
         .map((l) => l.split(' ')[0]),
-    ).toEqual(['ppo', 'a2c', 'trpo', 'npg', 'reinforce', 'a3c']);
+    ).toEqual(['ppo', 'a2c', 'trpo', 'npg', 'reinforce', 'recurrent-ppo', 'a3c']);
     expect(list('presets')).toMatch(/^ppo +CartPole-v1 +zoo \(100,000 steps\)$/m);
+    expect(list('presets')).toMatch(/^ppo +CartPole-v1 +cleanrl \(500,000 steps\)$/m);
   });
 
   it('the README quick start names the commands that exist', () => {

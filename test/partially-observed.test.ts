@@ -3,7 +3,7 @@
  * the RepeatFirst memory task, which no feed-forward policy can solve.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
-import { type Box, loadEnvEngine, make, RepeatFirstEnv, Rng } from '../src/index.js';
+import { type Box, loadEnvEngine, make, RepeatFirstEnv, Rng } from '../src/internal.js';
 
 beforeAll(() => loadEnvEngine('LunarLander-v3'));
 

@@ -4,8 +4,8 @@
  * refuses to run without one.
  */
 import { describe, expect, it } from 'vitest';
-import { A2C, NPG, PolicygradError, PPO, Reinforce, TRPO } from '../src/index.js';
-import type { MetricsRow } from '../src/index.js';
+import { A2C, NPG, PolicygradError, PPO, Reinforce, TRPO } from '../src/internal.js';
+import type { MetricsRow } from '../src/internal.js';
 
 const TIME_FIELDS = new Set(['sps', 'timeSeconds']);
 const comparable = (rows: object[]) =>
@@ -77,7 +77,7 @@ const cases: [string, () => Model, number][] = [
         env: 'CartPole-v1',
         seed: 8,
         numEnvs: 2,
-        batchSteps: 32,
+        nSteps: 32,
         reuseBatches: 2,
         importanceWeightClip: 2,
         netArch: [8],
@@ -86,7 +86,7 @@ const cases: [string, () => Model, number][] = [
   ],
   [
     'REINFORCE (steps, GAE)',
-    () => new Reinforce({ env: 'CartPole-v1', seed: 9, batchSteps: 48, gaeLambda: 0.9, netArch: [8] }),
+    () => new Reinforce({ env: 'CartPole-v1', seed: 9, nSteps: 48, gaeLambda: 0.9, netArch: [8] }),
     48 * 5,
   ],
 ];

@@ -12,11 +12,11 @@ import {
   loadEnvEngine,
   make,
   normalizationOf,
-  PRESET_TIMESTEPS,
+  presetTimesteps,
   runVarianceLab,
   varianceEstimatorFor,
   importPolicy,
-} from '../src/index.js';
+} from '../src/internal.js';
 import type { FromWorker, ToWorker, TrainSettings } from './protocol.js';
 
 const DEFAULT_BUDGET = 200_000;
@@ -48,7 +48,7 @@ function createModel(s: TrainSettings): Algorithm {
   if (s.gamma !== null) config.gamma = s.gamma;
   if (s.learningRate !== null && s.algo !== 'trpo') config.learningRate = s.learningRate;
   if (s.trustRegion !== null) {
-    const field = { 'ppo-clip': 'clipRange', 'ppo-kl': 'klTarget', trpo: 'targetKl' }[s.algo as string];
+    const field = { 'ppo-clip': 'clipRange', 'ppo-kl': 'klPenaltyTarget', trpo: 'maxKl' }[s.algo as string];
     if (field !== undefined) config[field] = s.trustRegion;
   }
   return createAlgorithm(algoName, config);
@@ -153,7 +153,7 @@ async function train(s: TrainSettings, myGeneration: number): Promise<void> {
   const trained = createModel(s);
   model = trained;
   settings = s;
-  totalTimesteps = PRESET_TIMESTEPS[algoName]?.[s.env] ?? DEFAULT_BUDGET;
+  totalTimesteps = presetTimesteps(algoName, s.env) ?? DEFAULT_BUDGET;
   post({ type: 'started', config: { ...trained.config }, totalTimesteps });
   trained.begin({ totalTimesteps });
   let step = 0;

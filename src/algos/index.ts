@@ -16,4 +16,5 @@ export * from './checkpoint.js';
 export * from './callbacks.js';
 export * from './persistence.js';
 export * from './actor-chunk.js';
+export * from './recurrent-ppo.js';
 export * from './ports.js';

@@ -15,7 +15,12 @@ import { constantSchedule, linearSchedule, type Schedule } from '../nn/optim.js'
 import { ActorCriticPolicy, isNetArch, NET_ARCH_EXPECTED, type NetArch } from '../policies/actor-critic.js';
 import { Rng } from '../rng.js';
 import type { IterationStats } from '../rollouts/iteration.js';
-import { type EvaluationResult, RolloutBuffer, RolloutCollector } from '../rollouts/rollout.js';
+import {
+  type EvaluationResult,
+  RolloutBuffer,
+  type RolloutActor,
+  RolloutCollector,
+} from '../rollouts/rollout.js';
 import type { Minibatch } from './surrogate.js';
 import { maskRows } from './policy-gradient.js';
 import { discount, gradNormBound, traceDecay } from './hyperparameters.js';
@@ -215,23 +220,7 @@ export function buildOnPolicy(
   }
   const root = Rng.fromSeed(c.seed);
   const rng = root.split();
-  const raw = makeVectorEnv(
-    c.vectorEnv ?? 'sync',
-    c.env,
-    c.numEnvs,
-    c.envOptions,
-    { copy: false, envModules: c.envModules },
-    ports.asyncVectorEnv,
-  );
-  const normalize = c.normalize ?? false;
-  const env: VectorEnv =
-    normalize === false
-      ? raw
-      : new VecNormalize(raw, {
-          ...(normalize === true ? {} : normalize),
-          gamma: c.gamma ?? 0.99,
-          copy: false, // the collector copies what it keeps
-        });
+  const env = buildTrainingEnv(c, ports);
   const policy = new ActorCriticPolicy(
     {
       observationSpace: env.singleObservationSpace as Box,
@@ -253,6 +242,37 @@ export function buildOnPolicy(
   collector.sdeSampleFreq = c.sdeSampleFreq ?? -1;
   const buffer = new RolloutBuffer(c.nSteps, c.numEnvs, env.obsDim, policy.dist.actionSize);
   return { env, policy, rng, collector, buffer };
+}
+
+/** The vector env of a run: `numEnvs` copies of `env`, normalised when `normalize` says so (SB3's VecNormalize). */
+export function buildTrainingEnv(
+  c: {
+    env: string;
+    envOptions: Record<string, unknown>;
+    numEnvs: number;
+    gamma?: number;
+    normalize?: boolean | { observation: boolean; reward: boolean };
+    vectorEnv?: 'sync' | 'async';
+    envModules?: readonly string[];
+  },
+  ports: Ports = {},
+): VectorEnv {
+  const raw = makeVectorEnv(
+    c.vectorEnv ?? 'sync',
+    c.env,
+    c.numEnvs,
+    c.envOptions,
+    { copy: false, envModules: c.envModules },
+    ports.asyncVectorEnv,
+  );
+  const normalize = c.normalize ?? false;
+  return normalize === false
+    ? raw
+    : new VecNormalize(raw, {
+        ...(normalize === true ? {} : normalize),
+        gamma: c.gamma ?? 0.99,
+        copy: false, // the collector copies what it keeps
+      });
 }
 
 /**
@@ -390,7 +410,7 @@ export function distInputsOf(
  * env's own units, observations normalised with the training statistics (frozen) when `normalization` is given.
  */
 export function evaluatePolicy(
-  policy: ActorCriticPolicy,
+  policy: RolloutActor,
   config: { env: string; envOptions: Record<string, unknown>; seed?: number },
   episodes: number,
   {

@@ -14,6 +14,8 @@ import { z } from 'zod';
 import { describeValue, PolicygradError } from '../errors.js';
 import { Adam, clipGradNorm } from '../nn/optim.js';
 import type { RolloutBuffer } from '../rollouts/rollout.js';
+import { declareRenamedOptions } from '../options.js';
+import { renamedOptionsOf } from './renamed-options.js';
 import { shuffle } from './value-regression.js';
 import {
   type ActorCriticMetrics,
@@ -62,12 +64,13 @@ export const ppoConfigSchema = z.strictObject({
   truncation: truncationSchema.default('bootstrap'),
   /** Stop the epochs early when the approximate KL exceeds 1.5 × targetKl (SB3). */
   targetKl: z.number().positive().nullable().default(null),
-  /** δ of the adaptive KL penalty. */
-  klTarget: z.number().positive().default(0.01),
+  /** d_targ of the adaptive KL penalty (Schulman et al. 2017, eq. 8). */
+  klPenaltyTarget: z.number().positive().default(0.01),
   /** Initial β of the KL penalty. */
   klBetaInit: z.number().positive().default(1.0),
   adamEpsilon: z.number().positive().default(1e-5),
 });
+declareRenamedOptions(ppoConfigSchema, renamedOptionsOf('ppo'));
 export type PPOConfig = z.input<typeof ppoConfigSchema>;
 
 export type PPOResolvedConfig = z.output<typeof ppoConfigSchema>;
@@ -169,7 +172,7 @@ export function createPPOUpdate(
       let kl: number | undefined;
       if (penalised) {
         kl = evaluateLoss(policy, rolloutRows, measureKl, lossScratch).metrics.kl;
-        penalty.beta = adaptKlBeta(penalty.beta, kl, c.klTarget);
+        penalty.beta = adaptKlBeta(penalty.beta, kl, c.klPenaltyTarget);
       }
       const mean = (sum: number) => (steps === 0 ? Number.NaN : sum / steps);
       return {

@@ -14,13 +14,13 @@
  * - `baseline: 'value'`       Ψ_t − V(s_t), V refit each iteration by minimising Σ(V(s_t) − G_t)² for k epochs;
  * - `gaeLambda: λ`            Ψ_t = GAE(γ, λ) advantages from the critic (λ = 1: G_t − V(s_t)).
  *
- * `normalizeAdvantages` rescales Ψ to unit standard deviation. With a critic (value baseline, GAE) it also
+ * `normalizeAdvantage` rescales Ψ to unit standard deviation. With a critic (value baseline, GAE) it also
  * subtracts the batch mean, as SB3 does; with baseline 'none' or 'mean' it only rescales, so that the baseline
  * switch means what it says (subtracting the in-batch mean would add a biased baseline of its own).
  *
- * Batches by steps (`batchSteps`) cut episodes at the batch end. With a critic the cut return is completed with
+ * Batches by steps (`nSteps`) cut episodes at the batch end. With a critic the cut return is completed with
  * γ·V(s_T); without one (baseline 'none' | 'mean') it cannot be, so each env then collects complete episodes
- * until it has at least `batchSteps` steps (RLlib's batch_mode 'complete_episodes').
+ * until it has at least `nSteps` steps (RLlib's batch_mode 'complete_episodes').
  *
  * With `reuseBatches: K` the update also reuses the last K batches, collected by older policies π_β, with the
  * per-decision importance-sampling estimator (Precup et al. 2000): each sample weighted by
@@ -33,6 +33,7 @@ import { z } from 'zod';
 import type { Box } from '../envs/spaces.js';
 import { makeVec } from '../envs/vector.js';
 import { describeValue, PolicygradError } from '../errors.js';
+import { declareRenamedOptions } from '../options.js';
 import {
   effectiveSampleSize,
   importanceSampledRewardToGo,
@@ -63,6 +64,7 @@ import type { Ports } from './ports.js';
 import { presetField } from './presets.js';
 import { discount, gradNormBound, stepSize, traceDecay } from './hyperparameters.js';
 import { type AlgorithmDefinition, Trainer, type UpdateRule } from './trainer.js';
+import { renamedOptionsOf } from './renamed-options.js';
 import { regressValues } from './value-regression.js';
 
 export const reinforceConfigSchema = z.strictObject({
@@ -77,13 +79,13 @@ export const reinforceConfigSchema = z.strictObject({
   /** GAE(γ, λ) advantages instead of returns minus baseline (needs the value baseline). */
   gaeLambda: traceDecay().nullable().default(null),
   gamma: discount().default(0.99),
-  normalizeAdvantages: z.boolean().default(true),
-  /** Batch of complete episodes per iteration; when null, `batchSteps` steps from each env. */
+  normalizeAdvantage: z.boolean().default(true),
+  /** Batch of complete episodes per iteration; when null, `nSteps` steps from each env. */
   batchEpisodes: z.number().int().positive().nullable().default(null),
-  batchSteps: z.number().int().positive().default(1024),
+  nSteps: z.number().int().positive().default(1024),
   learningRate: stepSize().default(1e-3),
   valueLearningRate: stepSize().default(1e-3),
-  valueEpochs: z.number().int().positive().default(10),
+  nCriticUpdates: z.number().int().positive().default(10),
   valueMinibatchSize: z.number().int().positive().default(256),
   maxGradNorm: gradNormBound().nullable().default(null),
   /** Past batches reused with importance weights (0: on-policy only). */
@@ -96,6 +98,7 @@ export const reinforceConfigSchema = z.strictObject({
     .default(null),
   ...networkFields,
 });
+declareRenamedOptions(reinforceConfigSchema, renamedOptionsOf('reinforce'));
 export type ReinforceConfig = z.input<typeof reinforceConfigSchema>;
 export type ReinforceResolvedConfig = z.output<typeof reinforceConfigSchema>;
 
@@ -126,7 +129,7 @@ interface StoredBatch {
 
 /**
  * The run's parts: a synchronous vector env (no normalisation), the policy, the collector and the step buffer of
- * `batchSteps` per env (batches of episodes come from the collector's own buffers).
+ * `nSteps` per env (batches of episodes come from the collector's own buffers).
  */
 function buildReinforce(c: ReinforceResolvedConfig): OnPolicyParts {
   const root = Rng.fromSeed(c.seed);
@@ -142,17 +145,17 @@ function buildReinforce(c: ReinforceResolvedConfig): OnPolicyParts {
     root.split(),
   );
   const collector = new RolloutCollector(env, policy, rng, c.seed);
-  const buffer = new RolloutBuffer(c.batchSteps, c.numEnvs, env.obsDim, policy.dist.actionSize);
+  const buffer = new RolloutBuffer(c.nSteps, c.numEnvs, env.obsDim, policy.dist.actionSize);
   return { env, policy, rng, collector, buffer };
 }
 
 /**
- * A batch: `batchEpisodes` complete episodes; else `batchSteps` steps from each env when a critic completes the
+ * A batch: `batchEpisodes` complete episodes; else `nSteps` steps from each env when a critic completes the
  * returns cut at the batch end, and otherwise (no critic, or reuse) complete episodes of at least that many.
  */
 function collectReinforce({ collector, buffer }: OnPolicyParts, c: ReinforceResolvedConfig): RolloutBuffer {
   if (c.batchEpisodes !== null) return collector.collectEpisodes(c.batchEpisodes);
-  if (c.baseline !== 'value' || c.reuseBatches > 0) return collector.collectWholeEpisodes(c.batchSteps);
+  if (c.baseline !== 'value' || c.reuseBatches > 0) return collector.collectWholeEpisodes(c.nSteps);
   return collector.collectSteps(buffer);
 }
 
@@ -175,11 +178,11 @@ function subtractBaseline(
 }
 
 /**
- * `normalizeAdvantages`: with a critic, (Ψ − mean)/std as SB3; with baseline 'none' or 'mean', Ψ/std only,
+ * `normalizeAdvantage`: with a critic, (Ψ − mean)/std as SB3; with baseline 'none' or 'mean', Ψ/std only,
  * so that no in-batch mean baseline is added to the one chosen (see the module comment).
  */
 function normalizeScores(psi: Float64Array, c: ReinforceResolvedConfig): void {
-  if (!c.normalizeAdvantages) return;
+  if (!c.normalizeAdvantage) return;
   if (c.baseline === 'value') normalize(psi);
   else normalizeScale(psi);
 }
@@ -312,7 +315,7 @@ export function createReinforceUpdate(
               batch.observations,
               valueTargets,
               batch.size,
-              { epochs: c.valueEpochs, minibatchSize: c.valueMinibatchSize },
+              { epochs: c.nCriticUpdates, minibatchSize: c.valueMinibatchSize },
               rng,
             );
       return {

@@ -14,6 +14,7 @@
 import { z } from 'zod';
 import { normalize } from '../estimators/returns.js';
 import { Adam } from '../nn/optim.js';
+import { declareRenamedOptions } from '../options.js';
 import type { RolloutBuffer } from '../rollouts/rollout.js';
 import { checkNormalizable } from './hyperparameters.js';
 import {
@@ -40,6 +41,7 @@ import { type LoadOptions, loadAlgorithm } from './persistence.js';
 import { accumulateLogLikelihoodGradient } from './policy-gradient.js';
 import type { Ports } from './ports.js';
 import { type AlgorithmDefinition, Trainer, type UpdateRule } from './trainer.js';
+import { renamedOptionsOf } from './renamed-options.js';
 import { allocateRegression, regressValues } from './value-regression.js';
 
 const { entCoef: _e, vfCoef: _v, maxGradNorm: _m, ...baseFields } = onPolicyFields;
@@ -56,8 +58,8 @@ export const trpoConfigSchema = z.strictObject({
   /** Critic minibatch size. */
   batchSize: z.number().int().positive().default(128),
   nCriticUpdates: z.number().int().positive().default(10),
-  /** δ, the KL trust-region radius. */
-  targetKl: z.number().positive().default(0.01),
+  /** δ, the KL trust-region radius (sb3-contrib's target_kl). */
+  maxKl: z.number().positive().default(0.01),
   cgMaxSteps: z.number().int().positive().default(15),
   /** λ in (F + λI)x = g: F is singular (a softmax's Fisher always is), so λ must be > 0. */
   cgDamping: z
@@ -77,11 +79,13 @@ export const trpoConfigSchema = z.strictObject({
    */
   adamEpsilon: z.number().positive().default(1e-5),
 });
+declareRenamedOptions(trpoConfigSchema, renamedOptionsOf('trpo'));
 export type TRPOConfig = z.input<typeof trpoConfigSchema>;
 export type TRPOResolvedConfig = z.output<typeof trpoConfigSchema>;
 
 /** NPG's config: TRPO's, with the line search off (a saved NPG config says `lineSearch: false`; true is refused). */
 export const npgConfigSchema = trpoConfigSchema.extend({ lineSearch: z.literal(false).default(false) });
+declareRenamedOptions(npgConfigSchema, renamedOptionsOf('npg'));
 export type NPGConfig = z.input<typeof npgConfigSchema>;
 
 /** TRPO's and NPG's columns of the metrics row. */
@@ -146,7 +150,7 @@ export function createTrustRegionUpdate(
       fisher.setBatch(rollout.observations, rollout.masks);
       const x = conjugateGradient(fisher.apply, g, c.cgMaxSteps, undefined, cgScratch);
       fisher.apply(x, Fx);
-      const stepScale = Math.sqrt((2 * c.targetKl) / Math.max(dot(x, Fx), 1e-12));
+      const stepScale = Math.sqrt((2 * c.maxKl) / Math.max(dot(x, Fx), 1e-12));
       oldParams.set(policy.params.subarray(0, A));
       let surrogateBefore = 0; // r = 1 at θ_old: the mean advantage
       for (let k = 0; k < n; k++) surrogateBefore += advantages[k];
@@ -160,7 +164,7 @@ export function createTrustRegionUpdate(
         for (let k = 0; k < A; k++) policy.params[k] = oldParams[k] + fraction * stepScale * x[k];
         const evaluation = surrogateAndKl(policy, rollout, advantages, oldLogProbs, oldInputs, trial);
         kl = evaluation.kl;
-        if (!c.lineSearch || (evaluation.kl <= c.targetKl && evaluation.surrogate > surrogateBefore)) {
+        if (!c.lineSearch || (evaluation.kl <= c.maxKl && evaluation.surrogate > surrogateBefore)) {
           lineSearchSteps = i;
           break;
         }

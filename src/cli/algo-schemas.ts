@@ -3,11 +3,13 @@ import type { z } from 'zod';
 import { a2cConfigSchema } from '../algos/a2c.js';
 import { a3cConfigSchema } from '../algos/a3c.js';
 import { ppoConfigSchema } from '../algos/ppo.js';
+import { recurrentPpoConfigSchema } from '../algos/recurrent-ppo.js';
 import { reinforceConfigSchema } from '../algos/reinforce.js';
 import { npgConfigSchema, trpoConfigSchema } from '../algos/trpo.js';
 
 const SCHEMAS: Record<string, z.ZodObject> = {
   ppo: ppoConfigSchema,
+  'recurrent-ppo': recurrentPpoConfigSchema,
   a2c: a2cConfigSchema,
   trpo: trpoConfigSchema,
   npg: npgConfigSchema,

@@ -1,7 +1,7 @@
 /** `policygrad list envs|algos|presets`. */
-import { ALGORITHMS, PRESET_TIMESTEPS } from '../algos/registry.js';
+import { ALGORITHMS } from '../algos/registry.js';
 import { getRegistration, listEnvs } from '../envs/registry.js';
-import { listPresets } from '../algos/presets.js';
+import { listPresets, presetTimesteps } from '../algos/presets.js';
 import { PolicygradError } from '../errors.js';
 
 export function runList(what: string): string[] {
@@ -21,7 +21,7 @@ export function runList(what: string): string[] {
       listEnvs().flatMap((env) =>
         listPresets(algo, env).map(
           (p) =>
-            `${algo.padEnd(10)} ${env.padEnd(26)} ${p} (${(PRESET_TIMESTEPS[algo]?.[env] ?? 0).toLocaleString('en-US')} steps)`,
+            `${algo.padEnd(10)} ${env.padEnd(26)} ${p} (${(presetTimesteps(algo, env, p) ?? 0).toLocaleString('en-US')} steps)`,
         ),
       ),
     );

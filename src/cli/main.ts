@@ -8,7 +8,7 @@ import { Command, CommanderError, InvalidArgumentError } from 'commander';
 // command looks them up by id.
 import '../envs/builtin.js';
 import { DEFAULT_VARIANCE_ESTIMATORS, runVarianceLab, VARIANCE_ESTIMATORS } from '../algos/variance-lab.js';
-import { importPolicy } from '../policies/serialize.js';
+import { importPolicy, importRecurrentPolicy, isRecurrentPolicyFile } from '../policies/serialize.js';
 import { loadEnvEngine } from '../envs/load-engine.js';
 import { PolicygradError } from '../errors.js';
 import { VERSION } from '../version.js';
@@ -22,7 +22,7 @@ import { CLI_ALGORITHMS, DEFAULT_ALGO, DEFAULT_ENV, DEFAULT_SEED } from './run-o
 import { runList } from './list.js';
 import type { SweepCommandOptions } from './sweep.js';
 import type { WorkerCommandOptions } from './worker.js';
-import { checkGifDestination, recordGif } from './record.js';
+import { checkGifDestination, loadGifenc, recordGif } from './record.js';
 import { consoleOutput, runTrain } from './train.js';
 import { formatVarianceTable } from './variance.js';
 
@@ -105,7 +105,9 @@ export function buildProgram(): Command {
     .action((run: string, options: { out: string }) => {
       checkWritableFile(options.out, '--out');
       const file = readPolicyFile(run);
-      importPolicy(file); // refuses a file whose parameters do not fit its network
+      // refuses a file whose parameters do not fit its network
+      if (isRecurrentPolicyFile(file)) importRecurrentPolicy(file);
+      else importPolicy(file);
       writePolicyFile(options.out, file);
       console.log(
         `wrote ${options.out} (${file.algo} on ${file.env}; load it with loadPolicy from 'policygrad/inference')`,
@@ -194,7 +196,10 @@ export function buildProgram(): Command {
         if (options.deterministic === true && options.stochastic === true) {
           throw new PolicygradError('eval: --deterministic and --stochastic contradict each other: pass one');
         }
-        if (options.record !== undefined) checkGifDestination(options.record);
+        if (options.record !== undefined) {
+          checkGifDestination(options.record);
+          await loadGifenc(); // a missing encoder is said before the evaluation runs
+        }
         const file = await openPolicy(run);
         const r = runEval(file, {
           episodes: options.episodes,
@@ -202,7 +207,7 @@ export function buildProgram(): Command {
           seed: options.seed,
         });
         if (options.record !== undefined) {
-          const recording = recordGif(file, options.record, options.seed);
+          const recording = await recordGif(file, options.record, options.seed);
           const message = `wrote ${options.record} (${recording.frames} frames, return ${recording.episodeReturn.toFixed(2)}, ${Math.round(recording.bytes / 1024)} KiB)`;
           if (options.json) console.error(message);
           else console.log(message);

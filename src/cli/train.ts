@@ -1,11 +1,7 @@
 /** `policygrad train`: builds the algorithm from presets, a config file and --set overrides, trains, saves. */
+import { presetTimesteps } from '../algos/presets.js';
 import { existsSync, readdirSync, statSync } from 'node:fs';
-import {
-  type Algorithm,
-  createAlgorithm,
-  PRESET_TIMESTEPS,
-  type ThreadedAlgorithm,
-} from '../algos/registry.js';
+import { type Algorithm, createAlgorithm, type ThreadedAlgorithm } from '../algos/registry.js';
 import type { IterationStats } from '../rollouts/iteration.js';
 import { describeKernels, setDefaultKernels } from '../nn/backend.js';
 import { describeValue, PolicygradError } from '../errors.js';
@@ -250,7 +246,10 @@ async function startRun(options: TrainCommandOptions): Promise<RunSetup> {
   await loadEnvEngine(env);
   const model = createAlgorithm(algo, config, nodePorts);
   const totalTimesteps =
-    options.timesteps ?? resolved.fileTimesteps ?? PRESET_TIMESTEPS[algo]?.[env] ?? 100_000;
+    options.timesteps ??
+    resolved.fileTimesteps ??
+    presetTimesteps(algo, env, resolved.config.preset) ??
+    100_000;
   const run = RunDirectory.create(out, { force: options.force === true });
   run.writeConfig({
     library: 'policygrad',

@@ -15,6 +15,7 @@ import { A2C as CoreA2C, type A2CConfig } from '../algos/a2c.js';
 import { type LoadOptions, loadAlgorithm } from '../algos/persistence.js';
 import type { Ports } from '../algos/ports.js';
 import { PPO as CorePPO, type PPOConfig } from '../algos/ppo.js';
+import { RecurrentPPO as CoreRecurrentPPO, type RecurrentPPOConfig } from '../algos/recurrent-ppo.js';
 import { Reinforce as CoreReinforce, type ReinforceConfig } from '../algos/reinforce.js';
 import {
   type Algorithm,
@@ -83,6 +84,16 @@ export class Reinforce extends CoreReinforce {
   }
   static override load(dir: string, options: LoadOptions = {}): Reinforce {
     return loadOnNode(dir, 'reinforce', options, (config, ports) => new Reinforce(config, ports));
+  }
+}
+
+/** RecurrentPPO with `nodePorts` by default (see the module comment). */
+export class RecurrentPPO extends CoreRecurrentPPO {
+  constructor(config: RecurrentPPOConfig = {}, ports: Ports = nodePorts) {
+    super(config, ports);
+  }
+  static override load(dir: string, options: LoadOptions = {}): RecurrentPPO {
+    return loadOnNode(dir, 'recurrent-ppo', options, (config, ports) => new RecurrentPPO(config, ports));
   }
 }
 

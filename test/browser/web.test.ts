@@ -164,8 +164,8 @@ describe.runIf(browserAvailable())('training page (web/)', () => {
   }, 90_000);
 
   it.each([
-    ['trpo', 'targetKl'],
-    ['ppo-kl', 'klTarget'],
+    ['trpo', 'maxKl'],
+    ['ppo-kl', 'klPenaltyTarget'],
     ['ppo-clip', 'clipRange'],
   ])(
     '%s: the trust-region field sets %s and a blank field keeps the preset',

@@ -19,6 +19,15 @@ import { maskRows } from '../policy-gradient.js';
 
 const NO_FIELDS: readonly (keyof LossRows)[] = [];
 
+/**
+ * What the loop needs of a policy: an `ActorCriticPolicy`, or a recurrent policy's view of a minibatch of whole
+ * sequences (`RecurrentActorCriticPolicy.sequenceView`, whose rows must all be in one chunk).
+ */
+export type LossPolicy = Pick<
+  ActorCriticPolicy,
+  'dist' | 'obsDim' | 'distInputs' | 'values' | 'backwardActor' | 'backwardCritic'
+>;
+
 /** Rows per forward/backward pass: bounds the workspaces whatever the batch (a rollout of 10⁵ steps included). */
 export const CHUNK = 1024;
 
@@ -163,7 +172,7 @@ export class LossScratch {
  * `backwardCritic`. The report is a workspace of `scratch`, valid until its next call.
  */
 export function accumulateLoss(
-  policy: ActorCriticPolicy,
+  policy: LossPolicy,
   rows: LossRows,
   terms: readonly LossTerm[],
   scratch: LossScratch,
@@ -174,7 +183,7 @@ export function accumulateLoss(
 
 /** The loss and metrics of `accumulateLoss` without gradients (TRPO's line search, PPO's KL over the rollout). */
 export function evaluateLoss(
-  policy: ActorCriticPolicy,
+  policy: LossPolicy,
   rows: LossRows,
   terms: readonly LossTerm[],
   scratch: LossScratch,
@@ -184,7 +193,7 @@ export function evaluateLoss(
 }
 
 function runLoss(
-  policy: ActorCriticPolicy,
+  policy: LossPolicy,
   rows: LossRows,
   terms: readonly LossTerm[],
   scratch: LossScratch,
