@@ -9,7 +9,10 @@ import {
   type Minibatch,
   type ResetOptions,
   type ResetResult,
-  type Reinforce,
+  estimateScores,
+  type ReinforceConfig,
+  reinforceDefinition,
+  Trainer,
   type RolloutBuffer,
   type Rng,
   type StepResult,
@@ -127,18 +130,27 @@ export function sampleIndex(probs: number[], rng: Rng): number {
   return probs.length - 1;
 }
 
-/** Runs `iterations` REINFORCE iterations and returns each batch it estimated Ψ on, with that Ψ. */
+/**
+ * Runs `iterations` REINFORCE iterations of `config` and returns each batch it estimated Ψ on, with that Ψ: the
+ * run is REINFORCE's definition with a `collect` that records what it returns.
+ */
 export function recordEstimates(
-  algo: Reinforce,
+  config: ReinforceConfig,
   iterations = 1,
 ): { buffer: RolloutBuffer; psi: Float64Array; step: number }[] {
   const seen: { buffer: RolloutBuffer; psi: Float64Array; step: number }[] = [];
-  const estimate = algo.estimate.bind(algo);
-  algo.estimate = (buffer) => {
-    const out = estimate(buffer);
-    seen.push({ buffer, psi: out.psi, step: 0 });
-    return out;
-  };
+  const collect = reinforceDefinition.collect as NonNullable<typeof reinforceDefinition.collect>;
+  const algo = new Trainer(
+    {
+      ...reinforceDefinition,
+      collect(parts, c) {
+        const buffer = collect(parts, c);
+        seen.push({ buffer, psi: estimateScores(buffer, c).psi, step: 0 });
+        return buffer;
+      },
+    },
+    config,
+  );
   algo.learn({
     totalTimesteps: 1e9,
     callback: (m) => {

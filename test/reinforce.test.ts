@@ -372,13 +372,23 @@ describe('REINFORCE', () => {
     algo.learn({ totalTimesteps: 1e6, resetProgress: false, callback: () => false });
     const actual = policy.grads.slice(0, policy.actorParamCount);
 
-    type Stored = {
-      batch: StepBatch;
-      observations: Float32Array;
-      actions: Float32Array;
-      behaviourLogProbs: Float32Array;
+    // The batches kept for reuse are the update rule's state, as the checkpoint holds them (newest first).
+    type Saved = Record<'rewards' | 'terminated' | 'truncated' | 'observations' | 'actions', number[]> & {
+      numEnvs: number;
+      behaviourLogProbs: number[];
     };
-    const [b2, b1] = (algo as unknown as { stored: Stored[] }).stored;
+    const kept = (algo.checkpoint().state as { stored: Saved[] }).stored.map((b) => ({
+      batch: {
+        numEnvs: b.numEnvs,
+        rewards: Float64Array.from(b.rewards),
+        terminated: Uint8Array.from(b.terminated),
+        truncated: Uint8Array.from(b.truncated),
+      } satisfies StepBatch,
+      observations: Float32Array.from(b.observations),
+      actions: Float32Array.from(b.actions),
+      behaviourLogProbs: Float32Array.from(b.behaviourLogProbs),
+    }));
+    const [b2, b1] = kept;
     policy.params.set(params);
     policy.zeroGrad();
     const n1 = b1.actions.length;
@@ -414,15 +424,10 @@ describe('REINFORCE', () => {
     ['with the leave-one-out baseline', { baseline: 'mean' as const }],
     ['with a critic and reuse (importance weights start at episode starts)', { reuseBatches: 1 }],
   ])('batches by steps hold complete episodes, at least nSteps from each env, %s', (_name, extra) => {
-    const algo = new Reinforce({
-      env: 'CartPole-v1',
-      numEnvs: 2,
-      nSteps: 64,
-      seed: 4,
-      netArch: [8],
-      ...extra,
-    });
-    const seen = recordEstimates(algo, 3);
+    const seen = recordEstimates(
+      { env: 'CartPole-v1', numEnvs: 2, nSteps: 64, seed: 4, netArch: [8], ...extra },
+      3,
+    );
     expect(seen).toHaveLength(3);
     for (const { buffer } of seen) {
       expect(buffer.numEnvs).toBe(1); // one stream of episodes
@@ -446,14 +451,7 @@ describe('REINFORCE', () => {
 
   it('normalizeAdvantage: only rescales Ψ with baseline none or mean (no hidden baseline); standardises with V', () => {
     const psiOf = (baseline: 'none' | 'mean' | 'value') => {
-      const algo = new Reinforce({
-        env: 'CartPole-v1',
-        baseline,
-        batchEpisodes: 4,
-        seed: 2,
-        netArch: [8],
-      });
-      return recordEstimates(algo)[0];
+      return recordEstimates({ env: 'CartPole-v1', baseline, batchEpisodes: 4, seed: 2, netArch: [8] })[0];
     };
     const sd = (xs: ArrayLike<number>) => {
       const m = Array.from(xs).reduce((a, b) => a + b, 0) / xs.length;
@@ -485,6 +483,38 @@ describe('REINFORCE', () => {
       /^REINFORCE checkpoint: its reused batches predate per-decision importance sampling \(no nextValues\); restore it with \{ weightsOnly: true \}$/,
     );
     expect(() => build().restoreCheckpoint(saved, { weightsOnly: true })).not.toThrow();
+  });
+
+  it("validates a checkpoint's kept batches before using them: one line naming the batch and the field", () => {
+    const build = () =>
+      new Reinforce({ env: 'CartPole-v1', batchEpisodes: 2, reuseBatches: 1, netArch: [8] });
+    const algo = build();
+    algo.learn({ totalTimesteps: 1e6, callback: () => false });
+    const good = JSON.stringify(algo.checkpoint());
+    const withKept = (edit: (kept: Record<string, unknown>[]) => void) => {
+      const saved = JSON.parse(good);
+      edit(saved.state.stored);
+      return saved;
+    };
+    const model = build();
+    expect(() => model.restoreCheckpoint(withKept((kept) => (kept[0].observations = [1, 2, 3])))).toThrow(
+      /^REINFORCE checkpoint: kept batch 0: invalid 'observations': expected \d+ numbers$/,
+    );
+    expect(() => model.restoreCheckpoint(withKept((kept) => (kept[0].actions = 'lots')))).toThrow(
+      /^REINFORCE checkpoint: kept batch 0: invalid 'actions'/,
+    );
+    expect(() => model.restoreCheckpoint(withKept((kept) => (kept[0].numEnvs = 0)))).toThrow(
+      /^REINFORCE checkpoint: kept batch 0: invalid numEnvs 0: expected a positive integer$/,
+    );
+    expect(() => model.restoreCheckpoint(withKept((kept) => kept.push(kept[0])))).toThrow(
+      /^REINFORCE checkpoint: invalid kept batches .*: expected a list of at most reuseBatches = 1$/,
+    );
+    // After the refusals the model still restores the intact checkpoint and continues like the original.
+    model.restoreCheckpoint(JSON.parse(good));
+    const strip = (rows: object[]) =>
+      rows.map(({ sps: _s, timeSeconds: _t, ...rest }: { sps?: number; timeSeconds?: number }) => rest);
+    const next = { totalTimesteps: 1e6, resetProgress: false, callback: () => false };
+    expect(strip(model.learn(next))).toEqual(strip(algo.learn(next)));
   });
 
   it('validates its config', () => {

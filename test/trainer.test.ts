@@ -4,7 +4,7 @@
  * refuses to run without one.
  */
 import { describe, expect, it } from 'vitest';
-import { A2C, createAlgorithm, PolicygradError, PPO } from '../src/internal.js';
+import { A2C, NPG, PolicygradError, PPO, Reinforce, TRPO } from '../src/internal.js';
 import type { MetricsRow } from '../src/internal.js';
 
 const TIME_FIELDS = new Set(['sps', 'timeSeconds']);
@@ -18,7 +18,9 @@ interface Driven {
   readonly numTimesteps: number;
 }
 
-const cases: [string, () => A2C | PPO, number][] = [
+type Model = A2C | PPO | TRPO | NPG | Reinforce;
+
+const cases: [string, () => Model, number][] = [
   [
     'A2C (Adam, linear learning rate)',
     () =>
@@ -62,6 +64,31 @@ const cases: [string, () => A2C | PPO, number][] = [
       }),
     64 * 6,
   ],
+  [
+    'TRPO (linear critic learning rate)',
+    () => new TRPO({ env: 'CartPole-v1', seed: 6, numEnvs: 2, nSteps: 32, learningRate: 'lin_0.001' }),
+    64 * 5,
+  ],
+  ['NPG', () => new NPG({ env: 'Pendulum-v1', seed: 7, nSteps: 64, batchSize: 32 }), 64 * 5],
+  [
+    'REINFORCE (whole episodes, two batches reused with truncated importance weights)',
+    () =>
+      new Reinforce({
+        env: 'CartPole-v1',
+        seed: 8,
+        numEnvs: 2,
+        nSteps: 32,
+        reuseBatches: 2,
+        importanceWeightClip: 2,
+        netArch: [8],
+      }),
+    64 * 10,
+  ],
+  [
+    'REINFORCE (steps, GAE)',
+    () => new Reinforce({ env: 'CartPole-v1', seed: 9, nSteps: 48, gaeLambda: 0.9, netArch: [8] }),
+    48 * 5,
+  ],
 ];
 
 function drive(model: Driven): MetricsRow[] {
@@ -80,7 +107,7 @@ describe.each(cases)('%s', (_name, build, total) => {
     expect(rows.length).toBeGreaterThan(3);
     expect(comparable(rows)).toEqual(comparable(expected));
     expect(Array.from(driven.policy.params)).toEqual(Array.from(learned.policy.params));
-    const withoutClock = (m: A2C | PPO) => ({
+    const withoutClock = (m: Model) => ({
       ...m.checkpoint(),
       tracker: { ...m.checkpoint().tracker, elapsedSeconds: 0 },
     });
@@ -199,28 +226,4 @@ describe('checkpoint format version 2', () => {
       /^PPO checkpoint: invalid klBeta -1: expected a positive number$/,
     );
   });
-});
-
-describe('classes not yet on the Trainer (registered through notYetOnTheTrainer)', () => {
-  it.each([
-    ['trpo', { env: 'CartPole-v1', seed: 2, numEnvs: 2, nSteps: 32, batchSize: 32, netArch: [8] }, 64 * 4],
-    ['reinforce', { env: 'CartPole-v1', seed: 3, nSteps: 64, netArch: [8] }, 64 * 4],
-  ] as const)(
-    '%s: begin() + iterate() give the rows of learn(), also across a checkpoint',
-    (algo, config, total) => {
-      const expected = createAlgorithm(algo, config).learn({ totalTimesteps: total });
-      const first = createAlgorithm(algo, config);
-      expect(() => first.iterate()).toThrow(
-        /^(TRPO|REINFORCE)\.iterate: call begin\(\{ totalTimesteps \}\) first$/,
-      );
-      first.begin({ totalTimesteps: total });
-      const head = [first.iterate(), first.iterate()];
-      const resumed = createAlgorithm(algo, config);
-      resumed.restoreCheckpoint(JSON.parse(JSON.stringify(first.checkpoint())));
-      resumed.begin({ totalTimesteps: total - resumed.numTimesteps, resetProgress: false });
-      const tail = drive(resumed);
-      expect(comparable([...head, ...tail])).toEqual(comparable(expected));
-      expect(resumed.done).toBe(true);
-    },
-  );
 });

@@ -198,7 +198,51 @@ describe('TRPO and NPG', () => {
     },
   );
 
+  it("an iteration allocates none of the update's vectors: g, Fx, θ_old, CG's and the line search's come from createUpdate", () => {
+    // netArch [8] on CartPole: 58 actor parameters; a rollout of 96 steps, 192 distribution inputs.
+    const trpo = new TRPO({ env: 'CartPole-v1', nSteps: 96, batchSize: 32, netArch: [8], seed: 6 });
+    const A = trpo.policy.actorParamCount;
+    const n = 96;
+    const watched = new Set([A, n, n * trpo.policy.dist.inputSize]);
+    trpo.begin({ totalTimesteps: 3 * n });
+    trpo.iterate(); // the first iteration may size lazily allocated caches
+    const allocated: number[] = [];
+    const originals = { Float32Array, Float64Array };
+    for (const name of ['Float32Array', 'Float64Array'] as const) {
+      const counting = new Proxy(originals[name], {
+        construct(target, args, newTarget) {
+          const size = typeof args[0] === 'number' ? args[0] : (args[0] as ArrayLike<number>)?.length;
+          if (watched.has(size)) allocated.push(size);
+          return Reflect.construct(target, args, newTarget);
+        },
+      });
+      Reflect.set(globalThis, name, counting);
+    }
+    try {
+      trpo.iterate();
+    } finally {
+      Reflect.set(globalThis, 'Float32Array', originals.Float32Array);
+      Reflect.set(globalThis, 'Float64Array', originals.Float64Array);
+    }
+    expect(allocated).toEqual([]);
+  });
+
   it('refuses options it does not use', () => {
     expect(() => new TRPO({ entCoef: 0.1 } as never)).toThrow(/unknown option 'entCoef'/);
+  });
+
+  it("NPG is TRPO's definition with the line search fixed off: a saved lineSearch false loads, true is refused", () => {
+    const npg = new NPG({ env: 'CartPole-v1', nSteps: 64, seed: 2 });
+    expect(npg.config.lineSearch).toBe(false);
+    expect(npg).not.toBeInstanceOf(TRPO);
+    // model.json and run configs hold the resolved config, lineSearch included.
+    const again = new NPG({ ...npg.config, lineSearch: false, preset: null });
+    expect(again.config).toEqual(npg.config);
+    expect(() => new NPG({ lineSearch: true } as never)).toThrow(/^NPG config: .*lineSearch/);
+    expect(() => new NPG({ lineSearch: true } as never)).not.toThrow(/\n/);
+    // Its schema is its own object: TRPO's renamed keys are declared on it too.
+    expect(() => new NPG({ targetKl: 0.01 } as never)).toThrow(
+      /^NPG config: option 'targetKl' was renamed to maxKl/,
+    );
   });
 });

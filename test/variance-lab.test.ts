@@ -1,6 +1,6 @@
 /** The variance lab's reference is one stated estimand, ∇J_γ, estimated by the γ^t-weighted reward-to-go. */
 import { describe, expect, it } from 'vitest';
-import { Reinforce, runVarianceLab, varianceEstimatorFor, varianceLabScores } from '../src/internal.js';
+import { runVarianceLab, varianceEstimatorFor, varianceLabScores } from '../src/internal.js';
 import { recordEstimates } from './helpers.js';
 
 const small = { env: 'CartPole-v1', batchEpisodes: 2, repeats: 4, netArch: [8], seed: 3 };
@@ -36,7 +36,7 @@ describe("the lab measures the Ψ_t that REINFORCE's switches select", () => {
     { returns: 'reward-to-go' as const, baseline: 'value' as const, gaeLambda: 0.9 },
   ];
   it.each(switches)('returns $returns, baseline $baseline, GAE λ $gaeLambda', (config) => {
-    const algo = new Reinforce({
+    const [{ buffer, psi }] = recordEstimates({
       ...config,
       env: 'CartPole-v1',
       batchEpisodes: 3,
@@ -45,7 +45,6 @@ describe("the lab measures the Ψ_t that REINFORCE's switches select", () => {
       netArch: [8],
       seed: 5,
     });
-    const [{ buffer, psi }] = recordEstimates(algo);
     const name = varianceEstimatorFor(config);
     const lab = varianceLabScores(buffer, [name], 0.95, 0.9).get(name) as Float64Array;
     expect(Array.from(lab)).toEqual(Array.from(psi));

@@ -6,21 +6,39 @@
  */
 import type { ActorCriticPolicy } from '../policies/actor-critic.js';
 
+/** The vectors conjugate gradient works in, for a system of `size` unknowns: allocate once, reuse per solve. */
+export interface ConjugateGradientScratch {
+  x: Float64Array;
+  r: Float64Array;
+  p: Float64Array;
+  Ap: Float64Array;
+}
+
+export function allocateConjugateGradient(size: number): ConjugateGradientScratch {
+  return {
+    x: new Float64Array(size),
+    r: new Float64Array(size),
+    p: new Float64Array(size),
+    Ap: new Float64Array(size),
+  };
+}
+
 /**
  * Solves A x = b for symmetric positive-definite A given only x ↦ A x (Hestenes & Stiefel 1952), starting from
- * x = 0, for at most `maxIterations` steps or until the squared residual falls below `residualTolerance`.
+ * x = 0, for at most `maxIterations` steps or until the squared residual falls below `residualTolerance`. Returns
+ * x, which is `scratch.x` when a scratch is given (overwritten by the next solve).
  */
 export function conjugateGradient(
   matVec: (v: Float64Array, out: Float64Array) => void,
   b: Float64Array,
   maxIterations: number,
   residualTolerance = 1e-10,
+  { x, r, p, Ap }: ConjugateGradientScratch = allocateConjugateGradient(b.length),
 ): Float64Array {
   const n = b.length;
-  const x = new Float64Array(n);
-  const r = Float64Array.from(b); // residual b − A x
-  const p = Float64Array.from(b); // search direction
-  const Ap = new Float64Array(n);
+  x.fill(0);
+  r.set(b); // residual b − A x
+  p.set(b); // search direction
   let rr = dot(r, r);
   for (let it = 0; it < maxIterations && rr > residualTolerance; it++) {
     matVec(p, Ap);
@@ -38,9 +56,9 @@ export function conjugateGradient(
 }
 
 /**
- * v ↦ (F + damping·I) v over the actor parameters, for the observations passed to the constructor (it runs the
- * forward pass once; later calls reuse the cached activations, so do not run the actor on other data between
- * calls).
+ * v ↦ (F + damping·I) v over the actor parameters, for the batch of observations given to the constructor or to
+ * `setBatch` (each runs the forward pass once; later calls reuse the cached activations, so do not run the actor
+ * on other data between calls). One instance serves every iteration of a run: its arrays are allocated once.
  */
 export class FisherVectorProduct {
   readonly size: number;
@@ -48,9 +66,10 @@ export class FisherVectorProduct {
   private readonly tangent: Float32Array;
   private readonly metricTimesJv: Float32Array;
 
+  /** `observations` null: no batch yet (call `setBatch` before `apply`). */
   constructor(
     private readonly policy: ActorCriticPolicy,
-    observations: Float32Array,
+    observations: Float32Array | null,
     private readonly batch: number,
     private readonly damping: number,
     masks: Uint8Array | null = null,
@@ -58,8 +77,14 @@ export class FisherVectorProduct {
     this.size = policy.actorParamCount;
     this.tangent = new Float32Array(policy.numParams);
     this.metricTimesJv = new Float32Array(batch * policy.dist.inputSize);
+    this.inputs = new Float32Array(batch * policy.dist.inputSize);
+    if (observations !== null) this.setBatch(observations, masks);
+  }
+
+  /** The Fisher of another batch of `batch` observations [batch × obsDim] (with its action masks, if any). */
+  setBatch(observations: Float32Array, masks: Uint8Array | null = null): void {
     // Masked logits have p = 0, so the metric M ignores them and J v needs no mask.
-    this.inputs = Float32Array.from(policy.distInputs(observations, batch, masks ?? undefined));
+    this.inputs.set(this.policy.distInputs(observations, this.batch, masks ?? undefined));
   }
 
   apply = (v: Float64Array, out: Float64Array): void => {

@@ -8,7 +8,7 @@ import { describeValue, PolicygradError } from '../errors.js';
 import type { ActorCriticPolicy, PredictOptions } from '../policies/actor-critic.js';
 import type { IterationStats } from '../rollouts/iteration.js';
 import type { Floats } from '../nn/kernels.js';
-import { type Checkpoint, checkLearnOptions } from './checkpoint.js';
+import type { Checkpoint } from './checkpoint.js';
 import type { Ports } from './ports.js';
 import type { BeginOptions, LearnOptions } from './trainer.js';
 import { A2C } from './a2c.js';
@@ -51,45 +51,6 @@ export interface ThreadedAlgorithm extends Omit<Algorithm, 'iterate' | 'learn'> 
   stop(): Promise<void>;
 }
 
-/** What a class not yet on the Trainer has: `learn` with a callback and `resetProgress`. */
-interface LearnOnly {
-  readonly numTimesteps: number;
-  learn(options: {
-    totalTimesteps: number;
-    resetProgress?: boolean;
-    callback?: (row: never) => boolean | void;
-  }): object[];
-}
-
-/**
- * TRPO, NPG and REINFORCE are not on the Trainer yet (issue 15 step 1 ports them one commit each, and deletes
- * this): their instance gets `begin`, `iterate` and `done` made of their `learn`, one iteration per call (its
- * callback returns false), and is registered through a cast. A schedule from `begin` ends at the step it was
- * begun at plus its `totalTimesteps`, for a fresh one and an extended one alike.
- */
-function notYetOnTheTrainer(model: LearnOnly): Algorithm {
-  let pending: BeginOptions | null = null;
-  let end: number | null = null;
-  const name = model.constructor.name.toUpperCase();
-  const done = () => end !== null && model.numTimesteps >= end;
-  Object.defineProperty(model, 'done', { get: done });
-  return Object.assign(model, {
-    begin(options: BeginOptions): void {
-      const checked = checkLearnOptions(name, options, 'begin');
-      pending = checked;
-      end = model.numTimesteps + checked.totalTimesteps;
-    },
-    iterate(): MetricsRow {
-      if (end === null || done()) {
-        throw new PolicygradError(`${name}.iterate: call begin({ totalTimesteps }) first`);
-      }
-      const schedule = pending ?? { totalTimesteps: end - model.numTimesteps, resetProgress: false };
-      pending = null;
-      return model.learn({ ...schedule, callback: () => false })[0] as MetricsRow;
-    },
-  }) as unknown as Algorithm;
-}
-
 export const ALGORITHMS = {
   ppo: {
     create: (config: Record<string, unknown>, ports?: Ports): Algorithm => new PPO(config, ports),
@@ -100,16 +61,15 @@ export const ALGORITHMS = {
     description: 'synchronous Advantage Actor-Critic',
   },
   trpo: {
-    create: (config: Record<string, unknown>, ports?: Ports) => notYetOnTheTrainer(new TRPO(config, ports)),
+    create: (config: Record<string, unknown>, ports?: Ports): Algorithm => new TRPO(config, ports),
     description: 'Trust Region Policy Optimization',
   },
   npg: {
-    create: (config: Record<string, unknown>, ports?: Ports) => notYetOnTheTrainer(new NPG(config, ports)),
+    create: (config: Record<string, unknown>, ports?: Ports): Algorithm => new NPG(config, ports),
     description: 'natural policy gradient',
   },
   reinforce: {
-    create: (config: Record<string, unknown>, ports?: Ports) =>
-      notYetOnTheTrainer(new Reinforce(config, ports)),
+    create: (config: Record<string, unknown>, ports?: Ports): Algorithm => new Reinforce(config, ports),
     description: 'REINFORCE / vanilla policy gradient (configurable Ψ_t)',
   },
   a3c: {

@@ -30,22 +30,10 @@
  * with reuse every batch is collected as complete episodes. The effective sample size of the weights is logged.
  */
 import { z } from 'zod';
-import { runCallbacks } from './callbacks.js';
-import type { LearnOptions } from './trainer.js';
-import { type LoadOptions, loadAlgorithm, saveAlgorithm } from './persistence.js';
-import type { Ports } from './ports.js';
-import {
-  beginProgress,
-  captureCheckpoint,
-  type Checkpoint,
-  type CheckpointParts,
-  checkLearnOptions,
-  type LearnProgress,
-  restoreCheckpoint,
-} from './checkpoint.js';
 import type { Box } from '../envs/spaces.js';
-import { makeVec, type SyncVectorEnv } from '../envs/vector.js';
-import { PolicygradError } from '../errors.js';
+import { makeVec } from '../envs/vector.js';
+import { describeValue, PolicygradError } from '../errors.js';
+import { declareRenamedOptions } from '../options.js';
 import {
   effectiveSampleSize,
   importanceSampledRewardToGo,
@@ -65,16 +53,18 @@ import {
 } from '../estimators/returns.js';
 import type { Floats } from '../nn/kernels.js';
 import { Adam, clipGradNorm } from '../nn/optim.js';
-import { declareRenamedOptions, parseOptions } from '../options.js';
-import { renamedOptionsOf } from './renamed-options.js';
-import { ActorCriticPolicy, type PredictOptions } from '../policies/actor-critic.js';
+import { ActorCriticPolicy } from '../policies/actor-critic.js';
 import { Rng } from '../rng.js';
 import { RolloutBuffer, RolloutCollector } from '../rollouts/rollout.js';
-import { evaluatePolicy, networkFields } from './on-policy.js';
+import type { IterationStats } from '../rollouts/iteration.js';
+import { networkFields, type OnPolicyParts } from './on-policy.js';
+import { type LoadOptions, loadAlgorithm } from './persistence.js';
 import { accumulateLogLikelihoodGradient, maskRows } from './policy-gradient.js';
-import { IterationTracker, type IterationStats } from '../rollouts/iteration.js';
-import { applyPreset, presetField } from './presets.js';
+import type { Ports } from './ports.js';
+import { presetField } from './presets.js';
 import { discount, gradNormBound, stepSize, traceDecay } from './hyperparameters.js';
+import { type AlgorithmDefinition, Trainer, type UpdateRule } from './trainer.js';
+import { renamedOptionsOf } from './renamed-options.js';
 import { regressValues } from './value-regression.js';
 
 export const reinforceConfigSchema = z.strictObject({
@@ -110,16 +100,19 @@ export const reinforceConfigSchema = z.strictObject({
 });
 declareRenamedOptions(reinforceConfigSchema, renamedOptionsOf('reinforce'));
 export type ReinforceConfig = z.input<typeof reinforceConfigSchema>;
-type ResolvedConfig = z.output<typeof reinforceConfigSchema>;
+export type ReinforceResolvedConfig = z.output<typeof reinforceConfigSchema>;
 
-export interface IterationMetrics extends IterationStats {
+/** REINFORCE's columns of the metrics row. */
+export type ReinforceUpdateMetrics = {
   policyLoss: number;
   valueLoss: number | null;
   entropy: number;
   learningRate: number;
   /** With batch reuse: effective sample size of the reused samples' importance weights, as a fraction of them. */
   effectiveSampleSize?: number;
-}
+};
+/** A REINFORCE metrics row. */
+export type IterationMetrics = IterationStats & ReinforceUpdateMetrics;
 
 /** A past batch kept for reuse: what the update needs, copied out of the (reused) rollout buffer. */
 interface StoredBatch {
@@ -134,270 +127,131 @@ interface StoredBatch {
   masks: Uint8Array | null;
 }
 
-export class Reinforce {
-  readonly config: ResolvedConfig;
-  readonly env: SyncVectorEnv;
-  readonly policy: ActorCriticPolicy;
-  private readonly rng: Rng;
-  private readonly collector: RolloutCollector;
-  private readonly policyOptimizer: Adam;
-  private readonly valueOptimizer: Adam;
-  private readonly tracker: IterationTracker;
-  private readonly stored: StoredBatch[] = [];
-  private progress: LearnProgress | null = null;
+/**
+ * The run's parts: a synchronous vector env (no normalisation), the policy, the collector and the step buffer of
+ * `nSteps` per env (batches of episodes come from the collector's own buffers).
+ */
+function buildReinforce(c: ReinforceResolvedConfig): OnPolicyParts {
+  const root = Rng.fromSeed(c.seed);
+  const rng = root.split();
+  const env = makeVec(c.env, c.numEnvs, c.envOptions, { copy: false });
+  const policy = new ActorCriticPolicy(
+    {
+      observationSpace: env.singleObservationSpace as Box,
+      actionSpace: env.singleActionSpace,
+      netArch: c.netArch,
+      activation: c.activation,
+    },
+    root.split(),
+  );
+  const collector = new RolloutCollector(env, policy, rng, c.seed);
+  const buffer = new RolloutBuffer(c.nSteps, c.numEnvs, env.obsDim, policy.dist.actionSize);
+  return { env, policy, rng, collector, buffer };
+}
 
-  constructor(
-    config: ReinforceConfig = {},
-    readonly ports: Ports = {},
-  ) {
-    this.config = parseOptions(
-      reinforceConfigSchema,
-      applyPreset('reinforce', config, 'CartPole-v1'),
-      'REINFORCE config',
-    );
-    const c = this.config;
-    if (c.gaeLambda !== null && c.baseline !== 'value') {
-      throw new PolicygradError(
-        `REINFORCE config: gaeLambda = ${c.gaeLambda} needs baseline 'value' (got '${c.baseline}')`,
-      );
-    }
-    if (c.gaeLambda !== null && c.reuseBatches > 0) {
-      throw new PolicygradError(
-        `REINFORCE config: reuseBatches = ${c.reuseBatches} needs Monte-Carlo returns (gaeLambda: null): GAE advantages of an older policy's batch have no per-decision importance correction`,
-      );
-    }
-    const root = Rng.fromSeed(c.seed);
-    this.rng = root.split();
-    this.env = makeVec(c.env, c.numEnvs, c.envOptions, { copy: false });
-    this.policy = new ActorCriticPolicy(
-      {
-        observationSpace: this.env.singleObservationSpace as Box,
-        actionSpace: this.env.singleActionSpace,
-        netArch: c.netArch,
-        activation: c.activation,
-      },
-      root.split(),
-    );
-    this.collector = new RolloutCollector(this.env, this.policy, this.rng, c.seed);
-    this.tracker = new IterationTracker(this.collector);
-    const { params, actorParamCount, criticOffset } = this.policy;
-    this.policyOptimizer = new Adam(actorParamCount, c.learningRate);
-    this.valueOptimizer = new Adam(params.length - criticOffset, c.valueLearningRate);
+/**
+ * A batch: `batchEpisodes` complete episodes; else `nSteps` steps from each env when a critic completes the
+ * returns cut at the batch end, and otherwise (no critic, or reuse) complete episodes of at least that many.
+ */
+function collectReinforce({ collector, buffer }: OnPolicyParts, c: ReinforceResolvedConfig): RolloutBuffer {
+  if (c.batchEpisodes !== null) return collector.collectEpisodes(c.batchEpisodes);
+  if (c.baseline !== 'value' || c.reuseBatches > 0) return collector.collectWholeEpisodes(c.nSteps);
+  return collector.collectSteps(buffer);
+}
+
+/** Ψ − V(s) for the value baseline, Ψ − leave-one-out mean for 'mean', Ψ for 'none' (in place). */
+function subtractBaseline(
+  batch: StepBatch,
+  psi: Float64Array,
+  values: Floats | null,
+  c: ReinforceResolvedConfig,
+): void {
+  const n = psi.length;
+  if (c.baseline === 'value' && values !== null) {
+    for (let k = 0; k < n; k++) psi[k] -= values[k];
+  } else if (c.baseline === 'mean') {
+    const ids = new Int32Array(n);
+    const count = episodeIds(batch, ids);
+    const b = leaveOneOutMeanBaseline(psi, ids, count, new Float64Array(n));
+    for (let k = 0; k < n; k++) psi[k] -= b[k];
   }
+}
 
-  /** Environment steps taken so far (SB3's `num_timesteps`). */
-  get numTimesteps(): number {
-    return this.collector.totalSteps;
+/**
+ * `normalizeAdvantage`: with a critic, (Ψ − mean)/std as SB3; with baseline 'none' or 'mean', Ψ/std only,
+ * so that no in-batch mean baseline is added to the one chosen (see the module comment).
+ */
+function normalizeScores(psi: Float64Array, c: ReinforceResolvedConfig): void {
+  if (!c.normalizeAdvantage) return;
+  if (c.baseline === 'value') normalize(psi);
+  else normalizeScale(psi);
+}
+
+/**
+ * Ψ_t for a collected batch per the config, and the critic's regression targets (null without a value baseline).
+ * A function of the batch alone (its rewards, ends and the values recorded when it was collected).
+ */
+export function estimateScores(
+  buffer: RolloutBuffer,
+  c: ReinforceResolvedConfig,
+): { psi: Float64Array; valueTargets: Float64Array | null } {
+  const n = buffer.size;
+  const next =
+    c.baseline === 'value'
+      ? successorValues(buffer, buffer.values, buffer.finalValues, buffer.lastValues, new Float64Array(n))
+      : null;
+  const psi = new Float64Array(n);
+  let valueTargets: Float64Array | null = null;
+  if (c.gaeLambda !== null && next !== null) {
+    valueTargets = new Float64Array(n);
+    gae(buffer, buffer.values, next, c.gamma, c.gaeLambda, psi, valueTargets);
+  } else {
+    if (c.returns === 'total') totalReturn(buffer, c.gamma, next, psi);
+    else rewardToGo(buffer, c.gamma, next, psi);
+    if (next !== null) valueTargets = rewardToGo(buffer, c.gamma, next, new Float64Array(n));
+    subtractBaseline(buffer, psi, buffer.values, c);
   }
+  normalizeScores(psi, c);
+  return { psi, valueTargets };
+}
 
-  /** Trains for `totalTimesteps` environment steps (rounded up to whole iterations). */
-  learn(options: LearnOptions<IterationMetrics>): IterationMetrics[] {
-    const { totalTimesteps, callback, callbacks, resetProgress } = checkLearnOptions('REINFORCE', options);
-    const history: IterationMetrics[] = [];
-    const parts = this.checkpointParts().parts;
-    const progress = beginProgress(this.progress, totalTimesteps, resetProgress, parts, this.tracker);
-    this.progress = progress;
-    while (this.collector.totalSteps - progress.startStep < progress.totalTimesteps) {
-      this.tracker.beginIteration();
-      // 1. Collect.
-      const buffer = this.collect();
-      // 2. Estimate Ψ_t.
-      const { psi, valueTargets } = this.estimate(buffer);
-      // 3. Update the policy on the pseudo-loss, then refit the critic.
-      const { policyLoss, entropy, effectiveSampleSize } = this.updatePolicy(buffer, psi);
-      const valueLoss =
-        valueTargets === null
-          ? null
-          : regressValues(
-              this.policy,
-              this.valueOptimizer,
-              buffer.observations,
-              valueTargets,
-              buffer.size,
-              { epochs: this.config.nCriticUpdates, minibatchSize: this.config.valueMinibatchSize },
-              this.rng,
-            );
-
-      const metrics: IterationMetrics = {
-        ...this.tracker.endIteration(),
-        policyLoss,
-        valueLoss,
-        entropy,
-        learningRate: this.policyOptimizer.learningRate,
-        ...(effectiveSampleSize === undefined ? {} : { effectiveSampleSize }),
-      };
-      history.push(metrics);
-      const stopRequested = callback?.(metrics) === false;
-      if (!runCallbacks(callbacks, metrics, this) || stopRequested) break;
-    }
-    return history;
-  }
-
-  /** Everything needed to continue this run exactly (see checkpoint.ts), including batches kept for reuse. */
-  checkpoint(): Checkpoint {
-    return captureCheckpoint(this.checkpointParts(), {
-      stored: this.stored.map((b) => ({
-        numEnvs: b.batch.numEnvs,
-        rewards: Array.from(b.batch.rewards),
-        terminated: Array.from(b.batch.terminated),
-        truncated: Array.from(b.batch.truncated),
-        observations: Array.from(b.observations),
-        actions: Array.from(b.actions),
-        behaviourLogProbs: Array.from(b.behaviourLogProbs),
-        nextValues: b.nextValues === null ? null : Array.from(b.nextValues),
-        masks: b.masks === null ? null : Array.from(b.masks),
-      })),
-    });
-  }
-
-  /** Continues from a checkpoint of the same env; then `learn({ resetProgress: false })`. */
-  restoreCheckpoint(checkpoint: unknown, options: { weightsOnly?: boolean } = {}): void {
-    const { progress, state } = restoreCheckpoint(this.checkpointParts(), checkpoint, options);
-    this.progress = progress;
-    if (options.weightsOnly) return;
-    const stored = (state.stored ?? []) as Record<string, number[] | number | null>[];
-    this.stored.length = 0;
-    for (const b of stored) {
-      this.stored.push({
-        batch: {
-          numEnvs: b.numEnvs as number,
-          rewards: Float64Array.from(b.rewards as number[]),
-          terminated: Uint8Array.from(b.terminated as number[]),
-          truncated: Uint8Array.from(b.truncated as number[]),
-        },
-        observations: Float32Array.from(b.observations as number[]),
-        actions: Float32Array.from(b.actions as number[]),
-        behaviourLogProbs: Float32Array.from(b.behaviourLogProbs as number[]),
-        nextValues: storedNextValues(b),
-        masks: Array.isArray(b.masks) ? Uint8Array.from(b.masks) : null,
-      });
-    }
-  }
-
-  /** Saves the model (Node): model.json (config and a full checkpoint) and policy.json. */
-  save(dir: string): void {
-    saveAlgorithm(this, 'reinforce', dir, this.ports.storage);
-  }
-
-  /** A saved model: the same run (continue with `learn({ resetProgress: false })`), or its networks on another env. */
-  static load(dir: string, options: LoadOptions = {}): Reinforce {
-    return loadAlgorithm(dir, 'reinforce', options, (config) => new Reinforce(config, options.ports));
-  }
-
-  private checkpointParts(): CheckpointParts {
-    return {
-      algo: 'reinforce',
-      env: this.config.env,
-      parts: {
-        env: this.env,
-        policy: this.policy,
-        rng: this.rng,
-        collector: this.collector,
-        buffer: this.stepBuffer(),
-      },
-      tracker: this.tracker,
-      progress: this.progress,
-      optimizers: { actor: this.policyOptimizer, critic: this.valueOptimizer },
-    };
-  }
-
-  private stepBufferCache: RolloutBuffer | null = null;
-  private stepBuffer(): RolloutBuffer {
-    if (this.stepBufferCache === null) {
-      this.stepBufferCache = new RolloutBuffer(
-        this.config.nSteps,
-        this.env.numEnvs,
-        this.env.obsDim,
-        this.policy.dist.actionSize,
-      );
-    }
-    return this.stepBufferCache;
-  }
-
-  /**
-   * A batch: `batchEpisodes` complete episodes; else `nSteps` steps from each env when a critic completes the
-   * returns cut at the batch end, and otherwise (no critic, or reuse) complete episodes of at least that many.
-   */
-  private collect(): RolloutBuffer {
-    const c = this.config;
-    if (c.batchEpisodes !== null) return this.collector.collectEpisodes(c.batchEpisodes);
-    if (c.baseline !== 'value' || c.reuseBatches > 0) return this.collector.collectWholeEpisodes(c.nSteps);
-    return this.collector.collectSteps(this.stepBuffer());
-  }
-
-  /** Ψ_t for the batch per the config, and the critic's regression targets (null without a value baseline). */
-  estimate(buffer: RolloutBuffer): { psi: Float64Array; valueTargets: Float64Array | null } {
-    const c = this.config;
-    const n = buffer.size;
-    const next =
-      c.baseline === 'value'
-        ? successorValues(buffer, buffer.values, buffer.finalValues, buffer.lastValues, new Float64Array(n))
-        : null;
-    const psi = new Float64Array(n);
-    let valueTargets: Float64Array | null = null;
-    if (c.gaeLambda !== null && next !== null) {
-      valueTargets = new Float64Array(n);
-      gae(buffer, buffer.values, next, c.gamma, c.gaeLambda, psi, valueTargets);
-    } else {
-      if (c.returns === 'total') totalReturn(buffer, c.gamma, next, psi);
-      else rewardToGo(buffer, c.gamma, next, psi);
-      if (next !== null) valueTargets = rewardToGo(buffer, c.gamma, next, new Float64Array(n));
-      this.subtractBaseline(buffer, psi, buffer.values);
-    }
-    this.normalizeScores(psi);
-    return { psi, valueTargets };
-  }
+/**
+ * The update: estimate Ψ, one step on the pseudo-loss over this batch and the reused ones, refit the critic. The
+ * batches kept for reuse are the rule's state (checkpointed with it).
+ */
+export function createReinforceUpdate(
+  { policy, rng }: OnPolicyParts,
+  c: ReinforceResolvedConfig,
+): UpdateRule<ReinforceUpdateMetrics> {
+  const actor = new Adam(policy.actorParamCount, c.learningRate);
+  const critic = new Adam(policy.numParams - policy.criticOffset, c.valueLearningRate);
+  const stored: StoredBatch[] = [];
 
   /**
    * Ψ_t of a stored batch under the current policy: the importance-sampled (per-decision) returns for the
    * log-ratios log π_θ − log π_β, minus the baseline of the current critic or the leave-one-out mean.
    */
-  private reusedScores(past: StoredBatch, logRatios: Floats): Float64Array {
-    const c = this.config;
-    const n = past.actions.length / this.policy.dist.actionSize;
+  function reusedScores(past: StoredBatch, logRatios: Floats): Float64Array {
+    const n = past.actions.length / policy.dist.actionSize;
     const psi = new Float64Array(n);
     if (c.returns === 'total') {
       importanceSampledTotalReturn(past.batch, logRatios, c.gamma, past.nextValues, psi);
     } else importanceSampledRewardToGo(past.batch, logRatios, c.gamma, past.nextValues, psi);
-    const values = c.baseline === 'value' ? this.policy.values(past.observations, n) : null;
-    this.subtractBaseline(past.batch, psi, values);
-    this.normalizeScores(psi);
+    const values = c.baseline === 'value' ? policy.values(past.observations, n) : null;
+    subtractBaseline(past.batch, psi, values, c);
+    normalizeScores(psi, c);
     return psi;
-  }
-
-  /** Ψ − V(s) for the value baseline, Ψ − leave-one-out mean for 'mean', Ψ for 'none' (in place). */
-  private subtractBaseline(batch: StepBatch, psi: Float64Array, values: Floats | null): void {
-    const n = psi.length;
-    if (this.config.baseline === 'value' && values !== null) {
-      for (let k = 0; k < n; k++) psi[k] -= values[k];
-    } else if (this.config.baseline === 'mean') {
-      const ids = new Int32Array(n);
-      const count = episodeIds(batch, ids);
-      const b = leaveOneOutMeanBaseline(psi, ids, count, new Float64Array(n));
-      for (let k = 0; k < n; k++) psi[k] -= b[k];
-    }
-  }
-
-  /**
-   * `normalizeAdvantage`: with a critic, (Ψ − mean)/std as SB3; with baseline 'none' or 'mean', Ψ/std only,
-   * so that no in-batch mean baseline is added to the one chosen (see the module comment).
-   */
-  private normalizeScores(psi: Float64Array): void {
-    if (!this.config.normalizeAdvantage) return;
-    if (this.config.baseline === 'value') normalize(psi);
-    else normalizeScale(psi);
   }
 
   /**
    * One Adam step on L(θ) = −(1/N) Σ w_t log π(a_t|s_t)·Ψ_t over this batch (w = 1) and the stored ones
    * (importance weights w_t, held constant), then stores this batch for reuse.
    */
-  private updatePolicy(
+  function updatePolicy(
     buffer: RolloutBuffer,
     psi: Float64Array,
   ): { policyLoss: number; entropy: number; effectiveSampleSize?: number } {
-    const { policy } = this;
-    const total = buffer.size + this.stored.reduce((n, b) => n + b.behaviourLogProbs.length, 0);
+    const total = buffer.size + stored.reduce((n, b) => n + b.behaviourLogProbs.length, 0);
     policy.zeroGrad();
     const weights = psi.map((v) => -v / total); // ∂L/∂log π(a_k|s_k)
     const stats = accumulateLogLikelihoodGradient(
@@ -410,19 +264,14 @@ export class Reinforce {
     );
     let loss = stats.weightedLogProb;
     const reusedWeights: number[] = [];
-    for (const past of this.stored) {
+    for (const past of stored) {
       const n = past.behaviourLogProbs.length;
       const logRatios = logProbsOf(policy, past.observations, past.actions, n, past.masks).map(
         (lp, k) => lp - past.behaviourLogProbs[k],
       );
-      const w = perDecisionWeights(
-        past.batch,
-        logRatios,
-        this.config.importanceWeightClip,
-        new Float64Array(n),
-      );
+      const w = perDecisionWeights(past.batch, logRatios, c.importanceWeightClip, new Float64Array(n));
       for (const v of w) reusedWeights.push(v);
-      const pastPsi = this.reusedScores(past, logRatios);
+      const pastPsi = reusedScores(past, logRatios);
       const pastStats = accumulateLogLikelihoodGradient(
         policy,
         past.observations,
@@ -434,12 +283,12 @@ export class Reinforce {
       loss += pastStats.weightedLogProb;
     }
     const actorGrads = policy.grads.subarray(0, policy.actorParamCount);
-    if (this.config.maxGradNorm !== null) clipGradNorm(actorGrads, this.config.maxGradNorm);
-    this.policyOptimizer.step(policy.params.subarray(0, policy.actorParamCount), actorGrads);
+    if (c.maxGradNorm !== null) clipGradNorm(actorGrads, c.maxGradNorm);
+    actor.step(policy.params.subarray(0, policy.actorParamCount), actorGrads);
 
-    if (this.config.reuseBatches > 0) {
-      this.stored.unshift(snapshot(buffer, this.config.baseline === 'value'));
-      if (this.stored.length > this.config.reuseBatches) this.stored.pop();
+    if (c.reuseBatches > 0) {
+      stored.unshift(snapshot(buffer, c.baseline === 'value'));
+      if (stored.length > c.reuseBatches) stored.pop();
     }
     return {
       policyLoss: loss,
@@ -450,15 +299,149 @@ export class Reinforce {
     };
   }
 
-  /** The action for an observation (deterministic by default). */
-  predict(observation: Floats, { deterministic = true, mask }: PredictOptions = {}): number | Float32Array {
-    return this.policy.predict(observation, { deterministic, mask, rng: this.rng });
+  return {
+    optimizers: { actor, critic },
+    update(batch: RolloutBuffer): ReinforceUpdateMetrics {
+      // 1. Estimate Ψ_t.
+      const { psi, valueTargets } = estimateScores(batch, c);
+      // 2. Update the policy on the pseudo-loss, then refit the critic.
+      const { policyLoss, entropy, effectiveSampleSize } = updatePolicy(batch, psi);
+      const valueLoss =
+        valueTargets === null
+          ? null
+          : regressValues(
+              policy,
+              critic,
+              batch.observations,
+              valueTargets,
+              batch.size,
+              { epochs: c.nCriticUpdates, minibatchSize: c.valueMinibatchSize },
+              rng,
+            );
+      return {
+        policyLoss,
+        valueLoss,
+        entropy,
+        learningRate: actor.learningRate,
+        ...(effectiveSampleSize === undefined ? {} : { effectiveSampleSize }),
+      };
+    },
+    getState: () => ({ stored: stored.map(serializeStored) }),
+    setState(state, { weightsOnly }) {
+      if (weightsOnly) return; // another env: the kept batches are of the old one
+      const kept = parseKeptBatches(state.stored ?? [], policy, c.reuseBatches);
+      stored.splice(0, stored.length, ...kept);
+    },
+  };
+}
+
+export const reinforceDefinition: AlgorithmDefinition<ReinforceResolvedConfig, ReinforceUpdateMetrics> = {
+  name: 'reinforce',
+  schema: reinforceConfigSchema,
+  resolve(c) {
+    if (c.gaeLambda !== null && c.baseline !== 'value') {
+      throw new PolicygradError(
+        `REINFORCE config: gaeLambda = ${c.gaeLambda} needs baseline 'value' (got '${c.baseline}')`,
+      );
+    }
+    if (c.gaeLambda !== null && c.reuseBatches > 0) {
+      throw new PolicygradError(
+        `REINFORCE config: reuseBatches = ${c.reuseBatches} needs Monte-Carlo returns (gaeLambda: null): GAE advantages of an older policy's batch have no per-decision importance correction`,
+      );
+    }
+    return c;
+  },
+  build: buildReinforce,
+  collect: collectReinforce,
+  createUpdate: createReinforceUpdate,
+};
+
+export class Reinforce extends Trainer<ReinforceResolvedConfig, ReinforceUpdateMetrics> {
+  constructor(config: ReinforceConfig = {}, ports: Ports = {}) {
+    super(reinforceDefinition, config, ports);
   }
 
-  /** Returns of `episodes` evaluation episodes on a fresh env (deterministic by default). */
-  evaluate(episodes: number, options: { deterministic?: boolean; seed?: number } = {}): number[] {
-    return evaluatePolicy(this.policy, this.config, episodes, options).returns;
+  /** A saved model: the same run (continue with `iterate()` or `learn({ resetProgress: false })`), or its networks on another env. */
+  static load(dir: string, options: LoadOptions = {}): Reinforce {
+    return loadAlgorithm(dir, 'reinforce', options, (config) => new Reinforce(config, options.ports));
   }
+}
+
+/** A kept batch as checkpoint JSON. */
+function serializeStored(b: StoredBatch): Record<string, unknown> {
+  return {
+    numEnvs: b.batch.numEnvs,
+    rewards: Array.from(b.batch.rewards),
+    terminated: Array.from(b.batch.terminated),
+    truncated: Array.from(b.batch.truncated),
+    observations: Array.from(b.observations),
+    actions: Array.from(b.actions),
+    behaviourLogProbs: Array.from(b.behaviourLogProbs),
+    nextValues: b.nextValues === null ? null : Array.from(b.nextValues),
+    masks: b.masks === null ? null : Array.from(b.masks),
+  };
+}
+
+/**
+ * The kept batches of a checkpoint (untrusted): at most `reuseBatches` of them, each array of the length its
+ * batch and the policy's sizes imply, or one line naming the batch and the field.
+ */
+function parseKeptBatches(value: unknown, policy: ActorCriticPolicy, reuseBatches: number): StoredBatch[] {
+  if (!Array.isArray(value) || value.length > reuseBatches) {
+    throw new PolicygradError(
+      `REINFORCE checkpoint: invalid kept batches ${describeValue(value)}: expected a list of at most reuseBatches = ${reuseBatches}`,
+    );
+  }
+  return value.map((b: unknown, index) => {
+    const where = `REINFORCE checkpoint: kept batch ${index}`;
+    if (b === null || typeof b !== 'object') {
+      throw new PolicygradError(`${where} is ${describeValue(b)}: expected an object`);
+    }
+    const fields = b as Record<string, unknown>;
+    const numbers = (key: string, length: number | null, optional = false): number[] | null => {
+      const v = fields[key];
+      if (optional && v === null) return null;
+      if (
+        !Array.isArray(v) ||
+        (length !== null && v.length !== length) ||
+        v.some((x) => typeof x !== 'number')
+      ) {
+        throw new PolicygradError(
+          `${where}: invalid '${key}': expected ${length ?? 'a list of'} numbers${optional ? ' or null' : ''}`,
+        );
+      }
+      return v as number[];
+    };
+    const rewards = numbers('rewards', null) as number[];
+    const n = rewards.length;
+    const { numEnvs } = fields;
+    if (typeof numEnvs !== 'number' || !Number.isSafeInteger(numEnvs) || numEnvs <= 0) {
+      throw new PolicygradError(
+        `${where}: invalid numEnvs ${describeValue(numEnvs)}: expected a positive integer`,
+      );
+    }
+    if (fields.nextValues === undefined) {
+      // Checkpoints from before whole-episode reuse stored Ψ instead.
+      throw new PolicygradError(
+        'REINFORCE checkpoint: its reused batches predate per-decision importance sampling (no nextValues); restore it with { weightsOnly: true }',
+      );
+    }
+    const nextValues = numbers('nextValues', n, true);
+    const masks = numbers('masks', n * policy.dist.inputSize, true);
+    return {
+      batch: {
+        numEnvs,
+        rewards: Float64Array.from(rewards),
+        terminated: Uint8Array.from(numbers('terminated', n) as number[]),
+        truncated: Uint8Array.from(numbers('truncated', n) as number[]),
+      },
+      observations: Float32Array.from(numbers('observations', n * policy.obsDim) as number[]),
+      actions: Float32Array.from(numbers('actions', n * policy.dist.actionSize) as number[]),
+      behaviourLogProbs: Float32Array.from(numbers('behaviourLogProbs', n) as number[]),
+      nextValues: nextValues === null ? null : Float64Array.from(nextValues),
+      masks: masks === null ? null : Uint8Array.from(masks),
+    };
+  });
 }
 
 /** log π_θ(a|s) of the current policy for n stored samples. */
@@ -502,13 +485,4 @@ function snapshot(buffer: RolloutBuffer, withValues: boolean): StoredBatch {
       : null,
     masks: buffer.masks?.slice() ?? null,
   };
-}
-
-/** A checkpoint's stored `nextValues`; checkpoints from before whole-episode reuse stored Ψ instead. */
-function storedNextValues(b: Record<string, unknown>): Float64Array | null {
-  if (Array.isArray(b.nextValues)) return Float64Array.from(b.nextValues as number[]);
-  if (b.nextValues === null) return null;
-  throw new PolicygradError(
-    'REINFORCE checkpoint: its reused batches predate per-decision importance sampling (no nextValues); restore it with { weightsOnly: true }',
-  );
 }

@@ -11,50 +11,38 @@
  *  - NPG: take Δθ as it is.
  * The critic is fitted by regression on the returns (Adam, k epochs of minibatches) after the policy step.
  */
-import type { PredictOptions } from '../policies/actor-critic.js';
 import { z } from 'zod';
-import type { Floats } from '../nn/kernels.js';
+import { normalize } from '../estimators/returns.js';
 import { Adam } from '../nn/optim.js';
-import { declareRenamedOptions, parseOptions } from '../options.js';
-import { renamedOptionsOf } from './renamed-options.js';
+import { declareRenamedOptions } from '../options.js';
 import type { RolloutBuffer } from '../rollouts/rollout.js';
-import { conjugateGradient, dot, FisherVectorProduct } from './natural-gradient.js';
+import { checkNormalizable } from './hyperparameters.js';
 import {
-  resolveBatchSize,
+  allocateConjugateGradient,
+  conjugateGradient,
+  dot,
+  FisherVectorProduct,
+} from './natural-gradient.js';
+import {
+  type ActorCriticMetrics,
   advantagesAndReturns,
+  allocateAdvantageScratch,
   buildOnPolicy,
   distInputsOf,
-  evaluatePolicy,
-  normalizationOf,
   explainedVariance,
-  mean,
-  type OnPolicyLearnOptions,
-  type OnPolicyMetrics,
-  type OnPolicyParts,
-  onPolicyFields,
   explorationFields,
+  onPolicyFields,
+  type OnPolicyParts,
+  resolveBatchSize,
   scheduleSchema,
   toSchedule,
 } from './on-policy.js';
+import { type LoadOptions, loadAlgorithm } from './persistence.js';
 import { accumulateLogLikelihoodGradient } from './policy-gradient.js';
-import { IterationTracker } from '../rollouts/iteration.js';
-import {
-  beginProgress,
-  captureCheckpoint,
-  type Checkpoint,
-  type CheckpointParts,
-  checkLearnOptions,
-  type LearnProgress,
-  progressRemaining,
-  restoreCheckpoint,
-} from './checkpoint.js';
-import { runCallbacks } from './callbacks.js';
-import { type LoadOptions, loadAlgorithm, saveAlgorithm } from './persistence.js';
 import type { Ports } from './ports.js';
-import { presetValues } from './presets.js';
-import { regressValues } from './value-regression.js';
-import { normalize } from '../estimators/returns.js';
-import { checkNormalizable } from './hyperparameters.js';
+import { type AlgorithmDefinition, Trainer, type UpdateRule } from './trainer.js';
+import { renamedOptionsOf } from './renamed-options.js';
+import { allocateRegression, regressValues } from './value-regression.js';
 
 const { entCoef: _e, vfCoef: _v, maxGradNorm: _m, ...baseFields } = onPolicyFields;
 
@@ -93,104 +81,88 @@ export const trpoConfigSchema = z.strictObject({
 });
 declareRenamedOptions(trpoConfigSchema, renamedOptionsOf('trpo'));
 export type TRPOConfig = z.input<typeof trpoConfigSchema>;
+export type TRPOResolvedConfig = z.output<typeof trpoConfigSchema>;
 
-export interface TrustRegionMetrics extends OnPolicyMetrics {
+/** NPG's config: TRPO's, with the line search off (a saved NPG config says `lineSearch: false`; true is refused). */
+export const npgConfigSchema = trpoConfigSchema.extend({ lineSearch: z.literal(false).default(false) });
+declareRenamedOptions(npgConfigSchema, renamedOptionsOf('npg'));
+export type NPGConfig = z.input<typeof npgConfigSchema>;
+
+/** TRPO's and NPG's columns of the metrics row. */
+export type TrustRegionUpdateMetrics = ActorCriticMetrics & {
   /** KL(π_new ‖ π_old) after the step (sb3-contrib's direction), mean over the rollout. */
   kl: number;
   /** Backtracking steps taken (TRPO), −1 if no step was accepted. */
   lineSearchSteps: number;
-}
+};
 
-export class TRPO {
-  readonly config: z.output<typeof trpoConfigSchema>;
-  readonly policy: OnPolicyParts['policy'];
-  readonly env: OnPolicyParts['env'];
-  private readonly parts: OnPolicyParts;
-  private readonly criticOptimizer: Adam;
-  private readonly tracker: IterationTracker;
-  private progress: LearnProgress | null = null;
+/** The update: GAE, the natural step within the trust region, then the critic's regression. */
+export function createTrustRegionUpdate(
+  { policy, rng }: OnPolicyParts,
+  c: TRPOResolvedConfig,
+): UpdateRule<TrustRegionUpdateMetrics> {
+  const n = c.nSteps * c.numEnvs;
+  const A = policy.actorParamCount;
+  const critic = new Adam(policy.numParams - policy.criticOffset, 1, { epsilon: c.adamEpsilon });
+  const lrSchedule = toSchedule(c.learningRate);
+  // Everything an iteration needs, allocated once for the run.
+  const advantages = new Float64Array(n);
+  const returns = new Float64Array(n);
+  const advantageScratch = allocateAdvantageScratch(n);
+  const weights = new Float64Array(n);
+  const oldInputs = new Float32Array(n * policy.dist.inputSize);
+  const oldLogProbs = new Float64Array(n);
+  const g = new Float64Array(A);
+  const Fx = new Float64Array(A);
+  const oldParams = new Float32Array(A);
+  const cgScratch = allocateConjugateGradient(A);
+  const fisher = new FisherVectorProduct(policy, null, n, c.cgDamping);
+  const trial: TrialScratch = {
+    inputs: new Float32Array(n * policy.dist.inputSize),
+    logProbs: new Float64Array(n),
+    kls: new Float64Array(n),
+  };
+  const regression = allocateRegression(policy, n, c.batchSize);
 
-  constructor(
-    config: TRPOConfig = {},
-    readonly ports: Ports = {},
-    protected readonly algo: 'trpo' | 'npg' = 'trpo',
-  ) {
-    const preset = presetValues(algo, config, 'CartPole-v1');
-    const parsed = parseOptions(trpoConfigSchema, { ...preset, ...config }, `${algo.toUpperCase()} config`);
-    const batchSize = resolveBatchSize(algo.toUpperCase(), parsed, preset, config);
-    this.config = { ...parsed, batchSize };
-    const { normalizeAdvantage, nSteps, numEnvs } = this.config;
-    checkNormalizable(`${algo.toUpperCase()} config`, normalizeAdvantage, 'nSteps', nSteps, nSteps * numEnvs);
-    this.parts = buildOnPolicy({ ...this.config, sharedTrunk: false }, ports);
-    this.tracker = new IterationTracker(this.parts.collector);
-    this.policy = this.parts.policy;
-    this.env = this.parts.env;
-    this.criticOptimizer = new Adam(this.policy.numParams - this.policy.criticOffset, 1, {
-      epsilon: this.config.adamEpsilon,
-    });
-  }
-
-  /** Environment steps taken so far (SB3's `num_timesteps`). */
-  get numTimesteps(): number {
-    return this.parts.collector.totalSteps;
-  }
-
-  learn(options: OnPolicyLearnOptions): TrustRegionMetrics[] {
-    const { totalTimesteps, callback, callbacks, resetProgress } = checkLearnOptions(
-      this.algo.toUpperCase(),
-      options,
-    );
-    const c = this.config;
-    const { policy, collector, buffer, rng } = this.parts;
-    const lrSchedule = toSchedule(c.learningRate);
-    const n = buffer.size;
-    const A = policy.actorParamCount;
-    const advantages = new Float64Array(n);
-    const returns = new Float64Array(n);
-    const oldInputs = new Float32Array(n * policy.dist.inputSize);
-    const oldLogProbs = new Float64Array(n);
-    const history: TrustRegionMetrics[] = [];
-    const progress = beginProgress(this.progress, totalTimesteps, resetProgress, this.parts, this.tracker);
-    this.progress = progress;
-
-    while (collector.totalSteps - progress.startStep < progress.totalTimesteps) {
-      this.tracker.beginIteration();
-      this.criticOptimizer.learningRate = lrSchedule(progressRemaining(progress, collector.totalSteps));
-
-      // 1. Collect; 2. estimate GAE advantages.
-      collector.collectSteps(buffer);
-      advantagesAndReturns(buffer, c.gamma, c.gaeLambda, advantages, returns);
+  return {
+    optimizers: { critic },
+    update(rollout: RolloutBuffer, progressRemaining: number): TrustRegionUpdateMetrics {
+      critic.learningRate = lrSchedule(progressRemaining);
+      // 1. Estimate GAE advantages; π_old's distribution inputs and log-probabilities.
+      advantagesAndReturns(rollout, c.gamma, c.gaeLambda, advantages, returns, 'bootstrap', advantageScratch);
       if (c.normalizeAdvantage) normalize(advantages);
-      distInputsOf(policy, buffer, oldInputs);
-      policy.dist.logProb(oldInputs, buffer.actions, n, oldLogProbs);
+      distInputsOf(policy, rollout, oldInputs);
+      policy.dist.logProb(oldInputs, rollout.actions, n, oldLogProbs);
 
-      // 3. Policy gradient of the surrogate at θ_old: g = (1/n) Σ Â ∇log π.
+      // 2. Policy gradient of the surrogate at θ_old: g = (1/n) Σ Â ∇log π.
       policy.zeroGrad();
+      for (let k = 0; k < n; k++) weights[k] = advantages[k] / n;
       const stats = accumulateLogLikelihoodGradient(
         policy,
-        buffer.observations,
-        buffer.actions,
-        advantages.map((a) => a / n),
+        rollout.observations,
+        rollout.actions,
+        weights,
         n,
-        buffer.masks,
+        rollout.masks,
       );
-      const g = Float64Array.from(policy.grads.subarray(0, A));
-      // 4. Natural gradient x = F⁻¹ g by conjugate gradient, scaled to the trust region's edge.
-      const fisher = new FisherVectorProduct(policy, buffer.observations, n, c.cgDamping, buffer.masks);
-      const x = conjugateGradient(fisher.apply, g, c.cgMaxSteps);
-      const Fx = new Float64Array(A);
+      g.set(policy.grads.subarray(0, A));
+      // 3. Natural gradient x = F⁻¹ g by conjugate gradient, scaled to the trust region's edge.
+      fisher.setBatch(rollout.observations, rollout.masks);
+      const x = conjugateGradient(fisher.apply, g, c.cgMaxSteps, undefined, cgScratch);
       fisher.apply(x, Fx);
       const stepScale = Math.sqrt((2 * c.maxKl) / Math.max(dot(x, Fx), 1e-12));
-      const oldParams = policy.params.slice(0, A);
-      const surrogateBefore = mean(Array.from(advantages)) ?? 0; // r = 1 at θ_old
+      oldParams.set(policy.params.subarray(0, A));
+      let surrogateBefore = 0; // r = 1 at θ_old: the mean advantage
+      for (let k = 0; k < n; k++) surrogateBefore += advantages[k];
+      surrogateBefore /= n;
 
-      // 5. Step: TRPO backtracks until improvement within the trust region; NPG takes the full step.
+      // 4. Step: TRPO backtracks until improvement within the trust region; NPG takes the full step.
       let lineSearchSteps = -1;
       let kl = 0;
       let fraction = 1;
       for (let i = 0; i < (c.lineSearch ? c.lineSearchMaxIter : 1); i++) {
         for (let k = 0; k < A; k++) policy.params[k] = oldParams[k] + fraction * stepScale * x[k];
-        const evaluation = surrogateAndKl(policy, buffer, advantages, oldLogProbs, oldInputs);
+        const evaluation = surrogateAndKl(policy, rollout, advantages, oldLogProbs, oldInputs, trial);
         kl = evaluation.kl;
         if (!c.lineSearch || (evaluation.kl <= c.maxKl && evaluation.surrogate > surrogateBefore)) {
           lineSearchSteps = i;
@@ -203,89 +175,83 @@ export class TRPO {
         kl = 0;
       }
 
-      // 6. Fit the critic by regression on the returns.
+      // 5. Fit the critic by regression on the returns.
       const valueLoss = regressValues(
         policy,
-        this.criticOptimizer,
-        buffer.observations,
+        critic,
+        rollout.observations,
         returns,
         n,
         { epochs: c.nCriticUpdates, minibatchSize: c.batchSize },
         rng,
+        regression,
       );
 
-      const metrics: TrustRegionMetrics = {
-        ...this.tracker.endIteration(),
+      return {
         policyLoss: -stats.weightedLogProb,
         valueLoss,
         entropy: stats.entropySum / n,
         approxKl: kl,
         clipFraction: 0,
-        explainedVariance: explainedVariance(buffer.values, returns),
-        learningRate: this.criticOptimizer.learningRate,
+        explainedVariance: explainedVariance(rollout.values, returns),
+        learningRate: critic.learningRate,
         kl,
         lineSearchSteps,
       };
-      history.push(metrics);
-      const stopRequested = callback?.(metrics) === false;
-      if (!runCallbacks(callbacks, metrics, this) || stopRequested) break;
-    }
-    return history;
+    },
+  };
+}
+
+/** TRPO's definition under `name` with `schema` (TRPO's, or NPG's with the line search off). */
+function trustRegionDefinition(
+  name: 'trpo' | 'npg',
+  schema: z.ZodObject,
+): AlgorithmDefinition<TRPOResolvedConfig, TrustRegionUpdateMetrics> {
+  const title = name.toUpperCase();
+  return {
+    name,
+    schema,
+    resolve(parsed, preset, explicit) {
+      const c = { ...parsed, batchSize: resolveBatchSize(title, parsed, preset, explicit) };
+      checkNormalizable(`${title} config`, c.normalizeAdvantage, 'nSteps', c.nSteps, c.nSteps * c.numEnvs);
+      return c;
+    },
+    build: (c, ports) => buildOnPolicy({ ...c, sharedTrunk: false }, ports),
+    createUpdate: createTrustRegionUpdate,
+  };
+}
+
+export const trpoDefinition = trustRegionDefinition('trpo', trpoConfigSchema);
+/** Natural policy gradient: TRPO's natural step at the trust region's edge, without the line search. */
+export const npgDefinition = trustRegionDefinition('npg', npgConfigSchema);
+
+export class TRPO extends Trainer<TRPOResolvedConfig, TrustRegionUpdateMetrics> {
+  constructor(config: TRPOConfig = {}, ports: Ports = {}) {
+    super(trpoDefinition, config, ports);
   }
 
-  /** Everything needed to continue this run exactly (see src/algos/checkpoint.ts). */
-  checkpoint(): Checkpoint {
-    return captureCheckpoint(this.checkpointParts());
-  }
-
-  /** Continues from a checkpoint of the same algorithm and env; then `learn({ resetProgress: false })`. */
-  restoreCheckpoint(checkpoint: unknown, options: { weightsOnly?: boolean } = {}): void {
-    this.progress = restoreCheckpoint(this.checkpointParts(), checkpoint, options).progress;
-  }
-
-  /** Saves the model (Node): model.json (config and a full checkpoint) and policy.json. */
-  save(dir: string): void {
-    saveAlgorithm(this, this.algo, dir, this.ports.storage);
-  }
-
-  /** A saved model: the same run (continue with `learn({ resetProgress: false })`), or its networks on another env. */
+  /** A saved model: the same run (continue with `iterate()` or `learn({ resetProgress: false })`), or its networks on another env. */
   static load(dir: string, options: LoadOptions = {}): TRPO {
     return loadAlgorithm(dir, 'trpo', options, (config) => new TRPO(config, options.ports));
   }
+}
 
-  private checkpointParts(): CheckpointParts {
-    return {
-      algo: this.algo,
-      env: this.config.env,
-      parts: this.parts,
-      tracker: this.tracker,
-      progress: this.progress,
-      optimizers: { critic: this.criticOptimizer },
-    };
+export class NPG extends Trainer<TRPOResolvedConfig, TrustRegionUpdateMetrics> {
+  constructor(config: NPGConfig = {}, ports: Ports = {}) {
+    super(npgDefinition, config, ports);
   }
 
-  predict(observation: Floats, { deterministic = true, mask }: PredictOptions = {}): number | Float32Array {
-    return this.policy.predict(observation, { deterministic, mask, rng: this.parts.rng });
-  }
-
-  /** Returns of `episodes` evaluation episodes on a fresh env (deterministic by default). */
-  evaluate(episodes: number, options: { deterministic?: boolean; seed?: number } = {}): number[] {
-    return evaluatePolicy(this.policy, this.config, episodes, {
-      ...options,
-      normalization: normalizationOf(this.env),
-    }).returns;
+  /** A saved model: the same run (continue with `iterate()` or `learn({ resetProgress: false })`), or its networks on another env. */
+  static load(dir: string, options: LoadOptions = {}): NPG {
+    return loadAlgorithm(dir, 'npg', options, (config) => new NPG(config, options.ports));
   }
 }
 
-/** Natural policy gradient: TRPO's natural step at the trust region's edge, without the line search. */
-export class NPG extends TRPO {
-  constructor(config: Omit<TRPOConfig, 'lineSearch'> = {}, ports: Ports = {}) {
-    super({ ...config, lineSearch: false }, ports, 'npg');
-  }
-
-  static override load(dir: string, options: LoadOptions = {}): NPG {
-    return loadAlgorithm(dir, 'npg', options, (config) => new NPG(config, options.ports));
-  }
+/** The line search's arrays: π's distribution inputs, log-probabilities and KLs over the rollout. */
+interface TrialScratch {
+  inputs: Float32Array;
+  logProbs: Float64Array;
+  kls: Float64Array;
 }
 
 /**
@@ -301,11 +267,10 @@ function surrogateAndKl(
   advantages: Float64Array,
   oldLogProbs: Float64Array,
   oldInputs: Float32Array,
+  { inputs, logProbs, kls }: TrialScratch,
 ): { surrogate: number; kl: number } {
   const n = buffer.size;
-  const inputs = distInputsOf(policy, buffer, new Float32Array(oldInputs.length));
-  const logProbs = new Float64Array(n);
-  const kls = new Float64Array(n);
+  distInputsOf(policy, buffer, inputs);
   policy.dist.logProb(inputs, buffer.actions, n, logProbs);
   policy.dist.kl(inputs, oldInputs, n, kls); // the Distribution's kl(p, q) is KL(p ‖ q)
   let surrogate = 0;

@@ -11,6 +11,26 @@ export interface RegressionOptions {
   minibatchSize: number;
 }
 
+/** The arrays of one regression over n samples: allocate once when n is the same every call (TRPO's rollout). */
+export interface RegressionScratch {
+  order: Int32Array;
+  obs: Float32Array;
+  gradValues: Float32Array;
+}
+
+export function allocateRegression(
+  policy: ActorCriticPolicy,
+  n: number,
+  minibatchSize: number,
+): RegressionScratch {
+  const mb = Math.min(minibatchSize, n);
+  return {
+    order: new Int32Array(n),
+    obs: new Float32Array(mb * policy.obsDim),
+    gradValues: new Float32Array(mb),
+  };
+}
+
 /** Returns the mean squared error of the last epoch. `observations` is [n × obsDim]. */
 export function regressValues(
   policy: ActorCriticPolicy,
@@ -20,11 +40,10 @@ export function regressValues(
   n: number,
   { epochs, minibatchSize }: RegressionOptions,
   rng: Rng,
+  { order, obs, gradValues }: RegressionScratch = allocateRegression(policy, n, minibatchSize),
 ): number {
   const mb = Math.min(minibatchSize, n);
-  const order = Int32Array.from({ length: n }, (_, k) => k);
-  const obs = new Float32Array(mb * policy.obsDim);
-  const gradValues = new Float32Array(mb);
+  for (let k = 0; k < n; k++) order[k] = k; // the shuffles start from the identity every call
   const criticParams = policy.params.subarray(policy.criticOffset);
   const criticGrads = policy.grads.subarray(policy.criticOffset);
   let lastLoss = 0;

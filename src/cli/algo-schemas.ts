@@ -5,14 +5,14 @@ import { a3cConfigSchema } from '../algos/a3c.js';
 import { ppoConfigSchema } from '../algos/ppo.js';
 import { recurrentPpoConfigSchema } from '../algos/recurrent-ppo.js';
 import { reinforceConfigSchema } from '../algos/reinforce.js';
-import { trpoConfigSchema } from '../algos/trpo.js';
+import { npgConfigSchema, trpoConfigSchema } from '../algos/trpo.js';
 
 const SCHEMAS: Record<string, z.ZodObject> = {
   ppo: ppoConfigSchema,
   'recurrent-ppo': recurrentPpoConfigSchema,
   a2c: a2cConfigSchema,
   trpo: trpoConfigSchema,
-  npg: trpoConfigSchema,
+  npg: npgConfigSchema,
   reinforce: reinforceConfigSchema,
   a3c: a3cConfigSchema,
 };

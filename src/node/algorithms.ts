@@ -23,7 +23,7 @@ import {
   type SynchronousAlgorithmName,
   type ThreadedAlgorithm,
 } from '../algos/registry.js';
-import { NPG as CoreNPG, TRPO as CoreTRPO, type TRPOConfig } from '../algos/trpo.js';
+import { type NPGConfig, NPG as CoreNPG, TRPO as CoreTRPO, type TRPOConfig } from '../algos/trpo.js';
 import { nodePorts } from './ports.js';
 
 /** `load` with Node's ports unless the options name others: `create` builds the model with the same ports. */
@@ -69,7 +69,7 @@ export class TRPO extends CoreTRPO {
 
 /** NPG with `nodePorts` by default (see the module comment). */
 export class NPG extends CoreNPG {
-  constructor(config: Omit<TRPOConfig, 'lineSearch'> = {}, ports: Ports = nodePorts) {
+  constructor(config: NPGConfig = {}, ports: Ports = nodePorts) {
     super(config, ports);
   }
   static override load(dir: string, options: LoadOptions = {}): NPG {
