@@ -85,7 +85,7 @@ describe('optional packages', () => {
 
   it('the MuJoCo envs: name mujoco-js, and a later call with the package loads the engine', async () => {
     expect(await oneLine(() => loadMujoco(() => Promise.reject(notFound('mujoco-js'))))).toBe(
-      'the MuJoCo envs (the MuJoCo WebAssembly engine) needs the optional package mujoco-js, not installed: npm install mujoco-js',
+      'the MuJoCo engine (for Hopper, HalfCheetah and the other MuJoCo envs) needs the optional package mujoco-js, not installed: npm install mujoco-js',
     );
     expect(await loadMujoco()).toMatch(/^3\./);
   });

@@ -76,7 +76,9 @@ export async function loadMujoco(
     } catch (error) {
       loading = null;
       if (isNotInstalled(error)) {
-        throw missingPackagesError('the MuJoCo envs (the MuJoCo WebAssembly engine)', ['mujoco-js']);
+        throw missingPackagesError('the MuJoCo engine (for Hopper, HalfCheetah and the other MuJoCo envs)', [
+          'mujoco-js',
+        ]);
       }
       throw new PolicygradError(
         `loadMujoco: the 'mujoco-js' package could not be imported (${(error as Error).message})`,
