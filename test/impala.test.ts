@@ -24,8 +24,12 @@ import { RolloutBuffer } from '../src/rollouts/rollout.js';
 /** CartPole with a 12-step time limit: chunks of 16 steps hold truncations, terminations and cut episodes. */
 const SHORT_CARTPOLE = { env: 'CartPole-v1', envOptions: { maxEpisodeSteps: 12 } };
 
+function impalaConfig(overrides: Record<string, unknown> = {}) {
+  return parseImpalaConfig({ ...SHORT_CARTPOLE, numEnvs: 3, chunkLength: 16, seed: 5, ...overrides });
+}
+
 function actor(index: number, overrides: Record<string, unknown> = {}) {
-  const config = parseImpalaConfig({ ...SHORT_CARTPOLE, numEnvs: 3, chunkLength: 16, seed: 5, ...overrides });
+  const config = impalaConfig(overrides);
   return new Actor(config, { runId: 'run-1', actorId: `a${index}`, seed: actorSeed(config.seed, index) });
 }
 
@@ -169,7 +173,7 @@ function onPolicyBatch(configOverrides: Record<string, unknown> = {}) {
     }
   }
   buffer.lastValues.set(policy.values(batch.lastObservations, 3));
-  return { batch, buffer, policy, config: a.config };
+  return { batch, buffer, policy, config: impalaConfig(configOverrides) };
 }
 
 describe('IMPALA update', () => {
@@ -358,7 +362,7 @@ describe('DistributedLearner', () => {
       ];
     };
     const transport = new InMemoryTransport(actors, bad);
-    const learner = new DistributedLearner('impala', config, transport, 'run-9');
+    const learner = new DistributedLearner('impala', config, 'run-9', transport);
     await learner.begin({ totalTimesteps: 64 * 4 });
     expect(transport.published).toBe(0);
     const rows = [];
@@ -379,7 +383,7 @@ describe('DistributedLearner', () => {
   });
 
   it('iterate() before begin() says what to do', async () => {
-    const learner = new DistributedLearner('appo', {}, new InMemoryTransport([]), 'r');
+    const learner = new DistributedLearner('appo', {}, 'r', new InMemoryTransport([]));
     await expect(learner.iterate()).rejects.toThrow(/call begin/);
   });
 });

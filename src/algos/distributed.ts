@@ -19,7 +19,7 @@ import type { ActorCriticPolicy } from '../policies/actor-critic.js';
 import type { IterationStats } from '../rollouts/iteration.js';
 import { discount, gradNormBound, rmsPropDecay, traceDecay } from './hyperparameters.js';
 import type { LearnerBatchView } from './learner-batch.js';
-import { networkFields, scheduleSchema } from './on-policy.js';
+import { networkFields, type OnPolicyMetrics, scheduleSchema } from './on-policy.js';
 import { presetField } from './presets.js';
 
 export const distributedFields = {
@@ -101,15 +101,8 @@ export function distributedOptimizer(c: DistributedResolvedConfig, size: number)
     : new Adam(size, 1, { epsilon: c.adamEpsilon });
 }
 
-/** The learner's metrics row: the iteration's counters, the rule's losses, and the actors' side. */
-export interface DistributedMetrics extends IterationStats {
-  policyLoss: number;
-  valueLoss: number;
-  entropy: number;
-  approxKl: number;
-  clipFraction: number;
-  explainedVariance: number;
-  learningRate: number;
+/** The learner's metrics row: the iteration's counters and the rule's losses (as A2C/PPO's), and the actors' side. */
+export interface DistributedMetrics extends OnPolicyMetrics {
   /** The published policy version after this update. */
   policyVersion: number;
   /** Policy lag of the chunks this update used: mean and maximum (versions). */
@@ -121,15 +114,10 @@ export interface DistributedMetrics extends IterationStats {
   rejectedChunks: number;
   /** Actors heard from in the last minute. */
   actors: number;
-  /** APPO with a KL term: its coefficient after the update. */
-  klBeta?: number;
 }
 
 /** What an update rule returns; the learner adds the counters. */
-export type DistributedLosses = Pick<
-  DistributedMetrics,
-  'policyLoss' | 'valueLoss' | 'entropy' | 'approxKl' | 'clipFraction' | 'explainedVariance' | 'learningRate'
-> & { klBeta?: number };
+export type DistributedLosses = Omit<OnPolicyMetrics, keyof IterationStats>;
 
 /** An update rule over assembled learner batches (the shape of the trainer's UpdateRule, for this batch type). */
 export interface DistributedUpdateRule {

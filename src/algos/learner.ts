@@ -91,12 +91,16 @@ export class DistributedLearner {
   private startStep = 0;
   private started = 0;
 
+  /** Where chunks come from and parameters go (`attach` one before `begin`). */
+  transport: LearnerTransport | null;
+
   constructor(
     readonly algo: DistributedAlgorithm,
     config: Record<string, unknown> | DistributedAlgoConfig,
-    readonly transport: LearnerTransport,
     readonly runId: string,
+    transport: LearnerTransport | null = null,
   ) {
+    this.transport = transport;
     this.config = parseDistributedConfig(algo, config as Record<string, unknown>);
     // The learner's own policy (its env gives the spaces, and serves `evaluate`); numEnvs 1, no collection.
     this.parts = buildOnPolicy({ ...this.config, numEnvs: 1, nSteps: 1 });
@@ -120,6 +124,15 @@ export class DistributedLearner {
     return this.parts.env;
   }
 
+  private connected(): LearnerTransport {
+    if (this.transport === null) {
+      throw new PolicygradError(
+        'the learner has no transport: set learner.transport (local actor threads, Redis) before begin()',
+      );
+    }
+    return this.transport;
+  }
+
   get rejectedChunks(): number {
     return Object.values(this.rejected).reduce((a, b) => a + b, 0);
   }
@@ -141,7 +154,7 @@ export class DistributedLearner {
     this.totalTimesteps = totalTimesteps;
     this.startStep = this.numTimesteps;
     this.started = performance.now();
-    await this.transport.publish(this.parts.policy.params, this.version);
+    await this.connected().publish(this.parts.policy.params, this.version);
   }
 
   /** One iteration (see the module comment): waits for enough chunks, trains, publishes, acknowledges. */
@@ -150,14 +163,14 @@ export class DistributedLearner {
     const iterationStart = performance.now();
     while (!this.assembler.ready) {
       const want = Math.max(1, Math.ceil(this.config.trainBatchSize / this.config.chunkLength));
-      const raw = await this.transport.receive(want, 1000);
+      const raw = await this.connected().receive(want, 1000);
       for (const chunk of raw) this.take(chunk);
     }
     const row = this.trainOn(this.assembler.take(), iterationStart);
-    await this.transport.publish(this.parts.policy.params, this.version);
+    await this.connected().publish(this.parts.policy.params, this.version);
     const acks = this.pendingAcks;
     this.pendingAcks = [];
-    await this.transport.acknowledge(acks);
+    await this.connected().acknowledge(acks);
     return row;
   }
 
