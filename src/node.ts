@@ -9,6 +9,12 @@ import { nodeFileStorage } from './node/run-dir.js';
 
 export * from './index.js';
 export { A3C, type A3CLearnOptions } from './node/a3c.js';
+export {
+  DistributedRun,
+  type DistributedLearnOptions,
+  isDistributedAlgorithm,
+  localActors,
+} from './node/distributed.js';
 export { resolveEnvModule } from './node/env-modules.js';
 export { RunDirectory, readPolicyFile } from './node/run-dir.js';
 export { AsyncVectorEnv, type AsyncVectorEnvOptions } from './node/async-vector-env.js';

@@ -90,6 +90,8 @@ export class DistributedLearner {
   private totalTimesteps = Number.POSITIVE_INFINITY;
   private startStep = 0;
   private started = 0;
+  /** When the previous row was made: env steps/s is measured between rows (chunks may wait in a queue). */
+  private lastRowTime = 0;
 
   /** Where chunks come from and parameters go (`attach` one before `begin`). */
   transport: LearnerTransport | null;
@@ -154,19 +156,19 @@ export class DistributedLearner {
     this.totalTimesteps = totalTimesteps;
     this.startStep = this.numTimesteps;
     this.started = performance.now();
+    this.lastRowTime = this.started;
     await this.connected().publish(this.parts.policy.params, this.version);
   }
 
   /** One iteration (see the module comment): waits for enough chunks, trains, publishes, acknowledges. */
   async iterate(): Promise<DistributedMetrics> {
     if (this.started === 0) throw new PolicygradError('call begin({ totalTimesteps }) before iterate()');
-    const iterationStart = performance.now();
     while (!this.assembler.ready) {
       const want = Math.max(1, Math.ceil(this.config.trainBatchSize / this.config.chunkLength));
       const raw = await this.connected().receive(want, 1000);
       for (const chunk of raw) this.take(chunk);
     }
-    const row = this.trainOn(this.assembler.take(), iterationStart);
+    const row = this.trainOn(this.assembler.take());
     await this.connected().publish(this.parts.policy.params, this.version);
     const acks = this.pendingAcks;
     this.pendingAcks = [];
@@ -199,7 +201,7 @@ export class DistributedLearner {
    * The update on an assembled batch (no collection: the experience came from the actors), then the new version.
    * Returns the metrics row.
    */
-  trainOn(batch: LearnerBatchView, iterationStart = performance.now()): DistributedMetrics {
+  trainOn(batch: LearnerBatchView): DistributedMetrics {
     const progressRemaining = Math.max(0, 1 - (this.numTimesteps - this.startStep) / this.totalTimesteps);
     const losses = this.rule.update(batch, Number.isFinite(progressRemaining) ? progressRemaining : 1);
     this.version++;
@@ -209,6 +211,8 @@ export class DistributedLearner {
     const now = performance.now();
     for (const [actor, heard] of this.lastHeard)
       if (now - heard > ACTOR_ACTIVE_MS) this.lastHeard.delete(actor);
+    const sps = now > this.lastRowTime ? (batch.size / (now - this.lastRowTime)) * 1000 : 0;
+    this.lastRowTime = now;
     const average = (xs: number[]) => (xs.length === 0 ? null : xs.reduce((a, b) => a + b, 0) / xs.length);
     return {
       iteration: this.iteration,
@@ -216,7 +220,7 @@ export class DistributedLearner {
       episodes: this.episodes,
       episodeReturnMean: average(batch.episodeReturns),
       episodeLengthMean: average(batch.episodeLengths),
-      sps: now > iterationStart ? (batch.size / (now - iterationStart)) * 1000 : 0,
+      sps,
       timeSeconds: (now - this.started) / 1000,
       ...losses,
       policyVersion: this.version,

@@ -96,6 +96,8 @@ export const PRESET_TIMESTEPS: Record<string, Record<string, number>> = {
   },
   reinforce: { 'CartPole-v1': 500_000 },
   a3c: { 'CartPole-v1': 250_000 },
+  appo: { 'CartPole-v1': 200_000 },
+  impala: { 'CartPole-v1': 500_000 },
 };
 
 export function isAlgorithmName(name: string): name is AlgorithmName {

@@ -3,6 +3,8 @@ import type { z } from 'zod';
 import {
   a2cConfigSchema,
   a3cConfigSchema,
+  appoConfigSchema,
+  impalaConfigSchema,
   ppoConfigSchema,
   reinforceConfigSchema,
   trpoConfigSchema,
@@ -15,6 +17,8 @@ const SCHEMAS: Record<string, z.ZodObject> = {
   npg: trpoConfigSchema,
   reinforce: reinforceConfigSchema,
   a3c: a3cConfigSchema,
+  impala: impalaConfigSchema,
+  appo: appoConfigSchema,
 };
 
 /** The config keys `algo` accepts (none for an unknown algorithm: building it reports that). */

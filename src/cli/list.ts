@@ -8,7 +8,12 @@ import {
   PRESET_TIMESTEPS,
 } from '../node.js';
 
-const A3C_DESCRIPTION = 'Asynchronous Advantage Actor-Critic on worker threads (Node)';
+/** The algorithms outside the core's registry (they need worker threads or other processes). */
+const NODE_ALGORITHMS = {
+  a3c: { description: 'Asynchronous Advantage Actor-Critic on worker threads (Node)' },
+  impala: { description: 'IMPALA: V-trace actor-critic, actors on threads or machines (Redis)' },
+  appo: { description: 'asynchronous PPO on V-trace advantages, actors on threads or machines (Redis)' },
+};
 
 export function runList(what: string): string[] {
   if (what === 'envs') {
@@ -20,12 +25,12 @@ export function runList(what: string): string[] {
     });
   }
   if (what === 'algos') {
-    return [...Object.entries(ALGORITHMS), ['a3c', { description: A3C_DESCRIPTION }] as const].map(
+    return [...Object.entries(ALGORITHMS), ...Object.entries(NODE_ALGORITHMS)].map(
       ([name, a]) => `${name.padEnd(10)} ${a.description}`,
     );
   }
   if (what === 'presets') {
-    return [...Object.keys(ALGORITHMS), 'a3c'].flatMap((algo) =>
+    return [...Object.keys(ALGORITHMS), ...Object.keys(NODE_ALGORITHMS)].flatMap((algo) =>
       listEnvs().flatMap((env) =>
         listPresets(algo, env).map(
           (p) =>

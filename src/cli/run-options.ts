@@ -9,8 +9,11 @@ import { parse as parseYaml } from 'yaml';
 import { ALGORITHMS, describeValue, levenshtein, listPresets, PolicygradError } from '../node.js';
 import { configFromFile, ZOO_YAML_OPTIONS } from './zoo-config.js';
 
-/** Every algorithm the CLI trains (A3C runs on worker threads, so it is not in the core's registry). */
-export const CLI_ALGORITHMS: readonly string[] = [...Object.keys(ALGORITHMS), 'a3c'];
+/**
+ * Every algorithm the CLI trains (A3C, IMPALA and APPO run on worker threads or other processes, so they are not
+ * in the core's registry).
+ */
+export const CLI_ALGORITHMS: readonly string[] = [...Object.keys(ALGORITHMS), 'a3c', 'impala', 'appo'];
 
 export const DEFAULT_ALGO = 'ppo';
 export const DEFAULT_ENV = 'CartPole-v1';

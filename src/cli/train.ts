@@ -14,6 +14,13 @@ import {
   VERSION,
 } from '../node.js';
 import { A3C } from '../node/a3c.js';
+import {
+  DistributedRun,
+  isDistributedAlgorithm,
+  redisLearner,
+  type TransportFactory,
+} from '../node/distributed.js';
+import { checkRunId } from '../node/redis-transport.js';
 import { RunDirectory } from '../node/run-dir.js';
 import { checkCreatableDirectory } from './destinations.js';
 import { envModulesFor } from './imports.js';
@@ -43,6 +50,12 @@ export interface TrainCommandOptions {
   checkpointEvery?: number;
   /** Modules imported before the run (resolved by `--import`); recorded in config.json, given to the workers. */
   import?: string[];
+  /** IMPALA/APPO: actor threads on this machine (the config's numActors). */
+  actors?: number;
+  /** IMPALA/APPO: a Redis URL (may hold a password: never written anywhere); actors join through it. */
+  redis?: string;
+  /** IMPALA/APPO with Redis: the run's id, which namespaces its keys. */
+  runId?: string;
 }
 
 /** Where output goes: `line` for lasting lines; `progress` for the status, redrawn in place on a terminal. */
@@ -133,8 +146,8 @@ export async function runTrain(
   let interrupted: NodeJS.Signals | null = null;
   const onSignal = (signal: NodeJS.Signals) => {
     interrupted ??= signal;
-    // A3C learns on worker threads without returning to this loop: tell them to stop now.
-    if (model instanceof A3C) model.stop();
+    // A3C and the distributed learner run without returning to this loop: tell them to stop now.
+    if (model instanceof A3C || model instanceof DistributedRun) model.stop();
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
@@ -143,6 +156,8 @@ export async function runTrain(
   let latestReturn: number | null = null;
   // A resumed run continues its saved schedule, extended to the (possibly larger) budget.
   let resetProgress = options.resume === undefined;
+  // These learn asynchronously (awaiting threads or a transport), so signals are seen without slicing.
+  const asynchronous = model instanceof A3C || model instanceof DistributedRun;
   try {
     while (model.numTimesteps < totalTimesteps && interrupted === null) {
       let sliced = false;
@@ -177,7 +192,7 @@ export async function runTrain(
           }
           if (interrupted !== null) return false;
           // Return to the event loop now and then (learn continues where it stopped) to notice signals.
-          if (algo !== 'a3c' && performance.now() - sliceStart > SLICE_MS) {
+          if (!asynchronous && performance.now() - sliceStart > SLICE_MS) {
             sliced = true;
             return false;
           }
@@ -225,7 +240,7 @@ export async function runTrain(
   return { dir: out, meanReturn, interrupted: false };
 }
 
-function policyFileOf(model: Algorithm | A3C, algo: string, env: string) {
+function policyFileOf(model: Algorithm | A3C | DistributedRun, algo: string, env: string) {
   return exportPolicy(model.policy, {
     algo,
     env,
@@ -238,7 +253,7 @@ function policyFileOf(model: Algorithm | A3C, algo: string, env: string) {
 
 interface RunSetup {
   run: RunDirectory;
-  model: Algorithm | A3C;
+  model: Algorithm | A3C | DistributedRun;
   algo: string;
   env: string;
   totalTimesteps: number;
@@ -251,12 +266,23 @@ interface RunSetup {
 async function startRun(options: TrainCommandOptions): Promise<RunSetup> {
   const resolved = resolveRun(options);
   const { algo, env, seed, presetLabel } = resolved;
-  const config = { ...resolved.config, ...envModulesFor(algo, options.import ?? []) };
+  const config: Record<string, unknown> = {
+    ...resolved.config,
+    ...envModulesFor(algo, options.import ?? []),
+    ...(options.actors === undefined ? {} : { numActors: options.actors }),
+  };
   const out = options.out ?? `runs/${algo}-${env}-seed${seed}`;
   checkRunDirectory(out, options.force === true);
+  const transport = distributedTransport(algo, options);
   await loadEnvEngine(env);
-  // A3C runs on worker threads (Node only), so it is not in the core's registry; its learn is asynchronous.
-  const model = algo === 'a3c' ? new A3C(config) : createAlgorithm(algo, config);
+  // A3C, IMPALA and APPO run on worker threads or other processes (Node only), so they are not in the core's
+  // registry; their learn is asynchronous.
+  const model =
+    algo === 'a3c'
+      ? new A3C(config)
+      : isDistributedAlgorithm(algo)
+        ? new DistributedRun(algo, config, transport.factory, transport.runId)
+        : createAlgorithm(algo, config);
   const totalTimesteps =
     options.timesteps ?? resolved.fileTimesteps ?? PRESET_TIMESTEPS[algo]?.[env] ?? 100_000;
   const run = RunDirectory.create(out, { force: options.force === true });
@@ -268,6 +294,8 @@ async function startRun(options: TrainCommandOptions): Promise<RunSetup> {
     seed,
     totalTimesteps,
     ...(options.import === undefined || options.import.length === 0 ? {} : { imports: options.import }),
+    // The transport and run id, never the Redis URL (it may hold a password): --resume takes it again.
+    ...(isDistributedAlgorithm(algo) ? { transport: transport.kind, runId: transport.runId } : {}),
     config: model.config,
   });
   return {
@@ -280,6 +308,41 @@ async function startRun(options: TrainCommandOptions): Promise<RunSetup> {
     checkpointFile: null,
     headline: `${resolved.fileNote === undefined ? '' : `${resolved.fileNote}\n`}${algo} on ${env} (preset ${presetLabel}, seed ${seed}, kernels ${describeKernels()}) for ${totalTimesteps.toLocaleString('en-US')} steps → ${out}`,
   };
+}
+
+/**
+ * How an IMPALA/APPO learner meets its actors: threads here (the default), or Redis (`--redis URL --run-id R`).
+ * The flags are refused for the other algorithms (never a silently ignored flag).
+ */
+function distributedTransport(
+  algo: string,
+  options: TrainCommandOptions,
+): { kind: 'local' | 'redis'; factory: TransportFactory | undefined; runId: string } {
+  if (!isDistributedAlgorithm(algo)) {
+    const given = (['actors', 'redis', 'runId'] as const).filter((key) => options[key] !== undefined);
+    if (given.length > 0) {
+      const flags = given.map((key) => `--${key === 'runId' ? 'run-id' : key}`).join(', ');
+      throw new PolicygradError(`${flags} apply to impala and appo only; --algo is ${algo}`);
+    }
+    return { kind: 'local', factory: undefined, runId: 'local' };
+  }
+  if (options.redis === undefined) {
+    if (options.runId !== undefined) {
+      throw new PolicygradError('--run-id names a Redis run: give --redis URL with it (or leave both out)');
+    }
+    return { kind: 'local', factory: undefined, runId: 'local' };
+  }
+  if (options.runId === undefined) {
+    throw new PolicygradError(
+      '--redis needs --run-id NAME: the id that namespaces the run in Redis and that its actors give',
+    );
+  }
+  if (options.actors !== undefined) {
+    throw new PolicygradError(
+      '--actors starts actor threads for a local run; with --redis, start actors with: policygrad actor --redis URL --run-id ID',
+    );
+  }
+  return { kind: 'redis', factory: redisLearner(options.redis), runId: checkRunId(options.runId) };
 }
 
 /**
@@ -323,6 +386,9 @@ async function resumeRun(path: string, options: TrainCommandOptions): Promise<Ru
     throw new PolicygradError(
       `cannot resume ${path}: A3C runs have no checkpoints (lock-free updates have no exact resume point)`,
     );
+  if (isDistributedAlgorithm(algo)) {
+    throw new PolicygradError(`cannot resume ${path}: ${algo} runs have no checkpoints yet`);
+  }
   const totalTimesteps = options.timesteps ?? savedBudget;
   if (totalTimesteps < savedBudget) {
     throw new PolicygradError(

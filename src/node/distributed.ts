@@ -13,6 +13,7 @@ import {
 } from '../algos/learner.js';
 import type { PredictOptions } from '../policies/actor-critic.js';
 import { LocalActorPool } from './local-actors.js';
+import { RedisLearnerTransport } from './redis-transport.js';
 
 export const DISTRIBUTED_ALGORITHMS: readonly DistributedAlgorithm[] = ['impala', 'appo'];
 
@@ -28,10 +29,14 @@ export interface DistributedLearnOptions {
   resetProgress?: boolean;
 }
 
-/** A transport to open for `learn` and close after it. */
-export type TransportFactory = (
-  learner: DistributedLearner,
-) => Promise<LearnerTransport & { close(): Promise<void> }>;
+/** A transport opened for `learn`: closed after it, or `finish`ed (actors told to exit) when the budget is used. */
+export type OpenTransport = LearnerTransport & { close(): Promise<void>; finish?(): Promise<void> };
+export type TransportFactory = (learner: DistributedLearner) => Promise<OpenTransport>;
+
+/** Actors on any machine through Redis (src/node/redis-transport.ts). */
+export function redisLearner(url: string, log?: (line: string) => void): TransportFactory {
+  return (learner) => RedisLearnerTransport.open(url, learner.runId, learner.algo, learner.config, log);
+}
 
 /** Actor threads on this machine (the default). */
 export const localActors: TransportFactory = async (learner) =>
@@ -85,7 +90,8 @@ export class DistributedRun {
       }
     } finally {
       this.learner.transport = null;
-      await transport.close();
+      if (this.learner.done && transport.finish !== undefined) await transport.finish();
+      else await transport.close();
     }
     return history;
   }
