@@ -6,7 +6,7 @@
  * left pending; a learner process and two actor processes learn CartPole-v1 with the password never on a command
  * line nor in the run directory.
  */
-import { spawn } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -21,7 +21,10 @@ import { redisAvailable, useRedisServer } from './redis-server.js';
 const available = redisAvailable();
 const CLI = join(import.meta.dirname, '..', 'dist', 'cli', 'main.js');
 const dirs: string[] = [];
+const children: ChildProcess[] = [];
 afterAll(() => {
+  for (const child of children)
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
   for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
 });
 
@@ -106,7 +109,12 @@ describe.skipIf(!available)('IMPALA/APPO over Redis', () => {
     await first.close(); // dies before acknowledging
     expect(((await context.client.xpending(stream, 'learner')) as [number])[0]).toBe(2);
 
-    const second = await RedisLearnerTransport.open(context.server.url, runId, 'appo', config);
+    await expect(RedisLearnerTransport.open(context.server.url, runId, 'appo', config)).rejects.toThrow(
+      /run id pending is already in use on this Redis: choose another --run-id, or continue that run with --resume/,
+    );
+    const second = await RedisLearnerTransport.open(context.server.url, runId, 'appo', config, {
+      resume: true,
+    });
     const again = await second.receive(10, 100);
     expect(again.map((c) => c.id)).toEqual(read.map((c) => c.id)); // the pending ones, first
     const fresh = await second.receive(10, 100);
@@ -116,21 +124,37 @@ describe.skipIf(!available)('IMPALA/APPO over Redis', () => {
     await second.close();
   });
 
-  it('a learner process and two actor processes learn CartPole-v1; the password is not on a command line nor on disk', async () => {
+  it('a learner and two actor processes learn CartPole-v1 through an actor SIGKILL and a learner SIGKILL + --resume; the password is never on a command line nor on disk', async () => {
     const out = mkdtempSync(join(tmpdir(), 'policygrad-redis-run-'));
     dirs.push(out);
+    const runDir = join(out, 'run');
     const runId = 'cartpole-1';
+    const budget = 150_000;
     const env = { ...process.env, [REDIS_PASSWORD_ENV]: context.server.password };
     const start = (args: string[]) => {
       const child = spawn(process.execPath, [CLI, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+      children.push(child);
       let output = '';
       child.stdout.on('data', (d: Buffer) => (output += d.toString()));
       child.stderr.on('data', (d: Buffer) => (output += d.toString()));
-      const done = new Promise<{ code: number | null; output: string }>((resolve) =>
-        child.on('exit', (code) => resolve({ code, output })),
+      const done = new Promise<{ code: number | null; signal: string | null; output: string }>((resolve) =>
+        child.on('exit', (code, signal) => resolve({ code, signal, output })),
       );
       return { child, done };
     };
+    /** The newest step in the learner's progress.jsonl (0 before its first row). */
+    const learnerStep = () => {
+      try {
+        const lines = readFileSync(join(runDir, 'progress.jsonl'), 'utf8').trim().split('\n');
+        return (JSON.parse(lines.at(-1) as string) as { step: number }).step;
+      } catch {
+        return 0;
+      }
+    };
+    const until = async (condition: () => boolean) => {
+      while (!condition()) await new Promise((resolve) => setTimeout(resolve, 100));
+    };
+    const redisFlags = ['--redis', bareUrl(), '--run-id', runId];
     const learner = start([
       'train',
       '--algo',
@@ -141,41 +165,62 @@ describe.skipIf(!available)('IMPALA/APPO over Redis', () => {
       'zoo',
       '--seed',
       '1',
-      '--redis',
-      bareUrl(),
-      '--run-id',
-      runId,
+      ...redisFlags,
       '--timesteps',
-      '150000',
+      String(budget),
+      '--checkpoint-every',
+      '10000',
       '--out',
-      join(out, 'run'),
-      '--force',
+      runDir,
     ]);
-    const actors = [0, 1].map(() => start(['actor', '--redis', bareUrl(), '--run-id', runId]));
-    const result = await learner.done;
+    const actors = [0, 1].map(() => start(['actor', ...redisFlags]));
+
+    // An actor killed mid-run: the learner goes on with the other; a new actor joins.
+    await until(() => learnerStep() >= 30_000);
+    actors[0].child.kill('SIGKILL');
+    expect((await actors[0].done).signal).toBe('SIGKILL');
+    const stepAtActorKill = learnerStep();
+    await until(() => learnerStep() >= stepAtActorKill + 10_000);
+    actors.push(start(['actor', ...redisFlags]));
+
+    // The learner killed mid-run: --resume continues from its newest checkpoint with the same actors.
+    await until(() => learnerStep() >= 70_000 && readdirSync(join(runDir, 'checkpoints')).length > 0);
+    learner.child.kill('SIGKILL');
+    expect((await learner.done).signal).toBe('SIGKILL');
+    const resumed = start(['train', '--resume', runDir, ...redisFlags]);
+    const result = await resumed.done;
     expect(result.code, result.output).toBe(0);
+    expect(result.output).toMatch(/resuming appo on CartPole-v1/);
     const mean = Number(/mean return ([\d.]+)/.exec(result.output)?.[1]);
     expect(mean, result.output).toBeGreaterThanOrEqual(150);
-    for (const a of actors) {
+    for (const a of actors.slice(1)) {
       const r = await a.done;
       expect(r.code, r.output).toBe(0);
       expect(r.output).toMatch(/actor done: the run is finished; sent \d+ chunks/);
       expect(r.output).not.toContain(context.server.password);
     }
     expect(result.output).not.toContain(context.server.password);
+
+    // Every env step counted once: metrics.csv's steps rise by whole batches to the budget, none repeated.
+    const rows = readFileSync(join(runDir, 'metrics.csv'), 'utf8').trim().split('\n');
+    const header = rows[0].split(',');
+    expect(header).toContain('policy_lag_mean');
+    expect(header).toContain('rejected_chunks');
+    const steps = rows.slice(1).map((row) => Number(row.split(',')[header.indexOf('step')]));
+    for (let k = 1; k < steps.length; k++) expect(steps[k] - steps[k - 1]).toBeGreaterThanOrEqual(500);
+    expect(steps.at(-1)).toBeGreaterThanOrEqual(budget);
+    expect(((await context.client.xpending(redisKeys(runId).chunks, 'learner')) as [number])[0]).toBe(0);
+
     // Nothing in the run directory holds the password; config.json names the transport and the run id.
     const files = (dir: string): string[] =>
       readdirSync(dir).flatMap((name) => {
         const path = join(dir, name);
         return statSync(path).isDirectory() ? files(path) : [path];
       });
-    for (const file of files(join(out, 'run'))) {
+    for (const file of files(runDir)) {
       expect(readFileSync(file, 'utf8').includes(context.server.password), file).toBe(false);
     }
-    const config = JSON.parse(readFileSync(join(out, 'run', 'config.json'), 'utf8'));
+    const config = JSON.parse(readFileSync(join(runDir, 'config.json'), 'utf8'));
     expect([config.transport, config.runId]).toEqual(['redis', runId]);
-    const csv = readFileSync(join(out, 'run', 'metrics.csv'), 'utf8').split('\n');
-    expect(csv[0]).toContain('policy_lag_mean');
-    expect(csv[0]).toContain('rejected_chunks');
-  }, 180_000);
+  }, 240_000);
 });

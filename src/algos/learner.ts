@@ -13,7 +13,9 @@
  * Transports (src/node/: worker threads, Redis) implement `LearnerTransport`. Browser-safe: a page could run a
  * learner over a WebSocket or web-worker transport.
  */
-import { PolicygradError } from '../errors.js';
+import { decodeFloatsInto, encodeFloats } from '../encoding.js';
+import { describeValue, PolicygradError } from '../errors.js';
+import type { OptimizerState } from '../nn/optim.js';
 import { decodeActorChunk, type ChunkRejectionReason } from './actor-chunk.js';
 import { chunkExpectation } from './actor.js';
 import { type AppoResolvedConfig, createAppoUpdate, parseAppoConfig } from './appo.js';
@@ -36,6 +38,12 @@ export interface LearnerTransport {
   acknowledge(ids: readonly string[]): Promise<void>;
   /** Makes the parameters of `version` the ones actors collect with from now on. */
   publish(params: Float32Array, version: number): Promise<void>;
+  /**
+   * The newest version published before this learner started (a previous learner's, for a resumed run), if the
+   * transport keeps one: the learner numbers its versions after it, so chunks of those parameters read as lagging,
+   * not as from the future.
+   */
+  publishedVersion?(): Promise<number | null>;
 }
 
 export type DistributedAlgorithm = 'impala' | 'appo';
@@ -57,6 +65,33 @@ export function createDistributedUpdate(
   return algo === 'impala'
     ? createImpalaUpdate(parts.policy, config as ImpalaResolvedConfig)
     : createAppoUpdate(parts.policy, config as AppoResolvedConfig);
+}
+
+export const LEARNER_CHECKPOINT_FORMAT = 'policygrad-learner-checkpoint';
+export const LEARNER_CHECKPOINT_VERSION = 1;
+
+/**
+ * A learner's state between iterations: parameters, optimizers, the rule's state, the version it published, the
+ * counters and the schedule. The actors' state is not in it (they run elsewhere and rejoin with the parameters
+ * re-published on resume), so a resumed run is not bit-identical to an uninterrupted one, as any asynchronous
+ * run is not.
+ */
+export interface LearnerCheckpoint {
+  format: typeof LEARNER_CHECKPOINT_FORMAT;
+  version: number;
+  algo: DistributedAlgorithm;
+  env: string;
+  runId: string;
+  step: number;
+  iteration: number;
+  episodes: number;
+  policyVersion: number;
+  progress: { startStep: number; totalTimesteps: number };
+  elapsedSeconds: number;
+  params: string;
+  optimizers: Record<string, OptimizerState>;
+  rule: Record<string, unknown>;
+  counters: { rejected: Record<ChunkRejectionReason, number>; stale: number };
 }
 
 /** How long an actor counts as active after its last chunk. */
@@ -90,6 +125,10 @@ export class DistributedLearner {
   private totalTimesteps = Number.POSITIVE_INFINITY;
   private startStep = 0;
   private started = 0;
+  /** Stale chunks counted before a restored checkpoint. */
+  private staleBefore = 0;
+  /** Seconds trained before a restored checkpoint (the clock continues from there). */
+  private elapsedBefore = 0;
   /** When the previous row was made: env steps/s is measured between rows (chunks may wait in a queue). */
   private lastRowTime = 0;
 
@@ -140,7 +179,9 @@ export class DistributedLearner {
   }
 
   get staleChunks(): number {
-    return this.assembler.staleChunks + this.assembler.wrongLengthChunks + this.duplicateChunks;
+    return (
+      this.staleBefore + this.assembler.staleChunks + this.assembler.wrongLengthChunks + this.duplicateChunks
+    );
   }
 
   /** True once the schedule's budget is used. */
@@ -148,14 +189,33 @@ export class DistributedLearner {
     return this.numTimesteps - this.startStep >= this.totalTimesteps;
   }
 
-  /** Sets the schedule (the learning rate decays over `totalTimesteps` trained steps) and publishes version v. */
-  async begin({ totalTimesteps }: { totalTimesteps: number }): Promise<void> {
-    if (!(Number.isInteger(totalTimesteps) && totalTimesteps > 0)) {
-      throw new PolicygradError(`totalTimesteps must be a positive integer, got ${totalTimesteps}`);
+  /**
+   * Sets the schedule (the learning rate decays over `totalTimesteps` trained steps; with `resetProgress: false`,
+   * `totalTimesteps` more steps extend the schedule in force, as after `restoreCheckpoint`) and publishes the
+   * parameters with their version.
+   */
+  async begin({
+    totalTimesteps,
+    resetProgress = true,
+  }: {
+    totalTimesteps: number;
+    resetProgress?: boolean;
+  }): Promise<void> {
+    if (!(Number.isSafeInteger(totalTimesteps) && totalTimesteps > 0)) {
+      throw new PolicygradError(
+        `totalTimesteps must be a positive integer, got ${describeValue(totalTimesteps)}`,
+      );
     }
-    this.totalTimesteps = totalTimesteps;
-    this.startStep = this.numTimesteps;
-    this.started = performance.now();
+    if (resetProgress || !Number.isFinite(this.totalTimesteps)) {
+      this.totalTimesteps = totalTimesteps;
+      this.startStep = this.numTimesteps;
+      this.elapsedBefore = 0;
+    } else {
+      this.totalTimesteps = this.numTimesteps - this.startStep + totalTimesteps;
+    }
+    this.started = performance.now() - this.elapsedBefore * 1000;
+    const published = (await this.connected().publishedVersion?.()) ?? null;
+    if (published !== null && published >= this.version) this.version = published + 1;
     this.lastRowTime = this.started;
     await this.connected().publish(this.parts.policy.params, this.version);
   }
@@ -231,6 +291,76 @@ export class DistributedLearner {
       rejectedChunks: this.rejectedChunks,
       actors: this.lastHeard.size,
     };
+  }
+
+  /** Everything the learner needs to continue (see `LearnerCheckpoint`). */
+  checkpoint(): LearnerCheckpoint {
+    return {
+      format: LEARNER_CHECKPOINT_FORMAT,
+      version: LEARNER_CHECKPOINT_VERSION,
+      algo: this.algo,
+      env: this.config.env,
+      runId: this.runId,
+      step: this.numTimesteps,
+      iteration: this.iteration,
+      episodes: this.episodes,
+      policyVersion: this.version,
+      progress: { startStep: this.startStep, totalTimesteps: this.totalTimesteps },
+      elapsedSeconds: this.started === 0 ? 0 : (performance.now() - this.started) / 1000,
+      params: encodeFloats(this.parts.policy.params),
+      optimizers: Object.fromEntries(Object.entries(this.rule.optimizers).map(([k, o]) => [k, o.getState()])),
+      rule: this.rule.getState?.() ?? {},
+      counters: { rejected: { ...this.rejected }, stale: this.staleChunks },
+    };
+  }
+
+  /** Continues from a checkpoint of this algorithm, env and run id (validated before anything changes). */
+  restoreCheckpoint(value: unknown): void {
+    const cp = value as Partial<LearnerCheckpoint> | null;
+    if (cp === null || typeof cp !== 'object' || cp.format !== LEARNER_CHECKPOINT_FORMAT) {
+      throw new PolicygradError(`not a policygrad learner checkpoint (format ${describeValue(cp?.format)})`);
+    }
+    if (cp.version !== LEARNER_CHECKPOINT_VERSION) {
+      throw new PolicygradError(
+        `learner checkpoint version ${describeValue(cp.version)} is not supported: expected ${LEARNER_CHECKPOINT_VERSION}`,
+      );
+    }
+    if (cp.algo !== this.algo || cp.env !== this.config.env || cp.runId !== this.runId) {
+      throw new PolicygradError(
+        `the checkpoint is of ${describeValue(cp.algo)} on ${describeValue(cp.env)}, run ${describeValue(cp.runId)}, not of '${this.algo}' on '${this.config.env}', run '${this.runId}'`,
+      );
+    }
+    const counts = [cp.step, cp.iteration, cp.episodes, cp.policyVersion, cp.progress?.startStep];
+    if (
+      !counts.every((n) => Number.isSafeInteger(n) && (n as number) >= 0) ||
+      !(Number(cp.progress?.totalTimesteps) > 0)
+    ) {
+      throw new PolicygradError(
+        'learner checkpoint is incomplete: its counters or schedule are missing or invalid',
+      );
+    }
+    const params = new Float32Array(this.parts.policy.numParams);
+    decodeFloatsInto(cp.params, params, 'checkpoint parameters');
+    for (const name of Object.keys(this.rule.optimizers)) {
+      if (cp.optimizers?.[name] === undefined) {
+        throw new PolicygradError(`learner checkpoint is incomplete: optimizer '${name}' is missing`);
+      }
+    }
+    this.parts.policy.params.set(params);
+    for (const [name, optimizer] of Object.entries(this.rule.optimizers))
+      optimizer.setState(cp.optimizers![name]);
+    this.rule.setState?.(cp.rule ?? {});
+    this.numTimesteps = cp.step as number;
+    this.iteration = cp.iteration as number;
+    this.episodes = cp.episodes as number;
+    this.version = cp.policyVersion as number;
+    this.startStep = cp.progress!.startStep;
+    this.totalTimesteps = cp.progress!.totalTimesteps;
+    this.elapsedBefore = Number(cp.elapsedSeconds) || 0;
+    for (const reason of Object.keys(this.rejected) as ChunkRejectionReason[]) {
+      this.rejected[reason] = Number(cp.counters?.rejected?.[reason]) || 0;
+    }
+    this.staleBefore = Number(cp.counters?.stale) || 0;
   }
 
   /** Returns of `episodes` evaluation episodes on a fresh env (deterministic by default). */

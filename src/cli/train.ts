@@ -14,6 +14,7 @@ import {
   VERSION,
 } from '../node.js';
 import { A3C } from '../node/a3c.js';
+import type { DistributedAlgorithm } from '../algos/learner.js';
 import {
   DistributedRun,
   isDistributedAlgorithm,
@@ -362,19 +363,62 @@ function checkRunDirectory(out: string, force: boolean): void {
   checkCreatableDirectory(out, 'run directory');
 }
 
+interface SavedRunConfig {
+  algo?: string;
+  env?: string;
+  seed?: number;
+  totalTimesteps?: number;
+  /** IMPALA/APPO: how the learner met its actors, and the run id. */
+  transport?: string;
+  runId?: string;
+  config?: Record<string, unknown>;
+}
+
+/**
+ * An IMPALA/APPO run to resume: with actor threads as before, or through Redis again (its URL is never saved, as
+ * it may hold a password: `--redis` gives it again); the run id is the saved one.
+ */
+function resumedDistributedRun(
+  path: string,
+  algo: DistributedAlgorithm,
+  config: Record<string, unknown>,
+  saved: SavedRunConfig,
+  options: TrainCommandOptions,
+): DistributedRun {
+  const runId = saved.runId ?? 'local';
+  if (options.runId !== undefined && options.runId !== runId) {
+    throw new PolicygradError(
+      `cannot resume ${path} with --run-id ${options.runId}: the run's id is ${runId}`,
+    );
+  }
+  if (options.actors !== undefined && options.actors !== config.numActors) {
+    throw new PolicygradError(
+      `cannot resume ${path} with --actors ${options.actors}: the run has ${String(config.numActors)} (a resumed run keeps its saved config)`,
+    );
+  }
+  if (saved.transport === 'redis') {
+    if (options.redis === undefined) {
+      throw new PolicygradError(
+        `cannot resume ${path} without --redis URL: the run's actors meet its learner through Redis, and the URL is never saved (it may hold a password)`,
+      );
+    }
+    return new DistributedRun(algo, config, redisLearner(options.redis, { resume: true }), checkRunId(runId));
+  }
+  if (options.redis !== undefined) {
+    throw new PolicygradError(
+      `cannot resume ${path} with --redis: the run's actors are threads on this machine`,
+    );
+  }
+  return new DistributedRun(algo, config, undefined, runId);
+}
+
 /**
  * `--resume DIR`: the run's saved config and its newest checkpoint; metrics after the checkpoint are dropped.
  * Flags that would change the run are refused; `--timesteps` above the saved budget extends it.
  */
 async function resumeRun(path: string, options: TrainCommandOptions): Promise<RunSetup> {
   const run = RunDirectory.open(path);
-  const saved = run.readConfig() as {
-    algo?: string;
-    env?: string;
-    seed?: number;
-    totalTimesteps?: number;
-    config?: Record<string, unknown>;
-  };
+  const saved = run.readConfig() as SavedRunConfig;
   const { algo, env, totalTimesteps: savedBudget, config } = saved;
   if (typeof algo !== 'string' || typeof env !== 'string' || typeof savedBudget !== 'number' || !config) {
     throw new PolicygradError(
@@ -386,9 +430,7 @@ async function resumeRun(path: string, options: TrainCommandOptions): Promise<Ru
     throw new PolicygradError(
       `cannot resume ${path}: A3C runs have no checkpoints (lock-free updates have no exact resume point)`,
     );
-  if (isDistributedAlgorithm(algo)) {
-    throw new PolicygradError(`cannot resume ${path}: ${algo} runs have no checkpoints yet`);
-  }
+
   const totalTimesteps = options.timesteps ?? savedBudget;
   if (totalTimesteps < savedBudget) {
     throw new PolicygradError(
@@ -397,7 +439,9 @@ async function resumeRun(path: string, options: TrainCommandOptions): Promise<Ru
   }
   checkCreatableDirectory(path, 'run directory');
   await loadEnvEngine(env);
-  const model = createAlgorithm(algo, config);
+  const model = isDistributedAlgorithm(algo)
+    ? resumedDistributedRun(path, algo, config, saved, options)
+    : createAlgorithm(algo, config);
   if (!canCheckpoint(model)) {
     throw new PolicygradError(`cannot resume ${path}: ${algo} runs have no checkpoints yet`);
   }

@@ -9,6 +9,7 @@ import {
   type DistributedAlgoConfig,
   type DistributedAlgorithm,
   DistributedLearner,
+  type LearnerCheckpoint,
   type LearnerTransport,
 } from '../algos/learner.js';
 import type { PredictOptions } from '../policies/actor-critic.js';
@@ -25,7 +26,7 @@ export interface DistributedLearnOptions {
   totalTimesteps: number;
   /** Called with every row; false stops. */
   callback?: (metrics: DistributedMetrics) => boolean | void;
-  /** Accepted for a uniform interface: the learner always continues its own step count. */
+  /** false: `totalTimesteps` more steps, extending the schedule in force (after `restoreCheckpoint`). */
   resetProgress?: boolean;
 }
 
@@ -33,9 +34,15 @@ export interface DistributedLearnOptions {
 export type OpenTransport = LearnerTransport & { close(): Promise<void>; finish?(): Promise<void> };
 export type TransportFactory = (learner: DistributedLearner) => Promise<OpenTransport>;
 
-/** Actors on any machine through Redis (src/node/redis-transport.ts). */
-export function redisLearner(url: string, log?: (line: string) => void): TransportFactory {
-  return (learner) => RedisLearnerTransport.open(url, learner.runId, learner.algo, learner.config, log);
+/**
+ * Actors on any machine through Redis (src/node/redis-transport.ts); `resume`: the run id exists there already
+ * (a restarted learner takes up its pending chunks).
+ */
+export function redisLearner(
+  url: string,
+  options: { resume?: boolean; log?: (line: string) => void } = {},
+): TransportFactory {
+  return (learner) => RedisLearnerTransport.open(url, learner.runId, learner.algo, learner.config, options);
 }
 
 /** Actor threads on this machine (the default). */
@@ -76,13 +83,26 @@ export class DistributedRun {
     this.stopRequested = true;
   }
 
-  async learn({ totalTimesteps, callback }: DistributedLearnOptions): Promise<DistributedMetrics[]> {
+  /** The learner's checkpoint (between iterations: call it from `learn`'s callback or after `learn`). */
+  checkpoint(): LearnerCheckpoint {
+    return this.learner.checkpoint();
+  }
+
+  restoreCheckpoint(checkpoint: unknown): void {
+    this.learner.restoreCheckpoint(checkpoint);
+  }
+
+  async learn({
+    totalTimesteps,
+    callback,
+    resetProgress = true,
+  }: DistributedLearnOptions): Promise<DistributedMetrics[]> {
     this.stopRequested = false;
     const transport = await this.transportFactory(this.learner);
     this.learner.transport = transport;
     const history: DistributedMetrics[] = [];
     try {
-      await this.learner.begin({ totalTimesteps });
+      await this.learner.begin({ totalTimesteps, resetProgress });
       while (!this.learner.done && !this.stopRequested) {
         const row = await this.learner.iterate();
         history.push(row);

@@ -65,7 +65,8 @@ export class RedisActor {
       while (!this.stopped) {
         if ((await client.call('GET', keys.state)) === 'done') return { ...this.counts(), reason: 'done' };
         const published = Number(await client.call('HGET', keys.params, 'version'));
-        if (Number.isSafeInteger(published) && published > version) {
+        // A newer version, or another one (a resumed learner numbers its versions after the last published).
+        if (Number.isSafeInteger(published) && published !== version) {
           const params = await readParams(client, keys.params, numParams);
           if (params !== null) {
             actor.setParameters(params.values, params.version);

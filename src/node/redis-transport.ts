@@ -139,17 +139,26 @@ export class RedisLearnerTransport implements LearnerTransport {
     this.keys = redisKeys(runId);
   }
 
-  /** Connects, creates the stream and group if needed, and writes the run's config for the actors. */
+  /**
+   * Connects, creates the stream and group if needed, and writes the run's config for the actors. A new run
+   * (`resume` false) refuses a run id this Redis already has: its leftover chunks would be taken for this run's.
+   */
   static async open(
     url: string,
     runId: string,
     algo: string,
     config: DistributedAlgoConfig,
-    log?: (line: string) => void,
+    { resume = false, log }: { resume?: boolean; log?: (line: string) => void } = {},
   ): Promise<RedisLearnerTransport> {
     const client = await connectRedis(url, log);
     const transport = new RedisLearnerTransport(client, checkRunId(runId));
     const { keys } = transport;
+    if (!resume && Number(await client.call('EXISTS', keys.config, keys.chunks, keys.params)) > 0) {
+      await transport.close();
+      throw new PolicygradError(
+        `run id ${runId} is already in use on this Redis: choose another --run-id, or continue that run with --resume`,
+      );
+    }
     try {
       await client.call('XGROUP', 'CREATE', keys.chunks, GROUP, '0', 'MKSTREAM');
     } catch (error) {
@@ -202,6 +211,12 @@ export class RedisLearnerTransport implements LearnerTransport {
     if (ids.length === 0) return;
     await this.client.call('XACK', this.keys.chunks, GROUP, ...ids);
     await this.client.call('XDEL', this.keys.chunks, ...ids);
+  }
+
+  async publishedVersion(): Promise<number | null> {
+    const text = await this.client.call('HGET', this.keys.params, 'version');
+    const version = Number(text);
+    return typeof text === 'string' && Number.isSafeInteger(version) && version >= 0 ? version : null;
   }
 
   async publish(params: Float32Array, version: number): Promise<void> {
