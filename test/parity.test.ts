@@ -15,7 +15,7 @@ describe('presets named after a reference behave like it', () => {
   });
 
   it("A2C's RMSprop is SB3's default (torch.optim.RMSprop: the average of g² starts at 0), TensorFlow's on request", () => {
-    const average = (a2c: A2C) => a2c.checkpoint().optimizers.optimizer.buffers[0];
+    const average = (a2c: A2C) => a2c.checkpoint().optimizers.actorCritic.buffers[0];
     expect(new Set(average(new A2C({ preset: 'zoo' })))).toEqual(new Set([0]));
     expect(new Set(average(new A2C({ rmsPropStyle: 'tensorflow' })))).toEqual(new Set([1]));
   });

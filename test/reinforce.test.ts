@@ -478,7 +478,7 @@ describe('REINFORCE', () => {
     algo.learn({ totalTimesteps: 1e6, callback: () => false });
     const saved = JSON.parse(JSON.stringify(algo.checkpoint()));
     build().restoreCheckpoint(saved); // the current format restores
-    const stored = (saved.extra as { stored: Record<string, unknown>[] }).stored;
+    const stored = (saved.state as { stored: Record<string, unknown>[] }).stored;
     expect(stored).toHaveLength(1);
     delete stored[0].nextValues;
     expect(() => build().restoreCheckpoint(saved)).toThrow(

@@ -4,8 +4,12 @@
  * holds the parameters, the optimizers' moments and step counts, the generator's state, the vector env's snapshot
  * (each sub-env's physical state, generator and wrapper counters, normaliser statistics), the collector's running
  * episodes, the iteration counters and the schedule's progress (the step the `learn` call started at and its
- * budget), and a gSDE policy's exploration matrices. Plain JSON with float arrays in base64 (bit-exact), with a
- * format name and version.
+ * budget), a gSDE policy's exploration matrices, and the update rule's optimizers and own state, under the names
+ * the rule gives them. Plain JSON with float arrays in base64 (bit-exact), with a format name and version.
+ *
+ * Version 2 (issue 15's trainer) names the optimizers by the update rule ('actorCritic' for A2C and PPO, 'critic'
+ * for TRPO/NPG, 'actor' and 'critic' for REINFORCE) and calls the rule's own state `state`. Version 1 named them
+ * class by class and called the state `extra`; the names map one to one, so version 1 files are converted on read.
  */
 import { decodeFloatsInto, encodeFloats } from '../encoding.js';
 import type { EnvSnapshot } from '../envs/env.js';
@@ -18,7 +22,16 @@ import type { OnPolicyParts } from './on-policy.js';
 import type { StateDependentNoiseState } from '../policies/gsde.js';
 
 export const CHECKPOINT_FORMAT = 'policygrad-checkpoint';
-export const CHECKPOINT_VERSION = 1;
+export const CHECKPOINT_VERSION = 2;
+
+/** Version 1's optimizer names per algorithm → version 2's (the update rule's). */
+const V1_OPTIMIZER_NAMES: Record<string, Record<string, string>> = {
+  a2c: { optimizer: 'actorCritic' },
+  ppo: { adam: 'actorCritic' },
+  trpo: { critic: 'critic' },
+  npg: { critic: 'critic' },
+  reinforce: { policy: 'actor', value: 'critic' },
+};
 
 /** Where the current `learn` schedule started and how long it runs. */
 export interface LearnProgress {
@@ -39,13 +52,15 @@ export interface Checkpoint {
   rng: RngState;
   vectorEnv: EnvSnapshot;
   collector: CollectorSnapshot;
+  /** The update rule's optimizers, by the rule's names. */
   optimizers: Record<string, OptimizerState>;
   /** gSDE's exploration matrices (drawn from `rng`), for a policy with `useSde`. */
   exploration?: StateDependentNoiseState;
-  extra: Record<string, unknown>;
+  /** The update rule's own state (PPO's β, REINFORCE's batches kept for reuse). */
+  state: Record<string, unknown>;
 }
 
-/** What an algorithm hands to `captureCheckpoint` / gets back from `restoreCheckpoint`. */
+/** What an algorithm hands to `captureCheckpoint` and `restoreCheckpoint`. */
 export interface CheckpointParts {
   algo: string;
   env: string;
@@ -55,7 +70,7 @@ export interface CheckpointParts {
   optimizers: Record<string, Optimizer>;
 }
 
-export function captureCheckpoint(c: CheckpointParts, extra: Record<string, unknown> = {}): Checkpoint {
+export function captureCheckpoint(c: CheckpointParts, state: Record<string, unknown> = {}): Checkpoint {
   const { parts } = c;
   if (typeof parts.env.snapshot !== 'function') {
     throw new PolicygradError(
@@ -78,7 +93,7 @@ export function captureCheckpoint(c: CheckpointParts, extra: Record<string, unkn
     collector: parts.collector.snapshot(),
     optimizers: Object.fromEntries(Object.entries(c.optimizers).map(([k, o]) => [k, o.getState()])),
     ...(parts.policy.sde === null ? {} : { exploration: parts.policy.sde.getState() }),
-    extra,
+    state,
   };
 }
 
@@ -88,9 +103,9 @@ export function validateCheckpoint(value: unknown, algo: string, env: string | n
   if (cp === null || typeof cp !== 'object' || cp.format !== CHECKPOINT_FORMAT) {
     throw new PolicygradError(`not a policygrad checkpoint (format ${describeValue(cp?.format)})`);
   }
-  if (cp.version !== CHECKPOINT_VERSION) {
+  if (cp.version !== 1 && cp.version !== CHECKPOINT_VERSION) {
     throw new PolicygradError(
-      `checkpoint format version ${describeValue(cp.version)} is not supported: expected ${CHECKPOINT_VERSION}`,
+      `checkpoint format version ${describeValue(cp.version)} is not supported: expected 1 or ${CHECKPOINT_VERSION}`,
     );
   }
   if (cp.algo !== algo || (env !== null && cp.env !== env)) {
@@ -103,15 +118,27 @@ export function validateCheckpoint(value: unknown, algo: string, env: string | n
       throw new PolicygradError(`checkpoint is incomplete: '${key}' is missing`);
     }
   }
-  return cp as Checkpoint;
+  return cp.version === 1 ? upgradeCheckpointV1(cp as CheckpointV1) : (cp as Checkpoint);
 }
 
-/** Puts a validated checkpoint back into the algorithm's parts; returns its progress and extra fields. */
+/** Version 1: the same fields, optimizers named class by class, the rule's state called `extra`. */
+type CheckpointV1 = Omit<Checkpoint, 'state' | 'version'> & { version: 1; extra?: Record<string, unknown> };
+
+function upgradeCheckpointV1(cp: CheckpointV1): Checkpoint {
+  const names = V1_OPTIMIZER_NAMES[cp.algo] ?? {};
+  const { extra, ...rest } = cp;
+  const optimizers = Object.fromEntries(
+    Object.entries(cp.optimizers).map(([name, state]) => [names[name] ?? name, state]),
+  );
+  return { ...rest, version: CHECKPOINT_VERSION, optimizers, state: extra ?? {} };
+}
+
+/** Puts a validated checkpoint back into the algorithm's parts; returns its progress and the rule's state. */
 export function restoreCheckpoint(
   c: CheckpointParts,
   value: unknown,
   { weightsOnly = false }: { weightsOnly?: boolean } = {},
-): { progress: LearnProgress | null; extra: Record<string, unknown> } {
+): { progress: LearnProgress | null; state: Record<string, unknown> } {
   const cp = validateCheckpoint(value, c.algo, weightsOnly ? null : c.env);
   const { parts } = c;
   if (weightsOnly) {
@@ -120,7 +147,7 @@ export function restoreCheckpoint(
     for (const [name, optimizer] of Object.entries(c.optimizers)) {
       if (cp.optimizers[name] !== undefined) optimizer.setState(cp.optimizers[name]);
     }
-    return { progress: null, extra: cp.extra ?? {} };
+    return { progress: null, state: cp.state ?? {} };
   }
   if (typeof parts.env.restore !== 'function') {
     throw new PolicygradError(
@@ -146,7 +173,7 @@ export function restoreCheckpoint(
   parts.env.restore(cp.vectorEnv);
   parts.collector.restore(cp.collector);
   c.tracker.setState(cp.tracker);
-  return { progress: cp.progress, extra: cp.extra ?? {} };
+  return { progress: cp.progress, state: cp.state ?? {} };
 }
 
 /**
@@ -156,21 +183,22 @@ export function restoreCheckpoint(
 export function checkLearnOptions<T extends { totalTimesteps: number; resetProgress?: boolean }>(
   algo: string,
   options: T,
+  method = 'learn',
 ): T & { resetProgress: boolean } {
   if (options === null || typeof options !== 'object' || Array.isArray(options)) {
     throw new PolicygradError(
-      `${algo}.learn: expected an options object such as { totalTimesteps: 10000 }, got ${describeValue(options)}`,
+      `${algo}.${method}: expected an options object such as { totalTimesteps: 10000 }, got ${describeValue(options)}`,
     );
   }
   const { totalTimesteps, resetProgress = true } = options;
   if (typeof totalTimesteps !== 'number' || !Number.isSafeInteger(totalTimesteps) || totalTimesteps <= 0) {
     throw new PolicygradError(
-      `${algo}.learn: invalid totalTimesteps ${describeValue(totalTimesteps)}: expected a positive integer (environment steps)`,
+      `${algo}.${method}: invalid totalTimesteps ${describeValue(totalTimesteps)}: expected a positive integer (environment steps)`,
     );
   }
   if (typeof resetProgress !== 'boolean') {
     throw new PolicygradError(
-      `${algo}.learn: invalid resetProgress ${describeValue(resetProgress)}: expected true or false`,
+      `${algo}.${method}: invalid resetProgress ${describeValue(resetProgress)}: expected true or false`,
     );
   }
   return { ...options, resetProgress };

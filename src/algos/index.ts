@@ -10,6 +10,7 @@ export * from './a2c.js';
 export * from './natural-gradient.js';
 export * from './trpo.js';
 export * from './registry.js';
+export * from './trainer.js';
 export * from './a3c.js';
 export * from './checkpoint.js';
 export * from './callbacks.js';

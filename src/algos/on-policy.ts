@@ -137,14 +137,20 @@ export const explorationFields = {
   squashOutput: z.boolean().default(false),
 };
 
-export interface OnPolicyMetrics extends IterationStats {
+/** The columns an actor-critic update reports (A2C's, and PPO's and TRPO's first ones). */
+export type ActorCriticMetrics = {
   policyLoss: number;
   valueLoss: number;
   entropy: number;
+  /** mean((r − 1) − log r) over the update's samples (SB3's approx_kl; 0 for A2C's single step at r = 1). */
   approxKl: number;
+  /** Fraction of samples with |r − 1| beyond the clip range (0 without one). */
   clipFraction: number;
   explainedVariance: number;
   learningRate: number;
+};
+
+export interface OnPolicyMetrics extends IterationStats, ActorCriticMetrics {
   /** PPO: the clip range in force; KL objectives: β after the update and the measured KL. */
   clipRange?: number;
   klBeta?: number;
@@ -246,6 +252,16 @@ export function buildOnPolicy(c: {
 export const truncationSchema = z.enum(['bootstrap', 'terminate']);
 export type TruncationHandling = z.infer<typeof truncationSchema>;
 
+/** Working arrays of `advantagesAndReturns`, allocated once for a rollout size (`zeros` stays zero). */
+export interface AdvantageScratch {
+  next: Float64Array;
+  zeros: Float64Array;
+}
+
+export function allocateAdvantageScratch(size: number): AdvantageScratch {
+  return { next: new Float64Array(size), zeros: new Float64Array(size) };
+}
+
 /** GAE(γ, λ) advantages and value targets R = Â + V for a step rollout (see `truncationSchema`). */
 export function advantagesAndReturns(
   buffer: RolloutBuffer,
@@ -254,13 +270,14 @@ export function advantagesAndReturns(
   advantages: Float64Array,
   returns: Float64Array,
   truncation: TruncationHandling = 'bootstrap',
+  scratch: AdvantageScratch = allocateAdvantageScratch(buffer.size),
 ): void {
   const next = successorValues(
     buffer,
     buffer.values,
-    truncation === 'bootstrap' ? buffer.finalValues : new Float64Array(buffer.size),
+    truncation === 'bootstrap' ? buffer.finalValues : scratch.zeros,
     buffer.lastValues,
-    new Float64Array(buffer.size),
+    scratch.next,
   );
   gae(buffer, buffer.values, next, gamma, lambda, advantages, returns);
 }

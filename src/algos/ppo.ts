@@ -10,48 +10,33 @@
  * surrogate). Each iteration: collect nSteps × numEnvs, estimate GAE advantages, then nEpochs passes of
  * minibatch gradient steps.
  */
-import type { PredictOptions } from '../policies/actor-critic.js';
 import { z } from 'zod';
-import { clipGradNorm, Adam } from '../nn/optim.js';
-import type { Floats } from '../nn/kernels.js';
-import { parseOptions } from '../options.js';
+import { describeValue, PolicygradError } from '../errors.js';
+import { Adam, clipGradNorm } from '../nn/optim.js';
+import type { RolloutBuffer } from '../rollouts/rollout.js';
 import { shuffle } from './value-regression.js';
 import {
-  resolveBatchSize,
+  type ActorCriticMetrics,
   advantagesAndReturns,
+  allocateAdvantageScratch,
   allocateMinibatch,
   buildOnPolicy,
   distInputsOf,
-  evaluatePolicy,
-  normalizationOf,
   explainedVariance,
-  gatherMinibatch,
-  mean,
-  onPolicyFields,
   explorationFields,
-  type OnPolicyLearnOptions,
-  type OnPolicyMetrics,
+  gatherMinibatch,
+  onPolicyFields,
   type OnPolicyParts,
+  resolveBatchSize,
   scheduleSchema,
   toSchedule,
   truncationSchema,
 } from './on-policy.js';
-import { IterationTracker } from '../rollouts/iteration.js';
-import {
-  beginProgress,
-  captureCheckpoint,
-  type Checkpoint,
-  type CheckpointParts,
-  checkLearnOptions,
-  type LearnProgress,
-  progressRemaining,
-  restoreCheckpoint,
-} from './checkpoint.js';
-import { runCallbacks } from './callbacks.js';
-import { type LoadOptions, loadAlgorithm, saveAlgorithm } from './persistence.js';
-import { presetValues } from './presets.js';
+import { type LoadOptions, loadAlgorithm } from './persistence.js';
+import type { Ports } from './ports.js';
 import { checkNormalizable } from './hyperparameters.js';
 import { accumulateSurrogateGradient, adaptKlBeta, SurrogateScratch } from './surrogate.js';
+import { type AlgorithmDefinition, Trainer, type UpdateRule } from './trainer.js';
 
 export const ppoConfigSchema = z.strictObject({
   ...onPolicyFields,
@@ -80,82 +65,57 @@ export const ppoConfigSchema = z.strictObject({
 });
 export type PPOConfig = z.input<typeof ppoConfigSchema>;
 
-export class PPO {
-  readonly config: z.output<typeof ppoConfigSchema>;
-  readonly policy: OnPolicyParts['policy'];
-  readonly env: OnPolicyParts['env'];
-  private readonly parts: OnPolicyParts;
-  private readonly optimizer: Adam;
-  private readonly scratch = new SurrogateScratch();
-  private klBeta: number;
-  private readonly tracker: IterationTracker;
-  private progress: LearnProgress | null = null;
+export type PPOResolvedConfig = z.output<typeof ppoConfigSchema>;
 
-  constructor(config: PPOConfig = {}) {
-    const preset = presetValues('ppo', config, 'CartPole-v1');
-    const parsed = parseOptions(ppoConfigSchema, { ...preset, ...config }, 'PPO config');
-    this.config = { ...parsed, batchSize: resolveBatchSize('PPO', parsed, preset, config) };
-    const c = this.config;
-    checkNormalizable('PPO config', c.normalizeAdvantage, 'nSteps', c.nSteps, c.nSteps * c.numEnvs);
-    checkNormalizable('PPO config', c.normalizeAdvantage, 'batchSize', c.batchSize, c.batchSize);
-    this.parts = buildOnPolicy(this.config);
-    this.tracker = new IterationTracker(this.parts.collector);
-    this.policy = this.parts.policy;
-    this.env = this.parts.env;
-    this.optimizer = new Adam(this.policy.numParams, 1, { epsilon: this.config.adamEpsilon });
-    this.klBeta = this.config.klBetaInit;
-  }
+/** PPO's columns of the metrics row: the means over the minibatch steps taken, the clip range in force, and for
+ * the KL objectives β after the update and the measured KL over the rollout. */
+export type PPOUpdateMetrics = ActorCriticMetrics & { clipRange: number; klBeta?: number; kl?: number };
 
-  /** Environment steps taken so far (SB3's `num_timesteps`). */
-  get numTimesteps(): number {
-    return this.parts.collector.totalSteps;
-  }
+/** The update: GAE over the rollout, nEpochs passes of minibatch steps, then the adaptive β. */
+export function createPPOUpdate(
+  { policy, rng }: OnPolicyParts,
+  c: PPOResolvedConfig,
+): UpdateRule<PPOUpdateMetrics> {
+  const n = c.nSteps * c.numEnvs;
+  const optimizer = new Adam(policy.numParams, 1, { epsilon: c.adamEpsilon });
+  const lrSchedule = toSchedule(c.learningRate);
+  const clipSchedule = toSchedule(c.clipRange);
+  const advantages = new Float64Array(n);
+  const returns = new Float64Array(n);
+  const scratch = allocateAdvantageScratch(n);
+  const oldInputs = new Float32Array(n * policy.dist.inputSize);
+  const newInputs = new Float32Array(n * policy.dist.inputSize);
+  const kls = new Float64Array(n);
+  const indices = new Int32Array(n);
+  const batchSize = Math.min(c.batchSize, n);
+  const mb = allocateMinibatch(batchSize, policy.obsDim, policy.dist.actionSize, policy.dist.inputSize);
+  const penalised = c.objective === 'kl-penalty' || c.objective === 'clip+kl';
+  if (!penalised) mb.oldDistInputs = null; // the clipped objective needs only the old log-probabilities
+  const surrogateScratch = new SurrogateScratch();
+  let klBeta = c.klBetaInit;
 
-  learn(options: OnPolicyLearnOptions): OnPolicyMetrics[] {
-    const { totalTimesteps, callback, callbacks, resetProgress } = checkLearnOptions('PPO', options);
-    const c = this.config;
-    const { policy, collector, buffer, rng } = this.parts;
-    const lrSchedule = toSchedule(c.learningRate);
-    const clipSchedule = toSchedule(c.clipRange);
-    const n = buffer.size;
-    const advantages = new Float64Array(n);
-    const returns = new Float64Array(n);
-    const oldInputs = new Float32Array(n * policy.dist.inputSize);
-    const indices = new Int32Array(n);
-    const batchSize = Math.min(c.batchSize, n);
-    const mb = allocateMinibatch(batchSize, policy.obsDim, policy.dist.actionSize, policy.dist.inputSize);
-    const penalised = c.objective === 'kl-penalty' || c.objective === 'clip+kl';
-    if (!penalised) mb.oldDistInputs = null; // the clipped objective needs only the old log-probabilities
-    const history: OnPolicyMetrics[] = [];
-    const progress = beginProgress(this.progress, totalTimesteps, resetProgress, this.parts, this.tracker);
-    this.progress = progress;
-
-    while (collector.totalSteps - progress.startStep < progress.totalTimesteps) {
-      this.tracker.beginIteration();
-      const remaining = progressRemaining(progress, collector.totalSteps);
-      this.optimizer.learningRate = lrSchedule(remaining);
-      const clipRange = clipSchedule(remaining);
-
-      // 1. Collect nSteps from each env with the current policy (π_old).
-      collector.collectSteps(buffer);
-      // 2. Estimate advantages: GAE(γ, λ), truncations bootstrapped from V(final observation) or cut.
-      advantagesAndReturns(buffer, c.gamma, c.gaeLambda, advantages, returns, c.truncation);
-      if (penalised) distInputsOf(policy, buffer, oldInputs);
-      // 3. Update: nEpochs passes of minibatch steps on the surrogate.
-      const stats = {
-        policyLoss: [] as number[],
-        valueLoss: [] as number[],
-        entropy: [] as number[],
-        approxKl: [] as number[],
-        clipFraction: [] as number[],
-      };
+  return {
+    optimizers: { actorCritic: optimizer },
+    update(rollout: RolloutBuffer, progressRemaining: number): PPOUpdateMetrics {
+      optimizer.learningRate = lrSchedule(progressRemaining);
+      const clipRange = clipSchedule(progressRemaining);
+      // 1. Estimate advantages: GAE(γ, λ), truncations bootstrapped from V(final observation) or cut.
+      advantagesAndReturns(rollout, c.gamma, c.gaeLambda, advantages, returns, c.truncation, scratch);
+      if (penalised) distInputsOf(policy, rollout, oldInputs); // π_old, for the KL terms
+      // 2. nEpochs passes of minibatch steps on the surrogate; stop early once the policy has moved too far.
+      let steps = 0; // minibatch steps taken, and the sums of their losses for the row's means
+      let policyLoss = 0;
+      let valueLoss = 0;
+      let entropy = 0;
+      let approxKl = 0;
+      let clipFraction = 0;
       let stop = false;
       for (let epoch = 0; epoch < c.nEpochs && !stop; epoch++) {
         for (let k = 0; k < n; k++) indices[k] = k; // each epoch's order depends only on the generator
         shuffle(indices, rng);
         for (let s = 0; s < n; s += batchSize) {
           const size = Math.min(batchSize, n - s);
-          gatherMinibatch(buffer, advantages, returns, oldInputs, indices, s, size, mb);
+          gatherMinibatch(rollout, advantages, returns, oldInputs, indices, s, size, mb);
           policy.zeroGrad();
           const m = accumulateSurrogateGradient(
             policy,
@@ -163,113 +123,96 @@ export class PPO {
             {
               objective: c.objective,
               clipRange,
-              klBeta: this.klBeta,
+              klBeta,
               entCoef: c.entCoef,
               vfCoef: c.vfCoef,
               clipRangeVf: c.clipRangeVf,
               valueLoss: c.valueLoss,
               normalizeAdvantage: c.normalizeAdvantage,
             },
-            this.scratch,
+            surrogateScratch,
           );
           if (c.targetKl !== null && m.approxKl > 1.5 * c.targetKl) {
-            stop = true; // the policy moved too far from π_old: keep this batch out and end the update
+            stop = true; // SB3's target-KL stop: keep this minibatch out and end the update
             break;
           }
-          stats.policyLoss.push(m.policyLoss);
-          stats.valueLoss.push(m.valueLoss);
-          stats.entropy.push(m.entropy);
-          stats.approxKl.push(m.approxKl);
-          stats.clipFraction.push(m.clipFraction);
+          policyLoss += m.policyLoss;
+          valueLoss += m.valueLoss;
+          entropy += m.entropy;
+          approxKl += m.approxKl;
+          clipFraction += m.clipFraction;
+          steps++;
           if (c.maxGradNorm !== null) clipGradNorm(policy.grads, c.maxGradNorm);
-          this.optimizer.step(policy.params, policy.grads);
+          optimizer.step(policy.params, policy.grads);
         }
       }
-      // 4. Adaptive KL penalty: β ← 2β if KL ≥ 1.5δ, β/2 if KL ≤ δ/1.5 (KL over the whole batch).
+      // 3. Adaptive KL penalty: β ← 2β if KL ≥ 1.5δ, β/2 if KL ≤ δ/1.5 (KL over the whole rollout).
       let kl: number | undefined;
       if (penalised) {
-        kl = meanKl(policy, buffer, oldInputs);
-        this.klBeta = adaptKlBeta(this.klBeta, kl, c.klTarget);
+        kl = meanKl(policy, rollout, oldInputs, newInputs, kls);
+        klBeta = adaptKlBeta(klBeta, kl, c.klTarget);
       }
-
-      const metrics: OnPolicyMetrics = {
-        ...this.tracker.endIteration(),
-        policyLoss: mean(stats.policyLoss) ?? Number.NaN,
-        valueLoss: mean(stats.valueLoss) ?? Number.NaN,
-        entropy: mean(stats.entropy) ?? Number.NaN,
-        approxKl: mean(stats.approxKl) ?? Number.NaN,
-        clipFraction: mean(stats.clipFraction) ?? Number.NaN,
-        explainedVariance: explainedVariance(buffer.values, returns),
-        learningRate: this.optimizer.learningRate,
+      const mean = (sum: number) => (steps === 0 ? Number.NaN : sum / steps);
+      return {
+        policyLoss: mean(policyLoss),
+        valueLoss: mean(valueLoss),
+        entropy: mean(entropy),
+        approxKl: mean(approxKl),
+        clipFraction: mean(clipFraction),
+        explainedVariance: explainedVariance(rollout.values, returns),
+        learningRate: optimizer.learningRate,
         clipRange,
-        ...(penalised ? { klBeta: this.klBeta, kl } : {}),
+        ...(penalised ? { klBeta, kl } : {}),
       };
-      history.push(metrics);
-      const stopRequested = callback?.(metrics) === false;
-      if (!runCallbacks(callbacks, metrics, this) || stopRequested) break;
-    }
-    return history;
+    },
+    getState: () => ({ klBeta }),
+    setState(state) {
+      const value = state.klBeta;
+      if (typeof value !== 'number' || !(value > 0) || !Number.isFinite(value)) {
+        throw new PolicygradError(
+          `PPO checkpoint: invalid klBeta ${describeValue(value)}: expected a positive number`,
+        );
+      }
+      klBeta = value;
+    },
+  };
+}
+
+export const ppoDefinition: AlgorithmDefinition<PPOResolvedConfig, PPOUpdateMetrics> = {
+  name: 'ppo',
+  schema: ppoConfigSchema,
+  resolve(parsed, preset, explicit) {
+    const c = { ...parsed, batchSize: resolveBatchSize('PPO', parsed, preset, explicit) };
+    checkNormalizable('PPO config', c.normalizeAdvantage, 'nSteps', c.nSteps, c.nSteps * c.numEnvs);
+    checkNormalizable('PPO config', c.normalizeAdvantage, 'batchSize', c.batchSize, c.batchSize);
+    return c;
+  },
+  build: (c) => buildOnPolicy(c),
+  createUpdate: createPPOUpdate,
+};
+
+export class PPO extends Trainer<PPOResolvedConfig, PPOUpdateMetrics> {
+  constructor(config: PPOConfig = {}, ports: Ports = {}) {
+    super(ppoDefinition, config, ports);
   }
 
-  /** Everything needed to continue this run exactly (see src/algos/checkpoint.ts). */
-  checkpoint(): Checkpoint {
-    return captureCheckpoint(this.checkpointParts(), { klBeta: this.klBeta });
-  }
-
-  /** Continues from a checkpoint of the same algorithm and env; then `learn({ resetProgress: false })`. */
-  restoreCheckpoint(checkpoint: unknown, options: { weightsOnly?: boolean } = {}): void {
-    const { progress, extra } = restoreCheckpoint(this.checkpointParts(), checkpoint, options);
-    this.progress = progress;
-    if (typeof extra.klBeta === 'number') this.klBeta = extra.klBeta;
-  }
-
-  /** Saves the model (Node): model.json (config and a full checkpoint) and policy.json. */
-  save(dir: string): void {
-    saveAlgorithm(this, 'ppo', dir);
-  }
-
-  /** A saved model: the same run (continue with `learn({ resetProgress: false })`), or its networks on another env. */
+  /** A saved model: the same run (continue with `iterate()` or `learn({ resetProgress: false })`), or its networks on another env. */
   static load(dir: string, options: LoadOptions = {}): PPO {
     return loadAlgorithm(dir, 'ppo', options, (config) => new PPO(config));
   }
-
-  private checkpointParts(): CheckpointParts {
-    return {
-      algo: 'ppo',
-      env: this.config.env,
-      parts: this.parts,
-      tracker: this.tracker,
-      progress: this.progress,
-      optimizers: { adam: this.optimizer },
-    };
-  }
-
-  /** The current β of the KL penalty. */
-  get beta(): number {
-    return this.klBeta;
-  }
-
-  predict(observation: Floats, { deterministic = true, mask }: PredictOptions = {}): number | Float32Array {
-    return this.policy.predict(observation, { deterministic, mask, rng: this.parts.rng });
-  }
-
-  /** Returns of `episodes` evaluation episodes on a fresh env (deterministic by default). */
-  evaluate(episodes: number, options: { deterministic?: boolean; seed?: number } = {}): number[] {
-    return evaluatePolicy(this.policy, this.config, episodes, {
-      ...options,
-      normalization: normalizationOf(this.env),
-    }).returns;
-  }
 }
 
-/** Mean KL(π_old ‖ π) over the rollout. */
+/** Mean KL(π_old ‖ π) over the rollout (`current` and `kls`: scratch of the rollout's size). */
 function meanKl(
   policy: OnPolicyParts['policy'],
-  buffer: OnPolicyParts['buffer'],
+  rollout: RolloutBuffer,
   oldInputs: Float32Array,
+  current: Float32Array,
+  kls: Float64Array,
 ): number {
-  const current = distInputsOf(policy, buffer, new Float32Array(oldInputs.length));
-  const kls = new Float64Array(buffer.size);
-  policy.dist.kl(oldInputs, current, buffer.size, kls);
-  return kls.reduce((a, b) => a + b, 0) / buffer.size;
+  distInputsOf(policy, rollout, current);
+  policy.dist.kl(oldInputs, current, rollout.size, kls);
+  let sum = 0;
+  for (let k = 0; k < rollout.size; k++) sum += kls[k];
+  return sum / rollout.size;
 }

@@ -7,7 +7,7 @@
 import { z } from 'zod';
 import { describeValue, PolicygradError } from '../errors.js';
 
-type Preset = Record<string, unknown>;
+export type Preset = Record<string, unknown>;
 
 /**
  * A config's `preset`: the name of one of PRESETS' entries for the env ('zoo'), or the hyperparameters themselves

@@ -7,46 +7,62 @@ import { levenshtein } from '../text.js';
 import { describeValue, PolicygradError } from '../errors.js';
 import type { ActorCriticPolicy, PredictOptions } from '../policies/actor-critic.js';
 import type { IterationStats } from '../rollouts/iteration.js';
+import type { Floats } from '../nn/kernels.js';
+import type { Checkpoint } from './checkpoint.js';
+import type { BeginOptions, LearnOptions } from './trainer.js';
 import { A2C } from './a2c.js';
 import { PPO } from './ppo.js';
 import { Reinforce } from './reinforce.js';
 import { NPG, TRPO } from './trpo.js';
 
-/** The common face of every algorithm. */
+/** A metrics row: the iteration's counters and the algorithm's own columns. */
+export type MetricsRow = IterationStats & Record<string, unknown>;
+
+/** The common face of every algorithm (`Trainer` implements it). */
 export interface Algorithm {
   readonly config: { env: string; envOptions: Record<string, unknown>; seed: number };
   readonly policy: ActorCriticPolicy;
   readonly env: VectorEnv;
   /** Environment steps taken so far (SB3's `num_timesteps`). */
   readonly numTimesteps: number;
-  learn(options: {
-    totalTimesteps: number;
-    callback?: (metrics: IterationStats & Record<string, unknown>) => boolean | void;
-    resetProgress?: boolean;
-  }): (IterationStats & Record<string, unknown>)[];
-  predict(observation: Float32Array, options?: PredictOptions): number | Float32Array;
+  /** True once the schedule set by `begin` (or `learn`) is used. */
+  readonly done: boolean;
+  begin(options: BeginOptions): void;
+  /** One collection, one update; the iteration's metrics row. */
+  iterate(): MetricsRow;
+  learn(options: LearnOptions<MetricsRow>): MetricsRow[];
+  checkpoint(): Checkpoint;
+  restoreCheckpoint(checkpoint: unknown, options?: { weightsOnly?: boolean }): void;
+  save(dir: string): void;
+  predict(observation: Floats, options?: PredictOptions): number | Float32Array;
   evaluate(episodes: number, options?: { deterministic?: boolean; seed?: number }): number[];
 }
 
+/**
+ * TRPO, NPG and REINFORCE are not on the Trainer yet (issue 15 step 1, one commit each): they have no
+ * `begin`/`iterate`/`done`, so they are registered through this cast until they are ported.
+ */
+const notYetOnTheTrainer = (model: object) => model as unknown as Algorithm;
+
 export const ALGORITHMS = {
   ppo: {
-    create: (config: Record<string, unknown>) => new PPO(config),
+    create: (config: Record<string, unknown>): Algorithm => new PPO(config),
     description: 'Proximal Policy Optimization (clip / KL penalty)',
   },
   a2c: {
-    create: (config: Record<string, unknown>) => new A2C(config),
+    create: (config: Record<string, unknown>): Algorithm => new A2C(config),
     description: 'synchronous Advantage Actor-Critic',
   },
   trpo: {
-    create: (config: Record<string, unknown>) => new TRPO(config),
+    create: (config: Record<string, unknown>) => notYetOnTheTrainer(new TRPO(config)),
     description: 'Trust Region Policy Optimization',
   },
   npg: {
-    create: (config: Record<string, unknown>) => new NPG(config),
+    create: (config: Record<string, unknown>) => notYetOnTheTrainer(new NPG(config)),
     description: 'natural policy gradient',
   },
   reinforce: {
-    create: (config: Record<string, unknown>) => new Reinforce(config),
+    create: (config: Record<string, unknown>) => notYetOnTheTrainer(new Reinforce(config)),
     description: 'REINFORCE / vanilla policy gradient (configurable Ψ_t)',
   },
 } as const;
@@ -112,5 +128,5 @@ export function createAlgorithm(name: string, config: Record<string, unknown>): 
       `unknown algorithm ${describeValue(name)}${close.length > 0 ? ` (did you mean ${close.join(' or ')}?)` : ''}: expected one of ${known.join(', ')}`,
     );
   }
-  return ALGORITHMS[name].create(config) as unknown as Algorithm;
+  return ALGORITHMS[name].create(config);
 }

@@ -30,7 +30,8 @@
  * with reuse every batch is collected as complete episodes. The effective sample size of the weights is logged.
  */
 import { z } from 'zod';
-import { type CallbackLike, runCallbacks } from './callbacks.js';
+import { runCallbacks } from './callbacks.js';
+import type { LearnOptions } from './trainer.js';
 import { type LoadOptions, loadAlgorithm, saveAlgorithm } from './persistence.js';
 import {
   beginProgress,
@@ -130,16 +131,6 @@ interface StoredBatch {
   masks: Uint8Array | null;
 }
 
-export interface LearnOptions {
-  totalTimesteps: number;
-  /** Called after every iteration; return false to stop training. */
-  callback?: (metrics: IterationMetrics) => boolean | void;
-  /** Callbacks run after every iteration (see callbacks.ts); any returning false stops training. */
-  callbacks?: readonly CallbackLike[];
-  /** false (SB3's `reset_num_timesteps=False`): `totalTimesteps` more steps on the schedule in force. Default true. */
-  resetProgress?: boolean;
-}
-
 export class Reinforce {
   readonly config: ResolvedConfig;
   readonly env: SyncVectorEnv;
@@ -194,7 +185,7 @@ export class Reinforce {
   }
 
   /** Trains for `totalTimesteps` environment steps (rounded up to whole iterations). */
-  learn(options: LearnOptions): IterationMetrics[] {
+  learn(options: LearnOptions<IterationMetrics>): IterationMetrics[] {
     const { totalTimesteps, callback, callbacks, resetProgress } = checkLearnOptions('REINFORCE', options);
     const history: IterationMetrics[] = [];
     const parts = this.checkpointParts().parts;
@@ -255,10 +246,10 @@ export class Reinforce {
 
   /** Continues from a checkpoint of the same env; then `learn({ resetProgress: false })`. */
   restoreCheckpoint(checkpoint: unknown, options: { weightsOnly?: boolean } = {}): void {
-    const { progress, extra } = restoreCheckpoint(this.checkpointParts(), checkpoint, options);
+    const { progress, state } = restoreCheckpoint(this.checkpointParts(), checkpoint, options);
     this.progress = progress;
     if (options.weightsOnly) return;
-    const stored = (extra.stored ?? []) as Record<string, number[] | number | null>[];
+    const stored = (state.stored ?? []) as Record<string, number[] | number | null>[];
     this.stored.length = 0;
     for (const b of stored) {
       this.stored.push({
@@ -300,7 +291,7 @@ export class Reinforce {
       },
       tracker: this.tracker,
       progress: this.progress,
-      optimizers: { policy: this.policyOptimizer, value: this.valueOptimizer },
+      optimizers: { actor: this.policyOptimizer, critic: this.valueOptimizer },
     };
   }
 

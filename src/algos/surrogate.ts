@@ -30,13 +30,14 @@ export type ValueLossForm = 'sb3' | 'cleanrl';
 
 export interface SurrogateOptions {
   objective: SurrogateObjective;
-  clipRange: number;
+  /** ε of the clipped objectives, and the bound of `clipFraction`; default ∞ (the plain surrogate never clips). */
+  clipRange?: number;
   /** β of the KL penalty (ignored by 'clip' and 'none'). */
-  klBeta: number;
+  klBeta?: number;
   entCoef: number;
   vfCoef: number;
-  /** Clip V(s) to V_old ± this before the squared error (SB3's clip_range_vf); null for no clipping. */
-  clipRangeVf: number | null;
+  /** Clip V(s) to V_old ± this before the squared error (SB3's clip_range_vf); null (default) for no clipping. */
+  clipRangeVf?: number | null;
   /** The value loss's form; 'sb3' when omitted. */
   valueLoss?: ValueLossForm;
   /** Normalise the advantages within the minibatch. */
@@ -106,7 +107,7 @@ export function accumulateSurrogateGradient(
   const B = mb.size;
   scratch.ensure(B, dist.inputSize);
   const { logProbs, entropies, kls, weights, constants, advantages, gradInputs, gradValues } = scratch;
-  const { objective, clipRange: eps } = options;
+  const { objective, clipRange: eps = Number.POSITIVE_INFINITY, klBeta = 0 } = options;
   const clipped = objective === 'clip' || objective === 'clip+kl';
   const penalised = objective === 'kl-penalty' || objective === 'clip+kl';
 
@@ -145,7 +146,7 @@ export function accumulateSurrogateGradient(
     for (let b = 0; b < B; b++) kl += kls[b];
     kl /= B;
     if (penalised) {
-      constants.fill(options.klBeta / B, 0, B); // ∂(β·mean KL)/∂KL_b
+      constants.fill(klBeta / B, 0, B); // ∂(β·mean KL)/∂KL_b
       dist.gradKl(mb.oldDistInputs, inputs, B, constants, gradInputs);
     }
   }
@@ -155,7 +156,7 @@ export function accumulateSurrogateGradient(
   const valueLoss = valueLossAndGradient(values, mb, options, gradValues);
   policy.backwardCritic(gradValues, B);
 
-  const policyLoss = -surrogate / B + (penalised && kl !== null ? options.klBeta * kl : 0);
+  const policyLoss = -surrogate / B + (penalised && kl !== null ? klBeta * kl : 0);
   return {
     policyLoss,
     valueLoss,
@@ -188,7 +189,7 @@ function valueLossAndGradient(
   let loss = 0;
   for (let b = 0; b < B; b++) {
     const v = values[b];
-    const vClip = clippedValue(v, mb.oldValues[b], options.clipRangeVf);
+    const vClip = clippedValue(v, mb.oldValues[b], options.clipRangeVf ?? null);
     const err = v - mb.returns[b];
     const errClip = vClip - mb.returns[b];
     const flowsThroughClip = vClip === v ? 1 : 0;

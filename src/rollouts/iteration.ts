@@ -4,7 +4,8 @@
  */
 import type { RolloutCollector } from './rollout.js';
 
-export interface IterationStats {
+/** A type, not an interface, so that a row is a `Record<string, unknown>` (the CLI and the CSV read it so). */
+export type IterationStats = {
   iteration: number;
   /** Total environment steps so far (all envs). */
   step: number;
@@ -17,7 +18,7 @@ export interface IterationStats {
   sps: number;
   /** Seconds since the start of this `learn` call. */
   timeSeconds: number;
-}
+};
 
 export interface IterationTrackerState {
   iteration: number;

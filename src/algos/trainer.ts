@@ -1,0 +1,239 @@
+/**
+ * One owner for a training run (ARCHITECTURE.md § "Redesign (issue 15)"). An algorithm is a definition: its config
+ * schema, its cross-field checks, how its run is built, and its `UpdateRule` — the page a reader of CleanRL looks
+ * for. The `Trainer` does everything else, once for all of them: resolves the config (preset → schema → checks),
+ * builds the parts, keeps the schedule, runs the loop, checkpoints and restores, saves, predicts and evaluates.
+ *
+ * The loop is `iterate()`: one collection, one update, one metrics row. `learn()` is `begin()` and a loop over it
+ * with the callbacks; the CLI and the web worker drive `iterate()` themselves, and an owner whose experience comes
+ * from elsewhere calls `trainOn(batch)`.
+ */
+import type { z } from 'zod';
+import { PolicygradError } from '../errors.js';
+import type { Floats } from '../nn/kernels.js';
+import type { Optimizer } from '../nn/optim.js';
+import { parseOptions } from '../options.js';
+import type { PredictOptions } from '../policies/actor-critic.js';
+import { IterationTracker, type IterationStats } from '../rollouts/iteration.js';
+import type { RolloutBuffer } from '../rollouts/rollout.js';
+import { type CallbackLike, runCallbacks } from './callbacks.js';
+import {
+  beginProgress,
+  captureCheckpoint,
+  type Checkpoint,
+  type CheckpointParts,
+  checkLearnOptions,
+  type LearnProgress,
+  progressRemaining,
+  restoreCheckpoint,
+} from './checkpoint.js';
+import { evaluatePolicy, normalizationOf, type OnPolicyParts } from './on-policy.js';
+import { saveAlgorithm } from './persistence.js';
+import type { Ports } from './ports.js';
+import { type Preset, presetValues } from './presets.js';
+import type { Algorithm } from './registry.js';
+
+/** An algorithm's update: given its parts once, it allocates its scratch and returns this object. */
+export interface UpdateRule<Row extends Record<string, unknown>> {
+  /** The rule's optimizers, by name: checkpoints store their state under these names. */
+  readonly optimizers: Readonly<Record<string, Optimizer>>;
+  /**
+   * One update on a collected batch. `progressRemaining` (1 at the start of the schedule, 0 at its end, taken
+   * before the batch was collected) drives the schedules. Returns the rule's columns of the metrics row.
+   */
+  update(batch: RolloutBuffer, progressRemaining: number): Row;
+  /** The rule's own state for checkpoints, beyond its optimizers (plain JSON). */
+  getState?(): Record<string, unknown>;
+  /** Puts back `getState`'s record, read from an untrusted checkpoint; `weightsOnly`: the run moves to another env. */
+  setState?(state: Record<string, unknown>, options: { weightsOnly: boolean }): void;
+}
+
+/** What every config has. */
+export interface TrainerConfig {
+  env: string;
+  envOptions: Record<string, unknown>;
+  seed: number;
+}
+
+export interface AlgorithmDefinition<Config extends TrainerConfig, Row extends Record<string, unknown>> {
+  /** 'a2c', 'ppo', …: the checkpoint's and model.json's `algo`, the presets' key; upper-cased in messages. */
+  readonly name: string;
+  /** The config, with its defaults; its output is `Config`. */
+  readonly schema: z.ZodObject;
+  /** Cross-field checks, and fields that depend on several others, given the preset and the user's own keys. */
+  resolve?(config: Config, preset: Preset, explicit: Record<string, unknown>): Config;
+  /** The run's env, policy, generator, collector and step buffer. */
+  build(config: Config, ports: Ports): OnPolicyParts;
+  /** One batch of experience; default: `nSteps` from each env into the step buffer. */
+  collect?(parts: OnPolicyParts, config: Config): RolloutBuffer;
+  createUpdate(parts: OnPolicyParts, config: Config): UpdateRule<Row>;
+}
+
+export interface BeginOptions {
+  /** Environment steps in the schedule. */
+  totalTimesteps: number;
+  /**
+   * true (default): a new schedule of `totalTimesteps` from the current step. false (SB3's
+   * `reset_num_timesteps=False`): `totalTimesteps` more steps, the schedule in force extended to end there.
+   */
+  resetProgress?: boolean;
+}
+
+export interface LearnOptions<Row extends object = IterationStats> extends BeginOptions {
+  /** Called after every iteration; return false to stop. */
+  callback?: (metrics: Row) => boolean | void;
+  /** Callbacks run after every iteration (see callbacks.ts); any returning false stops training. */
+  callbacks?: readonly CallbackLike[];
+}
+
+/** The owner of a run of the algorithm `definition` (see the module comment). */
+export class Trainer<Config extends TrainerConfig, Row extends Record<string, unknown>> implements Algorithm {
+  readonly config: Config;
+  readonly policy: OnPolicyParts['policy'];
+  readonly env: OnPolicyParts['env'];
+  /** The run's parts: for owners that collect elsewhere and call `trainOn` with a buffer of this shape. */
+  readonly parts: OnPolicyParts;
+  private readonly rule: UpdateRule<Row>;
+  private readonly tracker: IterationTracker;
+  private progress: LearnProgress | null = null;
+  /** 'A2C', 'PPO', … in messages. */
+  private readonly title: string;
+
+  constructor(
+    private readonly definition: AlgorithmDefinition<Config, Row>,
+    config: object = {},
+    protected readonly ports: Ports = {},
+  ) {
+    this.title = definition.name.toUpperCase();
+    const given = config as Record<string, unknown> & { preset?: string | Preset | null; env?: string };
+    const preset = presetValues(definition.name, given, 'CartPole-v1');
+    const parsed = parseOptions(definition.schema, { ...preset, ...given }, `${this.title} config`) as Config;
+    this.config = definition.resolve?.(parsed, preset, given) ?? parsed;
+    this.parts = definition.build(this.config, ports);
+    this.policy = this.parts.policy;
+    this.env = this.parts.env;
+    this.tracker = new IterationTracker(this.parts.collector);
+    this.rule = definition.createUpdate(this.parts, this.config);
+  }
+
+  /** Environment steps taken so far (SB3's `num_timesteps`). */
+  get numTimesteps(): number {
+    return this.parts.collector.totalSteps;
+  }
+
+  /** True once the schedule's budget is used (false before `begin`). */
+  get done(): boolean {
+    const p = this.progress;
+    return p !== null && this.numTimesteps - p.startStep >= p.totalTimesteps;
+  }
+
+  /** Sets the schedule that `iterate()` follows (see `BeginOptions`). */
+  begin(options: BeginOptions): void {
+    this.schedule(options, 'begin');
+  }
+
+  /** One iteration: one collection, one update; returns its metrics row (what metrics.csv gets). */
+  iterate(): IterationStats & Row {
+    const progress = this.requireSchedule('iterate');
+    if (this.done) {
+      throw new PolicygradError(
+        `${this.title}.iterate: the schedule of ${progress.totalTimesteps} steps is used (step ${this.numTimesteps}): call begin({ totalTimesteps }) for more`,
+      );
+    }
+    this.tracker.beginIteration();
+    const remaining = progressRemaining(progress, this.numTimesteps);
+    const { collect } = this.definition;
+    const batch =
+      collect === undefined
+        ? this.parts.collector.collectSteps(this.parts.buffer)
+        : collect(this.parts, this.config);
+    return this.update(batch, remaining);
+  }
+
+  /**
+   * The update half of `iterate()`, on a batch collected elsewhere (a learner fed by remote actors). The row's
+   * step counters are this run's collector's; the schedule needs `begin` as for `iterate()`.
+   */
+  trainOn(batch: RolloutBuffer): IterationStats & Row {
+    const progress = this.requireSchedule('trainOn');
+    this.tracker.beginIteration();
+    return this.update(batch, progressRemaining(progress, this.numTimesteps));
+  }
+
+  /** `begin`, then `iterate()` until the budget is used or a callback returns false; returns the rows. */
+  learn(options: LearnOptions<IterationStats & Row>): (IterationStats & Row)[] {
+    this.schedule(options, 'learn');
+    const { callback, callbacks } = options;
+    const history: (IterationStats & Row)[] = [];
+    while (!this.done) {
+      const row = this.iterate();
+      history.push(row);
+      const stopRequested = callback?.(row) === false;
+      if (!runCallbacks(callbacks, row, this) || stopRequested) break;
+    }
+    return history;
+  }
+
+  /** Everything needed to continue this run exactly (see src/algos/checkpoint.ts). */
+  checkpoint(): Checkpoint {
+    return captureCheckpoint(this.checkpointParts(), this.rule.getState?.() ?? {});
+  }
+
+  /**
+   * Continues from a checkpoint of the same algorithm and env, schedule included (`iterate()` may follow); with
+   * `weightsOnly`, only the networks, optimizers and the rule's learning state (for another env).
+   */
+  restoreCheckpoint(checkpoint: unknown, { weightsOnly = false }: { weightsOnly?: boolean } = {}): void {
+    const restored = restoreCheckpoint(this.checkpointParts(), checkpoint, { weightsOnly });
+    this.progress = restored.progress;
+    this.rule.setState?.(restored.state, { weightsOnly });
+  }
+
+  /** Saves the model (Node): model.json (config and a full checkpoint) and policy.json. */
+  save(dir: string): void {
+    saveAlgorithm(this, this.definition.name, dir);
+  }
+
+  predict(observation: Floats, { deterministic = true, mask }: PredictOptions = {}): number | Float32Array {
+    return this.policy.predict(observation, { deterministic, mask, rng: this.parts.rng });
+  }
+
+  /** Returns of `episodes` evaluation episodes on a fresh env (deterministic by default). */
+  evaluate(episodes: number, options: { deterministic?: boolean; seed?: number } = {}): number[] {
+    return evaluatePolicy(this.policy, this.config, episodes, {
+      ...options,
+      normalization: normalizationOf(this.env),
+    }).returns;
+  }
+
+  private schedule(options: BeginOptions, method: string): void {
+    const { totalTimesteps, resetProgress } = checkLearnOptions(this.title, options, method);
+    this.progress = beginProgress(this.progress, totalTimesteps, resetProgress, this.parts, this.tracker);
+  }
+
+  private requireSchedule(method: string): LearnProgress {
+    const progress = this.progress;
+    if (progress === null) {
+      throw new PolicygradError(
+        `${this.title}.${method}: no schedule: call begin({ totalTimesteps }) or learn() first`,
+      );
+    }
+    return progress;
+  }
+
+  private update(batch: RolloutBuffer, remaining: number): IterationStats & Row {
+    const row = this.rule.update(batch, remaining);
+    return { ...this.tracker.endIteration(), ...row };
+  }
+
+  private checkpointParts(): CheckpointParts {
+    return {
+      algo: this.definition.name,
+      env: this.config.env,
+      parts: this.parts,
+      tracker: this.tracker,
+      progress: this.progress,
+      optimizers: this.rule.optimizers,
+    };
+  }
+}
