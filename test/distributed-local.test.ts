@@ -13,13 +13,14 @@ describe('local actor threads', () => {
     const run = new DistributedRun('appo', { env: 'CartPole-v1', preset: 'zoo', seed: 1 });
     const rows = await run.learn({ totalTimesteps: 120_000 });
     expect(run.numTimesteps).toBeGreaterThanOrEqual(120_000);
-    expect(rows.at(-1)?.actors).toBe(2);
+    expect(Math.max(...rows.map((r) => r.actors))).toBe(2); // a batch may hold chunks of one actor only
     // Each actor may have 2 chunks in flight: the lag stays small and nothing is stale.
     expect(Math.max(...rows.map((r) => r.policyLagMax))).toBeLessThanOrEqual(4);
     expect(rows.at(-1)?.staleChunks).toBe(0);
     expect(rows.at(-1)?.rejectedChunks).toBe(0);
     // Thread timing makes runs differ (which chunks meet which version), so the bar is below the solve line of
-    // 475: a random policy scores ≈ 22 and every run measured here (5 seeds) was above 400.
+    // 475: a random policy scores ≈ 22; at 120k steps seeds 1–5 measured 500, 500, 500, 188, 204, and seed 1
+    // reached 500 in each of its 3 runs here.
     const returns = run.evaluate(20);
     expect(returns.reduce((a, b) => a + b, 0) / returns.length).toBeGreaterThanOrEqual(250);
   }, 120_000);

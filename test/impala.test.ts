@@ -7,9 +7,14 @@ import { describe, expect, it } from 'vitest';
 import '../src/envs/builtin.js';
 import { type ActorChunk, decodeActorChunk, encodeActorChunk } from '../src/algos/actor-chunk.js';
 import { Actor, actorSeed, chunkExpectation } from '../src/algos/actor.js';
-import { createAppoUpdate, parseAppoConfig } from '../src/algos/appo.js';
+import { APPO, createAppoUpdate, parseAppoConfig } from '../src/algos/appo.js';
 import { VtraceScratch } from '../src/algos/distributed.js';
-import { accumulateImpalaGradient, createImpalaUpdate, parseImpalaConfig } from '../src/algos/impala.js';
+import {
+  accumulateImpalaGradient,
+  createImpalaUpdate,
+  IMPALA,
+  parseImpalaConfig,
+} from '../src/algos/impala.js';
 import { ChunkAssembler } from '../src/algos/learner-batch.js';
 import { DistributedLearner, type LearnerTransport, type RawChunk } from '../src/algos/learner.js';
 import {
@@ -95,7 +100,7 @@ describe('ChunkAssembler', () => {
           const dst = t * 5 + first + j;
           expect(batch.rewards[dst]).toBe(chunk.rewards[src]);
           expect(batch.actions[dst]).toBe(chunk.actions[src]);
-          expect(batch.behaviourLogProbs[dst]).toBe(chunk.logProbs[src]);
+          expect(batch.logProbs[dst]).toBe(chunk.logProbs[src]);
           expect(batch.terminated[dst]).toBe(chunk.terminated[src]);
           expect(batch.truncated[dst]).toBe(chunk.truncated[src]);
           expect(Array.from(batch.observations.subarray(dst * 4, dst * 4 + 4))).toEqual(
@@ -162,7 +167,7 @@ function onPolicyBatch(configOverrides: Record<string, unknown> = {}) {
   const buffer = new RolloutBuffer(16, 3, 4, 1);
   buffer.observations.set(batch.observations);
   buffer.actions.set(batch.actions);
-  buffer.logProbs.set(batch.behaviourLogProbs);
+  buffer.logProbs.set(batch.logProbs);
   buffer.rewards.set(batch.rewards);
   buffer.terminated.set(batch.terminated);
   buffer.truncated.set(batch.truncated);
@@ -232,7 +237,7 @@ describe('IMPALA update', () => {
   it('off-policy, truncation bounds each sample’s weight: ρ̄ = 1 and a large ρ̄ give different steps', () => {
     const { batch, policy, config } = onPolicyBatch();
     // Make the behaviour policy different: shift its log-probabilities so that π/μ = e^{0.5} everywhere.
-    for (let k = 0; k < batch.size; k++) batch.behaviourLogProbs[k] -= 0.5;
+    for (let k = 0; k < batch.size; k++) batch.logProbs[k] -= 0.5;
     const scratch = { vtrace: new VtraceScratch(), surrogate: new SurrogateScratch() };
     policy.zeroGrad();
     const truncated = accumulateImpalaGradient(policy, batch, config, scratch).targets.advantages.slice();
@@ -380,6 +385,51 @@ describe('DistributedLearner', () => {
     }
     for (const p of learner.policy.params) expect(Number.isFinite(p)).toBe(true);
     expect(learner.numTimesteps).toBe(256);
+  });
+
+  it('checkpoints and restores: parameters, optimizer, schedule, version and counters', async () => {
+    const config = { ...SHORT_CARTPOLE, numEnvs: 2, chunkLength: 16, trainBatchSize: 32, seed: 3 };
+    const make = () => {
+      const actors = [0].map(
+        (i) => new Actor(parseAppoConfig(config), { runId: 'r', actorId: `a${i}`, seed: 11 }),
+      );
+      const transport = new InMemoryTransport(actors);
+      return { transport, learner: new DistributedLearner('appo', config, 'r', transport) };
+    };
+    const first = make();
+    await first.learner.begin({ totalTimesteps: 32 * 6 });
+    for (let k = 0; k < 3; k++) await first.learner.iterate();
+    const cp = JSON.parse(JSON.stringify(first.learner.checkpoint()));
+    const second = make();
+    second.learner.restoreCheckpoint(cp);
+    expect(Array.from(second.learner.policy.params)).toEqual(Array.from(first.learner.policy.params));
+    expect([second.learner.version, second.learner.numTimesteps, second.learner.iteration]).toEqual([
+      3, 96, 3,
+    ]);
+    await second.learner.begin({ totalTimesteps: 96, resetProgress: false });
+    const rows = [];
+    while (!second.learner.done) rows.push(await second.learner.iterate());
+    expect(rows.map((r) => r.step)).toEqual([128, 160, 192]);
+    expect(rows[0].iteration).toBe(4);
+    // Another run's checkpoint is refused before anything changes.
+    const other = make();
+    expect(() => other.learner.restoreCheckpoint({ ...cp, runId: 'x' })).toThrow(/run "x", not of 'appo'/);
+    expect(() =>
+      other.learner.restoreCheckpoint({ ...cp, trainer: { ...cp.trainer, params: 'bad' } }),
+    ).toThrow();
+  });
+
+  it('IMPALA and APPO are trainer definitions: iterate() collects one on-policy chunk from the trainer’s own envs', () => {
+    const model = new IMPALA({ numEnvs: 4, chunkLength: 25, seed: 2 });
+    const rows = model.learn({ totalTimesteps: 400 });
+    expect(rows.map((r) => r.step)).toEqual([100, 200, 300, 400]);
+    expect(rows[0].approxKl).toBeLessThan(1e-6); // the behaviour policy is the learner's own
+    const appo = new APPO({ numEnvs: 2, chunkLength: 10, seed: 2 });
+    expect(() => appo.trainOn(new RolloutBuffer(10, 2, 4, 1))).toThrow(/no schedule/);
+    appo.begin({ totalTimesteps: 20 });
+    expect(() => appo.trainOn(new RolloutBuffer(10, 2, 4, 1))).toThrow(
+      /APPO update: expected a LearnerBatch/,
+    );
   });
 
   it('iterate() before begin() says what to do', async () => {

@@ -20,7 +20,11 @@ import type { ActorCriticPolicy } from '../policies/actor-critic.js';
 import { Rng } from '../rng.js';
 import { refuseOption } from './hyperparameters.js';
 import {
+  asLearnerBatch,
+  buildLearnerParts,
+  collectOwnChunk,
   distributedFields,
+  type DistributedLosses,
   distributedOptimizer,
   type DistributedUpdateRule,
   VtraceScratch,
@@ -28,7 +32,9 @@ import {
 } from './distributed.js';
 import { behaviourKl } from './impala.js';
 import { explainedVariance, mean, scheduleSchema, toSchedule } from './on-policy.js';
+import type { Ports } from './ports.js';
 import { applyPreset } from './presets.js';
+import { type AlgorithmDefinition, Trainer } from './trainer.js';
 import { accumulateSurrogateGradient, adaptKlBeta, type Minibatch, SurrogateScratch } from './surrogate.js';
 import { shuffle } from './value-regression.js';
 
@@ -52,11 +58,32 @@ export type AppoConfig = z.input<typeof appoConfigSchema>;
 export type AppoResolvedConfig = z.output<typeof appoConfigSchema>;
 
 export function parseAppoConfig(config: AppoConfig): AppoResolvedConfig {
-  const c = parseOptions(appoConfigSchema, applyPreset('appo', config, 'CartPole-v1'), 'APPO config');
+  return checkAppoConfig(
+    parseOptions(appoConfigSchema, applyPreset('appo', config, 'CartPole-v1'), 'APPO config'),
+  );
+}
+
+function checkAppoConfig(c: AppoResolvedConfig): AppoResolvedConfig {
   if (c.normalizeAdvantage && c.minibatchSize !== null && c.minibatchSize < 2) {
     refuseOption('APPO config', 'minibatchSize', c.minibatchSize, 'advantage normalisation needs ≥ 2 rows');
   }
   return c;
+}
+
+/** APPO as the trainer runs it (see `impalaDefinition`). */
+export const appoDefinition: AlgorithmDefinition<AppoResolvedConfig, DistributedLosses> = {
+  name: 'appo',
+  schema: appoConfigSchema,
+  resolve: (c) => checkAppoConfig(c),
+  build: (c) => buildLearnerParts(c),
+  collect: (parts) => collectOwnChunk(parts),
+  createUpdate: (parts, c) => createAppoUpdate(parts.policy, c),
+};
+
+export class APPO extends Trainer<AppoResolvedConfig, DistributedLosses> {
+  constructor(config: AppoConfig = {}, ports: Ports = {}) {
+    super(appoDefinition, config, ports);
+  }
 }
 
 export function createAppoUpdate(policy: ActorCriticPolicy, c: AppoResolvedConfig): DistributedUpdateRule {
@@ -116,12 +143,13 @@ export function createAppoUpdate(policy: ActorCriticPolicy, c: AppoResolvedConfi
     setState: (state) => {
       if (typeof state.klBeta === 'number' && Number.isFinite(state.klBeta)) klBeta = state.klBeta;
     },
-    update(batch, progressRemaining) {
+    update(rollout, progressRemaining) {
+      const batch = asLearnerBatch(rollout, 'APPO');
       optimizer.learningRate = lrSchedule(progressRemaining);
       const n = batch.size;
       // 1. V-trace under π_old (the parameters as the update starts).
       const targets = vtraceTargets(policy, batch, c, vtraceScratch);
-      const behaviour = behaviourKl(targets.logProbs, batch.behaviourLogProbs);
+      const behaviour = behaviourKl(targets.logProbs, batch.logProbs);
       // 2. Epochs × minibatches of the clipped surrogate with π_old as the ratio's denominator.
       if (indices.length < n) indices = new Int32Array(n);
       const size = Math.min(c.minibatchSize ?? n, n);

@@ -12,13 +12,17 @@
  * Browser-safe.
  */
 import { z } from 'zod';
+import { PolicygradError } from '../errors.js';
 import { successorValues } from '../estimators/returns.js';
 import { vtrace } from '../estimators/vtrace.js';
 import { Adam, type Optimizer, RMSprop } from '../nn/optim.js';
 import type { ActorCriticPolicy } from '../policies/actor-critic.js';
 import type { IterationStats } from '../rollouts/iteration.js';
 import { discount, gradNormBound, rmsPropDecay, traceDecay } from './hyperparameters.js';
-import type { LearnerBatchView } from './learner-batch.js';
+import { LearnerBatch } from './learner-batch.js';
+import type { RolloutBuffer } from '../rollouts/rollout.js';
+import { buildOnPolicy, type OnPolicyParts } from './on-policy.js';
+import type { UpdateRule } from './trainer.js';
 import { networkFields, type OnPolicyMetrics, scheduleSchema } from './on-policy.js';
 import { presetField } from './presets.js';
 
@@ -119,12 +123,37 @@ export interface DistributedMetrics extends OnPolicyMetrics {
 /** What an update rule returns; the learner adds the counters. */
 export type DistributedLosses = Omit<OnPolicyMetrics, keyof IterationStats>;
 
-/** An update rule over assembled learner batches (the shape of the trainer's UpdateRule, for this batch type). */
-export interface DistributedUpdateRule {
-  readonly optimizers: Record<string, Optimizer>;
-  update(batch: LearnerBatchView, progressRemaining: number): DistributedLosses;
-  getState?(): Record<string, unknown>;
-  setState?(state: Record<string, unknown>): void;
+/** IMPALA's and APPO's update rule: the trainer's, over learner batches. */
+export type DistributedUpdateRule = UpdateRule<DistributedLosses>;
+
+/** The batch an IMPALA/APPO rule was given, as the learner batch it must be. */
+export function asLearnerBatch(batch: RolloutBuffer, algo: string): LearnerBatch {
+  if (!(batch instanceof LearnerBatch)) {
+    throw new PolicygradError(
+      `${algo} update: expected a LearnerBatch (actor chunks assembled by ChunkAssembler, or the trainer's own collect), got a plain RolloutBuffer`,
+    );
+  }
+  return batch;
+}
+
+/**
+ * The learner's run: its policy and optimizer target, and its own vector env of `numEnvs` envs, which is the
+ * only actor when the trainer collects itself (`iterate()`, on-policy) and serves evaluation otherwise. The
+ * step buffer is a `LearnerBatch` of one chunk.
+ */
+export function buildLearnerParts(c: DistributedResolvedConfig): OnPolicyParts {
+  const parts = buildOnPolicy({ ...c, nSteps: c.chunkLength });
+  const { env, policy } = parts;
+  return { ...parts, buffer: new LearnerBatch(c.chunkLength, c.numEnvs, env.obsDim, policy.dist.actionSize) };
+}
+
+/** The trainer's own collection (no remote actors): one chunk from its env, on-policy (lag 0). */
+export function collectOwnChunk(parts: OnPolicyParts): LearnerBatch {
+  const batch = asLearnerBatch(parts.buffer, 'IMPALA/APPO');
+  parts.collector.collectSteps(batch);
+  batch.lastObservations.set(parts.collector.currentObservations);
+  batch.chunks = 1;
+  return batch;
 }
 
 /** Per-row arrays of the V-trace step, grown to the largest batch seen and reused. */
@@ -160,7 +189,7 @@ export class VtraceScratch {
   }
 
   /** V of the final observations at the truncated steps (0 elsewhere), computed in one forward pass. */
-  finalValuesOf(policy: ActorCriticPolicy, batch: LearnerBatchView): Float64Array {
+  finalValuesOf(policy: ActorCriticPolicy, batch: LearnerBatch): Float64Array {
     const { size: n, obsDim: D } = batch;
     const out = this.finalValues.subarray(0, n);
     out.fill(0);
@@ -190,7 +219,7 @@ export interface VtraceTargets {
 
 export function vtraceTargets(
   policy: ActorCriticPolicy,
-  batch: LearnerBatchView,
+  batch: LearnerBatch,
   c: Pick<DistributedResolvedConfig, 'gamma' | 'vtraceRhoBar' | 'vtraceCBar' | 'vtraceLambda'>,
   scratch: VtraceScratch,
 ): VtraceTargets {
@@ -203,7 +232,7 @@ export function vtraceTargets(
   const distInputs = scratch.distInputs.subarray(0, n * dist.inputSize);
   distInputs.set(policy.distInputs(batch.observations, n, batch.masks ?? undefined));
   dist.logProb(distInputs, batch.actions, n, logProbs);
-  for (let k = 0; k < n; k++) logRatios[k] = logProbs[k] - batch.behaviourLogProbs[k];
+  for (let k = 0; k < n; k++) logRatios[k] = logProbs[k] - batch.logProbs[k];
   values.set(policy.values(batch.observations, n));
   const finalValues = scratch.finalValuesOf(policy, batch);
   const lastValues = scratch.lastValues.subarray(0, N);

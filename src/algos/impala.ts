@@ -18,16 +18,22 @@ import { clipGradNorm } from '../nn/optim.js';
 import { parseOptions } from '../options.js';
 import type { ActorCriticPolicy } from '../policies/actor-critic.js';
 import {
+  asLearnerBatch,
+  buildLearnerParts,
+  collectOwnChunk,
   distributedFields,
+  type DistributedLosses,
   distributedOptimizer,
   type DistributedUpdateRule,
   VtraceScratch,
   type VtraceTargets,
   vtraceTargets,
 } from './distributed.js';
-import type { LearnerBatchView } from './learner-batch.js';
+import type { LearnerBatch } from './learner-batch.js';
 import { explainedVariance, scheduleSchema, toSchedule } from './on-policy.js';
+import type { Ports } from './ports.js';
 import { applyPreset } from './presets.js';
+import { type AlgorithmDefinition, Trainer } from './trainer.js';
 import {
   accumulateSurrogateGradient,
   type Minibatch,
@@ -48,8 +54,27 @@ export function parseImpalaConfig(config: ImpalaConfig): ImpalaResolvedConfig {
   return parseOptions(impalaConfigSchema, applyPreset('impala', config, 'CartPole-v1'), 'IMPALA config');
 }
 
+/**
+ * IMPALA as the trainer runs it: `iterate()` collects one chunk from the trainer's own envs (on-policy: a
+ * single-process IMPALA, browser-safe); a learner fed by actors calls `trainOn` with assembled chunks
+ * (src/algos/learner.ts).
+ */
+export const impalaDefinition: AlgorithmDefinition<ImpalaResolvedConfig, DistributedLosses> = {
+  name: 'impala',
+  schema: impalaConfigSchema,
+  build: (c) => buildLearnerParts(c),
+  collect: (parts) => collectOwnChunk(parts),
+  createUpdate: (parts, c) => createImpalaUpdate(parts.policy, c),
+};
+
+export class IMPALA extends Trainer<ImpalaResolvedConfig, DistributedLosses> {
+  constructor(config: ImpalaConfig = {}, ports: Ports = {}) {
+    super(impalaDefinition, config, ports);
+  }
+}
+
 /** The batch's rows as the surrogate reads them; the V-trace quantities fill the old-policy fields. */
-export function learnerMinibatch(batch: LearnerBatchView): Minibatch {
+export function learnerMinibatch(batch: LearnerBatch): Minibatch {
   return {
     size: batch.size,
     observations: batch.observations,
@@ -69,7 +94,7 @@ export function learnerMinibatch(batch: LearnerBatchView): Minibatch {
  */
 export function accumulateImpalaGradient(
   policy: ActorCriticPolicy,
-  batch: LearnerBatchView,
+  batch: LearnerBatch,
   c: Pick<
     ImpalaResolvedConfig,
     'gamma' | 'vtraceRhoBar' | 'vtraceCBar' | 'vtraceLambda' | 'entCoef' | 'vfCoef'
@@ -111,7 +136,8 @@ export function createImpalaUpdate(
   const scratch = { vtrace: new VtraceScratch(), surrogate: new SurrogateScratch() };
   return {
     optimizers: { optimizer },
-    update(batch, progressRemaining) {
+    update(rollout, progressRemaining) {
+      const batch = asLearnerBatch(rollout, 'IMPALA');
       optimizer.learningRate = lrSchedule(progressRemaining);
       // 1–2. V-trace targets and the gradient of the loss; 3. one clipped optimizer step.
       policy.zeroGrad();
@@ -122,7 +148,7 @@ export function createImpalaUpdate(
         policyLoss: m.policyLoss,
         valueLoss: m.valueLoss,
         entropy: m.entropy,
-        approxKl: behaviourKl(m.targets.logProbs, batch.behaviourLogProbs),
+        approxKl: behaviourKl(m.targets.logProbs, batch.logProbs),
         clipFraction: 0,
         explainedVariance: explainedVariance(m.targets.values, m.targets.vs),
         learningRate: optimizer.learningRate,

@@ -8,29 +8,25 @@
  * that V-trace's truncated weights would mostly cut them away (Espeholt et al. 2018, section 5.3 measure the
  * lag's cost). The lag of the used chunks is reported per batch.
  *
- * Browser-safe; the batch's arrays are allocated once for `capacity` env columns and reused.
+ * Browser-safe; the arrays are allocated once (the staging area for the most env columns a batch can have, and one
+ * batch per width seen) and reused.
  */
 import { PolicygradError } from '../errors.js';
-import type { StepBatch } from '../estimators/returns.js';
+import { RolloutBuffer } from '../rollouts/rollout.js';
 import type { ActorChunk } from './actor-chunk.js';
 
-/** One learner batch, [T, N] time-major (index t·N + i). */
-export class LearnerBatch implements StepBatch {
-  /** Env columns in use (≤ capacity). */
-  numEnvs = 0;
-  readonly observations: Float32Array;
-  readonly actions: Float32Array;
-  /** log μ(a|s): the behaviour policy's log-probabilities, as the actors sent them. */
-  readonly behaviourLogProbs: Float32Array;
-  readonly rewards: Float64Array;
-  readonly terminated: Uint8Array;
-  readonly truncated: Uint8Array;
+/**
+ * One learner batch, [T, N] time-major (index t·N + i): a `RolloutBuffer` (so the trainer's `trainOn` takes it)
+ * whose `logProbs` are the behaviour policies' log μ(a|s) as the actors sent them, with what a learner needs
+ * besides: each step's final observation where it was truncated, each env column's observation after the last
+ * step, and the chunks' versions, episodes and lag. (`values`, `finalValues` and `lastValues` are not used: the
+ * learner values the observations with its own, newer critic.)
+ */
+export class LearnerBatch extends RolloutBuffer {
   /** [n × obsDim]: the final observation where a step was truncated and not terminated (zeros elsewhere). */
-  readonly finalObservations: Float32Array;
+  declare finalObservations: Float32Array;
   /** [N × obsDim]: each env column's observation after the last step. */
   readonly lastObservations: Float32Array;
-  /** [n × maskSize] or null. */
-  readonly masks: Uint8Array | null;
   /** The policy version each env column was collected with. */
   readonly policyVersions: Int32Array;
   /** Episodes that ended in the batch (their returns in the env's units) and their lengths. */
@@ -38,6 +34,34 @@ export class LearnerBatch implements StepBatch {
   episodeLengths: number[] = [];
   /** Policy lag of the chunks in the batch: mean and maximum (versions), and how many chunks. */
   lagMean = 0;
+  lagMax = 0;
+  chunks = 0;
+
+  constructor(steps: number, numEnvs: number, obsDim: number, actionDim: number, maskSize = 0) {
+    super(steps, numEnvs, obsDim, actionDim);
+    this.finalObservations = new Float32Array(this.size * obsDim);
+    this.lastObservations = new Float32Array(numEnvs * obsDim);
+    this.policyVersions = new Int32Array(numEnvs);
+    if (maskSize > 0) this.masks = new Uint8Array(this.size * maskSize);
+  }
+}
+
+/** The batch being filled: columns for up to `capacity` envs, laid out with stride `capacity` until taken. */
+class StagingBatch {
+  numEnvs = 0;
+  readonly observations: Float32Array;
+  readonly actions: Float32Array;
+  readonly logProbs: Float32Array;
+  readonly rewards: Float64Array;
+  readonly terminated: Uint8Array;
+  readonly truncated: Uint8Array;
+  readonly finalObservations: Float32Array;
+  readonly lastObservations: Float32Array;
+  readonly masks: Uint8Array | null;
+  readonly policyVersions: Int32Array;
+  episodeReturns: number[] = [];
+  episodeLengths: number[] = [];
+  lagSum = 0;
   lagMax = 0;
   chunks = 0;
 
@@ -51,7 +75,7 @@ export class LearnerBatch implements StepBatch {
     const n = steps * capacity;
     this.observations = new Float32Array(n * obsDim);
     this.actions = new Float32Array(n * actionDim);
-    this.behaviourLogProbs = new Float32Array(n);
+    this.logProbs = new Float32Array(n);
     this.rewards = new Float64Array(n);
     this.terminated = new Uint8Array(n);
     this.truncated = new Uint8Array(n);
@@ -61,59 +85,9 @@ export class LearnerBatch implements StepBatch {
     this.policyVersions = new Int32Array(capacity);
   }
 
-  /** Transitions in use (steps × numEnvs). */
   get size(): number {
     return this.steps * this.numEnvs;
   }
-
-  /** The batch's rows are a prefix of the arrays only when numEnvs = capacity; `view` gives exact-size views. */
-  view(): LearnerBatchView {
-    const n = this.size;
-    return {
-      steps: this.steps,
-      numEnvs: this.numEnvs,
-      size: n,
-      obsDim: this.obsDim,
-      actionDim: this.actionDim,
-      observations: this.observations.subarray(0, n * this.obsDim),
-      actions: this.actions.subarray(0, n * this.actionDim),
-      behaviourLogProbs: this.behaviourLogProbs.subarray(0, n),
-      rewards: this.rewards.subarray(0, n),
-      terminated: this.terminated.subarray(0, n),
-      truncated: this.truncated.subarray(0, n),
-      finalObservations: this.finalObservations.subarray(0, n * this.obsDim),
-      lastObservations: this.lastObservations.subarray(0, this.numEnvs * this.obsDim),
-      masks: this.masks === null ? null : this.masks.subarray(0, n * this.maskSize),
-      episodeReturns: this.episodeReturns,
-      episodeLengths: this.episodeLengths,
-      lagMean: this.lagMean,
-      lagMax: this.lagMax,
-      chunks: this.chunks,
-    };
-  }
-}
-
-/** A learner batch with arrays of exactly its size (what an update rule reads). */
-export interface LearnerBatchView extends StepBatch {
-  steps: number;
-  numEnvs: number;
-  size: number;
-  obsDim: number;
-  actionDim: number;
-  observations: Float32Array;
-  actions: Float32Array;
-  behaviourLogProbs: Float32Array;
-  rewards: Float64Array;
-  terminated: Uint8Array;
-  truncated: Uint8Array;
-  finalObservations: Float32Array;
-  lastObservations: Float32Array;
-  masks: Uint8Array | null;
-  episodeReturns: number[];
-  episodeLengths: number[];
-  lagMean: number;
-  lagMax: number;
-  chunks: number;
 }
 
 export interface AssemblerOptions {
@@ -134,12 +108,13 @@ export type AcceptResult = 'added' | 'stale' | 'wrong-length';
 
 /** Collects chunks into a `LearnerBatch`; counts what it drops. */
 export class ChunkAssembler {
-  readonly batch: LearnerBatch;
+  private readonly batch: StagingBatch;
+  /** The batches handed out, one per width seen (reused: a batch is valid until the next `take`). */
+  private readonly batches = new Map<number, LearnerBatch>();
   /** Chunks dropped for lagging more than `maxPolicyLag` versions, in total. */
   staleChunks = 0;
   /** Chunks whose length differs from the run's `chunkLength`, in total. */
   wrongLengthChunks = 0;
-  private lagSum = 0;
 
   constructor(readonly options: AssemblerOptions) {
     const { chunkLength, trainBatchSize, maxPolicyLag } = options;
@@ -151,7 +126,7 @@ export class ChunkAssembler {
     }
     // Enough columns for a batch that falls one column short of trainBatchSize, plus the largest chunk.
     const columns = Math.ceil(trainBatchSize / chunkLength) + (options.maxChunkEnvs ?? 256);
-    this.batch = new LearnerBatch(chunkLength, columns, options.obsDim, options.actionDim, options.maskSize);
+    this.batch = new StagingBatch(chunkLength, columns, options.obsDim, options.actionDim, options.maskSize);
   }
 
   /** True once the batch holds at least `trainBatchSize` transitions. */
@@ -186,7 +161,7 @@ export class ChunkAssembler {
         const dst = t * N + first + j;
         b.observations.set(chunk.observations.subarray(src * D, (src + 1) * D), dst * D);
         b.actions.set(chunk.actions.subarray(src * A, (src + 1) * A), dst * A);
-        b.behaviourLogProbs[dst] = chunk.logProbs[src];
+        b.logProbs[dst] = chunk.logProbs[src];
         b.rewards[dst] = chunk.rewards[src];
         b.terminated[dst] = chunk.terminated[src];
         b.truncated[dst] = chunk.truncated[src];
@@ -207,38 +182,52 @@ export class ChunkAssembler {
     }
     b.numEnvs += Nc;
     b.chunks++;
-    this.lagSum += lag;
+    b.lagSum += lag;
     b.lagMax = Math.max(b.lagMax, lag);
-    b.lagMean = this.lagSum / b.chunks;
     return 'added';
   }
 
   /**
-   * The assembled batch as exact-size time-major views (the columns moved together: stride capacity → numEnvs).
-   * The next `accept` starts a new batch, overwriting these arrays.
+   * The assembled batch, [T, N] with N the env columns of its chunks (valid until the next `take`); the next
+   * `accept` starts a new one.
    */
-  take(): LearnerBatchView {
-    const b = this.batch;
-    compact(b);
-    const view = b.view();
-    this.reset();
-    return view;
-  }
-
-  private reset(): void {
-    const b = this.batch;
-    b.numEnvs = 0;
-    b.chunks = 0;
-    b.lagMax = 0;
-    b.lagMean = 0;
-    b.episodeReturns = [];
-    b.episodeLengths = [];
-    this.lagSum = 0;
+  take(): LearnerBatch {
+    const staged = this.batch;
+    compact(staged);
+    const { steps: T, numEnvs: N, obsDim: D, actionDim: A, maskSize: M } = staged;
+    let out = this.batches.get(N);
+    if (out === undefined) {
+      out = new LearnerBatch(T, N, D, A, M);
+      this.batches.set(N, out);
+    }
+    const n = T * N;
+    out.observations.set(staged.observations.subarray(0, n * D));
+    out.actions.set(staged.actions.subarray(0, n * A));
+    out.logProbs.set(staged.logProbs.subarray(0, n));
+    out.rewards.set(staged.rewards.subarray(0, n));
+    out.terminated.set(staged.terminated.subarray(0, n));
+    out.truncated.set(staged.truncated.subarray(0, n));
+    out.finalObservations.set(staged.finalObservations.subarray(0, n * D));
+    out.lastObservations.set(staged.lastObservations.subarray(0, N * D));
+    if (out.masks !== null && staged.masks !== null) out.masks.set(staged.masks.subarray(0, n * M));
+    out.policyVersions.set(staged.policyVersions.subarray(0, N));
+    out.episodeReturns = staged.episodeReturns;
+    out.episodeLengths = staged.episodeLengths;
+    out.chunks = staged.chunks;
+    out.lagMax = staged.lagMax;
+    out.lagMean = staged.chunks === 0 ? 0 : staged.lagSum / staged.chunks;
+    staged.numEnvs = 0;
+    staged.chunks = 0;
+    staged.lagSum = 0;
+    staged.lagMax = 0;
+    staged.episodeReturns = [];
+    staged.episodeLengths = [];
+    return out;
   }
 }
 
 /** Moves rows from stride `capacity` to stride `numEnvs` in place (row t moves to an index ≤ its own). */
-function compact(b: LearnerBatch): void {
+function compact(b: StagingBatch): void {
   const { steps: T, capacity: C, numEnvs: N, obsDim: D, actionDim: A, maskSize: M } = b;
   if (N === C) return;
   for (let t = 1; t < T; t++) {
@@ -246,7 +235,7 @@ function compact(b: LearnerBatch): void {
     const to = t * N;
     b.observations.copyWithin(to * D, from * D, (from + N) * D);
     b.actions.copyWithin(to * A, from * A, (from + N) * A);
-    b.behaviourLogProbs.copyWithin(to, from, from + N);
+    b.logProbs.copyWithin(to, from, from + N);
     b.rewards.copyWithin(to, from, from + N);
     b.terminated.copyWithin(to, from, from + N);
     b.truncated.copyWithin(to, from, from + N);

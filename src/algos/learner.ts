@@ -5,7 +5,8 @@
  *      finite numbers, versions not from the future): an invalid one is rejected and counted; a valid one lagging
  *      more than `maxPolicyLag` versions is dropped and counted; the others are laid into the batch
  *      (learner-batch.ts) until it holds `trainBatchSize` transitions;
- *   2. `trainOn(batch)`: the algorithm's update rule (impala.ts, appo.ts) on the batch;
+ *   2. the trainer's `trainOn(batch)` (src/algos/trainer.ts): the algorithm's update rule (impala.ts, appo.ts)
+ *      on the batch, with its schedule, optimizers and checkpoints;
  *   3. publish the parameters as version v + 1;
  *   4. acknowledge the chunks the update used (and those dropped or rejected), only now: a learner that dies
  *      before this point leaves them pending for its successor.
@@ -13,16 +14,16 @@
  * Transports (src/node/: worker threads, Redis) implement `LearnerTransport`. Browser-safe: a page could run a
  * learner over a WebSocket or web-worker transport.
  */
-import { decodeFloatsInto, encodeFloats } from '../encoding.js';
 import { describeValue, PolicygradError } from '../errors.js';
-import type { OptimizerState } from '../nn/optim.js';
+import { type Checkpoint } from './checkpoint.js';
 import { decodeActorChunk, type ChunkRejectionReason } from './actor-chunk.js';
 import { chunkExpectation } from './actor.js';
-import { type AppoResolvedConfig, createAppoUpdate, parseAppoConfig } from './appo.js';
-import type { DistributedMetrics, DistributedUpdateRule } from './distributed.js';
-import { createImpalaUpdate, type ImpalaResolvedConfig, parseImpalaConfig } from './impala.js';
-import { ChunkAssembler, type LearnerBatchView } from './learner-batch.js';
-import { buildOnPolicy, evaluatePolicy, type OnPolicyParts } from './on-policy.js';
+import { APPO, type AppoResolvedConfig, parseAppoConfig } from './appo.js';
+import type { DistributedLosses, DistributedMetrics } from './distributed.js';
+import { IMPALA, type ImpalaResolvedConfig, parseImpalaConfig } from './impala.js';
+import { ChunkAssembler, type LearnerBatch } from './learner-batch.js';
+import type { OnPolicyParts } from './on-policy.js';
+import type { Trainer } from './trainer.js';
 
 /** A chunk as a transport delivers it: its id there (to acknowledge), the header and the payload, unvalidated. */
 export interface RawChunk {
@@ -57,24 +58,22 @@ export function parseDistributedConfig(
   return algo === 'impala' ? parseImpalaConfig(config) : parseAppoConfig(config);
 }
 
-export function createDistributedUpdate(
+/** The trainer of `algo` (IMPALA or APPO) on `config`. */
+export function createDistributedTrainer(
   algo: DistributedAlgorithm,
-  parts: OnPolicyParts,
-  config: DistributedAlgoConfig,
-): DistributedUpdateRule {
-  return algo === 'impala'
-    ? createImpalaUpdate(parts.policy, config as ImpalaResolvedConfig)
-    : createAppoUpdate(parts.policy, config as AppoResolvedConfig);
+  config: Record<string, unknown>,
+): Trainer<DistributedAlgoConfig, DistributedLosses> {
+  return algo === 'impala' ? new IMPALA(config) : new APPO(config);
 }
 
 export const LEARNER_CHECKPOINT_FORMAT = 'policygrad-learner-checkpoint';
 export const LEARNER_CHECKPOINT_VERSION = 1;
 
 /**
- * A learner's state between iterations: parameters, optimizers, the rule's state, the version it published, the
- * counters and the schedule. The actors' state is not in it (they run elsewhere and rejoin with the parameters
- * re-published on resume), so a resumed run is not bit-identical to an uninterrupted one, as any asynchronous
- * run is not.
+ * A learner's state between iterations: the trainer's checkpoint (parameters, optimizers, the rule's state, the
+ * schedule, the step count) and the learner's own (the version it published, its episode and chunk counters). The
+ * actors' state is not in it (they run elsewhere and rejoin with the parameters re-published on resume), so a
+ * resumed run is not bit-identical to an uninterrupted one, as no asynchronous run is.
  */
 export interface LearnerCheckpoint {
   format: typeof LEARNER_CHECKPOINT_FORMAT;
@@ -82,30 +81,26 @@ export interface LearnerCheckpoint {
   algo: DistributedAlgorithm;
   env: string;
   runId: string;
+  /** Mirrors of the trainer checkpoint's, for the run directory's bookkeeping. */
   step: number;
   iteration: number;
   episodes: number;
   policyVersion: number;
-  progress: { startStep: number; totalTimesteps: number };
-  elapsedSeconds: number;
-  params: string;
-  optimizers: Record<string, OptimizerState>;
-  rule: Record<string, unknown>;
   counters: { rejected: Record<ChunkRejectionReason, number>; stale: number };
+  trainer: Checkpoint;
 }
 
 /** How long an actor counts as active after its last chunk. */
 const ACTOR_ACTIVE_MS = 60_000;
 
 export class DistributedLearner {
+  /** The trainer of the algorithm: its update rule, schedule, optimizers and checkpoints. */
+  readonly trainer: Trainer<DistributedAlgoConfig, DistributedLosses>;
   readonly config: DistributedAlgoConfig;
-  readonly parts: OnPolicyParts;
-  readonly rule: DistributedUpdateRule;
   readonly assembler: ChunkAssembler;
   /** The version of the parameters last published (0: the initial ones). */
   version = 0;
-  /** Environment steps in the batches the learner has trained on (SB3's num_timesteps for this run). */
-  numTimesteps = 0;
+  /** Iterations (updates) so far, and episodes the actors finished in the batches trained on. */
   iteration = 0;
   episodes = 0;
   /** Chunks rejected as invalid, by reason (totals). */
@@ -117,23 +112,18 @@ export class DistributedLearner {
   };
   /** The last rejection's one-line message (for a log line). */
   lastRejection: string | null = null;
+  /** Where chunks come from and parameters go: set one before `begin`. */
+  transport: LearnerTransport | null;
   private readonly lastHeard = new Map<string, number>();
-  /** The most recent (actor, sequence) seen per actor: a duplicate delivery is dropped. */
+  /** The most recent sequence number seen per actor: a duplicate delivery is dropped. */
   private readonly lastSequence = new Map<string, number>();
   private duplicateChunks = 0;
-  private pendingAcks: string[] = [];
-  private totalTimesteps = Number.POSITIVE_INFINITY;
-  private startStep = 0;
-  private started = 0;
   /** Stale chunks counted before a restored checkpoint. */
   private staleBefore = 0;
-  /** Seconds trained before a restored checkpoint (the clock continues from there). */
-  private elapsedBefore = 0;
+  private pendingAcks: string[] = [];
+  private began = false;
   /** When the previous row was made: env steps/s is measured between rows (chunks may wait in a queue). */
   private lastRowTime = 0;
-
-  /** Where chunks come from and parameters go (`attach` one before `begin`). */
-  transport: LearnerTransport | null;
 
   constructor(
     readonly algo: DistributedAlgorithm,
@@ -142,10 +132,8 @@ export class DistributedLearner {
     transport: LearnerTransport | null = null,
   ) {
     this.transport = transport;
-    this.config = parseDistributedConfig(algo, config as Record<string, unknown>);
-    // The learner's own policy (its env gives the spaces, and serves `evaluate`); numEnvs 1, no collection.
-    this.parts = buildOnPolicy({ ...this.config, numEnvs: 1, nSteps: 1 });
-    this.rule = createDistributedUpdate(algo, this.parts, this.config);
+    this.trainer = createDistributedTrainer(algo, config as Record<string, unknown>);
+    this.config = this.trainer.config;
     const c = this.config;
     this.assembler = new ChunkAssembler({
       chunkLength: c.chunkLength,
@@ -157,21 +145,26 @@ export class DistributedLearner {
     });
   }
 
+  get parts(): OnPolicyParts {
+    return this.trainer.parts;
+  }
+
   get policy(): OnPolicyParts['policy'] {
-    return this.parts.policy;
+    return this.trainer.policy;
   }
 
   get env(): OnPolicyParts['env'] {
-    return this.parts.env;
+    return this.trainer.env;
   }
 
-  private connected(): LearnerTransport {
-    if (this.transport === null) {
-      throw new PolicygradError(
-        'the learner has no transport: set learner.transport (local actor threads, Redis) before begin()',
-      );
-    }
-    return this.transport;
+  /** Environment steps in the batches trained on (the actors' steps, counted once each). */
+  get numTimesteps(): number {
+    return this.trainer.numTimesteps;
+  }
+
+  /** True once the schedule's budget is used. */
+  get done(): boolean {
+    return this.trainer.done;
   }
 
   get rejectedChunks(): number {
@@ -184,55 +177,45 @@ export class DistributedLearner {
     );
   }
 
-  /** True once the schedule's budget is used. */
-  get done(): boolean {
-    return this.numTimesteps - this.startStep >= this.totalTimesteps;
+  private connected(): LearnerTransport {
+    if (this.transport === null) {
+      throw new PolicygradError(
+        'the learner has no transport: set learner.transport (local actor threads, Redis) before begin()',
+      );
+    }
+    return this.transport;
   }
 
   /**
-   * Sets the schedule (the learning rate decays over `totalTimesteps` trained steps; with `resetProgress: false`,
-   * `totalTimesteps` more steps extend the schedule in force, as after `restoreCheckpoint`) and publishes the
-   * parameters with their version.
+   * Sets the trainer's schedule (`resetProgress: false` extends the one in force, as after `restoreCheckpoint`)
+   * and publishes the parameters, numbered after any version published before (a previous learner's).
    */
-  async begin({
-    totalTimesteps,
-    resetProgress = true,
-  }: {
-    totalTimesteps: number;
-    resetProgress?: boolean;
-  }): Promise<void> {
-    if (!(Number.isSafeInteger(totalTimesteps) && totalTimesteps > 0)) {
-      throw new PolicygradError(
-        `totalTimesteps must be a positive integer, got ${describeValue(totalTimesteps)}`,
-      );
-    }
-    if (resetProgress || !Number.isFinite(this.totalTimesteps)) {
-      this.totalTimesteps = totalTimesteps;
-      this.startStep = this.numTimesteps;
-      this.elapsedBefore = 0;
-    } else {
-      this.totalTimesteps = this.numTimesteps - this.startStep + totalTimesteps;
-    }
-    this.started = performance.now() - this.elapsedBefore * 1000;
-    const published = (await this.connected().publishedVersion?.()) ?? null;
+  async begin(options: { totalTimesteps: number; resetProgress?: boolean }): Promise<void> {
+    this.trainer.begin(options);
+    const transport = this.connected();
+    const published = (await transport.publishedVersion?.()) ?? null;
     if (published !== null && published >= this.version) this.version = published + 1;
-    this.lastRowTime = this.started;
-    await this.connected().publish(this.parts.policy.params, this.version);
+    await transport.publish(this.policy.params, this.version);
+    this.began = true;
+    this.lastRowTime = performance.now();
   }
 
   /** One iteration (see the module comment): waits for enough chunks, trains, publishes, acknowledges. */
   async iterate(): Promise<DistributedMetrics> {
-    if (this.started === 0) throw new PolicygradError('call begin({ totalTimesteps }) before iterate()');
+    if (!this.began) throw new PolicygradError('call begin({ totalTimesteps }) before iterate()');
+    const transport = this.connected();
+    const want = Math.max(
+      1,
+      Math.ceil(this.config.trainBatchSize / (this.config.chunkLength * this.config.numEnvs)),
+    );
     while (!this.assembler.ready) {
-      const want = Math.max(1, Math.ceil(this.config.trainBatchSize / this.config.chunkLength));
-      const raw = await this.connected().receive(want, 1000);
-      for (const chunk of raw) this.take(chunk);
+      for (const chunk of await transport.receive(want, 1000)) this.take(chunk);
     }
     const row = this.trainOn(this.assembler.take());
-    await this.connected().publish(this.parts.policy.params, this.version);
+    await transport.publish(this.policy.params, this.version);
     const acks = this.pendingAcks;
     this.pendingAcks = [];
-    await this.connected().acknowledge(acks);
+    await transport.acknowledge(acks);
     return row;
   }
 
@@ -247,8 +230,7 @@ export class DistributedLearner {
       return;
     }
     const chunk = decoded.chunk;
-    const previous = this.lastSequence.get(chunk.actorId);
-    if (previous !== undefined && chunk.sequence === previous) {
+    if (this.lastSequence.get(chunk.actorId) === chunk.sequence) {
       this.duplicateChunks++;
       return;
     }
@@ -258,31 +240,28 @@ export class DistributedLearner {
   }
 
   /**
-   * The update on an assembled batch (no collection: the experience came from the actors), then the new version.
-   * Returns the metrics row.
+   * The trainer's `trainOn` on an assembled batch (no collection here: the actors collected it); the batch's
+   * steps then count as this run's, and the version moves on. Returns the metrics row.
    */
-  trainOn(batch: LearnerBatchView): DistributedMetrics {
-    const progressRemaining = Math.max(0, 1 - (this.numTimesteps - this.startStep) / this.totalTimesteps);
-    const losses = this.rule.update(batch, Number.isFinite(progressRemaining) ? progressRemaining : 1);
+  trainOn(batch: LearnerBatch): DistributedMetrics {
+    const row = this.trainer.trainOn(batch);
+    this.parts.collector.totalSteps += batch.size; // the actors' steps are this run's, counted once
     this.version++;
-    this.numTimesteps += batch.size;
-    this.iteration++;
+    this.iteration = row.iteration;
     this.episodes += batch.episodeReturns.length;
     const now = performance.now();
-    for (const [actor, heard] of this.lastHeard)
-      if (now - heard > ACTOR_ACTIVE_MS) this.lastHeard.delete(actor);
     const sps = now > this.lastRowTime ? (batch.size / (now - this.lastRowTime)) * 1000 : 0;
     this.lastRowTime = now;
+    for (const [actor, heard] of this.lastHeard)
+      if (now - heard > ACTOR_ACTIVE_MS) this.lastHeard.delete(actor);
     const average = (xs: number[]) => (xs.length === 0 ? null : xs.reduce((a, b) => a + b, 0) / xs.length);
     return {
-      iteration: this.iteration,
+      ...row,
       step: this.numTimesteps,
       episodes: this.episodes,
       episodeReturnMean: average(batch.episodeReturns),
       episodeLengthMean: average(batch.episodeLengths),
       sps,
-      timeSeconds: (now - this.started) / 1000,
-      ...losses,
       policyVersion: this.version,
       policyLagMean: batch.lagMean,
       policyLagMax: batch.lagMax,
@@ -293,24 +272,21 @@ export class DistributedLearner {
     };
   }
 
-  /** Everything the learner needs to continue (see `LearnerCheckpoint`). */
+  /** The trainer's checkpoint and the learner's counters (see `LearnerCheckpoint`). */
   checkpoint(): LearnerCheckpoint {
+    const trainer = this.trainer.checkpoint();
     return {
       format: LEARNER_CHECKPOINT_FORMAT,
       version: LEARNER_CHECKPOINT_VERSION,
       algo: this.algo,
       env: this.config.env,
       runId: this.runId,
-      step: this.numTimesteps,
-      iteration: this.iteration,
+      step: trainer.step,
+      iteration: trainer.iteration,
       episodes: this.episodes,
       policyVersion: this.version,
-      progress: { startStep: this.startStep, totalTimesteps: this.totalTimesteps },
-      elapsedSeconds: this.started === 0 ? 0 : (performance.now() - this.started) / 1000,
-      params: encodeFloats(this.parts.policy.params),
-      optimizers: Object.fromEntries(Object.entries(this.rule.optimizers).map(([k, o]) => [k, o.getState()])),
-      rule: this.rule.getState?.() ?? {},
       counters: { rejected: { ...this.rejected }, stale: this.staleChunks },
+      trainer,
     };
   }
 
@@ -330,33 +306,15 @@ export class DistributedLearner {
         `the checkpoint is of ${describeValue(cp.algo)} on ${describeValue(cp.env)}, run ${describeValue(cp.runId)}, not of '${this.algo}' on '${this.config.env}', run '${this.runId}'`,
       );
     }
-    const counts = [cp.step, cp.iteration, cp.episodes, cp.policyVersion, cp.progress?.startStep];
-    if (
-      !counts.every((n) => Number.isSafeInteger(n) && (n as number) >= 0) ||
-      !(Number(cp.progress?.totalTimesteps) > 0)
-    ) {
+    if (![cp.episodes, cp.policyVersion].every((n) => Number.isSafeInteger(n) && (n as number) >= 0)) {
       throw new PolicygradError(
-        'learner checkpoint is incomplete: its counters or schedule are missing or invalid',
+        'learner checkpoint is incomplete: its episode count or policy version is invalid',
       );
     }
-    const params = new Float32Array(this.parts.policy.numParams);
-    decodeFloatsInto(cp.params, params, 'checkpoint parameters');
-    for (const name of Object.keys(this.rule.optimizers)) {
-      if (cp.optimizers?.[name] === undefined) {
-        throw new PolicygradError(`learner checkpoint is incomplete: optimizer '${name}' is missing`);
-      }
-    }
-    this.parts.policy.params.set(params);
-    for (const [name, optimizer] of Object.entries(this.rule.optimizers))
-      optimizer.setState(cp.optimizers![name]);
-    this.rule.setState?.(cp.rule ?? {});
-    this.numTimesteps = cp.step as number;
-    this.iteration = cp.iteration as number;
+    this.trainer.restoreCheckpoint(cp.trainer); // validates the rest, and restores nothing unless it is valid
+    this.iteration = (cp.trainer as Checkpoint).iteration;
     this.episodes = cp.episodes as number;
     this.version = cp.policyVersion as number;
-    this.startStep = cp.progress!.startStep;
-    this.totalTimesteps = cp.progress!.totalTimesteps;
-    this.elapsedBefore = Number(cp.elapsedSeconds) || 0;
     for (const reason of Object.keys(this.rejected) as ChunkRejectionReason[]) {
       this.rejected[reason] = Number(cp.counters?.rejected?.[reason]) || 0;
     }
@@ -365,6 +323,6 @@ export class DistributedLearner {
 
   /** Returns of `episodes` evaluation episodes on a fresh env (deterministic by default). */
   evaluate(episodes: number, options: { deterministic?: boolean; seed?: number } = {}): number[] {
-    return evaluatePolicy(this.parts.policy, this.config, episodes, options).returns;
+    return this.trainer.evaluate(episodes, options);
   }
 }

@@ -334,10 +334,19 @@ export const PRESETS: Record<string, Record<string, Record<string, Preset>>> = {
       zoo: { numWorkers: 2, numEnvs: 4, entCoef: 0.0 },
     },
   },
+  impala: {
+    'CartPole-v1': {
+      // No rl-zoo entry: tuned here. Adam with lr lin_1e-3 and grad norm 0.5 (the paper's RMSprop at 5e-4 reached
+      // ≈ 110 in 300k steps); 2 actor threads × 8 envs, chunks of 50, batches of 500+: evaluation after 500k steps
+      // 478, 500, 307, 492, 465 on seeds 1–5 (3 of 5 at ≥ 475: the 4 of 5 is not met yet).
+      zoo: { optimizer: 'adam', learningRate: 'lin_0.001', maxGradNorm: 0.5 },
+    },
+  },
   appo: {
     'CartPole-v1': {
       // No rl-zoo entry: tuned here, PPO-zoo-like (normalised advantages, clip 0.2, lr lin_1e-3, grad norm 0.5) on
-      // V-trace advantages; 2 actor threads × 8 envs, chunks of 50: 4 of 5 seeds at 500 after 200k steps.
+      // V-trace advantages; 2 actor threads × 8 envs, chunks of 50: evaluation after 200k steps 500, 245, 500, 500,
+      // 500 on seeds 1–5 (4 of 5 at ≥ 475); after 120k steps 500, 500, 500, 188, 204.
       zoo: {
         nEpochs: 4,
         minibatchSize: 200,
