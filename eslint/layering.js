@@ -22,7 +22,7 @@ const ROOT = path.dirname(path.dirname(fileURLToPath(import.meta.url)));
 export const LAYERS = /** @type {const} */ ([
   ['core-barrel', /^src\/index\.ts$/],
   ['node-barrel', /^src\/node\.ts$/],
-  ['shared', /^src\/(errors|rng|options|encoding|inference|text)\.ts$/],
+  ['shared', /^src\/(errors|rng|options|encoding|inference|text|version)\.ts$/],
   ['nn', /^src\/nn\//],
   ['envs', /^src\/envs\//],
   ['estimators', /^src\/estimators\//],

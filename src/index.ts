@@ -7,7 +7,7 @@
 export * from './envs/index.js';
 export * from './errors.js';
 export * from './rng.js';
-export const VERSION = '0.1.0';
+export { VERSION } from './version.js';
 export * from './nn/index.js';
 export * from './policies/index.js';
 export * from './estimators/index.js';

@@ -1,13 +1,16 @@
 /**
  * policygrad for Node: everything in the browser-safe core (./index.js) plus what needs Node's threads and files:
- * A3C on worker threads and run directories. Package consumers on Node get this entry automatically
- * (the "node" export condition).
+ * A3C on worker threads, run directories, and `nodePorts` (files for save/load, worker-thread vector envs).
+ * Package consumers on Node get this entry automatically (the "node" export condition).
+ *
+ * Importing it changes nothing in the core (no side effects). Its `PPO`, `A2C`, `TRPO`, `NPG`, `Reinforce` and
+ * `createAlgorithm` are the core's with `nodePorts` as their default ports (src/node/algorithms.ts), so
+ * `new PPO({...}).save(dir)` and `PPO.load(dir)` work as in SB3; they shadow the core's names re-exported below.
  */
-import { setAsyncVectorEnvFactory, setFileStorage } from './index.js';
-import { AsyncVectorEnv } from './node/async-vector-env.js';
-import { nodeFileStorage } from './node/run-dir.js';
-
 export * from './index.js';
+export { A2C, createAlgorithm, NPG, PPO, Reinforce, TRPO } from './node/algorithms.js';
+export { nodePorts } from './node/ports.js';
+export { nodeFileStorage } from './node/storage.js';
 export { A3C, type A3CLearnOptions } from './node/a3c.js';
 export {
   DistributedRun,
@@ -18,11 +21,3 @@ export {
 export { resolveEnvModule } from './node/env-modules.js';
 export { RunDirectory, readPolicyFile } from './node/run-dir.js';
 export { AsyncVectorEnv, type AsyncVectorEnvOptions } from './node/async-vector-env.js';
-
-// `vectorEnv: 'async'` in algorithm configs builds an AsyncVectorEnv (the core cannot start threads itself).
-setAsyncVectorEnvFactory(
-  (id, numEnvs, options, { envModules }) =>
-    new AsyncVectorEnv(id, numEnvs, options, { copy: false, envModules }),
-);
-// `model.save(dir)` and `PPO.load(dir)` write and read files.
-setFileStorage(nodeFileStorage);

@@ -13,10 +13,13 @@ describe('local actor threads', () => {
     const run = new DistributedRun('appo', { env: 'CartPole-v1', preset: 'zoo', seed: 1 });
     const rows = await run.learn({ totalTimesteps: 120_000 });
     expect(run.numTimesteps).toBeGreaterThanOrEqual(120_000);
-    expect(Math.max(...rows.map((r) => r.actors))).toBe(2); // a batch may hold chunks of one actor only
-    // Each actor may have 2 chunks in flight: the lag stays small and nothing is stale.
-    expect(Math.max(...rows.map((r) => r.policyLagMax))).toBeLessThanOrEqual(4);
-    expect(rows.at(-1)?.staleChunks).toBe(0);
+    // Both actors from the start (the learner waits until their envs are built): a batch may still hold chunks of
+    // one actor only, so the count is over rows.
+    expect(rows.slice(0, 10).some((r) => r.actors === 2)).toBe(true);
+    // Used chunks lag at most maxPolicyLag (16) versions; older ones are dropped and counted. Each actor may have
+    // only 2 chunks in flight, so drops are rare: an actor descheduled while the other feeds many updates.
+    expect(Math.max(...rows.map((r) => r.policyLagMax))).toBeLessThanOrEqual(16);
+    expect(rows.at(-1)?.staleChunks ?? 0).toBeLessThan(0.1 * rows.reduce((n, r) => n + r.chunks, 0));
     expect(rows.at(-1)?.rejectedChunks).toBe(0);
     // Thread timing makes runs differ (which chunks meet which version), so the bar is below the solve line of
     // 475: a random policy scores ≈ 22; at 120k steps seeds 1–5 measured 500, 500, 500, 188, 204, and seed 1

@@ -120,7 +120,7 @@ export const a2cDefinition: AlgorithmDefinition<A2CResolvedConfig, A2CUpdateMetr
     checkNormalizable('A2C config', c.normalizeAdvantage, 'nSteps', c.nSteps, c.nSteps * c.numEnvs);
     return c;
   },
-  build: (c) => buildOnPolicy(c),
+  build: (c, ports) => buildOnPolicy(c, ports),
   createUpdate: (parts, c) => createA2CUpdate(parts, c),
 };
 
@@ -131,6 +131,6 @@ export class A2C extends Trainer<A2CResolvedConfig, A2CUpdateMetrics> {
 
   /** A saved model: the same run (continue with `iterate()` or `learn({ resetProgress: false })`), or its networks on another env. */
   static load(dir: string, options: LoadOptions = {}): A2C {
-    return loadAlgorithm(dir, 'a2c', options, (config) => new A2C(config));
+    return loadAlgorithm(dir, 'a2c', options, (config) => new A2C(config, options.ports));
   }
 }

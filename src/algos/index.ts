@@ -22,3 +22,4 @@ export * from './distributed.js';
 export * from './impala.js';
 export * from './appo.js';
 export * from './learner.js';
+export * from './ports.js';

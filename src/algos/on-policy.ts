@@ -20,6 +20,7 @@ import type { Minibatch } from './surrogate.js';
 import { maskRows } from './policy-gradient.js';
 import { discount, gradNormBound, traceDecay } from './hyperparameters.js';
 import { presetField } from './presets.js';
+import type { Ports } from './ports.js';
 
 /** A constant, or `lin_<start>`: linear from start to 0 over training (rl-baselines3-zoo's notation). */
 export const scheduleSchema = z.union([
@@ -178,29 +179,35 @@ export interface OnPolicyParts {
   buffer: RolloutBuffer;
 }
 
-/** Builds the vector env, the policy (seeded), the collector and its step buffer. */
-export function buildOnPolicy(c: {
-  env: string;
-  envOptions: Record<string, unknown>;
-  numEnvs: number;
-  nSteps: number;
-  netArch: NetArch;
-  activation: HiddenActivation;
-  sharedTrunk: boolean;
-  orthogonalInit: boolean;
-  logStdInit: number;
-  seed: number;
-  gamma?: number;
-  normalize?: boolean | { observation: boolean; reward: boolean };
-  vectorEnv?: 'sync' | 'async';
-  envModules?: readonly string[];
-  useSde?: boolean;
-  sdeSampleFreq?: number;
-  fullStd?: boolean;
-  useExpln?: boolean;
-  stateDependentStd?: boolean;
-  squashOutput?: boolean;
-}): OnPolicyParts {
+/**
+ * Builds the vector env (`vectorEnv: 'async'` with `ports.asyncVectorEnv`), the policy (seeded), the collector
+ * and its step buffer.
+ */
+export function buildOnPolicy(
+  c: {
+    env: string;
+    envOptions: Record<string, unknown>;
+    numEnvs: number;
+    nSteps: number;
+    netArch: NetArch;
+    activation: HiddenActivation;
+    sharedTrunk: boolean;
+    orthogonalInit: boolean;
+    logStdInit: number;
+    seed: number;
+    gamma?: number;
+    normalize?: boolean | { observation: boolean; reward: boolean };
+    vectorEnv?: 'sync' | 'async';
+    envModules?: readonly string[];
+    useSde?: boolean;
+    sdeSampleFreq?: number;
+    fullStd?: boolean;
+    useExpln?: boolean;
+    stateDependentStd?: boolean;
+    squashOutput?: boolean;
+  },
+  ports: Ports = {},
+): OnPolicyParts {
   if (c.useSde !== true && c.sdeSampleFreq !== undefined && c.sdeSampleFreq !== -1) {
     throw new PolicygradError(
       `sdeSampleFreq ${c.sdeSampleFreq} applies to gSDE only: set useSde: true as well, or leave it out`,
@@ -208,10 +215,14 @@ export function buildOnPolicy(c: {
   }
   const root = Rng.fromSeed(c.seed);
   const rng = root.split();
-  const raw = makeVectorEnv(c.vectorEnv ?? 'sync', c.env, c.numEnvs, c.envOptions, {
-    copy: false,
-    envModules: c.envModules,
-  });
+  const raw = makeVectorEnv(
+    c.vectorEnv ?? 'sync',
+    c.env,
+    c.numEnvs,
+    c.envOptions,
+    { copy: false, envModules: c.envModules },
+    ports.asyncVectorEnv,
+  );
   const normalize = c.normalize ?? false;
   const env: VectorEnv =
     normalize === false

@@ -3,8 +3,9 @@
  * `model.json` (format, algorithm, resolved config and a full checkpoint: training continues exactly where it
  * stopped) and `policy.json` (the policy alone, for `policygrad eval` and `policygrad/inference`).
  *
- * The core has no file system: the Node entry of the package installs one with `setFileStorage` on import. In a
- * browser, keep `checkpoint()` / `restoreCheckpoint()` JSON wherever you like instead.
+ * The core has no file system: the files come from the `storage` port a model is given (`Ports`, ports.ts), which
+ * the Node entry's `nodePorts` provides (and its `PPO`, `A2C`, … use by default). In a browser, keep
+ * `checkpoint()` / `restoreCheckpoint()` JSON wherever you like instead.
  */
 import type { Box } from '../envs/spaces.js';
 import type { VectorEnv } from '../envs/vector.js';
@@ -12,6 +13,7 @@ import { PolicygradError } from '../errors.js';
 import type { ActorCriticPolicy } from '../policies/actor-critic.js';
 import { exportPolicy } from '../policies/serialize.js';
 import { normalizationOf } from './on-policy.js';
+import type { Ports } from './ports.js';
 
 export interface FileStorage {
   /** Writes the file atomically (temporary file, then rename), creating the directory if needed. */
@@ -20,16 +22,11 @@ export interface FileStorage {
   readText(dir: string, name: string): string;
 }
 
-let storage: FileStorage | null = null;
-
-export function setFileStorage(fileStorage: FileStorage | null): void {
-  storage = fileStorage;
-}
-
-function requireStorage(): FileStorage {
-  if (storage === null) {
+/** The storage port, or the one-line message saying which entry provides it. */
+function requireStorage(storage: FileStorage | undefined): FileStorage {
+  if (storage === undefined) {
     throw new PolicygradError(
-      "save/load need a file system: import policygrad's Node entry ('policygrad' in Node); in a browser use checkpoint()/restoreCheckpoint()",
+      "save/load need a file system: this model has no storage port; use the classes of policygrad's Node entry ('policygrad' in Node) or pass its nodePorts; in a browser use checkpoint()/restoreCheckpoint()",
     );
   }
   return storage;
@@ -46,13 +43,14 @@ export interface ModelFile {
 }
 
 export function saveModel(
+  storage: FileStorage | undefined,
   dir: string,
   algo: string,
   config: object,
   checkpoint: unknown,
   policyFile: unknown,
 ): void {
-  const files = requireStorage();
+  const files = requireStorage(storage);
   const model: ModelFile = {
     format: MODEL_FORMAT,
     version: 1,
@@ -64,8 +62,8 @@ export function saveModel(
   files.writeText(dir, 'model.json', JSON.stringify(model));
 }
 
-export function readModel(dir: string, algo: string): ModelFile {
-  const text = requireStorage().readText(dir, 'model.json');
+export function readModel(storage: FileStorage | undefined, dir: string, algo: string): ModelFile {
+  const text = requireStorage(storage).readText(dir, 'model.json');
   let model: ModelFile;
   try {
     model = JSON.parse(text) as ModelFile;
@@ -83,10 +81,14 @@ export function readModel(dir: string, algo: string): ModelFile {
   return model;
 }
 
-/** Options of `load`: another env id (same spaces) or env options start the loaded model on a fresh env. */
+/**
+ * Options of `load`: another env id (same spaces) or env options start the loaded model on a fresh env; `ports`
+ * are where the model is read from (`storage`) and what the loaded model runs with.
+ */
 export interface LoadOptions {
   env?: string;
   envOptions?: Record<string, unknown>;
+  ports?: Ports;
 }
 
 /** What `saveAlgorithm` needs of a model. */
@@ -97,7 +99,12 @@ export interface SavableModel {
   checkpoint(): unknown;
 }
 
-export function saveAlgorithm(model: SavableModel, algo: string, dir: string): void {
+export function saveAlgorithm(
+  model: SavableModel,
+  algo: string,
+  dir: string,
+  storage: FileStorage | undefined,
+): void {
   const policyFile = exportPolicy(model.policy, {
     algo,
     env: model.config.env,
@@ -106,7 +113,7 @@ export function saveAlgorithm(model: SavableModel, algo: string, dir: string): v
     actionSpace: model.env.singleActionSpace,
     normalization: normalizationOf(model.env),
   });
-  saveModel(dir, algo, model.config, model.checkpoint(), policyFile);
+  saveModel(storage, dir, algo, model.config, model.checkpoint(), policyFile);
 }
 
 /**
@@ -118,11 +125,14 @@ export function upgradeSavedConfig(config: Record<string, unknown>): Record<stri
   return hiddenSizes === undefined || 'netArch' in config ? { ...config } : { ...rest, netArch: hiddenSizes };
 }
 
-/** Builds the algorithm from a saved model: the same run continued, or (another env) its networks on a fresh env. */
+/**
+ * Builds the algorithm from a saved model (read with `options.ports.storage`): the same run continued, or (another
+ * env) its networks on a fresh env. `create` gives the model its ports (usually `options.ports`).
+ */
 export function loadAlgorithm<
   T extends { restoreCheckpoint(cp: unknown, o?: { weightsOnly?: boolean }): void },
 >(dir: string, algo: string, options: LoadOptions, create: (config: Record<string, unknown>) => T): T {
-  const saved = readModel(dir, algo);
+  const saved = readModel(options.ports?.storage, dir, algo);
   const config = upgradeSavedConfig(saved.config);
   const sameEnv =
     (options.env === undefined || options.env === config.env) && options.envOptions === undefined;

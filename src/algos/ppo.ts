@@ -187,7 +187,7 @@ export const ppoDefinition: AlgorithmDefinition<PPOResolvedConfig, PPOUpdateMetr
     checkNormalizable('PPO config', c.normalizeAdvantage, 'batchSize', c.batchSize, c.batchSize);
     return c;
   },
-  build: (c) => buildOnPolicy(c),
+  build: (c, ports) => buildOnPolicy(c, ports),
   createUpdate: createPPOUpdate,
 };
 
@@ -198,7 +198,7 @@ export class PPO extends Trainer<PPOResolvedConfig, PPOUpdateMetrics> {
 
   /** A saved model: the same run (continue with `iterate()` or `learn({ resetProgress: false })`), or its networks on another env. */
   static load(dir: string, options: LoadOptions = {}): PPO {
-    return loadAlgorithm(dir, 'ppo', options, (config) => new PPO(config));
+    return loadAlgorithm(dir, 'ppo', options, (config) => new PPO(config, options.ports));
   }
 }
 

@@ -13,6 +13,7 @@ import type { BeginOptions, LearnOptions } from './trainer.js';
 import { A2C } from './a2c.js';
 import { PPO } from './ppo.js';
 import { Reinforce } from './reinforce.js';
+import type { Ports } from './ports.js';
 import { NPG, TRPO } from './trpo.js';
 
 /** A metrics row: the iteration's counters and the algorithm's own columns. */
@@ -46,23 +47,24 @@ const notYetOnTheTrainer = (model: object) => model as unknown as Algorithm;
 
 export const ALGORITHMS = {
   ppo: {
-    create: (config: Record<string, unknown>): Algorithm => new PPO(config),
+    create: (config: Record<string, unknown>, ports?: Ports): Algorithm => new PPO(config, ports),
     description: 'Proximal Policy Optimization (clip / KL penalty)',
   },
   a2c: {
-    create: (config: Record<string, unknown>): Algorithm => new A2C(config),
+    create: (config: Record<string, unknown>, ports?: Ports): Algorithm => new A2C(config, ports),
     description: 'synchronous Advantage Actor-Critic',
   },
   trpo: {
-    create: (config: Record<string, unknown>) => notYetOnTheTrainer(new TRPO(config)),
+    create: (config: Record<string, unknown>, ports?: Ports) => notYetOnTheTrainer(new TRPO(config, ports)),
     description: 'Trust Region Policy Optimization',
   },
   npg: {
-    create: (config: Record<string, unknown>) => notYetOnTheTrainer(new NPG(config)),
+    create: (config: Record<string, unknown>, ports?: Ports) => notYetOnTheTrainer(new NPG(config, ports)),
     description: 'natural policy gradient',
   },
   reinforce: {
-    create: (config: Record<string, unknown>) => notYetOnTheTrainer(new Reinforce(config)),
+    create: (config: Record<string, unknown>, ports?: Ports) =>
+      notYetOnTheTrainer(new Reinforce(config, ports)),
     description: 'REINFORCE / vanilla policy gradient (configurable Ψ_t)',
   },
 } as const;
@@ -120,7 +122,8 @@ export function isAlgorithmName(name: string): name is AlgorithmName {
   return Object.hasOwn(ALGORITHMS, name);
 }
 
-export function createAlgorithm(name: string, config: Record<string, unknown>): Algorithm {
+/** The algorithm `name` built from `config`, with the platform's `ports` (Node: `nodePorts`) for files and threads. */
+export function createAlgorithm(name: string, config: Record<string, unknown>, ports: Ports = {}): Algorithm {
   if (!isAlgorithmName(name)) {
     const known = Object.keys(ALGORITHMS);
     const close = known.filter((k) => levenshtein(String(name), k) <= 2);
@@ -128,5 +131,5 @@ export function createAlgorithm(name: string, config: Record<string, unknown>): 
       `unknown algorithm ${describeValue(name)}${close.length > 0 ? ` (did you mean ${close.join(' or ')}?)` : ''}: expected one of ${known.join(', ')}`,
     );
   }
-  return ALGORITHMS[name].create(config);
+  return ALGORITHMS[name].create(config, ports);
 }

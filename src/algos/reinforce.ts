@@ -33,6 +33,7 @@ import { z } from 'zod';
 import { runCallbacks } from './callbacks.js';
 import type { LearnOptions } from './trainer.js';
 import { type LoadOptions, loadAlgorithm, saveAlgorithm } from './persistence.js';
+import type { Ports } from './ports.js';
 import {
   beginProgress,
   captureCheckpoint,
@@ -143,7 +144,10 @@ export class Reinforce {
   private readonly stored: StoredBatch[] = [];
   private progress: LearnProgress | null = null;
 
-  constructor(config: ReinforceConfig = {}) {
+  constructor(
+    config: ReinforceConfig = {},
+    readonly ports: Ports = {},
+  ) {
     this.config = parseOptions(
       reinforceConfigSchema,
       applyPreset('reinforce', config, 'CartPole-v1'),
@@ -270,12 +274,12 @@ export class Reinforce {
 
   /** Saves the model (Node): model.json (config and a full checkpoint) and policy.json. */
   save(dir: string): void {
-    saveAlgorithm(this, 'reinforce', dir);
+    saveAlgorithm(this, 'reinforce', dir, this.ports.storage);
   }
 
   /** A saved model: the same run (continue with `learn({ resetProgress: false })`), or its networks on another env. */
   static load(dir: string, options: LoadOptions = {}): Reinforce {
-    return loadAlgorithm(dir, 'reinforce', options, (config) => new Reinforce(config));
+    return loadAlgorithm(dir, 'reinforce', options, (config) => new Reinforce(config, options.ports));
   }
 
   private checkpointParts(): CheckpointParts {

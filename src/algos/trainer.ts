@@ -102,7 +102,8 @@ export class Trainer<Config extends TrainerConfig, Row extends Record<string, un
   constructor(
     private readonly definition: AlgorithmDefinition<Config, Row>,
     config: object = {},
-    protected readonly ports: Ports = {},
+    /** Files for `save`, worker threads for `vectorEnv: 'async'` (ports.ts); none unless given. */
+    readonly ports: Ports = {},
   ) {
     this.title = definition.name.toUpperCase();
     const given = config as Record<string, unknown> & { preset?: string | Preset | null; env?: string };
@@ -191,7 +192,7 @@ export class Trainer<Config extends TrainerConfig, Row extends Record<string, un
 
   /** Saves the model (Node): model.json (config and a full checkpoint) and policy.json. */
   save(dir: string): void {
-    saveAlgorithm(this, this.definition.name, dir);
+    saveAlgorithm(this, this.definition.name, dir, this.ports.storage);
   }
 
   predict(observation: Floats, { deterministic = true, mask }: PredictOptions = {}): number | Float32Array {

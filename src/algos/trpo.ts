@@ -49,6 +49,7 @@ import {
 } from './checkpoint.js';
 import { runCallbacks } from './callbacks.js';
 import { type LoadOptions, loadAlgorithm, saveAlgorithm } from './persistence.js';
+import type { Ports } from './ports.js';
 import { presetValues } from './presets.js';
 import { regressValues } from './value-regression.js';
 import { normalize } from '../estimators/returns.js';
@@ -109,6 +110,7 @@ export class TRPO {
 
   constructor(
     config: TRPOConfig = {},
+    readonly ports: Ports = {},
     protected readonly algo: 'trpo' | 'npg' = 'trpo',
   ) {
     const preset = presetValues(algo, config, 'CartPole-v1');
@@ -117,7 +119,7 @@ export class TRPO {
     this.config = { ...parsed, batchSize };
     const { normalizeAdvantage, nSteps, numEnvs } = this.config;
     checkNormalizable(`${algo.toUpperCase()} config`, normalizeAdvantage, 'nSteps', nSteps, nSteps * numEnvs);
-    this.parts = buildOnPolicy({ ...this.config, sharedTrunk: false });
+    this.parts = buildOnPolicy({ ...this.config, sharedTrunk: false }, ports);
     this.tracker = new IterationTracker(this.parts.collector);
     this.policy = this.parts.policy;
     this.env = this.parts.env;
@@ -241,12 +243,12 @@ export class TRPO {
 
   /** Saves the model (Node): model.json (config and a full checkpoint) and policy.json. */
   save(dir: string): void {
-    saveAlgorithm(this, this.algo, dir);
+    saveAlgorithm(this, this.algo, dir, this.ports.storage);
   }
 
   /** A saved model: the same run (continue with `learn({ resetProgress: false })`), or its networks on another env. */
   static load(dir: string, options: LoadOptions = {}): TRPO {
-    return loadAlgorithm(dir, 'trpo', options, (config) => new TRPO(config));
+    return loadAlgorithm(dir, 'trpo', options, (config) => new TRPO(config, options.ports));
   }
 
   private checkpointParts(): CheckpointParts {
@@ -275,12 +277,12 @@ export class TRPO {
 
 /** Natural policy gradient: TRPO's natural step at the trust region's edge, without the line search. */
 export class NPG extends TRPO {
-  constructor(config: Omit<TRPOConfig, 'lineSearch'> = {}) {
-    super({ ...config, lineSearch: false }, 'npg');
+  constructor(config: Omit<TRPOConfig, 'lineSearch'> = {}, ports: Ports = {}) {
+    super({ ...config, lineSearch: false }, ports, 'npg');
   }
 
   static override load(dir: string, options: LoadOptions = {}): NPG {
-    return loadAlgorithm(dir, 'npg', options, (config) => new NPG(config));
+    return loadAlgorithm(dir, 'npg', options, (config) => new NPG(config, options.ports));
   }
 }
 

@@ -1,14 +1,12 @@
 /** Each CLI algorithm's config schema, for what the CLI needs to know before building one (which keys exist). */
 import type { z } from 'zod';
-import {
-  a2cConfigSchema,
-  a3cConfigSchema,
-  appoConfigSchema,
-  impalaConfigSchema,
-  ppoConfigSchema,
-  reinforceConfigSchema,
-  trpoConfigSchema,
-} from '../node.js';
+import { a2cConfigSchema } from '../algos/a2c.js';
+import { a3cConfigSchema } from '../algos/a3c.js';
+import { appoConfigSchema } from '../algos/appo.js';
+import { impalaConfigSchema } from '../algos/impala.js';
+import { ppoConfigSchema } from '../algos/ppo.js';
+import { reinforceConfigSchema } from '../algos/reinforce.js';
+import { trpoConfigSchema } from '../algos/trpo.js';
 
 const SCHEMAS: Record<string, z.ZodObject> = {
   ppo: ppoConfigSchema,

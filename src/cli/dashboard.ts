@@ -20,7 +20,7 @@ import type { AddressInfo } from 'node:net';
 import { basename, extname, join, relative, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { groupKey, type RunConfigSummary, type RunListing } from '../dashboard/curves.js';
-import { PolicygradError } from '../node.js';
+import { PolicygradError } from '../errors.js';
 
 export interface DashboardOptions {
   root: string;

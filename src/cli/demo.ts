@@ -3,7 +3,11 @@
  * an environment, printing each episode's return and length, or, with `json`, `{"returns": [...], "lengths":
  * [...]}` so the distributions can be compared with Gymnasium's.
  */
-import { heuristicPolicy, make, PolicygradError, RecordEpisodeStatistics, Rng } from '../node.js';
+import { heuristicPolicy } from '../envs/box2d/heuristic.js';
+import { make } from '../envs/registry.js';
+import { PolicygradError } from '../errors.js';
+import { RecordEpisodeStatistics } from '../envs/wrappers.js';
+import { Rng } from '../rng.js';
 
 export const DEMO_POLICIES = ['random', 'heuristic'] as const;
 export type DemoPolicy = (typeof DEMO_POLICIES)[number];

@@ -5,7 +5,7 @@
  */
 import { closeSync, existsSync, openSync, statSync, unlinkSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
-import { PolicygradError } from '../node.js';
+import { PolicygradError } from '../errors.js';
 
 /** `file` can be created or replaced: its directory exists, is a directory and is writable; it is no directory. */
 export function checkWritableFile(file: string, what: string): void {

@@ -1,5 +1,6 @@
 /** `policygrad eval`: plays a saved policy and reports its returns and episode lengths. */
-import { evaluatePolicy, importPolicy, type PolicyFile } from '../node.js';
+import { evaluatePolicy } from '../algos/on-policy.js';
+import { importPolicy, type PolicyFile } from '../policies/serialize.js';
 
 export interface EvalReport {
   episodes: number;

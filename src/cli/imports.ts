@@ -7,7 +7,7 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Command } from 'commander';
-import { describeValue, PolicygradError } from '../node.js';
+import { describeValue, PolicygradError } from '../errors.js';
 import { importEnvModules } from '../node/env-modules.js';
 import { configKeysOf } from './algo-schemas.js';
 

@@ -1,12 +1,8 @@
 /** `policygrad list envs|algos|presets`. */
-import {
-  ALGORITHMS,
-  getRegistration,
-  listEnvs,
-  listPresets,
-  PolicygradError,
-  PRESET_TIMESTEPS,
-} from '../node.js';
+import { ALGORITHMS, PRESET_TIMESTEPS } from '../algos/registry.js';
+import { getRegistration, listEnvs } from '../envs/registry.js';
+import { listPresets } from '../algos/presets.js';
+import { PolicygradError } from '../errors.js';
 
 /** The algorithms outside the core's registry (they need worker threads or other processes). */
 const NODE_ALGORITHMS = {

@@ -4,15 +4,14 @@
  * without a stack trace; anything else is a bug and keeps its stack.
  */
 import { Command, CommanderError, InvalidArgumentError } from 'commander';
-import {
-  DEFAULT_VARIANCE_ESTIMATORS,
-  importPolicy,
-  loadEnvEngine,
-  PolicygradError,
-  runVarianceLab,
-  VARIANCE_ESTIMATORS,
-  VERSION,
-} from '../node.js';
+// The built-in envs register themselves on import (as the package entries do through src/envs/index.ts): every
+// command looks them up by id.
+import '../envs/builtin.js';
+import { DEFAULT_VARIANCE_ESTIMATORS, runVarianceLab, VARIANCE_ESTIMATORS } from '../algos/variance-lab.js';
+import { importPolicy } from '../policies/serialize.js';
+import { loadEnvEngine } from '../envs/mujoco/load-engine.js';
+import { PolicygradError } from '../errors.js';
+import { VERSION } from '../version.js';
 import { readPolicyFile, writePolicyFile } from '../node/run-dir.js';
 import { DEMO_POLICIES, type DemoPolicy, runDemo } from './demo.js';
 import { checkWritableFile } from './destinations.js';

@@ -11,7 +11,7 @@ import { initWasm, Resvg } from '@resvg/resvg-wasm';
 import * as vega from 'vega';
 import { compile, type TopLevelSpec } from 'vega-lite';
 import { parseMetricsCsv, groupKey, type RunConfigSummary, seedStatistics } from '../dashboard/curves.js';
-import { PolicygradError } from '../node.js';
+import { PolicygradError } from '../errors.js';
 import { writeFileAtomically } from '../node/run-dir.js';
 
 export interface PlotOptions {

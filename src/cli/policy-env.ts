@@ -2,16 +2,12 @@
  * A saved policy and the env it is played on, for the commands that play one (eval, eval --record, variance
  * --policy): the env's engine is loaded, and the env's spaces must be the ones the policy was trained with.
  */
-import {
-  type Env,
-  loadEnvEngine,
-  make,
-  type PolicyFile,
-  PolicygradError,
-  type Space,
-  spaceFromJSON,
-  type SpaceJSON,
-} from '../node.js';
+import type { Env } from '../envs/env.js';
+import { loadEnvEngine } from '../envs/mujoco/load-engine.js';
+import { make } from '../envs/registry.js';
+import type { PolicyFile } from '../policies/serialize.js';
+import { PolicygradError } from '../errors.js';
+import { type Space, spaceFromJSON, type SpaceJSON } from '../envs/spaces.js';
 import { readPolicyFile } from '../node/run-dir.js';
 
 /** Reads the policy at `path` (a run directory or a policy file) and checks that it fits its env. */

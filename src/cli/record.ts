@@ -4,7 +4,10 @@
  */
 import gifenc from 'gifenc';
 import { loadPolicy } from '../inference.js';
-import { type Frame, make, type PolicyFile, PolicygradError } from '../node.js';
+import type { Frame } from '../envs/render.js';
+import { make } from '../envs/registry.js';
+import type { PolicyFile } from '../policies/serialize.js';
+import { PolicygradError } from '../errors.js';
 import { writeFileAtomically } from '../node/run-dir.js';
 import { checkWritableFile } from './destinations.js';
 

@@ -3,7 +3,7 @@
  * --seed, --preset, --n-envs, --set, --config) are refused when they differ from it, naming each difference;
  * flags that would write elsewhere (--out, --force) are refused too. Flags equal to the saved values are fine.
  */
-import { describeValue, PolicygradError } from '../node.js';
+import { describeValue, PolicygradError } from '../errors.js';
 import { parseSets, readConfigFile } from './run-options.js';
 import type { TrainCommandOptions } from './train.js';
 

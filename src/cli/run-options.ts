@@ -6,7 +6,10 @@
  */
 import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
-import { ALGORITHMS, describeValue, levenshtein, listPresets, PolicygradError } from '../node.js';
+import { ALGORITHMS } from '../algos/registry.js';
+import { describeValue, PolicygradError } from '../errors.js';
+import { levenshtein } from '../text.js';
+import { listPresets } from '../algos/presets.js';
 import { configFromFile, ZOO_YAML_OPTIONS } from './zoo-config.js';
 
 /**

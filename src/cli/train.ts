@@ -1,18 +1,12 @@
 /** `policygrad train`: builds the algorithm from presets, a config file and --set overrides, trains, saves. */
 import { existsSync, readdirSync, statSync } from 'node:fs';
-import {
-  type Algorithm,
-  createAlgorithm,
-  describeKernels,
-  describeValue,
-  exportPolicy,
-  loadEnvEngine,
-  normalizationOf,
-  PolicygradError,
-  PRESET_TIMESTEPS,
-  setDefaultKernels,
-  VERSION,
-} from '../node.js';
+import { type Algorithm, createAlgorithm, PRESET_TIMESTEPS } from '../algos/registry.js';
+import { describeKernels, setDefaultKernels } from '../nn/backend.js';
+import { describeValue, PolicygradError } from '../errors.js';
+import { exportPolicy } from '../policies/serialize.js';
+import { loadEnvEngine } from '../envs/mujoco/load-engine.js';
+import { normalizationOf } from '../algos/on-policy.js';
+import { VERSION } from '../version.js';
 import { A3C } from '../node/a3c.js';
 import type { DistributedAlgorithm } from '../algos/learner.js';
 import {
@@ -21,6 +15,7 @@ import {
   redisLearner,
   type TransportFactory,
 } from '../node/distributed.js';
+import { nodePorts } from '../node/ports.js';
 import { checkRunId } from '../node/redis-transport.js';
 import { RunDirectory } from '../node/run-dir.js';
 import { checkCreatableDirectory } from './destinations.js';
@@ -283,7 +278,7 @@ async function startRun(options: TrainCommandOptions): Promise<RunSetup> {
       ? new A3C(config)
       : isDistributedAlgorithm(algo)
         ? new DistributedRun(algo, config, transport.factory, transport.runId)
-        : createAlgorithm(algo, config);
+        : createAlgorithm(algo, config, nodePorts);
   const totalTimesteps =
     options.timesteps ?? resolved.fileTimesteps ?? PRESET_TIMESTEPS[algo]?.[env] ?? 100_000;
   const run = RunDirectory.create(out, { force: options.force === true });
@@ -441,7 +436,7 @@ async function resumeRun(path: string, options: TrainCommandOptions): Promise<Ru
   await loadEnvEngine(env);
   const model = isDistributedAlgorithm(algo)
     ? resumedDistributedRun(path, algo, config, saved, options)
-    : createAlgorithm(algo, config);
+    : createAlgorithm(algo, config, nodePorts);
   if (!canCheckpoint(model)) {
     throw new PolicygradError(`cannot resume ${path}: ${algo} runs have no checkpoints yet`);
   }

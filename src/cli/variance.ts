@@ -1,5 +1,5 @@
 /** Text rendering of a variance-lab report. */
-import type { VarianceReport } from '../node.js';
+import type { VarianceReport } from '../algos/variance-lab.js';
 
 export function formatVarianceTable(report: VarianceReport): string {
   const lines = [

@@ -6,7 +6,7 @@
  * Our own config files (camelCase options at the top level) pass through unchanged, as explicit options.
  */
 import type { Tags } from 'yaml';
-import { describeValue, PolicygradError } from '../node.js';
+import { describeValue, PolicygradError } from '../errors.js';
 import { configFieldOf, configKeysOf } from './algo-schemas.js';
 import { parsePythonLiteral, PythonLiteralError, PythonName, type PythonValue } from './python-literal.js';
 

@@ -228,21 +228,18 @@ export function makeVec(
   );
 }
 
-/** Builds an `AsyncVectorEnv` (worker threads); installed by the Node entry of the package. */
+/** Builds an `AsyncVectorEnv` (worker threads): the `asyncVectorEnv` port, which the Node entry's `nodePorts` has. */
 export type AsyncVectorEnvFactory = (
   id: string,
   numEnvs: number,
   options: MakeOptions,
   workerOptions: { envModules: readonly string[] },
 ) => VectorEnv;
-let asyncFactory: AsyncVectorEnvFactory | null = null;
 
-/** Installs the factory behind `vectorEnv: 'async'` (done by `policygrad`'s Node entry on import). */
-export function setAsyncVectorEnvFactory(factory: AsyncVectorEnvFactory): void {
-  asyncFactory = factory;
-}
-
-/** `numEnvs` copies of `id` stepped in this thread ('sync') or on worker threads ('async', Node only). */
+/**
+ * `numEnvs` copies of `id` stepped in this thread ('sync') or on worker threads ('async', built by `asyncFactory`,
+ * which the core cannot provide: Node's `nodePorts.asyncVectorEnv`).
+ */
 export function makeVectorEnv(
   kind: 'sync' | 'async',
   id: string,
@@ -255,11 +252,12 @@ export function makeVectorEnv(
     /** Modules each worker thread imports first ('async': register custom envs there). */
     envModules?: readonly string[];
   } = {},
+  asyncFactory?: AsyncVectorEnvFactory,
 ): VectorEnv {
   if (kind === 'sync') return makeVec(id, numEnvs, options, vectorOptions);
-  if (asyncFactory === null) {
+  if (asyncFactory === undefined) {
     throw new PolicygradError(
-      "vectorEnv 'async' needs worker threads: import policygrad's Node entry ('policygrad' in Node), or use 'sync'",
+      "vectorEnv 'async' needs worker threads: no asyncVectorEnv port was given; use the classes of policygrad's Node entry ('policygrad' in Node) or pass its nodePorts, or use 'sync'",
     );
   }
   return asyncFactory(id, numEnvs, options, { envModules });

@@ -44,6 +44,7 @@ else {
   const credit = LOCAL_CREDITS + data.index;
   const params = new Float32Array(shared.params.length);
   let version = -1;
+  post({ ready: true });
   while (Atomics.load(shared.control, LOCAL_STOP) === 0) {
     // Wait for a credit (the learner took an earlier chunk) and for the first parameters.
     if (Atomics.load(shared.control, credit) <= 0) {

@@ -46,8 +46,11 @@ export function redisLearner(
 }
 
 /** Actor threads on this machine (the default). */
-export const localActors: TransportFactory = async (learner) =>
-  new LocalActorPool(learner.config, learner.policy.numParams, learner.runId);
+export const localActors: TransportFactory = async (learner) => {
+  const pool = new LocalActorPool(learner.config, learner.policy.numParams, learner.runId);
+  await pool.ready; // every actor collects from the first version on
+  return pool;
+};
 
 export class DistributedRun {
   readonly learner: DistributedLearner;

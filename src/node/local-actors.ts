@@ -37,8 +37,9 @@ export interface LocalActorData {
   envModules: string[];
 }
 
-/** A chunk message from an actor thread (or the failure to start one). */
-export type LocalActorMessage = { header: string; payload: Uint8Array } | { failure: string };
+/** A chunk message from an actor thread, its readiness (envs and policy built), or the failure to start. */
+export type LocalActorMessage =
+  { header: string; payload: Uint8Array } | { failure: string } | { ready: true };
 
 /** Where the compiled worker script is: next to this module, or in dist/ when this module runs from src/. */
 function workerUrl(): URL {
@@ -73,12 +74,20 @@ export class LocalActorPool implements LearnerTransport {
   private failure: Error | null = null;
   private next = 0;
   private closed = false;
+  private readyCount = 0;
+  private onAllReady: (() => void) | null = null;
+  /**
+   * Resolves once every actor thread has built its envs and policy (loading the env modules takes a thread up to
+   * seconds on a busy machine: a learner that started before would train on the first actor's chunks alone).
+   */
+  readonly ready: Promise<void>;
 
   constructor(
     readonly config: DistributedAlgoConfig,
     numParams: number,
     readonly runId: string,
   ) {
+    this.ready = new Promise<void>((resolve) => (this.onAllReady = resolve));
     const n = config.numActors;
     if (n < 1) {
       throw new PolicygradError(`numActors ${n}: the local transport needs at least one actor thread`);
@@ -104,7 +113,9 @@ export class LocalActorPool implements LearnerTransport {
       const worker = new Worker(workerUrl(), { workerData: data });
       worker.on('message', (message: LocalActorMessage) => {
         if ('failure' in message) this.fail(new PolicygradError(`actor ${index}: ${message.failure}`));
-        else {
+        else if ('ready' in message) {
+          if (++this.readyCount === this.workers.length) this.onAllReady?.();
+        } else {
           this.queue.push({ actor: index, header: message.header, payload: message.payload });
           this.wake();
         }
@@ -127,6 +138,7 @@ export class LocalActorPool implements LearnerTransport {
     this.failure ??= error;
     Atomics.store(this.control, LOCAL_STOP, 1);
     this.wake();
+    this.onAllReady?.(); // `ready` resolves too: the next `receive` reports the failure
   }
 
   private wake(): void {
@@ -136,6 +148,9 @@ export class LocalActorPool implements LearnerTransport {
   }
 
   async receive(maxChunks: number, waitMs: number): Promise<RawChunk[]> {
+    // Let every actor's port deliver what it has sent first: a learner that only ever resumed from one port's
+    // message event would, iteration after iteration, see only that actor's chunks.
+    await new Promise((resolve) => setImmediate(resolve));
     if (this.queue.length === 0 && this.failure === null) {
       await new Promise<void>((resolve) => {
         const timer = setTimeout(() => {

@@ -22,7 +22,7 @@ import {
 } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { describeValue, PolicygradError } from '../errors.js';
-import { type FileStorage, upgradeSavedConfig } from '../algos/persistence.js';
+import { upgradeSavedConfig } from '../algos/persistence.js';
 import type { PolicyFile } from '../policies/serialize.js';
 
 /** metrics.csv columns and the metric each one reads (empty when the algorithm does not report it). */
@@ -232,16 +232,3 @@ function writeAtomically(file: string, text: string | Uint8Array): void {
   writeFileSync(temporary, text);
   renameSync(temporary, file);
 }
-
-/** Node's file system for `model.save(dir)` / `PPO.load(dir)` (installed by the package's Node entry). */
-export const nodeFileStorage: FileStorage = {
-  writeText(dir, name, text) {
-    mkdirSync(dir, { recursive: true });
-    writeAtomically(join(dir, name), text);
-  },
-  readText(dir, name) {
-    const file = join(dir, name);
-    if (!existsSync(file)) throw new PolicygradError(`no saved model at ${dir}: ${file} is missing`);
-    return readFileSync(file, 'utf8');
-  },
-};
