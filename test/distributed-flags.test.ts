@@ -71,3 +71,34 @@ describe('Redis URLs and run ids', () => {
     );
   });
 });
+
+describe('Redis unreachable', () => {
+  it('says so once, without the password, and keeps retrying instead of failing', async () => {
+    const { connectRedis } = await import('../src/node/redis-transport.js');
+    const { createServer } = await import('node:net');
+    // A loopback port with nothing listening: take a free one and close it.
+    const port = await new Promise<number>((resolve) => {
+      const server = createServer().listen(0, '127.0.0.1', () => {
+        const { port } = server.address() as { port: number };
+        server.close(() => resolve(port));
+      });
+    });
+    const lines: string[] = [];
+    const client = await connectRedis(`redis://u:s3cret@127.0.0.1:${port}/0`, (line) => lines.push(line));
+    const pending = client.call('PING').then(
+      () => 'answered',
+      () => 'failed',
+    );
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    expect(lines).toHaveLength(1); // once per outage, not once per retry
+    expect(lines[0]).toMatch(
+      /^Redis at redis:\/\/u:\*\*\*@127\.0\.0\.1:\d+\/0 unreachable \(.*\); retrying with backoff$/,
+    );
+    expect(lines[0]).not.toContain('s3cret');
+    // The command waits for the connection rather than failing.
+    expect(
+      await Promise.race([pending, new Promise((resolve) => setTimeout(() => resolve('waiting'), 100))]),
+    ).toBe('waiting');
+    client.disconnect();
+  });
+});
