@@ -17,6 +17,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
 import '../dist/envs/builtin.js';
 import { loadEnvEngine } from '../dist/envs/mujoco/load-engine.js';
@@ -149,7 +150,7 @@ async function startRedis() {
     { mode: 0o600 },
   );
   const server = spawn('/usr/bin/redis-server', [conf], { stdio: 'ignore' });
-  await new Promise((resolve) => setTimeout(resolve, 300));
+  await sleep(300); // redis-server binds within milliseconds; the first command retries otherwise
   const stop = () => {
     server.kill('SIGTERM');
     rmSync(dir, { recursive: true, force: true });

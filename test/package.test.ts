@@ -60,7 +60,10 @@ describe('package', () => {
     writeFileSync(join(dir, 'bad.json'), '{\n  "gamma": 0.9,\n  "nSteps": }\n');
     writeFileSync(join(dir, 'bad.yaml'), 'gamma: 0.9\nnSteps: [1,\n');
     const cases: [string[], RegExp][] = [
-      [['--algo', 'ppp'], /unknown algorithm "ppp" \(did you mean ppo or npg or appo\?\): expected one of ppo, a2c/],
+      [
+        ['--algo', 'ppp'],
+        /unknown algorithm "ppp" \(did you mean ppo or npg or appo\?\): expected one of ppo, a2c/,
+      ],
       [['--env', 'CartPol-v1'], /Did you mean: CartPole-v1\?/],
       [['--preset', 'tuned'], /no preset "tuned" for CartPole-v1; available: zoo, cleanrl/],
       [['--set', 'gamma=2'], /option 'gamma' = 2 is invalid/],
