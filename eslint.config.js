@@ -19,7 +19,7 @@ const browserSafe = [
   'src/estimators/**',
   'src/algos/**',
   'src/rollouts/**',
-  'src/{errors,rng,options,encoding,inference,text,version,index}.ts',
+  'src/{errors,rng,options,encoding,inference,text,version,index,internal}.ts',
   'src/dashboard/**',
 ];
 

@@ -8,7 +8,7 @@
 //          chunk latency (the stream entry's id is its XADD time in ms; measured when the learner takes it), bytes
 //          per env step (header + payload), Redis CPU seconds per 100k steps (INFO cpu).
 //
-// Writes benchmarks/results/distributed.json and prints the tables. `--quick` runs each case tiny (a smoke test).
+// Writes bench/results/distributed.json and prints the tables. `--quick` runs each case tiny (a smoke test).
 // Usage: npm run bench:distributed [-- --quick --seeds 1-5 --only local|redis]
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -20,7 +20,7 @@ import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
 import '../dist/envs/builtin.js';
-import { loadEnvEngine } from '../dist/envs/mujoco/load-engine.js';
+import { loadEnvEngine } from '../dist/envs/load-engine.js';
 import { DistributedRun, redisLearner } from '../dist/node/distributed.js';
 import { connectRedis, REDIS_PASSWORD_ENV } from '../dist/node/redis-transport.js';
 
@@ -235,8 +235,8 @@ const out = { date: new Date().toISOString(), quick, seeds };
 if (args.only !== 'redis') out.local = await local();
 if (args.only !== 'local') out.redis = await redis();
 if (!quick) {
-  mkdirSync(join(root, 'benchmarks', 'results'), { recursive: true });
+  mkdirSync(join(root, 'bench', 'results'), { recursive: true });
   writeFileSync(join(root, 'benchmarks', 'results', 'distributed.json'), `${JSON.stringify(out, null, 2)}\n`);
-  console.log('wrote benchmarks/results/distributed.json');
+  console.log('wrote bench/results/distributed.json');
 }
 process.exit(0);

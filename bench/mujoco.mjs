@@ -1,11 +1,11 @@
 // MuJoCo benchmark (issue 7): PPO (CleanRL's ppo_continuous_action defaults) and TRPO (rl-zoo's MuJoCo values) on
 // HalfCheetah-v5, Hopper-v5 and Walker2d-v5, 3 seeds × 1M steps. Reports the mean of the last 100 training episode
 // returns, a 10-episode deterministic evaluation with frozen normalisation, wall time and steps/s; writes
-// benchmarks/mujoco.md and benchmarks/results/mujoco-<algo>-<env>.json.
+// bench/results/mujoco.md and bench/results/runs/mujoco-<algo>-<env>.json.
 // Usage: npm run bench:mujoco [-- --algos ppo,trpo --envs HalfCheetah-v5 --seeds 1,2,3 --steps 1000000]
 import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { loadMujoco, PPO, TRPO } from '../dist/node.js';
+import { loadMujoco, PPO, TRPO } from '../dist/internal-node.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -15,7 +15,7 @@ const { values: args } = parseArgs({
     steps: { type: 'string', default: '1000000' },
     'render-only': { type: 'boolean', default: false },
     // Time PPO on HalfCheetah-v5 alone (nothing else running) for the wall-time target; writes
-    // benchmarks/results/timing-mujoco.json and leaves the 3-seed results untouched.
+    // bench/results/runs/timing-mujoco.json and leaves the 3-seed results untouched.
     timing: { type: 'boolean', default: false },
   },
 });
@@ -59,7 +59,7 @@ if (args.timing) {
   await loadMujoco();
   const run = runSeed('ppo', 'HalfCheetah-v5', 1, Number(args.steps));
   writeFileSync(
-    'benchmarks/results/timing-mujoco.json',
+    'bench/results/runs/timing-mujoco.json',
     JSON.stringify(
       { algo: 'ppo', env: 'HalfCheetah-v5', steps: Number(args.steps), node: process.version, run },
       null,
@@ -68,22 +68,22 @@ if (args.timing) {
   );
 } else if (!args['render-only']) {
   await loadMujoco();
-  mkdirSync('benchmarks/results', { recursive: true });
+  mkdirSync('bench/results/runs', { recursive: true });
   const steps = Number(args.steps);
   for (const env of args.envs.split(',')) {
     for (const algo of args.algos.split(',')) {
       const runs = args.seeds.split(',').map((s) => runSeed(algo, env, Number(s), steps));
       writeFileSync(
-        `benchmarks/results/mujoco-${algo}-${env}.json`,
+        `bench/results/runs/mujoco-${algo}-${env}.json`,
         JSON.stringify({ algo, env, steps, node: process.version, runs }, null, 2) + '\n',
       );
     }
   }
 }
 
-const results = readdirSync('benchmarks/results')
+const results = readdirSync('bench/results/runs')
   .filter((f) => f.startsWith('mujoco-'))
-  .map((f) => JSON.parse(readFileSync(`benchmarks/results/${f}`, 'utf8')))
+  .map((f) => JSON.parse(readFileSync(`bench/results/runs/${f}`, 'utf8')))
   .sort((a, b) => a.env.localeCompare(b.env) || a.algo.localeCompare(b.algo));
 const rows = results.map((r) => {
   const last = r.runs.map((x) => x.last100);
@@ -96,7 +96,7 @@ const CLEANRL_SECONDS = 759;
 function timingLines() {
   let timing;
   try {
-    timing = JSON.parse(readFileSync('benchmarks/results/timing-mujoco.json', 'utf8'));
+    timing = JSON.parse(readFileSync('bench/results/runs/timing-mujoco.json', 'utf8'));
   } catch {
     return [];
   }
@@ -112,7 +112,7 @@ function timingLines() {
 }
 
 writeFileSync(
-  'benchmarks/mujoco.md',
+  'bench/results/mujoco.md',
   [
     '# MuJoCo benchmark',
     '',
@@ -120,7 +120,7 @@ writeFileSync(
     "algorithm's `zoo` preset, on the v5 envs (mujoco-js, MuJoCo 3.3.8 with the contact-margin patch), one run per core.",
     'Last-100: mean return of the last 100 training episodes (normalisation on); eval: 10 deterministic episodes with',
     'the normaliser frozen; mean ± std over seeds. CleanRL reports its PPO at 1M steps for comparison. Produced by',
-    '`npm run bench:mujoco`; raw numbers in `benchmarks/results/mujoco-*.json`.',
+    '`npm run bench:mujoco`; raw numbers in `bench/results/runs/mujoco-*.json`.',
     '',
     '| env | algo | steps | last-100 return | eval return | target | CleanRL PPO | wall time per run (s) | steps/s |',
     '|---|---|---|---|---|---|---|---|---|',
@@ -129,4 +129,4 @@ writeFileSync(
     ...timingLines(),
   ].join('\n'),
 );
-console.log(readFileSync('benchmarks/mujoco.md', 'utf8'));
+console.log(readFileSync('bench/results/mujoco.md', 'utf8'));

@@ -1,7 +1,7 @@
 // Learning parity: every preset named after a reference (`cleanrl`; every classic-control `zoo` preset), 10 seeds,
 // beside the reference's published and measured numbers. Each seed: bench/lib/learning.mjs's run (20-episode
 // deterministic evaluation at the end; success = its mean ≥ the env's threshold). Writes the result files it runs
-// (the `zoo` ones are bench:learn's too) and re-renders benchmarks/parity.md and benchmarks/parity.json from all.
+// (the `zoo` ones are bench:learn's too) and re-renders bench/results/parity.md and bench/results/parity.json from all.
 // Usage: npm run bench:parity [-- --cases ppo:CartPole-v1:cleanrl,a2c:Acrobot-v1:zoo --seeds 1-10 --tag heldout
 //        --render-only]
 import { writeFileSync } from 'node:fs';
@@ -11,6 +11,7 @@ import {
   firstSeeds,
   mean,
   parseSeeds,
+  presetBudget,
   readResult,
   reachedSummary,
   resultFile,
@@ -104,11 +105,16 @@ function referenceRate(ref, threshold) {
 
 /** Every case: `cleanrl` first, then each env's `zoo` presets (NPG and REINFORCE have no reference). */
 const CASES = [
-  { algo: 'ppo', env: 'CartPole-v1', preset: 'cleanrl', budget: 500_000 },
-  ...Object.entries(TARGETS).flatMap(([env, { budgets }]) =>
-    Object.entries(budgets)
-      .filter(([algo]) => REFERENCES[`${algo}:${env}:zoo`] !== undefined)
-      .map(([algo, budget]) => ({ algo, env, preset: 'zoo', budget })),
+  {
+    algo: 'ppo',
+    env: 'CartPole-v1',
+    preset: 'cleanrl',
+    budget: presetBudget('ppo', 'CartPole-v1', 'cleanrl'),
+  },
+  ...Object.entries(TARGETS).flatMap(([env, { algos }]) =>
+    algos
+      .filter((algo) => REFERENCES[`${algo}:${env}:zoo`] !== undefined)
+      .map((algo) => ({ algo, env, preset: 'zoo', budget: presetBudget(algo, env, 'zoo') })),
   ),
 ];
 const key = (c) => `${c.algo}:${c.env}:${c.preset}`;
@@ -151,8 +157,8 @@ const lines = [
   'else the chance that the one agent rl-zoo published (its benchmark.md says: one run, not a quantitative benchmark)',
   'gets a 20-episode mean at the threshold, from its published mean ± std per episode. That agent says nothing about',
   'other training seeds, so where the rate is below 100 % (MountainCar-v0) the reference itself is unreliable.',
-  'Produced by `npm run bench:parity`; per-seed numbers and curves in `benchmarks/parity.json` and',
-  '`benchmarks/results/`. docs/parity.md lists every implementation difference and what was done about it.',
+  'Produced by `npm run bench:parity`; per-seed numbers and curves in `bench/results/parity.json` and',
+  '`bench/results/runs/`. docs/parity.md lists every implementation difference and what was done about it.',
   '',
   '| algo | env | preset | budget | threshold | success (of 10) | reference rate | target | final eval per seed (1–10) | mean ± std | reference | published | measured here |',
   '|---|---|---|---|---|---|---|---|---|---|---|---|---|',
@@ -246,9 +252,9 @@ if (variantRows.length > 0) {
     ...variantRows,
   );
 }
-writeFileSync('benchmarks/parity.md', `${lines.join('\n')}\n`);
+writeFileSync('bench/results/parity.md', `${lines.join('\n')}\n`);
 writeFileSync(
-  'benchmarks/parity.json',
+  'bench/results/parity.json',
   `${JSON.stringify({ node: process.version, rows, heldOut: heldOut?.seeds.map((s) => ({ seed: s.seed, finalMean: s.finalMean })) ?? null }, null, 2)}\n`,
 );
 console.log(lines.join('\n'));

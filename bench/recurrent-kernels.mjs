@@ -1,12 +1,12 @@
 // Micro-benchmark of the recurrent kernels (issue 16): one LSTM/GRU forward + backward through time per
 // minibatch of whole sequences (default 8 sequences × 32 steps, input 4, hidden 64, the CartPoleNoVel zoo
 // preset's shape), TypeScript reference vs WebAssembly SIMD kernels. Prints a table and writes
-// benchmarks/recurrent-kernels.json. Timings are medians of repeated runs; on a shared machine they are
+// bench/results/recurrent-kernels.json. Timings are medians of repeated runs; on a shared machine they are
 // indicative only. Usage: npm run bench:recurrent-kernels [-- --steps 32 --batch 8 --hidden 64 --input 4]
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { parseArgs } from 'node:util';
-import { createWasmKernels, initRecurrent, RecurrentLayer, Rng, tsKernels } from '../dist/index.js';
+import { createWasmKernels, initRecurrent, RecurrentLayer, Rng, tsKernels } from '../dist/internal.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -15,7 +15,7 @@ const { values: args } = parseArgs({
     hidden: { type: 'string', default: '64' },
     input: { type: 'string', default: '4' },
     ms: { type: 'string', default: '1500' },
-    out: { type: 'string', default: 'benchmarks/recurrent-kernels.json' },
+    out: { type: 'string', default: 'bench/results/recurrent-kernels.json' },
   },
 });
 const T = Number(args.steps);
@@ -102,6 +102,6 @@ const result = {
   note: 'medians of 5 rounds on a possibly shared machine: indicative only',
   rows,
 };
-mkdirSync('benchmarks', { recursive: true });
+mkdirSync('bench/results', { recursive: true });
 writeFileSync(args.out, `${JSON.stringify(result, null, 2)}\n`);
 console.log(`wrote ${args.out}`);

@@ -1,6 +1,6 @@
 // Speed benchmark (issue 6): rollout throughput, minibatch update time (TypeScript vs WebAssembly SIMD kernels),
 // achieved GFLOP/s, and end-to-end wall time of three reference runs against Stable-Baselines3 and CleanRL on the
-// same machine (../shared/benchmarks/peers.md). Prints a table and writes benchmarks/speed.json.
+// same machine (../shared/benchmarks/peers.md). Prints a table and writes bench/results/speed.json.
 // Usage: npm run bench [-- --quick] [-- --only rollout,update,matmul,e2e] [-- --seeds 1,2,3]
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
@@ -22,16 +22,16 @@ import {
   setDefaultKernels,
   SurrogateScratch,
   tsKernels,
-} from '../dist/index.js';
+} from '../dist/internal.js';
 import { AsyncVectorEnv } from '../dist/node.js';
-import './slow-env.mjs';
+import './lib/slow-env.mjs';
 
 const { values: args } = parseArgs({
   options: {
     quick: { type: 'boolean', default: false },
     only: { type: 'string', default: 'rollout,update,matmul,async,e2e' },
     seeds: { type: 'string', default: '1,2,3' },
-    out: { type: 'string', default: 'benchmarks/speed.json' },
+    out: { type: 'string', default: 'bench/results/speed.json' },
   },
 });
 const parts = new Set(args.only.split(','));
@@ -172,7 +172,7 @@ if (parts.has('matmul')) {
 // 4. AsyncVectorEnv vs SyncVectorEnv: 8 envs, random actions, for env steps of increasing cost.
 if (parts.has('async')) {
   results.asyncVectorEnv = [];
-  const envModules = [pathToFileURL('bench/slow-env.mjs').href];
+  const envModules = [pathToFileURL('bench/lib/slow-env.mjs').href];
   for (const stepMicroseconds of [0, 20, 100]) {
     const row = { stepMicroseconds };
     for (const kind of ['sync', 'async']) {
@@ -265,7 +265,7 @@ if (parts.has('e2e')) {
 }
 
 if (!args.quick) {
-  mkdirSync('benchmarks', { recursive: true });
+  mkdirSync('bench/results', { recursive: true });
   writeFileSync(args.out, JSON.stringify(results, null, 2) + '\n');
   console.log(`wrote ${args.out}`);
 }

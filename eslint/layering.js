@@ -22,6 +22,8 @@ const ROOT = path.dirname(path.dirname(fileURLToPath(import.meta.url)));
 export const LAYERS = /** @type {const} */ ([
   ['core-barrel', /^src\/index\.ts$/],
   ['node-barrel', /^src\/node\.ts$/],
+  ['internal-barrel', /^src\/internal\.ts$/],
+  ['internal-node-barrel', /^src\/internal-node\.ts$/],
   ['shared', /^src\/(errors|rng|options|encoding|inference|text|version)\.ts$/],
   ['nn', /^src\/nn\//],
   ['envs', /^src\/envs\//],
@@ -50,7 +52,12 @@ export const MAY_IMPORT = {
   dashboard: ['dashboard'],
   'core-barrel': CORE,
   'node-barrel': [...CORE, 'adapters', 'core-barrel'],
+  'internal-barrel': [...CORE, 'core-barrel'],
+  'internal-node-barrel': [...CORE, 'adapters', 'core-barrel', 'node-barrel', 'internal-barrel'],
 };
+
+/** The package entries (src/index.ts, src/node.ts, src/internal.ts, src/internal-node.ts): only each other's importers. */
+const BARRELS = ['core-barrel', 'node-barrel', 'internal-barrel', 'internal-node-barrel'];
 
 /** Layers that must run in a browser: no Node built-ins, and only the packages listed here. */
 export const BROWSER_PACKAGES = {
@@ -62,6 +69,7 @@ export const BROWSER_PACKAGES = {
   rollouts: [],
   algos: ['zod'],
   'core-barrel': [],
+  'internal-barrel': [],
   dashboard: ['uplot'],
 };
 
@@ -140,8 +148,8 @@ export const layeringRule = {
         .normalize(path.posix.join(path.posix.dirname(file), specifier))
         .replace(/\.js$/, '.ts');
       const targetLayer = layerOf(target);
-      if (targetLayer === 'core-barrel' || targetLayer === 'node-barrel') {
-        if (layer !== 'node-barrel') report('barrel', target);
+      if (BARRELS.includes(targetLayer)) {
+        if (!BARRELS.includes(layer) || !MAY_IMPORT[layer].includes(targetLayer)) report('barrel', target);
         return;
       }
       // A folder's index.ts is for the folders above it (src/index.ts, src/envs/index.ts re-exporting

@@ -46,3 +46,20 @@ function formatItems(items: readonly unknown[], maxItems: number): string {
   if (items.length > maxItems) shown.push(`… (${items.length} items)`);
   return shown.join(', ');
 }
+
+/**
+ * One line for optional peer dependencies that are not installed (package.json `peerDependenciesMeta`): what
+ * needs them, and the command that installs them (ARCHITECTURE.md § "Install size").
+ */
+export function missingPackagesError(purpose: string, packages: readonly string[]): PolicygradError {
+  const plural = packages.length > 1 ? 's' : '';
+  return new PolicygradError(
+    `${purpose} needs the optional package${plural} ${packages.join(', ')}, not installed: npm install ${packages.join(' ')}`,
+  );
+}
+
+/** Whether an `import()` or `require.resolve` failed because a package (or a file of one) is not installed. */
+export function isNotInstalled(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  return code === 'ERR_MODULE_NOT_FOUND' || code === 'MODULE_NOT_FOUND';
+}

@@ -9,6 +9,12 @@
  * The JSON is what `policygrad export` (or `exportPolicy`) writes. This module re-implements the small forward
  * pass it needs (dense layers) in plain TypeScript so a game or a web page can embed it alone: it imports nothing.
  *
+ * Recurrent policies (RecurrentPPO's LSTM/GRU): the policy keeps its memory between calls, one state per
+ * `InferencePolicy` instance — `act(observation)` advances it, `reset()` clears it at the start of every episode
+ * (load one instance per agent, or keep each agent's `state` and put it back). The state is float32 like the
+ * training kernels'; the gates are computed exactly (Math.exp, Math.tanh), so actions equal training's up to
+ * float32 rounding.
+ *
  * The activations are defined here, one number at a time in float64, and the library's reference kernels use
  * these same functions (src/nn/activations.ts re-exports them), so a policy acts here as it acted in training:
  * - tanh, relu: as PyTorch's nn.Tanh, nn.ReLU.
@@ -100,12 +106,17 @@ export interface InferencePolicyFile {
   observationSpace: SpaceDescription;
   actionSpace: SpaceDescription;
   spec: {
+    /** 'recurrent' for a recurrent policy (then `cell`, `hiddenSize`, `encoder` too). */
+    kind?: 'recurrent';
+    cell?: 'lstm' | 'gru';
+    hiddenSize?: number;
+    encoder?: number[];
     /** Hidden widths of the actor (pi) and the critic (vf); files from before netArch have `hiddenSizes`. */
     netArch?: { pi: number[]; vf: number[] };
     hiddenSizes?: number[];
     activation: HiddenActivation;
-    sharedTrunk: boolean;
-    stateDependentStd: boolean;
+    sharedTrunk?: boolean;
+    stateDependentStd?: boolean;
     useSde?: boolean;
     squashOutput?: boolean;
   };
@@ -151,11 +162,42 @@ function layers(sizes: number[], offset: number, activateLast: boolean): { layer
   return { layers: out, end: at };
 }
 
+/** An LSTM or GRU cell's place in the parameters (PyTorch's layout, see src/nn/recurrent-kernels.ts). */
+interface Cell {
+  lstm: boolean;
+  inputSize: number;
+  hiddenSize: number;
+  /** Offsets of weight_ih, weight_hh, bias_ih, bias_hh. */
+  wih: number;
+  whh: number;
+  bih: number;
+  bhh: number;
+}
+
+function cellAt(kind: string | undefined, inputSize: number, hiddenSize: number, offset: number) {
+  if (kind !== 'lstm' && kind !== 'gru')
+    fail(`unknown cell ${JSON.stringify(kind)}: expected 'lstm' or 'gru'`);
+  if (!Number.isSafeInteger(hiddenSize) || hiddenSize <= 0)
+    fail('the recurrent spec has no valid hiddenSize');
+  const rows = (kind === 'lstm' ? 4 : 3) * hiddenSize;
+  const whh = offset + rows * inputSize;
+  const bih = whh + rows * hiddenSize;
+  const cell: Cell = { lstm: kind === 'lstm', inputSize, hiddenSize, wih: offset, whh, bih, bhh: bih + rows };
+  return { cell, end: bih + 2 * rows };
+}
+
+const sigmoid = (z: number) => 1 / (1 + Math.exp(-z));
+
 export class InferencePolicy {
   /** Numbers in one observation. */
   readonly observationSize: number;
   private readonly params: Float32Array;
+  /** The encoder (recurrent policies) or the shared trunk: layers before the actor (or its cell). */
   private readonly trunk: Dense[];
+  /** A recurrent policy's cell, with its state (h, and c for the LSTM), else null. */
+  private readonly cell: Cell | null = null;
+  private readonly hidden: Float32Array;
+  private readonly cellState: Float32Array;
   private readonly actor: Dense[];
   private readonly activation: HiddenActivation;
   private readonly squashOutput: boolean;
@@ -208,7 +250,21 @@ export class InferencePolicy {
     const hidden = spec.netArch?.pi ?? spec.hiddenSizes;
     if (!Array.isArray(hidden)) fail('the policy spec gives no network widths (netArch)');
     let actorEnd: number;
-    if (spec.sharedTrunk) {
+    const H = spec.hiddenSize ?? 0;
+    this.hidden = new Float32Array(spec.kind === 'recurrent' ? H : 0);
+    this.cellState = new Float32Array(spec.kind === 'recurrent' && spec.cell === 'lstm' ? H : 0);
+    if (spec.kind === 'recurrent') {
+      // [encoder | actor cell | actor MLP | …]: the rest (log σ, the critic) is not needed to act.
+      const widths = spec.encoder ?? [];
+      const encoder = layers([this.observationSize, ...widths], 0, true);
+      this.trunk = encoder.layers;
+      const features = widths.length > 0 ? widths[widths.length - 1] : this.observationSize;
+      const cell = cellAt(spec.cell, features, H, encoder.end);
+      this.cell = cell.cell;
+      const actor = layers([H, ...hidden, actorOut], cell.end, false);
+      this.actor = actor.layers;
+      actorEnd = actor.end;
+    } else if (spec.sharedTrunk) {
       const trunk = layers([this.observationSize, ...hidden], 0, true);
       this.trunk = trunk.layers;
       const actor = layers([hidden[hidden.length - 1], actorOut], trunk.end, false);
@@ -250,7 +306,9 @@ export class InferencePolicy {
         Math.fround(Math.min(Math.max((v - mean[i]) / scale[i], -NORMALIZATION_CLIP), NORMALIZATION_CLIP)),
       );
     }
-    for (const layer of [...this.trunk, ...this.actor]) x = this.dense(layer, x);
+    for (const layer of this.trunk) x = this.dense(layer, x);
+    if (this.cell !== null) x = this.step(this.cell, x);
+    for (const layer of this.actor) x = this.dense(layer, x);
     if (this.kind === 'box' && this.squashOutput) {
       // tanh(μ) in float32 like the training pipeline's actions, then rescaled from [−1, 1] to the bounds.
       return x
@@ -274,6 +332,65 @@ export class InferencePolicy {
       at += n;
     });
     return this.kind === 'discrete' ? actions[0] : actions;
+  }
+
+  /** A recurrent policy: forgets the episode (call it before each episode's first `act`). No-op otherwise. */
+  reset(): void {
+    this.hidden.fill(0);
+    this.cellState.fill(0);
+  }
+
+  /** A recurrent policy's state (h, then c for the LSTM), a copy; empty for a feed-forward policy. */
+  get state(): Float32Array {
+    const out = new Float32Array(this.hidden.length + this.cellState.length);
+    out.set(this.hidden);
+    out.set(this.cellState, this.hidden.length);
+    return out;
+  }
+
+  /** Puts back a `state` read earlier (several agents sharing one policy: save and restore each one's). */
+  set state(value: ArrayLike<number>) {
+    if (value.length !== this.hidden.length + this.cellState.length) {
+      fail(`a state of ${value.length} numbers, expected ${this.hidden.length + this.cellState.length}`);
+    }
+    for (let j = 0; j < this.hidden.length; j++) this.hidden[j] = value[j];
+    for (let j = 0; j < this.cellState.length; j++) this.cellState[j] = value[this.hidden.length + j];
+  }
+
+  /** One step of the cell from the kept state (PyTorch's nn.LSTM / nn.GRU equations); returns h_t. */
+  private step(cell: Cell, x: number[]): number[] {
+    const { params, hidden: h, cellState: c } = this;
+    const H = cell.hiddenSize;
+    const I = cell.inputSize;
+    const gates = cell.lstm ? 4 : 3;
+    const pre = new Array<number>(gates * H);
+    const hh = new Array<number>(gates * H); // W_hh h + b_hh (the GRU's candidate needs it apart)
+    for (let k = 0; k < gates * H; k++) {
+      let zi = params[cell.bih + k];
+      for (let i = 0; i < I; i++) zi += params[cell.wih + k * I + i] * x[i];
+      let zh = params[cell.bhh + k];
+      for (let j = 0; j < H; j++) zh += params[cell.whh + k * H + j] * h[j];
+      pre[k] = zi;
+      hh[k] = zh;
+    }
+    if (cell.lstm) {
+      for (let j = 0; j < H; j++) {
+        const i = sigmoid(pre[j] + hh[j]);
+        const f = sigmoid(pre[H + j] + hh[H + j]);
+        const g = Math.tanh(pre[2 * H + j] + hh[2 * H + j]);
+        const o = sigmoid(pre[3 * H + j] + hh[3 * H + j]);
+        c[j] = f * c[j] + i * g; // stored as float32, as in training
+        h[j] = o * Math.tanh(c[j]);
+      }
+    } else {
+      for (let j = 0; j < H; j++) {
+        const r = sigmoid(pre[j] + hh[j]);
+        const z = sigmoid(pre[H + j] + hh[H + j]);
+        const n = Math.tanh(pre[2 * H + j] + r * hh[2 * H + j]);
+        h[j] = (1 - z) * n + z * h[j];
+      }
+    }
+    return Array.from(h);
   }
 
   /** y = act(W x + b), rounded to float32 after each layer like the training kernels. */

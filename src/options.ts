@@ -16,7 +16,7 @@ export function parseOptions<S extends z.ZodObject>(
   context: string,
   ErrorClass: new (message: string) => Error = PolicygradError,
 ): z.output<S> {
-  refuseRenamedOptions(input, context, ErrorClass);
+  refuseRenamedOptions(input, context, ErrorClass, RENAMED_BY_SCHEMA.get(schema));
   const result = schema.safeParse(input ?? {});
   if (result.success) return result.data;
   const accepted = Object.keys(schema.shape);
@@ -45,14 +45,26 @@ const RENAMED_OPTIONS: Record<string, string> = {
     "'netArch': netArch: [64, 64] for both networks, or { pi: [64, 64], vf: [256, 256] } for the actor and the critic",
 };
 
+/** Old names of one schema's options (an algorithm's config), declared with `declareRenamedOptions`. */
+const RENAMED_BY_SCHEMA = new WeakMap<z.ZodObject, Readonly<Record<string, string>>>();
+
+/**
+ * Declares that `schema` once accepted each key of `renamed` under that old name: `parseOptions(schema, …)` then
+ * refuses the old name with one line naming the new one (`renamed[old]`, the new name and why).
+ */
+export function declareRenamedOptions(schema: z.ZodObject, renamed: Readonly<Record<string, string>>): void {
+  RENAMED_BY_SCHEMA.set(schema, renamed);
+}
+
 /** Refuses an option by its old name with one line naming the new one (never dropped, never a bare "unknown"). */
 export function refuseRenamedOptions(
   input: unknown,
   context: string,
   ErrorClass: new (message: string) => Error = PolicygradError,
+  renamed: Readonly<Record<string, string>> = {},
 ): void {
   if (input === null || typeof input !== 'object') return;
-  for (const [old, instead] of Object.entries(RENAMED_OPTIONS)) {
+  for (const [old, instead] of Object.entries({ ...RENAMED_OPTIONS, ...renamed })) {
     if (Object.hasOwn(input, old))
       throw new ErrorClass(`${context}: option '${old}' was renamed to ${instead}`);
   }

@@ -4,8 +4,9 @@
  * `npm test` before vitest).
  */
 import { describe, expect, it } from 'vitest';
-import { PolicygradError } from '../src/index.js';
+import { createAlgorithm, PolicygradError } from '../src/index.js';
 import { A3C } from '../src/node.js';
+import { nodeA3CThreads } from '../src/node/a3c.js';
 
 describe('A3C', () => {
   it('solves CartPole-v1 (zoo preset: 2 workers × 4 envs, 250k steps): deterministic evaluation ≥ 475, seed 1', async () => {
@@ -52,4 +53,49 @@ describe('A3C', () => {
       /^A3C worker \d: cannot import file:\/\/\/nonexistent\/setup.js: no such file$/,
     );
   });
+});
+
+describe('A3C registered like every algorithm (the threads port)', () => {
+  it('createAlgorithm needs the threads port, and says which entry provides it', () => {
+    expect(() => createAlgorithm('a3c', {})).toThrow(
+      /^A3C needs worker threads: pass nodePorts from policygrad's Node entry/,
+    );
+  });
+
+  it('begin() + await iterate() until done: one row per report, the budget reached, then iterate() refuses', async () => {
+    const model = createAlgorithm(
+      'a3c',
+      { seed: 4, numWorkers: 2, reportEvery: 20 },
+      { threads: nodeA3CThreads },
+    );
+    await expect(model.iterate()).rejects.toThrow(/^A3C\.iterate: no schedule: call begin/);
+    model.begin({ totalTimesteps: 2_000 });
+    expect(model.done).toBe(false);
+    const rows = [];
+    while (!model.done) rows.push(await model.iterate());
+    // 2 workers × (2000 / 5 steps / 2 workers / 20 updates ≈ 10 reports) + each worker's last one.
+    expect(rows.length).toBeGreaterThanOrEqual(4);
+    expect(rows.map((r) => r.iteration)).toEqual(rows.map((_, i) => i + 1));
+    expect(model.numTimesteps).toBeGreaterThanOrEqual(2_000);
+    expect(Math.max(...rows.map((r) => r.step))).toBe(model.numTimesteps); // the last update's worker reads it
+    await expect(model.iterate()).rejects.toThrow(/^A3C\.iterate: the schedule is used/);
+    expect(() => model.checkpoint()).toThrow(/^A3C runs have no checkpoints/);
+  }, 30_000);
+
+  it('stop() pauses the workers between two reports; iterate() continues the schedule', async () => {
+    const model = createAlgorithm(
+      'a3c',
+      { seed: 5, numWorkers: 2, reportEvery: 5 },
+      { threads: nodeA3CThreads },
+    );
+    if (!('stop' in model)) throw new Error('expected the threaded face');
+    model.begin({ totalTimesteps: 4_000 });
+    await model.iterate();
+    await model.stop();
+    const stoppedAt = model.numTimesteps;
+    expect(stoppedAt).toBeLessThan(4_000);
+    expect(model.done).toBe(false);
+    while (!model.done) await model.iterate();
+    expect(model.numTimesteps).toBeGreaterThanOrEqual(4_000);
+  }, 30_000);
 });

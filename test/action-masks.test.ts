@@ -26,7 +26,7 @@ import {
   RolloutCollector,
   type SurrogateObjective,
   TRPO,
-} from '../src/index.js';
+} from '../src/internal.js';
 import { loadPolicy } from '../src/inference.js';
 import { actorCriticLoss, expectFiniteDifferences } from './helpers.js';
 
@@ -224,11 +224,11 @@ describe('action masks from the env', () => {
           optimizer: 'adam',
         }),
     ],
-    ['trpo', () => new TRPO({ env: ENV, seed: 1, numEnvs: 4, nSteps: 128, gamma: 0, targetKl: 0.05 })],
-    ['npg', () => new NPG({ env: ENV, seed: 1, numEnvs: 4, nSteps: 128, gamma: 0, targetKl: 0.05 })],
+    ['trpo', () => new TRPO({ env: ENV, seed: 1, numEnvs: 4, nSteps: 128, gamma: 0, maxKl: 0.05 })],
+    ['npg', () => new NPG({ env: ENV, seed: 1, numEnvs: 4, nSteps: 128, gamma: 0, maxKl: 0.05 })],
     [
       'reinforce',
-      () => new Reinforce({ env: ENV, seed: 1, numEnvs: 4, batchSteps: 256, learningRate: 3e-3, gamma: 0 }),
+      () => new Reinforce({ env: ENV, seed: 1, numEnvs: 4, nSteps: 256, learningRate: 3e-3, gamma: 0 }),
     ],
     [
       'reinforce, whole episodes, reusing 2 past batches',

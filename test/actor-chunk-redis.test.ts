@@ -5,7 +5,12 @@
  * was sent.
  */
 import { describe, expect, it } from 'vitest';
-import { type ActorChunk, type ChunkExpectation, decodeActorChunk, encodeActorChunk } from '../src/index.js';
+import {
+  type ActorChunk,
+  type ChunkExpectation,
+  decodeActorChunk,
+  encodeActorChunk,
+} from '../src/internal.js';
 import { redisAvailable, useRedisServer } from './redis-server.js';
 
 const available = redisAvailable();

@@ -14,7 +14,7 @@ import {
   encodeActorChunk,
   MAX_CHUNK_HEADER_BYTES,
   Rng,
-} from '../src/index.js';
+} from '../src/internal.js';
 
 const T = 3;
 const N = 2;

@@ -10,7 +10,7 @@ import {
   PolicygradError,
   ResetNeededError,
   register,
-} from '../src/index.js';
+} from '../src/internal.js';
 import { CounterEnv } from './helpers.js';
 
 describe('bad input', () => {
@@ -84,7 +84,9 @@ describe('bad input', () => {
     expect(() => make('CartPole-v0')).toThrow(
       /'CartPole-v0' is not registered; registered versions of CartPole: CartPole-v1/,
     );
-    expect(() => make('Zzzzzz-v3')).toThrow(/Registered ids: Acrobot-v1, Ant-v5, CartPole-v1/);
+    expect(() => make('Zzzzzz-v3')).toThrow(
+      /Registered ids: Acrobot-v1, Ant-v5, BipedalWalker-v3, BipedalWalkerHardcore-v3, CartPole-v1/,
+    );
   });
 
   it('make with unknown or invalid options says which and what is accepted', () => {

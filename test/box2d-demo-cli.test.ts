@@ -5,9 +5,12 @@
 import { spawnSync } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { runDemo } from '../src/cli/demo.js';
 import '../src/envs/builtin.js'; // what the CLI's main module does: register the built-in envs
+import { heuristicPolicy, loadEnvEngine, make } from '../src/internal.js';
+
+beforeAll(() => loadEnvEngine('LunarLander-v3'));
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const main = join(root, 'dist', 'cli', 'main.js');
@@ -62,5 +65,33 @@ describe('policygrad demo on LunarLander', () => {
       expect(run.stderr.trim().split('\n')).toHaveLength(1);
       expect(run.stderr).toMatch(message);
     }
+  });
+});
+
+describe('policygrad demo on BipedalWalker', () => {
+  it('--policy heuristic runs Gymnasium’s controller, fresh each episode, first action zero (in process)', () => {
+    const lines: string[] = [];
+    const demo = runDemo(
+      { env: 'BipedalWalker-v3', policy: 'heuristic', episodes: 2, seed: 5, json: true },
+      (line) => lines.push(line),
+    );
+    expect(JSON.parse(lines[0])).toEqual(demo);
+    // The same episodes by hand: reset(seed) then unseeded resets, a new controller per episode.
+    const env = make<Float32Array, unknown>('BipedalWalker-v3');
+    const byHand = { returns: [] as number[], lengths: [] as number[] };
+    for (let episode = 0; episode < 2; episode++) {
+      let { observation } = env.reset({ seed: episode === 0 ? 5 : undefined });
+      const controller = heuristicPolicy(env)!;
+      let [total, length] = [0, 0];
+      for (;;) {
+        const step = env.step(controller(observation));
+        [total, length, observation] = [total + step.reward, length + 1, step.observation];
+        if (step.terminated || step.truncated) break;
+      }
+      byHand.returns.push(total);
+      byHand.lengths.push(length);
+    }
+    expect(demo.lengths).toEqual(byHand.lengths);
+    demo.returns.forEach((r, i) => expect(r).toBeCloseTo(byHand.returns[i], 9));
   });
 });

@@ -9,8 +9,7 @@
  * at step 57 at the earliest: divergence.json), and then ends on the same step with the same branch. Statistics: heuristic mean returns within 2 standard errors of the difference
  * of means; random-policy returns and lengths pass a two-sample Kolmogorov–Smirnov test at p > 0.01.
  */
-import { readFileSync } from 'node:fs';
-import { describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import {
   checkEnv,
   type Env,
@@ -18,11 +17,20 @@ import {
   lunarLanderHeuristic,
   lunarLanderShaping,
   lunarLanderTerrain,
+  loadEnvEngine,
   make,
   restoreInto,
-  Rng,
   snapshotOf,
-} from '../src/index.js';
+} from '../src/internal.js';
+import {
+  bodyStates,
+  box2dFixture,
+  type EpisodePolicy,
+  maxAbsDiff,
+  mean,
+  runEpisodes,
+  variance,
+} from './box2d-helpers.js';
 import { ksTwoSample } from './stats.js';
 
 interface RecordedEpisode {
@@ -63,10 +71,11 @@ interface RecordedStatistics {
   lengths?: number[];
 }
 
-const fixture = (name: string): unknown =>
-  JSON.parse(readFileSync(new URL(`./fixtures/box2d/${name}`, import.meta.url), 'utf8'));
-const EPISODES = (fixture('lunar-lander-episodes.json') as { episodes: RecordedEpisode[] }).episodes;
-const STATISTICS = (fixture('lunar-lander-statistics.json') as { variants: RecordedStatistics[] }).variants;
+const EPISODES = (box2dFixture('lunar-lander-episodes.json') as { episodes: RecordedEpisode[] }).episodes;
+const STATISTICS = (box2dFixture('lunar-lander-statistics.json') as { variants: RecordedStatistics[] })
+  .variants;
+
+beforeAll(() => loadEnvEngine('LunarLander-v3'));
 
 const label = (e: RecordedEpisode): string =>
   `${e.variant} ${e.policy} seed ${e.seed}${e.make_kwargs.enable_wind ? ' + wind' : ''}`;
@@ -99,24 +108,6 @@ function resetFromRecording(env: LunarLanderEnv, e: RecordedEpisode): Float32Arr
   }).observation;
 }
 
-/** [origin.x, origin.y, worldCenter.x, worldCenter.y, angle, vx, vy, ω] of lander, legs[0], legs[1]. */
-function bodyStates(env: LunarLanderEnv): number[][] {
-  const { lander, legs } = env.physics!;
-  return [lander, ...legs].map((b) => [
-    b.getPosition().x,
-    b.getPosition().y,
-    b.getWorldCenter().x,
-    b.getWorldCenter().y,
-    b.getAngle(),
-    b.getLinearVelocity().x,
-    b.getLinearVelocity().y,
-    b.getAngularVelocity(),
-  ]);
-}
-
-const maxAbsDiff = (a: ArrayLike<number>, b: ArrayLike<number>): number =>
-  Array.from(a).reduce((m, x, i) => Math.max(m, Math.abs(x - b[i])), 0);
-
 describe('LunarLander-v3: reset rebuilt from the recorded draws', () => {
   it.each(EPISODES.map((e) => [label(e), e] as const))('%s', (_name, e) => {
     const terrain = lunarLanderTerrain(e.reset_draws.terrain_height_draws);
@@ -127,7 +118,7 @@ describe('LunarLander-v3: reset rebuilt from the recorded draws', () => {
     const observation = resetFromRecording(env, e);
     expect(maxAbsDiff(observation, e.reset_observation)).toBeLessThanOrEqual(1e-5);
     expect(Array.from(observation.slice(6))).toEqual(e.reset_observation.slice(6));
-    bodyStates(env).forEach((body, k) =>
+    bodyStates([env.physics!.lander, ...env.physics!.legs]).forEach((body, k) =>
       body.forEach((x, j) => {
         const recorded = e.reset_bodies[k][j];
         const tolerance = (j < 5 ? 1e-5 : 2e-5) * (1 + Math.abs(recorded));
@@ -173,45 +164,15 @@ describe('LunarLander-v3: open-loop replay of recorded actions', () => {
   });
 });
 
-/** Runs `episodes` episodes from seed `seed0` (env seed s, policy generator seeded with s) → returns, lengths. */
-function runEpisodes(
-  env: Env<Float32Array, unknown>,
-  policy: 'random' | 'heuristic',
-  continuous: boolean,
-  episodes: number,
-  seed0: number,
-): { returns: number[]; lengths: number[] } {
-  const returns: number[] = [];
-  const lengths: number[] = [];
-  for (let k = 0; k < episodes; k++) {
-    const actionRng = Rng.fromSeed(seed0 + k);
-    let { observation } = env.reset({ seed: seed0 + k });
-    let total = 0;
-    let length = 0;
-    for (;;) {
-      const action =
-        policy === 'heuristic'
-          ? lunarLanderHeuristic(observation, continuous)
-          : continuous
-            ? [Math.fround(actionRng.uniform(-1, 1)), Math.fround(actionRng.uniform(-1, 1))]
-            : actionRng.integer(0, 4);
-      const result = env.step(action);
-      total += result.reward;
-      length += 1;
-      observation = result.observation;
-      if (result.terminated || result.truncated) break;
-    }
-    returns.push(total);
-    lengths.push(length);
-  }
-  return { returns, lengths };
+/** Gymnasium's heuristic, or its uniform random policy (float32 throttles when continuous). */
+function landerPolicy(policy: 'random' | 'heuristic', continuous: boolean): EpisodePolicy {
+  return (actionRng) => (observation) =>
+    policy === 'heuristic'
+      ? lunarLanderHeuristic(observation, continuous)
+      : continuous
+        ? [Math.fround(actionRng.uniform(-1, 1)), Math.fround(actionRng.uniform(-1, 1))]
+        : actionRng.integer(0, 4);
 }
-
-const mean = (xs: number[]): number => xs.reduce((a, b) => a + b, 0) / xs.length;
-const variance = (xs: number[]): number => {
-  const m = mean(xs);
-  return xs.reduce((a, x) => a + (x - m) * (x - m), 0) / (xs.length - 1);
-};
 
 function gymnasiumStatistics(continuous: boolean, policy: string, wind = false): RecordedStatistics {
   const found = STATISTICS.find(
@@ -235,7 +196,7 @@ describe('LunarLander-v3: statistics against Gymnasium (1,000 episodes per pair,
     (continuous, n) => {
       const reference = gymnasiumStatistics(continuous, 'll_heuristic');
       const env = make<Float32Array, unknown>('LunarLander-v3', { continuous });
-      const { returns } = runEpisodes(env, 'heuristic', continuous, n, 50_000);
+      const { returns } = runEpisodes(env, landerPolicy('heuristic', continuous), n, 50_000);
       const standardError = Math.sqrt(variance(returns) / n + reference.return_std ** 2 / reference.episodes);
       expect(Math.abs(mean(returns) - reference.return_mean)).toBeLessThanOrEqual(2 * standardError);
       expect(mean(returns)).toBeGreaterThan(200); // it lands
@@ -245,7 +206,7 @@ describe('LunarLander-v3: statistics against Gymnasium (1,000 episodes per pair,
   it('wind: random-policy mean return (300 episodes) within 2 standard errors', () => {
     const reference = gymnasiumStatistics(false, 'uniform_random', true);
     const env = make<Float32Array, unknown>('LunarLander-v3', { enableWind: true });
-    const { returns } = runEpisodes(env, 'random', false, 300, 70_000);
+    const { returns } = runEpisodes(env, landerPolicy('random', false), 300, 70_000);
     const standardError = Math.sqrt(variance(returns) / 300 + reference.return_std ** 2 / reference.episodes);
     expect(Math.abs(mean(returns) - reference.return_mean)).toBeLessThanOrEqual(2 * standardError);
   });
@@ -258,7 +219,7 @@ describe('LunarLander-v3: statistics against Gymnasium (1,000 episodes per pair,
     (continuous, n) => {
       const reference = gymnasiumStatistics(continuous, 'uniform_random');
       const env = make<Float32Array, unknown>('LunarLander-v3', { continuous });
-      const { returns, lengths } = runEpisodes(env, 'random', continuous, n, 60_000);
+      const { returns, lengths } = runEpisodes(env, landerPolicy('random', continuous), n, 60_000);
       expect(ksTwoSample(returns, reference.returns!).pValue).toBeGreaterThan(0.01);
       expect(ksTwoSample(lengths, reference.lengths!).pValue).toBeGreaterThan(0.01);
     },

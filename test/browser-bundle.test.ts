@@ -67,9 +67,9 @@ describe('the shipped browser bundles (dist/browser, built by npm run build)', {
   const importsOf = (code: string) =>
     [...code.matchAll(/(?:\bfrom\s*|\bimport\s*\(?\s*)["']([^"']+)["']/g)].map((m) => m[1]);
 
-  it('policygrad.js imports nothing but the optional mujoco-js; inference.js imports nothing', () => {
+  it('policygrad.js imports nothing but the optional engines mujoco-js and planck; inference.js imports nothing', () => {
     const core = readFileSync(join(process.cwd(), 'dist', 'browser', 'policygrad.js'), 'utf8');
-    expect([...new Set(importsOf(core))]).toEqual(['mujoco-js']);
+    expect([...new Set(importsOf(core))].sort()).toEqual(['mujoco-js', 'planck']);
     expect(core).not.toMatch(/\brequire\(/);
     const inference = readFileSync(join(process.cwd(), 'dist', 'browser', 'inference.js'), 'utf8');
     expect(importsOf(inference)).toEqual([]);

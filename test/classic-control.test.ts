@@ -6,7 +6,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { type ClassicControlEnv, make } from '../src/index.js';
+import { type ClassicControlEnv, make } from '../src/internal.js';
 
 interface Episode {
   seed: number;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { Categorical, DiagGaussian, type Distribution, Rng, SquashedDiagGaussian } from '../src/index.js';
+import { Categorical, DiagGaussian, type Distribution, Rng, SquashedDiagGaussian } from '../src/internal.js';
 
 const H = 1e-6;
 

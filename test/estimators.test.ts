@@ -16,7 +16,7 @@ import {
   type StepBatch,
   successorValues,
   totalReturn,
-} from '../src/index.js';
+} from '../src/internal.js';
 
 const f = (xs: number[]) => Float64Array.from(xs);
 const u8 = (xs: number[]) => Uint8Array.from(xs);

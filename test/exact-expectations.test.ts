@@ -26,7 +26,7 @@ import {
   Rng,
   rewardToGo,
   type StepBatch,
-} from '../src/index.js';
+} from '../src/internal.js';
 import { sampleIndex } from './helpers.js';
 
 const A = 2;

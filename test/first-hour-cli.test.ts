@@ -158,6 +158,11 @@ describe('A3C stops on a signal (item 4)', () => {
         ),
       );
       expect(json(join(run, 'final', 'policy.json')).algo).toBe('a3c');
+      // No checkpoints: --resume says why in one line (A3C's own reason, found by probing a checkpoint).
+      expectOneLineError(
+        cli(['train', '--resume', run]),
+        /cannot resume .*a3c-SIG(INT|TERM): A3C runs have no checkpoints \(lock-free updates have no exact resume point; each worker thread holds its own envs\)$/m,
+      );
     },
     30_000,
   );
@@ -244,7 +249,7 @@ describe('option parsing (item 8)', () => {
     ],
     [
       ['train', '--algo', 'ppo2'],
-      /unknown algorithm "ppo2" \(did you mean ppo or appo\?\): expected one of ppo, a2c, trpo, npg, reinforce, a3c, impala, appo$/m,
+      /unknown algorithm "ppo2" \(did you mean ppo or appo\?\): expected one of ppo, a2c, trpo, npg, reinforce, a3c, recurrent-ppo, impala, appo$/m,
     ],
     [
       ['train', '--set', 'learning_rate=0.001'],

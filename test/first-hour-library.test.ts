@@ -12,11 +12,11 @@ import {
   PendulumEnv,
   PolicygradError,
   PPO,
-  PRESET_TIMESTEPS,
+  presetTimesteps,
   Reinforce,
   TRPO,
   type Algorithm,
-} from '../src/index.js';
+} from '../src/internal.js';
 import { A3C } from '../src/node.js';
 
 const small = { env: 'CartPole-v1', numEnvs: 2, nSteps: 16, seed: 1 };
@@ -25,7 +25,7 @@ const builders = [
   ['A2C', () => new A2C(small)],
   ['TRPO', () => new TRPO({ ...small, batchSize: 32 })],
   ['NPG', () => new NPG({ ...small, batchSize: 32 })],
-  ['REINFORCE', () => new Reinforce({ env: 'CartPole-v1', numEnvs: 2, batchSteps: 16, seed: 1 })],
+  ['REINFORCE', () => new Reinforce({ env: 'CartPole-v1', numEnvs: 2, nSteps: 16, seed: 1 })],
 ] as unknown as [string, () => Algorithm][];
 
 describe('learn({ totalTimesteps }) (item 7)', () => {
@@ -148,16 +148,20 @@ describe('smaller (issue 13)', () => {
     expect(String(new PendulumEnv())).toBe('<PendulumEnv instance>');
   });
 
-  it("every preset's budget is the budget benchmarks/learning.md measured", () => {
-    const lines = readFileSync(new URL('../benchmarks/learning.md', import.meta.url), 'utf8').split('\n');
+  it("every preset's budget is the budget bench/results/learning.md measured", () => {
+    const lines = readFileSync(new URL('../bench/results/learning.md', import.meta.url), 'utf8').split('\n');
     const cells = (line: string) => line.split('|').map((cell) => cell.trim());
     const header = cells(lines.find((line) => line.startsWith('| env |')) ?? '');
     const column = (name: string) => header.indexOf(name);
     const rows = lines.filter((line) => /^\| [A-Z]\w+-v\d+ \|/.test(line)).map(cells);
     expect(rows.length).toBeGreaterThan(10);
     for (const row of rows) {
-      const [env, algo, budget] = [row[column('env')], row[column('algo')], row[column('budget')]];
-      expect(PRESET_TIMESTEPS[algo]?.[env], `${algo} on ${env}`).toBe(Number(budget.replaceAll(',', '')));
+      const [env, algo, preset, budget] = ['env', 'algo', 'preset', 'budget'].map(
+        (name) => row[column(name)],
+      );
+      expect(presetTimesteps(algo, env, preset), `${algo} ${preset} on ${env}`).toBe(
+        Number(budget.replaceAll(',', '')),
+      );
     }
   });
 });

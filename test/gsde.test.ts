@@ -21,7 +21,7 @@ import {
   RolloutCollector,
   StateDependentNoise,
   TRPO,
-} from '../src/index.js';
+} from '../src/internal.js';
 import { expectFiniteDifferences } from './helpers.js';
 
 const H = 1e-6;

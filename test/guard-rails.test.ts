@@ -14,7 +14,7 @@ import {
   runVarianceLab,
   TRPO,
   VecNormalize,
-} from '../src/index.js';
+} from '../src/internal.js';
 
 const cases: [string, () => unknown, RegExp][] = [
   [

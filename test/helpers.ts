@@ -15,7 +15,7 @@ import {
   type StepResult,
   type SurrogateOptions,
   SurrogateScratch,
-} from '../src/index.js';
+} from '../src/internal.js';
 
 /**
  * L = L_π − c_H·H + c_V·L_V of a minibatch, as a function of the policy's current parameters; each call leaves

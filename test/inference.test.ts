@@ -9,8 +9,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadPolicy } from '../src/inference.js';
-import type { Box } from '../src/index.js';
-import { A2C, Discrete, exportPolicy, make, normalizationOf, PPO, VecNormalize } from '../src/index.js';
+import type { Box } from '../src/internal.js';
+import { A2C, Discrete, exportPolicy, make, normalizationOf, PPO, VecNormalize } from '../src/internal.js';
 
 const root = new URL('..', import.meta.url).pathname;
 

@@ -7,7 +7,7 @@
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import type { HopperEnv, Walker2dEnv } from '../src/index.js';
+import type { HopperEnv, Walker2dEnv } from '../src/internal.js';
 import {
   AntEnv,
   checkEnv,
@@ -20,7 +20,7 @@ import {
   make,
   type MujocoEnv,
   PolicygradError,
-} from '../src/index.js';
+} from '../src/internal.js';
 
 const TOLERANCE = 1e-5;
 
@@ -118,7 +118,7 @@ describe('MuJoCo engine', () => {
   });
 
   it(
-    'make before loadMujoco says what to do (a fresh process, where the engine is not loaded)',
+    'make before loadEnvEngine says what to do (a fresh process, where the engine is not loaded)',
     { tags: ['slow'] },
     () => {
       const script = `import('policygrad').then((m) => {
@@ -129,7 +129,7 @@ describe('MuJoCo engine', () => {
         encoding: 'utf8',
       });
       expect(out).toMatch(
-        /Hopper-v5 needs the MuJoCo engine: call `await loadMujoco\(\)` once before make\('Hopper-v5'\)/,
+        /Hopper-v5 needs the MuJoCo engine: call `await loadEnvEngine\('Hopper-v5'\)` once before make\('Hopper-v5'\)/,
       );
     },
   );

@@ -53,7 +53,7 @@ describe('netArch and activation', () => {
     ['A2C', 'elu', () => new A2C({ netArch: SPLIT, activation: 'elu' })],
     ['TRPO', 'gelu', () => new TRPO({ netArch: SPLIT, activation: 'gelu', nSteps: 64, batchSize: 32 })],
     ['NPG', 'gelu', () => new NPG({ netArch: SPLIT, activation: 'gelu', nSteps: 64, batchSize: 32 })],
-    ['REINFORCE', 'elu', () => new Reinforce({ netArch: SPLIT, activation: 'elu', batchSteps: 64 })],
+    ['REINFORCE', 'elu', () => new Reinforce({ netArch: SPLIT, activation: 'elu', nSteps: 64 })],
   ] as const)(
     '%s builds the actor and the critic each at its own size with %s hidden layers, and trains them',
     (_name, activation, build) => {

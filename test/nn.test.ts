@@ -18,7 +18,7 @@ import {
   SGD,
   tsKernels,
   type WasmKernels,
-} from '../src/index.js';
+} from '../src/internal.js';
 
 const H = 1e-6; // central-difference step in float64: truncation ~H², rounding ~1e-16/H, both far below 1e-7
 
@@ -310,6 +310,24 @@ describe('optimizers', () => {
     tf.step(b, Float64Array.of(2));
     expect(a[0]).toBeCloseTo(-0.2 / (Math.sqrt(0.1 * 4) + 0.01), 12);
     expect(b[0]).toBeCloseTo(-0.2 / Math.sqrt(0.9 * 1 + 0.1 * 4 + 0.01), 12);
+  });
+
+  it("RMSprop with given square averages (A3C's shared statistics) uses and updates them as they are", () => {
+    const shared = new Float32Array(new SharedArrayBuffer(8)).fill(1); // TensorFlow's start, set by the owner
+    const options = { alpha: 0.9, epsilon: 0.01, tensorflowStyle: true, squareAverages: shared };
+    const first = new RMSprop(2, 0.1, options);
+    const second = new RMSprop(2, 0.1, options); // another worker: the same statistics, not reset
+    const p = Float32Array.of(0, 0);
+    first.step(p, Float32Array.of(2, 0));
+    const average = 0.9 * 1 + 0.1 * 4;
+    expect(shared[0]).toBeCloseTo(average, 6);
+    expect(p[0]).toBeCloseTo(-0.2 / Math.sqrt(average + 0.01), 6); // the unrounded average, as before the store
+    second.step(p, Float32Array.of(0, 0));
+    expect(shared[0]).toBeCloseTo(0.9 * average, 6);
+    expect(shared[1]).toBeCloseTo(0.81, 6);
+    expect(() => new RMSprop(3, 0.1, options)).toThrow(
+      /^RMSprop: squareAverages holds 2 values for 3 parameters$/,
+    );
   });
 
   it('optimizer state round-trips through JSON and resumes identically', () => {

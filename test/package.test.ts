@@ -44,7 +44,7 @@ describe('package', () => {
     });
     expect(run.status).toBe(2);
     expect(run.stderr.trim()).toBe(
-      "policygrad: unknown environment id 'CartPol-v1'. Did you mean: CartPole-v1? Registered ids: Acrobot-v1, Ant-v5, CartPole-v1, CartPoleNoVel-v1, HalfCheetah-v5, Hopper-v5, InvertedDoublePendulum-v5, InvertedPendulum-v5, LunarLander-v3, LunarLanderContinuous-v3, LunarLanderContinuousNoVel-v3, LunarLanderNoVel-v3, MountainCar-v0, MountainCarContinuous-v0, MountainCarContinuousNoVel-v0, MountainCarNoVel-v0, Pendulum-v1, PendulumNoVel-v1, Reacher-v5, RepeatFirst-v0, Swimmer-v5, Walker2d-v5",
+      "policygrad: unknown environment id 'CartPol-v1'. Did you mean: CartPole-v1? Registered ids: Acrobot-v1, Ant-v5, BipedalWalker-v3, BipedalWalkerHardcore-v3, CartPole-v1, CartPoleNoVel-v1, HalfCheetah-v5, Hopper-v5, InvertedDoublePendulum-v5, InvertedPendulum-v5, LunarLander-v3, LunarLanderContinuous-v3, LunarLanderContinuousNoVel-v3, LunarLanderNoVel-v3, MountainCar-v0, MountainCarContinuous-v0, MountainCarContinuousNoVel-v0, MountainCarNoVel-v0, Pendulum-v1, PendulumNoVel-v1, Reacher-v5, RepeatFirst-v0, Swimmer-v5, Walker2d-v5",
     );
     const bad = spawnSync('node', ['dist/cli/main.js', 'demo', '--episodes', 'x'], {
       cwd: root,
@@ -210,8 +210,9 @@ describe('package', () => {
         .trim()
         .split('\n')
         .map((l) => l.split(' ')[0]),
-    ).toEqual(['ppo', 'a2c', 'trpo', 'npg', 'reinforce', 'a3c', 'impala', 'appo']);
+    ).toEqual(['ppo', 'a2c', 'trpo', 'npg', 'reinforce', 'a3c', 'recurrent-ppo', 'impala', 'appo']);
     expect(list('presets')).toMatch(/^ppo +CartPole-v1 +zoo \(100,000 steps\)$/m);
+    expect(list('presets')).toMatch(/^ppo +CartPole-v1 +cleanrl \(500,000 steps\)$/m);
   });
 
   it('the README quick start names the commands that exist', () => {

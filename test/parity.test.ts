@@ -1,6 +1,6 @@
 // Presets named after a reference carry the reference's behaviour (docs/parity.md has the line-by-line table).
 import { describe, expect, it } from 'vitest';
-import { A2C, type Adam, NPG, PPO, TRPO } from '../src/index.js';
+import { A2C, type Adam, NPG, PPO, TRPO } from '../src/internal.js';
 
 describe('presets named after a reference behave like it', () => {
   it("PPO `cleanrl`: CleanRL's value loss and truncations ended like terminations (ppo.py)", () => {

@@ -2,8 +2,10 @@
  * The partially observed tasks (rl-zoo 2.3's MaskVelocityWrapper: velocities multiplied by 0, shape kept) and
  * the RepeatFirst memory task, which no feed-forward policy can solve.
  */
-import { describe, expect, it } from 'vitest';
-import { type Box, make, RepeatFirstEnv, Rng } from '../src/index.js';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { type Box, loadEnvEngine, make, RepeatFirstEnv, Rng } from '../src/internal.js';
+
+beforeAll(() => loadEnvEngine('LunarLander-v3'));
 
 const cases: [string, string, number[], number][] = [
   ['CartPoleNoVel-v1', 'CartPole-v1', [1, 3], 500],

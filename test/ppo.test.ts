@@ -14,7 +14,7 @@ import {
   type ValueLossForm,
   advantagesAndReturns,
   RolloutBuffer,
-} from '../src/index.js';
+} from '../src/internal.js';
 
 describe('clipped surrogate, by hand', () => {
   const d = new Float64Array(1);
@@ -362,7 +362,7 @@ describe('PPO', () => {
   });
 
   it('the KL-penalty objective adapts β by the rule after every update', () => {
-    const ppo = new PPO({ preset: 'zoo', objective: 'kl-penalty', klTarget: 0.005, seed: 2 });
+    const ppo = new PPO({ preset: 'zoo', objective: 'kl-penalty', klPenaltyTarget: 0.005, seed: 2 });
     const history = ppo.learn({ totalTimesteps: 6 * 256 });
     let beta = 1;
     for (const m of history) {

@@ -13,7 +13,7 @@ import {
   Rng,
   tsKernels,
   type WasmKernels,
-} from '../src/index.js';
+} from '../src/internal.js';
 
 const CELLS: RecurrentCell[] = ['lstm', 'gru'];
 const wasm = createWasmKernels() as WasmKernels;

@@ -16,7 +16,7 @@ import {
   Rng,
   rewardToGo,
   type StepBatch,
-} from '../src/index.js';
+} from '../src/internal.js';
 import { expectFiniteDifferences, recordEstimates } from './helpers.js';
 
 /** A two-armed bandit: arm 1 pays 1, arm 0 pays 0.2 (plus seeded noise); one step per episode. */
@@ -319,7 +319,7 @@ describe('REINFORCE', () => {
   it('logs one row of metrics per iteration and stops when the callback says so', () => {
     const algo = new Reinforce({
       env: 'CartPole-v1',
-      batchSteps: 64,
+      nSteps: 64,
       numEnvs: 2,
       seed: 3,
       netArch: [16],
@@ -357,7 +357,7 @@ describe('REINFORCE', () => {
     const algo = new Reinforce({
       env: 'TestTwoStep-v0',
       baseline: 'none',
-      normalizeAdvantages: false,
+      normalizeAdvantage: false,
       batchEpisodes: 6,
       gamma: 1,
       netArch: [4],
@@ -413,11 +413,11 @@ describe('REINFORCE', () => {
     ['without a critic', { baseline: 'none' as const }],
     ['with the leave-one-out baseline', { baseline: 'mean' as const }],
     ['with a critic and reuse (importance weights start at episode starts)', { reuseBatches: 1 }],
-  ])('batches by steps hold complete episodes, at least batchSteps from each env, %s', (_name, extra) => {
+  ])('batches by steps hold complete episodes, at least nSteps from each env, %s', (_name, extra) => {
     const algo = new Reinforce({
       env: 'CartPole-v1',
       numEnvs: 2,
-      batchSteps: 64,
+      nSteps: 64,
       seed: 4,
       netArch: [8],
       ...extra,
@@ -444,7 +444,7 @@ describe('REINFORCE', () => {
     expect(seen[2].step).toBeGreaterThanOrEqual(3 * 128);
   });
 
-  it('normalizeAdvantages: only rescales Ψ with baseline none or mean (no hidden baseline); standardises with V', () => {
+  it('normalizeAdvantage: only rescales Ψ with baseline none or mean (no hidden baseline); standardises with V', () => {
     const psiOf = (baseline: 'none' | 'mean' | 'value') => {
       const algo = new Reinforce({
         env: 'CartPole-v1',

@@ -7,8 +7,8 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BaseEnv, Box, Discrete, type Frame, make, RasterPainter, register } from '../src/index.js';
-import type { CartPoleEnv, PendulumEnv } from '../src/index.js';
+import { BaseEnv, Box, Discrete, type Frame, make, RasterPainter, register } from '../src/internal.js';
+import type { CartPoleEnv, PendulumEnv } from '../src/internal.js';
 
 const ROOT = new URL('..', import.meta.url).pathname;
 

@@ -11,7 +11,7 @@ import {
   Rng,
   type Space,
   spaceFromJSON,
-} from '../src/index.js';
+} from '../src/internal.js';
 
 const rng = () => Rng.fromSeed(0);
 

@@ -19,7 +19,7 @@ import {
   Rng,
   SquashedDiagGaussian,
   type StepResult,
-} from '../src/index.js';
+} from '../src/internal.js';
 
 /** One step, observation 0, records the action the env receives. */
 class RecordingEnv extends BaseEnv<Float32Array, Float32Array> {

@@ -5,7 +5,7 @@
  * ortho_init=False, which rl-zoo's gSDE presets use).
  */
 import { describe, expect, it } from 'vitest';
-import { A2C, LOG_STD_MAX, LOG_STD_MIN, PPO, TRPO } from '../src/index.js';
+import { A2C, LOG_STD_MAX, LOG_STD_MIN, PPO, TRPO } from '../src/internal.js';
 
 describe('stateDependentStd', () => {
   it('is reachable from PPO, A2C and TRPO configs and starts log σ at logStdInit', () => {

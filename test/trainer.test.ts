@@ -4,8 +4,8 @@
  * refuses to run without one.
  */
 import { describe, expect, it } from 'vitest';
-import { A2C, PolicygradError, PPO } from '../src/index.js';
-import type { MetricsRow } from '../src/index.js';
+import { A2C, createAlgorithm, PolicygradError, PPO } from '../src/internal.js';
+import type { MetricsRow } from '../src/internal.js';
 
 const TIME_FIELDS = new Set(['sps', 'timeSeconds']);
 const comparable = (rows: object[]) =>
@@ -199,4 +199,28 @@ describe('checkpoint format version 2', () => {
       /^PPO checkpoint: invalid klBeta -1: expected a positive number$/,
     );
   });
+});
+
+describe('classes not yet on the Trainer (registered through notYetOnTheTrainer)', () => {
+  it.each([
+    ['trpo', { env: 'CartPole-v1', seed: 2, numEnvs: 2, nSteps: 32, batchSize: 32, netArch: [8] }, 64 * 4],
+    ['reinforce', { env: 'CartPole-v1', seed: 3, nSteps: 64, netArch: [8] }, 64 * 4],
+  ] as const)(
+    '%s: begin() + iterate() give the rows of learn(), also across a checkpoint',
+    (algo, config, total) => {
+      const expected = createAlgorithm(algo, config).learn({ totalTimesteps: total });
+      const first = createAlgorithm(algo, config);
+      expect(() => first.iterate()).toThrow(
+        /^(TRPO|REINFORCE)\.iterate: call begin\(\{ totalTimesteps \}\) first$/,
+      );
+      first.begin({ totalTimesteps: total });
+      const head = [first.iterate(), first.iterate()];
+      const resumed = createAlgorithm(algo, config);
+      resumed.restoreCheckpoint(JSON.parse(JSON.stringify(first.checkpoint())));
+      resumed.begin({ totalTimesteps: total - resumed.numTimesteps, resetProgress: false });
+      const tail = drive(resumed);
+      expect(comparable([...head, ...tail])).toEqual(comparable(expected));
+      expect(resumed.done).toBe(true);
+    },
+  );
 });

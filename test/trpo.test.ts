@@ -7,7 +7,7 @@ import {
   NPG,
   Rng,
   TRPO,
-} from '../src/index.js';
+} from '../src/internal.js';
 import './learning-envs.js';
 
 describe('conjugate gradient', () => {
@@ -117,7 +117,7 @@ const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
 
 describe('TRPO and NPG', () => {
   it('every TRPO step respects the KL bound δ', () => {
-    const trpo = new TRPO({ env: 'CartPole-v1', numEnvs: 4, nSteps: 128, targetKl: 0.005, seed: 3 });
+    const trpo = new TRPO({ env: 'CartPole-v1', numEnvs: 4, nSteps: 128, maxKl: 0.005, seed: 3 });
     const history = trpo.learn({ totalTimesteps: 5 * 512 });
     for (const m of history) {
       expect(m.kl).toBeLessThanOrEqual(0.005);
@@ -126,7 +126,7 @@ describe('TRPO and NPG', () => {
   });
 
   it("measures the step's KL as KL(π_new ‖ π_old), sb3-contrib's direction, over the rollout", () => {
-    const trpo = new TRPO({ env: 'CartPole-v1', numEnvs: 2, nSteps: 256, targetKl: 0.05, seed: 4 });
+    const trpo = new TRPO({ env: 'CartPole-v1', numEnvs: 2, nSteps: 256, maxKl: 0.05, seed: 4 });
     const oldParams = trpo.policy.params.slice();
     const [step] = trpo.learn({ totalTimesteps: 512 }); // one iteration
     expect(step.lineSearchSteps).toBeGreaterThanOrEqual(0);
@@ -161,7 +161,7 @@ describe('TRPO and NPG', () => {
       nSteps: 256,
       gamma: 0.4,
       seed: 1,
-      targetKl: 0.05,
+      maxKl: 0.05,
     });
     trpo.learn({ totalTimesteps: 4096 });
     expect(mean(trpo.evaluate(5))).toBeGreaterThanOrEqual(90);
@@ -174,7 +174,7 @@ describe('TRPO and NPG', () => {
       nSteps: 256,
       gamma: 0.4,
       seed: 1,
-      targetKl: 0.05,
+      maxKl: 0.05,
     });
     trpo.learn({ totalTimesteps: 6144 });
     expect(mean(trpo.evaluate(5))).toBeGreaterThanOrEqual(90);
@@ -190,7 +190,7 @@ describe('TRPO and NPG', () => {
         nSteps: 256,
         gamma: 0.4,
         seed: 1,
-        targetKl: 0.05,
+        maxKl: 0.05,
       });
       const history = npg.learn({ totalTimesteps: 4096 });
       expect(history.every((m) => m.lineSearchSteps === 0)).toBe(true);

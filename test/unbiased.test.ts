@@ -23,7 +23,7 @@ import {
   rewardToGo,
   type StepBatch,
   totalReturn,
-} from '../src/index.js';
+} from '../src/internal.js';
 import { sampleIndex } from './helpers.js';
 
 const S = 3;

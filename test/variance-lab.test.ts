@@ -1,6 +1,6 @@
 /** The variance lab's reference is one stated estimand, ∇J_γ, estimated by the γ^t-weighted reward-to-go. */
 import { describe, expect, it } from 'vitest';
-import { Reinforce, runVarianceLab, varianceEstimatorFor, varianceLabScores } from '../src/index.js';
+import { Reinforce, runVarianceLab, varianceEstimatorFor, varianceLabScores } from '../src/internal.js';
 import { recordEstimates } from './helpers.js';
 
 const small = { env: 'CartPole-v1', batchEpisodes: 2, repeats: 4, netArch: [8], seed: 3 };
@@ -40,7 +40,7 @@ describe("the lab measures the Ψ_t that REINFORCE's switches select", () => {
       ...config,
       env: 'CartPole-v1',
       batchEpisodes: 3,
-      normalizeAdvantages: false,
+      normalizeAdvantage: false,
       gamma: 0.95,
       netArch: [8],
       seed: 5,

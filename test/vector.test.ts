@@ -5,7 +5,7 @@ import {
   makeVec,
   RecordEpisodeStatistics,
   SyncVectorEnv,
-} from '../src/index.js';
+} from '../src/internal.js';
 import { CounterEnv, EchoActionEnv } from './helpers.js';
 
 describe('SyncVectorEnv', () => {

@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse } from 'yaml';
 import { afterAll, describe, expect, it } from 'vitest';
-import { a2cConfigSchema, PRESETS } from '../src/index.js';
+import { a2cConfigSchema, presetValues } from '../src/internal.js';
 import { parsePythonLiteral, PythonName } from '../src/cli/python-literal.js';
 import { configFromFile, translateZooBlock, ZOO_YAML_OPTIONS } from '../src/cli/zoo-config.js';
 
@@ -194,6 +194,8 @@ const work = mkdtempSync(join(tmpdir(), 'policygrad-zoo-'));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
 writeFileSync(join(work, 'ppo.yml'), PPO_YML);
 
+/** The hyperparameters of `algo`'s zoo preset for `env` (its budget, `timesteps`, is not one). */
+const zooValues = (algo: string, env: string) => presetValues(algo, { preset: 'zoo', env }, env);
 const yaml = (text: string) => parse(text, ZOO_YAML_OPTIONS) as Record<string, unknown>;
 const zoo = yaml(PPO_YML);
 const block = (name: string) => zoo[name] as Record<string, unknown>;
@@ -239,11 +241,11 @@ describe('rl-zoo hyperparameter files', () => {
 
   it('maps the real CartPole-v1, Pendulum-v1 and MountainCarContinuous-v0 PPO entries key by key', () => {
     // rl-zoo's CartPole-v1 entry is our own 'zoo' preset, key for key.
-    expect(mapped(block('CartPole-v1'))).toEqual(PRESETS.ppo['CartPole-v1'].zoo);
+    expect(mapped(block('CartPole-v1'))).toEqual(zooValues('ppo', 'CartPole-v1'));
     expect(translateZooBlock(block('CartPole-v1'), 'test').totalTimesteps).toBe(100_000);
     // Where rl-zoo uses gSDE, its entries are our 'zoo' presets, key for key (see zoo-gsde-presets.test.ts):
-    expect(mapped(block('Pendulum-v1'))).toEqual(PRESETS.ppo['Pendulum-v1'].zoo);
-    expect(mapped(block('MountainCarContinuous-v0'))).toEqual(PRESETS.ppo['MountainCarContinuous-v0'].zoo);
+    expect(mapped(block('Pendulum-v1'))).toEqual(zooValues('ppo', 'Pendulum-v1'));
+    expect(mapped(block('MountainCarContinuous-v0'))).toEqual(zooValues('ppo', 'MountainCarContinuous-v0'));
     expect(translateZooBlock(block('MountainCarContinuous-v0'), 'test').totalTimesteps).toBe(20_000); // !!float 20000
     // A merge key (<<: *pybullet-defaults) and a multi-line policy_kwargs string:
     expect(mapped(block('AntBulletEnv-v0'))).toMatchObject({
@@ -260,7 +262,7 @@ describe('rl-zoo hyperparameter files', () => {
     const trpo = configFromFile(yaml(TRPO_YML), { path: 'trpo.yml', algo: 'trpo', env: 'CartPole-v1' });
     expect(trpo).toEqual({
       config: {},
-      zooPreset: PRESETS.trpo['CartPole-v1'].zoo,
+      zooPreset: zooValues('trpo', 'CartPole-v1'),
       totalTimesteps: 100_000,
       note: 'hyperparameters: rl-zoo file trpo.yml, block CartPole-v1',
     });
@@ -288,7 +290,7 @@ describe('rl-zoo hyperparameter files', () => {
     ['trpo', 'Pendulum-v1', TRPO_YML],
     ['trpo', 'MountainCarContinuous-v0', TRPO_YML],
   ])("%s %s (gSDE): the file's block is our 'zoo' preset, key for key", (algo, env, text) => {
-    expect(zooPreset(text, algo, env)).toEqual(PRESETS[algo][env].zoo);
+    expect(zooPreset(text, algo, env)).toEqual(zooValues(algo, env));
   });
 
   it("maps a MuJoCo entry's policy_kwargs (PPO Hopper-v4: ReLU, separate pi/vf sizes)", () => {
@@ -390,7 +392,7 @@ describe('rl-zoo hyperparameter files', () => {
       const saved = JSON.parse(readFileSync(join(out, 'config.json'), 'utf8'));
       expect(saved.totalTimesteps).toBe(512); // --timesteps wins over n_timesteps
       // the zoo block as the preset, on the defaults as rl-zoo does (not on our own preset):
-      const block = PRESETS.ppo['CartPole-v1'].zoo;
+      const block = zooValues('ppo', 'CartPole-v1');
       expect(saved.config).toMatchObject({ preset: block, ...block });
 
       // n_timesteps is the budget when --timesteps is not given

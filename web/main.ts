@@ -147,7 +147,7 @@ worker.onmessage = (event: MessageEvent<FromWorker>) => {
       break;
     }
     case 'episode':
-      queueEpisode(message.env, message.obsDim, message.frames, message.episodeReturn, message.source);
+      queueEpisode(message);
       break;
     case 'policy': {
       const url = URL.createObjectURL(new Blob([message.json], { type: 'application/json' }));
@@ -174,27 +174,15 @@ worker.onmessage = (event: MessageEvent<FromWorker>) => {
 };
 
 // ---- episode playback at the env's 50 frames per second -----------------------------------------------------------
-interface Episode {
-  env: string;
-  obsDim: number;
-  frames: Float32Array;
-  episodeReturn: number;
-  source: string;
-}
+type Episode = Extract<FromWorker, { type: 'episode' }>;
 let playing: Episode | null = null;
 let nextEpisode: Episode | null = null;
 let frameIndex = 0;
 let lastFrameTime = 0;
 const FRAME_MS = 20;
 
-function queueEpisode(
-  env: string,
-  obsDim: number,
-  frames: Float32Array,
-  episodeReturn: number,
-  source: string,
-) {
-  nextEpisode = { env, obsDim, frames, episodeReturn, source };
+function queueEpisode(episode: Episode) {
+  nextEpisode = episode;
 }
 
 function animate(time: number): void {
@@ -215,6 +203,7 @@ function animate(time: number): void {
       canvas,
       playing.env,
       obs,
+      playing.pictures?.[frameIndex],
       `${playing.env} · ${who} · step ${frameIndex + 1}/${count} · return ${playing.episodeReturn.toFixed(1)}`,
     );
     page.framesDrawn++;

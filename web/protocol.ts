@@ -6,6 +6,9 @@ export const PAGE_ENVS = [
   'Pendulum-v1',
   'MountainCarContinuous-v0',
   'MountainCar-v0',
+  'LunarLander-v3',
+  'LunarLanderContinuous-v3',
+  'BipedalWalker-v3',
 ] as const;
 export type PageEnv = (typeof PAGE_ENVS)[number];
 
@@ -65,12 +68,16 @@ export type FromWorker =
   | { type: 'started'; config: Record<string, unknown>; totalTimesteps: number }
   | { type: 'iteration'; report: IterationReport }
   | { type: 'variance'; report: VarianceReport }
-  /** One episode of the current (or loaded) policy, observations flattened: frames × obsDim. */
+  /**
+   * One episode of the current (or loaded) policy, observations flattened: frames × obsDim; for the Box2D envs,
+   * whose observation does not place the picture (terrain, scroll), also each frame's `env.picture()`.
+   */
   | {
       type: 'episode';
       env: string;
       obsDim: number;
       frames: Float32Array;
+      pictures: unknown[] | null;
       episodeReturn: number;
       source: 'training' | 'loaded';
     }

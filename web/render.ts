@@ -1,21 +1,27 @@
 /**
- * Draws one observation of a classic-control env on a canvas with the library's own scenes (the pictures
- * `env.render()` returns), through a `Painter` over the canvas's 2D context. Every drawn env is placed by its
- * observation, so an episode is just the list of observations the worker sends.
+ * Draws one frame of an episode on a canvas with the library's own scenes (the pictures `env.render()` returns),
+ * through a `Painter` over the canvas's 2D context. A classic-control env is placed by its observation; a Box2D env
+ * by the `picture()` the worker sent with the frame (its terrain is random, and BipedalWalker observes no position).
  */
 // Imported from their modules, not the package index, so the page's main bundle stays free of the envs' code.
+import { type BipedalWalkerPicture, drawBipedalWalker } from '../src/envs/box2d/bipedal-walker-scene.js';
+import { drawLunarLander, type LunarLanderPicture } from '../src/envs/box2d/lunar-lander-scene.js';
 import { drawAcrobot, drawCartPole, drawMountainCar, drawPendulum } from '../src/envs/classic/scenes.js';
 import type { Painter } from '../src/envs/render.js';
 
 class CanvasPainter implements Painter {
-  constructor(private readonly ctx: CanvasRenderingContext2D) {}
+  /** `size`: the scene's own size when the context is scaled to fit it (the Box2D scenes are 600 × 400). */
+  constructor(
+    private readonly ctx: CanvasRenderingContext2D,
+    private readonly size?: { width: number; height: number },
+  ) {}
 
   get width(): number {
-    return this.ctx.canvas.width;
+    return this.size?.width ?? this.ctx.canvas.width;
   }
 
   get height(): number {
-    return this.ctx.canvas.height;
+    return this.size?.height ?? this.ctx.canvas.height;
   }
 
   clear(color: string): void {
@@ -57,7 +63,16 @@ class CanvasPainter implements Painter {
   }
 }
 
-/** Each env's picture from its observation. */
+/** The Box2D envs' pictures (Gymnasium's VIEWPORT_W × VIEWPORT_H). */
+const BOX2D_WIDTH = 600;
+const BOX2D_HEIGHT = 400;
+const PICTURES: Record<string, (p: Painter, picture: unknown) => void> = {
+  'LunarLander-v3': (p, picture) => drawLunarLander(p, picture as LunarLanderPicture),
+  'LunarLanderContinuous-v3': (p, picture) => drawLunarLander(p, picture as LunarLanderPicture),
+  'BipedalWalker-v3': (p, picture) => drawBipedalWalker(p, picture as BipedalWalkerPicture),
+};
+
+/** Each classic-control env's picture from its observation. */
 const SCENES: Record<string, (p: Painter, obs: Float32Array) => void> = {
   'CartPole-v1': (p, obs) => drawCartPole(p, obs[0], obs[2]), // [x, ẋ, θ, θ̇]
   'Acrobot-v1': (p, obs) => drawAcrobot(p, Math.atan2(obs[1], obs[0]), Math.atan2(obs[3], obs[2])), // cos/sin θ1, θ2
@@ -66,12 +81,32 @@ const SCENES: Record<string, (p: Painter, obs: Float32Array) => void> = {
   'MountainCar-v0': (p, obs) => drawMountainCar(p, obs[0], 0.5),
 };
 
-/** Draws `obs` of `env`, with a caption in the corner. */
-export function drawFrame(canvas: HTMLCanvasElement, env: string, obs: Float32Array, caption: string): void {
+/** Draws `obs` of `env` (or its `picture`, for a Box2D env), with a caption in the corner. */
+export function drawFrame(
+  canvas: HTMLCanvasElement,
+  env: string,
+  obs: Float32Array,
+  picture: unknown,
+  caption: string,
+): void {
   const ctx = canvas.getContext('2d');
   if (ctx === null) return;
-  (SCENES[env] ?? SCENES['CartPole-v1'])(new CanvasPainter(ctx), obs);
-  ctx.fillStyle = '#1f2937';
+  if (picture !== undefined && PICTURES[env] !== undefined) {
+    // Gymnasium's 600 × 400 Box2D pictures, scaled to fit the canvas and centred.
+    const k = Math.min(canvas.width / BOX2D_WIDTH, canvas.height / BOX2D_HEIGHT);
+    ctx.fillStyle = '#ffffff';
+    ctx.fillRect(0, 0, canvas.width, canvas.height);
+    ctx.save();
+    ctx.translate((canvas.width - BOX2D_WIDTH * k) / 2, 0);
+    ctx.scale(k, k);
+    PICTURES[env](new CanvasPainter(ctx, { width: BOX2D_WIDTH, height: BOX2D_HEIGHT }), picture);
+    ctx.restore();
+  } else {
+    (SCENES[env] ?? SCENES['CartPole-v1'])(new CanvasPainter(ctx), obs);
+  }
   ctx.font = '13px system-ui, sans-serif';
+  ctx.fillStyle = 'rgba(255, 255, 255, 0.8)'; // readable on LunarLander's black sky too
+  ctx.fillRect(4, 6, ctx.measureText(caption).width + 12, 20);
+  ctx.fillStyle = '#1f2937';
   ctx.fillText(caption, 10, 20);
 }

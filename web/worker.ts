@@ -9,13 +9,14 @@ import {
   describeKernels,
   exportPolicy,
   listPresets,
+  loadEnvEngine,
   make,
   normalizationOf,
-  PRESET_TIMESTEPS,
+  presetTimesteps,
   runVarianceLab,
   varianceEstimatorFor,
   importPolicy,
-} from '../src/index.js';
+} from '../src/internal.js';
 import type { FromWorker, ToWorker, TrainSettings } from './protocol.js';
 
 const DEFAULT_BUDGET = 200_000;
@@ -47,7 +48,7 @@ function createModel(s: TrainSettings): Algorithm {
   if (s.gamma !== null) config.gamma = s.gamma;
   if (s.learningRate !== null && s.algo !== 'trpo') config.learningRate = s.learningRate;
   if (s.trustRegion !== null) {
-    const field = { 'ppo-clip': 'clipRange', 'ppo-kl': 'klTarget', trpo: 'targetKl' }[s.algo as string];
+    const field = { 'ppo-clip': 'clipRange', 'ppo-kl': 'klPenaltyTarget', trpo: 'maxKl' }[s.algo as string];
     if (field !== undefined) config[field] = s.trustRegion;
   }
   return createAlgorithm(algoName, config);
@@ -66,13 +67,26 @@ function currentPolicyJson(): string {
   return JSON.stringify(file);
 }
 
-/** Plays one deterministic episode of a policy file on a fresh env and sends its observations to be drawn. */
+/** The Box2D envs draw from `picture()` (their terrain is random and BipedalWalker's observation has no position). */
+interface PicturedEnv {
+  picture(): unknown;
+}
+const picturedEnv = (env: unknown): PicturedEnv | null =>
+  typeof (env as Partial<PicturedEnv>).picture === 'function' ? (env as PicturedEnv) : null;
+
+/**
+ * Plays one deterministic episode of a policy file on a fresh env and sends its observations (and, for the Box2D
+ * envs, its pictures) to be drawn. The env's engine must be loaded (`loadEnvEngine`).
+ */
 function sendEpisode(json: string, source: 'training' | 'loaded', seed: number): void {
   const policy = loadPolicy(json);
   const envId = (JSON.parse(json) as { env: string }).env;
   const env = make<Float32Array, number | Float32Array>(envId);
+  const pictured = picturedEnv(env.unwrapped);
+  const pictures: unknown[] | null = pictured === null ? null : [];
   try {
     let { observation } = env.reset({ seed });
+    pictures?.push(pictured!.picture());
     const obsDim = observation.length;
     const frames = new Float32Array(MAX_EPISODE_FRAMES * obsDim);
     frames.set(observation, 0);
@@ -84,11 +98,14 @@ function sendEpisode(json: string, source: 'training' | 'loaded', seed: number):
       episodeReturn += result.reward;
       observation = result.observation;
       frames.set(observation, count * obsDim);
+      pictures?.push(pictured!.picture());
       count++;
       if (result.terminated || result.truncated) break;
     }
     const used = frames.slice(0, count * obsDim);
-    post({ type: 'episode', env: envId, obsDim, frames: used, episodeReturn, source }, [used.buffer]);
+    post({ type: 'episode', env: envId, obsDim, frames: used, pictures, episodeReturn, source }, [
+      used.buffer,
+    ]);
   } finally {
     env.close();
   }
@@ -131,34 +148,23 @@ function wake(): void {
 const nextTask = () => new Promise<void>((resolve) => setTimeout(resolve, 0));
 
 async function train(s: TrainSettings, myGeneration: number): Promise<void> {
-  model = createModel(s);
+  await loadEnvEngine(s.env); // Box2D: imports planck on first use
+  if (generation !== myGeneration) return;
+  const trained = createModel(s);
+  model = trained;
   settings = s;
-  totalTimesteps = PRESET_TIMESTEPS[algoName]?.[s.env] ?? DEFAULT_BUDGET;
-  post({ type: 'started', config: { ...model.config }, totalTimesteps });
-  let first = true;
+  totalTimesteps = presetTimesteps(algoName, s.env) ?? DEFAULT_BUDGET;
+  post({ type: 'started', config: { ...trained.config }, totalTimesteps });
+  trained.begin({ totalTimesteps });
   let step = 0;
   running = true;
-  while (generation === myGeneration) {
+  // One iteration per task, so that pause/export/stop messages get in between two of them.
+  while (generation === myGeneration && !trained.done) {
     if (paused) {
       await new Promise<void>((resolve) => (wakeUp = resolve)); // sleeps until resume, restart or stop
       continue;
     }
-    let report: Record<string, unknown> | null = null;
-    // One iteration per call: the callback stops `learn`; resetProgress: false with the steps left continues
-    // the schedules exactly (SB3's reset_num_timesteps=False).
-    const left = totalTimesteps - model.numTimesteps;
-    if (!first && left <= 0) break; // the budget is used up
-    model.learn({
-      totalTimesteps: first ? totalTimesteps : left,
-      resetProgress: first,
-      callback: (metrics) => {
-        report = metrics;
-        return false;
-      },
-    });
-    first = false;
-    if (report === null) break; // the budget is used up
-    const m = report as { iteration: number; step: number; episodeReturnMean: number | null; sps: number };
+    const m = trained.iterate();
     const iteration = m.iteration;
     step = m.step;
     post({
@@ -172,7 +178,6 @@ async function train(s: TrainSettings, myGeneration: number): Promise<void> {
       episodeWanted = false;
       sendEpisode(currentPolicyJson(), 'training', iteration);
     }
-    if (m.step >= totalTimesteps) break;
     await nextTask(); // let pause/export/stop messages in
   }
   if (generation === myGeneration) {
@@ -214,12 +219,20 @@ function handle(message: ToWorker): void {
       post({ type: 'policy', json: currentPolicyJson(), fileName: `policygrad-${algoName}-${env}.json` });
       break;
     }
-    case 'watch':
+    case 'watch': {
       loadPolicy(message.policy); // throws a clear error for a file that is not a policy
-      watched = message.policy;
+      const policy = message.policy;
+      watched = policy;
       watchSeed = 0;
-      sendEpisode(watched, 'loaded', watchSeed++);
+      void loadEnvEngine((JSON.parse(policy) as { env: string }).env)
+        .then(() => {
+          if (watched === policy) sendEpisode(policy, 'loaded', watchSeed++);
+        })
+        .catch((error: unknown) => {
+          post({ type: 'error', message: error instanceof Error ? error.message : String(error) });
+        });
       break;
+    }
     case 'episode-request':
       if (watched !== null) {
         sendEpisode(watched, 'loaded', watchSeed++);

@@ -1,31 +1,37 @@
-// What the learning benchmarks share (bench/learn.mjs, bench/parity.mjs): the envs' thresholds and budgets, one
+// What the learning benchmarks share (bench/learn.mjs, bench/parity.mjs): the envs' thresholds, the budgets, one
 // seeded training run with its evaluations and learning curve, result files, and the summary statistics.
 import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { A2C, NPG, PPO, Reinforce, TRPO } from '../../dist/index.js';
+import { A2C, NPG, PPO, RecurrentPPO, Reinforce, TRPO } from '../../dist/index.js';
+import { presetTimesteps } from '../../dist/internal.js';
 
-export const ALGOS = { ppo: PPO, a2c: A2C, trpo: TRPO, npg: NPG, reinforce: Reinforce };
+export const ALGOS = {
+  ppo: PPO,
+  a2c: A2C,
+  trpo: TRPO,
+  npg: NPG,
+  reinforce: Reinforce,
+  'recurrent-ppo': RecurrentPPO,
+};
 
 /**
- * Success thresholds (Gymnasium's reward_threshold, −250 for Pendulum) and the budgets: rl-zoo's n_timesteps where
- * the zoo trains the algorithm on the env (NPG, which the zoo lacks, keeps the budgets it was first measured with).
+ * Success thresholds (Gymnasium's reward_threshold, −250 for Pendulum) and the algorithms benchmarked on each env.
+ * The budget of a run is its preset's (`timesteps` in src/algos/presets.ts: rl-zoo's n_timesteps where the zoo
+ * trains the algorithm on the env; NPG, which the zoo lacks, keeps the budgets it was first measured with).
  */
 export const TARGETS = {
-  'CartPole-v1': {
-    threshold: 475,
-    budgets: { ppo: 100_000, a2c: 500_000, trpo: 100_000, npg: 100_000, reinforce: 500_000 },
-  },
-  // TRPO: rl-zoo's n_timesteps (100k); NPG keeps 200k.
-  'Acrobot-v1': { threshold: -100, budgets: { ppo: 1_000_000, a2c: 500_000, trpo: 100_000, npg: 200_000 } },
-  'MountainCar-v0': {
-    threshold: -115,
-    budgets: { ppo: 1_000_000, a2c: 1_000_000, trpo: 100_000, npg: 200_000 },
-  },
-  'MountainCarContinuous-v0': {
-    threshold: 90,
-    budgets: { ppo: 20_000, a2c: 100_000, trpo: 50_000, npg: 100_000 },
-  },
-  'Pendulum-v1': { threshold: -250, budgets: { ppo: 100_000, a2c: 1_000_000, trpo: 100_000, npg: 200_000 } },
+  'CartPole-v1': { threshold: 475, algos: ['ppo', 'a2c', 'trpo', 'npg', 'reinforce'] },
+  'Acrobot-v1': { threshold: -100, algos: ['ppo', 'a2c', 'trpo', 'npg'] },
+  'MountainCar-v0': { threshold: -115, algos: ['ppo', 'a2c', 'trpo', 'npg'] },
+  'MountainCarContinuous-v0': { threshold: 90, algos: ['ppo', 'a2c', 'trpo', 'npg'] },
+  'Pendulum-v1': { threshold: -250, algos: ['ppo', 'a2c', 'trpo', 'npg'] },
 };
+
+/** The budget of `algo`'s preset `preset` on `env`: the preset's own. */
+export function presetBudget(algo, env, preset) {
+  const budget = presetTimesteps(algo, env, preset);
+  if (budget === undefined) throw new Error(`no ${algo} preset ${preset} for ${env}`);
+  return budget;
+}
 
 /** Seeds 1…n. */
 export const firstSeeds = (n) => Array.from({ length: n }, (_, i) => i + 1);
@@ -102,7 +108,7 @@ export function runCase({ algo, env, preset, seeds, budget, threshold, file, ove
     return r;
   });
   const result = { algo, env, preset, overrides, threshold, budget, node: process.version, seeds: runs };
-  mkdirSync('benchmarks/results', { recursive: true });
+  mkdirSync('bench/results/runs', { recursive: true });
   writeFileSync(file, `${JSON.stringify(result, null, 2)}\n`);
   return result;
 }
@@ -111,7 +117,7 @@ export function runCase({ algo, env, preset, seeds, budget, threshold, file, ove
 export function resultFile(algo, env, preset, tag = '') {
   const name =
     preset === 'zoo' && tag === '' ? `${algo}-${env}` : `${algo}-${env}-${preset}${tag ? `-${tag}` : ''}`;
-  return `benchmarks/results/${name}.json`;
+  return `bench/results/runs/${name}.json`;
 }
 
 export function readResult(file) {
@@ -124,9 +130,9 @@ export function readResult(file) {
 
 /** Every result file of the classic-control learning benchmarks (not MuJoCo's or timing files). */
 export function readResults() {
-  return readdirSync('benchmarks/results')
+  return readdirSync('bench/results/runs')
     .filter((f) => f.endsWith('.json') && !f.startsWith('mujoco-') && !f.startsWith('timing-'))
-    .map((f) => ({ file: f, ...JSON.parse(readFileSync(`benchmarks/results/${f}`, 'utf8')) }));
+    .map((f) => ({ file: f, ...JSON.parse(readFileSync(`bench/results/runs/${f}`, 'utf8')) }));
 }
 
 /** Seeds whose evaluation reached the threshold within the budget, and the median steps they took. */

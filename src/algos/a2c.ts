@@ -6,7 +6,8 @@
  * Each iteration: collect nSteps (5 by default) from each env, estimate Â by GAE (λ = 1 by default: n-step
  * Monte-Carlo returns bootstrapped from V after the last step), then one gradient step on L over the whole
  * rollout with RMSprop (PyTorch's, α 0.99, ε = 1e-5: SB3's default) or Adam, after global gradient clipping.
- * The loss is the plain surrogate r·Â at r = 1, where ∇(r·Â) = Â·∇log π (surrogate.ts, objective 'none').
+ * The loss is the composition surrogate + entropyBonus + valueLoss (src/algos/loss/): the plain surrogate r·Â at
+ * r = 1, where ∇(r·Â) = Â·∇log π.
  */
 import { z } from 'zod';
 import { Adam, clipGradNorm, type Optimizer, RMSprop } from '../nn/optim.js';
@@ -15,12 +16,9 @@ import {
   type ActorCriticMetrics,
   advantagesAndReturns,
   allocateAdvantageScratch,
-  allocateMinibatch,
   buildOnPolicy,
-  distInputsOf,
   explainedVariance,
   explorationFields,
-  gatherMinibatch,
   onPolicyFields,
   type OnPolicyParts,
   scheduleSchema,
@@ -29,7 +27,11 @@ import {
 import { type LoadOptions, loadAlgorithm } from './persistence.js';
 import type { Ports } from './ports.js';
 import { checkNormalizable, rmsPropDecay } from './hyperparameters.js';
-import { accumulateSurrogateGradient, SurrogateScratch } from './surrogate.js';
+import { normalize } from '../estimators/returns.js';
+import { accumulateLoss, type LossRows, LossScratch } from './loss/accumulate.js';
+import { surrogate } from './loss/surrogate.js';
+import { entropyBonus } from './loss/entropy-bonus.js';
+import { valueLoss } from './loss/value-loss.js';
 import { type AlgorithmDefinition, Trainer, type UpdateRule } from './trainer.js';
 
 export const a2cConfigSchema = z.strictObject({
@@ -66,22 +68,37 @@ export function a2cOptimizer(size: number, c: A2CResolvedConfig): Optimizer {
   });
 }
 
-/** The update: GAE over the rollout, then one gradient step on L over all of it. */
+/** What the update reads of the config (A3C's workers run it with their own). */
+export type A2CUpdateConfig = Pick<
+  A2CResolvedConfig,
+  'nSteps' | 'numEnvs' | 'gamma' | 'gaeLambda' | 'learningRate' | 'entCoef' | 'vfCoef' | 'maxGradNorm'
+> & { normalizeAdvantage: boolean };
+
+/**
+ * The update: GAE over the rollout, then one gradient step on L over all of it, taken by `optimizer` on `target`
+ * (the policy's own parameters; an A3C worker's are the shared ones, its gradient from its local copy).
+ */
 export function createA2CUpdate(
   { policy }: OnPolicyParts,
-  c: A2CResolvedConfig,
-  optimizer: Optimizer = a2cOptimizer(policy.numParams, c),
+  c: A2CUpdateConfig,
+  optimizer: Optimizer,
+  target: Float32Array = policy.params,
 ): UpdateRule<A2CUpdateMetrics> {
   const n = c.nSteps * c.numEnvs;
   const lrSchedule = toSchedule(c.learningRate);
   const advantages = new Float64Array(n);
   const returns = new Float64Array(n);
   const scratch = allocateAdvantageScratch(n);
-  const oldInputs = new Float32Array(n * policy.dist.inputSize);
-  const all = Int32Array.from({ length: n }, (_, k) => k);
-  const batch = allocateMinibatch(n, policy.obsDim, policy.dist.actionSize, policy.dist.inputSize);
-  const surrogateScratch = new SurrogateScratch();
-
+  const normalized = new Float64Array(n);
+  // L = −(1/n) Σ r·Â − c_H·(1/n) Σ H + c_V·(1/n) Σ (V − R)², r = 1 at θ_old.
+  const loss = [surrogate(), entropyBonus(c.entCoef), valueLoss({ coef: c.vfCoef })];
+  const lossScratch = new LossScratch();
+  const rows: LossRows = {
+    size: n,
+    observations: new Float32Array(0),
+    actions: new Float32Array(0),
+    returns,
+  };
   return {
     optimizers: { actorCritic: optimizer },
     update(rollout: RolloutBuffer, progressRemaining: number): A2CUpdateMetrics {
@@ -89,17 +106,19 @@ export function createA2CUpdate(
       // 1. Estimate advantages (GAE; λ = 1: bootstrapped n-step returns minus V).
       advantagesAndReturns(rollout, c.gamma, c.gaeLambda, advantages, returns, 'bootstrap', scratch);
       // 2. One gradient step on the actor-critic loss over the whole rollout.
-      distInputsOf(policy, rollout, oldInputs);
-      gatherMinibatch(rollout, advantages, returns, oldInputs, all, 0, n, batch);
+      rows.advantages = advantages;
+      if (c.normalizeAdvantage && n > 1) {
+        normalized.set(advantages);
+        rows.advantages = normalize(normalized);
+      }
+      rows.observations = rollout.observations;
+      rows.actions = rollout.actions;
+      rows.masks = rollout.masks;
+      rows.oldLogProbs = rollout.logProbs;
       policy.zeroGrad();
-      const m = accumulateSurrogateGradient(
-        policy,
-        batch,
-        { objective: 'none', entCoef: c.entCoef, vfCoef: c.vfCoef, normalizeAdvantage: c.normalizeAdvantage },
-        surrogateScratch,
-      );
+      const m = accumulateLoss(policy, rows, loss, lossScratch).metrics;
       if (c.maxGradNorm !== null) clipGradNorm(policy.grads, c.maxGradNorm);
-      optimizer.step(policy.params, policy.grads);
+      optimizer.step(target, policy.grads);
       return {
         policyLoss: m.policyLoss,
         valueLoss: m.valueLoss,
@@ -121,7 +140,7 @@ export const a2cDefinition: AlgorithmDefinition<A2CResolvedConfig, A2CUpdateMetr
     return c;
   },
   build: (c, ports) => buildOnPolicy(c, ports),
-  createUpdate: (parts, c) => createA2CUpdate(parts, c),
+  createUpdate: (parts, c) => createA2CUpdate(parts, c, a2cOptimizer(parts.policy.numParams, c)),
 };
 
 export class A2C extends Trainer<A2CResolvedConfig, A2CUpdateMetrics> {

@@ -8,26 +8,20 @@
  *   dθ = ∇_θ' [ −(1/n) Σ_t (R_t − V(s_t)) log π(a_t|s_t) + c_V (1/n) Σ_t (V(s_t) − R_t)² − c_H (1/n) Σ_t H_t ]
  *   g ← α g + (1 − α) dθ²;   θ ← θ − η dθ / √(g + ε)
  *
+ * The gradient step is A2C's update rule (a2c.ts) and the shared RMSprop is `RMSprop` (src/nn/optim.ts) given the
+ * shared averages; this file holds the config, the shared layout and the worker's loop.
+ *
  * Thread creation is platform-specific and lives outside the core (src/node/a3c.ts for Node's worker threads);
  * this file only needs the shared buffers.
  */
 import { z } from 'zod';
-import { clipGradNorm } from '../nn/optim.js';
+import { RMSprop } from '../nn/optim.js';
 import { parseOptions } from '../options.js';
-import {
-  advantagesAndReturns,
-  allocateMinibatch,
-  buildOnPolicy,
-  explainedVariance,
-  gatherMinibatch,
-  type OnPolicyParts,
-  onPolicyFields,
-  scheduleSchema,
-  toSchedule,
-} from './on-policy.js';
+import { type A2CUpdateMetrics, createA2CUpdate } from './a2c.js';
+import { buildOnPolicy, type OnPolicyParts, onPolicyFields, scheduleSchema } from './on-policy.js';
 import { applyPreset } from './presets.js';
 import { checkNormalizable, rmsPropDecay } from './hyperparameters.js';
-import { accumulateSurrogateGradient, SurrogateScratch } from './surrogate.js';
+import type { UpdateRule } from './trainer.js';
 
 export const a3cConfigSchema = z.strictObject({
   ...onPolicyFields,
@@ -101,12 +95,15 @@ export function a3cWorkerSeed(seed: number, index: number): number {
   return seed + 100_003 * (index + 1);
 }
 
+/**
+ * One worker: A2C's update rule (a2c.ts) on its own envs and local copy θ' of the networks, its step taken by
+ * RMSprop (src/nn/optim.ts, TensorFlow's form) on the shared θ with the shared squared-gradient averages.
+ */
 export class A3CWorker {
   private readonly parts: OnPolicyParts;
   private readonly params: Float32Array;
-  private readonly squareAverages: Float32Array;
   private readonly counters: Int32Array;
-  private readonly scratch = new SurrogateScratch();
+  private readonly rule: UpdateRule<A2CUpdateMetrics>;
 
   constructor(
     readonly config: A3CResolvedConfig,
@@ -115,28 +112,24 @@ export class A3CWorker {
   ) {
     this.parts = buildOnPolicy({ ...config, seed: a3cWorkerSeed(config.seed, index) });
     this.params = new Float32Array(shared.params);
-    this.squareAverages = new Float32Array(shared.squareAverages);
     this.counters = new Int32Array(shared.counters);
-    if (this.params.length !== this.parts.policy.numParams) {
+    const size = this.parts.policy.numParams;
+    if (this.params.length !== size) {
       throw new Error(`A3C worker ${index}: shared parameters do not fit the policy`);
     }
+    const optimizer = new RMSprop(size, 1, {
+      alpha: config.rmsPropAlpha,
+      epsilon: config.rmsPropEpsilon,
+      tensorflowStyle: true,
+      squareAverages: new Float32Array(shared.squareAverages),
+    });
+    this.rule = createA2CUpdate(this.parts, config, optimizer, this.params);
   }
 
   /** Learns until the shared step counter reaches `until` (or the stop flag is set). */
   run(until: number, start: number, report: (r: A3CReport) => void): void {
-    const c = this.config;
     const { policy, collector, buffer } = this.parts;
-    const { params, squareAverages, counters } = this;
-    const lrSchedule = toSchedule(c.learningRate);
-    const n = buffer.size;
-    const advantages = new Float64Array(n);
-    const returns = new Float64Array(n);
-    const all = Int32Array.from({ length: n }, (_, k) => k);
-    const batch = allocateMinibatch(n, policy.obsDim, policy.dist.actionSize, policy.dist.inputSize);
-    const noOldInputs = new Float32Array(n * policy.dist.inputSize);
-    batch.oldDistInputs = null;
-    const alpha = c.rmsPropAlpha;
-    const epsilon = c.rmsPropEpsilon;
+    const { params, counters } = this;
     let updates = 0;
     let sums = { policyLoss: 0, valueLoss: 0, entropy: 0, explainedVariance: 0, count: 0 };
     let learningRate = 0;
@@ -163,45 +156,20 @@ export class A3CWorker {
     for (;;) {
       const globalSteps = Atomics.load(counters, A3C_STEPS);
       if (globalSteps >= until || Atomics.load(counters, A3C_STOP) !== 0) break;
-      // θ' ← θ, then n steps with π_θ' and the n-step returns.
+      // θ' ← θ, n steps with π_θ', then A2C's step on the shared θ (Hogwild: no locks).
       policy.params.set(params);
       collector.collectSteps(buffer);
-      advantagesAndReturns(buffer, c.gamma, c.gaeLambda, advantages, returns);
-      gatherMinibatch(buffer, advantages, returns, noOldInputs, all, 0, n, batch);
-      policy.zeroGrad();
-      const m = accumulateSurrogateGradient(
-        policy,
-        batch,
-        {
-          objective: 'none',
-          clipRange: Number.POSITIVE_INFINITY,
-          klBeta: 0,
-          entCoef: c.entCoef,
-          vfCoef: c.vfCoef,
-          clipRangeVf: null,
-          normalizeAdvantage: c.normalizeAdvantage,
-        },
-        this.scratch,
-      );
-      if (c.maxGradNorm !== null) clipGradNorm(policy.grads, c.maxGradNorm);
-      // Hogwild: shared RMSprop statistics and parameters, updated in place without locks.
-      learningRate = lrSchedule(1 - Math.min(1, (globalSteps - start) / Math.max(1, until - start)));
-      const grads = policy.grads;
-      for (let i = 0; i < params.length; i++) {
-        const g = grads[i];
-        const average = alpha * squareAverages[i] + (1 - alpha) * g * g;
-        squareAverages[i] = average;
-        params[i] -= (learningRate * g) / Math.sqrt(average + epsilon);
-      }
-      Atomics.add(counters, A3C_STEPS, n);
+      const m = this.rule.update(buffer, 1 - Math.min(1, (globalSteps - start) / Math.max(1, until - start)));
+      Atomics.add(counters, A3C_STEPS, buffer.size);
       Atomics.add(counters, A3C_UPDATES, 1);
       updates++;
+      learningRate = m.learningRate;
       sums.policyLoss += m.policyLoss;
       sums.valueLoss += m.valueLoss;
       sums.entropy += m.entropy;
-      sums.explainedVariance += explainedVariance(buffer.values, returns);
+      sums.explainedVariance += m.explainedVariance;
       sums.count++;
-      if (updates % c.reportEvery === 0) send(false);
+      if (updates % this.config.reportEvery === 0) send(false);
     }
     send(true);
   }

@@ -19,7 +19,8 @@ import type { RngState } from '../rng.js';
 import type { IterationTracker, IterationTrackerState } from '../rollouts/iteration.js';
 import type { CollectorSnapshot } from '../rollouts/rollout.js';
 import type { OnPolicyParts } from './on-policy.js';
-import type { StateDependentNoiseState } from '../policies/gsde.js';
+import type { StateDependentNoise, StateDependentNoiseState } from '../policies/gsde.js';
+import type { Floats } from '../nn/kernels.js';
 
 export const CHECKPOINT_FORMAT = 'policygrad-checkpoint';
 export const CHECKPOINT_VERSION = 2;
@@ -64,10 +65,20 @@ export interface Checkpoint {
 export interface CheckpointParts {
   algo: string;
   env: string;
-  parts: OnPolicyParts;
+  parts: CheckpointableParts;
   tracker: IterationTracker;
   progress: LearnProgress | null;
   optimizers: Record<string, Optimizer>;
+}
+
+/** The pieces of a run a checkpoint holds: `OnPolicyParts`, or a recurrent run's (any policy with flat params). */
+export interface CheckpointableParts {
+  env: OnPolicyParts['env'];
+  rng: OnPolicyParts['rng'];
+  collector: OnPolicyParts['collector'];
+  policy: { readonly params: Floats; readonly sde: StateDependentNoise | null };
+  /** The step buffer (not checkpointed: it is refilled before it is read). */
+  buffer?: OnPolicyParts['buffer'];
 }
 
 export function captureCheckpoint(c: CheckpointParts, state: Record<string, unknown> = {}): Checkpoint {
@@ -213,7 +224,7 @@ export function beginProgress(
   current: LearnProgress | null,
   totalTimesteps: number,
   resetProgress: boolean,
-  parts: OnPolicyParts,
+  parts: Pick<OnPolicyParts, 'collector'>,
   tracker: IterationTracker,
 ): LearnProgress {
   const step = parts.collector.totalSteps;

@@ -22,4 +22,5 @@ export * from './distributed.js';
 export * from './impala.js';
 export * from './appo.js';
 export * from './learner.js';
+export * from './recurrent-ppo.js';
 export * from './ports.js';

@@ -15,7 +15,12 @@ import { constantSchedule, linearSchedule, type Schedule } from '../nn/optim.js'
 import { ActorCriticPolicy, isNetArch, NET_ARCH_EXPECTED, type NetArch } from '../policies/actor-critic.js';
 import { Rng } from '../rng.js';
 import type { IterationStats } from '../rollouts/iteration.js';
-import { type EvaluationResult, RolloutBuffer, RolloutCollector } from '../rollouts/rollout.js';
+import {
+  type EvaluationResult,
+  RolloutBuffer,
+  type RolloutActor,
+  RolloutCollector,
+} from '../rollouts/rollout.js';
 import type { Minibatch } from './surrogate.js';
 import { maskRows } from './policy-gradient.js';
 import { discount, gradNormBound, traceDecay } from './hyperparameters.js';
@@ -215,23 +220,7 @@ export function buildOnPolicy(
   }
   const root = Rng.fromSeed(c.seed);
   const rng = root.split();
-  const raw = makeVectorEnv(
-    c.vectorEnv ?? 'sync',
-    c.env,
-    c.numEnvs,
-    c.envOptions,
-    { copy: false, envModules: c.envModules },
-    ports.asyncVectorEnv,
-  );
-  const normalize = c.normalize ?? false;
-  const env: VectorEnv =
-    normalize === false
-      ? raw
-      : new VecNormalize(raw, {
-          ...(normalize === true ? {} : normalize),
-          gamma: c.gamma ?? 0.99,
-          copy: false, // the collector copies what it keeps
-        });
+  const env = buildTrainingEnv(c, ports);
   const policy = new ActorCriticPolicy(
     {
       observationSpace: env.singleObservationSpace as Box,
@@ -253,6 +242,37 @@ export function buildOnPolicy(
   collector.sdeSampleFreq = c.sdeSampleFreq ?? -1;
   const buffer = new RolloutBuffer(c.nSteps, c.numEnvs, env.obsDim, policy.dist.actionSize);
   return { env, policy, rng, collector, buffer };
+}
+
+/** The vector env of a run: `numEnvs` copies of `env`, normalised when `normalize` says so (SB3's VecNormalize). */
+export function buildTrainingEnv(
+  c: {
+    env: string;
+    envOptions: Record<string, unknown>;
+    numEnvs: number;
+    gamma?: number;
+    normalize?: boolean | { observation: boolean; reward: boolean };
+    vectorEnv?: 'sync' | 'async';
+    envModules?: readonly string[];
+  },
+  ports: Ports = {},
+): VectorEnv {
+  const raw = makeVectorEnv(
+    c.vectorEnv ?? 'sync',
+    c.env,
+    c.numEnvs,
+    c.envOptions,
+    { copy: false, envModules: c.envModules },
+    ports.asyncVectorEnv,
+  );
+  const normalize = c.normalize ?? false;
+  return normalize === false
+    ? raw
+    : new VecNormalize(raw, {
+        ...(normalize === true ? {} : normalize),
+        gamma: c.gamma ?? 0.99,
+        copy: false, // the collector copies what it keeps
+      });
 }
 
 /**
@@ -334,25 +354,25 @@ export function allocateMinibatch(
   };
 }
 
-/** Copies the rollout rows `indices[start … start + size)` into `mb`. */
+/** Copies the rollout rows `indices[start … start + size)` into `mb` (old inputs: when `mb` keeps them). */
 export function gatherMinibatch(
   buffer: RolloutBuffer,
   advantages: Float64Array,
   returns: Float64Array,
-  oldDistInputs: Float32Array,
+  oldDistInputs: Float32Array | null,
   indices: Int32Array,
   start: number,
   size: number,
   mb: Minibatch,
 ): Minibatch {
   const { obsDim, actionDim } = buffer;
-  const inputSize = oldDistInputs.length / buffer.size;
+  const inputSize = oldDistInputs === null ? 0 : oldDistInputs.length / buffer.size;
   const { observations, actions, oldDistInputs: oldInputs } = mb;
   for (let b = 0; b < size; b++) {
     const k = indices[start + b];
     for (let j = 0; j < obsDim; j++) observations[b * obsDim + j] = buffer.observations[k * obsDim + j];
     for (let j = 0; j < actionDim; j++) actions[b * actionDim + j] = buffer.actions[k * actionDim + j];
-    if (oldInputs !== null) {
+    if (oldInputs !== null && oldDistInputs !== null) {
       for (let j = 0; j < inputSize; j++) oldInputs[b * inputSize + j] = oldDistInputs[k * inputSize + j];
     }
     if (buffer.masks !== null) {
@@ -390,7 +410,7 @@ export function distInputsOf(
  * env's own units, observations normalised with the training statistics (frozen) when `normalization` is given.
  */
 export function evaluatePolicy(
-  policy: ActorCriticPolicy,
+  policy: RolloutActor,
   config: { env: string; envOptions: Record<string, unknown>; seed?: number },
   episodes: number,
   {

@@ -11,9 +11,11 @@ import type { Box } from '../envs/spaces.js';
 import type { VectorEnv } from '../envs/vector.js';
 import { PolicygradError } from '../errors.js';
 import type { ActorCriticPolicy } from '../policies/actor-critic.js';
+import type { RecurrentActorCriticPolicy } from '../policies/recurrent-actor-critic.js';
 import { exportPolicy } from '../policies/serialize.js';
 import { normalizationOf } from './on-policy.js';
 import type { Ports } from './ports.js';
+import { RENAMED_CONFIG_KEYS } from './renamed-options.js';
 
 export interface FileStorage {
   /** Writes the file atomically (temporary file, then rename), creating the directory if needed. */
@@ -94,7 +96,7 @@ export interface LoadOptions {
 /** What `saveAlgorithm` needs of a model. */
 export interface SavableModel {
   readonly config: { env: string; envOptions: Record<string, unknown> };
-  readonly policy: ActorCriticPolicy;
+  readonly policy: ActorCriticPolicy | RecurrentActorCriticPolicy;
   readonly env: VectorEnv;
   checkpoint(): unknown;
 }
@@ -117,12 +119,20 @@ export function saveAlgorithm(
 }
 
 /**
- * A config saved by an earlier version, in today's names: `hiddenSizes` (both networks' widths) is now `netArch`.
- * Only saved files are upgraded; a config a user writes with the old name is refused with a message naming the new.
+ * A config `algo` saved by an earlier version, in today's names: `hiddenSizes` (both networks' widths) is now
+ * `netArch`, and the keys issue 15 renamed (`RENAMED_CONFIG_KEYS`: TRPO's `targetKl` is `maxKl`…). Only saved
+ * files are upgraded; a config a user writes with an old name is refused with a message naming the new.
  */
-export function upgradeSavedConfig(config: Record<string, unknown>): Record<string, unknown> {
+export function upgradeSavedConfig(config: Record<string, unknown>, algo: string): Record<string, unknown> {
   const { hiddenSizes, ...rest } = config;
-  return hiddenSizes === undefined || 'netArch' in config ? { ...config } : { ...rest, netArch: hiddenSizes };
+  const upgraded: Record<string, unknown> =
+    hiddenSizes === undefined || 'netArch' in config ? { ...config } : { ...rest, netArch: hiddenSizes };
+  for (const [old, [, now]] of Object.entries(RENAMED_CONFIG_KEYS[algo] ?? {})) {
+    if (!Object.hasOwn(upgraded, old)) continue;
+    if (!Object.hasOwn(upgraded, now)) upgraded[now] = upgraded[old];
+    delete upgraded[old];
+  }
+  return upgraded;
 }
 
 /**
@@ -133,7 +143,7 @@ export function loadAlgorithm<
   T extends { restoreCheckpoint(cp: unknown, o?: { weightsOnly?: boolean }): void },
 >(dir: string, algo: string, options: LoadOptions, create: (config: Record<string, unknown>) => T): T {
   const saved = readModel(options.ports?.storage, dir, algo);
-  const config = upgradeSavedConfig(saved.config);
+  const config = upgradeSavedConfig(saved.config, algo);
   const sameEnv =
     (options.env === undefined || options.env === config.env) && options.envOptions === undefined;
   if (options.env !== undefined) config.env = options.env;

@@ -5,10 +5,13 @@
  */
 import type { AsyncVectorEnvFactory } from '../envs/vector.js';
 import type { FileStorage } from './persistence.js';
+import type { ThreadedAlgorithm } from './registry.js';
 
 export interface Ports {
   /** Files for `save`/`load` (Node: `nodeFileStorage`). Without it, `save` and `load` throw one line. */
   storage?: FileStorage;
   /** Builds `vectorEnv: 'async'` vector envs on worker threads (Node: `AsyncVectorEnv`). */
   asyncVectorEnv?: AsyncVectorEnvFactory;
+  /** Starts A3C's coordinator, whose workers are threads (Node: `nodeA3CThreads`, src/node/a3c.ts). */
+  threads?: (config: Record<string, unknown>) => ThreadedAlgorithm;
 }

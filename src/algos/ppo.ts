@@ -5,7 +5,7 @@
  *
  *   maximise  L(θ) = E[ s(r_t(θ), Â_t) ] − β·E[ KL(π_old ‖ π_θ) ],   r_t = π_θ(a_t|s_t) / π_old(a_t|s_t)
  *
- * `objective` picks the surrogate (see surrogate.ts): 'clip' (PPO-clip), 'kl-penalty' (adaptive β: doubled when
+ * `objective` picks the loss terms (src/algos/loss/): 'clip' (PPO-clip), 'kl-penalty' (adaptive β: doubled when
  * KL ≥ 1.5·δ, halved when KL ≤ δ/1.5, after each update), 'clip+kl', or 'none' (the plain importance-sampled
  * surrogate). Each iteration: collect nSteps × numEnvs, estimate GAE advantages, then nEpochs passes of
  * minibatch gradient steps.
@@ -14,6 +14,8 @@ import { z } from 'zod';
 import { describeValue, PolicygradError } from '../errors.js';
 import { Adam, clipGradNorm } from '../nn/optim.js';
 import type { RolloutBuffer } from '../rollouts/rollout.js';
+import { declareRenamedOptions } from '../options.js';
+import { renamedOptionsOf } from './renamed-options.js';
 import { shuffle } from './value-regression.js';
 import {
   type ActorCriticMetrics,
@@ -21,7 +23,6 @@ import {
   allocateAdvantageScratch,
   allocateMinibatch,
   buildOnPolicy,
-  distInputsOf,
   explainedVariance,
   explorationFields,
   gatherMinibatch,
@@ -35,7 +36,13 @@ import {
 import { type LoadOptions, loadAlgorithm } from './persistence.js';
 import type { Ports } from './ports.js';
 import { checkNormalizable } from './hyperparameters.js';
-import { accumulateSurrogateGradient, adaptKlBeta, SurrogateScratch } from './surrogate.js';
+import { normalize } from '../estimators/returns.js';
+import { accumulateLoss, evaluateLoss, type LossRows, LossScratch } from './loss/accumulate.js';
+import { surrogate } from './loss/surrogate.js';
+import { adaptKlBeta, klPenalty } from './loss/kl-penalty.js';
+import { entropyBonus } from './loss/entropy-bonus.js';
+import { valueLoss } from './loss/value-loss.js';
+import { capture } from './loss/capture.js';
 import { type AlgorithmDefinition, Trainer, type UpdateRule } from './trainer.js';
 
 export const ppoConfigSchema = z.strictObject({
@@ -57,12 +64,13 @@ export const ppoConfigSchema = z.strictObject({
   truncation: truncationSchema.default('bootstrap'),
   /** Stop the epochs early when the approximate KL exceeds 1.5 × targetKl (SB3). */
   targetKl: z.number().positive().nullable().default(null),
-  /** δ of the adaptive KL penalty. */
-  klTarget: z.number().positive().default(0.01),
+  /** d_targ of the adaptive KL penalty (Schulman et al. 2017, eq. 8). */
+  klPenaltyTarget: z.number().positive().default(0.01),
   /** Initial β of the KL penalty. */
   klBetaInit: z.number().positive().default(1.0),
   adamEpsilon: z.number().positive().default(1e-5),
 });
+declareRenamedOptions(ppoConfigSchema, renamedOptionsOf('ppo'));
 export type PPOConfig = z.input<typeof ppoConfigSchema>;
 
 export type PPOResolvedConfig = z.output<typeof ppoConfigSchema>;
@@ -84,15 +92,31 @@ export function createPPOUpdate(
   const returns = new Float64Array(n);
   const scratch = allocateAdvantageScratch(n);
   const oldInputs = new Float32Array(n * policy.dist.inputSize);
-  const newInputs = new Float32Array(n * policy.dist.inputSize);
-  const kls = new Float64Array(n);
   const indices = new Int32Array(n);
   const batchSize = Math.min(c.batchSize, n);
   const mb = allocateMinibatch(batchSize, policy.obsDim, policy.dist.actionSize, policy.dist.inputSize);
   const penalised = c.objective === 'kl-penalty' || c.objective === 'clip+kl';
   if (!penalised) mb.oldDistInputs = null; // the clipped objective needs only the old log-probabilities
-  const surrogateScratch = new SurrogateScratch();
-  let klBeta = c.klBetaInit;
+  // L = −(1/B) Σ s(r, Â) [+ β·(1/B) Σ KL(π_old ‖ π)] − c_H·(1/B) Σ H + c_V·L_V; s clipped or plain.
+  const policySurrogate = surrogate({ clipped: c.objective === 'clip' || c.objective === 'clip+kl' });
+  const penalty = klPenalty({ beta: c.klBetaInit }); // β is rule state: adapted after each update
+  const loss = [
+    policySurrogate,
+    entropyBonus(c.entCoef),
+    ...(penalised ? [penalty] : []),
+    valueLoss({ form: c.valueLoss, clipRangeVf: c.clipRangeVf, coef: c.vfCoef }),
+  ];
+  const lossScratch = new LossScratch();
+  const normalized = new Float64Array(batchSize); // the minibatch's advantages, normalised
+  const minibatchRows: LossRows = { ...mb };
+  const rolloutRows: LossRows = {
+    size: n,
+    observations: new Float32Array(0),
+    actions: new Float32Array(0),
+    oldDistInputs: oldInputs,
+  };
+  const capturePolicy = [capture({ distInputs: oldInputs })]; // π_old, for the KL terms
+  const measureKl = [penalty]; // its metric `kl`: the mean KL(π_old ‖ π) over the rollout
 
   return {
     optimizers: { actorCritic: optimizer },
@@ -101,7 +125,11 @@ export function createPPOUpdate(
       const clipRange = clipSchedule(progressRemaining);
       // 1. Estimate advantages: GAE(γ, λ), truncations bootstrapped from V(final observation) or cut.
       advantagesAndReturns(rollout, c.gamma, c.gaeLambda, advantages, returns, c.truncation, scratch);
-      if (penalised) distInputsOf(policy, rollout, oldInputs); // π_old, for the KL terms
+      policySurrogate.clipRange = clipRange;
+      rolloutRows.observations = rollout.observations;
+      rolloutRows.actions = rollout.actions;
+      rolloutRows.masks = rollout.masks;
+      if (penalised) evaluateLoss(policy, rolloutRows, capturePolicy, lossScratch);
       // 2. nEpochs passes of minibatch steps on the surrogate; stop early once the policy has moved too far.
       let steps = 0; // minibatch steps taken, and the sums of their losses for the row's means
       let policyLoss = 0;
@@ -116,22 +144,16 @@ export function createPPOUpdate(
         for (let s = 0; s < n; s += batchSize) {
           const size = Math.min(batchSize, n - s);
           gatherMinibatch(rollout, advantages, returns, oldInputs, indices, s, size, mb);
+          minibatchRows.size = size;
+          minibatchRows.masks = mb.masks;
+          minibatchRows.advantages = mb.advantages;
+          if (c.normalizeAdvantage && size > 1) {
+            const minibatchAdvantages = size === batchSize ? normalized : normalized.subarray(0, size);
+            minibatchAdvantages.set(mb.advantages.subarray(0, size));
+            minibatchRows.advantages = normalize(minibatchAdvantages);
+          }
           policy.zeroGrad();
-          const m = accumulateSurrogateGradient(
-            policy,
-            mb,
-            {
-              objective: c.objective,
-              clipRange,
-              klBeta,
-              entCoef: c.entCoef,
-              vfCoef: c.vfCoef,
-              clipRangeVf: c.clipRangeVf,
-              valueLoss: c.valueLoss,
-              normalizeAdvantage: c.normalizeAdvantage,
-            },
-            surrogateScratch,
-          );
+          const m = accumulateLoss(policy, minibatchRows, loss, lossScratch).metrics;
           if (c.targetKl !== null && m.approxKl > 1.5 * c.targetKl) {
             stop = true; // SB3's target-KL stop: keep this minibatch out and end the update
             break;
@@ -149,8 +171,8 @@ export function createPPOUpdate(
       // 3. Adaptive KL penalty: β ← 2β if KL ≥ 1.5δ, β/2 if KL ≤ δ/1.5 (KL over the whole rollout).
       let kl: number | undefined;
       if (penalised) {
-        kl = meanKl(policy, rollout, oldInputs, newInputs, kls);
-        klBeta = adaptKlBeta(klBeta, kl, c.klTarget);
+        kl = evaluateLoss(policy, rolloutRows, measureKl, lossScratch).metrics.kl;
+        penalty.beta = adaptKlBeta(penalty.beta, kl, c.klPenaltyTarget);
       }
       const mean = (sum: number) => (steps === 0 ? Number.NaN : sum / steps);
       return {
@@ -162,10 +184,10 @@ export function createPPOUpdate(
         explainedVariance: explainedVariance(rollout.values, returns),
         learningRate: optimizer.learningRate,
         clipRange,
-        ...(penalised ? { klBeta, kl } : {}),
+        ...(penalised ? { klBeta: penalty.beta, kl } : {}),
       };
     },
-    getState: () => ({ klBeta }),
+    getState: () => ({ klBeta: penalty.beta }),
     setState(state) {
       const value = state.klBeta;
       if (typeof value !== 'number' || !(value > 0) || !Number.isFinite(value)) {
@@ -173,7 +195,7 @@ export function createPPOUpdate(
           `PPO checkpoint: invalid klBeta ${describeValue(value)}: expected a positive number`,
         );
       }
-      klBeta = value;
+      penalty.beta = value;
     },
   };
 }
@@ -200,19 +222,4 @@ export class PPO extends Trainer<PPOResolvedConfig, PPOUpdateMetrics> {
   static load(dir: string, options: LoadOptions = {}): PPO {
     return loadAlgorithm(dir, 'ppo', options, (config) => new PPO(config, options.ports));
   }
-}
-
-/** Mean KL(π_old ‖ π) over the rollout (`current` and `kls`: scratch of the rollout's size). */
-function meanKl(
-  policy: OnPolicyParts['policy'],
-  rollout: RolloutBuffer,
-  oldInputs: Float32Array,
-  current: Float32Array,
-  kls: Float64Array,
-): number {
-  distInputsOf(policy, rollout, current);
-  policy.dist.kl(oldInputs, current, rollout.size, kls);
-  let sum = 0;
-  for (let k = 0; k < rollout.size; k++) sum += kls[k];
-  return sum / rollout.size;
 }

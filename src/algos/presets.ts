@@ -118,25 +118,125 @@ const PPO_LUNAR_LANDER_ZOO: Preset = {
   entCoef: 0.01,
 };
 
-export const PRESETS: Record<string, Record<string, Record<string, Preset>>> = {
+/**
+ * rl-baselines3-zoo hyperparams/a2c.yml, BipedalWalker-v3 (n_timesteps 5e6), gSDE included; the hardcore entry
+ * (2e8) takes 32 envs, ent_coef 0.001 and lin_0.0008.
+ */
+const A2C_BIPEDAL_WALKER_ZOO: Preset = {
+  normalize: true,
+  numEnvs: 16,
+  entCoef: 0.0,
+  maxGradNorm: 0.5,
+  nSteps: 8,
+  gaeLambda: 0.9,
+  vfCoef: 0.4,
+  gamma: 0.99,
+  optimizer: 'rmsprop',
+  normalizeAdvantage: false,
+  learningRate: 'lin_0.00096',
+  useSde: true,
+  logStdInit: -2,
+  orthogonalInit: false,
+};
+
+/** rl-baselines3-zoo hyperparams/ppo.yml, CartPole-v1 (n_timesteps 1e5). */
+const PPO_CARTPOLE_ZOO: Preset = {
+  numEnvs: 8,
+  nSteps: 32,
+  batchSize: 256,
+  gaeLambda: 0.8,
+  gamma: 0.98,
+  nEpochs: 20,
+  entCoef: 0.0,
+  learningRate: 'lin_0.001',
+  clipRange: 'lin_0.2',
+};
+
+/** rl-baselines3-zoo hyperparams/ppo.yml, Acrobot-v1 (n_timesteps 1e6); ppo_lstm.yml has the same values. */
+const PPO_ACROBOT_ZOO: Preset = {
+  normalize: true,
+  numEnvs: 16,
+  nSteps: 256,
+  gaeLambda: 0.94,
+  gamma: 0.99,
+  nEpochs: 4,
+  entCoef: 0.0,
+};
+
+/** rl-baselines3-zoo hyperparams/ppo.yml, MountainCar-v0 (n_timesteps 1e6); ppo_lstm.yml's MountainCarNoVel-v0 too. */
+const PPO_MOUNTAINCAR_ZOO: Preset = {
+  normalize: true,
+  numEnvs: 16,
+  nSteps: 16,
+  gaeLambda: 0.98,
+  gamma: 0.99,
+  nEpochs: 4,
+  entCoef: 0.0,
+};
+
+/**
+ * A named preset: its hyperparameters, and `timesteps`, the training budget it is meant for (rl-zoo's
+ * n_timesteps where it has one). The budget is not a hyperparameter: `presetValues` leaves it out of the config,
+ * and `presetTimesteps` is what the CLI and the web page train for when no budget is given.
+ */
+export type NamedPreset = Preset & { timesteps: number };
+
+/** algo → env id → preset name → preset. */
+export const PRESETS: Record<string, Record<string, Record<string, NamedPreset>>> = {
+  'recurrent-ppo': {
+    // rl-baselines3-zoo hyperparams/ppo_lstm.yml (tuned; n_timesteps 1e5): ppo.yml's CartPole values, normalised,
+    // with an LSTM of 64 and the critic's own LSTM, pi/vf [64] with ReLU, PyTorch's default init.
+    'CartPoleNoVel-v1': {
+      zoo: {
+        timesteps: 100_000,
+        ...PPO_CARTPOLE_ZOO,
+        normalize: true,
+        orthogonalInit: false,
+        activation: 'relu',
+        hiddenSize: 64,
+        enableCriticLstm: true,
+        netArch: { pi: [64], vf: [64] },
+      },
+    },
+    // rl-baselines3-zoo hyperparams/ppo_lstm.yml (tuned; n_timesteps 1e5), gSDE included; sb3-contrib's default
+    // batch size (128).
+    'PendulumNoVel-v1': {
+      zoo: {
+        timesteps: 100_000,
+        normalize: true,
+        numEnvs: 4,
+        nSteps: 1024,
+        gaeLambda: 0.95,
+        gamma: 0.9,
+        nEpochs: 10,
+        entCoef: 0.0,
+        learningRate: 1e-3,
+        clipRange: 0.2,
+        useSde: true,
+        sdeSampleFreq: 4,
+        orthogonalInit: false,
+        activation: 'relu',
+        hiddenSize: 64,
+        enableCriticLstm: true,
+        netArch: { pi: [64], vf: [64] },
+      },
+    },
+    // rl-baselines3-zoo hyperparams/ppo_lstm.yml ("to be tuned"; n_timesteps 1e6): ppo.yml's MountainCar values
+    // with sb3-contrib's default policy (LSTM 256, its own critic LSTM, [64, 64] tanh, orthogonal MLPs) and batch
+    // size (128).
+    'MountainCarNoVel-v0': { zoo: { timesteps: 1_000_000, ...PPO_MOUNTAINCAR_ZOO } },
+    // rl-baselines3-zoo hyperparams/ppo_lstm.yml (n_timesteps 1e6): ppo.yml's values, sb3-contrib's defaults.
+    'Acrobot-v1': { zoo: { timesteps: 1_000_000, ...PPO_ACROBOT_ZOO } },
+  },
   ppo: {
     'CartPole-v1': {
       // rl-baselines3-zoo hyperparams/ppo.yml (n_timesteps 1e5)
-      zoo: {
-        numEnvs: 8,
-        nSteps: 32,
-        batchSize: 256,
-        gaeLambda: 0.8,
-        gamma: 0.98,
-        nEpochs: 20,
-        entCoef: 0.0,
-        learningRate: 'lin_0.001',
-        clipRange: 'lin_0.2',
-      },
+      zoo: { timesteps: 100_000, ...PPO_CARTPOLE_ZOO },
       // CleanRL ppo.py defaults (total 500k steps): 4 envs × 128 steps, 4 epochs × 4 minibatches, CleanRL's value
       // loss ½·max((V − R)², (V_clip − R)²) with V clipped to V_old ± 0.2, and time-limit truncations ended like
       // terminations (ppo.py: next_done = terminations | truncations). docs/parity.md compares it line by line.
       cleanrl: {
+        timesteps: 500_000, // CleanRL ppo.py's total_timesteps
         numEnvs: 4,
         nSteps: 128,
         batchSize: 128,
@@ -156,33 +256,18 @@ export const PRESETS: Record<string, Record<string, Record<string, Preset>>> = {
     },
     'Acrobot-v1': {
       // rl-baselines3-zoo hyperparams/ppo.yml (n_timesteps 1e6)
-      zoo: {
-        normalize: true,
-        numEnvs: 16,
-        nSteps: 256,
-        gaeLambda: 0.94,
-        gamma: 0.99,
-        nEpochs: 4,
-        entCoef: 0.0,
-      },
+      zoo: { timesteps: 1_000_000, ...PPO_ACROBOT_ZOO },
     },
     'MountainCar-v0': {
       // rl-baselines3-zoo hyperparams/ppo.yml (n_timesteps 1e6)
-      zoo: {
-        normalize: true,
-        numEnvs: 16,
-        nSteps: 16,
-        gaeLambda: 0.98,
-        gamma: 0.99,
-        nEpochs: 4,
-        entCoef: 0.0,
-      },
+      zoo: { timesteps: 1_000_000, ...PPO_MOUNTAINCAR_ZOO },
     },
     'MountainCarContinuous-v0': {
       // rl-baselines3-zoo hyperparams/ppo.yml (n_timesteps 2e4), gSDE included; batch_size 256 > the rollout's 8
       // steps, so each minibatch is the whole rollout (as SB3 does). Measured (10 seeds, the zoo's 20k steps): 10
       // of 10 reach 90 (median 2,000 steps); 6 of 10 end at 90 or more (rl-zoo's own agent: 88.3 ± 2.6).
       zoo: {
+        timesteps: 20_000,
         normalize: true,
         numEnvs: 1,
         batchSize: 256,
@@ -200,15 +285,48 @@ export const PRESETS: Record<string, Record<string, Record<string, Preset>>> = {
         orthogonalInit: false,
       },
     },
-    'LunarLander-v3': { zoo: PPO_LUNAR_LANDER_ZOO },
-    'LunarLanderContinuous-v3': { zoo: PPO_LUNAR_LANDER_ZOO },
-    'HalfCheetah-v5': { zoo: PPO_MUJOCO_CLEANRL },
-    'Hopper-v5': { zoo: PPO_MUJOCO_CLEANRL },
-    'Walker2d-v5': { zoo: PPO_MUJOCO_CLEANRL },
+    'LunarLander-v3': { zoo: { timesteps: 1_000_000, ...PPO_LUNAR_LANDER_ZOO } },
+    'LunarLanderContinuous-v3': { zoo: { timesteps: 1_000_000, ...PPO_LUNAR_LANDER_ZOO } },
+    'BipedalWalker-v3': {
+      // rl-baselines3-zoo hyperparams/ppo.yml (n_timesteps 5e6)
+      zoo: {
+        timesteps: 5_000_000,
+        normalize: true,
+        numEnvs: 32,
+        nSteps: 2048,
+        batchSize: 64,
+        gaeLambda: 0.95,
+        gamma: 0.999,
+        nEpochs: 10,
+        entCoef: 0.0,
+        learningRate: 3e-4,
+        clipRange: 0.18,
+      },
+    },
+    'BipedalWalkerHardcore-v3': {
+      // rl-baselines3-zoo hyperparams/ppo.yml (n_timesteps 1e8)
+      zoo: {
+        timesteps: 100_000_000,
+        normalize: true,
+        numEnvs: 16,
+        nSteps: 2048,
+        batchSize: 64,
+        gaeLambda: 0.95,
+        gamma: 0.99,
+        nEpochs: 10,
+        entCoef: 0.001,
+        learningRate: 'lin_2.5e-4',
+        clipRange: 'lin_0.2',
+      },
+    },
+    'HalfCheetah-v5': { zoo: { timesteps: 1_000_000, ...PPO_MUJOCO_CLEANRL } },
+    'Hopper-v5': { zoo: { timesteps: 1_000_000, ...PPO_MUJOCO_CLEANRL } },
+    'Walker2d-v5': { zoo: { timesteps: 1_000_000, ...PPO_MUJOCO_CLEANRL } },
     'Pendulum-v1': {
       // rl-baselines3-zoo hyperparams/ppo.yml (n_timesteps 1e5), gSDE included. Measured (10 seeds, the zoo's 100k
       // steps): 10 of 10 reach −250 (median 20,480 steps) and end there; at 200k two seeds fell back (−255, −323).
       zoo: {
+        timesteps: 100_000,
         numEnvs: 4,
         nSteps: 1024,
         gaeLambda: 0.95,
@@ -225,15 +343,23 @@ export const PRESETS: Record<string, Record<string, Record<string, Preset>>> = {
   a2c: {
     'CartPole-v1': {
       // rl-baselines3-zoo hyperparams/a2c.yml (n_timesteps 5e5); the rest are SB3's A2C defaults
-      zoo: { numEnvs: 8, entCoef: 0.0 },
+      zoo: { timesteps: 500_000, numEnvs: 8, entCoef: 0.0 },
     },
     'LunarLander-v3': {
       // rl-baselines3-zoo hyperparams/a2c.yml, LunarLander-v2 (n_timesteps 2e5)
-      zoo: { numEnvs: 8, gamma: 0.995, nSteps: 5, learningRate: 'lin_0.00083', entCoef: 0.00001 },
+      zoo: {
+        timesteps: 200_000,
+        numEnvs: 8,
+        gamma: 0.995,
+        nSteps: 5,
+        learningRate: 'lin_0.00083',
+        entCoef: 0.00001,
+      },
     },
     'LunarLanderContinuous-v3': {
       // rl-baselines3-zoo hyperparams/a2c.yml (n_timesteps 5e6), gSDE included
       zoo: {
+        timesteps: 5_000_000,
         normalize: true,
         numEnvs: 4,
         entCoef: 0.0,
@@ -250,21 +376,33 @@ export const PRESETS: Record<string, Record<string, Record<string, Preset>>> = {
         orthogonalInit: false,
       },
     },
+    'BipedalWalker-v3': { zoo: { timesteps: 5_000_000, ...A2C_BIPEDAL_WALKER_ZOO } },
+    'BipedalWalkerHardcore-v3': {
+      // rl-baselines3-zoo hyperparams/a2c.yml (n_timesteps 2e8)
+      zoo: {
+        timesteps: 200_000_000,
+        ...A2C_BIPEDAL_WALKER_ZOO,
+        numEnvs: 32,
+        entCoef: 0.001,
+        learningRate: 'lin_0.0008',
+      },
+    },
     'Acrobot-v1': {
       // rl-baselines3-zoo hyperparams/a2c.yml (n_timesteps 5e5)
-      zoo: { normalize: true, numEnvs: 16, entCoef: 0.0 },
+      zoo: { timesteps: 500_000, normalize: true, numEnvs: 16, entCoef: 0.0 },
     },
     'MountainCar-v0': {
       // rl-baselines3-zoo hyperparams/a2c.yml (n_timesteps 1e6).
-      zoo: { normalize: true, numEnvs: 16, entCoef: 0.0 },
+      zoo: { timesteps: 1_000_000, normalize: true, numEnvs: 16, entCoef: 0.0 },
       // The zoo's values with entCoef 0.02 instead of 0: with 0, 1 of 5 seeds reached −115 in 1M steps here (final
-      // evaluations −107 … −142); with 0.02, evaluations reach −106 … −110 (benchmarks/learning.md measures this one).
-      tuned: { normalize: true, numEnvs: 16, entCoef: 0.02 },
+      // evaluations −107 … −142); with 0.02, evaluations reach −106 … −110 (bench/results/learning.md measures this one).
+      tuned: { timesteps: 1_000_000, normalize: true, numEnvs: 16, entCoef: 0.02 },
     },
     'MountainCarContinuous-v0': {
       // rl-baselines3-zoo hyperparams/a2c.yml (n_timesteps 1e5), gSDE included; SB3's A2C defaults otherwise.
       // Measured (10 seeds, the zoo's 100k steps, SB3's PyTorch-style RMSprop): 10 of 10 reach 90 (median 5,200).
       zoo: {
+        timesteps: 100_000,
         normalize: true,
         numEnvs: 4,
         nSteps: 100,
@@ -279,6 +417,7 @@ export const PRESETS: Record<string, Record<string, Record<string, Preset>>> = {
       // rl-baselines3-zoo hyperparams/a2c.yml (n_timesteps 1e6), gSDE included. Measured (10 seeds, 1M steps):
       // 10 of 10 reach −250 (median 300,032 steps), finals −142 … −197.
       zoo: {
+        timesteps: 1_000_000,
         normalize: true,
         numEnvs: 8,
         nSteps: 8,
@@ -297,10 +436,14 @@ export const PRESETS: Record<string, Record<string, Record<string, Preset>>> = {
     },
   },
   trpo: {
-    'CartPole-v1': { zoo: TRPO_CARTPOLE_ZOO, tuned: TRPO_CARTPOLE_TUNED },
+    'CartPole-v1': {
+      zoo: { timesteps: 100_000, ...TRPO_CARTPOLE_ZOO },
+      tuned: { timesteps: 100_000, ...TRPO_CARTPOLE_TUNED },
+    },
     // rl-baselines3-zoo hyperparams/trpo.yml, LunarLander-v2 (n_timesteps 2e5)
     'LunarLander-v3': {
       zoo: {
+        timesteps: 200_000,
         numEnvs: 2,
         nSteps: 512,
         cgDamping: 0.01,
@@ -311,27 +454,35 @@ export const PRESETS: Record<string, Record<string, Record<string, Preset>>> = {
       },
     },
     // rl-baselines3-zoo hyperparams/trpo.yml, LunarLanderContinuous-v2 (n_timesteps 1e5)
-    'LunarLanderContinuous-v3': { zoo: { normalize: true, numEnvs: 2, nSteps: 1024, nCriticUpdates: 20 } },
-    'Acrobot-v1': { zoo: TRPO_ACROBOT_ZOO },
-    'MountainCar-v0': { zoo: TRPO_MOUNTAINCAR_ZOO },
-    'MountainCarContinuous-v0': { zoo: TRPO_MOUNTAINCAR_CONTINUOUS_ZOO },
-    'Pendulum-v1': { zoo: TRPO_PENDULUM_ZOO },
-    'HalfCheetah-v5': { zoo: { ...TRPO_MUJOCO_ZOO, targetKl: 0.04 } },
-    'Hopper-v5': { zoo: TRPO_MUJOCO_ZOO },
-    'Walker2d-v5': { zoo: TRPO_MUJOCO_ZOO },
+    'LunarLanderContinuous-v3': {
+      zoo: { timesteps: 100_000, normalize: true, numEnvs: 2, nSteps: 1024, nCriticUpdates: 20 },
+    },
+    // rl-baselines3-zoo hyperparams/trpo.yml: the MuJoCo defaults (n_timesteps 1e6; hardcore 1e7)
+    'BipedalWalker-v3': { zoo: { timesteps: 1_000_000, ...TRPO_MUJOCO_ZOO } },
+    'BipedalWalkerHardcore-v3': { zoo: { timesteps: 10_000_000, ...TRPO_MUJOCO_ZOO } },
+    'Acrobot-v1': { zoo: { timesteps: 100_000, ...TRPO_ACROBOT_ZOO } },
+    'MountainCar-v0': { zoo: { timesteps: 100_000, ...TRPO_MOUNTAINCAR_ZOO } },
+    'MountainCarContinuous-v0': { zoo: { timesteps: 50_000, ...TRPO_MOUNTAINCAR_CONTINUOUS_ZOO } },
+    'Pendulum-v1': { zoo: { timesteps: 100_000, ...TRPO_PENDULUM_ZOO } },
+    'HalfCheetah-v5': { zoo: { timesteps: 1_000_000, ...TRPO_MUJOCO_ZOO, maxKl: 0.04 } },
+    'Hopper-v5': { zoo: { timesteps: 1_000_000, ...TRPO_MUJOCO_ZOO } },
+    'Walker2d-v5': { zoo: { timesteps: 1_000_000, ...TRPO_MUJOCO_ZOO } },
   },
   npg: {
     // No rl-zoo entry: TRPO's tuned values, without the line search.
-    'CartPole-v1': { zoo: TRPO_CARTPOLE_ZOO, tuned: TRPO_CARTPOLE_TUNED },
-    'Acrobot-v1': { zoo: TRPO_ACROBOT_ZOO },
-    'MountainCar-v0': { zoo: TRPO_MOUNTAINCAR_ZOO },
-    'MountainCarContinuous-v0': { zoo: TRPO_MOUNTAINCAR_CONTINUOUS_ZOO },
-    'Pendulum-v1': { zoo: TRPO_PENDULUM_ZOO },
+    'CartPole-v1': {
+      zoo: { timesteps: 100_000, ...TRPO_CARTPOLE_ZOO },
+      tuned: { timesteps: 100_000, ...TRPO_CARTPOLE_TUNED },
+    },
+    'Acrobot-v1': { zoo: { timesteps: 200_000, ...TRPO_ACROBOT_ZOO } },
+    'MountainCar-v0': { zoo: { timesteps: 200_000, ...TRPO_MOUNTAINCAR_ZOO } },
+    'MountainCarContinuous-v0': { zoo: { timesteps: 100_000, ...TRPO_MOUNTAINCAR_CONTINUOUS_ZOO } },
+    'Pendulum-v1': { zoo: { timesteps: 200_000, ...TRPO_PENDULUM_ZOO } },
   },
   a3c: {
     'CartPole-v1': {
       // No rl-zoo entry: tuned here (2 workers × 4 envs solve it in 250k steps on 5/5 seeds, ≈ 2 s).
-      zoo: { numWorkers: 2, numEnvs: 4, entCoef: 0.0 },
+      zoo: { timesteps: 250_000, numWorkers: 2, numEnvs: 4, entCoef: 0.0 },
     },
   },
   impala: {
@@ -340,7 +491,7 @@ export const PRESETS: Record<string, Record<string, Record<string, Preset>>> = {
       // ≈ 110 in 300k steps); 2 actor threads × 8 envs, chunks of 50, batches of 500+. A 20-episode evaluation
       // every 25k steps reached 475 within 500k steps on 4 of seeds 1–5 (at 150k, 150k, 200k, 75k; 3–15 s of
       // training on this 2-core machine); evaluations at 500k: 371, 415, 477, 426, 491.
-      zoo: { optimizer: 'adam', learningRate: 'lin_0.001', maxGradNorm: 0.5 },
+      zoo: { timesteps: 500_000, optimizer: 'adam', learningRate: 'lin_0.001', maxGradNorm: 0.5 },
     },
   },
   appo: {
@@ -350,6 +501,7 @@ export const PRESETS: Record<string, Record<string, Record<string, Preset>>> = {
       // 475 within 200k steps on seeds 1–5 (at 90k, 50k, 20k, 100k, 110k; 3–16 s of training on this 2-core
       // machine); evaluations at 200k: 120, 482, 319, 500, 416.
       zoo: {
+        timesteps: 200_000,
         nEpochs: 4,
         minibatchSize: 200,
         normalizeAdvantage: true,
@@ -363,14 +515,15 @@ export const PRESETS: Record<string, Record<string, Record<string, Preset>>> = {
     'CartPole-v1': {
       // No rl-zoo entry: tuned here (bench/reinforce-cartpole.mjs solves 5/5 seeds in < 200k steps).
       zoo: {
+        timesteps: 500_000,
         returns: 'reward-to-go',
         baseline: 'value',
         numEnvs: 8,
-        batchSteps: 256,
+        nSteps: 256,
         gamma: 0.99,
         learningRate: 1e-3,
         valueLearningRate: 1e-3,
-        valueEpochs: 10,
+        nCriticUpdates: 10,
         valueMinibatchSize: 256,
       },
     },
@@ -407,7 +560,17 @@ export function presetValues(
       `${algo.toUpperCase()}: no preset ${describeValue(choice)} for ${env}; available: ${available.length > 0 ? available.join(', ') : '(none)'}`,
     );
   }
-  return preset;
+  const { timesteps: _budget, ...values } = preset;
+  return values;
+}
+
+/**
+ * The training budget of `algo`'s preset `name` for `env`; without a named preset (none, or hyperparameters
+ * given as an object), the `zoo` preset's. Undefined when the env has no such preset.
+ */
+export function presetTimesteps(algo: string, env: string, name: unknown = 'zoo'): number | undefined {
+  const presets = PRESETS[algo]?.[env];
+  return (typeof name === 'string' ? presets?.[name] : undefined)?.timesteps ?? presets?.zoo?.timesteps;
 }
 
 /** `config` with its preset's values filled in under it (explicit fields win). */

@@ -8,12 +8,13 @@ import { describeValue, PolicygradError } from '../errors.js';
 import type { ActorCriticPolicy, PredictOptions } from '../policies/actor-critic.js';
 import type { IterationStats } from '../rollouts/iteration.js';
 import type { Floats } from '../nn/kernels.js';
-import type { Checkpoint } from './checkpoint.js';
+import { type Checkpoint, checkLearnOptions } from './checkpoint.js';
+import type { Ports } from './ports.js';
 import type { BeginOptions, LearnOptions } from './trainer.js';
 import { A2C } from './a2c.js';
 import { PPO } from './ppo.js';
+import { RecurrentPPO } from './recurrent-ppo.js';
 import { Reinforce } from './reinforce.js';
-import type { Ports } from './ports.js';
 import { NPG, TRPO } from './trpo.js';
 
 /** A metrics row: the iteration's counters and the algorithm's own columns. */
@@ -40,10 +41,54 @@ export interface Algorithm {
 }
 
 /**
- * TRPO, NPG and REINFORCE are not on the Trainer yet (issue 15 step 1, one commit each): they have no
- * `begin`/`iterate`/`done`, so they are registered through this cast until they are ported.
+ * An algorithm whose workers run on their own threads between `begin` and the end of the schedule (A3C's
+ * coordinator, from the `threads` port): `iterate()` resolves with their next aggregated report.
  */
-const notYetOnTheTrainer = (model: object) => model as unknown as Algorithm;
+export interface ThreadedAlgorithm extends Omit<Algorithm, 'iterate' | 'learn'> {
+  iterate(): Promise<MetricsRow>;
+  learn(options: LearnOptions<MetricsRow>): Promise<MetricsRow[]>;
+  /** Asks the workers to stop after their current update; resolves once they have. */
+  stop(): Promise<void>;
+}
+
+/** What a class not yet on the Trainer has: `learn` with a callback and `resetProgress`. */
+interface LearnOnly {
+  readonly numTimesteps: number;
+  learn(options: {
+    totalTimesteps: number;
+    resetProgress?: boolean;
+    callback?: (row: never) => boolean | void;
+  }): object[];
+}
+
+/**
+ * TRPO, NPG and REINFORCE are not on the Trainer yet (issue 15 step 1 ports them one commit each, and deletes
+ * this): their instance gets `begin`, `iterate` and `done` made of their `learn`, one iteration per call (its
+ * callback returns false), and is registered through a cast. A schedule from `begin` ends at the step it was
+ * begun at plus its `totalTimesteps`, for a fresh one and an extended one alike.
+ */
+function notYetOnTheTrainer(model: LearnOnly): Algorithm {
+  let pending: BeginOptions | null = null;
+  let end: number | null = null;
+  const name = model.constructor.name.toUpperCase();
+  const done = () => end !== null && model.numTimesteps >= end;
+  Object.defineProperty(model, 'done', { get: done });
+  return Object.assign(model, {
+    begin(options: BeginOptions): void {
+      const checked = checkLearnOptions(name, options, 'begin');
+      pending = checked;
+      end = model.numTimesteps + checked.totalTimesteps;
+    },
+    iterate(): MetricsRow {
+      if (end === null || done()) {
+        throw new PolicygradError(`${name}.iterate: call begin({ totalTimesteps }) first`);
+      }
+      const schedule = pending ?? { totalTimesteps: end - model.numTimesteps, resetProgress: false };
+      pending = null;
+      return model.learn({ ...schedule, callback: () => false })[0] as MetricsRow;
+    },
+  }) as unknown as Algorithm;
+}
 
 export const ALGORITHMS = {
   ppo: {
@@ -67,63 +112,58 @@ export const ALGORITHMS = {
       notYetOnTheTrainer(new Reinforce(config, ports)),
     description: 'REINFORCE / vanilla policy gradient (configurable Ψ_t)',
   },
+  a3c: {
+    create: (config: Record<string, unknown>, ports: Ports = {}): ThreadedAlgorithm => {
+      if (ports.threads === undefined) {
+        throw new PolicygradError(
+          "A3C needs worker threads: pass nodePorts from policygrad's Node entry (createAlgorithm('a3c', config, nodePorts))",
+        );
+      }
+      return ports.threads(config);
+    },
+    description: 'Asynchronous Advantage Actor-Critic on worker threads (Node)',
+  },
+  'recurrent-ppo': {
+    // Its policy is a RecurrentActorCriticPolicy (params, spec and the policy file as the CLI uses them; predict
+    // takes a state): Algorithm's `policy` widens to it when the Trainer becomes generic in its parts.
+    create: (config: Record<string, unknown>, ports?: Ports) =>
+      new RecurrentPPO(config, ports) as unknown as Algorithm,
+    description: 'PPO with an LSTM/GRU policy (memory, for partially observed tasks)',
+  },
 } as const;
 export type AlgorithmName = keyof typeof ALGORITHMS;
-
-/** Training budget of each `zoo` preset (rl-baselines3-zoo's n_timesteps where it has one). */
-export const PRESET_TIMESTEPS: Record<string, Record<string, number>> = {
-  ppo: {
-    'CartPole-v1': 100_000,
-    'Acrobot-v1': 1_000_000,
-    'MountainCar-v0': 1_000_000,
-    'MountainCarContinuous-v0': 20_000,
-    'Pendulum-v1': 100_000,
-    'LunarLander-v3': 1_000_000,
-    'LunarLanderContinuous-v3': 1_000_000,
-    'HalfCheetah-v5': 1_000_000,
-    'Hopper-v5': 1_000_000,
-    'Walker2d-v5': 1_000_000,
-  },
-  a2c: {
-    'CartPole-v1': 500_000,
-    'Acrobot-v1': 500_000,
-    'MountainCar-v0': 1_000_000,
-    'MountainCarContinuous-v0': 100_000,
-    'Pendulum-v1': 1_000_000,
-    'LunarLander-v3': 200_000,
-    'LunarLanderContinuous-v3': 5_000_000,
-  },
-  trpo: {
-    'CartPole-v1': 100_000,
-    'Acrobot-v1': 100_000,
-    'MountainCar-v0': 100_000,
-    'MountainCarContinuous-v0': 50_000,
-    'Pendulum-v1': 100_000,
-    'LunarLander-v3': 200_000,
-    'LunarLanderContinuous-v3': 100_000,
-    'HalfCheetah-v5': 1_000_000,
-    'Hopper-v5': 1_000_000,
-    'Walker2d-v5': 1_000_000,
-  },
-  npg: {
-    'CartPole-v1': 100_000,
-    'Acrobot-v1': 200_000, // as TRPO's
-    'MountainCar-v0': 200_000,
-    'MountainCarContinuous-v0': 100_000,
-    'Pendulum-v1': 200_000,
-  },
-  reinforce: { 'CartPole-v1': 500_000 },
-  a3c: { 'CartPole-v1': 250_000 },
-  appo: { 'CartPole-v1': 200_000 },
-  impala: { 'CartPole-v1': 500_000 },
-};
+/** The algorithms that run in this thread (all but A3C). */
+export type SynchronousAlgorithmName = Exclude<AlgorithmName, 'a3c'>;
 
 export function isAlgorithmName(name: string): name is AlgorithmName {
   return Object.hasOwn(ALGORITHMS, name);
 }
 
-/** The algorithm `name` built from `config`, with the platform's `ports` (Node: `nodePorts`) for files and threads. */
-export function createAlgorithm(name: string, config: Record<string, unknown>, ports: Ports = {}): Algorithm {
+/**
+ * The algorithm `name` built from `config`, with the platform's `ports` (Node: `nodePorts`) for files and
+ * threads. Without the `threads` port every algorithm is synchronous (A3C, which needs it, throws); with it, a
+ * name known only at run time may be A3C's coordinator, whose `iterate()` and `learn()` return Promises.
+ */
+export function createAlgorithm(
+  name: SynchronousAlgorithmName,
+  config: Record<string, unknown>,
+  ports?: Ports,
+): Algorithm;
+export function createAlgorithm(
+  name: string,
+  config: Record<string, unknown>,
+  ports?: Ports & { threads?: undefined },
+): Algorithm;
+export function createAlgorithm(
+  name: string,
+  config: Record<string, unknown>,
+  ports: Ports,
+): Algorithm | ThreadedAlgorithm;
+export function createAlgorithm(
+  name: string,
+  config: Record<string, unknown>,
+  ports: Ports = {},
+): Algorithm | ThreadedAlgorithm {
   if (!isAlgorithmName(name)) {
     const known = Object.keys(ALGORITHMS);
     const close = known.filter((k) => levenshtein(String(name), k) <= 2);

@@ -14,13 +14,13 @@
  * - `baseline: 'value'`       Ψ_t − V(s_t), V refit each iteration by minimising Σ(V(s_t) − G_t)² for k epochs;
  * - `gaeLambda: λ`            Ψ_t = GAE(γ, λ) advantages from the critic (λ = 1: G_t − V(s_t)).
  *
- * `normalizeAdvantages` rescales Ψ to unit standard deviation. With a critic (value baseline, GAE) it also
+ * `normalizeAdvantage` rescales Ψ to unit standard deviation. With a critic (value baseline, GAE) it also
  * subtracts the batch mean, as SB3 does; with baseline 'none' or 'mean' it only rescales, so that the baseline
  * switch means what it says (subtracting the in-batch mean would add a biased baseline of its own).
  *
- * Batches by steps (`batchSteps`) cut episodes at the batch end. With a critic the cut return is completed with
+ * Batches by steps (`nSteps`) cut episodes at the batch end. With a critic the cut return is completed with
  * γ·V(s_T); without one (baseline 'none' | 'mean') it cannot be, so each env then collects complete episodes
- * until it has at least `batchSteps` steps (RLlib's batch_mode 'complete_episodes').
+ * until it has at least `nSteps` steps (RLlib's batch_mode 'complete_episodes').
  *
  * With `reuseBatches: K` the update also reuses the last K batches, collected by older policies π_β, with the
  * per-decision importance-sampling estimator (Precup et al. 2000): each sample weighted by
@@ -65,7 +65,8 @@ import {
 } from '../estimators/returns.js';
 import type { Floats } from '../nn/kernels.js';
 import { Adam, clipGradNorm } from '../nn/optim.js';
-import { parseOptions } from '../options.js';
+import { declareRenamedOptions, parseOptions } from '../options.js';
+import { renamedOptionsOf } from './renamed-options.js';
 import { ActorCriticPolicy, type PredictOptions } from '../policies/actor-critic.js';
 import { Rng } from '../rng.js';
 import { RolloutBuffer, RolloutCollector } from '../rollouts/rollout.js';
@@ -88,13 +89,13 @@ export const reinforceConfigSchema = z.strictObject({
   /** GAE(γ, λ) advantages instead of returns minus baseline (needs the value baseline). */
   gaeLambda: traceDecay().nullable().default(null),
   gamma: discount().default(0.99),
-  normalizeAdvantages: z.boolean().default(true),
-  /** Batch of complete episodes per iteration; when null, `batchSteps` steps from each env. */
+  normalizeAdvantage: z.boolean().default(true),
+  /** Batch of complete episodes per iteration; when null, `nSteps` steps from each env. */
   batchEpisodes: z.number().int().positive().nullable().default(null),
-  batchSteps: z.number().int().positive().default(1024),
+  nSteps: z.number().int().positive().default(1024),
   learningRate: stepSize().default(1e-3),
   valueLearningRate: stepSize().default(1e-3),
-  valueEpochs: z.number().int().positive().default(10),
+  nCriticUpdates: z.number().int().positive().default(10),
   valueMinibatchSize: z.number().int().positive().default(256),
   maxGradNorm: gradNormBound().nullable().default(null),
   /** Past batches reused with importance weights (0: on-policy only). */
@@ -107,6 +108,7 @@ export const reinforceConfigSchema = z.strictObject({
     .default(null),
   ...networkFields,
 });
+declareRenamedOptions(reinforceConfigSchema, renamedOptionsOf('reinforce'));
 export type ReinforceConfig = z.input<typeof reinforceConfigSchema>;
 type ResolvedConfig = z.output<typeof reinforceConfigSchema>;
 
@@ -212,7 +214,7 @@ export class Reinforce {
               buffer.observations,
               valueTargets,
               buffer.size,
-              { epochs: this.config.valueEpochs, minibatchSize: this.config.valueMinibatchSize },
+              { epochs: this.config.nCriticUpdates, minibatchSize: this.config.valueMinibatchSize },
               this.rng,
             );
 
@@ -303,7 +305,7 @@ export class Reinforce {
   private stepBuffer(): RolloutBuffer {
     if (this.stepBufferCache === null) {
       this.stepBufferCache = new RolloutBuffer(
-        this.config.batchSteps,
+        this.config.nSteps,
         this.env.numEnvs,
         this.env.obsDim,
         this.policy.dist.actionSize,
@@ -313,14 +315,13 @@ export class Reinforce {
   }
 
   /**
-   * A batch: `batchEpisodes` complete episodes; else `batchSteps` steps from each env when a critic completes the
+   * A batch: `batchEpisodes` complete episodes; else `nSteps` steps from each env when a critic completes the
    * returns cut at the batch end, and otherwise (no critic, or reuse) complete episodes of at least that many.
    */
   private collect(): RolloutBuffer {
     const c = this.config;
     if (c.batchEpisodes !== null) return this.collector.collectEpisodes(c.batchEpisodes);
-    if (c.baseline !== 'value' || c.reuseBatches > 0)
-      return this.collector.collectWholeEpisodes(c.batchSteps);
+    if (c.baseline !== 'value' || c.reuseBatches > 0) return this.collector.collectWholeEpisodes(c.nSteps);
     return this.collector.collectSteps(this.stepBuffer());
   }
 
@@ -378,11 +379,11 @@ export class Reinforce {
   }
 
   /**
-   * `normalizeAdvantages`: with a critic, (Ψ − mean)/std as SB3; with baseline 'none' or 'mean', Ψ/std only,
+   * `normalizeAdvantage`: with a critic, (Ψ − mean)/std as SB3; with baseline 'none' or 'mean', Ψ/std only,
    * so that no in-batch mean baseline is added to the one chosen (see the module comment).
    */
   private normalizeScores(psi: Float64Array): void {
-    if (!this.config.normalizeAdvantages) return;
+    if (!this.config.normalizeAdvantage) return;
     if (this.config.baseline === 'value') normalize(psi);
     else normalizeScale(psi);
   }

@@ -22,11 +22,14 @@
  */
 import { normalize } from '../estimators/returns.js';
 import type { ActorCriticPolicy } from '../policies/actor-critic.js';
+import { surrogateTerm } from './loss/surrogate.js';
+import { clippedValue, type ValueLossForm } from './loss/value-loss.js';
+
+export { surrogateTerm } from './loss/surrogate.js';
+export { adaptKlBeta } from './loss/kl-penalty.js';
+export type { ValueLossForm } from './loss/value-loss.js';
 
 export type SurrogateObjective = 'clip' | 'kl-penalty' | 'clip+kl' | 'none';
-
-/** Which library's value loss (see the module comment): SB3's clamped MSE, or CleanRL's ½·max form. */
-export type ValueLossForm = 'sb3' | 'cleanrl';
 
 export interface SurrogateOptions {
   objective: SurrogateObjective;
@@ -167,12 +170,6 @@ export function accumulateSurrogateGradient(
   };
 }
 
-/** V clipped to V_old ± ε_V: V itself (the same number) inside the range or when ε_V is null. */
-function clippedValue(v: number, oldValue: number, clipRangeVf: number | null): number {
-  if (clipRangeVf === null || Math.abs(v - oldValue) <= clipRangeVf) return v;
-  return oldValue + Math.sign(v - oldValue) * clipRangeVf;
-}
-
 /**
  * L_V of the minibatch in the chosen form, with ∂(c_V·L_V)/∂V_b written into `gradValues`:
  *  - SB3: (1/B) Σ (V_clip − R)²; ∂/∂V is 0 where the clamp is flat (V outside V_old ± ε_V);
@@ -205,33 +202,4 @@ function valueLossAndGradient(
     }
   }
   return loss / B;
-}
-
-/**
- * One sample's surrogate s(r, Â) — r·Â, or min(r·Â, clip(r, 1 − ε, 1 + ε)·Â) when `clipRange` is given — and
- * ∂s/∂log π written into `derivative[0]`: r·Â where the unclipped term is the minimum, 0 where the clipped one
- * is (there the clipped ratio is constant in θ).
- */
-export function surrogateTerm(
-  ratio: number,
-  advantage: number,
-  clipRange: number | null,
-  derivative: Float64Array,
-): number {
-  const unclipped = ratio * advantage;
-  derivative[0] = unclipped; // ∂(r·Â)/∂log π = r·Â, since ∂r/∂log π = r
-  if (clipRange === null) return unclipped;
-  const clippedTerm = Math.min(Math.max(ratio, 1 - clipRange), 1 + clipRange) * advantage;
-  if (clippedTerm < unclipped) {
-    derivative[0] = 0;
-    return clippedTerm;
-  }
-  return unclipped;
-}
-
-/** The PPO paper's adaptive β: double it when KL ≥ 1.5·δ, halve it when KL ≤ δ/1.5. */
-export function adaptKlBeta(beta: number, kl: number, target: number): number {
-  if (kl >= 1.5 * target) return beta * 2;
-  if (kl <= target / 1.5) return beta / 2;
-  return beta;
 }

@@ -15,7 +15,8 @@ import type { PredictOptions } from '../policies/actor-critic.js';
 import { z } from 'zod';
 import type { Floats } from '../nn/kernels.js';
 import { Adam } from '../nn/optim.js';
-import { parseOptions } from '../options.js';
+import { declareRenamedOptions, parseOptions } from '../options.js';
+import { renamedOptionsOf } from './renamed-options.js';
 import type { RolloutBuffer } from '../rollouts/rollout.js';
 import { conjugateGradient, dot, FisherVectorProduct } from './natural-gradient.js';
 import {
@@ -69,8 +70,8 @@ export const trpoConfigSchema = z.strictObject({
   /** Critic minibatch size. */
   batchSize: z.number().int().positive().default(128),
   nCriticUpdates: z.number().int().positive().default(10),
-  /** δ, the KL trust-region radius. */
-  targetKl: z.number().positive().default(0.01),
+  /** δ, the KL trust-region radius (sb3-contrib's target_kl). */
+  maxKl: z.number().positive().default(0.01),
   cgMaxSteps: z.number().int().positive().default(15),
   /** λ in (F + λI)x = g: F is singular (a softmax's Fisher always is), so λ must be > 0. */
   cgDamping: z
@@ -90,6 +91,7 @@ export const trpoConfigSchema = z.strictObject({
    */
   adamEpsilon: z.number().positive().default(1e-5),
 });
+declareRenamedOptions(trpoConfigSchema, renamedOptionsOf('trpo'));
 export type TRPOConfig = z.input<typeof trpoConfigSchema>;
 
 export interface TrustRegionMetrics extends OnPolicyMetrics {
@@ -178,7 +180,7 @@ export class TRPO {
       const x = conjugateGradient(fisher.apply, g, c.cgMaxSteps);
       const Fx = new Float64Array(A);
       fisher.apply(x, Fx);
-      const stepScale = Math.sqrt((2 * c.targetKl) / Math.max(dot(x, Fx), 1e-12));
+      const stepScale = Math.sqrt((2 * c.maxKl) / Math.max(dot(x, Fx), 1e-12));
       const oldParams = policy.params.slice(0, A);
       const surrogateBefore = mean(Array.from(advantages)) ?? 0; // r = 1 at θ_old
 
@@ -190,7 +192,7 @@ export class TRPO {
         for (let k = 0; k < A; k++) policy.params[k] = oldParams[k] + fraction * stepScale * x[k];
         const evaluation = surrogateAndKl(policy, buffer, advantages, oldLogProbs, oldInputs);
         kl = evaluation.kl;
-        if (!c.lineSearch || (evaluation.kl <= c.targetKl && evaluation.surrogate > surrogateBefore)) {
+        if (!c.lineSearch || (evaluation.kl <= c.maxKl && evaluation.surrogate > surrogateBefore)) {
           lineSearchSteps = i;
           break;
         }

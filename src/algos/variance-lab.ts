@@ -34,7 +34,8 @@ import { parseOptions } from '../options.js';
 import { ActorCriticPolicy } from '../policies/actor-critic.js';
 import { Rng } from '../rng.js';
 import { type RolloutBuffer, RolloutCollector } from '../rollouts/rollout.js';
-import { accumulateLogLikelihoodGradient } from './policy-gradient.js';
+import { accumulateLoss, LossScratch } from './loss/accumulate.js';
+import { surrogate } from './loss/surrogate.js';
 import { regressValues } from './value-regression.js';
 import { discount, traceDecay } from './hyperparameters.js';
 
@@ -160,21 +161,23 @@ export function runVarianceLab(config: VarianceLabConfig = {}, trained?: Varianc
   const mean = new Map(computed.map((e) => [e, new Float64Array(dim)]));
   const m2 = new Map(computed.map((e) => [e, new Float64Array(dim)]));
   const estimate = new Float64Array(dim);
+  // ĝ = −∇L of REINFORCE's pseudo-loss L = −(1/E) Σ Ψ·log π (the exact negation: the same float operations).
+  const pseudoLoss = [surrogate({ form: 'log-likelihood' })];
+  const scratch = new LossScratch();
   for (let r = 0; r < c.repeats; r++) {
     const batch = collector.collectEpisodes(c.batchEpisodes);
     const psis = varianceLabScores(batch, computed, c.gamma, c.gaeLambda);
     for (const name of computed) {
       policy.zeroGrad();
-      const weights = (psis.get(name) as Float64Array).map((v) => v / c.batchEpisodes);
-      accumulateLogLikelihoodGradient(
-        policy,
-        batch.observations,
-        batch.actions,
-        weights,
-        batch.size,
-        batch.masks,
-      );
-      estimate.set(policy.grads.subarray(0, dim));
+      const rows = {
+        size: batch.size,
+        observations: batch.observations,
+        actions: batch.actions,
+        masks: batch.masks,
+        advantages: psis.get(name) as Float64Array,
+      };
+      accumulateLoss(policy, rows, pseudoLoss, scratch, c.batchEpisodes);
+      for (let k = 0; k < dim; k++) estimate[k] = -policy.grads[k];
       welford(mean.get(name) as Float64Array, m2.get(name) as Float64Array, estimate, r + 1);
     }
   }

@@ -5,11 +5,13 @@ import { a3cConfigSchema } from '../algos/a3c.js';
 import { appoConfigSchema } from '../algos/appo.js';
 import { impalaConfigSchema } from '../algos/impala.js';
 import { ppoConfigSchema } from '../algos/ppo.js';
+import { recurrentPpoConfigSchema } from '../algos/recurrent-ppo.js';
 import { reinforceConfigSchema } from '../algos/reinforce.js';
 import { trpoConfigSchema } from '../algos/trpo.js';
 
 const SCHEMAS: Record<string, z.ZodObject> = {
   ppo: ppoConfigSchema,
+  'recurrent-ppo': recurrentPpoConfigSchema,
   a2c: a2cConfigSchema,
   trpo: trpoConfigSchema,
   npg: trpoConfigSchema,

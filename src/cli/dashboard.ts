@@ -15,7 +15,6 @@ import {
   statSync,
 } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { createRequire } from 'node:module';
 import type { AddressInfo } from 'node:net';
 import { basename, extname, join, relative, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -41,20 +40,21 @@ const CONTENT_TYPES: Record<string, string> = {
   '.png': 'image/png',
 };
 
-const require = createRequire(import.meta.url);
 const here = fileURLToPath(new URL('.', import.meta.url));
-/** The page's own files: its HTML/CSS (assets/dashboard), its compiled script (dist/dashboard) and uPlot. */
+/**
+ * The page's own files: its HTML/CSS (assets/dashboard), its compiled script (dist/dashboard) and uPlot, which
+ * `npm run build` copies into dist/dashboard (scripts/build-browser.mjs), so the package needs no uplot installed.
+ */
 function staticFiles(): Record<string, string> {
   const assets = join(here, '..', '..', 'assets', 'dashboard');
   const script = join(here, '..', 'dashboard');
-  const uplot = join(require.resolve('uplot/package.json'), '..', 'dist');
   return {
     '/': join(assets, 'index.html'),
     '/static/style.css': join(assets, 'style.css'),
     '/static/app.js': join(script, 'app.js'),
     '/static/curves.js': join(script, 'curves.js'),
-    '/static/uPlot.iife.min.js': join(uplot, 'uPlot.iife.min.js'),
-    '/static/uPlot.min.css': join(uplot, 'uPlot.min.css'),
+    '/static/uPlot.iife.min.js': join(script, 'uPlot.iife.min.js'),
+    '/static/uPlot.min.css': join(script, 'uPlot.min.css'),
   };
 }
 

@@ -1,5 +1,6 @@
 /**
- * `policygrad demo`: a random policy (or the env's own heuristic controller, as Gymnasium ships for LunarLander) on
+ * `policygrad demo`: a random policy (or the env's own heuristic controller, as Gymnasium ships for LunarLander and
+ * BipedalWalker) on
  * an environment, printing each episode's return and length, or, with `json`, `{"returns": [...], "lengths":
  * [...]}` so the distributions can be compared with Gymnasium's.
  */
@@ -33,11 +34,10 @@ export function runDemo(
     throw new PolicygradError(`demo: invalid --policy '${policy}': expected ${DEMO_POLICIES.join(' or ')}`);
   }
   const env = new RecordEpisodeStatistics(make(id));
-  const heuristic = policy === 'heuristic' ? heuristicPolicy(env) : undefined;
-  if (policy === 'heuristic' && heuristic === undefined) {
+  if (policy === 'heuristic' && heuristicPolicy(env) === undefined) {
     env.close();
     throw new PolicygradError(
-      `demo: ${id} has no heuristic controller (LunarLander-v3 and LunarLanderContinuous-v3 have one); use --policy random`,
+      `demo: ${id} has no heuristic controller (the LunarLander and BipedalWalker envs have one); use --policy random`,
     );
   }
   const policyRng = Rng.fromSeed(seed, 1);
@@ -45,6 +45,8 @@ export function runDemo(
   if (!json) print(`${id}: ${policy} policy, ${episodes} episode(s), seed ${seed}`);
   for (let episode = 0; episode < episodes; episode++) {
     let { observation } = env.reset({ seed: episode === 0 ? seed : undefined });
+    // A fresh controller per episode: BipedalWalker's keeps its gait phase between steps.
+    const heuristic = policy === 'heuristic' ? heuristicPolicy(env) : undefined;
     for (;;) {
       const action =
         heuristic === undefined

@@ -1,6 +1,12 @@
 /** `policygrad eval`: plays a saved policy and reports its returns and episode lengths. */
 import { evaluatePolicy } from '../algos/on-policy.js';
-import { importPolicy, type PolicyFile } from '../policies/serialize.js';
+import { RecurrentActor } from '../rollouts/recurrent.js';
+import {
+  importPolicy,
+  importRecurrentPolicy,
+  isRecurrentPolicyFile,
+  type PolicyFile,
+} from '../policies/serialize.js';
 
 export interface EvalReport {
   episodes: number;
@@ -16,7 +22,10 @@ export function runEval(
   file: PolicyFile,
   { episodes, deterministic, seed }: { episodes: number; deterministic: boolean; seed: number },
 ): EvalReport {
-  const policy = importPolicy(file);
+  // A recurrent policy plays with its memory: one state for the one evaluation env, reset at every episode start.
+  const policy = isRecurrentPolicyFile(file)
+    ? new RecurrentActor(importRecurrentPolicy(file), 1)
+    : importPolicy(file);
   const { returns, lengths } = evaluatePolicy(
     policy,
     { env: file.env, envOptions: file.envOptions },

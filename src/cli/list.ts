@@ -1,12 +1,11 @@
 /** `policygrad list envs|algos|presets`. */
-import { ALGORITHMS, PRESET_TIMESTEPS } from '../algos/registry.js';
+import { ALGORITHMS } from '../algos/registry.js';
 import { getRegistration, listEnvs } from '../envs/registry.js';
-import { listPresets } from '../algos/presets.js';
+import { listPresets, presetTimesteps } from '../algos/presets.js';
 import { PolicygradError } from '../errors.js';
 
-/** The algorithms outside the core's registry (they need worker threads or other processes). */
+/** The algorithms outside the core's registry (their actors run on threads or other processes). */
 const NODE_ALGORITHMS = {
-  a3c: { description: 'Asynchronous Advantage Actor-Critic on worker threads (Node)' },
   impala: { description: 'IMPALA: V-trace actor-critic, actors on threads or machines (Redis)' },
   appo: { description: 'asynchronous PPO on V-trace advantages, actors on threads or machines (Redis)' },
 };
@@ -30,7 +29,7 @@ export function runList(what: string): string[] {
       listEnvs().flatMap((env) =>
         listPresets(algo, env).map(
           (p) =>
-            `${algo.padEnd(10)} ${env.padEnd(26)} ${p} (${(PRESET_TIMESTEPS[algo]?.[env] ?? 0).toLocaleString('en-US')} steps)`,
+            `${algo.padEnd(10)} ${env.padEnd(26)} ${p} (${(presetTimesteps(algo, env, p) ?? 0).toLocaleString('en-US')} steps)`,
         ),
       ),
     );

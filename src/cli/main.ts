@@ -8,8 +8,8 @@ import { Command, CommanderError, InvalidArgumentError } from 'commander';
 // command looks them up by id.
 import '../envs/builtin.js';
 import { DEFAULT_VARIANCE_ESTIMATORS, runVarianceLab, VARIANCE_ESTIMATORS } from '../algos/variance-lab.js';
-import { importPolicy } from '../policies/serialize.js';
-import { loadEnvEngine } from '../envs/mujoco/load-engine.js';
+import { importPolicy, importRecurrentPolicy, isRecurrentPolicyFile } from '../policies/serialize.js';
+import { loadEnvEngine } from '../envs/load-engine.js';
 import { PolicygradError } from '../errors.js';
 import { VERSION } from '../version.js';
 import { readPolicyFile, writePolicyFile } from '../node/run-dir.js';
@@ -20,7 +20,9 @@ import { installImports } from './imports.js';
 import { openPolicy } from './policy-env.js';
 import { CLI_ALGORITHMS, DEFAULT_ALGO, DEFAULT_ENV, DEFAULT_SEED } from './run-options.js';
 import { runList } from './list.js';
-import { checkGifDestination, recordGif } from './record.js';
+import type { SweepCommandOptions } from './sweep.js';
+import type { WorkerCommandOptions } from './worker.js';
+import { checkGifDestination, loadGifenc, recordGif } from './record.js';
 import { consoleOutput, runTrain } from './train.js';
 import { formatVarianceTable } from './variance.js';
 
@@ -127,7 +129,9 @@ export function buildProgram(): Command {
     .action((run: string, options: { out: string }) => {
       checkWritableFile(options.out, '--out');
       const file = readPolicyFile(run);
-      importPolicy(file); // refuses a file whose parameters do not fit its network
+      // refuses a file whose parameters do not fit its network
+      if (isRecurrentPolicyFile(file)) importRecurrentPolicy(file);
+      else importPolicy(file);
       writePolicyFile(options.out, file);
       console.log(
         `wrote ${options.out} (${file.algo} on ${file.env}; load it with loadPolicy from 'policygrad/inference')`,
@@ -216,7 +220,10 @@ export function buildProgram(): Command {
         if (options.deterministic === true && options.stochastic === true) {
           throw new PolicygradError('eval: --deterministic and --stochastic contradict each other: pass one');
         }
-        if (options.record !== undefined) checkGifDestination(options.record);
+        if (options.record !== undefined) {
+          checkGifDestination(options.record);
+          await loadGifenc(); // a missing encoder is said before the evaluation runs
+        }
         const file = await openPolicy(run);
         const r = runEval(file, {
           episodes: options.episodes,
@@ -224,7 +231,7 @@ export function buildProgram(): Command {
           seed: options.seed,
         });
         if (options.record !== undefined) {
-          const recording = recordGif(file, options.record, options.seed);
+          const recording = await recordGif(file, options.record, options.seed);
           const message = `wrote ${options.record} (${recording.frames} frames, return ${recording.episodeReturn.toFixed(2)}, ${Math.round(recording.bytes / 1024)} KiB)`;
           if (options.json) console.error(message);
           else console.log(message);
@@ -263,7 +270,7 @@ export function buildProgram(): Command {
     .option('--env <id>', 'environment id', 'CartPole-v1')
     .option(
       '--policy <name>',
-      `${DEMO_POLICIES.join(' or ')} (heuristic: LunarLander's controller)`,
+      `${DEMO_POLICIES.join(' or ')} (heuristic: Gymnasium's controller for LunarLander and BipedalWalker)`,
       'random',
     )
     .option('--episodes <n>', 'number of episodes', positiveInteger, 5)
@@ -271,7 +278,7 @@ export function buildProgram(): Command {
     .option('--json', 'print {"returns": [...], "lengths": [...]} only')
     .addHelpText(
       'after',
-      '\nExamples:\n  policygrad demo\n  policygrad demo --env Pendulum-v1 --episodes 3 --seed 7\n  policygrad demo --env LunarLander-v3 --policy heuristic --episodes 100 --json',
+      '\nExamples:\n  policygrad demo\n  policygrad demo --env Pendulum-v1 --episodes 3 --seed 7\n  policygrad demo --env LunarLander-v3 --policy heuristic --episodes 100 --json\n  policygrad demo --env BipedalWalker-v3 --policy heuristic --episodes 10 --json',
     )
     .action(
       async (options: {
@@ -334,6 +341,57 @@ export function buildProgram(): Command {
         console.log(options.json ? JSON.stringify(report) : formatVarianceTable(report));
       },
     );
+
+  program
+    .command('sweep')
+    .description('train every config of a sweep spec on every seed; rank the configs by final evaluation')
+    .argument('[spec]', 'the sweep spec (YAML)')
+    .option('--parallel <k>', 'trials at once on this machine (default: the core count)', positiveInteger)
+    .option('--out <dir>', 'sweep directory, never overwritten (default sweeps/<name>)')
+    .option('--redis <url>', 'queue the trials on Redis for `policygrad worker` processes (BullMQ)')
+    .option('--status <dir>', 'print the progress of a sweep (its directory) and exit')
+    .addHelpText(
+      'after',
+      '\nExamples:\n  policygrad sweep sweep.yaml --parallel 2\n  policygrad sweep --status sweeps/ppo-cartpole\n  POLICYGRAD_REDIS_PASSWORD=… policygrad sweep sweep.yaml --redis redis://10.0.0.5:6379',
+    )
+    .action(async (spec: string | undefined, options: SweepCommandOptions & { status?: string }) => {
+      const { consoleSweepOutput, runSweep, sweepStatus } = await import('./sweep.js');
+      if (options.status !== undefined) {
+        if (spec !== undefined) throw new PolicygradError('sweep: give a spec or --status DIR, not both');
+        console.log(sweepStatus(options.status));
+        return;
+      }
+      if (spec === undefined)
+        throw new PolicygradError('sweep: missing the spec file (policygrad sweep spec.yaml)');
+      await runSweep(
+        spec,
+        { ...options, version: VERSION },
+        consoleSweepOutput(process.stdout.isTTY === true),
+      );
+    });
+
+  program
+    .command('worker')
+    .description('run sweep trials queued on Redis by `policygrad sweep --redis` (on any number of machines)')
+    .requiredOption(
+      '--redis <url>',
+      'redis://[user@]host:port[/db] or rediss://… (TLS); password in POLICYGRAD_REDIS_PASSWORD',
+    )
+    .option('--concurrency <k>', 'trials at once (default: the core count)', positiveInteger)
+    .option(
+      '--lock-seconds <s>',
+      "seconds before a dead worker's trial moves to another worker",
+      positiveInteger,
+      30,
+    )
+    .addHelpText(
+      'after',
+      '\nExample:\n  POLICYGRAD_REDIS_PASSWORD=… policygrad worker --redis redis://10.0.0.5:6379 --concurrency 2',
+    )
+    .action(async (options: WorkerCommandOptions) => {
+      const { runWorker } = await import('./worker.js');
+      await runWorker(options, (line) => console.log(line));
+    });
 
   installImports(program);
   return program;

@@ -2,17 +2,19 @@
  * `policygrad plot`: learning curves from run directories' metrics.csv, as SVG or PNG. Runs that share a config
  * apart from the seed are one curve: the mean across seeds with a ± one standard deviation band. Charts are
  * Vega-Lite specs rendered to SVG by Vega (no browser); PNG goes through resvg (WebAssembly) with the DejaVu Sans
- * font shipped as an npm package, so the output is the same on every machine.
+ * font shipped as an npm package, so the output is the same on every machine. All four are optional peer
+ * dependencies, loaded here on use (optional-packages.ts).
  */
 import { readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { basename, dirname, join } from 'node:path';
-import { initWasm, Resvg } from '@resvg/resvg-wasm';
-import * as vega from 'vega';
-import { compile, type TopLevelSpec } from 'vega-lite';
+import type * as ResvgWasm from '@resvg/resvg-wasm';
+import type * as Vega from 'vega';
+import type * as VegaLite from 'vega-lite';
+import type { TopLevelSpec } from 'vega-lite';
 import { parseMetricsCsv, groupKey, type RunConfigSummary, seedStatistics } from '../dashboard/curves.js';
 import { PolicygradError } from '../errors.js';
 import { writeFileAtomically } from '../node/run-dir.js';
+import { installedPackages, loadOptional, type PackageSource } from './optional-packages.js';
 
 export interface PlotOptions {
   metric: string;
@@ -132,21 +134,39 @@ export function plotSpec(runs: string[], options: PlotOptions): TopLevelSpec {
   } as TopLevelSpec;
 }
 
-export async function runPlot(runs: string[], options: PlotOptions): Promise<string> {
+export async function runPlot(
+  runs: string[],
+  options: PlotOptions,
+  packages: PackageSource = installedPackages,
+): Promise<string> {
   const lower = options.out.toLowerCase();
   if (!lower.endsWith('.svg') && !lower.endsWith('.png')) {
     throw new PolicygradError(`plot: --out ${options.out}: expected a file name ending in .svg or .png`);
   }
+  const png = lower.endsWith('.png');
+  const loaded = await loadOptional(
+    png ? 'plot (charts; PNG rendering and its font)' : 'plot (charts)',
+    png
+      ? {
+          imports: ['vega', 'vega-lite', '@resvg/resvg-wasm'],
+          files: ['@resvg/resvg-wasm/index_bg.wasm', 'dejavu-fonts-ttf/package.json'],
+        }
+      : { imports: ['vega', 'vega-lite'] },
+    packages,
+  );
+  const [vega, vegaLite, resvg] = loaded.modules as [typeof Vega, typeof VegaLite, typeof ResvgWasm];
   const spec = plotSpec(runs, options);
-  const view = new vega.View(vega.parse(compile(spec).spec), { renderer: 'none' });
+  const view = new vega.View(vega.parse(vegaLite.compile(spec).spec), { renderer: 'none' });
   const svg = await view.toSVG();
   view.finalize();
-  if (lower.endsWith('.svg')) {
+  if (!png) {
     writeFileAtomically(options.out, svg);
   } else {
-    await loadResvg();
-    const fontFile = join(dirname(require.resolve('dejavu-fonts-ttf/package.json')), 'ttf', 'DejaVuSans.ttf');
-    const png = new Resvg(svg, {
+    const [wasmFile, fontPackage] = loaded.paths;
+    resvgReady ??= resvg.initWasm(readFileSync(wasmFile));
+    await resvgReady;
+    const fontFile = join(dirname(fontPackage), 'ttf', 'DejaVuSans.ttf');
+    const image = new resvg.Resvg(svg, {
       fitTo: { mode: 'zoom', value: 2 },
       font: {
         fontBuffers: [readFileSync(fontFile)],
@@ -156,15 +176,10 @@ export async function runPlot(runs: string[], options: PlotOptions): Promise<str
     })
       .render()
       .asPng();
-    writeFileAtomically(options.out, png);
+    writeFileAtomically(options.out, image);
   }
   return options.out;
 }
 
-const require = createRequire(import.meta.url);
+/** resvg's WebAssembly, instantiated once per process. */
 let resvgReady: Promise<void> | null = null;
-
-function loadResvg(): Promise<void> {
-  resvgReady ??= initWasm(readFileSync(require.resolve('@resvg/resvg-wasm/index_bg.wasm')));
-  return resvgReady;
-}

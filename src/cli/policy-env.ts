@@ -3,7 +3,7 @@
  * --policy): the env's engine is loaded, and the env's spaces must be the ones the policy was trained with.
  */
 import type { Env } from '../envs/env.js';
-import { loadEnvEngine } from '../envs/mujoco/load-engine.js';
+import { loadEnvEngine } from '../envs/load-engine.js';
 import { make } from '../envs/registry.js';
 import type { PolicyFile } from '../policies/serialize.js';
 import { PolicygradError } from '../errors.js';

@@ -2,7 +2,7 @@
  * `policygrad eval --record agent.gif`: one deterministic episode of a saved policy, rendered with the env's
  * `rgb_array` mode and written as an animated GIF (gifenc).
  */
-import gifenc from 'gifenc';
+import type Gifenc from 'gifenc';
 import { loadPolicy } from '../inference.js';
 import type { Frame } from '../envs/render.js';
 import { make } from '../envs/registry.js';
@@ -10,6 +10,7 @@ import type { PolicyFile } from '../policies/serialize.js';
 import { PolicygradError } from '../errors.js';
 import { writeFileAtomically } from '../node/run-dir.js';
 import { checkWritableFile } from './destinations.js';
+import { installedPackages, loadOptional, type PackageSource } from './optional-packages.js';
 
 export interface Recording {
   frames: number;
@@ -76,8 +77,16 @@ function exactPalette(frames: readonly Frame[]): { palette: number[][]; indices:
   return { palette, indices };
 }
 
+/** gifenc, an optional peer dependency: imported on first use, one line naming it when it is not installed. */
+export async function loadGifenc(packages: PackageSource = installedPackages): Promise<typeof Gifenc> {
+  const { modules } = await loadOptional('eval --record (GIF encoding)', { imports: ['gifenc'] }, packages);
+  // Node imports gifenc's CommonJS build (its exports are `default`); bundlers its ES build (named exports).
+  const module = modules[0] as Partial<typeof Gifenc> & { default: typeof Gifenc };
+  return typeof module.GIFEncoder === 'function' ? (module as typeof Gifenc) : module.default;
+}
+
 /** An animated GIF of RGB frames, `delayMs` apart, looping. */
-export function encodeGif(frames: readonly Frame[], delayMs: number): Uint8Array {
+export function encodeGif(gifenc: typeof Gifenc, frames: readonly Frame[], delayMs: number): Uint8Array {
   const { GIFEncoder, quantize, applyPalette } = gifenc;
   const gif = GIFEncoder();
   const exact = exactPalette(frames);
@@ -119,8 +128,14 @@ export function checkGifDestination(out: string): void {
   checkWritableFile(out, 'eval: --record');
 }
 
-export function recordGif(file: PolicyFile, out: string, seed: number): Recording {
+export async function recordGif(
+  file: PolicyFile,
+  out: string,
+  seed: number,
+  packages: PackageSource = installedPackages,
+): Promise<Recording> {
   checkGifDestination(out);
+  const gifenc = await loadGifenc(packages);
   let episode;
   try {
     episode = recordEpisode(file, seed);
@@ -132,7 +147,7 @@ export function recordGif(file: PolicyFile, out: string, seed: number): Recordin
     }
     throw error;
   }
-  const bytes = encodeGif(episode.frames, 20);
+  const bytes = encodeGif(gifenc, episode.frames, 20);
   writeFileAtomically(out, bytes);
   return { frames: episode.frames.length, episodeReturn: episode.episodeReturn, bytes: bytes.length };
 }

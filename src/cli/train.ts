@@ -1,13 +1,14 @@
 /** `policygrad train`: builds the algorithm from presets, a config file and --set overrides, trains, saves. */
+import { presetTimesteps } from '../algos/presets.js';
 import { existsSync, readdirSync, statSync } from 'node:fs';
-import { type Algorithm, createAlgorithm, PRESET_TIMESTEPS } from '../algos/registry.js';
+import { type Algorithm, createAlgorithm, type ThreadedAlgorithm } from '../algos/registry.js';
+import type { IterationStats } from '../rollouts/iteration.js';
 import { describeKernels, setDefaultKernels } from '../nn/backend.js';
 import { describeValue, PolicygradError } from '../errors.js';
 import { exportPolicy } from '../policies/serialize.js';
-import { loadEnvEngine } from '../envs/mujoco/load-engine.js';
+import { loadEnvEngine } from '../envs/load-engine.js';
 import { normalizationOf } from '../algos/on-policy.js';
 import { VERSION } from '../version.js';
-import { A3C } from '../node/a3c.js';
 import type { DistributedAlgorithm } from '../algos/learner.js';
 import {
   DistributedRun,
@@ -82,21 +83,15 @@ export function consoleOutput(isTerminal: boolean): TrainOutput {
   };
 }
 
-/** An algorithm that can save and restore checkpoints (all but A3C and REINFORCE for now). */
-type Checkpointable = Algorithm & {
-  checkpoint(): { step: number; iteration: number };
-  restoreCheckpoint(checkpoint: unknown): void;
-};
-
-function canCheckpoint(model: unknown): model is Checkpointable {
-  return typeof (model as Partial<Checkpointable>).checkpoint === 'function';
-}
+/** Every algorithm the CLI trains: the Trainer's, A3C's coordinator on worker threads, IMPALA/APPO's learner. */
+type Model = Algorithm | ThreadedAlgorithm | DistributedRun;
 
 /**
- * Why this model's state cannot be checkpointed (envs stepped on worker threads cannot be snapshotted), found by
- * taking one before training; null when it can. Without the probe the run would fail at its first checkpoint.
+ * Why this model's state cannot be checkpointed (envs stepped on worker threads cannot be snapshotted; A3C's
+ * workers hold theirs), found by taking one before training; null when it can. Without the probe the run would
+ * fail at its first checkpoint.
  */
-function snapshotProblem(model: Checkpointable): string | null {
+function snapshotProblem(model: Model): string | null {
   try {
     model.checkpoint();
     return null;
@@ -131,75 +126,72 @@ export async function runTrain(
   const every = options.checkpointEvery ?? Math.max(1, Math.round(totalTimesteps / 10));
   let nextCheckpoint = setup.startStep + every;
   let lastCheckpoint: string | null = setup.checkpointFile;
-  const checkpointable = canCheckpoint(model) && snapshotProblem(model) === null;
-  if (canCheckpoint(model) && !checkpointable) {
-    print(`no checkpoints in this run: ${snapshotProblem(model)}`);
-  }
+  const problem = snapshotProblem(model);
+  const checkpointable = problem === null;
+  if (problem !== null) print(`no checkpoints in this run: ${problem}`);
   const saveCheckpoint = () => {
     if (checkpointable) lastCheckpoint = run.saveCheckpoint(model.checkpoint());
+  };
+
+  let lastPrint = 0;
+  let printedFinal = false; // several rows may reach the budget (A3C's workers each report once more)
+  let latestReturn: number | null = null;
+  /** One iteration's row: checked, appended to metrics.csv, shown, and a checkpoint when one is due. */
+  const record = (metrics: IterationStats) => {
+    checkFinite(metrics, model.policy.params, lastCheckpoint, out);
+    run.appendMetrics(metrics);
+    if (metrics.episodeReturnMean !== null) latestReturn = metrics.episodeReturnMean;
+    const now = performance.now();
+    const final = metrics.step >= totalTimesteps;
+    if (now - lastPrint > output.interval || (final && !printedFinal)) {
+      printedFinal ||= final;
+      lastPrint = now;
+      // The last iteration may end past the budget (whole rollouts): the counter stops at the budget,
+      // and the closing line says how many steps were taken.
+      const shown = Math.min(metrics.step, totalTimesteps);
+      const fraction = shown / totalTimesteps;
+      const eta = fraction > 0 ? (metrics.timeSeconds * (1 - fraction)) / fraction : 0;
+      output.progress(
+        `${shown.toLocaleString('en-US')}/${totalTimesteps.toLocaleString('en-US')} steps (${(100 * fraction).toFixed(0)}%)` +
+          ` | return ${latestReturn === null ? '—' : latestReturn.toFixed(1)} | ${Math.round(metrics.sps)} steps/s | eta ${formatSeconds(eta)}`,
+        fraction,
+      );
+    }
+    if (metrics.step >= nextCheckpoint && !final) {
+      saveCheckpoint();
+      nextCheckpoint = metrics.step + every;
+    }
   };
 
   let interrupted: NodeJS.Signals | null = null;
   const onSignal = (signal: NodeJS.Signals) => {
     interrupted ??= signal;
-    // A3C and the distributed learner run without returning to this loop: tell them to stop now.
-    if (model instanceof A3C || model instanceof DistributedRun) model.stop();
+    // Workers that run on their own threads (A3C) stop now; their last reports end the iteration awaited.
+    if ('stop' in model) void model.stop();
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
-  let lastPrint = 0;
-  let printedFinal = false; // A3C's workers each report once more after the budget is reached
-  let latestReturn: number | null = null;
-  // A resumed run continues its saved schedule, extended to the (possibly larger) budget.
-  let resetProgress = options.resume === undefined;
-  // These learn asynchronously (awaiting threads or a transport), so signals are seen without slicing.
-  const asynchronous = model instanceof A3C || model instanceof DistributedRun;
   try {
-    while (model.numTimesteps < totalTimesteps && interrupted === null) {
-      let sliced = false;
-      const sliceStart = performance.now();
-      await model.learn({
-        // Fresh: the whole budget. Continuing (resetProgress false): the steps left, which keeps the schedule.
-        totalTimesteps: resetProgress ? totalTimesteps : totalTimesteps - model.numTimesteps,
-        resetProgress,
-        callback: (metrics) => {
-          checkFinite(metrics, model.policy.params, lastCheckpoint, out);
-          run.appendMetrics(metrics);
-          if (metrics.episodeReturnMean !== null) latestReturn = metrics.episodeReturnMean as number;
-          const now = performance.now();
-          const final = metrics.step >= totalTimesteps;
-          if (now - lastPrint > output.interval || (final && !printedFinal)) {
-            printedFinal ||= final;
-            lastPrint = now;
-            // The last iteration may end past the budget (whole rollouts): the counter stops at the budget,
-            // and the closing line says how many steps were taken.
-            const shown = Math.min(metrics.step, totalTimesteps);
-            const fraction = shown / totalTimesteps;
-            const eta = fraction > 0 ? (metrics.timeSeconds * (1 - fraction)) / fraction : 0;
-            output.progress(
-              `${shown.toLocaleString('en-US')}/${totalTimesteps.toLocaleString('en-US')} steps (${(100 * fraction).toFixed(0)}%)` +
-                ` | return ${latestReturn === null ? '—' : latestReturn.toFixed(1)} | ${Math.round(metrics.sps)} steps/s | eta ${formatSeconds(eta)}`,
-              fraction,
-            );
-          }
-          if (metrics.step >= nextCheckpoint && !final) {
-            saveCheckpoint();
-            nextCheckpoint = metrics.step + every;
-          }
-          if (interrupted !== null) return false;
-          // Return to the event loop now and then (learn continues where it stopped) to notice signals.
-          if (!asynchronous && performance.now() - sliceStart > SLICE_MS) {
-            sliced = true;
-            return false;
-          }
-          return true;
-        },
-      });
-      resetProgress = false;
-      if (!sliced) break;
-      await new Promise((resolve) => setImmediate(resolve));
+    if (model.numTimesteps < totalTimesteps) {
+      // Fresh: the whole budget. Resumed: the steps left, which keeps the saved schedule (extended to the
+      // budget when --timesteps raised it).
+      model.begin(
+        options.resume === undefined
+          ? { totalTimesteps }
+          : { totalTimesteps: totalTimesteps - model.numTimesteps, resetProgress: false },
+      );
+      let sliceStart = performance.now();
+      while (!model.done && interrupted === null) {
+        record(await model.iterate()); // a row, or (A3C) the promise of the workers' next report
+        // Return to the event loop now and then, between two iterations, to see SIGINT/SIGTERM.
+        if (performance.now() - sliceStart > SLICE_MS) {
+          await new Promise((resolve) => setImmediate(resolve));
+          sliceStart = performance.now();
+        }
+      }
     }
   } finally {
+    if ('stop' in model) await model.stop(); // threads end with the loop, the shared parameters in `policy`
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
   }
@@ -212,7 +204,7 @@ export async function runTrain(
         `${signal}: stopped; checkpoint saved (${lastCheckpoint}); continue with: policygrad train --resume ${out}`,
       );
     } else {
-      // No checkpoints (A3C's lock-free updates have no exact resume point; async envs): keep what was learned.
+      // No checkpoints (A3C; envs on worker threads): keep what was learned.
       const file = run.saveFinalPolicy(policyFileOf(model, algo, env));
       print(
         `${signal}: stopped at step ${model.numTimesteps.toLocaleString('en-US')} of ${totalTimesteps.toLocaleString('en-US')}; final policy saved (${file}); this run cannot be resumed (it has no checkpoints)`,
@@ -236,7 +228,7 @@ export async function runTrain(
   return { dir: out, meanReturn, interrupted: false };
 }
 
-function policyFileOf(model: Algorithm | A3C | DistributedRun, algo: string, env: string) {
+function policyFileOf(model: Model, algo: string, env: string) {
   return exportPolicy(model.policy, {
     algo,
     env,
@@ -249,7 +241,7 @@ function policyFileOf(model: Algorithm | A3C | DistributedRun, algo: string, env
 
 interface RunSetup {
   run: RunDirectory;
-  model: Algorithm | A3C | DistributedRun;
+  model: Model;
   algo: string;
   env: string;
   totalTimesteps: number;
@@ -271,16 +263,15 @@ async function startRun(options: TrainCommandOptions): Promise<RunSetup> {
   checkRunDirectory(out, options.force === true);
   const transport = distributedTransport(algo, options);
   await loadEnvEngine(env);
-  // A3C, IMPALA and APPO run on worker threads or other processes (Node only), so they are not in the core's
-  // registry; their learn is asynchronous.
-  const model =
-    algo === 'a3c'
-      ? new A3C(config)
-      : isDistributedAlgorithm(algo)
-        ? new DistributedRun(algo, config, transport.factory, transport.runId)
-        : createAlgorithm(algo, config, nodePorts);
+  // IMPALA and APPO run their actors on worker threads or other processes (Node only): not in the core's registry.
+  const model: Model = isDistributedAlgorithm(algo)
+    ? new DistributedRun(algo, config, transport.factory, transport.runId)
+    : createAlgorithm(algo, config, nodePorts);
   const totalTimesteps =
-    options.timesteps ?? resolved.fileTimesteps ?? PRESET_TIMESTEPS[algo]?.[env] ?? 100_000;
+    options.timesteps ??
+    resolved.fileTimesteps ??
+    presetTimesteps(algo, env, resolved.config.preset) ??
+    100_000;
   const run = RunDirectory.create(out, { force: options.force === true });
   run.writeConfig({
     library: 'policygrad',
@@ -421,11 +412,6 @@ async function resumeRun(path: string, options: TrainCommandOptions): Promise<Ru
     );
   }
   checkResumeFlags(path, options, { algo, env, seed: saved.seed, config });
-  if (algo === 'a3c')
-    throw new PolicygradError(
-      `cannot resume ${path}: A3C runs have no checkpoints (lock-free updates have no exact resume point)`,
-    );
-
   const totalTimesteps = options.timesteps ?? savedBudget;
   if (totalTimesteps < savedBudget) {
     throw new PolicygradError(
@@ -434,12 +420,11 @@ async function resumeRun(path: string, options: TrainCommandOptions): Promise<Ru
   }
   checkCreatableDirectory(path, 'run directory');
   await loadEnvEngine(env);
-  const model = isDistributedAlgorithm(algo)
+  const model: Model = isDistributedAlgorithm(algo)
     ? resumedDistributedRun(path, algo, config, saved, options)
     : createAlgorithm(algo, config, nodePorts);
-  if (!canCheckpoint(model)) {
-    throw new PolicygradError(`cannot resume ${path}: ${algo} runs have no checkpoints yet`);
-  }
+  const problem = snapshotProblem(model);
+  if (problem !== null) throw new PolicygradError(`cannot resume ${path}: ${problem}`);
   const { file, checkpoint } = run.latestCheckpoint();
   model.restoreCheckpoint(checkpoint); // validates format, algorithm and env before anything is written
   const { step, iteration } = checkpoint as { step: number; iteration: number };

@@ -39,6 +39,8 @@ export interface ConfigFromFile {
 /** One rl-zoo key: the policygrad key it sets and, if the value needs it, how to translate the value. */
 interface ZooKey {
   to: string;
+  /** Where one zoo key means different things per algorithm: our key for those algorithms. */
+  byAlgo?: Record<string, string>;
   convert?: (value: unknown, where: string) => unknown;
 }
 
@@ -60,7 +62,8 @@ const ZOO_KEYS: Record<string, ZooKey> = {
   vf_coef: { to: 'vfCoef' },
   max_grad_norm: { to: 'maxGradNorm' },
   normalize_advantage: { to: 'normalizeAdvantage' },
-  target_kl: { to: 'targetKl' },
+  // PPO's early stop; sb3-contrib's TRPO uses the same key for its trust-region radius δ, our maxKl.
+  target_kl: { to: 'targetKl', byAlgo: { trpo: 'maxKl', npg: 'maxKl' } },
   use_rms_prop: { to: 'optimizer', convert: (v) => (v === true ? 'rmsprop' : v === false ? 'adam' : v) },
   rms_prop_eps: { to: 'rmsPropEpsilon' },
   n_critic_updates: { to: 'nCriticUpdates' },
@@ -79,6 +82,16 @@ const ZOO_KEYS: Record<string, ZooKey> = {
   'policy_kwargs.full_std': { to: 'fullStd' },
   'policy_kwargs.use_expln': { to: 'useExpln' },
   'policy_kwargs.squash_output': { to: 'squashOutput' },
+  // sb3-contrib's recurrent policy (RecurrentPPO, ppo_lstm.yml)
+  'policy_kwargs.lstm_hidden_size': { to: 'hiddenSize' },
+  'policy_kwargs.enable_critic_lstm': { to: 'enableCriticLstm' },
+  'policy_kwargs.shared_lstm': { to: 'sharedLstm' },
+};
+
+/** The zoo's policy classes: an MLP (every algorithm but RecurrentPPO) or sb3-contrib's MLP + LSTM (RecurrentPPO). */
+const POLICY_CLASSES: Record<string, 'feed-forward' | 'recurrent'> = {
+  MlpPolicy: 'feed-forward',
+  MlpLstmPolicy: 'recurrent',
 };
 
 /** Zoo keys read here rather than mapped: the budget, the policy class, TRPO's no-op sub-sampling. */
@@ -117,7 +130,9 @@ export function configFromFile(
   const translated = translateZooBlock(
     block as Record<string, unknown>,
     `rl-zoo file ${path}, block ${name}`,
+    algo,
   );
+  checkPolicyClass(translated, algo);
   checkAgainstSchema(translated, algo);
   return {
     config: {},
@@ -138,14 +153,21 @@ export interface TranslatedEntry {
 export interface TranslatedBlock {
   entries: TranslatedEntry[];
   totalTimesteps?: number;
+  /** The block's `policy`, when it names one. */
+  policy?: 'MlpPolicy' | 'MlpLstmPolicy';
   /** Where the block came from, for messages. */
   where: string;
 }
 
-/** Every key of a zoo block, translated through ZOO_KEYS (knows nothing of which algorithm will use it). */
-export function translateZooBlock(block: Record<string, unknown>, where: string): TranslatedBlock {
+/** Every key of a zoo block, translated through ZOO_KEYS for `algo` (most keys mean the same for every one). */
+export function translateZooBlock(
+  block: Record<string, unknown>,
+  where: string,
+  algo?: string,
+): TranslatedBlock {
   const entries: TranslatedEntry[] = [];
   let totalTimesteps: number | undefined;
+  let policy: TranslatedBlock['policy'];
   const add = (from: string, raw: unknown) => {
     const entry = ZOO_KEYS[from];
     if (entry === undefined) {
@@ -155,7 +177,8 @@ export function translateZooBlock(block: Record<string, unknown>, where: string)
       );
     }
     const value = entry.convert === undefined ? raw : entry.convert(raw, `${where}: key '${from}'`);
-    entries.push({ from, raw, to: entry.to, value });
+    const to = (algo !== undefined && entry.byAlgo?.[algo]) || entry.to;
+    entries.push({ from, raw, to, value });
   };
   for (const [key, raw] of Object.entries(block)) {
     if (key === 'n_timesteps') {
@@ -166,11 +189,12 @@ export function translateZooBlock(block: Record<string, unknown>, where: string)
       }
       totalTimesteps = raw;
     } else if (key === 'policy') {
-      if (raw !== 'MlpPolicy') {
+      if (typeof raw !== 'string' || !Object.hasOwn(POLICY_CLASSES, raw)) {
         throw new PolicygradError(
-          `${where}: policy ${describeValue(raw)} is not supported: policygrad's policies are MLPs ('MlpPolicy')`,
+          `${where}: policy ${describeValue(raw)} is not supported: expected 'MlpPolicy' or 'MlpLstmPolicy' (recurrent-ppo)`,
         );
       }
+      policy = raw as TranslatedBlock['policy'];
     } else if (key === 'sub_sampling_factor') {
       if (raw !== 1) {
         throw new PolicygradError(
@@ -182,7 +206,18 @@ export function translateZooBlock(block: Record<string, unknown>, where: string)
       for (const [name, value] of Object.entries(kwargs)) add(`policy_kwargs.${name}`, value);
     } else add(key, raw);
   }
-  return { entries, totalTimesteps, where };
+  return { entries, totalTimesteps, where, ...(policy === undefined ? {} : { policy }) };
+}
+
+/** An LSTM policy's block is for recurrent-ppo, and recurrent-ppo's block names an LSTM policy (or none). */
+function checkPolicyClass({ policy, where }: TranslatedBlock, algo: string): void {
+  if (policy === undefined) return;
+  const recurrentAlgo = algo === 'recurrent-ppo';
+  if ((POLICY_CLASSES[policy] === 'recurrent') !== recurrentAlgo) {
+    throw new PolicygradError(
+      `${where}: policy '${policy}' is ${recurrentAlgo ? 'feed-forward: use --algo ppo (or another algorithm)' : "recurrent: use --algo recurrent-ppo (sb3-contrib's RecurrentPPO)"}`,
+    );
+  }
 }
 
 /** Refuses entries the algorithm has no key for, or whose value its schema does not accept, naming the zoo key. */

@@ -44,6 +44,8 @@ export interface RunConfigSummary {
   algo?: string;
   env?: string;
   config?: Record<string, unknown>;
+  /** A sweep trial's: the values its config took from the search space (`policygrad sweep`). */
+  sweep?: { params?: Record<string, unknown> };
 }
 
 /**
@@ -53,7 +55,16 @@ export interface RunConfigSummary {
 export function groupKey(runName: string, config: RunConfigSummary | null): string {
   if (config?.algo === undefined) return runName;
   const { seed: _seed, ...rest } = config.config ?? {};
-  return `${config.algo} ${config.env ?? ''}|${JSON.stringify(rest, Object.keys(rest).sort())}`;
+  // A sweep's configs are told apart by their searched values, which the head (the part before '|') shows.
+  const params = Object.entries(config.sweep?.params ?? {}).map(([k, v]) => `${k}=${formatParam(v)}`);
+  const head = `${config.algo} ${config.env ?? ''}${params.length > 0 ? ` ${params.join(', ')}` : ''}`;
+  return `${head}|${JSON.stringify(rest, Object.keys(rest).sort())}`;
+}
+
+function formatParam(value: unknown): string {
+  return typeof value === 'number' && !Number.isInteger(value)
+    ? String(Number(value.toPrecision(3)))
+    : JSON.stringify(value);
 }
 
 export interface Curve {

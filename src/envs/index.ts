@@ -15,3 +15,4 @@ export * from './wrappers.js';
 export * from './vec-normalize.js';
 export * from './mujoco/index.js';
 export * from './box2d/index.js';
+export * from './load-engine.js';

@@ -7,7 +7,7 @@
  */
 import type { Env, ResetOptions, ResetResult, StepResult } from './env.js';
 import { Wrapper } from './env.js';
-import { register } from './registry.js';
+import { type EnvRegistration, register } from './registry.js';
 import {
   CartPoleEnv,
   type CartPoleOptions,
@@ -64,6 +64,7 @@ function registerNoVel<A>(
   makeBase: (options: Record<string, unknown>) => Env<Float32Array, A>,
   maxEpisodeSteps: number,
   description: string,
+  engine?: EnvRegistration['engine'],
 ): void {
   const [name, version] = fullId.split('-v');
   register({
@@ -71,6 +72,7 @@ function registerNoVel<A>(
     entryPoint: (options) => new MaskVelocity(makeBase(options), VELOCITY_INDICES[fullId]) as Env,
     maxEpisodeSteps,
     description,
+    engine,
   });
 }
 
@@ -103,10 +105,12 @@ registerNoVel(
   (options) => new LunarLanderEnv(options as LunarLanderOptions),
   1000,
   'LunarLander-v3 without velocities: [x, y, 0, 0, angle, 0, legs] (rl-zoo MaskVelocityWrapper)',
+  'box2d',
 );
 registerNoVel(
   'LunarLanderContinuous-v3',
   (options) => new LunarLanderEnv({ continuous: true, ...(options as LunarLanderOptions) }),
   1000,
   'LunarLanderContinuous-v3 without velocities: [x, y, 0, 0, angle, 0, legs] (rl-zoo MaskVelocityWrapper)',
+  'box2d',
 );

@@ -21,7 +21,7 @@ export interface EnvRegistration {
   /** One line for `policygrad list envs`. */
   description?: string;
   /** An engine that must be loaded (asynchronously) before `make`: see `loadEnvEngine`. */
-  engine?: 'mujoco';
+  engine?: 'mujoco' | 'box2d';
 }
 
 export interface MakeOptions extends Record<string, unknown> {

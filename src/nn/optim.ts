@@ -21,7 +21,7 @@ export interface Optimizer {
   setState(state: OptimizerState): void;
 }
 
-function checkState(kind: string, state: OptimizerState, buffers: Float64Array[]): void {
+function checkState(kind: string, state: OptimizerState, buffers: (Float64Array | Float32Array)[]): void {
   const ok =
     state?.kind === kind &&
     Array.isArray(state.buffers) &&
@@ -150,6 +150,12 @@ export interface RMSpropOptions {
    * Default false: PyTorch's √v + ε with v starting at 0.
    */
   tensorflowStyle?: boolean;
+  /**
+   * The squared-gradient average to use, as it is (not reset): for statistics shared between threads, as A3C's
+   * (Mnih et al. 2016: "RMSProp with shared statistics"), where every worker's optimizer updates the same
+   * `Float32Array` over a SharedArrayBuffer without locks. Default: its own, initialised per `tensorflowStyle`.
+   */
+  squareAverages?: Float32Array;
 }
 
 /** RMSprop (Tieleman & Hinton 2012): v ← α·v + (1−α)·g², θ ← θ − lr·g / (√v + ε). */
@@ -158,27 +164,34 @@ export class RMSprop implements Optimizer {
   readonly alpha: number;
   readonly epsilon: number;
   readonly tensorflowStyle: boolean;
-  private readonly v: Float64Array;
+  private readonly v: Float64Array | Float32Array;
   private steps = 0;
 
   constructor(
     size: number,
     public learningRate: number,
-    { alpha = 0.99, epsilon = 1e-8, tensorflowStyle = false }: RMSpropOptions = {},
+    { alpha = 0.99, epsilon = 1e-8, tensorflowStyle = false, squareAverages }: RMSpropOptions = {},
   ) {
     assertPositive(this.kind, 'learningRate', learningRate);
+    if (squareAverages !== undefined && squareAverages.length !== size) {
+      throw new PolicygradError(
+        `RMSprop: squareAverages holds ${squareAverages.length} values for ${size} parameters`,
+      );
+    }
     this.alpha = alpha;
     this.epsilon = epsilon;
     this.tensorflowStyle = tensorflowStyle;
-    this.v = new Float64Array(size).fill(tensorflowStyle ? 1 : 0);
+    this.v = squareAverages ?? new Float64Array(size).fill(tensorflowStyle ? 1 : 0);
   }
 
   step(params: Floats, grads: Floats): void {
     const { v, alpha, epsilon, learningRate, tensorflowStyle } = this;
     for (let i = 0; i < v.length; i++) {
       const g = grads[i];
-      v[i] = alpha * v[i] + (1 - alpha) * g * g;
-      const denominator = tensorflowStyle ? Math.sqrt(v[i] + epsilon) : Math.sqrt(v[i]) + epsilon;
+      // The new average, unrounded: a shared Float32Array stores it rounded (and may change under us).
+      const average = alpha * v[i] + (1 - alpha) * g * g;
+      v[i] = average;
+      const denominator = tensorflowStyle ? Math.sqrt(average + epsilon) : Math.sqrt(average) + epsilon;
       params[i] -= (learningRate * g) / denominator;
     }
     this.steps++;

@@ -69,7 +69,16 @@ export class RecurrentLayer {
   private readonly weightViews = new WeakMap<Floats, Map<number, RecurrentWeights>>();
   private readonly shape: RecurrentShape;
   private readonly inputGradient: Floats;
-  private viewsOf: { steps: number; batch: number; output: Floats; dX: Floats; dh0: Floats; dc0: Floats };
+  private viewsOf: {
+    steps: number;
+    batch: number;
+    output: Floats;
+    dX: Floats;
+    dh0: Floats;
+    dc0: Floats;
+    finalHidden: Floats;
+    finalCell: Floats;
+  };
 
   constructor(options: RecurrentLayerOptions) {
     if (options.cell !== 'lstm' && options.cell !== 'gru') {
@@ -139,6 +148,11 @@ export class RecurrentLayer {
       dX: this.inputGradient.subarray(0, steps * batch * I),
       dh0: this.grads.dh0.subarray(0, batch * H),
       dc0: this.grads.dc0.subarray(0, this.cell === 'lstm' ? batch * H : 0),
+      finalHidden: this.trace.Y.subarray((steps - 1) * batch * H, steps * batch * H),
+      finalCell: this.trace.C.subarray(
+        this.cell === 'lstm' ? (steps - 1) * batch * H : 0,
+        this.cell === 'lstm' ? steps * batch * H : 0,
+      ),
     };
   }
 
@@ -208,17 +222,13 @@ export class RecurrentLayer {
 
   /** h_T of the last `forward` [batch × hiddenSize] (a workspace view). */
   finalHidden(): Floats {
-    const { steps, batch } = this.shape;
-    const H = this.hiddenSize;
-    return this.trace.Y.subarray((steps - 1) * batch * H, steps * batch * H);
+    return this.viewsOf.finalHidden;
   }
 
   /** c_T of the last `forward` (LSTM; a workspace view). */
   finalCell(): Floats {
-    const { steps, batch } = this.shape;
-    const H = this.hiddenSize;
     if (this.cell !== 'lstm') throw new PolicygradError('RecurrentLayer.finalCell: a GRU has no cell state');
-    return this.trace.C.subarray((steps - 1) * batch * H, steps * batch * H);
+    return this.viewsOf.finalCell;
   }
 
   /**

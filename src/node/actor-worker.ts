@@ -4,7 +4,7 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { Actor } from '../algos/actor.js';
-import { loadEnvEngine } from '../envs/mujoco/load-engine.js';
+import { loadEnvEngine } from '../envs/load-engine.js';
 // A thread starts with an empty env registry: this import registers every built-in env (classic, Box2D, MuJoCo).
 import '../envs/builtin.js';
 import { describeImportFailure } from './env-modules.js';

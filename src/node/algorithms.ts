@@ -15,8 +15,14 @@ import { A2C as CoreA2C, type A2CConfig } from '../algos/a2c.js';
 import { type LoadOptions, loadAlgorithm } from '../algos/persistence.js';
 import type { Ports } from '../algos/ports.js';
 import { PPO as CorePPO, type PPOConfig } from '../algos/ppo.js';
+import { RecurrentPPO as CoreRecurrentPPO, type RecurrentPPOConfig } from '../algos/recurrent-ppo.js';
 import { Reinforce as CoreReinforce, type ReinforceConfig } from '../algos/reinforce.js';
-import { type Algorithm, createAlgorithm as createCoreAlgorithm } from '../algos/registry.js';
+import {
+  type Algorithm,
+  createAlgorithm as createCoreAlgorithm,
+  type SynchronousAlgorithmName,
+  type ThreadedAlgorithm,
+} from '../algos/registry.js';
 import { NPG as CoreNPG, TRPO as CoreTRPO, type TRPOConfig } from '../algos/trpo.js';
 import { nodePorts } from './ports.js';
 
@@ -81,11 +87,34 @@ export class Reinforce extends CoreReinforce {
   }
 }
 
-/** `createAlgorithm` with `nodePorts` by default. */
+/** RecurrentPPO with `nodePorts` by default (see the module comment). */
+export class RecurrentPPO extends CoreRecurrentPPO {
+  constructor(config: RecurrentPPOConfig = {}, ports: Ports = nodePorts) {
+    super(config, ports);
+  }
+  static override load(dir: string, options: LoadOptions = {}): RecurrentPPO {
+    return loadOnNode(dir, 'recurrent-ppo', options, (config, ports) => new RecurrentPPO(config, ports));
+  }
+}
+
+/**
+ * `createAlgorithm` with `nodePorts` by default: a name known only at run time may then be A3C's coordinator
+ * (its `iterate()` and `learn()` return Promises); a synchronous algorithm's name gives an `Algorithm`.
+ */
+export function createAlgorithm(
+  name: SynchronousAlgorithmName,
+  config: Record<string, unknown>,
+  ports?: Ports,
+): Algorithm;
+export function createAlgorithm(
+  name: string,
+  config: Record<string, unknown>,
+  ports?: Ports,
+): Algorithm | ThreadedAlgorithm;
 export function createAlgorithm(
   name: string,
   config: Record<string, unknown>,
   ports: Ports = nodePorts,
-): Algorithm {
+): Algorithm | ThreadedAlgorithm {
   return createCoreAlgorithm(name, config, ports);
 }

@@ -4,7 +4,7 @@
  */
 import { type MessagePort, receiveMessageOnPort, workerData } from 'node:worker_threads';
 import { type Env, type EnvSnapshot, type Info, restoreInto, snapshotOf } from '../envs/env.js';
-import { loadEnvEngine } from '../envs/mujoco/load-engine.js';
+import { loadEnvEngine } from '../envs/load-engine.js';
 import { make } from '../envs/registry.js';
 import {
   COMMAND_CLOSE,
@@ -37,7 +37,7 @@ try {
       throw new Error(describeImportFailure(url, error), { cause: error });
     }
   }
-  await loadEnvEngine(data.id); // engines (MuJoCo) are per thread, like registrations
+  await loadEnvEngine(data.id); // engines (MuJoCo, Box2D) are per thread, like registrations
   for (let k = 0; k < data.count; k++) envs.push(make(data.id, data.options) as Env<Float32Array, unknown>);
 } catch (error) {
   broken = describeError(error);

@@ -1,8 +1,8 @@
 /**
  * IMPALA and APPO under Node (issue 17): a `DistributedLearner` (src/algos/learner.ts) with actors on worker
  * threads (the local transport, src/node/local-actors.ts) or on any machine through Redis
- * (src/node/redis-transport.ts). `learn` runs the learner until the budget of trained steps is used, calling
- * `callback` with every row; `stop()` ends it after the current iteration (signal handlers).
+ * (src/node/redis-transport.ts). Driven like every algorithm: `begin` + `iterate()` (asynchronous, as A3C's) until
+ * `done`, or `learn` with a callback; `stop()` ends it after the current iteration (signal handlers).
  */
 import type { DistributedMetrics } from '../algos/distributed.js';
 import {
@@ -13,6 +13,7 @@ import {
   type LearnerTransport,
 } from '../algos/learner.js';
 import type { PredictOptions } from '../policies/actor-critic.js';
+import { PolicygradError } from '../errors.js';
 import { LocalActorPool } from './local-actors.js';
 import { RedisLearnerTransport } from './redis-transport.js';
 
@@ -54,7 +55,12 @@ export const localActors: TransportFactory = async (learner) => {
 
 export class DistributedRun {
   readonly learner: DistributedLearner;
-  private stopRequested = false;
+  private transport: OpenTransport | null = null;
+  private pendingBegin: { totalTimesteps: number; resetProgress?: boolean } | null = null;
+  /** True once the learner has begun the schedule set by the last `begin`. */
+  private begun = false;
+  /** The iteration under way, settled (a `stop` waits for it). */
+  private inFlight: Promise<void> = Promise.resolve();
 
   constructor(
     readonly algo: DistributedAlgorithm,
@@ -81,12 +87,7 @@ export class DistributedRun {
     return this.learner.numTimesteps;
   }
 
-  /** Ends a running `learn` after its current iteration. */
-  stop(): void {
-    this.stopRequested = true;
-  }
-
-  /** The learner's checkpoint (between iterations: call it from `learn`'s callback or after `learn`). */
+  /** The learner's checkpoint (between iterations). */
   checkpoint(): LearnerCheckpoint {
     return this.learner.checkpoint();
   }
@@ -95,26 +96,84 @@ export class DistributedRun {
     this.learner.restoreCheckpoint(checkpoint);
   }
 
+  /** True once the schedule's budget is used (false before the first `iterate` after `begin`). */
+  get done(): boolean {
+    return this.begun && this.learner.done;
+  }
+
+  /**
+   * Sets the schedule (`resetProgress: false` extends the one in force, as after `restoreCheckpoint`); the first
+   * `iterate` opens the transport (starts the actor threads, or connects to Redis) and publishes the parameters.
+   */
+  begin(options: { totalTimesteps: number; resetProgress?: boolean }): void {
+    this.pendingBegin = options;
+    this.begun = false;
+  }
+
+  /** One learner iteration (it waits for the actors' chunks); the transport is closed when the budget is used. */
+  async iterate(): Promise<DistributedMetrics> {
+    const running = this.iterateOnce();
+    this.inFlight = running.then(
+      () => undefined,
+      () => undefined,
+    );
+    return running;
+  }
+
+  private async iterateOnce(): Promise<DistributedMetrics> {
+    if (this.transport === null) {
+      if (this.pendingBegin === null) {
+        throw new PolicygradError('call begin({ totalTimesteps }) before iterate()');
+      }
+      const transport = await this.transportFactory(this.learner);
+      this.transport = transport;
+      this.learner.transport = transport;
+    }
+    if (this.pendingBegin !== null) {
+      await this.learner.begin(this.pendingBegin);
+      this.pendingBegin = null;
+      this.begun = true;
+    }
+    const row = await this.learner.iterate();
+    if (this.learner.done) await this.closeTransport();
+    return row;
+  }
+
+  /**
+   * Stops after the iteration under way (if any) and closes the transport: the actor threads end, or the Redis
+   * connection closes (actors keep waiting, for a resumed learner, unless the budget was used).
+   */
+  async stop(): Promise<void> {
+    await this.inFlight;
+    await this.closeTransport();
+  }
+
+  private async closeTransport(): Promise<void> {
+    const transport = this.transport;
+    if (transport === null) return;
+    const done = this.learner.done;
+    this.transport = null;
+    this.learner.transport = null;
+    if (done && transport.finish !== undefined) await transport.finish();
+    else await transport.close();
+  }
+
+  /** `begin`, then `iterate()` until the budget is used or `callback` returns false; the transport closes after. */
   async learn({
     totalTimesteps,
     callback,
     resetProgress = true,
   }: DistributedLearnOptions): Promise<DistributedMetrics[]> {
-    this.stopRequested = false;
-    const transport = await this.transportFactory(this.learner);
-    this.learner.transport = transport;
+    this.begin({ totalTimesteps, resetProgress });
     const history: DistributedMetrics[] = [];
     try {
-      await this.learner.begin({ totalTimesteps, resetProgress });
-      while (!this.learner.done && !this.stopRequested) {
-        const row = await this.learner.iterate();
+      do {
+        const row = await this.iterate();
         history.push(row);
         if (callback?.(row) === false) break;
-      }
+      } while (!this.learner.done);
     } finally {
-      this.learner.transport = null;
-      if (this.learner.done && transport.finish !== undefined) await transport.finish();
-      else await transport.close();
+      await this.stop();
     }
     return history;
   }

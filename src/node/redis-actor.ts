@@ -8,7 +8,7 @@
 import { hostname } from 'node:os';
 import { Actor, actorSeed } from '../algos/actor.js';
 import { parseDistributedConfig, type DistributedAlgorithm } from '../algos/learner.js';
-import { loadEnvEngine } from '../envs/mujoco/load-engine.js';
+import { loadEnvEngine } from '../envs/load-engine.js';
 import { PolicygradError } from '../errors.js';
 import { checkRunId, connectRedis, type RedisClient, redisKeys } from './redis-transport.js';
 

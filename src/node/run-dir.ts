@@ -97,7 +97,7 @@ export class RunDirectory {
     const saved = readJson(join(this.path, 'config.json'), 'run config') as Record<string, unknown>;
     const { config } = saved;
     if (config === null || typeof config !== 'object') return saved;
-    return { ...saved, config: upgradeSavedConfig(config as Record<string, unknown>) };
+    return { ...saved, config: upgradeSavedConfig(config as Record<string, unknown>, String(saved.algo)) };
   }
 
   /** Writes a checkpoint atomically, then deletes all but the newest `KEEP_CHECKPOINTS`. */

@@ -434,19 +434,7 @@ export class ActorCriticPolicy {
       mask,
     }: { deterministic?: boolean; rng?: Rng; mask?: ArrayLike<number> } = {},
   ): number | Float32Array {
-    if (observation.length === 0 || observation.length % this.obsDim !== 0) {
-      throw new PolicygradError(
-        `predict: observation of length ${observation.length} is not a multiple of the observation size ${this.obsDim}`,
-      );
-    }
-    if (!deterministic && rng === undefined)
-      throw new PolicygradError('predict: a stochastic action needs { rng }');
-    const batch = observation.length / this.obsDim;
-    if (mask !== undefined && mask.length !== batch * this.dist.inputSize) {
-      throw new PolicygradError(
-        `predict: the action mask has ${mask.length} entries; expected ${batch * this.dist.inputSize} (one per action${batch > 1 ? ', per observation' : ''})`,
-      );
-    }
+    const batch = checkPredictInput(observation, this.obsDim, this.dist.inputSize, deterministic, rng, mask);
     const inputs = this.distInputs(observation, batch, mask);
     const actions = new Float32Array(batch * this.dist.actionSize);
     if (!deterministic && this.sde !== null && !this.sde.sampled) this.resetNoise(1, rng as Rng);
@@ -487,6 +475,34 @@ export class ActorCriticPolicy {
   }
 }
 
+/**
+ * `predict`'s arguments checked (a whole number of observations, a generator for a sample, one mask entry per
+ * logit of each observation); returns the number of observations.
+ */
+export function checkPredictInput(
+  observation: Floats,
+  obsDim: number,
+  logits: number,
+  deterministic: boolean,
+  rng: Rng | undefined,
+  mask: ArrayLike<number> | undefined,
+): number {
+  if (observation.length === 0 || observation.length % obsDim !== 0) {
+    throw new PolicygradError(
+      `predict: observation of length ${observation.length} is not a multiple of the observation size ${obsDim}`,
+    );
+  }
+  if (!deterministic && rng === undefined)
+    throw new PolicygradError('predict: a stochastic action needs { rng }');
+  const batch = observation.length / obsDim;
+  if (mask !== undefined && mask.length !== batch * logits) {
+    throw new PolicygradError(
+      `predict: the action mask has ${mask.length} entries; expected ${batch * logits} (one per action${batch > 1 ? ', per observation' : ''})`,
+    );
+  }
+  return batch;
+}
+
 /** SB3's refusals: gSDE and squashing need Box actions; gSDE has its own σ, so not with stateDependentStd. */
 function checkGaussianOptions(options: ActorCriticOptions, actionSpace: Space): void {
   const box = actionSpace?.type === 'Box';
@@ -523,7 +539,7 @@ function checkGaussianOptions(options: ActorCriticOptions, actionSpace: Space): 
 }
 
 /** PyTorch's default nn.Linear initialisation: W and b ~ U(−1/√fan_in, 1/√fan_in) (SB3 with ortho_init=False). */
-function initLikePyTorch(mlp: MLP, params: Float32Array, offset: number, rng: Rng): void {
+export function initLikePyTorch(mlp: MLP, params: Floats, offset: number, rng: Rng): void {
   for (const layer of mlp.layers) {
     const bound = 1 / Math.sqrt(layer.nIn);
     const end = offset + layer.bOffset + layer.nOut;

@@ -1,2 +1,3 @@
 export * from './rollout.js';
 export * from './iteration.js';
+export * from './recurrent.js';

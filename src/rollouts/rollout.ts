@@ -29,8 +29,46 @@ import { PolicygradError } from '../errors.js';
 import type { Info } from '../envs/env.js';
 import type { VectorEnv } from '../envs/vector.js';
 import type { StepBatch } from '../estimators/returns.js';
-import type { ActorCriticPolicy, ActResult } from '../policies/actor-critic.js';
+import type { ActResult } from '../policies/actor-critic.js';
+import type { Distribution } from '../policies/distributions.js';
+import type { StateDependentNoise } from '../policies/gsde.js';
 import type { Rng } from '../rng.js';
+
+/** Float arrays of either precision (nn's `Floats`). */
+type Floats = Float32Array | Float64Array;
+
+/**
+ * What the collector acts with: an `ActorCriticPolicy`, or a policy with memory (`RecurrentActor`,
+ * recurrent.ts), which carries a state per env through the steps and so needs to hear about them (the optional
+ * hooks; a feed-forward policy has none).
+ */
+export interface RolloutActor {
+  readonly dist: Distribution;
+  readonly squashOutput: boolean;
+  readonly sde: StateDependentNoise | null;
+  resetNoise(count: number, rng: Rng): void;
+  act(
+    observations: Floats,
+    batch: number,
+    rng: Rng,
+    out: ActResult,
+    deterministic?: boolean,
+    mask?: ArrayLike<number>,
+  ): void;
+  /** V of the observations (each env's, after a rollout's last step). */
+  values(observations: Floats, batch: number): Floats;
+  /** V of env `env`'s final observation of a truncated episode; default: `values(observation, 1)[0]`. */
+  finalValue?(observation: Float32Array, env: number): number;
+  /** Before step `t` of `collectSteps` is taken (a recurrent policy stores its state and episode starts). */
+  recordStep?(buffer: RolloutBuffer, t: number): void;
+  /** After each vector step, with which envs' episodes ended. */
+  endStep?(terminated: ArrayLike<number>, truncated: ArrayLike<number>): void;
+  /** When every env was reset. */
+  onReset?(): void;
+  /** The state to keep in a checkpoint, and its restoration. */
+  snapshot?(): unknown;
+  restore?(snapshot: unknown): void;
+}
 
 export class RolloutBuffer implements StepBatch {
   readonly observations: Float32Array;
@@ -95,6 +133,8 @@ export interface CollectorSnapshot {
   completed: CompletedEpisode[];
   /** The current observations' action masks, when the env reports them. */
   masks?: number[] | null;
+  /** A recurrent policy's state per env (`RolloutActor.snapshot`). */
+  memory?: unknown;
 }
 
 export class RolloutCollector {
@@ -115,7 +155,7 @@ export class RolloutCollector {
 
   constructor(
     readonly env: VectorEnv,
-    readonly policy: ActorCriticPolicy,
+    readonly policy: RolloutActor,
     private readonly rng: Rng,
     private readonly seed?: number,
   ) {
@@ -142,6 +182,7 @@ export class RolloutCollector {
       totalSteps: this.totalSteps,
       completed: this.completed.map((e) => ({ ...e })),
       masks: this.masks === null ? null : Array.from(this.masks),
+      ...(this.policy.snapshot === undefined ? {} : { memory: this.policy.snapshot() }),
     };
   }
 
@@ -158,6 +199,7 @@ export class RolloutCollector {
     this.totalSteps = snapshot.totalSteps;
     this.completed = snapshot.completed.map((e) => ({ ...e }));
     this.masks = snapshot.masks ? Uint8Array.from(snapshot.masks) : null;
+    this.policy.restore?.(snapshot.memory);
   }
 
   /** Reads each env's `info.action_mask` (for the observation the info came with) into `this.masks`. */
@@ -200,6 +242,7 @@ export class RolloutCollector {
     this.episodeReturns.fill(0);
     this.episodeLengths.fill(0);
     this.needsReset = false;
+    this.policy.onReset?.();
   }
 
   /** The action the env receives for the policy's raw action (index shift, clipping). */
@@ -249,7 +292,10 @@ export class RolloutCollector {
       let finalValue = 0;
       const finalObservation = result.info.finalObservation[i];
       const cut = truncated && !terminated && finalObservation !== null;
-      if (cut) finalValue = this.policy.values(finalObservation, 1)[0];
+      if (cut) {
+        finalValue =
+          this.policy.finalValue?.(finalObservation, i) ?? this.policy.values(finalObservation, 1)[0];
+      }
       record(i, result.rewards[i], terminated, truncated, finalValue, cut ? finalObservation : null);
       if (terminated || truncated) {
         this.completed.push({ return: this.episodeReturns[i], length: this.episodeLengths[i] });
@@ -257,6 +303,7 @@ export class RolloutCollector {
         this.episodeLengths[i] = 0;
       }
     }
+    this.policy.endStep?.(result.terminated, result.truncated);
     this.observations.set(result.observations);
     this.readMasks(result.info.envInfos);
     this.totalSteps += N;
@@ -271,6 +318,7 @@ export class RolloutCollector {
     const width = this.policy.dist.inputSize;
     for (let t = 0; t < buffer.steps; t++) {
       this.maybeResetNoise(t);
+      this.policy.recordStep?.(buffer, t);
       buffer.observations.set(this.observations, t * N * obsDim);
       if (this.masks !== null) {
         buffer.masks ??= new Uint8Array(buffer.size * width).fill(1);
@@ -410,7 +458,7 @@ export class RolloutCollector {
    */
   static evaluate(
     env: VectorEnv,
-    policy: ActorCriticPolicy,
+    policy: RolloutActor,
     episodes: number,
     { deterministic = true, rng, seed }: { deterministic?: boolean; rng: Rng; seed?: number },
   ): EvaluationResult {
@@ -424,6 +472,7 @@ export class RolloutCollector {
     while (quota.some((q) => q > 0)) {
       policy.act(collector.observations, N, rng, collector.act, deterministic, collector.currentMasks);
       const result = env.step(collector.toEnvActions(collector.act.actions));
+      policy.endStep?.(result.terminated, result.truncated);
       for (let i = 0; i < N; i++) {
         collector.episodeReturns[i] += (result.rawRewards ?? result.rewards)[i];
         collector.episodeLengths[i] += 1;

@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import '../../src/envs/builtin.js'; // what the CLI's main module does: register the built-in envs
 import { recordEpisode } from '../../src/cli/record.js';
 import { readPolicyFile } from '../../src/node/run-dir.js';
 import { browserAvailable, launchChromium } from './chromium.js';

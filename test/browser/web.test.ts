@@ -164,8 +164,8 @@ describe.runIf(browserAvailable())('training page (web/)', () => {
   }, 90_000);
 
   it.each([
-    ['trpo', 'targetKl'],
-    ['ppo-kl', 'klTarget'],
+    ['trpo', 'maxKl'],
+    ['ppo-kl', 'klPenaltyTarget'],
     ['ppo-clip', 'clipRange'],
   ])(
     '%s: the trust-region field sets %s and a blank field keeps the preset',
@@ -225,6 +225,40 @@ describe.runIf(browserAvailable())('training page (web/)', () => {
       expect(s.iterations).toBeGreaterThan(0);
       await page.screenshot({ path: join(ARTIFACTS_DIR, `web-${env}.png`) });
     }, 60_000);
+  }
+
+  // The Box2D envs are drawn from the pictures the worker sends (planck loaded lazily in the worker).
+  for (const [env, colours] of [
+    ['LunarLander-v3', [0x000000, 0xffffff, 0xcccc00]], // sky, ground, the pad's flags (the lander may fly off the top)
+    ['BipedalWalker-v3', [0xd7d7ff, 0x66994c, 0x7f33e5]], // sky, ground, hull
+  ] as const) {
+    it(`trains A2C on ${env} and draws its picture`, async () => {
+      await page.selectOption('#env', env);
+      await page.selectOption('#algo', 'a2c');
+      const before = await state();
+      await page.click('#start');
+      await page.waitForFunction(
+        ([episodes, frames]) => {
+          const s = (window as unknown as { policygradPage: PageState }).policygradPage;
+          return s.episodesShown > episodes && s.framesDrawn > frames + 5;
+        },
+        [before.episodesShown, before.framesDrawn],
+        { timeout: 60_000 },
+      );
+      const s = await state();
+      expect(s.error).toBe('');
+      expect(s.iterations).toBeGreaterThan(0);
+      const present = await page.evaluate((wanted: readonly number[]) => {
+        const canvas = document.getElementById('env-canvas') as HTMLCanvasElement;
+        const data = canvas.getContext('2d')?.getImageData(0, 0, canvas.width, canvas.height).data ?? [];
+        const colours = new Set<number>();
+        for (let i = 0; i < data.length; i += 4)
+          colours.add((data[i] << 16) | (data[i + 1] << 8) | data[i + 2]);
+        return wanted.filter((c) => colours.has(c));
+      }, colours);
+      await page.screenshot({ path: join(ARTIFACTS_DIR, `web-${env}.png`) });
+      expect(present).toEqual(colours);
+    }, 90_000);
   }
 
   it('served without cross-origin isolation, it still trains, on the TypeScript kernels, and says why', async () => {

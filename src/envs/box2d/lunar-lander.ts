@@ -9,26 +9,34 @@
  * for every policy. Reward: the change of the shaping potential, minus fuel; −100 on a crash or leaving the
  * screen, +100 when Box2D puts the lander to sleep (that check comes second and wins).
  */
-import { Box as BoxShape, type Body, type Contact, Edge, Polygon, RevoluteJoint, Vec2, World } from 'planck';
+import type { Body, Vec2Value, World } from 'planck';
 import { z } from 'zod';
-import { EnvConfigError, PolicygradError, ResetNeededError } from '../../errors.js';
+import { EnvConfigError, ResetNeededError } from '../../errors.js';
 import { parseOptions } from '../../options.js';
-import type { RngState } from '../../rng.js';
 import {
   assertBoxAction,
   assertDiscreteAction,
-  BaseEnv,
   type ResetOptions,
   type ResetResult,
   type StepResult,
 } from '../env.js';
 import { type Frame, RasterPainter, type RenderMode } from '../render.js';
 import { Box, type BoxValue, Discrete } from '../spaces.js';
-import { drawLunarLander } from './lunar-lander-scene.js';
+import {
+  Box2DEnv,
+  box2dPairOrder,
+  clamp,
+  ContactDetector,
+  FPS,
+  stepWorld,
+  worldOutline,
+} from './box2d-env.js';
+import type { PlanckModule } from './engine.js';
+import { drawLunarLander, type LunarLanderPicture } from './lunar-lander-scene.js';
 
 /** Gymnasium's module constants (lunar_lander.py). */
 export const LUNAR_LANDER = {
-  FPS: 50,
+  FPS,
   SCALE: 30.0,
   MAIN_ENGINE_POWER: 13.0,
   SIDE_ENGINE_POWER: 0.6,
@@ -53,13 +61,10 @@ export const LUNAR_LANDER = {
   VIEWPORT_H: 400,
 } as const;
 
-const { FPS, SCALE, VIEWPORT_W, VIEWPORT_H, LEG_AWAY, LEG_DOWN } = LUNAR_LANDER;
+const { SCALE, VIEWPORT_W, VIEWPORT_H, LEG_AWAY, LEG_DOWN } = LUNAR_LANDER;
 const W = VIEWPORT_W / SCALE;
 const H = VIEWPORT_H / SCALE;
 const CHUNKS = 11;
-/** Box2D step parameters of the env: 1/FPS, 6·30 velocity and 2·30 position iterations. */
-const VELOCITY_ITERATIONS = 180;
-const POSITION_ITERATIONS = 60;
 
 export const lunarLanderOptionsSchema = z.strictObject({
   /** Box(2) throttles [main, lateral] instead of Discrete(4). */
@@ -94,9 +99,8 @@ interface LanderWorld {
   legs: [Body, Body];
   terrain: ReturnType<typeof lunarLanderTerrain>;
   helipadY: number;
-  /** Edge-triggered leg contact flags (BeginContact sets, EndContact clears, as Gymnasium's ContactDetector). */
-  legContact: [boolean, boolean];
-  gameOver: boolean;
+  /** Gymnasium's contact listener: `gameOver` and the edge-triggered leg flags. */
+  contacts: ContactDetector;
 }
 
 /** Writes the float64 observation [x, y, vx, vy, angle, ω, leg0, leg1] (Gymnasium's `state`) into `out`. */
@@ -109,8 +113,8 @@ function observeState(scene: LanderWorld, out: Float64Array): Float64Array {
   out[3] = (vel.y * (H / 2)) / FPS;
   out[4] = scene.lander.getAngle();
   out[5] = (20.0 * scene.lander.getAngularVelocity()) / FPS;
-  out[6] = scene.legContact[0] ? 1.0 : 0.0;
-  out[7] = scene.legContact[1] ? 1.0 : 0.0;
+  out[6] = scene.contacts.legContact[0] ? 1.0 : 0.0;
+  out[7] = scene.contacts.legContact[1] ? 1.0 : 0.0;
   return out;
 }
 
@@ -130,7 +134,7 @@ function windProfile(index: number): number {
   return Math.tanh(Math.sin(0.02 * index) + Math.sin(Math.PI * 0.01 * index));
 }
 
-export class LunarLanderEnv extends BaseEnv<Float32Array, LunarLanderAction> {
+export class LunarLanderEnv extends Box2DEnv<Float32Array, LunarLanderAction, LanderWorld> {
   readonly observationSpace = new Box<Float32Array>({
     low: [-2.5, -2.5, -10, -10, -2 * Math.PI, -10, -0, -0],
     high: [2.5, 2.5, 10, 10, 2 * Math.PI, 10, 1, 1],
@@ -140,23 +144,19 @@ export class LunarLanderEnv extends BaseEnv<Float32Array, LunarLanderAction> {
   readonly renderModes: readonly RenderMode[] = ['rgb_array'];
   renderMode: RenderMode | null = null;
   private readonly config: LunarLanderConfig;
-  private scene: LanderWorld | null = null;
   private prevShaping: number | null = null;
   private windIdx = 0;
   private torqueIdx = 0;
-  /** The generator's state when the episode's reset began and the actions since: enough to rebuild the world. */
-  private episodeStart: RngState | null = null;
-  private episodeActions: LunarLanderAction[] = [];
   // Scratch values of a step, reused so the step loop allocates only what it returns.
   private readonly state = new Float64Array(8);
-  private readonly impulse = Vec2(0, 0);
-  private readonly impulsePoint = Vec2(0, 0);
+  private readonly impulse = { x: 0, y: 0 };
+  private readonly impulsePoint = { x: 0, y: 0 };
   private mainPower = 0.0;
   private sidePower = 0.0;
   private sideDirection = 0;
 
   constructor(options: LunarLanderOptions = {}) {
-    super();
+    super('LunarLander-v3');
     this.config = parseOptions(lunarLanderOptionsSchema, options, 'LunarLander', EnvConfigError);
     this.continuous = this.config.continuous;
     this.actionSpace = this.continuous ? new Box({ low: -1, high: 1, shape: [2] }) : new Discrete(4);
@@ -164,8 +164,7 @@ export class LunarLanderEnv extends BaseEnv<Float32Array, LunarLanderAction> {
 
   reset(options: ResetOptions = {}): ResetResult<Float32Array> {
     this.reseed(options.seed);
-    this.episodeStart = this.rng.getState();
-    this.episodeActions = [];
+    this.beginRecordedEpisode();
     return { observation: this.buildEpisode(this.drawReset()), info: {} };
   }
 
@@ -175,8 +174,7 @@ export class LunarLanderEnv extends BaseEnv<Float32Array, LunarLanderAction> {
    * For reproducing a recorded reset; `reset()` draws them itself.
    */
   resetFromDraws(draws: LunarLanderResetDraws): ResetResult<Float32Array> {
-    this.episodeStart = null;
-    this.episodeActions = [];
+    this.beginUnrecordedEpisode();
     return { observation: this.buildEpisode(draws), info: {} };
   }
 
@@ -194,7 +192,7 @@ export class LunarLanderEnv extends BaseEnv<Float32Array, LunarLanderAction> {
   }
 
   private buildEpisode(draws: LunarLanderResetDraws): Float32Array {
-    this.scene = buildWorld(this.config.gravity, draws);
+    this.scene = buildWorld(this.planck, this.config.gravity, draws);
     this.windIdx = draws.windIdx ?? 0;
     this.torqueIdx = draws.torqueIdx ?? 0;
     this.prevShaping = null;
@@ -207,27 +205,26 @@ export class LunarLanderEnv extends BaseEnv<Float32Array, LunarLanderAction> {
     }
     if (this.continuous) assertBoxAction(this.name, this.actionSpace as Box, action);
     else assertDiscreteAction(this.name, this.actionSpace as Discrete, action);
-    // Recorded for snapshots (a continuous action is copied: the caller may reuse its array).
-    if (this.episodeStart !== null) {
-      this.episodeActions.push(typeof action === 'number' ? action : Array.from(action));
-    }
+    this.recordAction(action);
     return this.advance(action);
   }
 
   /** The physics of one step (Gymnasium's `step`), also used for the internal step of reset. */
   private advance(action: LunarLanderAction): StepResult<Float32Array> {
-    const scene = this.scene as LanderWorld;
+    const scene = this.scene!;
     const { lander } = scene;
-    if (this.config.enableWind && !(scene.legContact[0] || scene.legContact[1])) {
+    if (this.config.enableWind && !(scene.contacts.legContact[0] || scene.contacts.legContact[1])) {
       const windMag = windProfile(this.windIdx) * this.config.windPower;
       this.windIdx += 1;
-      lander.applyForceToCenter(this.impulse.set(windMag, 0.0), true);
+      this.impulse.x = windMag;
+      this.impulse.y = 0.0;
+      lander.applyForceToCenter(this.impulse, true);
       const torqueMag = windProfile(this.torqueIdx) * this.config.turbulencePower;
       this.torqueIdx += 1;
       lander.applyTorque(torqueMag, true);
     }
     this.fireEngines(lander, action);
-    scene.world.step(1.0 / FPS, VELOCITY_ITERATIONS, POSITION_ITERATIONS);
+    stepWorld(scene.world);
 
     const state = observeState(scene, this.state);
     const shaping = lunarLanderShaping(state);
@@ -236,7 +233,7 @@ export class LunarLanderEnv extends BaseEnv<Float32Array, LunarLanderAction> {
     reward -= this.mainPower * 0.3; // fuel: about −30 for a heuristic landing
     reward -= this.sidePower * 0.03;
     let terminated = false;
-    if (scene.gameOver || Math.abs(state[0]) >= 1.0) {
+    if (scene.contacts.gameOver || Math.abs(state[0]) >= 1.0) {
       terminated = true;
       reward = -100;
     }
@@ -266,20 +263,25 @@ export class LunarLanderEnv extends BaseEnv<Float32Array, LunarLanderAction> {
       const along = LUNAR_LANDER.MAIN_ENGINE_Y_LOCATION / SCALE + 2 * dispersion0;
       const ox = tipX * along + sideX * dispersion1;
       const oy = -tipY * along - sideY * dispersion1;
-      this.impulsePoint.set(position.x + ox, position.y + oy);
-      lander.applyLinearImpulse(this.impulse.set(-ox * power, -oy * power), this.impulsePoint, true);
+      this.applyImpulse(lander, -ox * power, -oy * power, position.x + ox, position.y + oy);
     }
     if (this.sidePower > 0) {
       const power = SIDE_ENGINE_POWER * this.sidePower;
       const across = 3 * dispersion1 + (this.sideDirection * SIDE_ENGINE_AWAY) / SCALE;
       const ox = tipX * dispersion0 + sideX * across;
       const oy = -tipY * dispersion0 - sideY * across;
-      this.impulsePoint.set(
-        position.x + ox - (tipX * 17) / SCALE,
-        position.y + oy + (tipY * SIDE_ENGINE_HEIGHT) / SCALE,
-      );
-      lander.applyLinearImpulse(this.impulse.set(-ox * power, -oy * power), this.impulsePoint, true);
+      const px = position.x + ox - (tipX * 17) / SCALE;
+      const py = position.y + oy + (tipY * SIDE_ENGINE_HEIGHT) / SCALE;
+      this.applyImpulse(lander, -ox * power, -oy * power, px, py);
     }
+  }
+
+  private applyImpulse(body: Body, ix: number, iy: number, px: number, py: number): void {
+    this.impulse.x = ix;
+    this.impulse.y = iy;
+    this.impulsePoint.x = px;
+    this.impulsePoint.y = py;
+    body.applyLinearImpulse(this.impulse, this.impulsePoint, true);
   }
 
   /**
@@ -305,20 +307,25 @@ export class LunarLanderEnv extends BaseEnv<Float32Array, LunarLanderAction> {
 
   /** Gymnasium's 600 × 400 picture of the current state, or null without a render mode or before reset. */
   render(): Frame | null {
-    if (this.renderMode !== 'rgb_array' || this.scene === null) return null;
-    const { terrain, lander, legs } = this.scene;
+    const picture = this.picture();
+    if (this.renderMode !== 'rgb_array' || picture === null) return null;
     const painter = new RasterPainter(VIEWPORT_W, VIEWPORT_H);
-    const outline = (body: Body, vertices: readonly Vec2[]): number[] =>
-      vertices.flatMap((v) => {
-        const p = body.getWorldPoint(v);
-        return [p.x, p.y];
-      });
-    drawLunarLander(painter, {
+    drawLunarLander(painter, picture);
+    return painter.frame();
+  }
+
+  /**
+   * What `render()` draws, as data: the terrain and the bodies' world polygons (null before reset). The training
+   * page sends these from its worker and draws them with `drawLunarLander` on a canvas.
+   */
+  picture(): LunarLanderPicture | null {
+    if (this.scene === null) return null;
+    const { terrain, lander, legs } = this.scene;
+    return {
       scale: SCALE,
       ...terrain,
-      bodies: [outline(lander, LANDER_VERTICES), ...legs.map((leg) => outline(leg, LEG_VERTICES))],
-    });
-    return painter.frame();
+      bodies: [worldOutline(lander, LANDER_VERTICES), ...legs.map((leg) => worldOutline(leg, LEG_VERTICES))],
+    };
   }
 
   /**
@@ -328,61 +335,6 @@ export class LunarLanderEnv extends BaseEnv<Float32Array, LunarLanderAction> {
   get physics(): { world: World; lander: Body; legs: readonly [Body, Body] } | null {
     return this.scene;
   }
-
-  /** Leg contact flags as the observation reports them (edge-triggered, as Gymnasium's contact listener). */
-  get legContact(): readonly [boolean, boolean] {
-    return this.scene?.legContact ?? [false, false];
-  }
-
-  /** True once the lander body touched the moon this episode (Gymnasium's `game_over`). */
-  get gameOver(): boolean {
-    return this.scene?.gameOver ?? false;
-  }
-
-  protected override snapshotFields(): Record<string, unknown> {
-    if (this.scene !== null && this.episodeStart === null) {
-      throw new PolicygradError(
-        `${this.name}: cannot snapshot an episode started by resetFromDraws(); start it with reset()`,
-      );
-    }
-    return { episodeStart: this.episodeStart, actions: this.episodeActions };
-  }
-
-  /**
-   * Box2D's contact cache, warm-start impulses and sleep timers are not plain data, so a snapshot holds the
-   * generator's state at the episode's reset and the actions since: restoring rebuilds the world and replays them,
-   * which is exact because every step is deterministic.
-   */
-  protected override restoreFields(fields: Record<string, unknown>): void {
-    const start = fields.episodeStart as RngState | null | undefined;
-    const actions = fields.actions;
-    if (start === undefined || !Array.isArray(actions)) {
-      throw new PolicygradError(`${this.name}: invalid snapshot: expected { episodeStart, actions }`);
-    }
-    if (start === null) {
-      this.scene = null;
-      this.episodeStart = null;
-      this.episodeActions = [];
-      return;
-    }
-    const current = this.rng.getState();
-    this.rng.setState(start);
-    this.reset();
-    for (const action of actions) this.step(action as LunarLanderAction);
-    if (JSON.stringify(this.rng.getState()) !== JSON.stringify(current)) {
-      throw new PolicygradError(
-        `${this.name}: invalid snapshot: replaying its actions does not reach its generator state`,
-      );
-    }
-  }
-
-  override close(): void {
-    this.scene = null;
-  }
-}
-
-function clamp(x: number, low: number, high: number): number {
-  return Math.min(Math.max(x, low), high);
 }
 
 /** The terrain of Gymnasium's reset: chunk x positions and smoothed heights (float64, as Python computes them). */
@@ -406,20 +358,24 @@ export function lunarLanderTerrain(terrainHeights: readonly number[]): {
   return { chunkX, smoothY, helipadX1: chunkX[middle - 1], helipadX2: chunkX[middle + 1], helipadY };
 }
 
-const LANDER_VERTICES = LUNAR_LANDER.LANDER_POLY.map(([x, y]) => Vec2(x / SCALE, y / SCALE));
+const LANDER_VERTICES: Vec2Value[] = LUNAR_LANDER.LANDER_POLY.map(([x, y]) => ({
+  x: x / SCALE,
+  y: y / SCALE,
+}));
 const LANDER_DENSITY = 5.0;
 const LEG_HALF_WIDTH = LUNAR_LANDER.LEG_W / SCALE;
 const LEG_HALF_HEIGHT = LUNAR_LANDER.LEG_H / SCALE;
-const LEG_VERTICES = [
-  Vec2(-LEG_HALF_WIDTH, -LEG_HALF_HEIGHT),
-  Vec2(LEG_HALF_WIDTH, -LEG_HALF_HEIGHT),
-  Vec2(LEG_HALF_WIDTH, LEG_HALF_HEIGHT),
-  Vec2(-LEG_HALF_WIDTH, LEG_HALF_HEIGHT),
+const LEG_VERTICES: Vec2Value[] = [
+  { x: -LEG_HALF_WIDTH, y: -LEG_HALF_HEIGHT },
+  { x: LEG_HALF_WIDTH, y: -LEG_HALF_HEIGHT },
+  { x: LEG_HALF_WIDTH, y: LEG_HALF_HEIGHT },
+  { x: -LEG_HALF_WIDTH, y: LEG_HALF_HEIGHT },
 ];
 
 /** Builds the world of one episode, in Gymnasium's creation order: moon, lander (pushed), leg 0, joint 0, leg 1, joint 1. */
-function buildWorld(gravity: number, draws: LunarLanderResetDraws): LanderWorld {
-  const world = new World({ gravity: Vec2(0, gravity) });
+function buildWorld(planck: PlanckModule, gravity: number, draws: LunarLanderResetDraws): LanderWorld {
+  const { World, Edge, Polygon, Box: BoxShape, RevoluteJoint, Vec2 } = planck;
+  const world = box2dPairOrder(new World({ gravity: Vec2(0, gravity) }));
   const terrain = lunarLanderTerrain(draws.terrainHeights);
   const { chunkX, smoothY, helipadY } = terrain;
   const moon = world.createBody({ type: 'static' });
@@ -475,23 +431,12 @@ function buildWorld(gravity: number, draws: LunarLanderResetDraws): LanderWorld 
     legs.push(leg);
   }
 
-  const scene: LanderWorld = {
+  return {
     world,
     lander,
     legs: legs as [Body, Body],
     terrain,
     helipadY,
-    legContact: [false, false],
-    gameOver: false,
+    contacts: new ContactDetector(world, lander, legs),
   };
-  const touch = (contact: Contact, touching: boolean): void => {
-    const a = contact.getFixtureA().getBody();
-    const b = contact.getFixtureB().getBody();
-    if (touching && (a === lander || b === lander)) scene.gameOver = true;
-    for (let k = 0; k < 2; k++)
-      if (a === scene.legs[k] || b === scene.legs[k]) scene.legContact[k] = touching;
-  };
-  world.on('begin-contact', (contact) => touch(contact, true));
-  world.on('end-contact', (contact) => touch(contact, false));
-  return scene;
 }

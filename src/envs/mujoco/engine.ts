@@ -14,7 +14,7 @@
  * Sharp edges of the build handled here: typed arrays into its memory go stale when the heap grows (the envs read
  * `data.qpos` & co. afresh at every use), and an invalid XML throws without a message (wrapped below).
  */
-import { EnvConfigError, PolicygradError } from '../../errors.js';
+import { EnvConfigError, isNotInstalled, missingPackagesError, PolicygradError } from '../../errors.js';
 import { MUJOCO_ASSETS } from './assets.js';
 
 /** The part of mujoco-js's API the envs use (its own types are loose `any` arrays). */
@@ -63,15 +63,21 @@ const models = new Map<string, MjModelHandle>();
 
 /**
  * Loads the MuJoCo WebAssembly module (once; later calls return the same promise). Afterwards the MuJoCo envs can
- * be made synchronously. Returns the engine's version string.
+ * be made synchronously. Returns the engine's version string. `mujoco-js` is an optional peer dependency: when it
+ * is not installed the error says, in one line, to install it. (`importEngine` is for tests.)
  */
-export async function loadMujoco(): Promise<string> {
+export async function loadMujoco(
+  importEngine: () => Promise<unknown> = () => import('mujoco-js'),
+): Promise<string> {
   loading ??= (async () => {
     let factory: () => Promise<unknown>;
     try {
-      factory = ((await import('mujoco-js')) as { default: () => Promise<unknown> }).default;
+      factory = ((await importEngine()) as { default: () => Promise<unknown> }).default;
     } catch (error) {
       loading = null;
+      if (isNotInstalled(error)) {
+        throw missingPackagesError('the MuJoCo envs (the MuJoCo WebAssembly engine)', ['mujoco-js']);
+      }
       throw new PolicygradError(
         `loadMujoco: the 'mujoco-js' package could not be imported (${(error as Error).message})`,
       );
@@ -89,7 +95,7 @@ export async function loadMujoco(): Promise<string> {
 export function mujoco(envId = 'a MuJoCo env'): MujocoModule {
   if (engine === null) {
     throw new EnvConfigError(
-      `${envId} needs the MuJoCo engine: call \`await loadMujoco()\` once before make('${envId}') (it loads the WebAssembly build)`,
+      `${envId} needs the MuJoCo engine: call \`await loadEnvEngine('${envId}')\` once before make('${envId}') (it loads the WebAssembly build)`,
     );
   }
   return engine;

@@ -1,4 +1,3 @@
 export { compileModel, contactMarginRule, doubleGeomMargins, geomMargins, loadMujoco } from './engine.js';
 export * from './locomotion.js';
 export { controlCost, MujocoEnv } from './mujoco-env.js';
-export { loadEnvEngine } from './load-engine.js';

@@ -457,7 +457,7 @@ for (const [id, entryPoint, maxEpisodeSteps, rewardThreshold, description] of LO
     entryPoint,
     maxEpisodeSteps,
     ...(rewardThreshold === undefined ? {} : { rewardThreshold }),
-    description: `${description}; needs \`await loadMujoco()\``,
+    description: `${description}; needs \`await loadEnvEngine(id)\``,
     engine: 'mujoco',
   });
 }

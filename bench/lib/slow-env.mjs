@@ -1,6 +1,6 @@
 // A CartPole whose step also burns `stepMicroseconds` of CPU: stands in for an expensive simulator in the
 // AsyncVectorEnv benchmark. Imported by the benchmark and, in `envModules`, by each worker thread.
-import { make, register } from '../dist/index.js';
+import { make, register } from '../../dist/index.js';
 
 register(
   {

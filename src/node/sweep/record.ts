@@ -1,0 +1,119 @@
+/**
+ * The submitting side of a trial: its events, wherever it ran, become a normal run directory (config.json,
+ * metrics.csv, progress.jsonl, checkpoints/, final/policy.json — `train --resume`, `eval`, `plot` and the
+ * dashboard read it as any run) and a `TrialState` for the progress table and summary.json.
+ */
+import { RunDirectory } from '../run-dir.js';
+import type { TrialEvent } from './trial.js';
+
+export type TrialStatus = 'pending' | 'running' | 'completed' | 'failed' | 'stopped' | 'pruned';
+
+export interface TrialState {
+  id: string;
+  config: number;
+  params: Record<string, unknown>;
+  seed: number;
+  runDir: string;
+  status: TrialStatus;
+  /** Environment steps so far (the latest row's). */
+  step: number;
+  /** The latest row's mean episode return, null before the first finished episode. */
+  lastReturn: number | null;
+  /** Mean return of 10 deterministic evaluation episodes at the end; null unless completed. */
+  finalEval: number | null;
+  /** Seconds from the trial's first start to its end (restarts included). */
+  wallTimeS: number | null;
+  /** Times the trial started again from a checkpoint (another worker after a crash). */
+  resumes: number;
+  error?: string;
+}
+
+/** What config.json records besides the resolved config (as `policygrad train` writes it, plus the sweep). */
+export interface RunHeader {
+  library: 'policygrad';
+  version: string;
+  algo: string;
+  env: string;
+  seed: number;
+  totalTimesteps: number;
+  sweep: { name: string; trial: string; config: number; params: Record<string, unknown> };
+}
+
+export class TrialRecorder {
+  private run: RunDirectory | null = null;
+  private startedAt: number | null = null;
+  private pruned = false;
+
+  constructor(
+    readonly state: TrialState,
+    private readonly header: RunHeader,
+    private readonly now: () => number = () => performance.now(),
+  ) {}
+
+  handle(event: TrialEvent): void {
+    const { state } = this;
+    switch (event.type) {
+      case 'begin':
+        this.startedAt ??= this.now();
+        state.status = 'running';
+        if (event.resumedFrom === null) {
+          // A first start, or a restart before the first checkpoint: this trial's directory starts over.
+          this.run = RunDirectory.create(state.runDir, { force: true });
+          state.step = 0;
+        } else {
+          // Rows after the checkpoint are computed again by the resumed trial, exactly as they were.
+          this.run = RunDirectory.open(state.runDir);
+          this.run.truncateMetrics(event.resumedFrom.iteration);
+          state.step = event.resumedFrom.step;
+          state.resumes++;
+        }
+        this.run.writeConfig({ ...this.header, config: event.config });
+        break;
+      case 'row':
+        this.open().appendMetrics(event.row);
+        state.step = Number(event.row.step);
+        if (typeof event.row.episodeReturnMean === 'number') state.lastReturn = event.row.episodeReturnMean;
+        break;
+      case 'checkpoint':
+        this.open().saveCheckpoint(event.checkpoint);
+        break;
+      case 'done':
+        this.open().saveFinalPolicy(event.policy);
+        state.status = 'completed';
+        state.finalEval = event.finalEval;
+        state.step = event.steps;
+        this.finish();
+        break;
+      case 'stopped':
+        state.status = this.pruned ? 'pruned' : 'stopped';
+        state.step = event.steps;
+        this.finish();
+        break;
+      case 'error':
+        this.fail(event.message);
+        break;
+    }
+  }
+
+  /** Early stopping chose to end this trial: its coming `stopped` event makes it `pruned`. */
+  prune(): void {
+    this.pruned = true;
+  }
+
+  /** Marks the trial failed (its last error), unless it already ended. */
+  fail(message: string): void {
+    if (this.state.status === 'completed') return;
+    this.state.status = 'failed';
+    this.state.error = message;
+    this.finish();
+  }
+
+  private finish(): void {
+    if (this.startedAt !== null) this.state.wallTimeS = (this.now() - this.startedAt) / 1000;
+  }
+
+  private open(): RunDirectory {
+    if (this.run === null) this.run = RunDirectory.open(this.state.runDir);
+    return this.run;
+  }
+}

@@ -1,0 +1,177 @@
+/**
+ * Reaching Redis for `sweep --redis` and `policygrad worker`: the URL (redis:// or rediss:// for TLS, with an
+ * optional ACL user), the password from `POLICYGRAD_REDIS_PASSWORD` rather than the command line (which other
+ * users can read in `ps`), a first connection retried with backoff and a one-line message, and the packages
+ * (bullmq, ioredis: optional peer dependencies) loaded only when a command needs them.
+ *
+ * The password is never printed, logged or written to disk: messages name the server as `describe()` gives it.
+ */
+import type * as Bullmq from 'bullmq';
+import type { Redis } from 'ioredis';
+import { PolicygradError } from '../../errors.js';
+
+export const PASSWORD_VARIABLE = 'POLICYGRAD_REDIS_PASSWORD';
+
+/** Every key of ours starts with this (BullMQ's too: its `prefix`). */
+export const KEY_PREFIX = 'policygrad';
+/** The one queue every sweep's trials go to; a worker serves any sweep. */
+export const QUEUE_NAME = 'trials';
+
+/** What ioredis and BullMQ connect with (holds the password: never print it). */
+export interface RedisConnection {
+  host: string;
+  port: number;
+  username?: string;
+  password?: string;
+  db?: number;
+  tls?: { servername: string };
+}
+
+export interface RedisTarget {
+  options: RedisConnection;
+  /** `redis://user@host:port/db`, without the password. */
+  describe: string;
+}
+
+export function parseRedisUrl(url: string, env: NodeJS.ProcessEnv = process.env): RedisTarget {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    throw new PolicygradError(
+      `invalid --redis URL: expected redis://[user@]host:port[/db] or rediss://… (TLS); the password goes in ${PASSWORD_VARIABLE}`,
+    );
+  }
+  if (parsed.protocol !== 'redis:' && parsed.protocol !== 'rediss:') {
+    throw new PolicygradError(
+      `invalid --redis URL scheme '${parsed.protocol}': expected redis:// or rediss:// (TLS)`,
+    );
+  }
+  const db = parsed.pathname.replace(/^\//, '');
+  if (db !== '' && !/^\d+$/.test(db)) {
+    throw new PolicygradError(
+      `invalid --redis database '${db}': expected a number, e.g. redis://host:6379/0`,
+    );
+  }
+  const password =
+    env[PASSWORD_VARIABLE] ?? (parsed.password === '' ? undefined : decodeURIComponent(parsed.password));
+  const username = parsed.username === '' ? undefined : decodeURIComponent(parsed.username);
+  const host = parsed.hostname.replace(/^\[|\]$/g, '');
+  const port = parsed.port === '' ? 6379 : Number(parsed.port);
+  return {
+    options: {
+      host,
+      port,
+      ...(username === undefined ? {} : { username }),
+      ...(password === undefined ? {} : { password }),
+      ...(db === '' ? {} : { db: Number(db) }),
+      ...(parsed.protocol === 'rediss:' ? { tls: { servername: host } } : {}),
+    },
+    describe: `${parsed.protocol}//${username === undefined ? '' : `${username}@`}${parsed.host}${db === '' ? '' : `/${db}`}`,
+  };
+}
+
+export interface RedisPackages {
+  bullmq: typeof Bullmq;
+  ioredis: { Redis: typeof Redis };
+}
+
+/** bullmq and ioredis, or one line saying how to install them. */
+export async function loadRedisPackages(command: string): Promise<RedisPackages> {
+  try {
+    const [bullmq, ioredis] = await Promise.all([import('bullmq'), import('ioredis')]);
+    return { bullmq, ioredis };
+  } catch (error) {
+    const code = (error as { code?: unknown }).code;
+    if (code !== 'ERR_MODULE_NOT_FOUND') throw error;
+    throw new PolicygradError(
+      `${command} needs the bullmq and ioredis packages (optional, for sweeps on several machines): npm install bullmq ioredis`,
+    );
+  }
+}
+
+/** Delays between connection attempts (seconds); `POLICYGRAD_REDIS_CONNECT_ATTEMPTS` caps the number of attempts. */
+const BACKOFF_S = [0.5, 1, 2, 4, 8, 15, 30];
+
+/**
+ * Connects once and PINGs, retrying with backoff while the server is unreachable (each wait announced on one
+ * line); a refused password fails at once. Resolves with the connected client.
+ */
+export async function connectWithRetry(
+  packages: RedisPackages,
+  target: RedisTarget,
+  say: (line: string) => void,
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<Redis> {
+  const attempts = Number(env.POLICYGRAD_REDIS_CONNECT_ATTEMPTS ?? BACKOFF_S.length + 1);
+  for (let attempt = 1; ; attempt++) {
+    const client = new packages.ioredis.Redis({
+      ...target.options,
+      lazyConnect: true,
+      connectTimeout: 3000,
+      maxRetriesPerRequest: null,
+      retryStrategy: () => null,
+    });
+    // The socket's own error (ECONNREFUSED, a TLS failure) comes as an event; the rejection only says "closed".
+    let socketError: string | null = null;
+    client.on('error', (error: Error) => (socketError ??= error.message));
+    try {
+      await client.connect();
+      await client.ping();
+      // Connected: from now on a lost connection is re-established with backoff, commands waiting meanwhile.
+      client.options.retryStrategy = (times: number) => {
+        const wait = BACKOFF_S[Math.min(times - 1, BACKOFF_S.length - 1)];
+        say(`lost Redis at ${target.describe}; reconnecting in ${wait}s (attempt ${times})`);
+        return wait * 1000;
+      };
+      return client;
+    } catch (error) {
+      client.disconnect();
+      const reason = redact(socketError ?? (error as Error).message, target);
+      if (/WRONGPASS|NOAUTH|NOPERM/.test(reason)) {
+        throw new PolicygradError(
+          `Redis at ${target.describe} refused us (${reason}): check the user in the URL and the password in ${PASSWORD_VARIABLE}`,
+        );
+      }
+      if (attempt >= attempts) {
+        throw new PolicygradError(
+          `cannot reach Redis at ${target.describe} after ${attempt} attempt${attempt === 1 ? '' : 's'} (${reason}): is redis-server running and bound to an address this machine can reach?`,
+        );
+      }
+      const wait = BACKOFF_S[Math.min(attempt - 1, BACKOFF_S.length - 1)];
+      say(
+        `cannot reach Redis at ${target.describe} (${reason}); retrying in ${wait}s (attempt ${attempt + 1} of ${attempts})`,
+      );
+      await new Promise((resolve) => setTimeout(resolve, wait * 1000));
+    }
+  }
+}
+
+/** A message with the password (if any) taken out. */
+export function redact(text: string, target: RedisTarget): string {
+  const { password } = target.options;
+  return password === undefined || password === '' ? text : text.split(password).join('<password>');
+}
+
+/** Our own keys of one sweep (BullMQ's keys live under `policygrad:trials:`). */
+export function sweepKeys(sweepId: string) {
+  const base = `${KEY_PREFIX}:sweep:${sweepId}`;
+  return {
+    /** A stream of the trials' events, read by the submitting side. */
+    events: `${base}:events`,
+    /** The latest checkpoint of a trial (JSON), for the worker that takes the trial over. */
+    checkpoint: (trial: string) => `${base}:checkpoint:${trial}`,
+    /** Set by the submitting side on Ctrl-C: running trials checkpoint and stop. */
+    stop: `${base}:stop`,
+    /** Set by the submitting side when early stopping prunes a trial. */
+    stopTrial: (trial: string) => `${base}:stop:${trial}`,
+  };
+}
+
+/** A sweep id or trial id: what may appear in a key or a job id. */
+export const ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
+
+/** A trial's job id: its sweep and trial ids. */
+export function jobId(sweepId: string, trial: string): string {
+  return `${sweepId}.${trial}`;
+}

@@ -1,0 +1,185 @@
+/**
+ * One sweep trial, run to its end or to a stop: the algorithm built from a validated task, trained with a
+ * checkpoint every `checkpointEvery` steps, then its final policy and a deterministic evaluation (10 episodes, as
+ * `policygrad train` reports). Everything it produces leaves as `TrialEvent`s, so whoever runs it decides where
+ * they go: the local sweep writes them into a run directory, a Redis worker ships them to the submitting machine.
+ *
+ * A task may carry a checkpoint to resume from; because resume is exact (src/algos/checkpoint.ts), a trial
+ * resumed on another machine produces the rows an uninterrupted run would.
+ */
+import { z } from 'zod';
+import { PolicygradError } from '../../errors.js';
+import { normalizationOf } from '../../algos/on-policy.js';
+import { type Algorithm, createAlgorithm } from '../../algos/registry.js';
+import { loadEnvEngine } from '../../envs/load-engine.js';
+import { exportPolicy, type PolicyFile } from '../../policies/serialize.js';
+import { importEnvModules } from '../env-modules.js';
+
+/** What a trial process is asked to run: validated on arrival (it may come from another machine). */
+export const trialTaskSchema = z.strictObject({
+  algo: z.enum(['ppo', 'a2c', 'trpo', 'npg', 'reinforce']),
+  env: z.string().min(1),
+  seed: z.number().int().nonnegative(),
+  timesteps: z.number().int().positive(),
+  checkpointEvery: z.number().int().positive(),
+  /** The algorithm config (env, preset and seed included); the algorithm validates it. */
+  config: z.record(z.string(), z.unknown()),
+  /** A checkpoint of this trial to continue from (validated by the algorithm's restoreCheckpoint). */
+  resume: z.unknown().optional(),
+});
+export type TrialTask = z.infer<typeof trialTaskSchema>;
+
+export type TrialEvent =
+  /** The trial started (or resumed after `resumedFrom`): the resolved config, as `train` records it. */
+  | {
+      type: 'begin';
+      config: Record<string, unknown>;
+      resumedFrom: { step: number; iteration: number } | null;
+    }
+  /** One iteration's metrics row (the row `metrics.csv` gets). */
+  | { type: 'row'; row: Record<string, unknown> }
+  | { type: 'checkpoint'; checkpoint: { step: number; iteration: number } }
+  /** The budget is used: the final policy and the mean return of 10 deterministic evaluation episodes. */
+  | { type: 'done'; finalEval: number; steps: number; policy: PolicyFile }
+  /** Stopped on request after a checkpoint at `steps`. */
+  | { type: 'stopped'; steps: number }
+  /** A user error (bad config, unknown env: retrying cannot help) or a crash. */
+  | { type: 'error'; message: string; userError: boolean };
+
+const count = z.number().int().nonnegative();
+const progress = z.looseObject({ step: count, iteration: count });
+
+/**
+ * A `TrialEvent` that arrived from elsewhere (a worker, through Redis): checked before it touches a run directory
+ * (a checkpoint's step names its file, a row's cells must be numbers).
+ */
+export const trialEventSchema = z.discriminatedUnion('type', [
+  z.strictObject({
+    type: z.literal('begin'),
+    config: z.record(z.string(), z.unknown()),
+    resumedFrom: progress.nullable(),
+  }),
+  z.strictObject({
+    type: z.literal('row'),
+    row: z.record(z.string(), z.unknown()).and(z.looseObject({ step: count })),
+  }),
+  z.strictObject({ type: z.literal('checkpoint'), checkpoint: progress }),
+  z.strictObject({
+    type: z.literal('done'),
+    finalEval: z.number(),
+    steps: count,
+    policy: z.record(z.string(), z.unknown()),
+  }),
+  z.strictObject({ type: z.literal('stopped'), steps: count }),
+  z.strictObject({ type: z.literal('error'), message: z.string(), userError: z.boolean() }),
+]);
+
+/** Milliseconds of training between returns to the event loop: a stop request is seen, and the events (queued on
+ * the IPC channel while training runs) leave, at least this often. */
+const SLICE_MS = 50;
+const EVAL_EPISODES = 10;
+
+type Checkpointable = Algorithm & {
+  checkpoint(): { step: number; iteration: number };
+  restoreCheckpoint(checkpoint: unknown): void;
+};
+
+/**
+ * Runs `task` (unvalidated input) and reports through `emit`; `shouldStop` is polled between iterations.
+ * Never throws: a failure is the last event.
+ */
+export async function runTrial(
+  task: unknown,
+  imports: readonly string[],
+  emit: (event: TrialEvent) => void,
+  shouldStop: () => boolean,
+): Promise<void> {
+  try {
+    await train(parseTask(task), imports, emit, shouldStop);
+  } catch (error) {
+    const userError = error instanceof PolicygradError;
+    const message =
+      error instanceof Error ? (userError ? error.message : String(error.stack)) : String(error);
+    emit({ type: 'error', message, userError });
+  }
+}
+
+export function parseTask(task: unknown): TrialTask {
+  const parsed = trialTaskSchema.safeParse(task);
+  if (parsed.success) return parsed.data;
+  const issue = parsed.error.issues[0];
+  throw new PolicygradError(`invalid trial task: '${issue.path.map(String).join('.')}' ${issue.message}`);
+}
+
+async function train(
+  task: TrialTask,
+  imports: readonly string[],
+  emit: (event: TrialEvent) => void,
+  shouldStop: () => boolean,
+): Promise<void> {
+  await importEnvModules(imports);
+  await loadEnvEngine(task.env);
+  if (task.config.env !== task.env || task.config.seed !== task.seed) {
+    throw new PolicygradError('invalid trial task: config.env and config.seed must equal env and seed');
+  }
+  const model = createAlgorithm(task.algo, task.config) as Checkpointable;
+  let resumedFrom: { step: number; iteration: number } | null = null;
+  if (task.resume !== undefined) {
+    model.restoreCheckpoint(task.resume);
+    const { step, iteration } = task.resume as { step: number; iteration: number };
+    resumedFrom = { step, iteration };
+  }
+  emit({ type: 'begin', config: model.config as Record<string, unknown>, resumedFrom });
+
+  const { timesteps, checkpointEvery } = task;
+  let nextCheckpoint = (resumedFrom?.step ?? 0) + checkpointEvery;
+  let resetProgress = resumedFrom === null;
+  let stopped = false;
+  while (model.numTimesteps < timesteps && !stopped) {
+    let sliced = false;
+    const sliceStart = performance.now();
+    // As `policygrad train`: learn returns to the event loop every SLICE_MS and continues its schedule.
+    model.learn({
+      totalTimesteps: resetProgress ? timesteps : timesteps - model.numTimesteps,
+      resetProgress,
+      callback: (row) => {
+        emit({ type: 'row', row: row as Record<string, unknown> });
+        const final = row.step >= timesteps;
+        if (row.step >= nextCheckpoint && !final) {
+          emit({ type: 'checkpoint', checkpoint: model.checkpoint() });
+          nextCheckpoint = row.step + checkpointEvery;
+        }
+        if (shouldStop()) {
+          stopped = !final;
+          return false;
+        }
+        if (performance.now() - sliceStart > SLICE_MS) {
+          sliced = true;
+          return false;
+        }
+        return true;
+      },
+    });
+    resetProgress = false;
+    if (!sliced) break;
+    await new Promise((resolve) => setImmediate(resolve));
+    stopped ||= shouldStop() && model.numTimesteps < timesteps;
+  }
+  if (stopped) {
+    emit({ type: 'checkpoint', checkpoint: model.checkpoint() });
+    emit({ type: 'stopped', steps: model.numTimesteps });
+    return;
+  }
+  emit({ type: 'checkpoint', checkpoint: model.checkpoint() });
+  const policy = exportPolicy(model.policy, {
+    algo: task.algo,
+    env: task.env,
+    envOptions: model.config.envOptions,
+    observationSpace: model.env.singleObservationSpace,
+    actionSpace: model.env.singleActionSpace,
+    normalization: normalizationOf(model.env),
+  });
+  const returns = model.evaluate(EVAL_EPISODES);
+  const finalEval = returns.reduce((a, b) => a + b, 0) / returns.length;
+  emit({ type: 'done', finalEval, steps: model.numTimesteps, policy });
+}

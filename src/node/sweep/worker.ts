@@ -1,0 +1,202 @@
+/**
+ * `policygrad worker`: takes trial jobs from the Redis queue, `concurrency` at a time, each in its own trial
+ * process, and ships every event back on the trial's sweep stream; the trial's latest checkpoint also goes to a
+ * key, from which the next worker resumes if this one dies (BullMQ's stalled-job check hands the job over once
+ * its lock, renewed every lockDuration/2 while the worker lives, expires).
+ *
+ * A job is validated before use (it may come from anywhere that can reach the queue): a malformed payload, an
+ * unknown env or an option outside its schema fails that job alone, at once (no retries), with that message.
+ * A crash is retried, up to the job's attempts. Ctrl-C puts the running trials back on the queue after a
+ * checkpoint, for another worker to continue.
+ */
+import { randomUUID } from 'node:crypto';
+import type { Job, Worker } from 'bullmq';
+import type { Redis } from 'ioredis';
+import { z } from 'zod';
+import { forkTrial } from './fork.js';
+import {
+  ID_PATTERN,
+  KEY_PREFIX,
+  QUEUE_NAME,
+  type RedisPackages,
+  type RedisTarget,
+  sweepKeys,
+} from './redis-connection.js';
+import type { StreamEvent } from './redis-sweep.js';
+import type { TrialEvent } from './trial.js';
+
+const jobSchema = z.strictObject({
+  sweepId: z.string().regex(ID_PATTERN),
+  trialId: z.string().regex(ID_PATTERN),
+  /** Validated by the trial process (trialTaskSchema, then the algorithm's own schema). */
+  task: z.record(z.string(), z.unknown()),
+});
+
+export interface WorkerOptions {
+  concurrency: number;
+  /** Seconds a job's lock lasts unless renewed: how soon a dead worker's trial moves on (BullMQ's lockDuration). */
+  lockSeconds: number;
+  /** Resolved module URLs every trial imports first (`--import`). */
+  imports: readonly string[];
+  say: (line: string) => void;
+}
+
+/** How often a running trial checks its sweep's stop key. */
+const STOP_POLL_MS = 500;
+/** Seconds a sweep's stream and checkpoints outlive their last write (the submitter deletes them when it ends). */
+const KEY_TTL_S = 7 * 24 * 3600;
+
+/** The checkpoint a trial resumes from; one that is not JSON is dropped (the trial starts over) with a line. */
+function parseCheckpoint(text: string | null, label: string, say: (line: string) => void): unknown {
+  if (text === null) return null;
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    say(`${label}: its checkpoint in Redis is not valid JSON; starting the trial over`);
+    return null;
+  }
+}
+
+export class SweepWorker {
+  private shuttingDown = false;
+  private readonly running = new Set<{ stop(): void }>();
+  private readonly worker: Worker;
+  private readonly closed: Promise<void>;
+  private resolveClosed!: () => void;
+
+  constructor(
+    private readonly packages: RedisPackages,
+    target: RedisTarget,
+    private readonly redis: Redis,
+    private readonly options: WorkerOptions,
+  ) {
+    const { bullmq } = packages;
+    const lockDuration = options.lockSeconds * 1000;
+    this.worker = new bullmq.Worker(QUEUE_NAME, (job, token) => this.process(job, token), {
+      connection: { ...target.options, maxRetriesPerRequest: null },
+      prefix: KEY_PREFIX,
+      concurrency: options.concurrency,
+      lockDuration,
+      stalledInterval: lockDuration,
+      maxStalledCount: 2,
+    });
+    let lastError = '';
+    this.worker.on('error', (error) => {
+      const message = error.message.split('\n')[0];
+      if (message !== lastError) options.say(`queue: ${message}`); // ioredis reconnects by itself
+      lastError = message;
+    });
+    this.closed = new Promise((resolve) => (this.resolveClosed = resolve));
+  }
+
+  /** Resolves once the worker has shut down (after `shutdown()`). */
+  get done(): Promise<void> {
+    return this.closed;
+  }
+
+  /** Ctrl-C: running trials checkpoint and go back to the queue; no new job is taken. */
+  async shutdown(): Promise<void> {
+    if (this.shuttingDown) return;
+    this.shuttingDown = true;
+    for (const trial of this.running) trial.stop();
+    await this.worker.close();
+    this.resolveClosed();
+  }
+
+  private async process(job: Job, token: string | undefined): Promise<unknown> {
+    const { bullmq } = this.packages;
+    const parsed = jobSchema.safeParse(job.data);
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0];
+      const message = `invalid job ${job.id}: '${issue.path.map(String).join('.')}' ${issue.message}`;
+      this.options.say(message);
+      throw new bullmq.UnrecoverableError(message);
+    }
+    const { sweepId, trialId, task } = parsed.data;
+    const keys = sweepKeys(sweepId);
+    const label = `${sweepId}/${trialId}`;
+    const stopKeys = [keys.stop, keys.stopTrial(trialId)];
+    if ((await this.redis.exists(...stopKeys)) > 0) return { stopped: true };
+    const saved = parseCheckpoint(await this.redis.get(keys.checkpoint(trialId)), label, this.options.say);
+    const run = randomUUID();
+    const attemptsLeft = (job.opts.attempts ?? 1) - job.attemptsMade - 1;
+    let relay = Promise.resolve();
+    let relayError: unknown = null;
+    const send = (event: TrialEvent) => {
+      // Handed back to the queue on shutdown: for the sweep the trial is still running (another worker resumes it).
+      if (event.type === 'stopped' && this.shuttingDown) return;
+      const entry: StreamEvent = {
+        trial: trialId,
+        run,
+        ...(event.type === 'error' ? { final: event.userError || attemptsLeft <= 0 } : {}),
+        event,
+      };
+      const json = JSON.stringify(entry);
+      // In order, and a checkpoint in the same transaction as its event (its key is what a successor resumes from).
+      relay = relay
+        .then(async () => {
+          const multi = this.redis.multi();
+          if (event.type === 'checkpoint') {
+            multi.set(keys.checkpoint(trialId), JSON.stringify(event.checkpoint), 'EX', KEY_TTL_S);
+          }
+          multi.xadd(keys.events, '*', 'entry', json);
+          // A submitter that never comes back (killed) leaves nothing behind for ever.
+          multi.expire(keys.events, KEY_TTL_S);
+          await multi.exec();
+        })
+        .catch((error: unknown) => {
+          relayError ??= error; // the trial's results cannot reach the sweep: this attempt fails (below)
+        });
+    };
+    const child = forkTrial(
+      saved === null ? task : { ...task, resume: saved },
+      this.options.imports,
+      (event) => {
+        if (event.type === 'begin') {
+          const from = event.resumedFrom;
+          this.options.say(`${label}: ${from === null ? 'started' : `resumed from step ${from.step}`}`);
+        }
+        send(event);
+      },
+    );
+    this.running.add(child);
+    const stopPoll = setInterval(() => {
+      this.redis
+        .exists(...stopKeys)
+        .then((n) => (n > 0 ? child.stop() : undefined))
+        .catch(() => {}); // Redis away for a moment: ask again next time
+    }, STOP_POLL_MS);
+    let last: TrialEvent;
+    try {
+      last = await child.finished;
+      await relay;
+    } finally {
+      clearInterval(stopPoll);
+      this.running.delete(child);
+    }
+    if (relayError !== null) {
+      throw new Error(`${label}: could not send results to Redis: ${(relayError as Error).message}`);
+    }
+    switch (last.type) {
+      case 'done':
+        this.options.say(`${label}: completed, final eval ${last.finalEval.toFixed(1)}`);
+        return { finalEval: last.finalEval, steps: last.steps };
+      case 'stopped':
+        if (this.shuttingDown && token !== undefined) {
+          // Back to the queue without using an attempt: another worker continues from the checkpoint just sent.
+          this.options.say(`${label}: checkpointed at step ${last.steps}; back on the queue`);
+          await job.moveToWait(token);
+          throw new bullmq.WaitingError();
+        }
+        this.options.say(`${label}: stopped at step ${last.steps} (by the sweep: cancelled or pruned)`);
+        return { stopped: true, steps: last.steps };
+      case 'error': {
+        const first = last.message.split('\n')[0];
+        this.options.say(`${label}: failed: ${first}`);
+        throw last.userError ? new bullmq.UnrecoverableError(first) : new Error(last.message);
+      }
+      default:
+        throw new Error(`trial process ended after a '${last.type}' event`);
+    }
+  }
+}

@@ -1,0 +1,47 @@
+/** Running the built CLI (dist/, which `npm test` builds first) from tests, and reading what its runs wrote. */
+import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+
+export const root = new URL('..', import.meta.url).pathname;
+
+/** `policygrad ARGS…` from the repo root, to completion. */
+export function cli(args: string[], env?: NodeJS.ProcessEnv) {
+  return spawnSync('node', ['dist/cli/main.js', ...args], {
+    cwd: root,
+    encoding: 'utf8',
+    ...(env === undefined ? {} : { env: { ...process.env, ...env } }),
+  });
+}
+
+/** A run's metrics.csv without the wall-clock columns (sps, time_s): equal for equal runs. */
+export function metrics(run: string): string[] {
+  return readFileSync(join(run, 'metrics.csv'), 'utf8')
+    .trim()
+    .split('\n')
+    .map((line) => line.split(',').slice(0, -2).join(','));
+}
+
+/** Crashy-v0: CartPole, whose simulator throws (a crash, not a user error) after 300 steps when seeded with 7. */
+export const CRASHY_ENV = `import { make, register } from ${JSON.stringify(pathToFileURL(join(root, 'dist', 'node.js')).href)};
+register({
+  id: 'Crashy-v0',
+  entryPoint: (options) => {
+    const env = make('CartPole-v1', options);
+    const reset = env.reset.bind(env);
+    const step = env.step.bind(env);
+    let crashes = false;
+    let steps = 0;
+    env.reset = (o = {}) => {
+      if (o.seed !== undefined) crashes = o.seed === 7;
+      return reset(o);
+    };
+    env.step = (action) => {
+      if (crashes && ++steps > 300) throw new Error('the simulator crashed');
+      return step(action);
+    };
+    return env;
+  },
+});
+`;
