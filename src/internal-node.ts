@@ -12,3 +12,10 @@ export { readPolicyFile } from './node/run-dir.js';
 export { type AsyncVectorEnvOptions } from './node/async-vector-env.js';
 export { nodeFileStorage } from './node/storage.js';
 export { nodeA3CThreads } from './node/a3c.js';
+export {
+  DistributedRun,
+  type DistributedLearnOptions,
+  isDistributedAlgorithm,
+  localActors,
+  redisLearner,
+} from './node/distributed.js';

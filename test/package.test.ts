@@ -60,7 +60,10 @@ describe('package', () => {
     writeFileSync(join(dir, 'bad.json'), '{\n  "gamma": 0.9,\n  "nSteps": }\n');
     writeFileSync(join(dir, 'bad.yaml'), 'gamma: 0.9\nnSteps: [1,\n');
     const cases: [string[], RegExp][] = [
-      [['--algo', 'ppp'], /unknown algorithm "ppp" \(did you mean ppo or npg\?\): expected one of ppo, a2c/],
+      [
+        ['--algo', 'ppp'],
+        /unknown algorithm "ppp" \(did you mean ppo or npg or appo\?\): expected one of ppo, a2c/,
+      ],
       [['--env', 'CartPol-v1'], /Did you mean: CartPole-v1\?/],
       [['--preset', 'tuned'], /no preset "tuned" for CartPole-v1; available: zoo, cleanrl/],
       [['--set', 'gamma=2'], /option 'gamma' = 2 is invalid/],
@@ -207,7 +210,7 @@ describe('package', () => {
         .trim()
         .split('\n')
         .map((l) => l.split(' ')[0]),
-    ).toEqual(['ppo', 'a2c', 'trpo', 'npg', 'reinforce', 'recurrent-ppo', 'a3c']);
+    ).toEqual(['ppo', 'a2c', 'trpo', 'npg', 'reinforce', 'a3c', 'recurrent-ppo', 'impala', 'appo']);
     expect(list('presets')).toMatch(/^ppo +CartPole-v1 +zoo \(100,000 steps\)$/m);
     expect(list('presets')).toMatch(/^ppo +CartPole-v1 +cleanrl \(500,000 steps\)$/m);
   });

@@ -99,7 +99,7 @@ describe('sweep spec', () => {
       "'gamma' is in both grid and random",
     ],
     [{ algo: 'a3c' }, "algo 'a3c' cannot be swept"],
-    [{ algo: 'ppoo' }, 'unknown algorithm "ppoo" (did you mean ppo?)'],
+    [{ algo: 'ppoo' }, 'unknown algorithm "ppoo" (did you mean ppo or appo?)'],
     [{ seeds: [1, 1] }, "'seeds' = [1, 1] repeats a seed"],
     [{ timesteps: -5 }, "'timesteps' = -5 is invalid"],
     [{ trials: 4 }, "unknown key 'trials'"],

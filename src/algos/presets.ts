@@ -485,6 +485,32 @@ export const PRESETS: Record<string, Record<string, Record<string, NamedPreset>>
       zoo: { timesteps: 250_000, numWorkers: 2, numEnvs: 4, entCoef: 0.0 },
     },
   },
+  impala: {
+    'CartPole-v1': {
+      // No rl-zoo entry: tuned here. Adam with lr lin_1e-3 and grad norm 0.5 (the paper's RMSprop at 5e-4 reached
+      // ≈ 110 in 300k steps); 2 actor threads × 8 envs, chunks of 50, batches of 500+. A 20-episode evaluation
+      // every 25k steps reached 475 within 500k steps on 4 of seeds 1–5 (at 150k, 150k, 200k, 75k; 3–15 s of
+      // training on this 2-core machine); evaluations at 500k: 371, 415, 477, 426, 491.
+      zoo: { timesteps: 500_000, optimizer: 'adam', learningRate: 'lin_0.001', maxGradNorm: 0.5 },
+    },
+  },
+  appo: {
+    'CartPole-v1': {
+      // No rl-zoo entry: tuned here, PPO-zoo-like (normalised advantages, clip 0.2, lr lin_1e-3, grad norm 0.5) on
+      // V-trace advantages; 2 actor threads × 8 envs, chunks of 50. A 20-episode evaluation every 10k steps reached
+      // 475 within 200k steps on seeds 1–5 (at 90k, 50k, 20k, 100k, 110k; 3–16 s of training on this 2-core
+      // machine); evaluations at 200k: 120, 482, 319, 500, 416.
+      zoo: {
+        timesteps: 200_000,
+        nEpochs: 4,
+        minibatchSize: 200,
+        normalizeAdvantage: true,
+        maxGradNorm: 0.5,
+        learningRate: 'lin_0.001',
+        clipRange: 0.2,
+      },
+    },
+  },
   reinforce: {
     'CartPole-v1': {
       // No rl-zoo entry: tuned here (bench/reinforce-cartpole.mjs solves 5/5 seeds in < 200k steps).

@@ -2,6 +2,8 @@
 import type { z } from 'zod';
 import { a2cConfigSchema } from '../algos/a2c.js';
 import { a3cConfigSchema } from '../algos/a3c.js';
+import { appoConfigSchema } from '../algos/appo.js';
+import { impalaConfigSchema } from '../algos/impala.js';
 import { ppoConfigSchema } from '../algos/ppo.js';
 import { recurrentPpoConfigSchema } from '../algos/recurrent-ppo.js';
 import { reinforceConfigSchema } from '../algos/reinforce.js';
@@ -15,6 +17,8 @@ const SCHEMAS: Record<string, z.ZodObject> = {
   npg: npgConfigSchema,
   reinforce: reinforceConfigSchema,
   a3c: a3cConfigSchema,
+  impala: impalaConfigSchema,
+  appo: appoConfigSchema,
 };
 
 /** The config keys `algo` accepts (none for an unknown algorithm: building it reports that). */

@@ -12,7 +12,7 @@ import { importEnvModules } from '../node/env-modules.js';
 import { configKeysOf } from './algo-schemas.js';
 
 /** The commands that make or list environments, and so take `--import`. */
-const COMMANDS_WITH_IMPORTS = ['train', 'eval', 'demo', 'variance', 'list', 'sweep', 'worker'];
+const COMMANDS_WITH_IMPORTS = ['train', 'actor', 'eval', 'demo', 'variance', 'list', 'sweep', 'worker'];
 
 /**
  * Adds `--import` to the commands that make environments and imports the modules before their action runs.

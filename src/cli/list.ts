@@ -4,6 +4,12 @@ import { getRegistration, listEnvs } from '../envs/registry.js';
 import { listPresets, presetTimesteps } from '../algos/presets.js';
 import { PolicygradError } from '../errors.js';
 
+/** The algorithms outside the core's registry (their actors run on threads or other processes). */
+const NODE_ALGORITHMS = {
+  impala: { description: 'IMPALA: V-trace actor-critic, actors on threads or machines (Redis)' },
+  appo: { description: 'asynchronous PPO on V-trace advantages, actors on threads or machines (Redis)' },
+};
+
 export function runList(what: string): string[] {
   if (what === 'envs') {
     return listEnvs().map((id) => {
@@ -14,10 +20,12 @@ export function runList(what: string): string[] {
     });
   }
   if (what === 'algos') {
-    return Object.entries(ALGORITHMS).map(([name, a]) => `${name.padEnd(10)} ${a.description}`);
+    return [...Object.entries(ALGORITHMS), ...Object.entries(NODE_ALGORITHMS)].map(
+      ([name, a]) => `${name.padEnd(10)} ${a.description}`,
+    );
   }
   if (what === 'presets') {
-    return Object.keys(ALGORITHMS).flatMap((algo) =>
+    return [...Object.keys(ALGORITHMS), ...Object.keys(NODE_ALGORITHMS)].flatMap((algo) =>
       listEnvs().flatMap((env) =>
         listPresets(algo, env).map(
           (p) =>

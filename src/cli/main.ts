@@ -85,12 +85,36 @@ export function buildProgram(): Command {
       '--kernels <name>',
       "dense kernels: 'wasm' (WebAssembly SIMD) or 'typescript' (default: wasm where supported)",
     )
+    .option('--actors <n>', 'impala/appo: actor threads on this machine (default 2)', nonNegativeInteger)
+    .option(
+      '--redis <url>',
+      'impala/appo: actors join through this Redis (redis[s]://[user:password@]host:port[/db])',
+    )
+    .option('--run-id <id>', 'impala/appo with --redis: the run id that namespaces its Redis keys')
     .addHelpText(
       'after',
-      '\nExamples:\n  policygrad train\n  policygrad train --algo a2c --env CartPole-v1 --seed 2\n  policygrad train --algo ppo --set learningRate=0.0005 --set nEpochs=10 --out runs/ppo-lr\n  policygrad train --resume runs/ppo-lr',
+      '\nExamples:\n  policygrad train\n  policygrad train --algo appo --env CartPole-v1 --actors 2\n  policygrad train --algo a2c --env CartPole-v1 --seed 2\n  policygrad train --algo ppo --set learningRate=0.0005 --set nEpochs=10 --out runs/ppo-lr\n  policygrad train --resume runs/ppo-lr',
     )
     .action(async (options) => {
       await runTrain(options, consoleOutput(process.stdout.isTTY === true));
+    });
+
+  program
+    .command('actor')
+    .description('run an impala/appo actor for a learner started with --redis (on this machine or another)')
+    .requiredOption(
+      '--redis <url>',
+      `the learner's Redis: redis[s]://[user:password@]host:port[/db] (or the password in $POLICYGRAD_REDIS_PASSWORD)`,
+    )
+    .requiredOption('--run-id <id>', "the learner's --run-id")
+    .option('--envs <n>', "envs this actor steps (default: the run's numEnvs)", positiveInteger)
+    .addHelpText(
+      'after',
+      '\nExample (the learner elsewhere: policygrad train --algo appo --redis redis://host:6379 --run-id cartpole-1):\n  POLICYGRAD_REDIS_PASSWORD=… policygrad actor --redis redis://host:6379 --run-id cartpole-1 --envs 8',
+    )
+    .action(async (options: { redis: string; runId: string; envs?: number }) => {
+      const { runActor } = await import('./actor.js');
+      await runActor(options);
     });
 
   program

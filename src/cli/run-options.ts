@@ -12,8 +12,11 @@ import { levenshtein } from '../text.js';
 import { listPresets } from '../algos/presets.js';
 import { configFromFile, ZOO_YAML_OPTIONS } from './zoo-config.js';
 
-/** Every algorithm the CLI trains. */
-export const CLI_ALGORITHMS: readonly string[] = Object.keys(ALGORITHMS);
+/**
+ * Every algorithm the CLI trains (IMPALA and APPO run their actors on worker threads or other processes, so they
+ * are not in the core's registry).
+ */
+export const CLI_ALGORITHMS: readonly string[] = [...Object.keys(ALGORITHMS), 'impala', 'appo'];
 
 export const DEFAULT_ALGO = 'ppo';
 export const DEFAULT_ENV = 'CartPole-v1';

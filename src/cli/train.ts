@@ -9,7 +9,15 @@ import { exportPolicy } from '../policies/serialize.js';
 import { loadEnvEngine } from '../envs/load-engine.js';
 import { normalizationOf } from '../algos/on-policy.js';
 import { VERSION } from '../version.js';
+import type { DistributedAlgorithm } from '../algos/learner.js';
+import {
+  DistributedRun,
+  isDistributedAlgorithm,
+  redisLearner,
+  type TransportFactory,
+} from '../node/distributed.js';
 import { nodePorts } from '../node/ports.js';
+import { checkRunId } from '../node/redis-transport.js';
 import { RunDirectory } from '../node/run-dir.js';
 import { checkCreatableDirectory } from './destinations.js';
 import { envModulesFor } from './imports.js';
@@ -39,6 +47,12 @@ export interface TrainCommandOptions {
   checkpointEvery?: number;
   /** Modules imported before the run (resolved by `--import`); recorded in config.json, given to the workers. */
   import?: string[];
+  /** IMPALA/APPO: actor threads on this machine (the config's numActors). */
+  actors?: number;
+  /** IMPALA/APPO: a Redis URL (may hold a password: never written anywhere); actors join through it. */
+  redis?: string;
+  /** IMPALA/APPO with Redis: the run's id, which namespaces its keys. */
+  runId?: string;
 }
 
 /** Where output goes: `line` for lasting lines; `progress` for the status, redrawn in place on a terminal. */
@@ -69,8 +83,8 @@ export function consoleOutput(isTerminal: boolean): TrainOutput {
   };
 }
 
-/** Every algorithm the CLI trains: the Trainer's, and A3C's coordinator on worker threads. */
-type Model = Algorithm | ThreadedAlgorithm;
+/** Every algorithm the CLI trains: the Trainer's, A3C's coordinator on worker threads, IMPALA/APPO's learner. */
+type Model = Algorithm | ThreadedAlgorithm | DistributedRun;
 
 /**
  * Why this model's state cannot be checkpointed (envs stepped on worker threads cannot be snapshotted; A3C's
@@ -240,11 +254,19 @@ interface RunSetup {
 async function startRun(options: TrainCommandOptions): Promise<RunSetup> {
   const resolved = resolveRun(options);
   const { algo, env, seed, presetLabel } = resolved;
-  const config = { ...resolved.config, ...envModulesFor(algo, options.import ?? []) };
+  const config: Record<string, unknown> = {
+    ...resolved.config,
+    ...envModulesFor(algo, options.import ?? []),
+    ...(options.actors === undefined ? {} : { numActors: options.actors }),
+  };
   const out = options.out ?? `runs/${algo}-${env}-seed${seed}`;
   checkRunDirectory(out, options.force === true);
+  const transport = distributedTransport(algo, options);
   await loadEnvEngine(env);
-  const model = createAlgorithm(algo, config, nodePorts);
+  // IMPALA and APPO run their actors on worker threads or other processes (Node only): not in the core's registry.
+  const model: Model = isDistributedAlgorithm(algo)
+    ? new DistributedRun(algo, config, transport.factory, transport.runId)
+    : createAlgorithm(algo, config, nodePorts);
   const totalTimesteps =
     options.timesteps ??
     resolved.fileTimesteps ??
@@ -259,6 +281,8 @@ async function startRun(options: TrainCommandOptions): Promise<RunSetup> {
     seed,
     totalTimesteps,
     ...(options.import === undefined || options.import.length === 0 ? {} : { imports: options.import }),
+    // The transport and run id, never the Redis URL (it may hold a password): --resume takes it again.
+    ...(isDistributedAlgorithm(algo) ? { transport: transport.kind, runId: transport.runId } : {}),
     config: model.config,
   });
   return {
@@ -271,6 +295,41 @@ async function startRun(options: TrainCommandOptions): Promise<RunSetup> {
     checkpointFile: null,
     headline: `${resolved.fileNote === undefined ? '' : `${resolved.fileNote}\n`}${algo} on ${env} (preset ${presetLabel}, seed ${seed}, kernels ${describeKernels()}) for ${totalTimesteps.toLocaleString('en-US')} steps → ${out}`,
   };
+}
+
+/**
+ * How an IMPALA/APPO learner meets its actors: threads here (the default), or Redis (`--redis URL --run-id R`).
+ * The flags are refused for the other algorithms (never a silently ignored flag).
+ */
+function distributedTransport(
+  algo: string,
+  options: TrainCommandOptions,
+): { kind: 'local' | 'redis'; factory: TransportFactory | undefined; runId: string } {
+  if (!isDistributedAlgorithm(algo)) {
+    const given = (['actors', 'redis', 'runId'] as const).filter((key) => options[key] !== undefined);
+    if (given.length > 0) {
+      const flags = given.map((key) => `--${key === 'runId' ? 'run-id' : key}`).join(', ');
+      throw new PolicygradError(`${flags} apply to impala and appo only; --algo is ${algo}`);
+    }
+    return { kind: 'local', factory: undefined, runId: 'local' };
+  }
+  if (options.redis === undefined) {
+    if (options.runId !== undefined) {
+      throw new PolicygradError('--run-id names a Redis run: give --redis URL with it (or leave both out)');
+    }
+    return { kind: 'local', factory: undefined, runId: 'local' };
+  }
+  if (options.runId === undefined) {
+    throw new PolicygradError(
+      '--redis needs --run-id NAME: the id that namespaces the run in Redis and that its actors give',
+    );
+  }
+  if (options.actors !== undefined) {
+    throw new PolicygradError(
+      '--actors starts actor threads for a local run; with --redis, start actors with: policygrad actor --redis URL --run-id ID',
+    );
+  }
+  return { kind: 'redis', factory: redisLearner(options.redis), runId: checkRunId(options.runId) };
 }
 
 /**
@@ -290,19 +349,62 @@ function checkRunDirectory(out: string, force: boolean): void {
   checkCreatableDirectory(out, 'run directory');
 }
 
+interface SavedRunConfig {
+  algo?: string;
+  env?: string;
+  seed?: number;
+  totalTimesteps?: number;
+  /** IMPALA/APPO: how the learner met its actors, and the run id. */
+  transport?: string;
+  runId?: string;
+  config?: Record<string, unknown>;
+}
+
+/**
+ * An IMPALA/APPO run to resume: with actor threads as before, or through Redis again (its URL is never saved, as
+ * it may hold a password: `--redis` gives it again); the run id is the saved one.
+ */
+function resumedDistributedRun(
+  path: string,
+  algo: DistributedAlgorithm,
+  config: Record<string, unknown>,
+  saved: SavedRunConfig,
+  options: TrainCommandOptions,
+): DistributedRun {
+  const runId = saved.runId ?? 'local';
+  if (options.runId !== undefined && options.runId !== runId) {
+    throw new PolicygradError(
+      `cannot resume ${path} with --run-id ${options.runId}: the run's id is ${runId}`,
+    );
+  }
+  if (options.actors !== undefined && options.actors !== config.numActors) {
+    throw new PolicygradError(
+      `cannot resume ${path} with --actors ${options.actors}: the run has ${String(config.numActors)} (a resumed run keeps its saved config)`,
+    );
+  }
+  if (saved.transport === 'redis') {
+    if (options.redis === undefined) {
+      throw new PolicygradError(
+        `cannot resume ${path} without --redis URL: the run's actors meet its learner through Redis, and the URL is never saved (it may hold a password)`,
+      );
+    }
+    return new DistributedRun(algo, config, redisLearner(options.redis, { resume: true }), checkRunId(runId));
+  }
+  if (options.redis !== undefined) {
+    throw new PolicygradError(
+      `cannot resume ${path} with --redis: the run's actors are threads on this machine`,
+    );
+  }
+  return new DistributedRun(algo, config, undefined, runId);
+}
+
 /**
  * `--resume DIR`: the run's saved config and its newest checkpoint; metrics after the checkpoint are dropped.
  * Flags that would change the run are refused; `--timesteps` above the saved budget extends it.
  */
 async function resumeRun(path: string, options: TrainCommandOptions): Promise<RunSetup> {
   const run = RunDirectory.open(path);
-  const saved = run.readConfig() as {
-    algo?: string;
-    env?: string;
-    seed?: number;
-    totalTimesteps?: number;
-    config?: Record<string, unknown>;
-  };
+  const saved = run.readConfig() as SavedRunConfig;
   const { algo, env, totalTimesteps: savedBudget, config } = saved;
   if (typeof algo !== 'string' || typeof env !== 'string' || typeof savedBudget !== 'number' || !config) {
     throw new PolicygradError(
@@ -318,7 +420,9 @@ async function resumeRun(path: string, options: TrainCommandOptions): Promise<Ru
   }
   checkCreatableDirectory(path, 'run directory');
   await loadEnvEngine(env);
-  const model = createAlgorithm(algo, config, nodePorts);
+  const model: Model = isDistributedAlgorithm(algo)
+    ? resumedDistributedRun(path, algo, config, saved, options)
+    : createAlgorithm(algo, config, nodePorts);
   const problem = snapshotProblem(model);
   if (problem !== null) throw new PolicygradError(`cannot resume ${path}: ${problem}`);
   const { file, checkpoint } = run.latestCheckpoint();

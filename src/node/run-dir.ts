@@ -43,6 +43,17 @@ const CSV_COLUMNS: [string, string][] = [
   ['time_s', 'timeSeconds'],
 ];
 
+/** More columns for IMPALA/APPO rows (a run's header has them when its first row does). */
+const DISTRIBUTED_COLUMNS: [string, string][] = [
+  ['policy_version', 'policyVersion'],
+  ['policy_lag_mean', 'policyLagMean'],
+  ['policy_lag_max', 'policyLagMax'],
+  ['chunks', 'chunks'],
+  ['stale_chunks', 'staleChunks'],
+  ['rejected_chunks', 'rejectedChunks'],
+  ['actors', 'actors'],
+];
+
 /** Checkpoints kept in a run directory (older ones are deleted once a newer one is safely written). */
 export const KEEP_CHECKPOINTS = 2;
 
@@ -146,12 +157,13 @@ export class RunDirectory {
   /** Appends one iteration's metrics to metrics.csv and progress.jsonl. */
   appendMetrics(row: object): void {
     const csv = join(this.path, 'metrics.csv');
+    const cells = row as Record<string, unknown>;
+    const columns = 'policyLagMean' in cells ? [...CSV_COLUMNS, ...DISTRIBUTED_COLUMNS] : CSV_COLUMNS;
     if (!this.wroteHeader) {
-      writeFileSync(csv, `${CSV_COLUMNS.map(([name]) => name).join(',')}\n`);
+      writeFileSync(csv, `${columns.map(([name]) => name).join(',')}\n`);
       this.wroteHeader = true;
     }
-    const cells = row as Record<string, unknown>;
-    appendFileSync(csv, `${CSV_COLUMNS.map(([, key]) => formatCell(cells[key])).join(',')}\n`);
+    appendFileSync(csv, `${columns.map(([, key]) => formatCell(cells[key])).join(',')}\n`);
     appendFileSync(join(this.path, 'progress.jsonl'), `${JSON.stringify(row)}\n`);
   }
 

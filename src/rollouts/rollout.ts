@@ -84,6 +84,11 @@ export class RolloutBuffer implements StepBatch {
   readonly lastValues: Float32Array;
   /** Action masks [n × logits] (1 allowed) when the env reports `info.action_mask`, else null. */
   masks: Uint8Array | null = null;
+  /**
+   * When set ([n × obsDim]), `collectSteps` keeps here the final observation of each step truncated and not
+   * terminated (untouched elsewhere): for a learner that values them with its own, newer critic (IMPALA/APPO).
+   */
+  finalObservations: Float32Array | null = null;
 
   constructor(
     readonly steps: number,
@@ -267,7 +272,14 @@ export class RolloutCollector {
 
   /** One vector step; calls `record(i, ...)` for each env, then updates the running observations. */
   private stepOnce(
-    record: (i: number, reward: number, terminated: boolean, truncated: boolean, finalValue: number) => void,
+    record: (
+      i: number,
+      reward: number,
+      terminated: boolean,
+      truncated: boolean,
+      finalValue: number,
+      finalObservation: Float32Array | null,
+    ) => void,
   ): void {
     const N = this.env.numEnvs;
     this.policy.act(this.observations, N, this.rng, this.act, false, this.currentMasks);
@@ -279,11 +291,12 @@ export class RolloutCollector {
       this.episodeLengths[i] += 1;
       let finalValue = 0;
       const finalObservation = result.info.finalObservation[i];
-      if (truncated && !terminated && finalObservation !== null) {
+      const cut = truncated && !terminated && finalObservation !== null;
+      if (cut) {
         finalValue =
           this.policy.finalValue?.(finalObservation, i) ?? this.policy.values(finalObservation, 1)[0];
       }
-      record(i, result.rewards[i], terminated, truncated, finalValue);
+      record(i, result.rewards[i], terminated, truncated, finalValue, cut ? finalObservation : null);
       if (terminated || truncated) {
         this.completed.push({ return: this.episodeReturns[i], length: this.episodeLengths[i] });
         this.episodeReturns[i] = 0;
@@ -311,8 +324,9 @@ export class RolloutCollector {
         buffer.masks ??= new Uint8Array(buffer.size * width).fill(1);
         buffer.masks.set(this.masks, t * N * width);
       }
-      this.stepOnce((i, reward, terminated, truncated, finalValue) => {
+      this.stepOnce((i, reward, terminated, truncated, finalValue, finalObservation) => {
         const k = t * N + i;
+        if (finalObservation !== null) buffer.finalObservations?.set(finalObservation, k * obsDim);
         for (let d = 0; d < A; d++) buffer.actions[k * A + d] = this.act.actions[i * A + d];
         buffer.logProbs[k] = this.act.logProbs[i];
         buffer.values[k] = this.act.values[i];
@@ -423,6 +437,11 @@ export class RolloutCollector {
     // Every recorded episode is complete, so nothing is bootstrapped past the end.
     this.reset();
     return buffer;
+  }
+
+  /** Each env's current observation [N × obsDim] (after the last step): read-only, overwritten by the next step. */
+  get currentObservations(): Float32Array {
+    return this.observations;
   }
 
   /** Returns and clears the episodes completed since the last call. */

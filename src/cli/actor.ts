@@ -1,0 +1,28 @@
+/**
+ * `policygrad actor --redis URL --run-id R [--envs N] [--import M]`: an IMPALA/APPO actor for a learner started
+ * with `policygrad train --algo appo|impala --redis URL --run-id R`, on this machine or any other. It exits when
+ * the learner marks the run done, or on SIGINT/SIGTERM after its current chunk.
+ */
+import { RedisActor } from '../node/redis-actor.js';
+
+export interface ActorCommandOptions {
+  redis: string;
+  runId: string;
+  envs?: number;
+}
+
+export async function runActor(options: ActorCommandOptions, log = (line: string) => console.log(line)) {
+  const actor = new RedisActor({ url: options.redis, runId: options.runId, envs: options.envs, log });
+  const onSignal = () => actor.stop();
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  try {
+    const { chunks, steps, reason } = await actor.run();
+    log(
+      `actor ${reason === 'done' ? 'done: the run is finished' : 'stopped'}; sent ${chunks} chunks (${steps.toLocaleString('en-US')} env steps)`,
+    );
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  }
+}

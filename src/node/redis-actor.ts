@@ -1,0 +1,160 @@
+/**
+ * An IMPALA/APPO actor process on any machine (`policygrad actor --redis URL --run-id R`): reads the run's config
+ * from Redis (validated by the algorithm's schema), takes the next actor index (its seed), then loops — newest
+ * parameters when the published version changed (checked for size and finite numbers), one chunk, XADD — until
+ * the learner marks the run done or `stop()` is called. It waits while the stream holds as many chunks as the
+ * learner needs for a few updates (back-pressure), and while Redis is unreachable (the client retries).
+ */
+import { hostname } from 'node:os';
+import { Actor, actorSeed } from '../algos/actor.js';
+import { parseDistributedConfig, type DistributedAlgorithm } from '../algos/learner.js';
+import { loadEnvEngine } from '../envs/load-engine.js';
+import { PolicygradError } from '../errors.js';
+import { checkRunId, connectRedis, type RedisClient, redisKeys } from './redis-transport.js';
+
+export interface RedisActorOptions {
+  url: string;
+  runId: string;
+  /** Envs this actor steps (default: the run's numEnvs). */
+  envs?: number;
+  log?: (line: string) => void;
+  /** Seconds to wait for the learner's config before giving up (default 600). */
+  waitForRunSeconds?: number;
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+export class RedisActor {
+  private stopped = false;
+  chunks = 0;
+  steps = 0;
+
+  constructor(readonly options: RedisActorOptions) {}
+
+  stop(): void {
+    this.stopped = true;
+  }
+
+  async run(): Promise<{ chunks: number; steps: number; reason: 'done' | 'stopped' }> {
+    const { url, envs } = this.options;
+    const runId = checkRunId(this.options.runId);
+    const log = this.options.log ?? ((line: string) => console.error(line));
+    const client = await connectRedis(url, log);
+    const keys = redisKeys(runId);
+    try {
+      const { algo, raw } = await this.readRun(client, keys.config, log);
+      const config = parseDistributedConfig(algo, {
+        ...raw,
+        ...(envs === undefined ? {} : { numEnvs: envs }),
+      });
+      const index = Number(await client.call('INCR', keys.actors)) - 1;
+      const actorId = `${
+        hostname()
+          .replace(/[^A-Za-z0-9._-]/g, '-')
+          .slice(0, 40) || 'host'
+      }:${process.pid}:${index}`.replace(/^[^A-Za-z0-9]+/, '');
+      await loadEnvEngine(config.env);
+      const actor = new Actor(config, { runId, actorId, seed: actorSeed(config.seed, index) });
+      const numParams = actor.parts.policy.numParams;
+      const chunksPerUpdate = Math.ceil(config.trainBatchSize / (config.chunkLength * config.numEnvs));
+      const maxQueued = Math.max(8, 4 * chunksPerUpdate);
+      log(
+        `actor ${actorId} joined run ${runId}: ${config.numEnvs} × ${config.env}, chunks of ${config.chunkLength} steps`,
+      );
+      let version = -1;
+      while (!this.stopped) {
+        if ((await client.call('GET', keys.state)) === 'done') return { ...this.counts(), reason: 'done' };
+        const published = Number(await client.call('HGET', keys.params, 'version'));
+        // A newer version, or another one (a resumed learner numbers its versions after the last published).
+        if (Number.isSafeInteger(published) && published !== version) {
+          const params = await readParams(client, keys.params, numParams);
+          if (params !== null) {
+            actor.setParameters(params.values, params.version);
+            version = params.version;
+          }
+        }
+        if (version < 0 || Number(await client.call('XLEN', keys.chunks)) >= maxQueued) {
+          await sleep(20); // no parameters yet, or the learner is behind: wait
+          continue;
+        }
+        const { header, payload } = actor.collectEncoded();
+        await client.call(
+          'XADD',
+          keys.chunks,
+          '*',
+          'header',
+          header,
+          'payload',
+          Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength),
+        );
+        this.chunks++;
+        this.steps += config.chunkLength * config.numEnvs;
+      }
+      return { ...this.counts(), reason: 'stopped' };
+    } finally {
+      await client.quit().catch(() => client.disconnect());
+    }
+  }
+
+  private counts() {
+    return { chunks: this.chunks, steps: this.steps };
+  }
+
+  private async readRun(
+    client: RedisClient,
+    key: string,
+    log: (line: string) => void,
+  ): Promise<{ algo: DistributedAlgorithm; raw: Record<string, unknown> }> {
+    const deadline = performance.now() + (this.options.waitForRunSeconds ?? 600) * 1000;
+    let said = false;
+    for (;;) {
+      const text = await client.call('GET', key);
+      if (typeof text === 'string') return parseRun(text);
+      if (performance.now() > deadline || this.stopped) {
+        throw new PolicygradError(
+          `no run ${this.options.runId} on this Redis: start its learner (policygrad train --redis … --run-id ${this.options.runId})`,
+        );
+      }
+      if (!said) log(`waiting for run ${this.options.runId}'s learner to publish its config…`);
+      said = true;
+      await sleep(500);
+    }
+  }
+}
+
+function parseRun(text: string): { algo: DistributedAlgorithm; raw: Record<string, unknown> } {
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    throw new PolicygradError('the run config in Redis is not JSON');
+  }
+  const { algo, config } = (json ?? {}) as { algo?: unknown; config?: unknown };
+  if ((algo !== 'impala' && algo !== 'appo') || config === null || typeof config !== 'object') {
+    throw new PolicygradError("the run config in Redis has no algorithm 'impala' or 'appo' and config");
+  }
+  return { algo, raw: config as Record<string, unknown> };
+}
+
+/** The published parameters, or null when they do not fit the policy or are not finite numbers (ignored). */
+async function readParams(
+  client: RedisClient,
+  key: string,
+  numParams: number,
+): Promise<{ version: number; values: Float32Array } | null> {
+  const fields = (await client.callBuffer('HGETALL', key)) as Buffer[];
+  let version = Number.NaN;
+  let bytes: Buffer | null = null;
+  for (let k = 0; k + 1 < fields.length; k += 2) {
+    const name = fields[k].toString();
+    if (name === 'version') version = Number(fields[k + 1].toString());
+    else if (name === 'params') bytes = fields[k + 1];
+  }
+  if (!Number.isSafeInteger(version) || version < 0 || bytes === null || bytes.byteLength !== numParams * 4) {
+    return null;
+  }
+  const values = new Float32Array(numParams);
+  new Uint8Array(values.buffer).set(bytes);
+  for (const v of values) if (!Number.isFinite(v)) return null;
+  return { version, values };
+}
