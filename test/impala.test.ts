@@ -8,9 +8,9 @@ import '../src/envs/builtin.js';
 import { type ActorChunk, decodeActorChunk, encodeActorChunk } from '../src/algos/actor-chunk.js';
 import { Actor, actorSeed, chunkExpectation } from '../src/algos/actor.js';
 import { APPO, createAppoUpdate, parseAppoConfig } from '../src/algos/appo.js';
-import { VtraceScratch } from '../src/algos/distributed.js';
 import {
   accumulateImpalaGradient,
+  ImpalaScratch,
   createImpalaUpdate,
   IMPALA,
   parseImpalaConfig,
@@ -23,7 +23,10 @@ import {
   buildOnPolicy,
   gatherMinibatch,
 } from '../src/algos/on-policy.js';
-import { accumulateSurrogateGradient, SurrogateScratch } from '../src/algos/surrogate.js';
+import { accumulateLoss, LossScratch } from '../src/algos/loss/accumulate.js';
+import { entropyBonus } from '../src/algos/loss/entropy-bonus.js';
+import { surrogate } from '../src/algos/loss/surrogate.js';
+import { valueLoss } from '../src/algos/loss/value-loss.js';
 import { RolloutBuffer } from '../src/rollouts/rollout.js';
 
 /** CartPole with a 12-step time limit: chunks of 16 steps hold truncations, terminations and cut episodes. */
@@ -203,27 +206,14 @@ describe('IMPALA update', () => {
       mb,
     );
     policy.zeroGrad();
-    accumulateSurrogateGradient(
-      policy,
-      mb,
-      {
-        objective: 'none',
-        clipRange: Number.POSITIVE_INFINITY,
-        klBeta: 0,
-        entCoef: config.entCoef,
-        vfCoef: config.vfCoef / 2,
-        clipRangeVf: null,
-        normalizeAdvantage: false,
-      },
-      new SurrogateScratch(),
-    );
+    // A2C's loss on the same rows: the plain surrogate at r = 1, the entropy bonus and SB3's MSE value loss, whose
+    // coefficient is halved to match IMPALA's ½-squared error.
+    const a2cTerms = [surrogate(), entropyBonus(config.entCoef), valueLoss({ coef: config.vfCoef / 2 })];
+    accumulateLoss(policy, mb, a2cTerms, new LossScratch());
     const a2c = policy.grads.slice();
 
     policy.zeroGrad();
-    const { targets } = accumulateImpalaGradient(policy, batch, config, {
-      vtrace: new VtraceScratch(),
-      surrogate: new SurrogateScratch(),
-    });
+    const { targets } = accumulateImpalaGradient(policy, batch, config, new ImpalaScratch(config));
     const impala = policy.grads.slice();
     // The behaviour log-probabilities travel as float32: on-policy log-ratios are within ~1e-7 of 0, so the
     // truncated weights min(1, e^{Δ}) are within 1e-7 of 1 and the gradients agree to ~1e-6 relative.
@@ -238,7 +228,7 @@ describe('IMPALA update', () => {
     const { batch, policy, config } = onPolicyBatch();
     // Make the behaviour policy different: shift its log-probabilities so that π/μ = e^{0.5} everywhere.
     for (let k = 0; k < batch.size; k++) batch.logProbs[k] -= 0.5;
-    const scratch = { vtrace: new VtraceScratch(), surrogate: new SurrogateScratch() };
+    const scratch = new ImpalaScratch(config);
     policy.zeroGrad();
     const truncated = accumulateImpalaGradient(policy, batch, config, scratch).targets.advantages.slice();
     policy.zeroGrad();
@@ -302,7 +292,7 @@ describe('APPO update', () => {
       learningRate: 0.01,
       clipRange: 0.1,
       klCoef: 1,
-      klTarget: 1e-6,
+      klPenaltyTarget: 1e-6,
     });
     const rule = createAppoUpdate(policy, c);
     const row = rule.update(batch, 1);

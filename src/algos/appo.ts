@@ -35,7 +35,12 @@ import { explainedVariance, mean, scheduleSchema, toSchedule } from './on-policy
 import type { Ports } from './ports.js';
 import { applyPreset } from './presets.js';
 import { type AlgorithmDefinition, Trainer } from './trainer.js';
-import { accumulateSurrogateGradient, adaptKlBeta, type Minibatch, SurrogateScratch } from './surrogate.js';
+import { normalize } from '../estimators/returns.js';
+import { accumulateLoss, type LossRows, LossScratch } from './loss/accumulate.js';
+import { entropyBonus } from './loss/entropy-bonus.js';
+import { adaptKlBeta, klPenalty } from './loss/kl-penalty.js';
+import { surrogate } from './loss/surrogate.js';
+import { valueLoss } from './loss/value-loss.js';
 import { shuffle } from './value-regression.js';
 
 export const appoConfigSchema = z.strictObject({
@@ -50,8 +55,8 @@ export const appoConfigSchema = z.strictObject({
   minibatchSize: z.number().int().positive().nullable().default(null),
   /** β of the KL(π_old ‖ π) term (RLlib's use_kl_loss with kl_coeff); 0: no KL term. */
   klCoef: z.number().min(0).default(0),
-  /** The KL β adapts to (RLlib's kl_target). */
-  klTarget: z.number().positive().default(0.01),
+  /** The KL β adapts to (RLlib's kl_target; PPO's klPenaltyTarget). */
+  klPenaltyTarget: z.number().positive().default(0.01),
   normalizeAdvantage: z.boolean().default(false),
 });
 export type AppoConfig = z.input<typeof appoConfigSchema>;
@@ -91,57 +96,66 @@ export function createAppoUpdate(policy: ActorCriticPolicy, c: AppoResolvedConfi
   const lrSchedule = toSchedule(c.learningRate);
   const rng = Rng.fromSeed(c.seed, 7);
   const vtraceScratch = new VtraceScratch();
-  const surrogateScratch = new SurrogateScratch();
   const penalised = c.klCoef > 0;
-  let klBeta = c.klCoef;
+  // L = −(1/B) Σ min(r·Â, clip(r)·Â) [+ β·(1/B) Σ KL(π_old ‖ π)] − c_H·(1/B) Σ H + c_V·½·(1/B) Σ (V − v_s)².
+  const penalty = klPenalty({ beta: c.klCoef }); // β is rule state: adapted after each update
+  const loss = [
+    surrogate({ clipped: true, clipRange: c.clipRange }),
+    entropyBonus(c.entCoef),
+    ...(penalised ? [penalty] : []),
+    valueLoss({ form: 'cleanrl', coef: c.vfCoef }),
+  ];
+  const lossScratch = new LossScratch();
   const { obsDim } = policy;
   const A = policy.dist.actionSize;
   const I = policy.dist.inputSize;
   let indices = new Int32Array(0);
-  let mb: Minibatch | null = null;
+  let mb: Required<LossRows> | null = null;
 
+  // The rows of one minibatch, gathered from the batch and its V-trace targets (buffers grow once, then reused).
   const gather = (
     targets: ReturnType<typeof vtraceTargets>,
     batch: Parameters<DistributedUpdateRule['update']>[0],
     start: number,
     size: number,
-  ): Minibatch => {
-    const capacity = c.minibatchSize ?? batch.size;
-    if (mb === null || mb.oldLogProbs.length < Math.min(capacity, batch.size)) {
-      const rows = Math.max(Math.min(capacity, batch.size), mb?.oldLogProbs.length ?? 0);
+  ): Required<LossRows> => {
+    const capacity = Math.min(c.minibatchSize ?? batch.size, batch.size);
+    const M = batch.masks === null ? 0 : batch.masks.length / batch.size;
+    if (mb === null || (mb.returns as Float64Array).length < capacity) {
       mb = {
         size: 0,
-        observations: new Float32Array(rows * obsDim),
-        actions: new Float32Array(rows * A),
-        oldLogProbs: new Float64Array(rows),
-        oldValues: new Float64Array(rows),
-        advantages: new Float64Array(rows),
-        returns: new Float64Array(rows),
-        oldDistInputs: penalised ? new Float32Array(rows * I) : null,
-        masks: batch.masks === null ? null : new Uint8Array(rows * (batch.masks.length / batch.size)),
+        observations: new Float32Array(capacity * obsDim),
+        actions: new Float32Array(capacity * A),
+        masks: M === 0 ? null : new Uint8Array(capacity * M),
+        advantages: new Float64Array(capacity),
+        weights: null,
+        oldLogProbs: new Float64Array(capacity),
+        oldDistInputs: penalised ? new Float32Array(capacity * I) : null,
+        oldValues: new Float64Array(capacity),
+        returns: new Float64Array(capacity),
       };
     }
-    const M = batch.masks === null ? 0 : batch.masks.length / batch.size;
     for (let b = 0; b < size; b++) {
       const k = indices[start + b];
       mb.observations.set(batch.observations.subarray(k * obsDim, (k + 1) * obsDim), b * obsDim);
       mb.actions.set(batch.actions.subarray(k * A, (k + 1) * A), b * A);
       mb.oldDistInputs?.set(targets.distInputs.subarray(k * I, (k + 1) * I), b * I);
       if (M > 0) mb.masks?.set((batch.masks as Uint8Array).subarray(k * M, (k + 1) * M), b * M);
-      mb.oldLogProbs[b] = targets.logProbs[k];
-      mb.oldValues[b] = targets.values[k];
-      mb.advantages[b] = targets.advantages[k];
-      mb.returns[b] = targets.vs[k];
+      (mb.oldLogProbs as Float64Array)[b] = targets.logProbs[k];
+      (mb.oldValues as Float64Array)[b] = targets.values[k];
+      (mb.advantages as Float64Array)[b] = targets.advantages[k];
+      (mb.returns as Float64Array)[b] = targets.vs[k];
     }
     mb.size = size;
+    if (c.normalizeAdvantage && size > 1) normalize((mb.advantages as Float64Array).subarray(0, size));
     return mb;
   };
 
   return {
     optimizers: { optimizer },
-    getState: () => ({ klBeta }),
+    getState: () => ({ klBeta: penalty.beta }),
     setState: (state) => {
-      if (typeof state.klBeta === 'number' && Number.isFinite(state.klBeta)) klBeta = state.klBeta;
+      if (typeof state.klBeta === 'number' && Number.isFinite(state.klBeta)) penalty.beta = state.klBeta;
     },
     update(rollout, progressRemaining) {
       const batch = asLearnerBatch(rollout, 'APPO');
@@ -166,32 +180,18 @@ export function createAppoUpdate(policy: ActorCriticPolicy, c: AppoResolvedConfi
         for (let s = 0; s < n; s += size) {
           const rows = gather(targets, batch, s, Math.min(size, n - s));
           policy.zeroGrad();
-          const m = accumulateSurrogateGradient(
-            policy,
-            rows,
-            {
-              objective: penalised ? 'clip+kl' : 'clip',
-              clipRange: c.clipRange,
-              klBeta,
-              entCoef: c.entCoef,
-              vfCoef: c.vfCoef,
-              clipRangeVf: null,
-              valueLoss: 'cleanrl',
-              normalizeAdvantage: c.normalizeAdvantage,
-            },
-            surrogateScratch,
-          );
+          const m = accumulateLoss(policy, rows, loss, lossScratch).metrics;
           if (c.maxGradNorm !== null) clipGradNorm(policy.grads, c.maxGradNorm);
           optimizer.step(policy.params, policy.grads);
           stats.policyLoss.push(m.policyLoss);
           stats.valueLoss.push(m.valueLoss);
           stats.entropy.push(m.entropy);
           stats.clipFraction.push(m.clipFraction);
-          if (m.kl !== null) stats.kl.push(m.kl);
+          if (penalised) stats.kl.push(m.kl);
         }
       }
       // 3. The KL coefficient follows its target.
-      if (penalised) klBeta = adaptKlBeta(klBeta, mean(stats.kl) ?? 0, c.klTarget);
+      if (penalised) penalty.beta = adaptKlBeta(penalty.beta, mean(stats.kl) ?? 0, c.klPenaltyTarget);
       return {
         policyLoss: mean(stats.policyLoss) ?? Number.NaN,
         valueLoss: mean(stats.valueLoss) ?? Number.NaN,
@@ -200,7 +200,7 @@ export function createAppoUpdate(policy: ActorCriticPolicy, c: AppoResolvedConfi
         clipFraction: mean(stats.clipFraction) ?? Number.NaN,
         explainedVariance: explainedVariance(targets.values, targets.vs),
         learningRate: optimizer.learningRate,
-        ...(penalised ? { klBeta } : {}),
+        ...(penalised ? { klBeta: penalty.beta } : {}),
       };
     },
   };

@@ -10,8 +10,8 @@
  * the baseline cost, as here. On-policy (every log-ratio 0, λ = c̄ = ρ̄ = 1) the step is A2C's with n-step
  * targets: v_s is the bootstrapped n-step return and the advantage is v_s − V(s_s) (test/impala.test.ts).
  *
- * The loss is the surrogate of surrogate.ts at r = 1 (objective 'none': ∇(r·Â) = Â·∇log π there), with
- * the ½-squared-error value loss ('cleanrl' form without clipping). Browser-safe.
+ * The loss is composed of the loss terms (src/algos/loss/): the plain surrogate at r = 1 (∇(r·Â) = Â·∇log π
+ * there), the entropy bonus, and the ½-squared-error value loss ('cleanrl' form without clipping). Browser-safe.
  */
 import { z } from 'zod';
 import { clipGradNorm } from '../nn/optim.js';
@@ -34,12 +34,10 @@ import { explainedVariance, scheduleSchema, toSchedule } from './on-policy.js';
 import type { Ports } from './ports.js';
 import { applyPreset } from './presets.js';
 import { type AlgorithmDefinition, Trainer } from './trainer.js';
-import {
-  accumulateSurrogateGradient,
-  type Minibatch,
-  SurrogateScratch,
-  type SurrogateStats,
-} from './surrogate.js';
+import { accumulateLoss, type LossRows, LossScratch, type LossTerm } from './loss/accumulate.js';
+import { entropyBonus } from './loss/entropy-bonus.js';
+import { surrogate } from './loss/surrogate.js';
+import { valueLoss } from './loss/value-loss.js';
 
 export const impalaConfigSchema = z.strictObject({
   ...distributedFields,
@@ -73,58 +71,54 @@ export class IMPALA extends Trainer<ImpalaResolvedConfig, DistributedLosses> {
   }
 }
 
-/** The batch's rows as the surrogate reads them; the V-trace quantities fill the old-policy fields. */
-export function learnerMinibatch(batch: LearnerBatch): Minibatch {
-  return {
-    size: batch.size,
-    observations: batch.observations,
-    actions: batch.actions,
-    oldLogProbs: new Float64Array(0),
-    oldValues: new Float64Array(0),
-    advantages: new Float64Array(0),
-    returns: new Float64Array(0),
-    oldDistInputs: null,
-    masks: batch.masks,
-  };
+type ImpalaLossConfig = Pick<
+  ImpalaResolvedConfig,
+  'gamma' | 'vtraceRhoBar' | 'vtraceCBar' | 'vtraceLambda' | 'entCoef' | 'vfCoef'
+>;
+
+/** What `accumulateImpalaGradient` reuses from call to call: the V-trace workspace, the loss terms, the rows. */
+export class ImpalaScratch {
+  readonly vtrace = new VtraceScratch();
+  readonly loss = new LossScratch();
+  readonly terms: readonly LossTerm[];
+  readonly rows: LossRows = { size: 0, observations: new Float32Array(0), actions: new Float32Array(0) };
+
+  constructor(c: Pick<ImpalaResolvedConfig, 'entCoef' | 'vfCoef'>) {
+    this.terms = [surrogate(), entropyBonus(c.entCoef), valueLoss({ form: 'cleanrl', coef: c.vfCoef })];
+  }
+}
+
+export interface ImpalaLosses {
+  policyLoss: number;
+  valueLoss: number;
+  entropy: number;
+  targets: VtraceTargets;
 }
 
 /**
  * Adds ∂L/∂θ of the loss above into `policy.grads` (zero them first) for a learner batch and returns the loss
- * terms, with the V-trace targets it used.
+ * terms, with the V-trace targets it used. `scratch` must have been made for the same entCoef and vfCoef.
  */
 export function accumulateImpalaGradient(
   policy: ActorCriticPolicy,
   batch: LearnerBatch,
-  c: Pick<
-    ImpalaResolvedConfig,
-    'gamma' | 'vtraceRhoBar' | 'vtraceCBar' | 'vtraceLambda' | 'entCoef' | 'vfCoef'
-  >,
-  scratch: { vtrace: VtraceScratch; surrogate: SurrogateScratch },
-): SurrogateStats & { targets: VtraceTargets } {
+  c: ImpalaLossConfig,
+  scratch: ImpalaScratch,
+): ImpalaLosses {
   // 1. V-trace targets v_s and advantages ρ_s(r_s + γ v_{s+1} − V(s_s)) under the current π and V.
   const targets = vtraceTargets(policy, batch, c, scratch.vtrace);
   // 2. The loss's gradient (r = 1: π's own log-probabilities stand as the "old" ones).
-  const mb = learnerMinibatch(batch);
-  mb.oldLogProbs = targets.logProbs;
-  mb.oldValues = targets.values;
-  mb.advantages = targets.advantages;
-  mb.returns = targets.vs;
-  const stats = accumulateSurrogateGradient(
-    policy,
-    mb,
-    {
-      objective: 'none',
-      clipRange: Number.POSITIVE_INFINITY,
-      klBeta: 0,
-      entCoef: c.entCoef,
-      vfCoef: c.vfCoef,
-      clipRangeVf: null,
-      valueLoss: 'cleanrl',
-      normalizeAdvantage: false,
-    },
-    scratch.surrogate,
-  );
-  return { ...stats, targets };
+  const { rows } = scratch;
+  rows.size = batch.size;
+  rows.observations = batch.observations;
+  rows.actions = batch.actions;
+  rows.masks = batch.masks;
+  rows.oldLogProbs = targets.logProbs;
+  rows.oldValues = targets.values;
+  rows.advantages = targets.advantages;
+  rows.returns = targets.vs;
+  const m = accumulateLoss(policy, rows, scratch.terms, scratch.loss).metrics;
+  return { policyLoss: m.policyLoss, valueLoss: m.valueLoss, entropy: m.entropy, targets };
 }
 
 export function createImpalaUpdate(
@@ -133,7 +127,7 @@ export function createImpalaUpdate(
 ): DistributedUpdateRule {
   const optimizer = distributedOptimizer(c, policy.numParams);
   const lrSchedule = toSchedule(c.learningRate);
-  const scratch = { vtrace: new VtraceScratch(), surrogate: new SurrogateScratch() };
+  const scratch = new ImpalaScratch(c);
   return {
     optimizers: { optimizer },
     update(rollout, progressRemaining) {
