@@ -10,23 +10,14 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadPolicy } from '../src/inference.js';
 import type { Box } from '../src/internal.js';
-import { A2C, Discrete, exportPolicy, make, normalizationOf, PPO, VecNormalize } from '../src/internal.js';
+import { A2C, Discrete, make, policyFileOf, PPO, VecNormalize } from '../src/internal.js';
 
 const root = new URL('..', import.meta.url).pathname;
 
 type Model = PPO | A2C;
 
 function exported(model: Model, algo: string) {
-  return JSON.stringify(
-    exportPolicy(model.policy, {
-      algo,
-      env: model.config.env,
-      envOptions: model.config.envOptions,
-      observationSpace: model.env.singleObservationSpace,
-      actionSpace: model.env.singleActionSpace,
-      normalization: normalizationOf(model.env),
-    }),
-  );
+  return JSON.stringify(policyFileOf(model, algo));
 }
 
 /** What the env receives from the trained policy for a raw observation (normalise, predict, map to the space). */

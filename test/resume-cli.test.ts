@@ -81,6 +81,31 @@ describe('checkpoints and --resume (CLI)', () => {
     expect(params(interrupted)).toBe(params(reference));
   }, 120_000);
 
+  it('a killed run (SIGKILL, no final/ directory) resumes and finishes with the metrics of an uninterrupted run', async () => {
+    const killed = join(work, 'killed');
+    const child = spawn('node', ['dist/cli/main.js', ...TRAIN, '--out', killed], { cwd: root });
+    await new Promise<void>((resolve) => {
+      const poll = setInterval(() => {
+        const dir = join(killed, 'checkpoints');
+        if (existsSync(dir) && readdirSync(dir).filter((f) => f.endsWith('.json')).length >= 2) {
+          clearInterval(poll);
+          child.kill('SIGKILL'); // no handler runs: what a crash, the OOM killer or a power cut leaves
+          resolve();
+        }
+      }, 20);
+    });
+    await new Promise((resolve) => child.on('exit', resolve));
+    expect(existsSync(join(killed, 'final', 'policy.json'))).toBe(false);
+    // A run that never finished has no final/ (nor has one copied by a tool that skips empty directories).
+    rmSync(join(killed, 'final'), { recursive: true, force: true });
+
+    const resumed = cli(['train', '--resume', killed]);
+    expect(resumed.stderr).toBe('');
+    expect(resumed.status).toBe(0);
+    expect(metrics(killed)).toEqual(metrics(reference));
+    expect(params(killed)).toBe(params(reference));
+  }, 120_000);
+
   it('a crash in the middle of writing a checkpoint leaves the previous one in use', () => {
     const run = join(work, 'crashed');
     cpSync(interrupted, run, { recursive: true });

@@ -114,6 +114,30 @@ describe('policygrad sweep (local)', () => {
     );
   });
 
+  it("runs trials with vectorEnv 'async' (envs on worker threads): the same run as with 'sync'", () => {
+    // The first config on seed 1, its envs stepped on worker threads: the trial gets Node's ports.
+    const asyncSpec = join(work, 'async.yaml');
+    writeFileSync(
+      asyncSpec,
+      SPEC.replace('nEpochs: 4 }', "nEpochs: 4, vectorEnv: 'async' }")
+        .replace('seeds: [1, 2]', 'seeds: [1]')
+        .replace('[0.001, 0.0003]', '[0.001]'),
+    );
+    const asyncOut = join(work, 'async-sweep');
+    const result = cli(['sweep', asyncSpec, '--parallel', '1', '--out', asyncOut]);
+    expect(result.stderr).toBe('');
+    expect(result.status).toBe(0);
+    const trial = join(asyncOut, 'trials', 'c00-seed1');
+    const config = JSON.parse(readFileSync(join(trial, 'config.json'), 'utf8')).config;
+    expect(config.vectorEnv).toBe('async');
+    expect(readdirSync(join(trial, 'checkpoints')).length).toBeGreaterThan(0);
+    const sync = join(out, 'trials', 'c00-seed1');
+    expect(metrics(trial)).toEqual(metrics(sync));
+    expect(readFileSync(join(trial, 'final', 'policy.json'), 'utf8')).toBe(
+      readFileSync(join(sync, 'final', 'policy.json'), 'utf8'),
+    );
+  });
+
   it('refuses an existing sweep directory, and contradicting flags, with one line and changes nothing', () => {
     const before = readFileSync(join(out, 'summary.json'), 'utf8');
     const result = cli(['sweep', spec, '--out', out]);

@@ -7,11 +7,11 @@ import {
   type Algorithm,
   createAlgorithm,
   describeKernels,
-  exportPolicy,
   listPresets,
   loadEnvEngine,
   make,
   normalizationOf,
+  policyFileOf,
   presetTimesteps,
   runVarianceLab,
   varianceEstimatorFor,
@@ -56,14 +56,7 @@ function createModel(s: TrainSettings): Algorithm {
 
 function currentPolicyJson(): string {
   if (model === null) throw new Error('nothing has been trained yet');
-  const file = exportPolicy(model.policy, {
-    algo: algoName,
-    env: model.config.env,
-    envOptions: model.config.envOptions,
-    observationSpace: model.env.singleObservationSpace,
-    actionSpace: model.env.singleActionSpace,
-    normalization: normalizationOf(model.env),
-  });
+  const file = policyFileOf(model, algoName);
   return JSON.stringify(file);
 }
 

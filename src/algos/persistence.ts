@@ -7,12 +7,11 @@
  * the Node entry's `nodePorts` provides (and its `PPO`, `A2C`, … use by default). In a browser, keep
  * `checkpoint()` / `restoreCheckpoint()` JSON wherever you like instead.
  */
-import type { Box } from '../envs/spaces.js';
 import type { VectorEnv } from '../envs/vector.js';
 import { PolicygradError } from '../errors.js';
 import type { ActorCriticPolicy } from '../policies/actor-critic.js';
 import type { RecurrentActorCriticPolicy } from '../policies/recurrent-actor-critic.js';
-import { exportPolicy } from '../policies/serialize.js';
+import { exportPolicy, type PolicyFile } from '../policies/serialize.js';
 import { normalizationOf } from './on-policy.js';
 import type { Ports } from './ports.js';
 import { RENAMED_CONFIG_KEYS } from './renamed-options.js';
@@ -93,11 +92,30 @@ export interface LoadOptions {
   ports?: Ports;
 }
 
-/** What `saveAlgorithm` needs of a model. */
-export interface SavableModel {
+/** What a policy file is exported from: the policy, its env's spaces and normalisation, the env it was trained on. */
+export interface PolicySource {
   readonly config: { env: string; envOptions: Record<string, unknown> };
   readonly policy: ActorCriticPolicy | RecurrentActorCriticPolicy;
   readonly env: VectorEnv;
+}
+
+/**
+ * A model's policy file (`policy.json`: what `policygrad eval`, `importPolicy` and `policygrad/inference` read),
+ * written by `save`, by `policygrad train` at the end of a run and by a sweep's trials.
+ */
+export function policyFileOf(model: PolicySource, algo: string): PolicyFile {
+  return exportPolicy(model.policy, {
+    algo,
+    env: model.config.env,
+    envOptions: model.config.envOptions,
+    observationSpace: model.env.singleObservationSpace,
+    actionSpace: model.env.singleActionSpace,
+    normalization: normalizationOf(model.env),
+  });
+}
+
+/** What `saveAlgorithm` needs of a model. */
+export interface SavableModel extends PolicySource {
   checkpoint(): unknown;
 }
 
@@ -107,14 +125,7 @@ export function saveAlgorithm(
   dir: string,
   storage: FileStorage | undefined,
 ): void {
-  const policyFile = exportPolicy(model.policy, {
-    algo,
-    env: model.config.env,
-    envOptions: model.config.envOptions,
-    observationSpace: model.env.singleObservationSpace as Box,
-    actionSpace: model.env.singleActionSpace,
-    normalization: normalizationOf(model.env),
-  });
+  const policyFile = policyFileOf(model, algo);
   saveModel(storage, dir, algo, model.config, model.checkpoint(), policyFile);
 }
 

@@ -16,6 +16,7 @@ import { createAlgorithm } from '../algos/registry.js';
 import { loadEnvEngine } from '../envs/load-engine.js';
 import { writeFileAtomically } from '../node/run-dir.js';
 import { Asha } from '../node/sweep/asha.js';
+import { nodePorts } from '../node/ports.js';
 import { LocalSweep, type PlannedTrial } from '../node/sweep/local.js';
 import { connectWithRetry, loadRedisPackages, parseRedisUrl } from '../node/sweep/redis-connection.js';
 import { RedisSweep } from '../node/sweep/redis-sweep.js';
@@ -234,7 +235,8 @@ async function planTrials(spec: SweepSpec, out: string, version: string): Promis
     if (!checked.has(trial.config)) {
       checked.add(trial.config);
       try {
-        createAlgorithm(spec.algo, config);
+        // With the trials' ports (vectorEnv 'async' included); its envs are closed at once.
+        createAlgorithm(spec.algo, config, nodePorts).env.close();
       } catch (error) {
         if (!(error instanceof PolicygradError)) throw error;
         const params = Object.entries(trial.params).map(([k, v]) => `${k}=${describeValue(v)}`);

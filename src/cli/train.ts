@@ -5,9 +5,8 @@ import { type Algorithm, createAlgorithm, type ThreadedAlgorithm } from '../algo
 import type { IterationStats } from '../rollouts/iteration.js';
 import { describeKernels, setDefaultKernels } from '../nn/backend.js';
 import { describeValue, PolicygradError } from '../errors.js';
-import { exportPolicy } from '../policies/serialize.js';
+import { policyFileOf } from '../algos/persistence.js';
 import { loadEnvEngine } from '../envs/load-engine.js';
-import { normalizationOf } from '../algos/on-policy.js';
 import { VERSION } from '../version.js';
 import type { DistributedAlgorithm } from '../algos/learner.js';
 import {
@@ -119,7 +118,7 @@ export async function runTrain(
   }
   const setup =
     options.resume === undefined ? await startRun(options) : await resumeRun(options.resume, options);
-  const { run, model, algo, env, totalTimesteps } = setup;
+  const { run, model, algo, totalTimesteps } = setup;
   const out = run.path;
   print(setup.headline);
 
@@ -205,7 +204,7 @@ export async function runTrain(
       );
     } else {
       // No checkpoints (A3C; envs on worker threads): keep what was learned.
-      const file = run.saveFinalPolicy(policyFileOf(model, algo, env));
+      const file = run.saveFinalPolicy(policyFileOf(model, algo));
       print(
         `${signal}: stopped at step ${model.numTimesteps.toLocaleString('en-US')} of ${totalTimesteps.toLocaleString('en-US')}; final policy saved (${file}); this run cannot be resumed (it has no checkpoints)`,
       );
@@ -214,7 +213,7 @@ export async function runTrain(
   }
   saveCheckpoint();
 
-  run.saveFinalPolicy(policyFileOf(model, algo, env));
+  run.saveFinalPolicy(policyFileOf(model, algo));
   const returns = model.evaluate(10);
   const meanReturn = returns.reduce((a, b) => a + b, 0) / returns.length;
   const steps = model.numTimesteps;
@@ -228,22 +227,10 @@ export async function runTrain(
   return { dir: out, meanReturn, interrupted: false };
 }
 
-function policyFileOf(model: Model, algo: string, env: string) {
-  return exportPolicy(model.policy, {
-    algo,
-    env,
-    envOptions: model.config.envOptions,
-    observationSpace: model.env.singleObservationSpace,
-    actionSpace: model.env.singleActionSpace,
-    normalization: normalizationOf(model.env),
-  });
-}
-
 interface RunSetup {
   run: RunDirectory;
   model: Model;
   algo: string;
-  env: string;
   totalTimesteps: number;
   startStep: number;
   checkpointFile: string | null;
@@ -289,7 +276,6 @@ async function startRun(options: TrainCommandOptions): Promise<RunSetup> {
     run,
     model,
     algo,
-    env,
     totalTimesteps,
     startStep: 0,
     checkpointFile: null,
@@ -438,7 +424,6 @@ async function resumeRun(path: string, options: TrainCommandOptions): Promise<Ru
     run,
     model,
     algo,
-    env,
     totalTimesteps,
     startStep: step,
     checkpointFile: file,

@@ -76,7 +76,7 @@ export class RunDirectory {
         rmSync(path, { recursive: true, force: true });
       }
     }
-    mkdirSync(join(path, 'final'), { recursive: true });
+    mkdirSync(path, { recursive: true }); // final/ comes with the final policy: a run that never finished has none
     return new RunDirectory(path);
   }
 
@@ -124,7 +124,9 @@ export class RunDirectory {
   latestCheckpoint(): { file: string; checkpoint: unknown } {
     const files = this.checkpointFiles();
     if (files.length === 0) {
-      throw new PolicygradError(`cannot resume ${this.path}: it has no checkpoint (checkpoints/ is empty)`);
+      throw new PolicygradError(
+        `cannot resume ${this.path}: it has no checkpoint (it stopped before its first); start it again with --force to overwrite it`,
+      );
     }
     const file = files[files.length - 1];
     return { file, checkpoint: readJson(file, 'checkpoint') };
@@ -167,8 +169,11 @@ export class RunDirectory {
     appendFileSync(join(this.path, 'progress.jsonl'), `${JSON.stringify(row)}\n`);
   }
 
+  /** Writes final/policy.json, creating final/ (absent until now, or from a run that was killed or copied). */
   saveFinalPolicy(policy: PolicyFile): string {
-    const file = join(this.path, 'final', 'policy.json');
+    const dir = join(this.path, 'final');
+    mkdirSync(dir, { recursive: true });
+    const file = join(dir, 'policy.json');
     writeAtomically(file, JSON.stringify(policy));
     return file;
   }

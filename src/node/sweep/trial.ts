@@ -9,11 +9,12 @@
  */
 import { z } from 'zod';
 import { PolicygradError } from '../../errors.js';
-import { normalizationOf } from '../../algos/on-policy.js';
+import { policyFileOf } from '../../algos/persistence.js';
 import { type Algorithm, createAlgorithm } from '../../algos/registry.js';
 import { loadEnvEngine } from '../../envs/load-engine.js';
-import { exportPolicy, type PolicyFile } from '../../policies/serialize.js';
+import type { PolicyFile } from '../../policies/serialize.js';
 import { importEnvModules } from '../env-modules.js';
+import { nodePorts } from '../ports.js';
 
 /** What a trial process is asked to run: validated on arrival (it may come from another machine). */
 export const trialTaskSchema = z.strictObject({
@@ -79,11 +80,6 @@ export const trialEventSchema = z.discriminatedUnion('type', [
 const SLICE_MS = 50;
 const EVAL_EPISODES = 10;
 
-type Checkpointable = Algorithm & {
-  checkpoint(): { step: number; iteration: number };
-  restoreCheckpoint(checkpoint: unknown): void;
-};
-
 /**
  * Runs `task` (unvalidated input) and reports through `emit`; `shouldStop` is polled between iterations.
  * Never throws: a failure is the last event.
@@ -122,63 +118,65 @@ async function train(
   if (task.config.env !== task.env || task.config.seed !== task.seed) {
     throw new PolicygradError('invalid trial task: config.env and config.seed must equal env and seed');
   }
-  const model = createAlgorithm(task.algo, task.config) as Checkpointable;
+  // nodePorts: a trial runs like `policygrad train`, `vectorEnv: 'async'` on worker threads included.
+  const model = createAlgorithm(task.algo, task.config, nodePorts);
+  try {
+    await trainModel(model, task, emit, shouldStop);
+  } finally {
+    model.env.close(); // an async vector env's worker threads end with the trial
+  }
+}
+
+/**
+ * As `policygrad train` drives a run (src/cli/train.ts): `begin` once, then `iterate()` until the schedule is
+ * used, a checkpoint when one is due (and before stopping or finishing).
+ */
+async function trainModel(
+  model: Algorithm,
+  task: TrialTask,
+  emit: (event: TrialEvent) => void,
+  shouldStop: () => boolean,
+): Promise<void> {
   let resumedFrom: { step: number; iteration: number } | null = null;
   if (task.resume !== undefined) {
-    model.restoreCheckpoint(task.resume);
+    model.restoreCheckpoint(task.resume); // validates format, algorithm and env first
     const { step, iteration } = task.resume as { step: number; iteration: number };
     resumedFrom = { step, iteration };
   }
   emit({ type: 'begin', config: model.config as Record<string, unknown>, resumedFrom });
+  const checkpoint = () => emit({ type: 'checkpoint', checkpoint: model.checkpoint() });
 
   const { timesteps, checkpointEvery } = task;
   let nextCheckpoint = (resumedFrom?.step ?? 0) + checkpointEvery;
-  let resetProgress = resumedFrom === null;
-  let stopped = false;
-  while (model.numTimesteps < timesteps && !stopped) {
-    let sliced = false;
-    const sliceStart = performance.now();
-    // As `policygrad train`: learn returns to the event loop every SLICE_MS and continues its schedule.
-    model.learn({
-      totalTimesteps: resetProgress ? timesteps : timesteps - model.numTimesteps,
-      resetProgress,
-      callback: (row) => {
-        emit({ type: 'row', row: row as Record<string, unknown> });
-        const final = row.step >= timesteps;
-        if (row.step >= nextCheckpoint && !final) {
-          emit({ type: 'checkpoint', checkpoint: model.checkpoint() });
-          nextCheckpoint = row.step + checkpointEvery;
-        }
-        if (shouldStop()) {
-          stopped = !final;
-          return false;
-        }
-        if (performance.now() - sliceStart > SLICE_MS) {
-          sliced = true;
-          return false;
-        }
-        return true;
-      },
-    });
-    resetProgress = false;
-    if (!sliced) break;
-    await new Promise((resolve) => setImmediate(resolve));
-    stopped ||= shouldStop() && model.numTimesteps < timesteps;
+  if (model.numTimesteps < timesteps) {
+    // Fresh: the whole budget. Resumed: the steps left, keeping the saved schedule.
+    model.begin(
+      resumedFrom === null
+        ? { totalTimesteps: timesteps }
+        : { totalTimesteps: timesteps - model.numTimesteps, resetProgress: false },
+    );
+    let sliceStart = performance.now();
+    while (!model.done) {
+      const row = model.iterate();
+      emit({ type: 'row', row });
+      if (row.step >= nextCheckpoint && !model.done) {
+        checkpoint();
+        nextCheckpoint = row.step + checkpointEvery;
+      }
+      if (shouldStop() && !model.done) {
+        checkpoint();
+        emit({ type: 'stopped', steps: model.numTimesteps });
+        return;
+      }
+      // Return to the event loop now and then, between two iterations: stop requests arrive, events leave.
+      if (performance.now() - sliceStart > SLICE_MS) {
+        await new Promise((resolve) => setImmediate(resolve));
+        sliceStart = performance.now();
+      }
+    }
   }
-  if (stopped) {
-    emit({ type: 'checkpoint', checkpoint: model.checkpoint() });
-    emit({ type: 'stopped', steps: model.numTimesteps });
-    return;
-  }
-  emit({ type: 'checkpoint', checkpoint: model.checkpoint() });
-  const policy = exportPolicy(model.policy, {
-    algo: task.algo,
-    env: task.env,
-    envOptions: model.config.envOptions,
-    observationSpace: model.env.singleObservationSpace,
-    actionSpace: model.env.singleActionSpace,
-    normalization: normalizationOf(model.env),
-  });
+  checkpoint();
+  const policy = policyFileOf(model, task.algo);
   const returns = model.evaluate(EVAL_EPISODES);
   const finalEval = returns.reduce((a, b) => a + b, 0) / returns.length;
   emit({ type: 'done', finalEval, steps: model.numTimesteps, policy });
