@@ -24,7 +24,6 @@
 import { z } from 'zod';
 import type { Box } from '../envs/spaces.js';
 import { describeValue, PolicygradError } from '../errors.js';
-import type { Floats } from '../nn/kernels.js';
 import { Adam, clipGradNorm } from '../nn/optim.js';
 import type { PredictOptions } from '../policies/actor-critic.js';
 import {
@@ -33,21 +32,16 @@ import {
   SequenceLayout,
 } from '../policies/recurrent-actor-critic.js';
 import { Rng } from '../rng.js';
-import type { IterationStats } from '../rollouts/iteration.js';
 import { RecurrentActor, RecurrentRolloutBuffer } from '../rollouts/recurrent.js';
 import { type RolloutBuffer, RolloutCollector } from '../rollouts/rollout.js';
-import { type CallbackLike, runCallbacks } from './callbacks.js';
-import type { Checkpoint } from './checkpoint.js';
 import { checkNormalizable } from './hyperparameters.js';
 import {
   advantagesAndReturns,
   allocateAdvantageScratch,
   allocateMinibatch,
   buildTrainingEnv,
-  evaluatePolicy,
   explainedVariance,
   gatherMinibatch,
-  normalizationOf,
   type OnPolicyParts,
   resolveBatchSize,
   toSchedule,
@@ -62,13 +56,7 @@ import { surrogate } from './loss/surrogate.js';
 import { adaptKlBeta, klPenalty } from './loss/kl-penalty.js';
 import { entropyBonus } from './loss/entropy-bonus.js';
 import { valueLoss } from './loss/value-loss.js';
-import {
-  type AlgorithmDefinition,
-  type BeginOptions,
-  type LearnOptions,
-  Trainer,
-  type UpdateRule,
-} from './trainer.js';
+import { type Acting, type AlgorithmDefinition, Trainer, type UpdateRule } from './trainer.js';
 
 export const recurrentPpoConfigSchema = ppoConfigSchema
   .omit({
@@ -374,29 +362,6 @@ class WholeRollout {
   }
 }
 
-/**
- * The run's parts as the Trainer types them. The Trainer is typed for feed-forward parts (`OnPolicyParts`); of the
- * policy it uses only `params` and `sde` (checkpoints) and the policy file (`save`), which a recurrent policy has
- * too — its `predict` and `evaluate` go through `RecurrentPPO`, never the Trainer's. (Goes away once the Trainer is
- * generic in its parts.)
- */
-const asTrainerParts = (parts: RecurrentParts) => parts as unknown as OnPolicyParts;
-const asRecurrentParts = (parts: OnPolicyParts) => parts as unknown as RecurrentParts;
-
-export const recurrentPpoDefinition: AlgorithmDefinition<RecurrentPPOResolvedConfig, PPOUpdateMetrics> = {
-  name: 'recurrent-ppo',
-  schema: recurrentPpoConfigSchema,
-  resolve(parsed, preset, explicit) {
-    const c = { ...parsed, batchSize: resolveBatchSize('RecurrentPPO', parsed, preset, explicit) };
-    checkNormalizable('RecurrentPPO config', c.normalizeAdvantage, 'batchSize', c.batchSize, c.batchSize);
-    return c;
-  },
-  build: (c, ports) => asTrainerParts(buildRecurrent(c, ports)),
-  // collect: the Trainer's default, nSteps from each env into the step buffer: the collector acts through the
-  // RecurrentActor, which carries the envs' states and stores them in the RecurrentRolloutBuffer.
-  createUpdate: (parts, c) => createRecurrentPpoUpdate(asRecurrentParts(parts), c),
-};
-
 /** `predict`'s options: PPO's, and the memory (see `RecurrentPPO.predict`). */
 export interface RecurrentPredictOptions extends PredictOptions {
   /** The state to act from and advance in place (`initialState()`); default: the model's own. */
@@ -406,78 +371,60 @@ export interface RecurrentPredictOptions extends PredictOptions {
 }
 
 /**
- * RecurrentPPO (sb3-contrib's): a run of `recurrentPpoDefinition` on the Trainer, which owns the schedule, the
- * loop, checkpoints and saving; this class adds what memory changes — `predict` with a state, `evaluate` with
- * each env's state — and exposes the recurrent policy.
+ * `predict` with memory, as sb3-contrib's `predict(obs, state, episode_start)`: `state` (from `initialState()`) is
+ * advanced in place; without one the model keeps its own (one agent, or one per observation of a batch).
+ * `episodeStart: true` on an episode's first observation forgets the previous episode. `evaluate` runs the policy
+ * with one env's state, fresh for each evaluation.
  */
-export class RecurrentPPO {
-  readonly policy: RecurrentActorCriticPolicy;
-  private readonly trainer: Trainer<RecurrentPPOResolvedConfig, PPOUpdateMetrics>;
-  private readonly parts: RecurrentParts;
-  /** The state `predict` uses when given none (one agent). */
-  private ownState: RecurrentState | null = null;
+function recurrentActing({ policy, rng }: RecurrentParts): Acting<RecurrentPredictOptions> {
+  let ownState: RecurrentState | null = null; // the state `predict` uses when given none
+  return {
+    predict(observation, { state, episodeStart, deterministic = true, mask } = {}) {
+      const batch = Math.max(1, Math.floor(observation.length / policy.obsDim));
+      let current = state;
+      if (current === undefined) {
+        if (ownState?.count !== batch) ownState = policy.initialState(batch);
+        current = ownState;
+      }
+      return policy.predict(observation, { state: current, episodeStart, deterministic, mask, rng });
+    },
+    evaluationActor: () => new RecurrentActor(policy, 1),
+  };
+}
 
+export const recurrentPpoDefinition: AlgorithmDefinition<
+  RecurrentPPOResolvedConfig,
+  PPOUpdateMetrics,
+  RecurrentParts,
+  RecurrentPredictOptions
+> = {
+  name: 'recurrent-ppo',
+  schema: recurrentPpoConfigSchema,
+  resolve(parsed, preset, explicit) {
+    const c = { ...parsed, batchSize: resolveBatchSize('RecurrentPPO', parsed, preset, explicit) };
+    checkNormalizable('RecurrentPPO config', c.normalizeAdvantage, 'batchSize', c.batchSize, c.batchSize);
+    return c;
+  },
+  build: buildRecurrent,
+  // collect: the Trainer's default, nSteps from each env into the step buffer: the collector acts through the
+  // RecurrentActor, which carries the envs' states and stores them in the RecurrentRolloutBuffer.
+  createUpdate: createRecurrentPpoUpdate,
+  acting: recurrentActing,
+};
+
+/**
+ * RecurrentPPO (sb3-contrib's): `recurrentPpoDefinition` on the Trainer. `predict(observation, { state,
+ * episodeStart })` remembers (see `recurrentActing`), `evaluate` runs each episode with memory, checkpoints hold
+ * the envs' hidden states.
+ */
+export class RecurrentPPO extends Trainer<
+  RecurrentPPOResolvedConfig,
+  PPOUpdateMetrics,
+  RecurrentParts,
+  RecurrentPredictOptions
+> {
   constructor(config: RecurrentPPOConfig = {}, ports: Ports = {}) {
-    this.trainer = new Trainer(recurrentPpoDefinition, config, ports);
-    this.parts = asRecurrentParts(this.trainer.parts);
-    this.policy = this.parts.policy;
-  }
-
-  get config(): RecurrentPPOResolvedConfig {
-    return this.trainer.config;
-  }
-
-  get env(): RecurrentParts['env'] {
-    return this.parts.env;
-  }
-
-  /** Environment steps taken so far. */
-  get numTimesteps(): number {
-    return this.trainer.numTimesteps;
-  }
-
-  /** True once the schedule's budget is used. */
-  get done(): boolean {
-    return this.trainer.done;
-  }
-
-  begin(options: BeginOptions): void {
-    this.trainer.begin(options);
-  }
-
-  /** One collection (the envs' states carried), one update on its sequences; the metrics row. */
-  iterate(): IterationStats & PPOUpdateMetrics {
-    return this.trainer.iterate();
-  }
-
-  trainOn(batch: RecurrentRolloutBuffer): IterationStats & PPOUpdateMetrics {
-    return this.trainer.trainOn(batch);
-  }
-
-  /** The Trainer's `learn`, with this model (not the Trainer) handed to the callbacks (they evaluate and save it). */
-  learn(options: LearnOptions<IterationStats & PPOUpdateMetrics>): (IterationStats & PPOUpdateMetrics)[] {
-    const { callback, callbacks, ...schedule } = options;
-    return this.trainer.learn({
-      ...schedule,
-      callback: (row) => {
-        const stopRequested = callback?.(row) === false;
-        return runCallbacks(callbacks as readonly CallbackLike[] | undefined, row, this) && !stopRequested;
-      },
-    });
-  }
-
-  /** Everything needed to continue this run exactly, the envs' hidden states included. */
-  checkpoint(): Checkpoint {
-    return this.trainer.checkpoint();
-  }
-
-  restoreCheckpoint(checkpoint: unknown, options: { weightsOnly?: boolean } = {}): void {
-    this.trainer.restoreCheckpoint(checkpoint, options);
-  }
-
-  /** Saves the model (Node): model.json (config and a full checkpoint, hidden states included) and policy.json. */
-  save(dir: string): void {
-    this.trainer.save(dir);
+    super(recurrentPpoDefinition, config, ports);
   }
 
   /** A saved model: the same run (continue with `learn({ resetProgress: false })`), or its networks on another env. */
@@ -488,38 +435,5 @@ export class RecurrentPPO {
   /** A zero state for `count` agents, for `predict(observation, { state })`. */
   initialState(count = 1): RecurrentState {
     return this.policy.initialState(count);
-  }
-
-  /**
-   * The action for an observation (or a batch of one per agent), with memory, as sb3-contrib's
-   * `predict(obs, state, episode_start)`: `state` (from `initialState()`) is advanced in place; without one the
-   * model keeps its own (one agent, or one per observation of a batch). `episodeStart: true` on an episode's
-   * first observation forgets the previous episode.
-   */
-  predict(
-    observation: Floats,
-    { state, episodeStart, deterministic = true, mask }: RecurrentPredictOptions = {},
-  ): number | Float32Array {
-    const batch = Math.max(1, Math.floor(observation.length / this.policy.obsDim));
-    let current = state;
-    if (current === undefined) {
-      if (this.ownState?.count !== batch) this.ownState = this.policy.initialState(batch);
-      current = this.ownState;
-    }
-    return this.policy.predict(observation, {
-      state: current,
-      episodeStart,
-      deterministic,
-      mask,
-      rng: this.parts.rng,
-    });
-  }
-
-  /** Returns of `episodes` evaluation episodes on a fresh env (deterministic by default), with memory. */
-  evaluate(episodes: number, options: { deterministic?: boolean; seed?: number } = {}): number[] {
-    return evaluatePolicy(new RecurrentActor(this.policy, 1), this.config, episodes, {
-      ...options,
-      normalization: normalizationOf(this.env),
-    }).returns;
   }
 }
