@@ -23,8 +23,7 @@
  */
 import { z } from 'zod';
 import type { Box } from '../envs/spaces.js';
-import { describeValue, PolicygradError } from '../errors.js';
-import { Adam, clipGradNorm } from '../nn/optim.js';
+import { PolicygradError } from '../errors.js';
 import type { PredictOptions } from '../policies/actor-critic.js';
 import {
   RecurrentActorCriticPolicy,
@@ -33,29 +32,20 @@ import {
 } from '../policies/recurrent-actor-critic.js';
 import { Rng } from '../rng.js';
 import { RecurrentActor, RecurrentRolloutBuffer } from '../rollouts/recurrent.js';
-import { type RolloutBuffer, RolloutCollector } from '../rollouts/rollout.js';
+import { RolloutCollector } from '../rollouts/rollout.js';
 import { checkNormalizable } from './hyperparameters.js';
 import {
-  advantagesAndReturns,
-  allocateAdvantageScratch,
   allocateMinibatch,
   buildTrainingEnv,
-  explainedVariance,
   gatherMinibatch,
   type OnPolicyParts,
   resolveBatchSize,
-  toSchedule,
 } from './on-policy.js';
 import { type LoadOptions, loadAlgorithm } from './persistence.js';
 import type { Ports } from './ports.js';
-import { ppoConfigSchema, type PPOUpdateMetrics } from './ppo.js';
+import { createPPOUpdate, type MinibatchPlan, ppoConfigSchema, type PPOUpdateMetrics } from './ppo.js';
 import type { Minibatch } from './surrogate.js';
-import { normalize } from '../estimators/returns.js';
-import { accumulateLoss, type LossRows, LossScratch } from './loss/accumulate.js';
-import { surrogate } from './loss/surrogate.js';
-import { adaptKlBeta, klPenalty } from './loss/kl-penalty.js';
-import { entropyBonus } from './loss/entropy-bonus.js';
-import { valueLoss } from './loss/value-loss.js';
+import { LossScratch } from './loss/accumulate.js';
 import { type Acting, type AlgorithmDefinition, Trainer, type UpdateRule } from './trainer.js';
 
 export const recurrentPpoConfigSchema = ppoConfigSchema
@@ -192,126 +182,50 @@ export class SequenceSampler {
 }
 
 /**
- * RecurrentPPO's update rule on one collected rollout: GAE, then `nEpochs` passes of sequence minibatches on PPO's
- * loss (surrogate.ts) with PPO's schedules, target-KL stop and adaptive β; the row has PPO's columns. Scratch is
- * allocated once.
+ * RecurrentPPO's minibatch plan for PPO's epoch loop (`createPPOUpdate`): each epoch a new rotation of the
+ * env-major order (`SequenceSampler`), each minibatch a window of it whose sequences the policy replays from their
+ * stored states (`sequenceView`), in one chunk of the loss loop so that no chunk cuts a sequence; π_old and the
+ * measured KL replay the whole rollout from its first states (`WholeRollout`, built for the KL objectives only).
  */
-export function createRecurrentPpoUpdate(
-  parts: RecurrentParts,
-  c: RecurrentPPOResolvedConfig,
-): UpdateRule<PPOUpdateMetrics> {
-  const { policy, buffer, rng } = parts;
-  const optimizer = new Adam(policy.numParams, 1, { epsilon: c.adamEpsilon });
-  const lrSchedule = toSchedule(c.learningRate);
-  const clipSchedule = toSchedule(c.clipRange);
+export function sequenceWindows({ policy, buffer }: RecurrentParts, batchSize: number): MinibatchPlan {
   const n = buffer.size;
-  const advantages = new Float64Array(n);
-  const returns = new Float64Array(n);
-  const advantageScratch = allocateAdvantageScratch(n);
-  const penalised = c.objective === 'kl-penalty' || c.objective === 'clip+kl';
-  const oldInputs = new Float32Array(penalised ? n * policy.dist.inputSize : 0);
-  const batchSize = Math.min(c.batchSize, n);
   const sampler = new SequenceSampler(buffer, batchSize);
-  const mb = allocateMinibatch(batchSize, policy.obsDim, policy.dist.actionSize, policy.dist.inputSize);
-  if (!penalised) mb.oldDistInputs = null; // the clipped objective needs only the old log-probabilities
-  // PPO's loss: L = −(1/B) Σ s(r, Â) [+ β·(1/B) Σ KL(π_old ‖ π)] − c_H·(1/B) Σ H + c_V·L_V, over the rows.
-  const policySurrogate = surrogate({ clipped: c.objective === 'clip' || c.objective === 'clip+kl' });
-  const penalty = klPenalty({ beta: c.klBetaInit }); // β is rule state: adapted after each update
-  const loss = [
-    policySurrogate,
-    entropyBonus(c.entCoef),
-    ...(penalised ? [penalty] : []),
-    valueLoss({ form: c.valueLoss, clipRangeVf: c.clipRangeVf, coef: c.vfCoef }),
-  ];
-  // One chunk per minibatch: the loop's chunks must not cut the sequences of the view.
-  const lossScratch = new LossScratch({ chunk: batchSize });
-  const normalized = new Float64Array(batchSize); // the minibatch's advantages, normalised
-  const rows: LossRows = { ...mb };
-  const whole = penalised ? new WholeRollout(buffer, policy) : null;
-
+  const oldInputs = new Float32Array(n * policy.dist.inputSize);
+  let whole: WholeRollout | null = null;
+  const wholeRollout = () => (whole ??= new WholeRollout(buffer, policy));
   return {
-    optimizers: { actorCritic: optimizer },
-    update(batch: RolloutBuffer, remaining: number): PPOUpdateMetrics {
-      if (batch !== buffer) {
+    scratch: new LossScratch({ chunk: batchSize }),
+    oldInputs,
+    begin(rollout) {
+      if (rollout !== buffer) {
         throw new PolicygradError(
           "RecurrentPPO: the update replays the run's own rollout buffer (its stored hidden states)",
         );
       }
-      optimizer.learningRate = lrSchedule(remaining);
-      const clipRange = clipSchedule(remaining);
-      policySurrogate.clipRange = clipRange;
-      // 1. Advantages: GAE(γ, λ) over each env's steps, truncations bootstrapped as for PPO.
-      advantagesAndReturns(buffer, c.gamma, c.gaeLambda, advantages, returns, c.truncation, advantageScratch);
-      if (whole !== null) whole.distInputs(oldInputs); // π_old, for the KL terms
-      // 2. nEpochs passes over rotated windows of whole sequences; stop once the policy has moved too far.
-      let steps = 0;
-      let policyLoss = 0;
-      let valueLoss = 0;
-      let entropy = 0;
-      let approxKl = 0;
-      let clipFraction = 0;
-      let stop = false;
-      for (let epoch = 0; epoch < c.nEpochs && !stop; epoch++) {
-        sampler.rotate(rng.integer(0, n));
-        for (let s = 0; s < n; s += batchSize) {
-          const size = Math.min(batchSize, n - s);
-          gatherMinibatch(buffer, advantages, returns, oldInputs, sampler.order, s, size, mb);
-          rows.size = size;
-          rows.masks = mb.masks;
-          rows.advantages = mb.advantages;
-          if (c.normalizeAdvantage && size > 1) {
-            const minibatchAdvantages = size === batchSize ? normalized : normalized.subarray(0, size);
-            minibatchAdvantages.set(mb.advantages.subarray(0, size));
-            rows.advantages = normalize(minibatchAdvantages);
-          }
-          const view = policy.sequenceView(sampler.fillLayout(s, size));
-          policy.zeroGrad();
-          const m = accumulateLoss(view, rows, loss, lossScratch).metrics;
-          if (c.targetKl !== null && m.approxKl > 1.5 * c.targetKl) {
-            stop = true; // SB3's target-KL stop: keep this minibatch out and end the update
-            break;
-          }
-          policyLoss += m.policyLoss;
-          valueLoss += m.valueLoss;
-          entropy += m.entropy;
-          approxKl += m.approxKl;
-          clipFraction += m.clipFraction;
-          steps++;
-          if (c.maxGradNorm !== null) clipGradNorm(policy.grads, c.maxGradNorm);
-          optimizer.step(policy.params, policy.grads);
-        }
-      }
-      // 3. Adaptive KL penalty over the whole rollout, replayed from the stored states.
-      let kl: number | undefined;
-      if (whole !== null) {
-        kl = whole.meanKl(oldInputs);
-        penalty.beta = adaptKlBeta(penalty.beta, kl, c.klPenaltyTarget);
-      }
-      const mean = (sum: number) => (steps === 0 ? Number.NaN : sum / steps);
-      return {
-        policyLoss: mean(policyLoss),
-        valueLoss: mean(valueLoss),
-        entropy: mean(entropy),
-        approxKl: mean(approxKl),
-        clipFraction: mean(clipFraction),
-        explainedVariance: explainedVariance(buffer.values, returns),
-        learningRate: optimizer.learningRate,
-        clipRange,
-        ...(penalised ? { klBeta: penalty.beta, kl } : {}),
-      };
     },
-    getState: () => ({ klBeta: penalty.beta }),
-    setState(state) {
-      const value = state.klBeta;
-      if (typeof value !== 'number' || !(value > 0) || !Number.isFinite(value)) {
-        throw new PolicygradError(
-          `RecurrentPPO checkpoint: invalid klBeta ${describeValue(value)}: expected a positive number`,
-        );
-      }
-      penalty.beta = value;
+    epochOrder(rng) {
+      sampler.rotate(rng.integer(0, n));
+      return sampler.order;
     },
+    lossPolicy: (start, size) => policy.sequenceView(sampler.fillLayout(start, size)),
+    captureOld() {
+      wholeRollout().distInputs(oldInputs);
+    },
+    rolloutKl: () => wholeRollout().meanKl(oldInputs),
   };
 }
+
+/** RecurrentPPO's update: PPO's (GAE, nEpochs of minibatch steps, target-KL stop, adaptive β) on sequences. */
+export function createRecurrentPpoUpdate(
+  parts: RecurrentParts,
+  c: RecurrentPPOResolvedConfig,
+): UpdateRule<PPOUpdateMetrics> {
+  const batchSize = Math.min(c.batchSize, parts.buffer.size);
+  return createPPOUpdate(parts, c, sequenceWindows(parts, batchSize), 'RecurrentPPO');
+}
+
+/** Advantages and returns `WholeRollout` does not gather. */
+const NO_VALUES = new Float64Array(0);
 
 /** The whole rollout as N sequences of T steps from the rollout's first stored states (for the KL objectives). */
 class WholeRollout {
@@ -338,8 +252,7 @@ class WholeRollout {
   distInputs(out: Float32Array): Float32Array {
     const { buffer, layout, rows, rowOf, policy } = this;
     const { steps: T, numEnvs: N, size } = buffer;
-    const zeros = new Float64Array(0);
-    gatherMinibatch(buffer, zeros, zeros, out, rowOf, 0, size, rows);
+    gatherMinibatch(buffer, NO_VALUES, NO_VALUES, out, rowOf, 0, size, rows);
     layout.clear();
     for (let i = 0; i < N; i++) {
       buffer.copyStateInto(0, i, layout.initial, layout.beginSequence());
