@@ -22,7 +22,6 @@
  * policy, not the current one: after the first step they are slightly stale, as in sb3-contrib and CleanRL.
  */
 import { z } from 'zod';
-import type { Box } from '../envs/spaces.js';
 import { PolicygradError } from '../errors.js';
 import type { PredictOptions } from '../policies/actor-critic.js';
 import {
@@ -30,16 +29,17 @@ import {
   type RecurrentState,
   SequenceLayout,
 } from '../policies/recurrent-actor-critic.js';
-import { Rng } from '../rng.js';
+import type { Rng } from '../rng.js';
 import { RecurrentActor, RecurrentRolloutBuffer } from '../rollouts/recurrent.js';
 import { RolloutCollector } from '../rollouts/rollout.js';
 import { checkNormalizable } from './hyperparameters.js';
 import {
   allocateMinibatch,
-  buildTrainingEnv,
   gatherMinibatch,
   type OnPolicyParts,
   resolveBatchSize,
+  sharedPolicyOptions,
+  startRun,
 } from './on-policy.js';
 import { type LoadOptions, loadAlgorithm } from './persistence.js';
 import type { Ports } from './ports.js';
@@ -89,33 +89,18 @@ export interface RecurrentParts {
 
 /** Env, policy, collector and buffer of a recurrent run, seeded as `buildOnPolicy` seeds a feed-forward one. */
 export function buildRecurrent(c: RecurrentPPOResolvedConfig, ports: Ports = {}): RecurrentParts {
-  if (!c.useSde && c.sdeSampleFreq !== -1) {
-    throw new PolicygradError(
-      `sdeSampleFreq ${c.sdeSampleFreq} applies to gSDE only: set useSde: true as well, or leave it out`,
-    );
-  }
-  const root = Rng.fromSeed(c.seed);
-  const rng = root.split();
-  const env = buildTrainingEnv(c, ports);
+  const { env, rng, policyRng } = startRun(c, ports);
   const policy = new RecurrentActorCriticPolicy(
     {
-      observationSpace: env.singleObservationSpace as Box,
-      actionSpace: env.singleActionSpace,
+      ...sharedPolicyOptions(c, env),
       cell: c.cell,
       hiddenSize: c.hiddenSize,
       encoder: c.encoder,
-      netArch: c.netArch,
-      activation: c.activation,
       enableCriticLstm: c.enableCriticLstm,
       sharedLstm: c.sharedLstm,
-      orthogonalInit: c.orthogonalInit,
       recurrentInit: c.recurrentInit,
-      logStdInit: c.logStdInit,
-      useSde: c.useSde,
-      fullStd: c.fullStd,
-      useExpln: c.useExpln,
     },
-    root.split(),
+    policyRng,
   );
   const actor = new RecurrentActor(policy, c.numEnvs);
   const collector = new RolloutCollector(env, actor, rng, c.seed);
