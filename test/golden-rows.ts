@@ -102,7 +102,7 @@ export function stripTiming(row: Record<string, unknown>): Record<string, unknow
 }
 
 /** FNV-1a over the bytes of the parameters: equal iff every float is bit-identical (with overwhelming odds). */
-export function parameterHash(params: Float32Array): string {
+export function parameterHash(params: Float32Array | Float64Array): string {
   const bytes = new Uint8Array(params.buffer, params.byteOffset, params.byteLength);
   let h = 0x811c9dc5;
   for (const b of bytes) h = Math.imul(h ^ b, 0x01000193) >>> 0;

@@ -4,7 +4,19 @@
  * refuses to run without one.
  */
 import { describe, expect, it } from 'vitest';
-import { A2C, NPG, PolicygradError, PPO, Reinforce, TRPO } from '../src/internal.js';
+import {
+  A2C,
+  createAlgorithm,
+  NPG,
+  PolicygradError,
+  PPO,
+  RecurrentActorCriticPolicy,
+  RecurrentPPO,
+  recurrentPpoDefinition,
+  Reinforce,
+  Trainer,
+  TRPO,
+} from '../src/internal.js';
 import type { MetricsRow } from '../src/internal.js';
 
 const TIME_FIELDS = new Set(['sps', 'timeSeconds']);
@@ -203,6 +215,35 @@ describe('the schedule', () => {
       expect(comparable([row])).toEqual(comparable([iterated.iterate()]));
     }
     expect(Array.from(collected.policy.params)).toEqual(Array.from(iterated.policy.params));
+  });
+});
+
+describe('a Trainer generic in its parts', () => {
+  const config = { env: 'CartPoleNoVel-v1', numEnvs: 2, nSteps: 8, batchSize: 8, nEpochs: 1, hiddenSize: 4 };
+
+  it('RecurrentPPO is a Trainer of its own parts: the recurrent policy, predict with memory, callbacks given the model', () => {
+    const model = createAlgorithm('recurrent-ppo', config);
+    expect(model).toBeInstanceOf(RecurrentPPO);
+    expect(model).toBeInstanceOf(Trainer);
+    expect(model.policy).toBeInstanceOf(RecurrentActorCriticPolicy);
+    const seen: unknown[] = [];
+    model.learn({ totalTimesteps: 16, callbacks: [(_row, m) => void seen.push(m)] });
+    expect(seen).toHaveLength(1);
+    expect(seen[0]).toBe(model);
+    // predict and evaluate are the definition's: with a state (the model's own when none is given)
+    const recurrent = new RecurrentPPO(config);
+    const action = recurrent.predict(new Float32Array([0.01, 0, 0.02, 0]), { episodeStart: true });
+    expect([0, 1]).toContain(action);
+    expect(recurrent.evaluate(1, { seed: 3 })).toHaveLength(1);
+  });
+
+  it('a definition whose policy has memory and gives no acting of its own is refused in one line', () => {
+    const { acting: _acting, ...withoutActing } = recurrentPpoDefinition;
+    expect(() => new Trainer(withoutActing, config)).toThrow(
+      new PolicygradError(
+        'RECURRENT-PPO: its definition builds a policy with memory, so it must give its own acting (predict, evaluate)',
+      ),
+    );
   });
 });
 

@@ -213,6 +213,31 @@ export function buildOnPolicy(
   },
   ports: Ports = {},
 ): OnPolicyParts {
+  const { env, rng, policyRng } = startRun(c, ports);
+  const policy = new ActorCriticPolicy(
+    {
+      ...sharedPolicyOptions(c, env),
+      sharedTrunk: c.sharedTrunk,
+      stateDependentStd: c.stateDependentStd,
+      squashOutput: c.squashOutput,
+    },
+    policyRng,
+  );
+  const collector = new RolloutCollector(env, policy, rng, c.seed);
+  collector.sdeSampleFreq = c.sdeSampleFreq ?? -1;
+  const buffer = new RolloutBuffer(c.nSteps, c.numEnvs, env.obsDim, policy.dist.actionSize);
+  return { env, policy, rng, collector, buffer };
+}
+
+/**
+ * The start of every on-policy run, feed-forward (`buildOnPolicy`) or recurrent (`buildRecurrent`): gSDE's
+ * sampling frequency checked, the training env, and the generators split from the seed — the run's (collection,
+ * minibatches) first, then the policy's initialisation.
+ */
+export function startRun(
+  c: Parameters<typeof buildTrainingEnv>[0] & { seed: number; useSde?: boolean; sdeSampleFreq?: number },
+  ports: Ports = {},
+): { env: VectorEnv; rng: Rng; policyRng: Rng } {
   if (c.useSde !== true && c.sdeSampleFreq !== undefined && c.sdeSampleFreq !== -1) {
     throw new PolicygradError(
       `sdeSampleFreq ${c.sdeSampleFreq} applies to gSDE only: set useSde: true as well, or leave it out`,
@@ -221,27 +246,33 @@ export function buildOnPolicy(
   const root = Rng.fromSeed(c.seed);
   const rng = root.split();
   const env = buildTrainingEnv(c, ports);
-  const policy = new ActorCriticPolicy(
-    {
-      observationSpace: env.singleObservationSpace as Box,
-      actionSpace: env.singleActionSpace,
-      netArch: c.netArch,
-      activation: c.activation,
-      sharedTrunk: c.sharedTrunk,
-      orthogonalInit: c.orthogonalInit,
-      logStdInit: c.logStdInit,
-      useSde: c.useSde,
-      fullStd: c.fullStd,
-      useExpln: c.useExpln,
-      stateDependentStd: c.stateDependentStd,
-      squashOutput: c.squashOutput,
-    },
-    root.split(),
-  );
-  const collector = new RolloutCollector(env, policy, rng, c.seed);
-  collector.sdeSampleFreq = c.sdeSampleFreq ?? -1;
-  const buffer = new RolloutBuffer(c.nSteps, c.numEnvs, env.obsDim, policy.dist.actionSize);
-  return { env, policy, rng, collector, buffer };
+  return { env, rng, policyRng: root.split() };
+}
+
+/** The options the feed-forward and the recurrent policy share: the env's spaces, the heads, init, the Gaussian. */
+export function sharedPolicyOptions(
+  c: {
+    netArch: NetArch;
+    activation: HiddenActivation;
+    orthogonalInit: boolean;
+    logStdInit: number;
+    useSde?: boolean;
+    fullStd?: boolean;
+    useExpln?: boolean;
+  },
+  env: VectorEnv,
+) {
+  return {
+    observationSpace: env.singleObservationSpace as Box,
+    actionSpace: env.singleActionSpace,
+    netArch: c.netArch,
+    activation: c.activation,
+    orthogonalInit: c.orthogonalInit,
+    logStdInit: c.logStdInit,
+    useSde: c.useSde,
+    fullStd: c.fullStd,
+    useExpln: c.useExpln,
+  };
 }
 
 /** The vector env of a run: `numEnvs` copies of `env`, normalised when `normalize` says so (SB3's VecNormalize). */

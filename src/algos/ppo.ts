@@ -13,6 +13,8 @@
 import { z } from 'zod';
 import { describeValue, PolicygradError } from '../errors.js';
 import { Adam, clipGradNorm } from '../nn/optim.js';
+import type { ActorCriticPolicy } from '../policies/actor-critic.js';
+import type { Rng } from '../rng.js';
 import type { RolloutBuffer } from '../rollouts/rollout.js';
 import { declareRenamedOptions } from '../options.js';
 import { renamedOptionsOf } from './renamed-options.js';
@@ -27,7 +29,6 @@ import {
   explorationFields,
   gatherMinibatch,
   onPolicyFields,
-  type OnPolicyParts,
   resolveBatchSize,
   scheduleSchema,
   toSchedule,
@@ -37,13 +38,19 @@ import { type LoadOptions, loadAlgorithm } from './persistence.js';
 import type { Ports } from './ports.js';
 import { checkNormalizable } from './hyperparameters.js';
 import { normalize } from '../estimators/returns.js';
-import { accumulateLoss, evaluateLoss, type LossRows, LossScratch } from './loss/accumulate.js';
+import {
+  accumulateLoss,
+  evaluateLoss,
+  type LossPolicy,
+  type LossRows,
+  LossScratch,
+} from './loss/accumulate.js';
 import { surrogate } from './loss/surrogate.js';
 import { adaptKlBeta, klPenalty } from './loss/kl-penalty.js';
 import { entropyBonus } from './loss/entropy-bonus.js';
 import { valueLoss } from './loss/value-loss.js';
 import { capture } from './loss/capture.js';
-import { type AlgorithmDefinition, Trainer, type UpdateRule } from './trainer.js';
+import { type AlgorithmDefinition, type TrainablePolicy, Trainer, type UpdateRule } from './trainer.js';
 
 export const ppoConfigSchema = z.strictObject({
   ...onPolicyFields,
@@ -79,10 +86,98 @@ export type PPOResolvedConfig = z.output<typeof ppoConfigSchema>;
  * the KL objectives β after the update and the measured KL over the rollout. */
 export type PPOUpdateMetrics = ActorCriticMetrics & { clipRange: number; klBeta?: number; kl?: number };
 
-/** The update: GAE over the rollout, nEpochs passes of minibatch steps, then the adaptive β. */
+/** The fields of PPO's config its update reads (RecurrentPPO's config has them too). */
+export type PPOUpdateConfig = Pick<
+  PPOResolvedConfig,
+  | 'nSteps'
+  | 'numEnvs'
+  | 'gamma'
+  | 'gaeLambda'
+  | 'truncation'
+  | 'learningRate'
+  | 'adamEpsilon'
+  | 'batchSize'
+  | 'nEpochs'
+  | 'objective'
+  | 'clipRange'
+  | 'clipRangeVf'
+  | 'valueLoss'
+  | 'entCoef'
+  | 'vfCoef'
+  | 'normalizeAdvantage'
+  | 'targetKl'
+  | 'klPenaltyTarget'
+  | 'klBetaInit'
+  | 'maxGradNorm'
+>;
+
+/**
+ * How PPO's epochs read a rollout: the order of its rows each epoch, what the loss sees of the policy on each
+ * minibatch, and the policy over the whole rollout (π_old and the measured KL of the KL objectives). PPO's plan
+ * is `shuffledRows`; RecurrentPPO's (recurrent-ppo.ts) cuts rotated windows of whole sequences and gives the loss
+ * the policy's view of them. The epoch loop is the same for both: `createPPOUpdate`.
+ */
+export interface MinibatchPlan {
+  /** The loss loop's workspace (a recurrent view needs its minibatch in one chunk). */
+  readonly scratch: LossScratch;
+  /** π_old's distribution inputs for every row of the rollout [rows × dist.inputSize], set by `captureOld`. */
+  readonly oldInputs: Float32Array;
+  /** Checks the rollout before an update (a plan may only read its run's own buffer). */
+  begin?(rollout: RolloutBuffer): void;
+  /** This epoch's order of the rollout's rows, drawn from the run's generator. */
+  epochOrder(rng: Rng): Int32Array;
+  /** What the loss sees of the policy on minibatch [start, start + size) of the epoch's order. */
+  lossPolicy(start: number, size: number): LossPolicy;
+  /** The current policy on every row of the rollout into `oldInputs` (before the epochs: π_old). */
+  captureOld(rollout: RolloutBuffer): void;
+  /** Mean KL(π_old ‖ π) over the rollout (after the epochs: the adaptive β's measure). */
+  rolloutKl(rollout: RolloutBuffer): number;
+}
+
+/** PPO's plan: each epoch a fresh permutation of the rollout's rows; the loss sees the policy itself. */
+export function shuffledRows(policy: ActorCriticPolicy, size: number): MinibatchPlan {
+  const order = new Int32Array(size);
+  const scratch = new LossScratch();
+  const oldInputs = new Float32Array(size * policy.dist.inputSize);
+  const rows: LossRows = {
+    size,
+    observations: new Float32Array(0),
+    actions: new Float32Array(0),
+    oldDistInputs: oldInputs,
+  };
+  const captureTerms = [capture({ distInputs: oldInputs })];
+  const measureKl = [klPenalty({ beta: 0 })]; // only its metric `kl`, the mean KL(π_old ‖ π); β = 0: no gradient
+  const readRollout = (rollout: RolloutBuffer) => {
+    rows.observations = rollout.observations;
+    rows.actions = rollout.actions;
+    rows.masks = rollout.masks;
+    return rows;
+  };
+  return {
+    scratch,
+    oldInputs,
+    epochOrder(rng) {
+      for (let k = 0; k < size; k++) order[k] = k; // each epoch's order depends only on the generator
+      shuffle(order, rng);
+      return order;
+    },
+    lossPolicy: () => policy,
+    captureOld(rollout) {
+      evaluateLoss(policy, readRollout(rollout), captureTerms, scratch);
+    },
+    rolloutKl: (rollout) => evaluateLoss(policy, readRollout(rollout), measureKl, scratch).metrics.kl,
+  };
+}
+
+/**
+ * The update: GAE over the rollout, nEpochs passes of minibatch steps in the order and on the view `plan` gives,
+ * then the adaptive β. `title` names the algorithm in messages.
+ */
 export function createPPOUpdate(
-  { policy, rng }: OnPolicyParts,
-  c: PPOResolvedConfig,
+  { policy, rng }: { policy: TrainablePolicy; rng: Rng },
+  c: PPOUpdateConfig,
+  plan: MinibatchPlan,
+  title = 'PPO',
 ): UpdateRule<PPOUpdateMetrics> {
   const n = c.nSteps * c.numEnvs;
   const optimizer = new Adam(policy.numParams, 1, { epsilon: c.adamEpsilon });
@@ -91,8 +186,7 @@ export function createPPOUpdate(
   const advantages = new Float64Array(n);
   const returns = new Float64Array(n);
   const scratch = allocateAdvantageScratch(n);
-  const oldInputs = new Float32Array(n * policy.dist.inputSize);
-  const indices = new Int32Array(n);
+  const { oldInputs, scratch: lossScratch } = plan;
   const batchSize = Math.min(c.batchSize, n);
   const mb = allocateMinibatch(batchSize, policy.obsDim, policy.dist.actionSize, policy.dist.inputSize);
   const penalised = c.objective === 'kl-penalty' || c.objective === 'clip+kl';
@@ -106,30 +200,19 @@ export function createPPOUpdate(
     ...(penalised ? [penalty] : []),
     valueLoss({ form: c.valueLoss, clipRangeVf: c.clipRangeVf, coef: c.vfCoef }),
   ];
-  const lossScratch = new LossScratch();
   const normalized = new Float64Array(batchSize); // the minibatch's advantages, normalised
   const minibatchRows: LossRows = { ...mb };
-  const rolloutRows: LossRows = {
-    size: n,
-    observations: new Float32Array(0),
-    actions: new Float32Array(0),
-    oldDistInputs: oldInputs,
-  };
-  const capturePolicy = [capture({ distInputs: oldInputs })]; // π_old, for the KL terms
-  const measureKl = [penalty]; // its metric `kl`: the mean KL(π_old ‖ π) over the rollout
 
   return {
     optimizers: { actorCritic: optimizer },
     update(rollout: RolloutBuffer, progressRemaining: number): PPOUpdateMetrics {
+      plan.begin?.(rollout);
       optimizer.learningRate = lrSchedule(progressRemaining);
       const clipRange = clipSchedule(progressRemaining);
       // 1. Estimate advantages: GAE(γ, λ), truncations bootstrapped from V(final observation) or cut.
       advantagesAndReturns(rollout, c.gamma, c.gaeLambda, advantages, returns, c.truncation, scratch);
       policySurrogate.clipRange = clipRange;
-      rolloutRows.observations = rollout.observations;
-      rolloutRows.actions = rollout.actions;
-      rolloutRows.masks = rollout.masks;
-      if (penalised) evaluateLoss(policy, rolloutRows, capturePolicy, lossScratch);
+      if (penalised) plan.captureOld(rollout); // π_old, for the KL terms
       // 2. nEpochs passes of minibatch steps on the surrogate; stop early once the policy has moved too far.
       let steps = 0; // minibatch steps taken, and the sums of their losses for the row's means
       let policyLoss = 0;
@@ -139,11 +222,10 @@ export function createPPOUpdate(
       let clipFraction = 0;
       let stop = false;
       for (let epoch = 0; epoch < c.nEpochs && !stop; epoch++) {
-        for (let k = 0; k < n; k++) indices[k] = k; // each epoch's order depends only on the generator
-        shuffle(indices, rng);
+        const order = plan.epochOrder(rng);
         for (let s = 0; s < n; s += batchSize) {
           const size = Math.min(batchSize, n - s);
-          gatherMinibatch(rollout, advantages, returns, oldInputs, indices, s, size, mb);
+          gatherMinibatch(rollout, advantages, returns, oldInputs, order, s, size, mb);
           minibatchRows.size = size;
           minibatchRows.masks = mb.masks;
           minibatchRows.advantages = mb.advantages;
@@ -152,8 +234,9 @@ export function createPPOUpdate(
             minibatchAdvantages.set(mb.advantages.subarray(0, size));
             minibatchRows.advantages = normalize(minibatchAdvantages);
           }
+          const lossPolicy = plan.lossPolicy(s, size);
           policy.zeroGrad();
-          const m = accumulateLoss(policy, minibatchRows, loss, lossScratch).metrics;
+          const m = accumulateLoss(lossPolicy, minibatchRows, loss, lossScratch).metrics;
           if (c.targetKl !== null && m.approxKl > 1.5 * c.targetKl) {
             stop = true; // SB3's target-KL stop: keep this minibatch out and end the update
             break;
@@ -171,7 +254,7 @@ export function createPPOUpdate(
       // 3. Adaptive KL penalty: β ← 2β if KL ≥ 1.5δ, β/2 if KL ≤ δ/1.5 (KL over the whole rollout).
       let kl: number | undefined;
       if (penalised) {
-        kl = evaluateLoss(policy, rolloutRows, measureKl, lossScratch).metrics.kl;
+        kl = plan.rolloutKl(rollout);
         penalty.beta = adaptKlBeta(penalty.beta, kl, c.klPenaltyTarget);
       }
       const mean = (sum: number) => (steps === 0 ? Number.NaN : sum / steps);
@@ -192,7 +275,7 @@ export function createPPOUpdate(
       const value = state.klBeta;
       if (typeof value !== 'number' || !(value > 0) || !Number.isFinite(value)) {
         throw new PolicygradError(
-          `PPO checkpoint: invalid klBeta ${describeValue(value)}: expected a positive number`,
+          `${title} checkpoint: invalid klBeta ${describeValue(value)}: expected a positive number`,
         );
       }
       penalty.beta = value;
@@ -210,7 +293,7 @@ export const ppoDefinition: AlgorithmDefinition<PPOResolvedConfig, PPOUpdateMetr
     return c;
   },
   build: (c, ports) => buildOnPolicy(c, ports),
-  createUpdate: createPPOUpdate,
+  createUpdate: (parts, c) => createPPOUpdate(parts, c, shuffledRows(parts.policy, c.nSteps * c.numEnvs)),
 };
 
 export class PPO extends Trainer<PPOResolvedConfig, PPOUpdateMetrics> {

@@ -22,53 +22,31 @@
  * policy, not the current one: after the first step they are slightly stale, as in sb3-contrib and CleanRL.
  */
 import { z } from 'zod';
-import type { Box } from '../envs/spaces.js';
-import { describeValue, PolicygradError } from '../errors.js';
-import type { Floats } from '../nn/kernels.js';
-import { Adam, clipGradNorm } from '../nn/optim.js';
+import { PolicygradError } from '../errors.js';
 import type { PredictOptions } from '../policies/actor-critic.js';
 import {
   RecurrentActorCriticPolicy,
   type RecurrentState,
   SequenceLayout,
 } from '../policies/recurrent-actor-critic.js';
-import { Rng } from '../rng.js';
-import type { IterationStats } from '../rollouts/iteration.js';
+import type { Rng } from '../rng.js';
 import { RecurrentActor, RecurrentRolloutBuffer } from '../rollouts/recurrent.js';
-import { type RolloutBuffer, RolloutCollector } from '../rollouts/rollout.js';
-import { type CallbackLike, runCallbacks } from './callbacks.js';
-import type { Checkpoint } from './checkpoint.js';
+import { RolloutCollector } from '../rollouts/rollout.js';
 import { checkNormalizable } from './hyperparameters.js';
 import {
-  advantagesAndReturns,
-  allocateAdvantageScratch,
   allocateMinibatch,
-  buildTrainingEnv,
-  evaluatePolicy,
-  explainedVariance,
   gatherMinibatch,
-  normalizationOf,
   type OnPolicyParts,
   resolveBatchSize,
-  toSchedule,
+  sharedPolicyOptions,
+  startRun,
 } from './on-policy.js';
 import { type LoadOptions, loadAlgorithm } from './persistence.js';
 import type { Ports } from './ports.js';
-import { ppoConfigSchema, type PPOUpdateMetrics } from './ppo.js';
+import { createPPOUpdate, type MinibatchPlan, ppoConfigSchema, type PPOUpdateMetrics } from './ppo.js';
 import type { Minibatch } from './surrogate.js';
-import { normalize } from '../estimators/returns.js';
-import { accumulateLoss, type LossRows, LossScratch } from './loss/accumulate.js';
-import { surrogate } from './loss/surrogate.js';
-import { adaptKlBeta, klPenalty } from './loss/kl-penalty.js';
-import { entropyBonus } from './loss/entropy-bonus.js';
-import { valueLoss } from './loss/value-loss.js';
-import {
-  type AlgorithmDefinition,
-  type BeginOptions,
-  type LearnOptions,
-  Trainer,
-  type UpdateRule,
-} from './trainer.js';
+import { LossScratch } from './loss/accumulate.js';
+import { type Acting, type AlgorithmDefinition, Trainer, type UpdateRule } from './trainer.js';
 
 export const recurrentPpoConfigSchema = ppoConfigSchema
   .omit({
@@ -111,33 +89,18 @@ export interface RecurrentParts {
 
 /** Env, policy, collector and buffer of a recurrent run, seeded as `buildOnPolicy` seeds a feed-forward one. */
 export function buildRecurrent(c: RecurrentPPOResolvedConfig, ports: Ports = {}): RecurrentParts {
-  if (!c.useSde && c.sdeSampleFreq !== -1) {
-    throw new PolicygradError(
-      `sdeSampleFreq ${c.sdeSampleFreq} applies to gSDE only: set useSde: true as well, or leave it out`,
-    );
-  }
-  const root = Rng.fromSeed(c.seed);
-  const rng = root.split();
-  const env = buildTrainingEnv(c, ports);
+  const { env, rng, policyRng } = startRun(c, ports);
   const policy = new RecurrentActorCriticPolicy(
     {
-      observationSpace: env.singleObservationSpace as Box,
-      actionSpace: env.singleActionSpace,
+      ...sharedPolicyOptions(c, env),
       cell: c.cell,
       hiddenSize: c.hiddenSize,
       encoder: c.encoder,
-      netArch: c.netArch,
-      activation: c.activation,
       enableCriticLstm: c.enableCriticLstm,
       sharedLstm: c.sharedLstm,
-      orthogonalInit: c.orthogonalInit,
       recurrentInit: c.recurrentInit,
-      logStdInit: c.logStdInit,
-      useSde: c.useSde,
-      fullStd: c.fullStd,
-      useExpln: c.useExpln,
     },
-    root.split(),
+    policyRng,
   );
   const actor = new RecurrentActor(policy, c.numEnvs);
   const collector = new RolloutCollector(env, actor, rng, c.seed);
@@ -204,126 +167,50 @@ export class SequenceSampler {
 }
 
 /**
- * RecurrentPPO's update rule on one collected rollout: GAE, then `nEpochs` passes of sequence minibatches on PPO's
- * loss (surrogate.ts) with PPO's schedules, target-KL stop and adaptive β; the row has PPO's columns. Scratch is
- * allocated once.
+ * RecurrentPPO's minibatch plan for PPO's epoch loop (`createPPOUpdate`): each epoch a new rotation of the
+ * env-major order (`SequenceSampler`), each minibatch a window of it whose sequences the policy replays from their
+ * stored states (`sequenceView`), in one chunk of the loss loop so that no chunk cuts a sequence; π_old and the
+ * measured KL replay the whole rollout from its first states (`WholeRollout`, built for the KL objectives only).
  */
-export function createRecurrentPpoUpdate(
-  parts: RecurrentParts,
-  c: RecurrentPPOResolvedConfig,
-): UpdateRule<PPOUpdateMetrics> {
-  const { policy, buffer, rng } = parts;
-  const optimizer = new Adam(policy.numParams, 1, { epsilon: c.adamEpsilon });
-  const lrSchedule = toSchedule(c.learningRate);
-  const clipSchedule = toSchedule(c.clipRange);
+export function sequenceWindows({ policy, buffer }: RecurrentParts, batchSize: number): MinibatchPlan {
   const n = buffer.size;
-  const advantages = new Float64Array(n);
-  const returns = new Float64Array(n);
-  const advantageScratch = allocateAdvantageScratch(n);
-  const penalised = c.objective === 'kl-penalty' || c.objective === 'clip+kl';
-  const oldInputs = new Float32Array(penalised ? n * policy.dist.inputSize : 0);
-  const batchSize = Math.min(c.batchSize, n);
   const sampler = new SequenceSampler(buffer, batchSize);
-  const mb = allocateMinibatch(batchSize, policy.obsDim, policy.dist.actionSize, policy.dist.inputSize);
-  if (!penalised) mb.oldDistInputs = null; // the clipped objective needs only the old log-probabilities
-  // PPO's loss: L = −(1/B) Σ s(r, Â) [+ β·(1/B) Σ KL(π_old ‖ π)] − c_H·(1/B) Σ H + c_V·L_V, over the rows.
-  const policySurrogate = surrogate({ clipped: c.objective === 'clip' || c.objective === 'clip+kl' });
-  const penalty = klPenalty({ beta: c.klBetaInit }); // β is rule state: adapted after each update
-  const loss = [
-    policySurrogate,
-    entropyBonus(c.entCoef),
-    ...(penalised ? [penalty] : []),
-    valueLoss({ form: c.valueLoss, clipRangeVf: c.clipRangeVf, coef: c.vfCoef }),
-  ];
-  // One chunk per minibatch: the loop's chunks must not cut the sequences of the view.
-  const lossScratch = new LossScratch({ chunk: batchSize });
-  const normalized = new Float64Array(batchSize); // the minibatch's advantages, normalised
-  const rows: LossRows = { ...mb };
-  const whole = penalised ? new WholeRollout(buffer, policy) : null;
-
+  const oldInputs = new Float32Array(n * policy.dist.inputSize);
+  let whole: WholeRollout | null = null;
+  const wholeRollout = () => (whole ??= new WholeRollout(buffer, policy));
   return {
-    optimizers: { actorCritic: optimizer },
-    update(batch: RolloutBuffer, remaining: number): PPOUpdateMetrics {
-      if (batch !== buffer) {
+    scratch: new LossScratch({ chunk: batchSize }),
+    oldInputs,
+    begin(rollout) {
+      if (rollout !== buffer) {
         throw new PolicygradError(
           "RecurrentPPO: the update replays the run's own rollout buffer (its stored hidden states)",
         );
       }
-      optimizer.learningRate = lrSchedule(remaining);
-      const clipRange = clipSchedule(remaining);
-      policySurrogate.clipRange = clipRange;
-      // 1. Advantages: GAE(γ, λ) over each env's steps, truncations bootstrapped as for PPO.
-      advantagesAndReturns(buffer, c.gamma, c.gaeLambda, advantages, returns, c.truncation, advantageScratch);
-      if (whole !== null) whole.distInputs(oldInputs); // π_old, for the KL terms
-      // 2. nEpochs passes over rotated windows of whole sequences; stop once the policy has moved too far.
-      let steps = 0;
-      let policyLoss = 0;
-      let valueLoss = 0;
-      let entropy = 0;
-      let approxKl = 0;
-      let clipFraction = 0;
-      let stop = false;
-      for (let epoch = 0; epoch < c.nEpochs && !stop; epoch++) {
-        sampler.rotate(rng.integer(0, n));
-        for (let s = 0; s < n; s += batchSize) {
-          const size = Math.min(batchSize, n - s);
-          gatherMinibatch(buffer, advantages, returns, oldInputs, sampler.order, s, size, mb);
-          rows.size = size;
-          rows.masks = mb.masks;
-          rows.advantages = mb.advantages;
-          if (c.normalizeAdvantage && size > 1) {
-            const minibatchAdvantages = size === batchSize ? normalized : normalized.subarray(0, size);
-            minibatchAdvantages.set(mb.advantages.subarray(0, size));
-            rows.advantages = normalize(minibatchAdvantages);
-          }
-          const view = policy.sequenceView(sampler.fillLayout(s, size));
-          policy.zeroGrad();
-          const m = accumulateLoss(view, rows, loss, lossScratch).metrics;
-          if (c.targetKl !== null && m.approxKl > 1.5 * c.targetKl) {
-            stop = true; // SB3's target-KL stop: keep this minibatch out and end the update
-            break;
-          }
-          policyLoss += m.policyLoss;
-          valueLoss += m.valueLoss;
-          entropy += m.entropy;
-          approxKl += m.approxKl;
-          clipFraction += m.clipFraction;
-          steps++;
-          if (c.maxGradNorm !== null) clipGradNorm(policy.grads, c.maxGradNorm);
-          optimizer.step(policy.params, policy.grads);
-        }
-      }
-      // 3. Adaptive KL penalty over the whole rollout, replayed from the stored states.
-      let kl: number | undefined;
-      if (whole !== null) {
-        kl = whole.meanKl(oldInputs);
-        penalty.beta = adaptKlBeta(penalty.beta, kl, c.klPenaltyTarget);
-      }
-      const mean = (sum: number) => (steps === 0 ? Number.NaN : sum / steps);
-      return {
-        policyLoss: mean(policyLoss),
-        valueLoss: mean(valueLoss),
-        entropy: mean(entropy),
-        approxKl: mean(approxKl),
-        clipFraction: mean(clipFraction),
-        explainedVariance: explainedVariance(buffer.values, returns),
-        learningRate: optimizer.learningRate,
-        clipRange,
-        ...(penalised ? { klBeta: penalty.beta, kl } : {}),
-      };
     },
-    getState: () => ({ klBeta: penalty.beta }),
-    setState(state) {
-      const value = state.klBeta;
-      if (typeof value !== 'number' || !(value > 0) || !Number.isFinite(value)) {
-        throw new PolicygradError(
-          `RecurrentPPO checkpoint: invalid klBeta ${describeValue(value)}: expected a positive number`,
-        );
-      }
-      penalty.beta = value;
+    epochOrder(rng) {
+      sampler.rotate(rng.integer(0, n));
+      return sampler.order;
     },
+    lossPolicy: (start, size) => policy.sequenceView(sampler.fillLayout(start, size)),
+    captureOld() {
+      wholeRollout().distInputs(oldInputs);
+    },
+    rolloutKl: () => wholeRollout().meanKl(oldInputs),
   };
 }
+
+/** RecurrentPPO's update: PPO's (GAE, nEpochs of minibatch steps, target-KL stop, adaptive β) on sequences. */
+export function createRecurrentPpoUpdate(
+  parts: RecurrentParts,
+  c: RecurrentPPOResolvedConfig,
+): UpdateRule<PPOUpdateMetrics> {
+  const batchSize = Math.min(c.batchSize, parts.buffer.size);
+  return createPPOUpdate(parts, c, sequenceWindows(parts, batchSize), 'RecurrentPPO');
+}
+
+/** Advantages and returns `WholeRollout` does not gather. */
+const NO_VALUES = new Float64Array(0);
 
 /** The whole rollout as N sequences of T steps from the rollout's first stored states (for the KL objectives). */
 class WholeRollout {
@@ -350,8 +237,7 @@ class WholeRollout {
   distInputs(out: Float32Array): Float32Array {
     const { buffer, layout, rows, rowOf, policy } = this;
     const { steps: T, numEnvs: N, size } = buffer;
-    const zeros = new Float64Array(0);
-    gatherMinibatch(buffer, zeros, zeros, out, rowOf, 0, size, rows);
+    gatherMinibatch(buffer, NO_VALUES, NO_VALUES, out, rowOf, 0, size, rows);
     layout.clear();
     for (let i = 0; i < N; i++) {
       buffer.copyStateInto(0, i, layout.initial, layout.beginSequence());
@@ -374,29 +260,6 @@ class WholeRollout {
   }
 }
 
-/**
- * The run's parts as the Trainer types them. The Trainer is typed for feed-forward parts (`OnPolicyParts`); of the
- * policy it uses only `params` and `sde` (checkpoints) and the policy file (`save`), which a recurrent policy has
- * too — its `predict` and `evaluate` go through `RecurrentPPO`, never the Trainer's. (Goes away once the Trainer is
- * generic in its parts.)
- */
-const asTrainerParts = (parts: RecurrentParts) => parts as unknown as OnPolicyParts;
-const asRecurrentParts = (parts: OnPolicyParts) => parts as unknown as RecurrentParts;
-
-export const recurrentPpoDefinition: AlgorithmDefinition<RecurrentPPOResolvedConfig, PPOUpdateMetrics> = {
-  name: 'recurrent-ppo',
-  schema: recurrentPpoConfigSchema,
-  resolve(parsed, preset, explicit) {
-    const c = { ...parsed, batchSize: resolveBatchSize('RecurrentPPO', parsed, preset, explicit) };
-    checkNormalizable('RecurrentPPO config', c.normalizeAdvantage, 'batchSize', c.batchSize, c.batchSize);
-    return c;
-  },
-  build: (c, ports) => asTrainerParts(buildRecurrent(c, ports)),
-  // collect: the Trainer's default, nSteps from each env into the step buffer: the collector acts through the
-  // RecurrentActor, which carries the envs' states and stores them in the RecurrentRolloutBuffer.
-  createUpdate: (parts, c) => createRecurrentPpoUpdate(asRecurrentParts(parts), c),
-};
-
 /** `predict`'s options: PPO's, and the memory (see `RecurrentPPO.predict`). */
 export interface RecurrentPredictOptions extends PredictOptions {
   /** The state to act from and advance in place (`initialState()`); default: the model's own. */
@@ -406,78 +269,60 @@ export interface RecurrentPredictOptions extends PredictOptions {
 }
 
 /**
- * RecurrentPPO (sb3-contrib's): a run of `recurrentPpoDefinition` on the Trainer, which owns the schedule, the
- * loop, checkpoints and saving; this class adds what memory changes — `predict` with a state, `evaluate` with
- * each env's state — and exposes the recurrent policy.
+ * `predict` with memory, as sb3-contrib's `predict(obs, state, episode_start)`: `state` (from `initialState()`) is
+ * advanced in place; without one the model keeps its own (one agent, or one per observation of a batch).
+ * `episodeStart: true` on an episode's first observation forgets the previous episode. `evaluate` runs the policy
+ * with one env's state, fresh for each evaluation.
  */
-export class RecurrentPPO {
-  readonly policy: RecurrentActorCriticPolicy;
-  private readonly trainer: Trainer<RecurrentPPOResolvedConfig, PPOUpdateMetrics>;
-  private readonly parts: RecurrentParts;
-  /** The state `predict` uses when given none (one agent). */
-  private ownState: RecurrentState | null = null;
+function recurrentActing({ policy, rng }: RecurrentParts): Acting<RecurrentPredictOptions> {
+  let ownState: RecurrentState | null = null; // the state `predict` uses when given none
+  return {
+    predict(observation, { state, episodeStart, deterministic = true, mask } = {}) {
+      const batch = Math.max(1, Math.floor(observation.length / policy.obsDim));
+      let current = state;
+      if (current === undefined) {
+        if (ownState?.count !== batch) ownState = policy.initialState(batch);
+        current = ownState;
+      }
+      return policy.predict(observation, { state: current, episodeStart, deterministic, mask, rng });
+    },
+    evaluationActor: () => new RecurrentActor(policy, 1),
+  };
+}
 
+export const recurrentPpoDefinition: AlgorithmDefinition<
+  RecurrentPPOResolvedConfig,
+  PPOUpdateMetrics,
+  RecurrentParts,
+  RecurrentPredictOptions
+> = {
+  name: 'recurrent-ppo',
+  schema: recurrentPpoConfigSchema,
+  resolve(parsed, preset, explicit) {
+    const c = { ...parsed, batchSize: resolveBatchSize('RecurrentPPO', parsed, preset, explicit) };
+    checkNormalizable('RecurrentPPO config', c.normalizeAdvantage, 'batchSize', c.batchSize, c.batchSize);
+    return c;
+  },
+  build: buildRecurrent,
+  // collect: the Trainer's default, nSteps from each env into the step buffer: the collector acts through the
+  // RecurrentActor, which carries the envs' states and stores them in the RecurrentRolloutBuffer.
+  createUpdate: createRecurrentPpoUpdate,
+  acting: recurrentActing,
+};
+
+/**
+ * RecurrentPPO (sb3-contrib's): `recurrentPpoDefinition` on the Trainer. `predict(observation, { state,
+ * episodeStart })` remembers (see `recurrentActing`), `evaluate` runs each episode with memory, checkpoints hold
+ * the envs' hidden states.
+ */
+export class RecurrentPPO extends Trainer<
+  RecurrentPPOResolvedConfig,
+  PPOUpdateMetrics,
+  RecurrentParts,
+  RecurrentPredictOptions
+> {
   constructor(config: RecurrentPPOConfig = {}, ports: Ports = {}) {
-    this.trainer = new Trainer(recurrentPpoDefinition, config, ports);
-    this.parts = asRecurrentParts(this.trainer.parts);
-    this.policy = this.parts.policy;
-  }
-
-  get config(): RecurrentPPOResolvedConfig {
-    return this.trainer.config;
-  }
-
-  get env(): RecurrentParts['env'] {
-    return this.parts.env;
-  }
-
-  /** Environment steps taken so far. */
-  get numTimesteps(): number {
-    return this.trainer.numTimesteps;
-  }
-
-  /** True once the schedule's budget is used. */
-  get done(): boolean {
-    return this.trainer.done;
-  }
-
-  begin(options: BeginOptions): void {
-    this.trainer.begin(options);
-  }
-
-  /** One collection (the envs' states carried), one update on its sequences; the metrics row. */
-  iterate(): IterationStats & PPOUpdateMetrics {
-    return this.trainer.iterate();
-  }
-
-  trainOn(batch: RecurrentRolloutBuffer): IterationStats & PPOUpdateMetrics {
-    return this.trainer.trainOn(batch);
-  }
-
-  /** The Trainer's `learn`, with this model (not the Trainer) handed to the callbacks (they evaluate and save it). */
-  learn(options: LearnOptions<IterationStats & PPOUpdateMetrics>): (IterationStats & PPOUpdateMetrics)[] {
-    const { callback, callbacks, ...schedule } = options;
-    return this.trainer.learn({
-      ...schedule,
-      callback: (row) => {
-        const stopRequested = callback?.(row) === false;
-        return runCallbacks(callbacks as readonly CallbackLike[] | undefined, row, this) && !stopRequested;
-      },
-    });
-  }
-
-  /** Everything needed to continue this run exactly, the envs' hidden states included. */
-  checkpoint(): Checkpoint {
-    return this.trainer.checkpoint();
-  }
-
-  restoreCheckpoint(checkpoint: unknown, options: { weightsOnly?: boolean } = {}): void {
-    this.trainer.restoreCheckpoint(checkpoint, options);
-  }
-
-  /** Saves the model (Node): model.json (config and a full checkpoint, hidden states included) and policy.json. */
-  save(dir: string): void {
-    this.trainer.save(dir);
+    super(recurrentPpoDefinition, config, ports);
   }
 
   /** A saved model: the same run (continue with `learn({ resetProgress: false })`), or its networks on another env. */
@@ -488,38 +333,5 @@ export class RecurrentPPO {
   /** A zero state for `count` agents, for `predict(observation, { state })`. */
   initialState(count = 1): RecurrentState {
     return this.policy.initialState(count);
-  }
-
-  /**
-   * The action for an observation (or a batch of one per agent), with memory, as sb3-contrib's
-   * `predict(obs, state, episode_start)`: `state` (from `initialState()`) is advanced in place; without one the
-   * model keeps its own (one agent, or one per observation of a batch). `episodeStart: true` on an episode's
-   * first observation forgets the previous episode.
-   */
-  predict(
-    observation: Floats,
-    { state, episodeStart, deterministic = true, mask }: RecurrentPredictOptions = {},
-  ): number | Float32Array {
-    const batch = Math.max(1, Math.floor(observation.length / this.policy.obsDim));
-    let current = state;
-    if (current === undefined) {
-      if (this.ownState?.count !== batch) this.ownState = this.policy.initialState(batch);
-      current = this.ownState;
-    }
-    return this.policy.predict(observation, {
-      state: current,
-      episodeStart,
-      deterministic,
-      mask,
-      rng: this.parts.rng,
-    });
-  }
-
-  /** Returns of `episodes` evaluation episodes on a fresh env (deterministic by default), with memory. */
-  evaluate(episodes: number, options: { deterministic?: boolean; seed?: number } = {}): number[] {
-    return evaluatePolicy(new RecurrentActor(this.policy, 1), this.config, episodes, {
-      ...options,
-      normalization: normalizationOf(this.env),
-    }).returns;
   }
 }

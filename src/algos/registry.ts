@@ -5,12 +5,12 @@
 import type { VectorEnv } from '../envs/vector.js';
 import { levenshtein } from '../text.js';
 import { describeValue, PolicygradError } from '../errors.js';
-import type { ActorCriticPolicy, PredictOptions } from '../policies/actor-critic.js';
+import type { PredictOptions } from '../policies/actor-critic.js';
 import type { IterationStats } from '../rollouts/iteration.js';
 import type { Floats } from '../nn/kernels.js';
 import type { Checkpoint } from './checkpoint.js';
 import type { Ports } from './ports.js';
-import type { BeginOptions, LearnOptions } from './trainer.js';
+import type { BeginOptions, LearnOptions, TrainablePolicy } from './trainer.js';
 import { A2C } from './a2c.js';
 import { PPO } from './ppo.js';
 import { RecurrentPPO } from './recurrent-ppo.js';
@@ -23,7 +23,8 @@ export type MetricsRow = IterationStats & Record<string, unknown>;
 /** The common face of every algorithm (`Trainer` implements it). */
 export interface Algorithm {
   readonly config: { env: string; envOptions: Record<string, unknown>; seed: number };
-  readonly policy: ActorCriticPolicy;
+  /** A feed-forward `ActorCriticPolicy`, or RecurrentPPO's `RecurrentActorCriticPolicy` (its `predict` takes a state). */
+  readonly policy: TrainablePolicy;
   readonly env: VectorEnv;
   /** Environment steps taken so far (SB3's `num_timesteps`). */
   readonly numTimesteps: number;
@@ -84,10 +85,7 @@ export const ALGORITHMS = {
     description: 'Asynchronous Advantage Actor-Critic on worker threads (Node)',
   },
   'recurrent-ppo': {
-    // Its policy is a RecurrentActorCriticPolicy (params, spec and the policy file as the CLI uses them; predict
-    // takes a state): Algorithm's `policy` widens to it when the Trainer becomes generic in its parts.
-    create: (config: Record<string, unknown>, ports?: Ports) =>
-      new RecurrentPPO(config, ports) as unknown as Algorithm,
+    create: (config: Record<string, unknown>, ports?: Ports): Algorithm => new RecurrentPPO(config, ports),
     description: 'PPO with an LSTM/GRU policy (memory, for partially observed tasks)',
   },
 } as const;

@@ -9,13 +9,16 @@
  * from elsewhere calls `trainOn(batch)`.
  */
 import type { z } from 'zod';
+import type { VectorEnv } from '../envs/vector.js';
 import { PolicygradError } from '../errors.js';
 import type { Floats } from '../nn/kernels.js';
 import type { Optimizer } from '../nn/optim.js';
 import { parseOptions } from '../options.js';
-import type { PredictOptions } from '../policies/actor-critic.js';
+import { ActorCriticPolicy, type PredictOptions } from '../policies/actor-critic.js';
+import type { RecurrentActorCriticPolicy } from '../policies/recurrent-actor-critic.js';
+import type { Rng } from '../rng.js';
 import { IterationTracker, type IterationStats } from '../rollouts/iteration.js';
-import type { RolloutBuffer } from '../rollouts/rollout.js';
+import type { RolloutActor, RolloutBuffer, RolloutCollector } from '../rollouts/rollout.js';
 import { type CallbackLike, runCallbacks } from './callbacks.js';
 import {
   beginProgress,
@@ -48,6 +51,30 @@ export interface UpdateRule<Row extends Record<string, unknown>> {
   setState?(state: Record<string, unknown>, options: { weightsOnly: boolean }): void;
 }
 
+/** The policies a run can train: what checkpoints (flat parameters, gSDE) and policy files (`save`) know. */
+export type TrainablePolicy = ActorCriticPolicy | RecurrentActorCriticPolicy;
+
+/**
+ * What the Trainer needs of a run's parts; a definition's `build` returns its own kind (`OnPolicyParts`, a
+ * recurrent run's `RecurrentParts` with the actor that carries the envs' states), which its rule is given.
+ */
+export interface TrainerParts {
+  env: VectorEnv;
+  policy: TrainablePolicy;
+  rng: Rng;
+  collector: RolloutCollector;
+  /** The step buffer the default `collect` fills. */
+  buffer: RolloutBuffer;
+}
+
+/** How a model acts outside training: `predict`, and the actor `evaluate` runs. */
+export interface Acting<Options extends PredictOptions> {
+  /** The model's `predict`; it may keep state from call to call (a recurrent policy's memory). */
+  predict(observation: Floats, options?: Options): number | Float32Array;
+  /** An actor for one evaluation env, fresh for each `evaluate`. */
+  evaluationActor(): RolloutActor;
+}
+
 /** What every config has. */
 export interface TrainerConfig {
   env: string;
@@ -55,7 +82,12 @@ export interface TrainerConfig {
   seed: number;
 }
 
-export interface AlgorithmDefinition<Config extends TrainerConfig, Row extends Record<string, unknown>> {
+export interface AlgorithmDefinition<
+  Config extends TrainerConfig,
+  Row extends Record<string, unknown>,
+  Parts extends TrainerParts = OnPolicyParts,
+  Options extends PredictOptions = PredictOptions,
+> {
   /** 'a2c', 'ppo', …: the checkpoint's and model.json's `algo`, the presets' key; upper-cased in messages. */
   readonly name: string;
   /** The config, with its defaults; its output is `Config`. */
@@ -63,10 +95,15 @@ export interface AlgorithmDefinition<Config extends TrainerConfig, Row extends R
   /** Cross-field checks, and fields that depend on several others, given the preset and the user's own keys. */
   resolve?(config: Config, preset: Preset, explicit: Record<string, unknown>): Config;
   /** The run's env, policy, generator, collector and step buffer. */
-  build(config: Config, ports: Ports): OnPolicyParts;
+  build(config: Config, ports: Ports): Parts;
   /** One batch of experience; default: `nSteps` from each env into the step buffer. */
-  collect?(parts: OnPolicyParts, config: Config): RolloutBuffer;
-  createUpdate(parts: OnPolicyParts, config: Config): UpdateRule<Row>;
+  collect?(parts: Parts, config: Config): RolloutBuffer;
+  createUpdate(parts: Parts, config: Config): UpdateRule<Row>;
+  /**
+   * `predict` and `evaluate`, made once per model. Default, for a feed-forward `ActorCriticPolicy`: its `predict`
+   * with the run's generator, and the policy itself as the evaluation actor; a policy with memory needs its own.
+   */
+  acting?(parts: Parts): Acting<Options>;
 }
 
 export interface BeginOptions {
@@ -87,20 +124,26 @@ export interface LearnOptions<Row extends object = IterationStats> extends Begin
 }
 
 /** The owner of a run of the algorithm `definition` (see the module comment). */
-export class Trainer<Config extends TrainerConfig, Row extends Record<string, unknown>> implements Algorithm {
+export class Trainer<
+  Config extends TrainerConfig,
+  Row extends Record<string, unknown>,
+  Parts extends TrainerParts = OnPolicyParts,
+  Options extends PredictOptions = PredictOptions,
+> implements Algorithm {
   readonly config: Config;
-  readonly policy: OnPolicyParts['policy'];
-  readonly env: OnPolicyParts['env'];
+  readonly policy: Parts['policy'];
+  readonly env: Parts['env'];
   /** The run's parts: for owners that collect elsewhere and call `trainOn` with a buffer of this shape. */
-  readonly parts: OnPolicyParts;
+  readonly parts: Parts;
   private readonly rule: UpdateRule<Row>;
+  private readonly acting: Acting<Options>;
   private readonly tracker: IterationTracker;
   private progress: LearnProgress | null = null;
   /** 'A2C', 'PPO', … in messages. */
   private readonly title: string;
 
   constructor(
-    private readonly definition: AlgorithmDefinition<Config, Row>,
+    private readonly definition: AlgorithmDefinition<Config, Row, Parts, Options>,
     config: object = {},
     /** Files for `save`, worker threads for `vectorEnv: 'async'` (ports.ts); none unless given. */
     readonly ports: Ports = {},
@@ -115,6 +158,7 @@ export class Trainer<Config extends TrainerConfig, Row extends Record<string, un
     this.env = this.parts.env;
     this.tracker = new IterationTracker(this.parts.collector);
     this.rule = definition.createUpdate(this.parts, this.config);
+    this.acting = definition.acting?.(this.parts) ?? this.feedForwardActing();
   }
 
   /** Environment steps taken so far (SB3's `num_timesteps`). */
@@ -195,16 +239,32 @@ export class Trainer<Config extends TrainerConfig, Row extends Record<string, un
     saveAlgorithm(this, this.definition.name, dir, this.ports.storage);
   }
 
-  predict(observation: Floats, { deterministic = true, mask }: PredictOptions = {}): number | Float32Array {
-    return this.policy.predict(observation, { deterministic, mask, rng: this.parts.rng });
+  /** The action for an observation (or a batch of them); deterministic by default. */
+  predict(observation: Floats, options?: Options): number | Float32Array {
+    return this.acting.predict(observation, options);
   }
 
   /** Returns of `episodes` evaluation episodes on a fresh env (deterministic by default). */
   evaluate(episodes: number, options: { deterministic?: boolean; seed?: number } = {}): number[] {
-    return evaluatePolicy(this.policy, this.config, episodes, {
+    return evaluatePolicy(this.acting.evaluationActor(), this.config, episodes, {
       ...options,
       normalization: normalizationOf(this.env),
     }).returns;
+  }
+
+  /** The default `acting`: a feed-forward policy predicts with the run's generator and is its own actor. */
+  private feedForwardActing(): Acting<PredictOptions> {
+    const { policy, rng } = this.parts;
+    if (!(policy instanceof ActorCriticPolicy)) {
+      throw new PolicygradError(
+        `${this.title}: its definition builds a policy with memory, so it must give its own acting (predict, evaluate)`,
+      );
+    }
+    return {
+      predict: (observation, { deterministic = true, mask } = {}) =>
+        policy.predict(observation, { deterministic, mask, rng }),
+      evaluationActor: () => policy,
+    };
   }
 
   private schedule(options: BeginOptions, method: string): void {

@@ -432,7 +432,12 @@ async function resumeRun(path: string, options: TrainCommandOptions): Promise<Ru
 }
 
 /** Stops training with a clear error when a loss or a parameter is no longer a finite number. */
-function checkFinite(row: object, params: Float32Array, lastCheckpoint: string | null, out: string): void {
+function checkFinite(
+  row: object,
+  params: ArrayLike<number>,
+  lastCheckpoint: string | null,
+  out: string,
+): void {
   const metrics = row as Record<string, unknown>;
   let problem: string | null = null;
   for (const key of ['policyLoss', 'valueLoss', 'entropy'] as const) {
