@@ -58,7 +58,7 @@ export const ppoConfigSchema = z.strictObject({
   objective: z.enum(['clip', 'kl-penalty', 'clip+kl', 'none']).default('clip'),
   clipRange: scheduleSchema.default(0.2),
   clipRangeVf: z.number().positive().nullable().default(null),
-  /** The value loss: SB3's clamped MSE ('sb3') or CleanRL's ½·max of clipped and unclipped errors (surrogate.ts). */
+  /** The value loss: SB3's clamped MSE ('sb3') or CleanRL's ½·max of clipped and unclipped errors (loss/value-loss.ts). */
   valueLoss: z.enum(['sb3', 'cleanrl']).default('sb3'),
   /** Truncated episodes: bootstrap from V(final observation) (SB3), or end them there (CleanRL's ppo.py). */
   truncation: truncationSchema.default('bootstrap'),

@@ -47,6 +47,7 @@ import {
   evaluatePolicy,
   explainedVariance,
   gatherMinibatch,
+  type Minibatch,
   normalizationOf,
   type OnPolicyParts,
   resolveBatchSize,
@@ -55,7 +56,6 @@ import {
 import { type LoadOptions, loadAlgorithm } from './persistence.js';
 import type { Ports } from './ports.js';
 import { ppoConfigSchema, type PPOUpdateMetrics } from './ppo.js';
-import type { Minibatch } from './surrogate.js';
 import { normalize } from '../estimators/returns.js';
 import { accumulateLoss, type LossRows, LossScratch } from './loss/accumulate.js';
 import { surrogate } from './loss/surrogate.js';

@@ -136,7 +136,7 @@ export function createTrustRegionUpdate(
   // deterministic: KL(π_old ‖ π) = −log π(a*) lets a state where π_old(a*) = 1 − ε become a coin flip for log 2
   // whatever ε is, while KL(π ‖ π_old) charges ≈ ½·log(1/ε) for it, so the trust region keeps protecting the
   // states the policy has already learnt (docs/parity.md).
-  const surrogateAndKl = [surrogate(), klPenalty({ beta: 0, direction: 'new-old' })];
+  const lineSearchMeasures = [surrogate(), klPenalty({ beta: 0, direction: 'new-old' })];
   const regression = allocateRegression(policy, n, c.batchSize);
 
   return {
@@ -174,7 +174,7 @@ export function createTrustRegionUpdate(
       let fraction = 1;
       for (let i = 0; i < (c.lineSearch ? c.lineSearchMaxIter : 1); i++) {
         for (let k = 0; k < A; k++) policy.params[k] = oldParams[k] + fraction * stepScale * x[k];
-        const evaluation = evaluateLoss(policy, rows, surrogateAndKl, lossScratch).metrics;
+        const evaluation = evaluateLoss(policy, rows, lineSearchMeasures, lossScratch).metrics;
         kl = evaluation.kl;
         if (!c.lineSearch || (evaluation.kl <= c.maxKl && -evaluation.policyLoss > surrogateBefore)) {
           lineSearchSteps = i;

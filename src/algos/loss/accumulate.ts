@@ -15,7 +15,6 @@ import type { Floats } from '../../nn/kernels.js';
 import type { ActorCriticPolicy } from '../../policies/actor-critic.js';
 import type { Distribution } from '../../policies/distributions.js';
 import { PolicygradError } from '../../errors.js';
-import { maskRows } from '../policy-gradient.js';
 
 const NO_FIELDS: readonly (keyof LossRows)[] = [];
 
@@ -111,6 +110,16 @@ export interface LossTerm {
 /** Adds `value` to a metric, or sets it when no term reported it yet. */
 export function addMetric(report: LossReport, key: string, value: number): void {
   report.metrics[key] = key in report.metrics ? report.metrics[key] + value : value;
+}
+
+/** Rows [start, start + size) of action masks [n × width] (undefined when there are none). */
+export function maskRows(
+  masks: Uint8Array | null | undefined,
+  width: number,
+  start: number,
+  size: number,
+): Uint8Array | undefined {
+  return masks ? masks.subarray(start * width, (start + size) * width) : undefined;
 }
 
 /** The rows [start, start + size) of a row-major array with `width` entries per row (itself when it is all of them). */
