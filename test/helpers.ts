@@ -3,13 +3,10 @@ import { expect } from 'vitest';
 import {
   type ActorCriticPolicy,
   accumulateLoss,
-  entropyBonus,
-  klPenalty,
   LossScratch,
   type LossTerm,
   normalize,
-  surrogate,
-  valueLoss,
+  ppoLoss,
   type ValueLossForm,
   BaseEnv,
   Box,
@@ -44,16 +41,18 @@ export interface PPOLossOptions {
   normalizeAdvantage: boolean;
 }
 
-/** PPO's terms for the options, in `createPPOUpdate`'s order (surrogate, entropy, KL, V). */
+/** PPO's terms for the options: `ppoLoss` (what `createPPOUpdate` composes) at ε = clipRange and β = klBeta. */
 export function ppoTerms(o: PPOLossOptions): LossTerm[] {
-  const clipped = o.objective === 'clip' || o.objective === 'clip+kl';
-  const penalised = o.objective === 'kl-penalty' || o.objective === 'clip+kl';
-  return [
-    surrogate({ clipped, clipRange: o.clipRange }),
-    entropyBonus(o.entCoef),
-    ...(penalised ? [klPenalty({ beta: o.klBeta ?? 0 })] : []),
-    valueLoss({ form: o.valueLoss ?? 'sb3', clipRangeVf: o.clipRangeVf ?? null, coef: o.vfCoef }),
-  ];
+  const { loss, policySurrogate } = ppoLoss({
+    objective: o.objective,
+    entCoef: o.entCoef,
+    vfCoef: o.vfCoef,
+    klBetaInit: o.klBeta ?? 0,
+    valueLoss: o.valueLoss ?? 'sb3',
+    clipRangeVf: o.clipRangeVf ?? null,
+  });
+  policySurrogate.clipRange = o.clipRange ?? Number.POSITIVE_INFINITY;
+  return loss;
 }
 
 /** The minibatch as the rule hands it to the loop: its advantages normalised per minibatch when asked. */
@@ -63,8 +62,8 @@ export function ppoRows(mb: Minibatch, normalizeAdvantage: boolean): Minibatch {
   return { ...mb, advantages };
 }
 
-/** PPO's loss L on a minibatch through the terms: adds ∂L/∂θ to `policy.grads`; L and the metrics (kl: null unless penalised). */
-export function ppoLoss(
+/** PPO's loss L on a minibatch through the terms (`ppoTerms`): adds ∂L/∂θ to `policy.grads`; L and the metrics (kl: null unless penalised). */
+export function minibatchLoss(
   policy: ActorCriticPolicy,
   mb: Minibatch,
   options: PPOLossOptions,
@@ -107,7 +106,7 @@ export function actorCriticLoss(
   const scratch = new LossScratch();
   return () => {
     policy.zeroGrad();
-    return ppoLoss(policy, mb, options, scratch).loss;
+    return minibatchLoss(policy, mb, options, scratch).loss;
   };
 }
 

@@ -169,7 +169,7 @@ describe('actor-critic loss gradient', () => {
           return valueLoss === 'sb3' ? clippedErr : 0.5 * Math.max(unclipped, clippedErr);
         });
         policy.zeroGrad();
-        const stats = ppoLoss(policy, mb, options);
+        const stats = minibatchLoss(policy, mb, options);
         expect(stats.valueLoss).toBeCloseTo(mean(terms), 6);
       });
     },
@@ -187,10 +187,10 @@ describe('actor-critic loss gradient', () => {
       normalizeAdvantage: false,
     };
     policy.zeroGrad();
-    const sb3 = ppoLoss(policy, mb, { ...base, valueLoss: 'sb3' });
+    const sb3 = minibatchLoss(policy, mb, { ...base, valueLoss: 'sb3' });
     const sb3Grads = policy.grads.slice(policy.criticOffset);
     policy.zeroGrad();
-    const cleanrl = ppoLoss(policy, mb, { ...base, valueLoss: 'cleanrl' });
+    const cleanrl = minibatchLoss(policy, mb, { ...base, valueLoss: 'cleanrl' });
     expect(cleanrl.valueLoss).toBeCloseTo(sb3.valueLoss / 2, 12);
     const cleanrlGrads = policy.grads.slice(policy.criticOffset);
     cleanrlGrads.forEach((g, j) => expect(g).toBeCloseTo(sb3Grads[j] / 2, 6));
@@ -211,18 +211,18 @@ describe('actor-critic loss gradient', () => {
     mb.oldLogProbs = mb.oldLogProbs.map((l) => l - 1);
     mb.advantages = mb.advantages.map((a) => Math.abs(a) + 0.1);
     policy.zeroGrad();
-    const stats = ppoLoss(policy, mb, options);
+    const stats = minibatchLoss(policy, mb, options);
     expect(stats.clipFraction).toBe(1);
     expect(policy.grads.every((g) => g === 0)).toBe(true);
     // With Â < 0 the unclipped term is the minimum and the gradient flows.
     mb.advantages = mb.advantages.map((a) => -a);
     policy.zeroGrad();
-    ppoLoss(policy, mb, options);
+    minibatchLoss(policy, mb, options);
     expect(policy.grads.some((g) => g !== 0)).toBe(true);
   });
 });
 
-import { actorCriticLoss, expectFiniteDifferences, type PPOObjective, ppoLoss } from './helpers.js';
+import { actorCriticLoss, expectFiniteDifferences, minibatchLoss, type PPOObjective } from './helpers.js';
 import './learning-envs.js';
 
 const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;

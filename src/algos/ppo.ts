@@ -37,9 +37,15 @@ import { type LoadOptions, loadAlgorithm } from './persistence.js';
 import type { Ports } from './ports.js';
 import { checkNormalizable } from './hyperparameters.js';
 import { normalize } from '../estimators/returns.js';
-import { accumulateLoss, evaluateLoss, type LossRows, LossScratch } from './loss/accumulate.js';
-import { surrogate } from './loss/surrogate.js';
-import { adaptKlBeta, klPenalty } from './loss/kl-penalty.js';
+import {
+  accumulateLoss,
+  evaluateLoss,
+  type LossRows,
+  LossScratch,
+  type LossTerm,
+} from './loss/accumulate.js';
+import { type Surrogate, surrogate } from './loss/surrogate.js';
+import { adaptKlBeta, type KlPenalty, klPenalty } from './loss/kl-penalty.js';
 import { entropyBonus } from './loss/entropy-bonus.js';
 import { valueLoss } from './loss/value-loss.js';
 import { capture } from './loss/capture.js';
@@ -79,6 +85,26 @@ export type PPOResolvedConfig = z.output<typeof ppoConfigSchema>;
  * the KL objectives β after the update and the measured KL over the rollout. */
 export type PPOUpdateMetrics = ActorCriticMetrics & { clipRange: number; klBeta?: number; kl?: number };
 
+/**
+ * PPO's loss terms for its config, in the order of their float additions:
+ *   L = −(1/B) Σ s(r, Â) [+ β·(1/B) Σ KL(π_old ‖ π)] − c_H·(1/B) Σ H + c_V·L_V,  s clipped or plain.
+ * The surrogate's ε follows the clip-range schedule and the penalty's β is rule state (adapted after each update).
+ */
+export function ppoLoss(
+  c: Pick<PPOResolvedConfig, 'objective' | 'entCoef' | 'vfCoef' | 'klBetaInit' | 'valueLoss' | 'clipRangeVf'>,
+): { loss: LossTerm[]; policySurrogate: Surrogate; penalty: KlPenalty; penalised: boolean } {
+  const penalised = c.objective === 'kl-penalty' || c.objective === 'clip+kl';
+  const policySurrogate = surrogate({ clipped: c.objective === 'clip' || c.objective === 'clip+kl' });
+  const penalty = klPenalty({ beta: c.klBetaInit });
+  const loss = [
+    policySurrogate,
+    entropyBonus(c.entCoef),
+    ...(penalised ? [penalty] : []),
+    valueLoss({ form: c.valueLoss, clipRangeVf: c.clipRangeVf, coef: c.vfCoef }),
+  ];
+  return { loss, policySurrogate, penalty, penalised };
+}
+
 /** The update: GAE over the rollout, nEpochs passes of minibatch steps, then the adaptive β. */
 export function createPPOUpdate(
   { policy, rng }: OnPolicyParts,
@@ -95,17 +121,8 @@ export function createPPOUpdate(
   const indices = new Int32Array(n);
   const batchSize = Math.min(c.batchSize, n);
   const mb = allocateMinibatch(batchSize, policy.obsDim, policy.dist.actionSize, policy.dist.inputSize);
-  const penalised = c.objective === 'kl-penalty' || c.objective === 'clip+kl';
+  const { loss, policySurrogate, penalty, penalised } = ppoLoss(c);
   if (!penalised) mb.oldDistInputs = null; // the clipped objective needs only the old log-probabilities
-  // L = −(1/B) Σ s(r, Â) [+ β·(1/B) Σ KL(π_old ‖ π)] − c_H·(1/B) Σ H + c_V·L_V; s clipped or plain.
-  const policySurrogate = surrogate({ clipped: c.objective === 'clip' || c.objective === 'clip+kl' });
-  const penalty = klPenalty({ beta: c.klBetaInit }); // β is rule state: adapted after each update
-  const loss = [
-    policySurrogate,
-    entropyBonus(c.entCoef),
-    ...(penalised ? [penalty] : []),
-    valueLoss({ form: c.valueLoss, clipRangeVf: c.clipRangeVf, coef: c.vfCoef }),
-  ];
   const lossScratch = new LossScratch();
   const normalized = new Float64Array(batchSize); // the minibatch's advantages, normalised
   const minibatchRows: LossRows = { ...mb };
