@@ -172,34 +172,29 @@ export class LossScratch {
   }
 }
 
+/** A run of the loop over `rows` with `terms`; `total` is the row count every term divides by (default: the rows). */
+export type LossRun = (
+  policy: LossPolicy,
+  rows: LossRows,
+  terms: readonly LossTerm[],
+  scratch: LossScratch,
+  total?: number,
+) => LossReport;
+
 /**
  * Adds ∂L/∂θ of the composed loss L = Σ terms over `rows` into `policy.grads` (zero them first) and returns L with
- * the terms' metrics. `total` is the row count every term divides by (default: the rows given).
+ * the terms' metrics.
  *
  * Per chunk of `scratch.chunk` rows: forward the actor (and the critic when a term needs V), zero the head
  * gradients, let each term accumulate (in list order: the order of the float additions), `backwardActor`,
  * `backwardCritic`. The report is a workspace of `scratch`, valid until its next call.
  */
-export function accumulateLoss(
-  policy: LossPolicy,
-  rows: LossRows,
-  terms: readonly LossTerm[],
-  scratch: LossScratch,
-  total: number = rows.size,
-): LossReport {
-  return runLoss(policy, rows, terms, scratch, total, true);
-}
+export const accumulateLoss: LossRun = (policy, rows, terms, scratch, total = rows.size) =>
+  runLoss(policy, rows, terms, scratch, total, true);
 
 /** The loss and metrics of `accumulateLoss` without gradients (TRPO's line search, PPO's KL over the rollout). */
-export function evaluateLoss(
-  policy: LossPolicy,
-  rows: LossRows,
-  terms: readonly LossTerm[],
-  scratch: LossScratch,
-  total: number = rows.size,
-): LossReport {
-  return runLoss(policy, rows, terms, scratch, total, false);
-}
+export const evaluateLoss: LossRun = (policy, rows, terms, scratch, total = rows.size) =>
+  runLoss(policy, rows, terms, scratch, total, false);
 
 function runLoss(
   policy: LossPolicy,
