@@ -130,6 +130,32 @@ export function addLogLikelihoodGradient(
 }
 
 /**
+ * Runs `run` with the typed-array constructors counting: returns the length of every Float32Array, Float64Array
+ * or Int32Array constructed whose length is in `watched` (the sizes an update's per-row workspaces would have).
+ */
+export function allocationsDuring(watched: Set<number>, run: () => void): number[] {
+  const allocated: number[] = [];
+  const names = ['Float32Array', 'Float64Array', 'Int32Array'] as const;
+  const originals = { Float32Array, Float64Array, Int32Array };
+  for (const name of names) {
+    const counting = new Proxy(originals[name], {
+      construct(target, args, newTarget) {
+        const size = typeof args[0] === 'number' ? args[0] : (args[0] as ArrayLike<number>)?.length;
+        if (watched.has(size)) allocated.push(size);
+        return Reflect.construct(target, args, newTarget);
+      },
+    });
+    Reflect.set(globalThis, name, counting);
+  }
+  try {
+    run();
+  } finally {
+    for (const name of names) Reflect.set(globalThis, name, originals[name]);
+  }
+  return allocated;
+}
+
+/**
  * Observation [t, action], reward = action + 1, terminates after `length` steps; reset draws nothing unless
  * `noisyReset`, which adds a seeded uniform to the first observation.
  */

@@ -16,7 +16,12 @@ import {
   rewardToGo,
   type StepBatch,
 } from '../src/internal.js';
-import { addLogLikelihoodGradient, expectFiniteDifferences, recordEstimates } from './helpers.js';
+import {
+  addLogLikelihoodGradient,
+  allocationsDuring,
+  expectFiniteDifferences,
+  recordEstimates,
+} from './helpers.js';
 
 /** A two-armed bandit: arm 1 pays 1, arm 0 pays 0.2 (plus seeded noise); one step per episode. */
 class Bandit extends BaseEnv<Float32Array, number> {
@@ -520,5 +525,23 @@ describe('REINFORCE', () => {
     );
     expect(() => new Reinforce({ gaeLambda: 0.95, baseline: 'none' })).toThrow(/needs baseline 'value'/);
     expect(() => new Reinforce({ lr: 1 } as never)).toThrow(/unknown option 'lr'/);
+  });
+});
+
+describe('REINFORCE update workspaces', () => {
+  it("an iteration of a batch no larger than before allocates none of the update's per-row arrays", () => {
+    // baseline 'value', no reuse: nSteps steps per iteration (the step buffer), 96 rows; CartPole has 2 actions.
+    const n = 96;
+    const algo = new Reinforce({
+      env: 'CartPole-v1',
+      nSteps: n,
+      valueMinibatchSize: 32,
+      netArch: [8],
+      seed: 6,
+    });
+    const watched = new Set([n, n * algo.policy.dist.inputSize, 32, 32 * algo.policy.obsDim]);
+    algo.begin({ totalTimesteps: 3 * n });
+    algo.iterate(); // the first iteration grows the workspaces
+    expect(allocationsDuring(watched, () => algo.iterate())).toEqual([]);
   });
 });

@@ -64,7 +64,7 @@ import { presetField } from './presets.js';
 import { discount, gradNormBound, stepSize, traceDecay } from './hyperparameters.js';
 import { type AlgorithmDefinition, Trainer, type UpdateRule } from './trainer.js';
 import { renamedOptionsOf } from './renamed-options.js';
-import { regressValues } from './value-regression.js';
+import { type RegressionScratch, regressValues } from './value-regression.js';
 import { accumulateLoss, evaluateLoss, type LossRows, LossScratch } from './loss/accumulate.js';
 import { surrogate } from './loss/surrogate.js';
 import { entropyBonus } from './loss/entropy-bonus.js';
@@ -222,7 +222,7 @@ export function estimateScores(
 }
 
 /** A typed array grown (never shrunk) to the largest batch seen: REINFORCE's batches change size. */
-class Grown<T extends Float64Array | Int32Array> {
+class Grown<T extends Float64Array | Float32Array | Int32Array> {
   private data: T;
   constructor(private readonly create: (n: number) => T) {
     this.data = create(0);
@@ -269,6 +269,19 @@ export function createReinforceUpdate(
   const logRatios = new Grown(float64s);
   const weights = new Grown(float64s);
   const allWeights = new Grown(float64s); // every reused row's weight, for the effective sample size
+  const regressionOrder = new Grown((n) => new Int32Array(n));
+  const regressionObservations = new Grown((n) => new Float32Array(n));
+  const regressionGradients = new Grown((n) => new Float32Array(n));
+
+  /** The critic regression's workspace for n rows (what `allocateRegression` gives, without allocating). */
+  function regressionScratch(n: number): RegressionScratch {
+    const minibatch = Math.min(c.valueMinibatchSize, n);
+    return {
+      order: regressionOrder.rows(n),
+      obs: regressionObservations.rows(minibatch * policy.obsDim),
+      gradValues: regressionGradients.rows(minibatch),
+    };
+  }
 
   /** Points `rows` at a batch's arrays (no copy). */
   function rowsOf(
@@ -370,6 +383,7 @@ export function createReinforceUpdate(
               batch.size,
               { epochs: c.nCriticUpdates, minibatchSize: c.valueMinibatchSize },
               rng,
+              regressionScratch(batch.size),
             );
       return {
         policyLoss,
