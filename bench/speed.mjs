@@ -7,7 +7,7 @@ import { cpus } from 'node:os';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import {
-  accumulateSurrogateGradient,
+  accumulateLoss,
   ActorCriticPolicy,
   Adam,
   allocateMinibatch,
@@ -15,12 +15,14 @@ import {
   createAlgorithm,
   createWasmKernels,
   describeKernels,
+  LossScratch,
   makeVec,
+  normalize,
+  ppoLoss,
   RolloutBuffer,
   RolloutCollector,
   Rng,
   setDefaultKernels,
-  SurrogateScratch,
   tsKernels,
 } from '../dist/internal.js';
 import { AsyncVectorEnv } from '../dist/node.js';
@@ -110,20 +112,26 @@ function updateTime(kernels, batch) {
   }
   mb.oldDistInputs = null;
   const optimizer = new Adam(policy.numParams, 3e-4, { epsilon: 1e-5 });
-  const scratch = new SurrogateScratch();
-  const options = {
+  // Exactly what PPO's update runs per minibatch (createPPOUpdate, objective 'clip', SB3's defaults but c_H = 0):
+  // the minibatch's advantages normalised, accumulateLoss of PPO's terms, the global norm clip, the Adam step.
+  const { loss, policySurrogate } = ppoLoss({
     objective: 'clip',
-    clipRange: 0.2,
-    klBeta: 1,
     entCoef: 0,
     vfCoef: 0.5,
+    klBetaInit: 1,
+    valueLoss: 'sb3',
     clipRangeVf: null,
-    normalizeAdvantage: true,
-  };
+  });
+  policySurrogate.clipRange = 0.2;
+  const scratch = new LossScratch();
+  const normalized = new Float64Array(batch);
+  const rows = { ...mb, advantages: normalized };
   return timeIt(
     () => {
+      normalized.set(mb.advantages.subarray(0, batch));
+      normalize(normalized);
       policy.zeroGrad();
-      accumulateSurrogateGradient(policy, mb, options, scratch);
+      accumulateLoss(policy, rows, loss, scratch);
       clipGradNorm(policy.grads, 0.5);
       optimizer.step(policy.params, policy.grads);
     },

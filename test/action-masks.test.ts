@@ -7,8 +7,10 @@ import { describe, expect, it } from 'vitest';
 import {
   A2C,
   ActorCriticPolicy,
-  accumulateLogLikelihoodGradient,
-  distInputsOf,
+  accumulateLoss,
+  capture,
+  evaluateLoss,
+  LossScratch,
   FisherVectorProduct,
   BaseEnv,
   Box,
@@ -24,11 +26,11 @@ import {
   Rng,
   RolloutBuffer,
   RolloutCollector,
-  type SurrogateObjective,
+  surrogate,
   TRPO,
 } from '../src/internal.js';
 import { loadPolicy } from '../src/inference.js';
-import { actorCriticLoss, expectFiniteDifferences } from './helpers.js';
+import { actorCriticLoss, expectFiniteDifferences, type PPOObjective } from './helpers.js';
 
 const N_ACTIONS = 6;
 
@@ -105,7 +107,7 @@ describe('action masks from the env', () => {
     expect(snapshot.masks).toHaveLength(3 * N_ACTIONS);
   });
 
-  it.each<SurrogateObjective>(['clip', 'kl-penalty', 'clip+kl', 'none'])(
+  it.each<PPOObjective>(['clip', 'kl-penalty', 'clip+kl', 'none'])(
     '%s: the masked loss (with entropy and KL) matches finite differences, masked logits get no gradient',
     (objective) => {
       const rng = Rng.fromSeed(5);
@@ -179,7 +181,7 @@ describe('action masks from the env', () => {
     },
   );
 
-  it('the log-likelihood gradient (REINFORCE, TRPO), the Fisher-vector product and distInputsOf use the masks', () => {
+  it("the log-likelihood surrogate (REINFORCE's and TRPO's gradient), the Fisher-vector product and capture use the masks", () => {
     const rng = Rng.fromSeed(8);
     const env = makeVec(ENV, 1);
     const policy = new ActorCriticPolicy(
@@ -196,8 +198,9 @@ describe('action masks from the env', () => {
     }
     const maskedBias = policy.actorParamCount - N_ACTIONS + 4;
     policy.zeroGrad();
-    const weights = Array.from({ length: n }, () => rng.normal());
-    accumulateLogLikelihoodGradient(policy, buffer.observations, buffer.actions, weights, n, buffer.masks);
+    const advantages = Float64Array.from({ length: n }, () => rng.normal());
+    const rows = { ...buffer, size: n, advantages };
+    accumulateLoss(policy, rows, [surrogate({ form: 'log-likelihood' })], new LossScratch());
     expect(policy.grads[maskedBias]).toBe(0);
     expect(policy.grads[maskedBias + 1]).not.toBe(0);
     const fisher = new FisherVectorProduct(policy, buffer.observations, n, 0, buffer.masks);
@@ -205,7 +208,8 @@ describe('action masks from the env', () => {
     const out = new Float64Array(policy.actorParamCount);
     fisher.apply(v, out);
     expect(out[maskedBias]).toBe(0);
-    const inputs = distInputsOf(policy, buffer, new Float32Array(n * N_ACTIONS));
+    const inputs = new Float32Array(n * N_ACTIONS);
+    evaluateLoss(policy, rows, [capture({ distInputs: inputs })], new LossScratch());
     for (let k = 0; k < n; k++) expect(inputs[k * N_ACTIONS + 4]).toBe(Number.NEGATIVE_INFINITY);
   });
 

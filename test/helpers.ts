@@ -2,7 +2,12 @@
 import { expect } from 'vitest';
 import {
   type ActorCriticPolicy,
-  accumulateSurrogateGradient,
+  accumulateLoss,
+  LossScratch,
+  type LossTerm,
+  normalize,
+  ppoLoss,
+  type ValueLossForm,
   BaseEnv,
   Box,
   Discrete,
@@ -16,25 +21,138 @@ import {
   type RolloutBuffer,
   type Rng,
   type StepResult,
-  type SurrogateOptions,
-  SurrogateScratch,
 } from '../src/internal.js';
+
+/** PPO's objectives (its config's `objective`). */
+export type PPOObjective = 'clip' | 'kl-penalty' | 'clip+kl' | 'none';
+
+/** What PPO's loss is made of, as its config says it: the tests' description of a composition. */
+export interface PPOLossOptions {
+  objective: PPOObjective;
+  /** ε of the clipped objectives, and the bound of `clipFraction` (∞ when omitted). */
+  clipRange?: number;
+  /** β of the KL penalty (ignored by 'clip' and 'none'). */
+  klBeta?: number;
+  entCoef: number;
+  vfCoef: number;
+  clipRangeVf?: number | null;
+  valueLoss?: ValueLossForm;
+  /** Normalise the advantages within the minibatch (a step of the rule, before the loop). */
+  normalizeAdvantage: boolean;
+}
+
+/** PPO's terms for the options: `ppoLoss` (what `createPPOUpdate` composes) at ε = clipRange and β = klBeta. */
+export function ppoTerms(o: PPOLossOptions): LossTerm[] {
+  const { loss, policySurrogate } = ppoLoss({
+    objective: o.objective,
+    entCoef: o.entCoef,
+    vfCoef: o.vfCoef,
+    klBetaInit: o.klBeta ?? 0,
+    valueLoss: o.valueLoss ?? 'sb3',
+    clipRangeVf: o.clipRangeVf ?? null,
+  });
+  policySurrogate.clipRange = o.clipRange ?? Number.POSITIVE_INFINITY;
+  return loss;
+}
+
+/** The minibatch as the rule hands it to the loop: its advantages normalised per minibatch when asked. */
+export function ppoRows(mb: Minibatch, normalizeAdvantage: boolean): Minibatch {
+  const advantages = mb.advantages.slice(0, mb.size);
+  if (normalizeAdvantage && mb.size > 1) normalize(advantages);
+  return { ...mb, advantages };
+}
+
+/** PPO's loss L on a minibatch through the terms (`ppoTerms`): adds ∂L/∂θ to `policy.grads`; L and the metrics (kl: null unless penalised). */
+export function minibatchLoss(
+  policy: ActorCriticPolicy,
+  mb: Minibatch,
+  options: PPOLossOptions,
+  scratch = new LossScratch(),
+): {
+  loss: number;
+  policyLoss: number;
+  valueLoss: number;
+  entropy: number;
+  approxKl: number;
+  clipFraction: number;
+  kl: number | null;
+} {
+  const { loss, metrics: m } = accumulateLoss(
+    policy,
+    ppoRows(mb, options.normalizeAdvantage),
+    ppoTerms(options),
+    scratch,
+  );
+  return {
+    loss,
+    policyLoss: m.policyLoss,
+    valueLoss: m.valueLoss,
+    entropy: m.entropy,
+    approxKl: m.approxKl,
+    clipFraction: m.clipFraction,
+    kl: m.kl ?? null,
+  };
+}
 
 /**
  * L = L_π − c_H·H + c_V·L_V of a minibatch, as a function of the policy's current parameters; each call leaves
- * ∂L/∂θ in `policy.grads` (for finite-difference checks of `accumulateSurrogateGradient`).
+ * ∂L/∂θ in `policy.grads` (for finite-difference checks of PPO's composition of the loss terms).
  */
 export function actorCriticLoss(
   policy: ActorCriticPolicy,
   mb: Minibatch,
-  options: SurrogateOptions,
+  options: PPOLossOptions,
 ): () => number {
-  const scratch = new SurrogateScratch();
+  const scratch = new LossScratch();
   return () => {
     policy.zeroGrad();
-    const s = accumulateSurrogateGradient(policy, mb, options, scratch);
-    return s.policyLoss - options.entCoef * s.entropy + options.vfCoef * s.valueLoss;
+    return minibatchLoss(policy, mb, options, scratch).loss;
   };
+}
+
+/**
+ * The reference for REINFORCE's and TRPO's gradient, in one pass over all n rows: adds Σ_k w_k ∇log π(a_k|s_k)
+ * (w_k = ∂L/∂log π_k) into `policy.grads`, written with the distribution's primitives alone (no loss term, no
+ * chunks).
+ */
+export function addLogLikelihoodGradient(
+  policy: ActorCriticPolicy,
+  observations: Float32Array,
+  actions: Float32Array,
+  weights: ArrayLike<number>,
+  masks?: Uint8Array,
+): void {
+  const n = weights.length;
+  const inputs = policy.distInputs(observations, n, masks);
+  const gradInputs = new Float32Array(n * policy.dist.inputSize);
+  policy.dist.gradLogProb(inputs, actions, n, Float64Array.from(weights), gradInputs);
+  policy.backwardActor(gradInputs, n);
+}
+
+/**
+ * Runs `run` with the typed-array constructors counting: returns the length of every Float32Array, Float64Array
+ * or Int32Array constructed whose length is in `watched` (the sizes an update's per-row workspaces would have).
+ */
+export function allocationsDuring(watched: Set<number>, run: () => void): number[] {
+  const allocated: number[] = [];
+  const names = ['Float32Array', 'Float64Array', 'Int32Array'] as const;
+  const originals = { Float32Array, Float64Array, Int32Array };
+  for (const name of names) {
+    const counting = new Proxy(originals[name], {
+      construct(target, args, newTarget) {
+        const size = typeof args[0] === 'number' ? args[0] : (args[0] as ArrayLike<number>)?.length;
+        if (watched.has(size)) allocated.push(size);
+        return Reflect.construct(target, args, newTarget);
+      },
+    });
+    Reflect.set(globalThis, name, counting);
+  }
+  try {
+    run();
+  } finally {
+    for (const name of names) Reflect.set(globalThis, name, originals[name]);
+  }
+  return allocated;
 }
 
 /**

@@ -1,56 +1,113 @@
 /**
- * The one chunked loop (src/algos/loss/accumulate.ts): the compositions of the terms give today's
- * `accumulateSurrogateGradient` bit for bit (A2C, PPO clip, PPO KL penalty, clip + KL; both value losses, with and
- * without value clipping; every kind of policy head), the result does not depend on the chunk size, and the
- * gradient reaches the parameters through chunks (finite differences through the networks).
+ * The one chunked loop (src/algos/loss/accumulate.ts): the compositions of the terms give what a straightforward
+ * reference computes in one pass over the whole minibatch, bit for bit (A2C, PPO clip, PPO KL penalty, clip + KL;
+ * both value losses, with and without value clipping; every kind of policy head), the result does not depend on
+ * the chunk size, and the gradient reaches the parameters through chunks (finite differences through the networks).
  */
 import { describe, expect, it } from 'vitest';
-import {
-  accumulateSurrogateGradient,
-  type Minibatch,
-  normalize,
-  type SurrogateObjective,
-  type SurrogateOptions,
-  SurrogateScratch,
-  type ValueLossForm,
-} from '../src/internal.js';
-import {
-  accumulateLoss,
-  evaluateLoss,
-  LossScratch,
-  type LossRows,
-  type LossTerm,
-} from '../src/algos/loss/accumulate.js';
+import { type ActorCriticPolicy, type Minibatch, type ValueLossForm } from '../src/internal.js';
+import { accumulateLoss, evaluateLoss, LossScratch } from '../src/algos/loss/accumulate.js';
 import { surrogate } from '../src/algos/loss/surrogate.js';
 import { klPenalty } from '../src/algos/loss/kl-penalty.js';
 import { entropyBonus } from '../src/algos/loss/entropy-bonus.js';
 import { valueLoss } from '../src/algos/loss/value-loss.js';
 import { capture } from '../src/algos/loss/capture.js';
 import { bits, makePolicy, makeRows, POLICY_KINDS, type PolicyKind } from './loss-fixtures.js';
-import { expectFiniteDifferences } from './helpers.js';
+import {
+  addLogLikelihoodGradient,
+  expectFiniteDifferences,
+  type PPOLossOptions,
+  type PPOObjective,
+  ppoRows,
+  ppoTerms,
+} from './helpers.js';
 import { tsKernels } from '../src/nn/kernels.js';
 import { createWasmKernels } from '../src/nn/wasm-kernels.js';
 
-/** Today's option bag as a list of terms, in the order of today's float additions (surrogate, entropy, KL, V). */
-function composition(o: SurrogateOptions): LossTerm[] {
+/**
+ * The reference: PPO's loss written out over the whole minibatch at once, per row in float64 (Schulman et al.
+ * 2017, eqs. 7–9; the value losses of SB3 and CleanRL), its head gradients built with the distribution's own
+ * primitives in the order surrogate, entropy, KL, then one backward pass each for the actor and the critic. It
+ * shares no code with the terms or the loop. Adds ∂L/∂θ to `policy.grads`.
+ */
+function referenceLoss(policy: ActorCriticPolicy, mb: Minibatch, o: PPOLossOptions) {
+  const { dist } = policy;
+  const B = mb.size;
+  const eps = o.clipRange ?? Number.POSITIVE_INFINITY;
+  const beta = o.klBeta ?? 0;
   const clipped = o.objective === 'clip' || o.objective === 'clip+kl';
   const penalised = o.objective === 'kl-penalty' || o.objective === 'clip+kl';
-  return [
-    surrogate({ clipped, clipRange: o.clipRange }),
-    entropyBonus(o.entCoef),
-    ...(penalised ? [klPenalty({ beta: o.klBeta ?? 0 })] : []),
-    valueLoss({ form: o.valueLoss ?? 'sb3', clipRangeVf: o.clipRangeVf, coef: o.vfCoef }),
-  ];
+  const { advantages } = ppoRows(mb, o.normalizeAdvantage);
+  const inputs = policy.distInputs(mb.observations, B, mb.masks ?? undefined);
+  const logProbs = new Float64Array(B);
+  const entropies = new Float64Array(B);
+  dist.logProb(inputs, mb.actions, B, logProbs);
+  dist.entropy(inputs, B, entropies);
+  const weights = new Float64Array(B); // ∂L/∂log π_b
+  let surrogateSum = 0;
+  let entropySum = 0;
+  let approxKl = 0;
+  let clipCount = 0;
+  for (let b = 0; b < B; b++) {
+    const logRatio = logProbs[b] - mb.oldLogProbs[b];
+    const r = Math.exp(logRatio);
+    const unclipped = r * advantages[b];
+    const clippedTerm = Math.min(Math.max(r, 1 - eps), 1 + eps) * advantages[b];
+    const useClipped = clipped && clippedTerm < unclipped;
+    surrogateSum += useClipped ? clippedTerm : unclipped;
+    weights[b] = -(useClipped ? 0 : unclipped) / B; // ∂(r·Â)/∂log π = r·Â; 0 on the clipped side
+    entropySum += entropies[b];
+    approxKl += r - 1 - logRatio;
+    if (Math.abs(r - 1) > eps) clipCount++;
+  }
+  const gradInputs = new Float32Array(B * dist.inputSize);
+  dist.gradLogProb(inputs, mb.actions, B, weights, gradInputs);
+  if (o.entCoef !== 0) dist.gradEntropy(inputs, B, new Float64Array(B).fill(-o.entCoef / B), gradInputs);
+  let kl: number | null = null;
+  if (penalised && mb.oldDistInputs !== null) {
+    const kls = new Float64Array(B);
+    dist.kl(mb.oldDistInputs, inputs, B, kls);
+    kl = 0;
+    for (let b = 0; b < B; b++) kl += kls[b];
+    kl /= B;
+    dist.gradKl(mb.oldDistInputs, inputs, B, new Float64Array(B).fill(beta / B), gradInputs);
+  }
+  policy.backwardActor(gradInputs, B);
+
+  const values = policy.values(mb.observations, B);
+  const gradValues = new Float32Array(B);
+  const epsV = o.clipRangeVf ?? null;
+  let valueSum = 0;
+  for (let b = 0; b < B; b++) {
+    const v = values[b];
+    const old = mb.oldValues[b];
+    const vClip = epsV === null || Math.abs(v - old) <= epsV ? v : old + Math.sign(v - old) * epsV;
+    const err = v - mb.returns[b];
+    const errClip = vClip - mb.returns[b];
+    const through = vClip === v ? 1 : 0; // the clamp is flat outside V_old ± ε_V
+    if ((o.valueLoss ?? 'sb3') === 'sb3') {
+      valueSum += errClip * errClip; // (V_clip − R)²
+      gradValues[b] = (o.vfCoef * 2 * errClip * through) / B;
+    } else if (err * err >= errClip * errClip) {
+      valueSum += 0.5 * err * err; // ½·max((V − R)², (V_clip − R)²)
+      gradValues[b] = (o.vfCoef * err) / B;
+    } else {
+      valueSum += 0.5 * errClip * errClip;
+      gradValues[b] = (o.vfCoef * errClip * through) / B;
+    }
+  }
+  policy.backwardCritic(gradValues, B);
+  return {
+    policyLoss: -surrogateSum / B + (kl === null ? 0 : beta * kl),
+    valueLoss: valueSum / B,
+    entropy: entropySum / B,
+    approxKl: approxKl / B,
+    clipFraction: clipCount / B,
+    kl,
+  };
 }
 
-/** The rows the rule hands the loop: the minibatch, its advantages normalised per minibatch when asked. */
-function rowsOf(mb: Minibatch, normalizeAdvantage: boolean): LossRows {
-  const advantages = mb.advantages.slice(0, mb.size);
-  if (normalizeAdvantage && mb.size > 1) normalize(advantages);
-  return { ...mb, advantages };
-}
-
-const OBJECTIVES: SurrogateObjective[] = ['none', 'clip', 'kl-penalty', 'clip+kl'];
+const OBJECTIVES: PPOObjective[] = ['none', 'clip', 'kl-penalty', 'clip+kl'];
 const VALUE_LOSSES: [ValueLossForm, number | null][] = [
   ['sb3', null],
   ['sb3', 0.2],
@@ -58,7 +115,7 @@ const VALUE_LOSSES: [ValueLossForm, number | null][] = [
   ['cleanrl', 0.2],
 ];
 
-describe.each(POLICY_KINDS)('compositions = accumulateSurrogateGradient bit for bit, %s policy', (kind) => {
+describe.each(POLICY_KINDS)('compositions = the one-pass reference bit for bit, %s policy', (kind) => {
   it.each(OBJECTIVES)('%s, every value loss, advantages normalised or not', (objective) => {
     let seed = 11;
     for (const [form, clipRangeVf] of VALUE_LOSSES) {
@@ -67,7 +124,7 @@ describe.each(POLICY_KINDS)('compositions = accumulateSurrogateGradient bit for 
         const policy = makePolicy(kind, seed);
         const mb = makeRows(policy, kind, 64, seed + 1);
         if (objective === 'clip' || objective === 'none') mb.oldDistInputs = null; // as PPO gathers them
-        const options: SurrogateOptions = {
+        const options: PPOLossOptions = {
           objective,
           clipRange: 0.2,
           klBeta: 0.7,
@@ -78,28 +135,79 @@ describe.each(POLICY_KINDS)('compositions = accumulateSurrogateGradient bit for 
           normalizeAdvantage,
         };
         policy.zeroGrad();
-        const today = accumulateSurrogateGradient(policy, mb, options, new SurrogateScratch());
+        const reference = referenceLoss(policy, mb, options);
         const expected = policy.grads.slice();
+        expect(expected.some((g) => g !== 0)).toBe(true);
         policy.zeroGrad();
         const report = accumulateLoss(
           policy,
-          rowsOf(mb, normalizeAdvantage),
-          composition(options),
+          ppoRows(mb, normalizeAdvantage),
+          ppoTerms(options),
           new LossScratch(),
         );
         const label = `${form} ${clipRangeVf} normalise ${normalizeAdvantage}`;
         expect(bits(policy.grads), label).toEqual(bits(expected));
         const m = report.metrics;
-        expect(m.policyLoss, label).toBe(today.policyLoss);
-        expect(m.valueLoss, label).toBe(today.valueLoss);
-        expect(m.entropy, label).toBe(today.entropy);
-        expect(m.approxKl, label).toBe(today.approxKl);
-        expect(m.clipFraction, label).toBe(today.clipFraction);
-        if (today.kl !== null) expect(m.kl, label).toBe(today.kl);
+        expect(m.policyLoss, label).toBe(reference.policyLoss);
+        expect(m.valueLoss, label).toBe(reference.valueLoss);
+        expect(m.entropy, label).toBe(reference.entropy);
+        expect(m.approxKl, label).toBe(reference.approxKl);
+        expect(m.clipFraction, label).toBe(reference.clipFraction);
+        if (reference.kl !== null) expect(m.kl, label).toBe(reference.kl);
       }
     }
   });
 });
+
+describe.each(POLICY_KINDS)(
+  "REINFORCE's and TRPO's composition = the one-pass reference, %s policy",
+  (kind) => {
+    it('[surrogate log-likelihood, entropyBonus(0)] over a batch, then the weighted surrogate over a reused one', () => {
+      const policy = makePolicy(kind, 71);
+      const batch = makeRows(policy, kind, 40, 72);
+      const reused = makeRows(policy, kind, 24, 73);
+      const weights = Float64Array.from(reused.advantages, (a) => Math.exp(0.3 * a)); // any positive weights
+      const total = batch.size + reused.size;
+      policy.zeroGrad();
+      // L = −(1/N) Σ w·Ψ·log π over both batches: ∂L/∂log π_k = −w_k·Ψ_k/N.
+      addLogLikelihoodGradient(
+        policy,
+        batch.observations,
+        batch.actions,
+        batch.advantages.map((a) => -a / total),
+        batch.masks ?? undefined,
+      );
+      addLogLikelihoodGradient(
+        policy,
+        reused.observations,
+        reused.actions,
+        reused.advantages.map((a, k) => -(weights[k] * a) / total),
+        reused.masks ?? undefined,
+      );
+      const expected = policy.grads.slice();
+      expect(expected.some((g) => g !== 0)).toBe(true);
+      const logProbs = new Float64Array(batch.size);
+      policy.dist.logProb(
+        policy.distInputs(batch.observations, batch.size, batch.masks ?? undefined),
+        batch.actions,
+        batch.size,
+        logProbs,
+      );
+      let expectedLoss = 0;
+      for (let k = 0; k < batch.size; k++) expectedLoss += (-batch.advantages[k] / total) * logProbs[k];
+
+      policy.zeroGrad();
+      const scratch = new LossScratch({ chunk: 16 });
+      const pseudoLoss = [surrogate({ form: 'log-likelihood' }), entropyBonus(0)];
+      const first = { ...accumulateLoss(policy, batch, pseudoLoss, scratch, total).metrics };
+      accumulateLoss(policy, { ...reused, weights }, [pseudoLoss[0]], scratch, total);
+      // Chunks of 16 rows against one pass: each row's ∂W is added in row order either way (no critic here).
+      expect(bits(policy.grads)).toEqual(bits(expected));
+      expect(first.policyLoss).toBe(expectedLoss);
+      expect(first.approxKl).toBeUndefined(); // the log-likelihood form has no ratio
+    });
+  },
+);
 
 describe('the chunked loop', () => {
   const ppoTerms = () => [
@@ -166,7 +274,7 @@ describe('the chunked loop', () => {
       lossAt();
       const grads = policy.grads.slice();
       // Parameters perturbed in float32 networks: the helper's tolerance (2 % of max(0.1, |fd|)), as the
-      // finite-difference checks of accumulateSurrogateGradient in test/ppo.test.ts.
+      // finite-difference checks of PPO's composition in test/ppo.test.ts.
       const indices = [0, 5, 17, policy.actorParamCount - 1, policy.criticOffset + 2, policy.numParams - 1];
       expectFiniteDifferences(policy.params, grads, indices, lossAt, { h: 1e-3, floor: 0.1 });
     },

@@ -2,14 +2,11 @@ import { describe, expect, it } from 'vitest';
 import {
   A2C,
   ActorCriticPolicy,
-  accumulateSurrogateGradient,
   adaptKlBeta,
   makeVec,
   type Minibatch,
   PPO,
   Rng,
-  type SurrogateObjective,
-  SurrogateScratch,
   surrogateTerm,
   type ValueLossForm,
   advantagesAndReturns,
@@ -84,7 +81,7 @@ function fixture(seed: number, perturbation = 0.05, criticPerturbation = 0) {
 }
 
 describe('actor-critic loss gradient', () => {
-  it.each<SurrogateObjective>(['clip', 'kl-penalty', 'clip+kl', 'none'])(
+  it.each<PPOObjective>(['clip', 'kl-penalty', 'clip+kl', 'none'])(
     '%s: the gradient of L = L_π − c_H·H + c_V·L_V matches finite differences',
     (objective) => {
       const { policy, mb } = fixture(3, 0.3);
@@ -172,7 +169,7 @@ describe('actor-critic loss gradient', () => {
           return valueLoss === 'sb3' ? clippedErr : 0.5 * Math.max(unclipped, clippedErr);
         });
         policy.zeroGrad();
-        const stats = accumulateSurrogateGradient(policy, mb, options, new SurrogateScratch());
+        const stats = minibatchLoss(policy, mb, options);
         expect(stats.valueLoss).toBeCloseTo(mean(terms), 6);
       });
     },
@@ -190,20 +187,10 @@ describe('actor-critic loss gradient', () => {
       normalizeAdvantage: false,
     };
     policy.zeroGrad();
-    const sb3 = accumulateSurrogateGradient(
-      policy,
-      mb,
-      { ...base, valueLoss: 'sb3' },
-      new SurrogateScratch(),
-    );
+    const sb3 = minibatchLoss(policy, mb, { ...base, valueLoss: 'sb3' });
     const sb3Grads = policy.grads.slice(policy.criticOffset);
     policy.zeroGrad();
-    const cleanrl = accumulateSurrogateGradient(
-      policy,
-      mb,
-      { ...base, valueLoss: 'cleanrl' },
-      new SurrogateScratch(),
-    );
+    const cleanrl = minibatchLoss(policy, mb, { ...base, valueLoss: 'cleanrl' });
     expect(cleanrl.valueLoss).toBeCloseTo(sb3.valueLoss / 2, 12);
     const cleanrlGrads = policy.grads.slice(policy.criticOffset);
     cleanrlGrads.forEach((g, j) => expect(g).toBeCloseTo(sb3Grads[j] / 2, 6));
@@ -224,18 +211,18 @@ describe('actor-critic loss gradient', () => {
     mb.oldLogProbs = mb.oldLogProbs.map((l) => l - 1);
     mb.advantages = mb.advantages.map((a) => Math.abs(a) + 0.1);
     policy.zeroGrad();
-    const stats = accumulateSurrogateGradient(policy, mb, options, new SurrogateScratch());
+    const stats = minibatchLoss(policy, mb, options);
     expect(stats.clipFraction).toBe(1);
     expect(policy.grads.every((g) => g === 0)).toBe(true);
     // With Â < 0 the unclipped term is the minimum and the gradient flows.
     mb.advantages = mb.advantages.map((a) => -a);
     policy.zeroGrad();
-    accumulateSurrogateGradient(policy, mb, options, new SurrogateScratch());
+    minibatchLoss(policy, mb, options);
     expect(policy.grads.some((g) => g !== 0)).toBe(true);
   });
 });
 
-import { actorCriticLoss, expectFiniteDifferences } from './helpers.js';
+import { actorCriticLoss, expectFiniteDifferences, minibatchLoss, type PPOObjective } from './helpers.js';
 import './learning-envs.js';
 
 const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;

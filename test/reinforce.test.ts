@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest';
 import {
-  accumulateLogLikelihoodGradient,
   ActorCriticPolicy,
   BaseEnv,
   Box,
@@ -17,7 +16,12 @@ import {
   rewardToGo,
   type StepBatch,
 } from '../src/internal.js';
-import { expectFiniteDifferences, recordEstimates } from './helpers.js';
+import {
+  addLogLikelihoodGradient,
+  allocationsDuring,
+  expectFiniteDifferences,
+  recordEstimates,
+} from './helpers.js';
 
 /** A two-armed bandit: arm 1 pays 1, arm 0 pays 0.2 (plus seeded noise); one step per episode. */
 class Bandit extends BaseEnv<Float32Array, number> {
@@ -395,12 +399,11 @@ describe('REINFORCE', () => {
     const n2 = b2.actions.length;
     const total = n1 + n2;
     const psi2 = rewardToGo(b2.batch, 1, null, new Float64Array(n2));
-    accumulateLogLikelihoodGradient(
+    addLogLikelihoodGradient(
       policy,
       b2.observations,
       b2.actions,
       psi2.map((v) => -v / total),
-      n2,
     );
     const logProbs = new Float64Array(n1);
     policy.dist.logProb(policy.distInputs(b1.observations, n1), b1.actions, n1, logProbs);
@@ -408,12 +411,11 @@ describe('REINFORCE', () => {
     expect(Math.max(...logRatios.map(Math.abs))).toBeGreaterThan(0.05);
     const w = perDecisionWeights(b1.batch, logRatios, null, new Float64Array(n1));
     const psi1 = importanceSampledRewardToGo(b1.batch, logRatios, 1, null, new Float64Array(n1));
-    accumulateLogLikelihoodGradient(
+    addLogLikelihoodGradient(
       policy,
       b1.observations,
       b1.actions,
       psi1.map((v, k) => (-w[k] * v) / total),
-      n1,
     );
     const expected = policy.grads.slice(0, policy.actorParamCount);
     expected.forEach((e, k) => expect(actual[k], `parameter ${k}`).toBeCloseTo(e, 6));
@@ -523,5 +525,23 @@ describe('REINFORCE', () => {
     );
     expect(() => new Reinforce({ gaeLambda: 0.95, baseline: 'none' })).toThrow(/needs baseline 'value'/);
     expect(() => new Reinforce({ lr: 1 } as never)).toThrow(/unknown option 'lr'/);
+  });
+});
+
+describe('REINFORCE update workspaces', () => {
+  it("an iteration of a batch no larger than before allocates none of the update's per-row arrays", () => {
+    // baseline 'value', no reuse: nSteps steps per iteration (the step buffer), 96 rows; CartPole has 2 actions.
+    const n = 96;
+    const algo = new Reinforce({
+      env: 'CartPole-v1',
+      nSteps: n,
+      valueMinibatchSize: 32,
+      netArch: [8],
+      seed: 6,
+    });
+    const watched = new Set([n, n * algo.policy.dist.inputSize, 32, 32 * algo.policy.obsDim]);
+    algo.begin({ totalTimesteps: 3 * n });
+    algo.iterate(); // the first iteration grows the workspaces
+    expect(allocationsDuring(watched, () => algo.iterate())).toEqual([]);
   });
 });

@@ -8,6 +8,7 @@ import {
   Rng,
   TRPO,
 } from '../src/internal.js';
+import { allocationsDuring } from './helpers.js';
 import './learning-envs.js';
 
 describe('conjugate gradient', () => {
@@ -206,25 +207,7 @@ describe('TRPO and NPG', () => {
     const watched = new Set([A, n, n * trpo.policy.dist.inputSize]);
     trpo.begin({ totalTimesteps: 3 * n });
     trpo.iterate(); // the first iteration may size lazily allocated caches
-    const allocated: number[] = [];
-    const originals = { Float32Array, Float64Array };
-    for (const name of ['Float32Array', 'Float64Array'] as const) {
-      const counting = new Proxy(originals[name], {
-        construct(target, args, newTarget) {
-          const size = typeof args[0] === 'number' ? args[0] : (args[0] as ArrayLike<number>)?.length;
-          if (watched.has(size)) allocated.push(size);
-          return Reflect.construct(target, args, newTarget);
-        },
-      });
-      Reflect.set(globalThis, name, counting);
-    }
-    try {
-      trpo.iterate();
-    } finally {
-      Reflect.set(globalThis, 'Float32Array', originals.Float32Array);
-      Reflect.set(globalThis, 'Float64Array', originals.Float64Array);
-    }
-    expect(allocated).toEqual([]);
+    expect(allocationsDuring(watched, () => trpo.iterate())).toEqual([]);
   });
 
   it('refuses options it does not use', () => {

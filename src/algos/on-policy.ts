@@ -21,8 +21,6 @@ import {
   type RolloutActor,
   RolloutCollector,
 } from '../rollouts/rollout.js';
-import type { Minibatch } from './surrogate.js';
-import { maskRows } from './policy-gradient.js';
 import { discount, gradNormBound, traceDecay } from './hyperparameters.js';
 import { presetField } from './presets.js';
 import type { Ports } from './ports.js';
@@ -366,6 +364,21 @@ export function mean(xs: number[]): number | null {
   return xs.length === 0 ? null : xs.reduce((a, b) => a + b, 0) / xs.length;
 }
 
+/** A minibatch gathered from the rollout (row-major, B rows): the `LossRows` of PPO's loss. */
+export interface Minibatch {
+  size: number;
+  observations: Float32Array;
+  actions: Float32Array;
+  oldLogProbs: Float64Array;
+  oldValues: Float64Array;
+  advantages: Float64Array;
+  returns: Float64Array;
+  /** The old policy's distribution inputs (needed by the KL objectives), [B × inputSize]. */
+  oldDistInputs: Float32Array | null;
+  /** Action masks [B × logits] when the env reports them (the loss is of the same masked distribution). */
+  masks?: Uint8Array | null;
+}
+
 /** Reusable minibatch storage for `gatherMinibatch`. */
 export function allocateMinibatch(
   capacity: number,
@@ -418,22 +431,6 @@ export function gatherMinibatch(
   }
   mb.size = size;
   return mb;
-}
-
-/** The current policy's distribution inputs for every row of the rollout ([n × inputSize]). */
-export function distInputsOf(
-  policy: ActorCriticPolicy,
-  buffer: RolloutBuffer,
-  out: Float32Array,
-): Float32Array {
-  const chunk = 1024;
-  for (let start = 0; start < buffer.size; start += chunk) {
-    const size = Math.min(chunk, buffer.size - start);
-    const obs = buffer.observations.subarray(start * buffer.obsDim, (start + size) * buffer.obsDim);
-    const masks = maskRows(buffer.masks, policy.dist.inputSize, start, size);
-    out.set(policy.distInputs(obs, size, masks), start * policy.dist.inputSize);
-  }
-  return out;
 }
 
 /**

@@ -44,9 +44,10 @@ import {
   type LossPolicy,
   type LossRows,
   LossScratch,
+  type LossTerm,
 } from './loss/accumulate.js';
-import { surrogate } from './loss/surrogate.js';
-import { adaptKlBeta, klPenalty } from './loss/kl-penalty.js';
+import { type Surrogate, surrogate } from './loss/surrogate.js';
+import { adaptKlBeta, type KlPenalty, klPenalty } from './loss/kl-penalty.js';
 import { entropyBonus } from './loss/entropy-bonus.js';
 import { valueLoss } from './loss/value-loss.js';
 import { capture } from './loss/capture.js';
@@ -65,7 +66,7 @@ export const ppoConfigSchema = z.strictObject({
   objective: z.enum(['clip', 'kl-penalty', 'clip+kl', 'none']).default('clip'),
   clipRange: scheduleSchema.default(0.2),
   clipRangeVf: z.number().positive().nullable().default(null),
-  /** The value loss: SB3's clamped MSE ('sb3') or CleanRL's ½·max of clipped and unclipped errors (surrogate.ts). */
+  /** The value loss: SB3's clamped MSE ('sb3') or CleanRL's ½·max of clipped and unclipped errors (loss/value-loss.ts). */
   valueLoss: z.enum(['sb3', 'cleanrl']).default('sb3'),
   /** Truncated episodes: bootstrap from V(final observation) (SB3), or end them there (CleanRL's ppo.py). */
   truncation: truncationSchema.default('bootstrap'),
@@ -170,6 +171,26 @@ export function shuffledRows(policy: ActorCriticPolicy, size: number): Minibatch
 }
 
 /**
+ * PPO's loss terms for its config, in the order of their float additions:
+ *   L = −(1/B) Σ s(r, Â) [+ β·(1/B) Σ KL(π_old ‖ π)] − c_H·(1/B) Σ H + c_V·L_V,  s clipped or plain.
+ * The surrogate's ε follows the clip-range schedule and the penalty's β is rule state (adapted after each update).
+ */
+export function ppoLoss(
+  c: Pick<PPOUpdateConfig, 'objective' | 'entCoef' | 'vfCoef' | 'klBetaInit' | 'valueLoss' | 'clipRangeVf'>,
+): { loss: LossTerm[]; policySurrogate: Surrogate; penalty: KlPenalty; penalised: boolean } {
+  const penalised = c.objective === 'kl-penalty' || c.objective === 'clip+kl';
+  const policySurrogate = surrogate({ clipped: c.objective === 'clip' || c.objective === 'clip+kl' });
+  const penalty = klPenalty({ beta: c.klBetaInit });
+  const loss = [
+    policySurrogate,
+    entropyBonus(c.entCoef),
+    ...(penalised ? [penalty] : []),
+    valueLoss({ form: c.valueLoss, clipRangeVf: c.clipRangeVf, coef: c.vfCoef }),
+  ];
+  return { loss, policySurrogate, penalty, penalised };
+}
+
+/**
  * The update: GAE over the rollout, nEpochs passes of minibatch steps in the order and on the view `plan` gives,
  * then the adaptive β. `title` names the algorithm in messages.
  */
@@ -189,17 +210,8 @@ export function createPPOUpdate(
   const { oldInputs, scratch: lossScratch } = plan;
   const batchSize = Math.min(c.batchSize, n);
   const mb = allocateMinibatch(batchSize, policy.obsDim, policy.dist.actionSize, policy.dist.inputSize);
-  const penalised = c.objective === 'kl-penalty' || c.objective === 'clip+kl';
+  const { loss, policySurrogate, penalty, penalised } = ppoLoss(c);
   if (!penalised) mb.oldDistInputs = null; // the clipped objective needs only the old log-probabilities
-  // L = −(1/B) Σ s(r, Â) [+ β·(1/B) Σ KL(π_old ‖ π)] − c_H·(1/B) Σ H + c_V·L_V; s clipped or plain.
-  const policySurrogate = surrogate({ clipped: c.objective === 'clip' || c.objective === 'clip+kl' });
-  const penalty = klPenalty({ beta: c.klBetaInit }); // β is rule state: adapted after each update
-  const loss = [
-    policySurrogate,
-    entropyBonus(c.entCoef),
-    ...(penalised ? [penalty] : []),
-    valueLoss({ form: c.valueLoss, clipRangeVf: c.clipRangeVf, coef: c.vfCoef }),
-  ];
   const normalized = new Float64Array(batchSize); // the minibatch's advantages, normalised
   const minibatchRows: LossRows = { ...mb };
 

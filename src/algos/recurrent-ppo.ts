@@ -36,6 +36,7 @@ import { checkNormalizable } from './hyperparameters.js';
 import {
   allocateMinibatch,
   gatherMinibatch,
+  type Minibatch,
   type OnPolicyParts,
   resolveBatchSize,
   sharedPolicyOptions,
@@ -44,7 +45,6 @@ import {
 import { type LoadOptions, loadAlgorithm } from './persistence.js';
 import type { Ports } from './ports.js';
 import { createPPOUpdate, type MinibatchPlan, ppoConfigSchema, type PPOUpdateMetrics } from './ppo.js';
-import type { Minibatch } from './surrogate.js';
 import { LossScratch } from './loss/accumulate.js';
 import { type Acting, type AlgorithmDefinition, Trainer, type UpdateRule } from './trainer.js';
 

@@ -59,13 +59,16 @@ import { RolloutBuffer, RolloutCollector } from '../rollouts/rollout.js';
 import type { IterationStats } from '../rollouts/iteration.js';
 import { networkFields, type OnPolicyParts } from './on-policy.js';
 import { type LoadOptions, loadAlgorithm } from './persistence.js';
-import { accumulateLogLikelihoodGradient, maskRows } from './policy-gradient.js';
 import type { Ports } from './ports.js';
 import { presetField } from './presets.js';
 import { discount, gradNormBound, stepSize, traceDecay } from './hyperparameters.js';
 import { type AlgorithmDefinition, Trainer, type UpdateRule } from './trainer.js';
 import { renamedOptionsOf } from './renamed-options.js';
-import { regressValues } from './value-regression.js';
+import { type RegressionScratch, regressValues } from './value-regression.js';
+import { accumulateLoss, evaluateLoss, type LossRows, LossScratch } from './loss/accumulate.js';
+import { surrogate } from './loss/surrogate.js';
+import { entropyBonus } from './loss/entropy-bonus.js';
+import { capture } from './loss/capture.js';
 
 export const reinforceConfigSchema = z.strictObject({
   env: z.string().default('CartPole-v1'),
@@ -165,14 +168,15 @@ function subtractBaseline(
   psi: Float64Array,
   values: Floats | null,
   c: ReinforceResolvedConfig,
+  work: ScoreWorkspace,
 ): void {
   const n = psi.length;
   if (c.baseline === 'value' && values !== null) {
     for (let k = 0; k < n; k++) psi[k] -= values[k];
   } else if (c.baseline === 'mean') {
-    const ids = new Int32Array(n);
+    const ids = work.ids.rows(n);
     const count = episodeIds(batch, ids);
-    const b = leaveOneOutMeanBaseline(psi, ids, count, new Float64Array(n));
+    const b = leaveOneOutMeanBaseline(psi, ids, count, work.baseline.rows(n));
     for (let k = 0; k < n; k++) psi[k] -= b[k];
   }
 }
@@ -189,30 +193,56 @@ function normalizeScores(psi: Float64Array, c: ReinforceResolvedConfig): void {
 
 /**
  * Ψ_t for a collected batch per the config, and the critic's regression targets (null without a value baseline).
- * A function of the batch alone (its rewards, ends and the values recorded when it was collected).
+ * A function of the batch alone (its rewards, ends and the values recorded when it was collected). The arrays are
+ * views of `work` (the update's, grown to the largest batch; a fresh one by default), valid until its next use.
  */
 export function estimateScores(
   buffer: RolloutBuffer,
   c: ReinforceResolvedConfig,
+  work: ScoreWorkspace = new ScoreWorkspace(),
 ): { psi: Float64Array; valueTargets: Float64Array | null } {
   const n = buffer.size;
   const next =
     c.baseline === 'value'
-      ? successorValues(buffer, buffer.values, buffer.finalValues, buffer.lastValues, new Float64Array(n))
+      ? successorValues(buffer, buffer.values, buffer.finalValues, buffer.lastValues, work.next.rows(n))
       : null;
-  const psi = new Float64Array(n);
+  const psi = work.psi.rows(n);
   let valueTargets: Float64Array | null = null;
   if (c.gaeLambda !== null && next !== null) {
-    valueTargets = new Float64Array(n);
+    valueTargets = work.valueTargets.rows(n);
     gae(buffer, buffer.values, next, c.gamma, c.gaeLambda, psi, valueTargets);
   } else {
     if (c.returns === 'total') totalReturn(buffer, c.gamma, next, psi);
     else rewardToGo(buffer, c.gamma, next, psi);
-    if (next !== null) valueTargets = rewardToGo(buffer, c.gamma, next, new Float64Array(n));
-    subtractBaseline(buffer, psi, buffer.values, c);
+    if (next !== null) valueTargets = rewardToGo(buffer, c.gamma, next, work.valueTargets.rows(n));
+    subtractBaseline(buffer, psi, buffer.values, c, work);
   }
   normalizeScores(psi, c);
   return { psi, valueTargets };
+}
+
+/** A typed array grown (never shrunk) to the largest batch seen: REINFORCE's batches change size. */
+class Grown<T extends Float64Array | Float32Array | Int32Array> {
+  private data: T;
+  constructor(private readonly create: (n: number) => T) {
+    this.data = create(0);
+  }
+  /** The first n entries (a view; the storage is replaced only when a larger batch arrives). */
+  rows(n: number): T {
+    if (this.data.length < n) this.data = this.create(n);
+    return this.data.subarray(0, n) as T;
+  }
+}
+
+const float64s = (n: number) => new Float64Array(n);
+
+/** The per-batch arrays of Ψ's estimation, allocated once per run and grown with the batches. */
+export class ScoreWorkspace {
+  readonly next = new Grown(float64s);
+  readonly psi = new Grown(float64s);
+  readonly valueTargets = new Grown(float64s);
+  readonly ids = new Grown((n) => new Int32Array(n));
+  readonly baseline = new Grown(float64s);
 }
 
 /**
@@ -226,19 +256,61 @@ export function createReinforceUpdate(
   const actor = new Adam(policy.actorParamCount, c.learningRate);
   const critic = new Adam(policy.numParams - policy.criticOffset, c.valueLearningRate);
   const stored: StoredBatch[] = [];
+  // The pseudo-loss L = −(1/N) Σ w·Ψ·log π over this batch (w = 1) and the reused ones, N their rows together;
+  // the entropy of this batch is reported.
+  const pseudoLoss = [surrogate({ form: 'log-likelihood' }), entropyBonus(0)];
+  const reusedLoss = [pseudoLoss[0]];
+  const lossScratch = new LossScratch();
+  const captured = { logProbs: new Float64Array(0) };
+  const captureLogProbs = [capture(captured)]; // log π_θ of a reused batch's actions
+  const rows: LossRows = { size: 0, observations: new Float32Array(0), actions: new Float32Array(0) };
+  const scores = new ScoreWorkspace(); // this batch's Ψ and targets
+  const reused = new ScoreWorkspace(); // a reused batch's Ψ
+  const logRatios = new Grown(float64s);
+  const weights = new Grown(float64s);
+  const allWeights = new Grown(float64s); // every reused row's weight, for the effective sample size
+  const regressionOrder = new Grown((n) => new Int32Array(n));
+  const regressionObservations = new Grown((n) => new Float32Array(n));
+  const regressionGradients = new Grown((n) => new Float32Array(n));
+
+  /** The critic regression's workspace for n rows (what `allocateRegression` gives, without allocating). */
+  function regressionScratch(n: number): RegressionScratch {
+    const minibatch = Math.min(c.valueMinibatchSize, n);
+    return {
+      order: regressionOrder.rows(n),
+      obs: regressionObservations.rows(minibatch * policy.obsDim),
+      gradValues: regressionGradients.rows(minibatch),
+    };
+  }
+
+  /** Points `rows` at a batch's arrays (no copy). */
+  function rowsOf(
+    size: number,
+    batch: { observations: Float32Array; actions: Float32Array; masks: Uint8Array | null },
+    advantages: Float64Array | null,
+    rowWeights: Float64Array | null,
+  ): LossRows {
+    rows.size = size;
+    rows.observations = batch.observations;
+    rows.actions = batch.actions;
+    rows.masks = batch.masks;
+    rows.advantages = advantages;
+    rows.weights = rowWeights;
+    return rows;
+  }
 
   /**
    * Ψ_t of a stored batch under the current policy: the importance-sampled (per-decision) returns for the
    * log-ratios log π_θ − log π_β, minus the baseline of the current critic or the leave-one-out mean.
    */
   function reusedScores(past: StoredBatch, logRatios: Floats): Float64Array {
-    const n = past.actions.length / policy.dist.actionSize;
-    const psi = new Float64Array(n);
+    const n = past.behaviourLogProbs.length;
+    const psi = reused.psi.rows(n);
     if (c.returns === 'total') {
       importanceSampledTotalReturn(past.batch, logRatios, c.gamma, past.nextValues, psi);
     } else importanceSampledRewardToGo(past.batch, logRatios, c.gamma, past.nextValues, psi);
     const values = c.baseline === 'value' ? policy.values(past.observations, n) : null;
-    subtractBaseline(past.batch, psi, values, c);
+    subtractBaseline(past.batch, psi, values, c, reused);
     normalizeScores(psi, c);
     return psi;
   }
@@ -251,36 +323,32 @@ export function createReinforceUpdate(
     buffer: RolloutBuffer,
     psi: Float64Array,
   ): { policyLoss: number; entropy: number; effectiveSampleSize?: number } {
-    const total = buffer.size + stored.reduce((n, b) => n + b.behaviourLogProbs.length, 0);
+    let total = buffer.size;
+    for (const past of stored) total += past.behaviourLogProbs.length;
     policy.zeroGrad();
-    const weights = psi.map((v) => -v / total); // ∂L/∂log π(a_k|s_k)
-    const stats = accumulateLogLikelihoodGradient(
+    const stats = accumulateLoss(
       policy,
-      buffer.observations,
-      buffer.actions,
-      weights,
-      buffer.size,
-      buffer.masks,
+      rowsOf(buffer.size, buffer, psi, null),
+      pseudoLoss,
+      lossScratch,
+      total,
     );
-    let loss = stats.weightedLogProb;
-    const reusedWeights: number[] = [];
+    let loss = stats.metrics.policyLoss;
+    const entropy = stats.metrics.entropy;
+    const reusedWeights = allWeights.rows(total - buffer.size);
+    let reusedRows = 0;
     for (const past of stored) {
       const n = past.behaviourLogProbs.length;
-      const logRatios = logProbsOf(policy, past.observations, past.actions, n, past.masks).map(
-        (lp, k) => lp - past.behaviourLogProbs[k],
-      );
-      const w = perDecisionWeights(past.batch, logRatios, c.importanceWeightClip, new Float64Array(n));
-      for (const v of w) reusedWeights.push(v);
-      const pastPsi = reusedScores(past, logRatios);
-      const pastStats = accumulateLogLikelihoodGradient(
-        policy,
-        past.observations,
-        past.actions,
-        pastPsi.map((v, k) => (-w[k] * v) / total),
-        n,
-        past.masks,
-      );
-      loss += pastStats.weightedLogProb;
+      const ratios = logRatios.rows(n);
+      captured.logProbs = ratios;
+      evaluateLoss(policy, rowsOf(n, past, null, null), captureLogProbs, lossScratch);
+      for (let k = 0; k < n; k++) ratios[k] -= past.behaviourLogProbs[k];
+      const w = perDecisionWeights(past.batch, ratios, c.importanceWeightClip, weights.rows(n));
+      reusedWeights.set(w, reusedRows);
+      reusedRows += n;
+      const pastPsi = reusedScores(past, ratios);
+      const pastRows = rowsOf(n, past, pastPsi, w);
+      loss += accumulateLoss(policy, pastRows, reusedLoss, lossScratch, total).metrics.policyLoss;
     }
     const actorGrads = policy.grads.subarray(0, policy.actorParamCount);
     if (c.maxGradNorm !== null) clipGradNorm(actorGrads, c.maxGradNorm);
@@ -292,10 +360,8 @@ export function createReinforceUpdate(
     }
     return {
       policyLoss: loss,
-      entropy: stats.entropySum / buffer.size,
-      ...(reusedWeights.length > 0
-        ? { effectiveSampleSize: effectiveSampleSize(reusedWeights) / reusedWeights.length }
-        : {}),
+      entropy,
+      ...(reusedRows > 0 ? { effectiveSampleSize: effectiveSampleSize(reusedWeights) / reusedRows } : {}),
     };
   }
 
@@ -303,7 +369,7 @@ export function createReinforceUpdate(
     optimizers: { actor, critic },
     update(batch: RolloutBuffer): ReinforceUpdateMetrics {
       // 1. Estimate Ψ_t.
-      const { psi, valueTargets } = estimateScores(batch, c);
+      const { psi, valueTargets } = estimateScores(batch, c, scores);
       // 2. Update the policy on the pseudo-loss, then refit the critic.
       const { policyLoss, entropy, effectiveSampleSize } = updatePolicy(batch, psi);
       const valueLoss =
@@ -317,6 +383,7 @@ export function createReinforceUpdate(
               batch.size,
               { epochs: c.nCriticUpdates, minibatchSize: c.valueMinibatchSize },
               rng,
+              regressionScratch(batch.size),
             );
       return {
         policyLoss,
@@ -442,29 +509,6 @@ function parseKeptBatches(value: unknown, policy: ActorCriticPolicy, reuseBatche
       masks: masks === null ? null : Uint8Array.from(masks),
     };
   });
-}
-
-/** log π_θ(a|s) of the current policy for n stored samples. */
-function logProbsOf(
-  policy: ActorCriticPolicy,
-  observations: Float32Array,
-  actions: Float32Array,
-  n: number,
-  masks: Uint8Array | null,
-): Float64Array {
-  const out = new Float64Array(n);
-  const chunk = 1024;
-  for (let start = 0; start < n; start += chunk) {
-    const size = Math.min(chunk, n - start);
-    const inputs = policy.distInputs(
-      observations.subarray(start * policy.obsDim, (start + size) * policy.obsDim),
-      size,
-      maskRows(masks, policy.dist.inputSize, start, size),
-    );
-    const acts = actions.subarray(start * policy.dist.actionSize, (start + size) * policy.dist.actionSize);
-    policy.dist.logProb(inputs, acts, size, out.subarray(start, start + size));
-  }
-  return out;
 }
 
 /** Copies what reuse needs out of a rollout buffer (which the collector may overwrite). */

@@ -28,7 +28,6 @@ import {
   advantagesAndReturns,
   allocateAdvantageScratch,
   buildOnPolicy,
-  distInputsOf,
   explainedVariance,
   explorationFields,
   onPolicyFields,
@@ -38,11 +37,15 @@ import {
   toSchedule,
 } from './on-policy.js';
 import { type LoadOptions, loadAlgorithm } from './persistence.js';
-import { accumulateLogLikelihoodGradient } from './policy-gradient.js';
 import type { Ports } from './ports.js';
 import { type AlgorithmDefinition, Trainer, type UpdateRule } from './trainer.js';
 import { renamedOptionsOf } from './renamed-options.js';
 import { allocateRegression, regressValues } from './value-regression.js';
+import { accumulateLoss, evaluateLoss, type LossRows, LossScratch } from './loss/accumulate.js';
+import { surrogate } from './loss/surrogate.js';
+import { klPenalty } from './loss/kl-penalty.js';
+import { entropyBonus } from './loss/entropy-bonus.js';
+import { capture } from './loss/capture.js';
 
 const { entCoef: _e, vfCoef: _v, maxGradNorm: _m, ...baseFields } = onPolicyFields;
 
@@ -109,7 +112,6 @@ export function createTrustRegionUpdate(
   const advantages = new Float64Array(n);
   const returns = new Float64Array(n);
   const advantageScratch = allocateAdvantageScratch(n);
-  const weights = new Float64Array(n);
   const oldInputs = new Float32Array(n * policy.dist.inputSize);
   const oldLogProbs = new Float64Array(n);
   const g = new Float64Array(A);
@@ -117,11 +119,24 @@ export function createTrustRegionUpdate(
   const oldParams = new Float32Array(A);
   const cgScratch = allocateConjugateGradient(A);
   const fisher = new FisherVectorProduct(policy, null, n, c.cgDamping);
-  const trial: TrialScratch = {
-    inputs: new Float32Array(n * policy.dist.inputSize),
-    logProbs: new Float64Array(n),
-    kls: new Float64Array(n),
+  const lossScratch = new LossScratch();
+  const rows: LossRows = {
+    size: n,
+    observations: new Float32Array(0),
+    actions: new Float32Array(0),
+    advantages,
+    oldLogProbs,
+    oldDistInputs: oldInputs,
   };
+  const capturePolicy = [capture({ distInputs: oldInputs, logProbs: oldLogProbs })]; // π_old
+  // L = −(1/n) Σ Â·log π: its gradient at θ_old is −g (the surrogate's at r = 1); the entropy is reported.
+  const pseudoLoss = [surrogate({ form: 'log-likelihood' }), entropyBonus(0)];
+  // The line search's measures: the surrogate (1/n) Σ r·Â = −policyLoss and the mean KL(π ‖ π_old). The direction
+  // is sb3-contrib's `kl_divergence(distribution, old_distribution)`; it matters once the policy is nearly
+  // deterministic: KL(π_old ‖ π) = −log π(a*) lets a state where π_old(a*) = 1 − ε become a coin flip for log 2
+  // whatever ε is, while KL(π ‖ π_old) charges ≈ ½·log(1/ε) for it, so the trust region keeps protecting the
+  // states the policy has already learnt (docs/parity.md).
+  const lineSearchMeasures = [surrogate(), klPenalty({ beta: 0, direction: 'new-old' })];
   const regression = allocateRegression(policy, n, c.batchSize);
 
   return {
@@ -131,21 +146,18 @@ export function createTrustRegionUpdate(
       // 1. Estimate GAE advantages; π_old's distribution inputs and log-probabilities.
       advantagesAndReturns(rollout, c.gamma, c.gaeLambda, advantages, returns, 'bootstrap', advantageScratch);
       if (c.normalizeAdvantage) normalize(advantages);
-      distInputsOf(policy, rollout, oldInputs);
-      policy.dist.logProb(oldInputs, rollout.actions, n, oldLogProbs);
+      rows.observations = rollout.observations;
+      rows.actions = rollout.actions;
+      rows.masks = rollout.masks;
+      evaluateLoss(policy, rows, capturePolicy, lossScratch);
 
-      // 2. Policy gradient of the surrogate at θ_old: g = (1/n) Σ Â ∇log π.
+      // 2. Policy gradient of the surrogate at θ_old: g = (1/n) Σ Â ∇log π = −∇L.
       policy.zeroGrad();
-      for (let k = 0; k < n; k++) weights[k] = advantages[k] / n;
-      const stats = accumulateLogLikelihoodGradient(
-        policy,
-        rollout.observations,
-        rollout.actions,
-        weights,
-        n,
-        rollout.masks,
-      );
-      g.set(policy.grads.subarray(0, A));
+      const stats = accumulateLoss(policy, rows, pseudoLoss, lossScratch).metrics;
+      const policyLoss = stats.policyLoss; // read now: the report is reused by the line search
+      const entropy = stats.entropy;
+      const grads = policy.grads;
+      for (let k = 0; k < A; k++) g[k] = -grads[k];
       // 3. Natural gradient x = F⁻¹ g by conjugate gradient, scaled to the trust region's edge.
       fisher.setBatch(rollout.observations, rollout.masks);
       const x = conjugateGradient(fisher.apply, g, c.cgMaxSteps, undefined, cgScratch);
@@ -162,9 +174,9 @@ export function createTrustRegionUpdate(
       let fraction = 1;
       for (let i = 0; i < (c.lineSearch ? c.lineSearchMaxIter : 1); i++) {
         for (let k = 0; k < A; k++) policy.params[k] = oldParams[k] + fraction * stepScale * x[k];
-        const evaluation = surrogateAndKl(policy, rollout, advantages, oldLogProbs, oldInputs, trial);
+        const evaluation = evaluateLoss(policy, rows, lineSearchMeasures, lossScratch).metrics;
         kl = evaluation.kl;
-        if (!c.lineSearch || (evaluation.kl <= c.maxKl && evaluation.surrogate > surrogateBefore)) {
+        if (!c.lineSearch || (evaluation.kl <= c.maxKl && -evaluation.policyLoss > surrogateBefore)) {
           lineSearchSteps = i;
           break;
         }
@@ -188,9 +200,9 @@ export function createTrustRegionUpdate(
       );
 
       return {
-        policyLoss: -stats.weightedLogProb,
+        policyLoss,
         valueLoss,
-        entropy: stats.entropySum / n,
+        entropy,
         approxKl: kl,
         clipFraction: 0,
         explainedVariance: explainedVariance(rollout.values, returns),
@@ -245,39 +257,4 @@ export class NPG extends Trainer<TRPOResolvedConfig, TrustRegionUpdateMetrics> {
   static load(dir: string, options: LoadOptions = {}): NPG {
     return loadAlgorithm(dir, 'npg', options, (config) => new NPG(config, options.ports));
   }
-}
-
-/** The line search's arrays: π's distribution inputs, log-probabilities and KLs over the rollout. */
-interface TrialScratch {
-  inputs: Float32Array;
-  logProbs: Float64Array;
-  kls: Float64Array;
-}
-
-/**
- * The surrogate (1/n) Σ r·Â and the mean KL(π ‖ π_old) of the current parameters π over the rollout. The direction
- * is sb3-contrib's `kl_divergence(distribution, old_distribution)`; it matters once the policy is nearly
- * deterministic: KL(π_old ‖ π) = −log π(a*) lets a state where π_old(a*) = 1 − ε become a coin flip for log 2
- * whatever ε is, while KL(π ‖ π_old) charges ≈ ½·log(1/ε) for it, so the trust region keeps protecting the states
- * the policy has already learnt (docs/parity.md).
- */
-function surrogateAndKl(
-  policy: OnPolicyParts['policy'],
-  buffer: RolloutBuffer,
-  advantages: Float64Array,
-  oldLogProbs: Float64Array,
-  oldInputs: Float32Array,
-  { inputs, logProbs, kls }: TrialScratch,
-): { surrogate: number; kl: number } {
-  const n = buffer.size;
-  distInputsOf(policy, buffer, inputs);
-  policy.dist.logProb(inputs, buffer.actions, n, logProbs);
-  policy.dist.kl(inputs, oldInputs, n, kls); // the Distribution's kl(p, q) is KL(p ‖ q)
-  let surrogate = 0;
-  let kl = 0;
-  for (let k = 0; k < n; k++) {
-    surrogate += Math.exp(logProbs[k] - oldLogProbs[k]) * advantages[k];
-    kl += kls[k];
-  }
-  return { surrogate: surrogate / n, kl: kl / n };
 }

@@ -15,7 +15,6 @@ import type { Floats } from '../../nn/kernels.js';
 import type { ActorCriticPolicy } from '../../policies/actor-critic.js';
 import type { Distribution } from '../../policies/distributions.js';
 import { PolicygradError } from '../../errors.js';
-import { maskRows } from '../policy-gradient.js';
 
 const NO_FIELDS: readonly (keyof LossRows)[] = [];
 
@@ -113,6 +112,16 @@ export function addMetric(report: LossReport, key: string, value: number): void 
   report.metrics[key] = key in report.metrics ? report.metrics[key] + value : value;
 }
 
+/** Rows [start, start + size) of action masks [n × width] (undefined when there are none). */
+export function maskRows(
+  masks: Uint8Array | null | undefined,
+  width: number,
+  start: number,
+  size: number,
+): Uint8Array | undefined {
+  return masks ? masks.subarray(start * width, (start + size) * width) : undefined;
+}
+
 /** The rows [start, start + size) of a row-major array with `width` entries per row (itself when it is all of them). */
 export function chunkRows<T extends Floats>(array: T, width: number, start: number, size: number): T {
   return start === 0 && array.length === size * width
@@ -163,34 +172,29 @@ export class LossScratch {
   }
 }
 
+/** A run of the loop over `rows` with `terms`; `total` is the row count every term divides by (default: the rows). */
+export type LossRun = (
+  policy: LossPolicy,
+  rows: LossRows,
+  terms: readonly LossTerm[],
+  scratch: LossScratch,
+  total?: number,
+) => LossReport;
+
 /**
  * Adds ∂L/∂θ of the composed loss L = Σ terms over `rows` into `policy.grads` (zero them first) and returns L with
- * the terms' metrics. `total` is the row count every term divides by (default: the rows given).
+ * the terms' metrics.
  *
  * Per chunk of `scratch.chunk` rows: forward the actor (and the critic when a term needs V), zero the head
  * gradients, let each term accumulate (in list order: the order of the float additions), `backwardActor`,
  * `backwardCritic`. The report is a workspace of `scratch`, valid until its next call.
  */
-export function accumulateLoss(
-  policy: LossPolicy,
-  rows: LossRows,
-  terms: readonly LossTerm[],
-  scratch: LossScratch,
-  total: number = rows.size,
-): LossReport {
-  return runLoss(policy, rows, terms, scratch, total, true);
-}
+export const accumulateLoss: LossRun = (policy, rows, terms, scratch, total = rows.size) =>
+  runLoss(policy, rows, terms, scratch, total, true);
 
 /** The loss and metrics of `accumulateLoss` without gradients (TRPO's line search, PPO's KL over the rollout). */
-export function evaluateLoss(
-  policy: LossPolicy,
-  rows: LossRows,
-  terms: readonly LossTerm[],
-  scratch: LossScratch,
-  total: number = rows.size,
-): LossReport {
-  return runLoss(policy, rows, terms, scratch, total, false);
-}
+export const evaluateLoss: LossRun = (policy, rows, terms, scratch, total = rows.size) =>
+  runLoss(policy, rows, terms, scratch, total, false);
 
 function runLoss(
   policy: LossPolicy,

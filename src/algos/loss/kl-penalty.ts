@@ -8,16 +8,8 @@
  * Metrics: `kl` (the mean KL over the rows) and β·KL added to `policyLoss` (PPO reports the penalised loss).
  */
 import { PolicygradError } from '../../errors.js';
-import {
-  addMetric,
-  chunkRows,
-  type HeadGradients,
-  type HeadOutputs,
-  type LossReport,
-  type LossRows,
-  type LossTerm,
-  type TermNeeds,
-} from './accumulate.js';
+import { addMetric, chunkRows } from './accumulate.js';
+import type { HeadGradients, HeadOutputs, LossReport, LossRows, LossTerm, TermNeeds } from './accumulate.js';
 
 export type KlDirection = 'old-new' | 'new-old';
 

@@ -17,15 +17,8 @@
  * (measured at `clipRange` whether or not the objective clips, as PPO's 'kl-penalty' rows report it).
  */
 import { PolicygradError } from '../../errors.js';
-import {
-  addMetric,
-  type HeadGradients,
-  type HeadOutputs,
-  type LossReport,
-  type LossRows,
-  type LossTerm,
-  type TermNeeds,
-} from './accumulate.js';
+import { addMetric } from './accumulate.js';
+import type { HeadGradients, HeadOutputs, LossReport, LossRows, LossTerm, TermNeeds } from './accumulate.js';
 
 export type SurrogateForm = 'ratio' | 'log-likelihood';
 

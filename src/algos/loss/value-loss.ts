@@ -11,15 +11,8 @@
  *
  * Metric: `valueLoss`, L_V (without c_V) over the rows.
  */
-import {
-  addMetric,
-  type HeadGradients,
-  type HeadOutputs,
-  type LossReport,
-  type LossRows,
-  type LossTerm,
-  type TermNeeds,
-} from './accumulate.js';
+import { addMetric } from './accumulate.js';
+import type { HeadGradients, HeadOutputs, LossReport, LossRows, LossTerm, TermNeeds } from './accumulate.js';
 
 export type ValueLossForm = 'sb3' | 'cleanrl';
 
