@@ -8,7 +8,7 @@
 //        npm run bench:recurrent -- --smoke        (one seed, 2,048 steps per case, nothing written: checks the script)
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { PRESETS } from '../dist/index.js';
+import { PRESETS } from '../dist/internal.js';
 import { mean, parseSeeds, reachedSummary, runSeed, std } from './lib/learning.mjs';
 
 const CASES = {
