@@ -8,7 +8,7 @@
 //        npm run bench:recurrent -- --smoke        (one seed, 2,048 steps per case, nothing written: checks the script)
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { PRESETS } from '../dist/internal.js';
+import { presetValues } from '../dist/internal.js';
 import { mean, parseSeeds, reachedSummary, runSeed, std } from './lib/learning.mjs';
 
 const CASES = {
@@ -25,7 +25,8 @@ const CASES = {
     algo: 'ppo',
     env: 'CartPoleNoVel-v1',
     preset: null,
-    overrides: PRESETS.ppo['CartPole-v1'].zoo, // CartPole-v1's zoo values, a feed-forward policy
+    // CartPole-v1's zoo values (its hyperparameters; the budget is the case's), a feed-forward policy
+    overrides: presetValues('ppo', { preset: 'zoo', env: 'CartPole-v1' }, 'CartPole-v1'),
     label: 'ppo (CartPole-v1 zoo values, no memory)',
     budget: 100_000,
     threshold: 475,
