@@ -4,6 +4,10 @@
  * platform line) is checked bit for bit. `GOLDEN_RECORD=1 npx vitest run test/golden-rows.test.ts` records them into
  * test/fixtures/golden-rows.json; re-record only when the math changes on purpose, and say so in the commit.
  */
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { createAlgorithm } from '../src/index.js';
+
 export interface GoldenCase {
   name: string;
   algo: string;
@@ -107,4 +111,42 @@ export function parameterHash(params: Float32Array | Float64Array): string {
   let h = 0x811c9dc5;
   for (const b of bytes) h = Math.imul(h ^ b, 0x01000193) >>> 0;
   return h.toString(16).padStart(8, '0');
+}
+
+interface Golden {
+  rows: Record<string, unknown>[];
+  params: string;
+}
+
+/**
+ * One test per case: its rows (JSON round trip: the fixture stores what JSON can, NaN → null) and final parameter
+ * hash equal the fixture's; with GOLDEN_RECORD=1 the cases are run and the fixture is written instead.
+ */
+export function describeGoldenRows(title: string, cases: readonly GoldenCase[], fixture: URL): void {
+  const record = process.env.GOLDEN_RECORD === '1';
+  const golden: Record<string, Golden> =
+    !record && existsSync(fixture)
+      ? (JSON.parse(readFileSync(fixture, 'utf8')) as Record<string, Golden>)
+      : {};
+  const recorded: Record<string, Golden> = {};
+  describe(title, () => {
+    for (const c of cases) {
+      it(c.name, () => {
+        const model = createAlgorithm(c.algo, c.config);
+        const learned = model.learn({ totalTimesteps: c.totalTimesteps }).map(stripTiming);
+        const rows = JSON.parse(JSON.stringify(learned)) as Record<string, unknown>[];
+        const params = parameterHash(model.policy.params);
+        if (record) {
+          recorded[c.name] = { rows, params };
+          if (Object.keys(recorded).length === cases.length) {
+            writeFileSync(fixture, JSON.stringify(recorded, null, 1) + '\n');
+          }
+          return;
+        }
+        expect(golden[c.name], `no recorded rows for ${c.name}: run with GOLDEN_RECORD=1`).toBeDefined();
+        expect(rows).toEqual(golden[c.name].rows);
+        expect(params).toBe(golden[c.name].params);
+      });
+    }
+  });
 }

@@ -5,13 +5,7 @@
  * loop it replaced. `GOLDEN_RECORD=1 npx vitest run test/recurrent-golden-rows.test.ts` records them into
  * test/fixtures/recurrent-golden-rows.json; re-record only when the math changes on purpose, and say so in the commit.
  */
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
-import { describe, expect, it } from 'vitest';
-import { createAlgorithm } from '../src/index.js';
-import { type GoldenCase, parameterHash, stripTiming } from './golden-rows.js';
-
-const FIXTURE = new URL('./fixtures/recurrent-golden-rows.json', import.meta.url);
-const RECORD = process.env.GOLDEN_RECORD === '1';
+import { describeGoldenRows, type GoldenCase } from './golden-rows.js';
 
 const CASES: GoldenCase[] = [
   {
@@ -77,32 +71,8 @@ const CASES: GoldenCase[] = [
   },
 ];
 
-interface Golden {
-  rows: Record<string, unknown>[];
-  params: string;
-}
-const golden: Record<string, Golden> =
-  !RECORD && existsSync(FIXTURE) ? (JSON.parse(readFileSync(FIXTURE, 'utf8')) as Record<string, Golden>) : {};
-const recorded: Record<string, Golden> = {};
-
-describe('golden rows: RecurrentPPO reproduces its recorded rows and final parameters bit for bit', () => {
-  for (const c of CASES) {
-    it(c.name, () => {
-      const model = createAlgorithm(c.algo, c.config);
-      const rows = JSON.parse(
-        JSON.stringify(model.learn({ totalTimesteps: c.totalTimesteps }).map(stripTiming)),
-      );
-      const params = parameterHash(model.policy.params);
-      if (RECORD) {
-        recorded[c.name] = { rows, params };
-        if (Object.keys(recorded).length === CASES.length) {
-          writeFileSync(FIXTURE, JSON.stringify(recorded, null, 1) + '\n');
-        }
-        return;
-      }
-      expect(golden[c.name], `no recorded rows for ${c.name}: run with GOLDEN_RECORD=1`).toBeDefined();
-      expect(rows).toEqual(golden[c.name].rows);
-      expect(params).toBe(golden[c.name].params);
-    });
-  }
-});
+describeGoldenRows(
+  'golden rows: RecurrentPPO reproduces its recorded rows and final parameters bit for bit',
+  CASES,
+  new URL('./fixtures/recurrent-golden-rows.json', import.meta.url),
+);
