@@ -4,7 +4,7 @@
  * `--parallel K` child processes; with `--redis URL` they are BullMQ jobs that `policygrad worker` processes run
  * anywhere, their results shipped back through Redis (src/node/sweep/redis.ts).
  *
- * `<out>/sweep.json` records the plan and `<out>/status.json` the trials' progress (rewritten every few seconds),
+ * `<out>/sweep.json` records the plan and `<out>/status.json` the trials' progress (rewritten each second a trial moved),
  * which `policygrad sweep --status <out>` prints.
  */
 import { randomBytes } from 'node:crypto';
@@ -152,12 +152,18 @@ export async function runSweep(
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
   const reported = new Set<string>();
+  let written = '';
   const refresh = () => {
-    writeJson(join(out, 'status.json'), {
-      name: spec.name,
-      updated: new Date().toISOString(),
-      trials: states,
-    });
+    // Rewritten only when a trial moved (a rename every second costs a disk flush on some file systems).
+    const now = JSON.stringify(states);
+    if (now !== written) {
+      written = now;
+      writeJson(join(out, 'status.json'), {
+        name: spec.name,
+        updated: new Date().toISOString(),
+        trials: states,
+      });
+    }
     for (const s of states) {
       if (s.status === 'pending' || s.status === 'running' || reported.has(s.id)) continue;
       reported.add(s.id);
