@@ -7,13 +7,12 @@
  * outside its schema each fail alone, at once, with their message, and the worker goes on; the password is on no
  * disk and in no output; an unreachable server gives one line after retries.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Queue } from 'bullmq';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { CRASHY_ENV, cli, metrics, root } from './cli-helpers.js';
+import { allFiles, CRASHY_ENV, cli, metrics, type Running, start } from './cli-helpers.js';
 import { redisAvailable, useRedisServer } from './redis-server.js';
 
 const available = redisAvailable();
@@ -23,21 +22,6 @@ afterAll(() => rmSync(work, { recursive: true, force: true }));
 const CONFIG = { nSteps: 256, numEnvs: 2, batchSize: 64, nEpochs: 4 };
 const spec = (name: string, timesteps: number, seeds: number[], grid: string) =>
   `algo: ppo\nenv: CartPole-v1\npreset: zoo\ntimesteps: ${timesteps}\nseeds: [${seeds.join(', ')}]\ncheckpointEvery: 2048\nconfig: ${JSON.stringify(CONFIG)}\n${grid}\nname: ${name}\n`;
-
-interface Running {
-  child: ChildProcess;
-  output: () => string;
-  exited: Promise<number | null>;
-}
-
-function start(args: string[], env: NodeJS.ProcessEnv): Running {
-  const child = spawn('node', ['dist/cli/main.js', ...args], { cwd: root, env: { ...process.env, ...env } });
-  let output = '';
-  child.stdout?.on('data', (d) => (output += d));
-  child.stderr?.on('data', (d) => (output += d));
-  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-  return { child, output: () => output, exited };
-}
 
 /** Waits for a line in a process's output (a worker prints after sending the event the sweep may end on). */
 async function printed(process: Running, line: RegExp): Promise<void> {
@@ -54,13 +38,6 @@ async function until(
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
-}
-
-function allFiles(dir: string): string[] {
-  return readdirSync(dir).flatMap((name) => {
-    const path = join(dir, name);
-    return statSync(path).isDirectory() ? allFiles(path) : [path];
-  });
 }
 
 /** The uninterrupted run the interrupted trials must equal: seed 3, learning rate 0.001, 30,720 steps. */
