@@ -32,7 +32,7 @@ import { accumulateLoss, type LossRows, LossScratch } from './loss/accumulate.js
 import { surrogate } from './loss/surrogate.js';
 import { entropyBonus } from './loss/entropy-bonus.js';
 import { valueLoss } from './loss/value-loss.js';
-import { type AlgorithmDefinition, Trainer, type UpdateRule } from './trainer.js';
+import { type AlgorithmDefinition, type RunOptions, Trainer, type UpdateRule } from './trainer.js';
 
 export const a2cConfigSchema = z.strictObject({
   ...onPolicyFields,
@@ -134,6 +134,7 @@ export function createA2CUpdate(
 
 export const a2cDefinition: AlgorithmDefinition<A2CResolvedConfig, A2CUpdateMetrics> = {
   name: 'a2c',
+  twoNetworkLoss: true,
   schema: a2cConfigSchema,
   resolve(c) {
     checkNormalizable('A2C config', c.normalizeAdvantage, 'nSteps', c.nSteps, c.nSteps * c.numEnvs);
@@ -144,7 +145,7 @@ export const a2cDefinition: AlgorithmDefinition<A2CResolvedConfig, A2CUpdateMetr
 };
 
 export class A2C extends Trainer<A2CResolvedConfig, A2CUpdateMetrics> {
-  constructor(config: A2CConfig = {}, ports: Ports = {}) {
+  constructor(config: A2CConfig & RunOptions = {}, ports: Ports = {}) {
     super(a2cDefinition, config, ports);
   }
 

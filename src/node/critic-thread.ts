@@ -1,0 +1,217 @@
+/**
+ * The critic's half of each minibatch on a worker thread (policies/critic-thread.ts), for Node.
+ *
+ * The worker instantiates the same WebAssembly kernels on the policy's own shared `WebAssembly.Memory`, so it
+ * reads the parameters and adds into the gradients in place; its workspaces live in a region of that memory
+ * that this thread allocated for it. Each call is a hand-off through a control word in the same memory: the
+ * caller stores a request and `Atomics.notify`s, the worker spins briefly on `Atomics.load` before it sleeps in
+ * `Atomics.wait` (a minibatch is a few hundred µs: a wake-up from sleep would be a large part of it), and the
+ * same on the way back. No message is posted per minibatch. The worker starts at the first call (models that
+ * never train start none) and ends with `close()`, or with the process (it is unref'd).
+ */
+import { Worker } from 'node:worker_threads';
+import { availableParallelism } from 'node:os';
+import { CHUNK } from '../algos/loss/accumulate.js';
+import type { UpdateThreadPort } from '../algos/ports.js';
+import { WasmKernels } from '../nn/wasm-kernels.js';
+import type { ActorCriticPolicy } from '../policies/actor-critic.js';
+import type { CriticThread } from '../policies/critic-thread.js';
+
+/** Control word states (index 0 of the control block); index 1 holds the batch size, index 2 the worker's liveness. */
+export const CONTROL = {
+  idle: 0,
+  forward: 1,
+  forwardDone: 2,
+  backward: 3,
+  backwardDone: 4,
+  stop: 5,
+  failed: 6,
+} as const;
+/** Index of the word the worker sets to 1 once it is ready. */
+export const READY = 2;
+
+/** What the worker script gets (workerData): the memory and byte offsets into it. */
+export interface CriticWorkerData {
+  memory: WebAssembly.Memory;
+  /** The worker's heap region [start, end). */
+  heap: { start: number; end: number };
+  control: number;
+  observations: number;
+  values: number;
+  gradValues: number;
+  params: number;
+  grads: number;
+  numParams: number;
+  criticOffset: number;
+  sizes: number[];
+  hiddenActivation: string;
+  outputActivation: string;
+  maxRows: number;
+  obsDim: number;
+  /** Microseconds the worker spins on the control word before it sleeps. */
+  spinMicros: number;
+}
+
+/** How long the caller spins before it sleeps while waiting for the worker (µs). */
+const CALLER_SPIN_MICROS = 500;
+const WORKER_SPIN_MICROS = 200;
+/** The worker's start (module loading included) should take well under this. */
+const START_TIMEOUT_MS = 60_000;
+
+function workerUrl(): URL {
+  const here = import.meta.url;
+  return here.endsWith('.ts')
+    ? new URL('../../dist/node/critic-worker.js', here)
+    : new URL('./critic-worker.js', here);
+}
+
+/** Closes the worker of a thread object that was dropped without `close()`. */
+const abandoned = new FinalizationRegistry<{ worker: Worker | null; control: Int32Array }>((held) =>
+  stopWorker(held),
+);
+
+function stopWorker(held: { worker: Worker | null; control: Int32Array }): void {
+  if (held.worker === null) return;
+  Atomics.store(held.control, 0, CONTROL.stop);
+  Atomics.notify(held.control, 0);
+  void held.worker.terminate();
+  held.worker = null;
+}
+
+export class WorkerCriticThread implements CriticThread {
+  readonly maxRows: number;
+  private readonly control: Int32Array;
+  private readonly observationsIn: Float32Array;
+  private readonly valuesOut: Float32Array;
+  private readonly gradValuesIn: Float32Array;
+  private readonly data: CriticWorkerData;
+  private readonly held: { worker: Worker | null; control: Int32Array };
+  private batch = 0;
+  private valueView: Float32Array;
+  private closed = false;
+
+  constructor(policy: ActorCriticPolicy, kernels: WasmKernels, maxRows = CHUNK) {
+    const critic = policy.critic;
+    this.maxRows = maxRows;
+    const widest = Math.max(...critic.sizes);
+    const workspaceFloats = 4 * critic.sizes.reduce((a, b) => a + b, 0) * maxRows;
+    const heapBytes = 4 * (workspaceFloats + 4 * widest * widest) + (1 << 20);
+    const heap = kernels.allocate(heapBytes / 4);
+    const control = kernels.allocate(4);
+    this.control = new Int32Array(control.buffer, control.byteOffset, 4);
+    this.observationsIn = kernels.allocate(maxRows * policy.obsDim);
+    this.valuesOut = kernels.allocate(maxRows);
+    this.gradValuesIn = kernels.allocate(maxRows);
+    this.valueView = this.valuesOut.subarray(0, 0);
+    const last = critic.layers[critic.layers.length - 1];
+    this.data = {
+      memory: kernels.memory,
+      heap: { start: heap.byteOffset, end: heap.byteOffset + heap.byteLength },
+      control: this.control.byteOffset,
+      observations: this.observationsIn.byteOffset,
+      values: this.valuesOut.byteOffset,
+      gradValues: this.gradValuesIn.byteOffset,
+      params: policy.params.byteOffset,
+      grads: policy.grads.byteOffset,
+      numParams: policy.params.length,
+      criticOffset: policy.criticOffset,
+      sizes: [...critic.sizes],
+      hiddenActivation: critic.layers.length > 1 ? critic.layers[0].act : 'tanh',
+      outputActivation: last.act,
+      maxRows,
+      obsDim: policy.obsDim,
+      spinMicros: WORKER_SPIN_MICROS,
+    };
+    this.held = { worker: null, control: this.control };
+    abandoned.register(this, this.held, this);
+  }
+
+  beginValues(observations: Float32Array, batch: number): void {
+    this.start();
+    const n = batch * this.data.obsDim;
+    if (observations.length === n) this.observationsIn.set(observations);
+    else this.observationsIn.set(observations.subarray(0, n));
+    this.request(CONTROL.forward, batch);
+  }
+
+  values(): Float32Array {
+    this.await(CONTROL.forward);
+    if (this.valueView.length !== this.batch) this.valueView = this.valuesOut.subarray(0, this.batch);
+    return this.valueView;
+  }
+
+  beginBackward(gradValues: Float32Array, batch: number): void {
+    this.gradValuesIn.set(gradValues.length === batch ? gradValues : gradValues.subarray(0, batch));
+    this.request(CONTROL.backward, batch);
+  }
+
+  endBackward(): void {
+    this.await(CONTROL.backward);
+  }
+
+  /** Stops the worker; the thread object must not be used afterwards. */
+  close(): void {
+    this.closed = true;
+    abandoned.unregister(this);
+    stopWorker(this.held);
+  }
+
+  private start(): void {
+    if (this.held.worker !== null) return;
+    if (this.closed) throw new Error('critic thread: used after close()');
+    Atomics.store(this.control, 0, CONTROL.idle);
+    Atomics.store(this.control, READY, 0);
+    const worker = new Worker(workerUrl(), { workerData: this.data });
+    worker.unref();
+    worker.on('error', (error) => {
+      console.error('policygrad critic thread:', error);
+      Atomics.store(this.control, 0, CONTROL.failed);
+      Atomics.notify(this.control, 0);
+    });
+    this.held.worker = worker;
+    const deadline = performance.now() + START_TIMEOUT_MS;
+    while (Atomics.load(this.control, READY) === 0) {
+      if (Atomics.load(this.control, 0) === CONTROL.failed || performance.now() > deadline) {
+        this.close();
+        throw new Error('the critic thread did not start (see the error above); run with threads: 1');
+      }
+      Atomics.wait(this.control, READY, 0, 50);
+    }
+  }
+
+  private request(state: number, batch: number): void {
+    this.batch = batch;
+    Atomics.store(this.control, 1, batch);
+    Atomics.store(this.control, 0, state);
+    Atomics.notify(this.control, 0);
+  }
+
+  /** Waits while the control word is `pending` (the worker stores the next state when it is done). */
+  private await(pending: number): void {
+    const control = this.control;
+    if (Atomics.load(control, 0) === pending) {
+      const until = performance.now() + CALLER_SPIN_MICROS / 1000;
+      for (let k = 1; Atomics.load(control, 0) === pending; k++) {
+        if ((k & 63) === 0 && performance.now() > until) {
+          while (Atomics.load(control, 0) === pending) Atomics.wait(control, 0, pending, 1000);
+          break;
+        }
+      }
+    }
+    if (Atomics.load(control, 0) === CONTROL.failed) {
+      this.close();
+      throw new Error('the critic thread failed (see the error above); run with threads: 1');
+    }
+  }
+}
+
+/** Node's update-thread port: the machine's cores, and a critic thread for a policy whose parameters allow it. */
+export const nodeUpdateThreads: UpdateThreadPort = {
+  cores: () => availableParallelism(),
+  start(policy) {
+    const kernels = policy.critic.kernels;
+    if (!(kernels instanceof WasmKernels)) return 'TypeScript kernels';
+    if (!kernels.owns(policy.params) || !kernels.owns(policy.grads)) return 'parameters outside wasm memory';
+    return new WorkerCriticThread(policy, kernels);
+  },
+};

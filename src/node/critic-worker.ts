@@ -1,0 +1,72 @@
+/**
+ * Entry point of a critic thread (Node): V(s) and the critic's backward pass of each minibatch, on the policy's
+ * shared memory, on request through the control word (src/node/critic-thread.ts).
+ */
+import { workerData } from 'node:worker_threads';
+import type { Activation } from '../nn/kernels.js';
+import { MLP } from '../nn/mlp.js';
+import { createWasmKernelsOn } from '../nn/wasm-kernels.js';
+import { CONTROL, type CriticWorkerData, READY } from './critic-thread.js';
+
+const data = workerData as CriticWorkerData;
+const { memory } = data;
+// Probe area bytes 8..15 (the owner's instance probes 0..7).
+const kernels = createWasmKernelsOn({ memory, start: data.heap.start, end: data.heap.end, probe: 8 });
+const critic = new MLP({
+  sizes: data.sizes,
+  hiddenActivation: data.hiddenActivation as Activation,
+  outputActivation: data.outputActivation as Activation,
+  kernels,
+});
+const buffer = memory.buffer;
+const control = new Int32Array(buffer, data.control, 4);
+const params = new Float32Array(buffer, data.params, data.numParams);
+const grads = new Float32Array(buffer, data.grads, data.numParams);
+const observations = new Float32Array(buffer, data.observations, data.maxRows * data.obsDim);
+const values = new Float32Array(buffer, data.values, data.maxRows);
+const gradValues = new Float32Array(buffer, data.gradValues, data.maxRows);
+// Views of the last batch size: steady-state calls allocate nothing.
+let viewBatch = -1;
+let observationView = observations;
+let gradValueView = gradValues;
+
+function views(batch: number): void {
+  if (batch === viewBatch) return;
+  viewBatch = batch;
+  observationView = observations.subarray(0, batch * data.obsDim);
+  gradValueView = gradValues.subarray(0, batch);
+}
+
+/** The next request: spin on the word for `spinMicros`, then sleep until it changes. */
+function nextRequest(): number {
+  const until = performance.now() + data.spinMicros / 1000;
+  for (let k = 1; ; k++) {
+    const state = Atomics.load(control, 0);
+    if (state === CONTROL.forward || state === CONTROL.backward || state === CONTROL.stop) return state;
+    if ((k & 63) === 0 && performance.now() > until) Atomics.wait(control, 0, state);
+  }
+}
+
+function finish(state: number): void {
+  Atomics.store(control, 0, state);
+  Atomics.notify(control, 0);
+}
+
+Atomics.store(control, READY, 1);
+Atomics.notify(control, READY);
+try {
+  for (let state = nextRequest(); state !== CONTROL.stop; state = nextRequest()) {
+    const batch = Atomics.load(control, 1);
+    views(batch);
+    if (state === CONTROL.forward) {
+      values.set(critic.forward(params, data.criticOffset, observationView, batch));
+      finish(CONTROL.forwardDone);
+    } else {
+      critic.backward(params, grads, data.criticOffset, gradValueView, batch);
+      finish(CONTROL.backwardDone);
+    }
+  }
+} catch (error) {
+  console.error('policygrad critic thread:', error);
+  finish(CONTROL.failed);
+}
