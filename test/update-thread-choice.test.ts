@@ -24,7 +24,12 @@ describe('threads: which update uses two', () => {
   });
 
   it("'auto' (the default) uses two from two cores, one on a single core", () => {
-    const port = (cores: number): UpdateThreadPort => ({ ...nodePorts.updateThreads!, cores: () => cores });
+    // Node's port from source says 'auto' is one thread (its worker is dist's): this one starts as from dist/.
+    const node = nodePorts.updateThreads!;
+    const port = (cores: number): UpdateThreadPort => ({
+      cores: () => cores,
+      start: (policy) => node.start(policy, 2),
+    });
     const two = new CorePPO(cartPole, { updateThreads: port(2) });
     expect(two.updateThreads).toBe('2 (actor | critic)');
     two.close();
@@ -35,6 +40,9 @@ describe('threads: which update uses two', () => {
   });
 
   it('falls back to one thread, saying why', () => {
+    expect(new PPO(cartPole).updateThreads).toMatch(
+      /^1 \((running from source: 'auto' is one thread there|one core)\)$/,
+    );
     expect(new PPO({ ...cartPole, threads: 1 }).updateThreads).toBe('1 (threads: 1)');
     expect(new PPO({ ...cartPole, sharedTrunk: true, threads: 2 }).updateThreads).toBe('1 (shared trunk)');
     expect(new TRPO({ env: 'CartPole-v1', threads: 2 }).updateThreads).toBe(

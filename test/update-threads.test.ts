@@ -1,13 +1,17 @@
-// @module-tag slow: the critic's worker thread from the built dist/
+// @module-tag slow: the critic's worker thread and the CLI from the built dist/
 /**
  * Two-thread updates (policies/critic-thread.ts, src/node/critic-thread.ts): the critic's forward and backward
  * passes of each minibatch on a worker thread beside the actor's give bit for bit the one-thread run — the golden
  * rows, longer PPO and A2C runs (rows and parameters), and a resume across thread counts.
  */
-import { describe, expect, it } from 'vitest';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
 import type { Algorithm } from '../src/algos/registry.js';
 import { createAlgorithm } from '../src/index.js';
 import { nodePorts } from '../src/node/ports.js';
+import { cli, metrics } from './cli-helpers.js';
 import { describeGoldenRows, GOLDEN_CASES, stripTiming } from './golden-rows.js';
 
 const TWO_THREADS = '2 (actor | critic)';
@@ -92,5 +96,42 @@ describe('threads: 1 and 2 train the same run', () => {
     expect(model.updateThreads).toBe('1 (closed)');
     rows.push(...[model.iterate(), model.iterate()].map(stripTiming));
     expect(rows).toEqual(one.rows);
+  });
+});
+
+describe('policygrad train --threads', () => {
+  const work = mkdtempSync(join(tmpdir(), 'policygrad-threads-'));
+  afterAll(() => rmSync(work, { recursive: true, force: true }));
+  const train = (threads: string, out: string) =>
+    cli([
+      'train',
+      '--preset',
+      'cleanrl',
+      '--timesteps',
+      '2048',
+      '--threads',
+      threads,
+      '--out',
+      join(work, out),
+    ]);
+
+  it('says which it uses, writes the same metrics either way, and keeps threads out of config.json', () => {
+    const one = train('1', 'one');
+    const two = train('2', 'two');
+    expect(one.status, one.stderr).toBe(0);
+    expect(two.status, two.stderr).toBe(0);
+    expect(one.stdout).toContain('update threads 1 (threads: 1)');
+    expect(two.stdout).toContain('update threads 2 (actor | critic)');
+    expect(metrics(join(work, 'two'))).toEqual(metrics(join(work, 'one')));
+    expect(readFileSync(join(work, 'two', 'config.json'), 'utf8')).not.toContain('threads');
+  });
+
+  it('refuses a bad value, and the algorithms whose threads are their own, in one line', () => {
+    const bad = train('3', 'bad');
+    expect(bad.status).toBe(2);
+    expect(bad.stderr.trim()).toBe('policygrad: invalid --threads "3": expected 1, 2 or auto');
+    const a3c = cli(['train', '--algo', 'a3c', '--threads', '2', '--out', join(work, 'a3c')]);
+    expect(a3c.status).toBe(2);
+    expect(a3c.stderr).toContain('--threads applies to the synchronous algorithms; a3c runs');
   });
 });

@@ -24,6 +24,6 @@ export interface Ports {
 export interface UpdateThreadPort {
   /** The machine's cores: `threads: 'auto'` uses two from two. */
   cores(): number;
-  /** A critic thread sharing the policy's parameters, or why there can be none (one short phrase). */
-  start(policy: ActorCriticPolicy): (CriticThread & { close(): void }) | string;
+  /** A critic thread sharing the policy's parameters, or why there is none (one short phrase); `requested` as given. */
+  start(policy: ActorCriticPolicy, requested: 2 | 'auto'): (CriticThread & { close(): void }) | string;
 }

@@ -213,7 +213,7 @@ export class Trainer<
     const port = this.ports.updateThreads;
     if (port === undefined) return "1 (no thread port: Node's classes and nodePorts have one)";
     if (threads !== 2 && port.cores() < 2) return '1 (one core)';
-    const started = port.start(policy);
+    const started = port.start(policy, threads === 2 ? 2 : 'auto');
     if (typeof started === 'string') return `1 (${started})`;
     this.criticThread = started;
     policy.criticThread = started;

@@ -9,8 +9,10 @@
  * same on the way back. No message is posted per minibatch. The worker starts at the first call (models that
  * never train start none) and ends with `close()`, or with the process (it is unref'd).
  */
-import { Worker } from 'node:worker_threads';
+import { existsSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
+import { fileURLToPath } from 'node:url';
+import { Worker } from 'node:worker_threads';
 import { CHUNK } from '../algos/loss/accumulate.js';
 import type { UpdateThreadPort } from '../algos/ports.js';
 import { WasmKernels } from '../nn/wasm-kernels.js';
@@ -208,7 +210,12 @@ export class WorkerCriticThread implements CriticThread {
 /** Node's update-thread port: the machine's cores, and a critic thread for a policy whose parameters allow it. */
 export const nodeUpdateThreads: UpdateThreadPort = {
   cores: () => availableParallelism(),
-  start(policy) {
+  start(policy, requested) {
+    // From source (the tests), the worker is the compiled one in dist/, which may be older than the source: used
+    // only when asked for by name.
+    const fromSource = import.meta.url.endsWith('.ts');
+    if (fromSource && requested === 'auto') return "running from source: 'auto' is one thread there";
+    if (!existsSync(fileURLToPath(workerUrl()))) return 'no compiled critic-worker.js: npm run build';
     const kernels = policy.critic.kernels;
     if (!(kernels instanceof WasmKernels)) return 'TypeScript kernels';
     if (!kernels.owns(policy.params) || !kernels.owns(policy.grads)) return 'parameters outside wasm memory';
