@@ -6,9 +6,12 @@
 import { describe, expect, it } from 'vitest';
 import { PPO as CorePPO } from '../src/algos/ppo.js';
 import type { UpdateThreadPort } from '../src/algos/ports.js';
+import type { ActorCriticPolicy } from '../src/policies/actor-critic.js';
+import type { CriticThread } from '../src/policies/critic-thread.js';
 import { createAlgorithm } from '../src/index.js';
 import { A2C, PPO, RecurrentPPO, TRPO } from '../src/node/algorithms.js';
 import { nodePorts } from '../src/node/ports.js';
+import { stripTiming } from './golden-rows.js';
 
 const cartPole = { env: 'CartPole-v1', seed: 1, numEnvs: 2, nSteps: 16, batchSize: 16 };
 
@@ -65,5 +68,55 @@ describe('threads: which update uses two', () => {
     expect('threads' in model.config).toBe(false);
     expect(JSON.stringify(model.checkpoint())).not.toContain('threads');
     model.close();
+  });
+});
+
+/**
+ * A critic thread on the caller's own thread, to drive the loss loop's three paths: the thread does both passes;
+ * it does the forward pass and never starts the backward one; it never starts the forward one.
+ */
+function fakeThread(policy: ActorCriticPolicy, mode: 'both' | 'forward only' | 'never'): CriticThread {
+  let observations: Float32Array = new Float32Array(0);
+  let gradValues: Float32Array = new Float32Array(0);
+  let batch = 0;
+  return {
+    maxRows: 1024,
+    beginValues(o, b) {
+      observations = Float32Array.from(o.subarray(0, b * policy.obsDim));
+      batch = b;
+    },
+    values() {
+      if (mode === 'never') return null;
+      const values = Float32Array.from(policy.values(observations, batch));
+      // As on another thread: the caller's critic keeps the activations of other rows.
+      if (mode === 'forward only')
+        policy.values(
+          observations.map((x) => x + 1),
+          batch,
+        );
+      return values;
+    },
+    beginBackward(g, b) {
+      gradValues = Float32Array.from(g.subarray(0, b));
+    },
+    endBackward() {
+      if (mode === 'forward only') return false;
+      policy.backwardCritic(gradValues, batch);
+      return true;
+    },
+  };
+}
+
+describe('the loss loop with a critic thread', () => {
+  it('gives the one-thread numbers whether the thread does the work or the caller takes it back', () => {
+    const config = { ...cartPole, nEpochs: 2, threads: 1 as const };
+    const reference = new CorePPO(config);
+    const rows = reference.learn({ totalTimesteps: 128 });
+    for (const mode of ['both', 'forward only', 'never'] as const) {
+      const model = new CorePPO(config);
+      model.policy.criticThread = fakeThread(model.policy, mode);
+      expect(model.learn({ totalTimesteps: 128 }).map(stripTiming), mode).toEqual(rows.map(stripTiming));
+      expect(model.policy.params, mode).toEqual(reference.policy.params);
+    }
   });
 });

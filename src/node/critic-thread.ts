@@ -19,7 +19,11 @@ import { WasmKernels } from '../nn/wasm-kernels.js';
 import type { ActorCriticPolicy } from '../policies/actor-critic.js';
 import type { CriticThread } from '../policies/critic-thread.js';
 
-/** Control word states (index 0 of the control block); index 1 holds the batch size, index 2 the worker's liveness. */
+/**
+ * Control word states (index 0 of the control block; index 1 holds the batch size). A request (forward, backward)
+ * is claimed by the worker with a compare-exchange to its `…Claimed` state, or withdrawn by the caller with one
+ * back to idle: exactly one of them does the work.
+ */
 export const CONTROL = {
   idle: 0,
   forward: 1,
@@ -28,6 +32,8 @@ export const CONTROL = {
   backwardDone: 4,
   stop: 5,
   failed: 6,
+  forwardClaimed: 7,
+  backwardClaimed: 8,
 } as const;
 /** Index of the word the worker sets to 1 once it is ready. */
 export const READY = 2;
@@ -89,6 +95,8 @@ export class WorkerCriticThread implements CriticThread {
   private readonly data: CriticWorkerData;
   private readonly held: { worker: Worker | null; control: Int32Array };
   private batch = 0;
+  private done = 0;
+  private withdrawn = 0;
   private valueView: Float32Array;
   private closed = false;
 
@@ -136,8 +144,9 @@ export class WorkerCriticThread implements CriticThread {
     this.request(CONTROL.forward, batch);
   }
 
-  values(): Float32Array {
-    this.await(CONTROL.forward);
+  values(): Float32Array | null {
+    if (this.withdraw(CONTROL.forward)) return null;
+    this.await(CONTROL.forwardClaimed);
     if (this.valueView.length !== this.batch) this.valueView = this.valuesOut.subarray(0, this.batch);
     return this.valueView;
   }
@@ -147,8 +156,15 @@ export class WorkerCriticThread implements CriticThread {
     this.request(CONTROL.backward, batch);
   }
 
-  endBackward(): void {
-    this.await(CONTROL.backward);
+  endBackward(): boolean {
+    if (this.withdraw(CONTROL.backward)) return false;
+    this.await(CONTROL.backwardClaimed);
+    return true;
+  }
+
+  /** Counts of requests the worker did and the caller withdrew (how busy the machine was). */
+  get handOffs(): { done: number; withdrawn: number } {
+    return { done: this.done, withdrawn: this.withdrawn };
   }
 
   /** Stops the worker; the thread object must not be used afterwards. */
@@ -188,14 +204,24 @@ export class WorkerCriticThread implements CriticThread {
     Atomics.notify(this.control, 0);
   }
 
-  /** Waits while the control word is `pending` (the worker stores the next state when it is done). */
-  private await(pending: number): void {
+  /** Takes back a request the worker has not claimed (true), else (it has) false. */
+  private withdraw(requested: number): boolean {
+    if (Atomics.compareExchange(this.control, 0, requested, CONTROL.idle) === requested) {
+      this.withdrawn++;
+      return true;
+    }
+    this.done++;
+    return false;
+  }
+
+  /** Waits while the worker works on a claimed request (`claimed`): it stores the next state when it is done. */
+  private await(claimed: number): void {
     const control = this.control;
-    if (Atomics.load(control, 0) === pending) {
+    if (Atomics.load(control, 0) === claimed) {
       const until = performance.now() + CALLER_SPIN_MICROS / 1000;
-      for (let k = 1; Atomics.load(control, 0) === pending; k++) {
+      for (let k = 1; Atomics.load(control, 0) === claimed; k++) {
         if ((k & 63) === 0 && performance.now() > until) {
-          while (Atomics.load(control, 0) === pending) Atomics.wait(control, 0, pending, 1000);
+          while (Atomics.load(control, 0) === claimed) Atomics.wait(control, 0, claimed, 1000);
           break;
         }
       }

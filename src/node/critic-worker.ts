@@ -37,13 +37,19 @@ function views(batch: number): void {
   gradValueView = gradValues.subarray(0, batch);
 }
 
-/** The next request: spin on the word for `spinMicros`, then sleep until it changes. */
+/**
+ * The next request this thread claimed (or stop): spin on the word for `spinMicros`, then sleep until it changes.
+ * A request is claimed with a compare-exchange: the caller may have withdrawn it meanwhile.
+ */
 function nextRequest(): number {
   const until = performance.now() + data.spinMicros / 1000;
   for (let k = 1; ; k++) {
     const state = Atomics.load(control, 0);
-    if (state === CONTROL.forward || state === CONTROL.backward || state === CONTROL.stop) return state;
-    if ((k & 63) === 0 && performance.now() > until) Atomics.wait(control, 0, state);
+    if (state === CONTROL.stop) return state;
+    if (state === CONTROL.forward || state === CONTROL.backward) {
+      const claimed = state === CONTROL.forward ? CONTROL.forwardClaimed : CONTROL.backwardClaimed;
+      if (Atomics.compareExchange(control, 0, state, claimed) === state) return claimed;
+    } else if ((k & 63) === 0 && performance.now() > until) Atomics.wait(control, 0, state);
   }
 }
 
@@ -58,7 +64,7 @@ try {
   for (let state = nextRequest(); state !== CONTROL.stop; state = nextRequest()) {
     const batch = Atomics.load(control, 1);
     views(batch);
-    if (state === CONTROL.forward) {
+    if (state === CONTROL.forwardClaimed) {
       values.set(critic.forward(params, data.criticOffset, observationView, batch));
       finish(CONTROL.forwardDone);
     } else {

@@ -251,7 +251,10 @@ function runLoss(
       if (logProbs) dist.logProb(inputs, out.actions, size, out.logProbs);
       if (entropies) dist.entropy(inputs, size, out.entropies);
     }
-    if (critic) out.values = split ? thread.values() : policy.values(observations, size);
+    // The critic runs here when there is no thread, or when the thread had not started the chunk (taken back).
+    const values = split ? thread.values() : null;
+    const remote = values !== null ? thread : null; // the thread that holds the chunk's critic activations
+    if (critic) out.values = values ?? policy.values(observations, size);
     if (withGradients) {
       grads.distInputs.fill(0, 0, size * dist.inputSize);
       grads.values.fill(0, 0, size);
@@ -259,10 +262,12 @@ function runLoss(
     for (const term of terms) term.accumulate(out, rows, withGradients ? grads : null, total);
     if (withGradients) {
       // With a shared trunk both backward passes use the trunk's activations of the last forward: the same rows.
-      if (split) thread.beginBackward(grads.values, size);
+      remote?.beginBackward(grads.values, size);
       if (actor) policy.backwardActor(grads.distInputs, size);
-      if (split) thread.endBackward();
-      else if (critic) policy.backwardCritic(grads.values, size);
+      if (remote !== null && !remote.endBackward()) {
+        policy.values(observations, size); // the thread never started: its forward pass, here (same numbers)
+        policy.backwardCritic(grads.values, size);
+      } else if (remote === null && critic) policy.backwardCritic(grads.values, size);
     }
   }
   for (const term of terms) term.finish(n, total, report);
