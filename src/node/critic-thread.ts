@@ -73,17 +73,25 @@ function workerUrl(): URL {
     : new URL('./critic-worker.js', here);
 }
 
-/** Closes the worker of a thread object that was dropped without `close()`. */
-const abandoned = new FinalizationRegistry<{ worker: Worker | null; control: Int32Array }>((held) =>
-  stopWorker(held),
-);
+/** What `close()` (or the collector, for a thread object dropped without it) releases; holds no thread object. */
+interface Held {
+  worker: Worker | null;
+  control: Int32Array;
+  /** Returns the worker's region and the exchange arrays to the owner's allocator (once). */
+  release: (() => void) | null;
+}
 
-function stopWorker(held: { worker: Worker | null; control: Int32Array }): void {
-  if (held.worker === null) return;
-  Atomics.store(held.control, 0, CONTROL.stop);
-  Atomics.notify(held.control, 0);
-  void held.worker.terminate();
-  held.worker = null;
+const abandoned = new FinalizationRegistry<Held>((held) => stopWorker(held));
+
+function stopWorker(held: Held): void {
+  if (held.worker !== null) {
+    Atomics.store(held.control, 0, CONTROL.stop);
+    Atomics.notify(held.control, 0);
+    void held.worker.terminate();
+    held.worker = null;
+  }
+  held.release?.();
+  held.release = null;
 }
 
 export class WorkerCriticThread implements CriticThread {
@@ -93,7 +101,7 @@ export class WorkerCriticThread implements CriticThread {
   private readonly valuesOut: Float32Array;
   private readonly gradValuesIn: Float32Array;
   private readonly data: CriticWorkerData;
-  private readonly held: { worker: Worker | null; control: Int32Array };
+  private readonly held: Held;
   private batch = 0;
   private done = 0;
   private withdrawn = 0;
@@ -104,7 +112,8 @@ export class WorkerCriticThread implements CriticThread {
     const critic = policy.critic;
     this.maxRows = maxRows;
     const widest = Math.max(...critic.sizes);
-    const workspaceFloats = 4 * critic.sizes.reduce((a, b) => a + b, 0) * maxRows;
+    // The MLP's three workspaces (gelu: four) at maxRows, twice over for the ones it outgrows on the way there.
+    const workspaceFloats = 8 * critic.sizes.reduce((a, b) => a + b, 0) * maxRows;
     const heapBytes = 4 * (workspaceFloats + 4 * widest * widest) + (1 << 20);
     const heap = kernels.allocate(heapBytes / 4);
     const control = kernels.allocate(4);
@@ -132,7 +141,14 @@ export class WorkerCriticThread implements CriticThread {
       obsDim: policy.obsDim,
       spinMicros: WORKER_SPIN_MICROS,
     };
-    this.held = { worker: null, control: this.control };
+    const arrays = [heap, control, this.observationsIn, this.valuesOut, this.gradValuesIn];
+    this.held = {
+      worker: null,
+      control: this.control,
+      release: () => {
+        for (const array of arrays) kernels.release(array);
+      },
+    };
     abandoned.register(this, this.held, this);
   }
 
