@@ -38,18 +38,28 @@ function views(batch: number): void {
 }
 
 /**
- * The next request this thread claimed (or stop): spin on the word for `spinMicros`, then sleep until it changes.
- * A request is claimed with a compare-exchange: the caller may have withdrawn it meanwhile.
+ * The next request this thread claimed (or stop): spin on the word, then sleep until it changes. A request is
+ * claimed with a compare-exchange: the caller may have withdrawn it meanwhile. The spin adapts: it doubles while
+ * requests come during it and halves when it ends in sleep, because on a busy machine a spinning thread holds the
+ * core the caller needs to send the next request.
  */
+let spinMicros = data.spinMicros;
 function nextRequest(): number {
-  const until = performance.now() + data.spinMicros / 1000;
+  const until = performance.now() + spinMicros / 1000;
+  let slept = false;
   for (let k = 1; ; k++) {
     const state = Atomics.load(control, 0);
     if (state === CONTROL.stop) return state;
     if (state === CONTROL.forward || state === CONTROL.backward) {
       const claimed = state === CONTROL.forward ? CONTROL.forwardClaimed : CONTROL.backwardClaimed;
-      if (Atomics.compareExchange(control, 0, state, claimed) === state) return claimed;
-    } else if ((k & 63) === 0 && performance.now() > until) Atomics.wait(control, 0, state);
+      if (Atomics.compareExchange(control, 0, state, claimed) === state) {
+        spinMicros = slept ? spinMicros / 2 : Math.min(data.spinMicros, 2 * spinMicros + 1);
+        return claimed;
+      }
+    } else if ((k & 63) === 0 && performance.now() > until) {
+      slept = true;
+      Atomics.wait(control, 0, state);
+    }
   }
 }
 
