@@ -4,6 +4,8 @@
  * `nodePorts`, a browser page passes what it has (usually nothing).
  */
 import type { AsyncVectorEnvFactory } from '../envs/vector.js';
+import type { ActorCriticPolicy } from '../policies/actor-critic.js';
+import type { CriticThread } from '../policies/critic-thread.js';
 import type { FileStorage } from './persistence.js';
 import type { ThreadedAlgorithm } from './registry.js';
 
@@ -14,4 +16,14 @@ export interface Ports {
   asyncVectorEnv?: AsyncVectorEnvFactory;
   /** Starts A3C's coordinator, whose workers are threads (Node: `nodeA3CThreads`, src/node/a3c.ts). */
   threads?: (config: Record<string, unknown>) => ThreadedAlgorithm;
+  /** Runs the critic's half of each minibatch on a second thread (Node: `nodeUpdateThreads`, src/node/critic-thread.ts). */
+  updateThreads?: UpdateThreadPort;
+}
+
+/** A second thread for the update of a policy with separate networks (policies/critic-thread.ts). */
+export interface UpdateThreadPort {
+  /** The machine's cores: `threads: 'auto'` uses two from two. */
+  cores(): number;
+  /** A critic thread sharing the policy's parameters, or why there is none (one short phrase); `requested` as given. */
+  start(policy: ActorCriticPolicy, requested: 2 | 'auto'): (CriticThread & { close(): void }) | string;
 }

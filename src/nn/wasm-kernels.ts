@@ -123,14 +123,24 @@ export class WasmKernels implements DenseKernels, RecurrentKernels {
    */
   private readonly bufferCache = new WeakMap<ArrayBufferLike, boolean>();
   private probeCounter = 0;
-  private heapTop = HEAP_START;
+  private heapTop: number;
+  /** End of this instance's heap: the memory's maximum, or the region another instance gave it (`createWasmKernelsOn`). */
+  private readonly heapEnd: number;
+  /** Where `isOurs` writes its probe: instances sharing one memory need their own (two threads may probe at once). */
+  private readonly probeOffset: number;
   private readonly freeBlocks: { pointer: number; bytes: number }[] = [];
   /** Per-call staging area for arrays that live outside wasm memory; reset at the end of each call. */
   private staging = { pointer: 0, bytes: 0, used: 0 };
   private heapF32: Float32Array;
 
-  constructor(module: WebAssembly.Module) {
-    this.memory = new WebAssembly.Memory({ initial: INITIAL_PAGES, maximum: MAXIMUM_PAGES, shared: true });
+  constructor(module: WebAssembly.Module, share?: SharedRegion) {
+    this.memory =
+      share?.memory ??
+      new WebAssembly.Memory({ initial: INITIAL_PAGES, maximum: MAXIMUM_PAGES, shared: true });
+    this.heapTop = share?.start ?? HEAP_START;
+    this.heapEnd = share?.end ?? MAXIMUM_PAGES * PAGE;
+    this.probeOffset = share?.probe ?? 0;
+    // The module has no data segments and no globals in memory: a second instance on the same memory writes nothing.
     const instance = new WebAssembly.Instance(module, { env: { memory: this.memory } });
     this.exports = instance.exports as unknown as KernelExports;
     this.heapF32 = new Float32Array(this.memory.buffer);
@@ -168,6 +178,11 @@ export class WasmKernels implements DenseKernels, RecurrentKernels {
       }
     } else {
       pointer = this.heapTop;
+      if (pointer + bytes > this.heapEnd) {
+        throw new Error(
+          `wasm kernels: out of heap (${bytes} bytes more than the ${this.heapEnd} this instance has)`,
+        );
+      }
       this.heapTop += bytes;
       this.ensureMemory(this.heapTop);
     }
@@ -194,9 +209,9 @@ export class WasmKernels implements DenseKernels, RecurrentKernels {
       buffer instanceof SharedArrayBuffer &&
       buffer.byteLength >= 8
     ) {
-      // Bytes 0..7 of the memory are never allocated (HEAP_START): a private probe area.
-      const mine = new Int32Array(this.memory.buffer, 0, 2);
-      const theirs = new Int32Array(buffer, 0, 2);
+      // Bytes below HEAP_START are never allocated: each instance on a memory probes its own 8 of them.
+      const mine = new Int32Array(this.memory.buffer, this.probeOffset, 2);
+      const theirs = new Int32Array(buffer, this.probeOffset, 2);
       mine[0] = 0x7067726e; // 'pgrn'
       mine[1] = ++this.probeCounter;
       ours = theirs[0] === mine[0] && theirs[1] === mine[1];
@@ -632,6 +647,16 @@ function allFloat32(arrays: Floats[]): boolean {
   return arrays.every((a) => a instanceof Float32Array);
 }
 
+/** A heap region of a memory another instance allocated, for an instance on another thread (`createWasmKernelsOn`). */
+export interface SharedRegion {
+  memory: WebAssembly.Memory;
+  /** Byte offsets [start, end) of the region (16-byte aligned, allocated by the memory's owner). */
+  start: number;
+  end: number;
+  /** A byte offset below 1024 (multiple of 8, not 0) where this instance probes typed arrays' buffers. */
+  probe: number;
+}
+
 interface Resolved {
   staged: boolean;
   offset: number;
@@ -668,6 +693,16 @@ export function createWasmKernels(): WasmKernels | null {
     unavailableReason = error instanceof Error ? error.message : String(error);
     return null;
   }
+}
+
+/**
+ * An instance of the kernels on another instance's memory (posted to a worker thread), allocating only inside
+ * `region.start`..`region.end`, which the memory's owner allocated for it: both read the same parameters in place.
+ */
+export function createWasmKernelsOn(region: SharedRegion): WasmKernels {
+  const module = compiledModule();
+  if (module === null) throw new Error(`WebAssembly SIMD kernels are unavailable here: ${unavailableReason}`);
+  return new WasmKernels(module, region);
 }
 
 /** Why `createWasmKernels` returned null ('' when it did not). */
