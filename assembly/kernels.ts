@@ -168,11 +168,37 @@ function gemmDot(A: usize, B: usize, C: usize, M: i32, K: i32, N: i32, acc: bool
   }
 }
 
-/** Dst[c, r] = Src[r, c] for Src [rows × cols]. */
+/** Dst[c, r] = Src[r, c] for Src [rows × cols]: 4×4 blocks transposed in registers, the edges element by element. */
 function transpose(src: usize, dst: usize, rows: i32, cols: i32): void {
+  const r4 = rows & ~3;
+  const c4 = cols & ~3;
+  const srcRow = <usize>cols << 2;
+  const dstRow = <usize>rows << 2;
+  for (let r = 0; r < r4; r += 4) {
+    let s = src + (<usize>(r * cols) << 2);
+    let d = dst + (<usize>r << 2);
+    for (let c = 0; c < c4; c += 4) {
+      const a = v128.load(s);
+      const b = v128.load(s + srcRow);
+      const e = v128.load(s + 2 * srcRow);
+      const f = v128.load(s + 3 * srcRow);
+      const ab01 = v128.shuffle<f32>(a, b, 0, 4, 1, 5);
+      const ab23 = v128.shuffle<f32>(a, b, 2, 6, 3, 7);
+      const ef01 = v128.shuffle<f32>(e, f, 0, 4, 1, 5);
+      const ef23 = v128.shuffle<f32>(e, f, 2, 6, 3, 7);
+      v128.store(d, v128.shuffle<f32>(ab01, ef01, 0, 1, 4, 5));
+      v128.store(d + dstRow, v128.shuffle<f32>(ab01, ef01, 2, 3, 6, 7));
+      v128.store(d + 2 * dstRow, v128.shuffle<f32>(ab23, ef23, 0, 1, 4, 5));
+      v128.store(d + 3 * dstRow, v128.shuffle<f32>(ab23, ef23, 2, 3, 6, 7));
+      s += 16;
+      d += 4 * dstRow;
+    }
+  }
   for (let r = 0; r < rows; r++) {
     const s = src + (<usize>(r * cols) << 2);
-    for (let c = 0; c < cols; c++) store<f32>(dst + (<usize>(c * rows + r) << 2), load<f32>(s + (<usize>c << 2)));
+    for (let c = r < r4 ? c4 : 0; c < cols; c++) {
+      store<f32>(dst + (<usize>(c * rows + r) << 2), load<f32>(s + (<usize>c << 2)));
+    }
   }
 }
 
