@@ -202,10 +202,23 @@ function transpose(src: usize, dst: usize, rows: i32, cols: i32): void {
   }
 }
 
-/** C[M×N] (+)= A[M×K]·Wᵀ for W [N×K]: the layer product, through a transposed copy of W at `scratch`. */
+/**
+ * C[M×N] (+)= A[M×K]·Wᵀ for W [N×K]: the layer product, through a transposed copy of W at `scratch` — or, for
+ * small batches (the rollout's acting), as Cᵀ (+)= W·Aᵀ, transposing A and C instead of W when those are the
+ * smaller copies. Either way each C[m, n] is its start value plus A[m, k]·W[n, k] for k = 0, 1, … added one at a
+ * time, so both forms give the same bits. M must be a multiple of 4 for the second (else gemm's columns would go
+ * one at a time). `scratch` holds max(K, N)² floats, which covers both forms' copies.
+ */
 function productWithTranspose(A: usize, W: usize, C: usize, scratch: usize, M: i32, K: i32, N: i32, acc: bool): void {
   if (N < 4) {
     gemmDot(A, W, C, M, K, N, acc);
+  } else if ((M & 3) == 0 && M * K + (acc ? 2 : 1) * M * N < N * K) {
+    const At = scratch;
+    const Ct = scratch + (<usize>(M * K) << 2);
+    transpose(A, At, M, K);
+    if (acc) transpose(C, Ct, M, N);
+    gemm(W, K, 1, At, Ct, N, K, M, acc);
+    transpose(Ct, C, N, M);
   } else {
     transpose(W, scratch, N, K);
     gemm(A, K, 1, scratch, C, M, K, N, acc);

@@ -232,6 +232,38 @@ describe('wasm kernels', () => {
     );
   });
 
+  it.each([
+    [4, 64, 64],
+    [8, 64, 64],
+    [12, 32, 48],
+    [16, 4, 64],
+    [4, 64, 2],
+  ])(
+    'a batch of %i rows (%i → %i) gives each row bit for bit as a batch of one does, whichever form of the product the batch takes',
+    (batch, nIn, nOut) => {
+      // Small batches compute the layer product as Cᵀ = W·Xᵀ (no copy of W), batches of one through a transposed
+      // W; both add the products of each output in the order k = 0, 1, …, so the rounding is the same.
+      const rng = Rng.fromSeed(batch + nIn + nOut);
+      const W = place(random(nOut * nIn, rng), true);
+      const b = place(random(nOut, rng), true);
+      const X = place(random(batch * nIn, rng), true);
+      const vW = place(random(nOut * nIn, rng), true);
+      const Y = place(new Float32Array(batch * nOut), true);
+      const vY = place(new Float32Array(batch * nOut), true);
+      kernels.forward(W, b, X, Y, batch, nIn, nOut, 'tanh');
+      kernels.jvp(W, vW, b, X, null, Y, vY, batch, nIn, nOut, 'tanh');
+      const y = place(new Float32Array(nOut), true);
+      const vy = place(new Float32Array(nOut), true);
+      for (let r = 0; r < batch; r++) {
+        const x = X.subarray(r * nIn, (r + 1) * nIn);
+        kernels.forward(W, b, x, y, 1, nIn, nOut, 'tanh');
+        kernels.jvp(W, vW, b, x, null, y, vy, 1, nIn, nOut, 'tanh');
+        expect(y).toEqual(Y.subarray(r * nOut, (r + 1) * nOut));
+        expect(vy).toEqual(vY.subarray(r * nOut, (r + 1) * nOut));
+      }
+    },
+  );
+
   it(`tanh is within ${TANH_BOUND} of Math.tanh everywhere (dense grid, tails and special values)`, () => {
     const values: number[] = [
       0, -0, 1e-30, -1e-30, 1e-8, 0.25, -0.25, 0.2499999, 9, -9, 10, 50, -50, 1e30, -1e30,
