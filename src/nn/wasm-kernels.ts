@@ -128,13 +128,16 @@ export class WasmKernels implements DenseKernels, RecurrentKernels {
   /** Per-call staging area for arrays that live outside wasm memory; reset at the end of each call. */
   private staging = { pointer: 0, bytes: 0, used: 0 };
   private heapF32: Float32Array;
+  /** `memory.buffer` as of the last growth (known to be ours). */
+  private currentBuffer: ArrayBufferLike;
 
   constructor(module: WebAssembly.Module) {
     this.memory = new WebAssembly.Memory({ initial: INITIAL_PAGES, maximum: MAXIMUM_PAGES, shared: true });
     const instance = new WebAssembly.Instance(module, { env: { memory: this.memory } });
     this.exports = instance.exports as unknown as KernelExports;
     this.heapF32 = new Float32Array(this.memory.buffer);
-    this.bufferCache.set(this.memory.buffer, true);
+    this.currentBuffer = this.heapF32.buffer;
+    this.bufferCache.set(this.currentBuffer, true);
   }
 
   /** A zeroed float32 array in wasm memory: the kernels use it without copying. */
@@ -186,6 +189,9 @@ export class WasmKernels implements DenseKernels, RecurrentKernels {
   }
 
   private isOurs(buffer: ArrayBufferLike): boolean {
+    // The common case first: the memory's current buffer object, without a WeakMap lookup (every kernel call
+    // asks this for each of its arrays).
+    if (buffer === this.currentBuffer) return true;
     const known = this.bufferCache.get(buffer);
     if (known !== undefined) return known;
     let ours = false;
@@ -244,8 +250,9 @@ export class WasmKernels implements DenseKernels, RecurrentKernels {
     const have = this.memory.buffer.byteLength;
     if (bytes <= have) return;
     this.memory.grow(Math.ceil((bytes - have) / PAGE));
-    this.bufferCache.set(this.memory.buffer, true);
     this.heapF32 = new Float32Array(this.memory.buffer);
+    this.currentBuffer = this.heapF32.buffer;
+    this.bufferCache.set(this.currentBuffer, true);
   }
 
   /** Reserves `floats` floats of staging space for the current call. */
