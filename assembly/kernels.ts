@@ -477,6 +477,23 @@ export function denseForward(W: usize, b: usize, X: usize, Y: usize, Z: usize, s
   activate(Y, batch * nOut, act);
 }
 
+/** Bytes per layer in a network table: W, b, X, Y, Z (pointers), nIn, nOut, act (i32). */
+const LAYER_ENTRY_BYTES: usize = 32;
+
+/**
+ * A whole network's forward pass in one call: denseForward for each of `layers` entries of `table` in turn (each
+ * layer's Y is the next one's X), sharing `scratch` (max(nIn, nOut)² floats of the widest layer).
+ */
+export function denseForwardLayers(table: usize, layers: i32, batch: i32, scratch: usize): void {
+  for (let l = 0; l < layers; l++) {
+    const e = table + <usize>l * LAYER_ENTRY_BYTES;
+    denseForward(
+      load<u32>(e), load<u32>(e, 4), load<u32>(e, 8), load<u32>(e, 12), load<u32>(e, 16), scratch, batch,
+      load<i32>(e, 20), load<i32>(e, 24), load<i32>(e, 28),
+    );
+  }
+}
+
 /** dZ = dY ⊙ act'(z) (in place); dW += dZᵀ X; db += Σ_rows dZ; dX = dZ W when dX ≠ 0. */
 export function denseBackward(W: usize, X: usize, Y: usize, Z: usize, dY: usize, dW: usize, db: usize, dX: usize, batch: i32, nIn: i32, nOut: i32, act: i32): void {
   multiplyByDerivative(dY, Y, Z, batch * nOut, act);

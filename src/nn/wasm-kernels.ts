@@ -8,7 +8,14 @@
  * live in that memory are used in place; other float32 arrays are copied into a staging area for the call and
  * copied back when they are outputs. float64 arrays (the gradient checks) go to the TypeScript kernels.
  */
-import { type Activation, type DenseKernels, type Floats, tsKernels } from './kernels.js';
+import {
+  type Activation,
+  type DenseKernels,
+  type Floats,
+  type NetworkLayer,
+  type NetworkPlan,
+  tsKernels,
+} from './kernels.js';
 import {
   gateCount,
   type RecurrentGradients,
@@ -33,6 +40,7 @@ interface KernelExports {
     acc: number,
   ): void;
   tanhArray(src: number, dst: number, n: number): void;
+  denseForwardLayers(table: number, layers: number, batch: number, scratch: number): void;
   sigmoidArray(src: number, dst: number, n: number): void;
   recurrentForward(...args: number[]): void;
   recurrentBackward(...args: number[]): void;
@@ -454,6 +462,33 @@ export class WasmKernels implements DenseKernels, RecurrentKernels {
     this.endCall();
   }
 
+  /** A layer table in wasm memory (`denseForwardLayers`' layout) and the passes' shared scratch. */
+  planForward(layers: readonly NetworkLayer[]): NetworkPlan | null {
+    const arrays = layers.flatMap((l) => (l.Z === null ? [l.W, l.b, l.X, l.Y] : [l.W, l.b, l.X, l.Y, l.Z]));
+    if (!arrays.every((array) => this.owns(array))) return null;
+    const table = this.allocate(layers.length * LAYER_ENTRY_INTS);
+    const entries = new Int32Array(table.buffer, table.byteOffset, table.length);
+    layers.forEach((l, i) => {
+      const entry = [l.W, l.b, l.X, l.Y].map((array) => array.byteOffset);
+      entry.push(l.Z?.byteOffset ?? 0, l.nIn, l.nOut, ACTIVATION_CODE[l.act]);
+      entries.set(entry, i * LAYER_ENTRY_INTS);
+    });
+    const widest = Math.max(...layers.map((l) => Math.max(l.nIn, l.nOut)));
+    const plan: WasmNetworkPlan = { layerCount: layers.length, table, scratch: this.allocate(widest ** 2) };
+    return plan;
+  }
+
+  forwardPlanned(plan: NetworkPlan, batch: number): void {
+    const { table, scratch, layerCount } = plan as WasmNetworkPlan;
+    this.exports.denseForwardLayers(table.byteOffset, layerCount, batch, scratch.byteOffset);
+  }
+
+  releasePlan(plan: NetworkPlan): void {
+    const { table, scratch } = plan as WasmNetworkPlan;
+    this.release(table);
+    this.release(scratch);
+  }
+
   /** dst = tanh(src), elementwise, with the kernels' vectorised tanh (for tests of its error bound). */
   tanh(src: Float32Array, dst: Float32Array): void {
     const s = this.resolve(src, src.length, true);
@@ -637,6 +672,14 @@ export class WasmKernels implements DenseKernels, RecurrentKernels {
 
 function allFloat32(arrays: Floats[]): boolean {
   return arrays.every((a) => a instanceof Float32Array);
+}
+
+/** Int32 slots per layer in `denseForwardLayers`' table: W, b, X, Y, Z (byte offsets), nIn, nOut, act. */
+const LAYER_ENTRY_INTS = 8;
+
+interface WasmNetworkPlan extends NetworkPlan {
+  table: Float32Array;
+  scratch: Float32Array;
 }
 
 interface Resolved {
