@@ -8,7 +8,14 @@
  * live in that memory are used in place; other float32 arrays are copied into a staging area for the call and
  * copied back when they are outputs. float64 arrays (the gradient checks) go to the TypeScript kernels.
  */
-import { type Activation, type DenseKernels, type Floats, tsKernels } from './kernels.js';
+import {
+  type Activation,
+  type DenseKernels,
+  type Floats,
+  type NetworkLayer,
+  type NetworkPlan,
+  tsKernels,
+} from './kernels.js';
 import {
   gateCount,
   type RecurrentGradients,
@@ -33,6 +40,7 @@ interface KernelExports {
     acc: number,
   ): void;
   tanhArray(src: number, dst: number, n: number): void;
+  denseForwardLayers(table: number, layers: number, batch: number, scratch: number): void;
   sigmoidArray(src: number, dst: number, n: number): void;
   recurrentForward(...args: number[]): void;
   recurrentBackward(...args: number[]): void;
@@ -132,6 +140,8 @@ export class WasmKernels implements DenseKernels, RecurrentKernels {
   /** Per-call staging area for arrays that live outside wasm memory; reset at the end of each call. */
   private staging = { pointer: 0, bytes: 0, used: 0 };
   private heapF32: Float32Array;
+  /** `memory.buffer` as of the last growth (known to be ours). */
+  private currentBuffer: ArrayBufferLike;
 
   constructor(module: WebAssembly.Module, share?: SharedRegion) {
     this.memory =
@@ -144,7 +154,8 @@ export class WasmKernels implements DenseKernels, RecurrentKernels {
     const instance = new WebAssembly.Instance(module, { env: { memory: this.memory } });
     this.exports = instance.exports as unknown as KernelExports;
     this.heapF32 = new Float32Array(this.memory.buffer);
-    this.bufferCache.set(this.memory.buffer, true);
+    this.currentBuffer = this.heapF32.buffer;
+    this.bufferCache.set(this.currentBuffer, true);
   }
 
   /** A zeroed float32 array in wasm memory: the kernels use it without copying. */
@@ -201,6 +212,9 @@ export class WasmKernels implements DenseKernels, RecurrentKernels {
   }
 
   private isOurs(buffer: ArrayBufferLike): boolean {
+    // The common case first: the memory's current buffer object, without a WeakMap lookup (every kernel call
+    // asks this for each of its arrays).
+    if (buffer === this.currentBuffer) return true;
     const known = this.bufferCache.get(buffer);
     if (known !== undefined) return known;
     let ours = false;
@@ -259,8 +273,9 @@ export class WasmKernels implements DenseKernels, RecurrentKernels {
     const have = this.memory.buffer.byteLength;
     if (bytes <= have) return;
     this.memory.grow(Math.ceil((bytes - have) / PAGE));
-    this.bufferCache.set(this.memory.buffer, true);
     this.heapF32 = new Float32Array(this.memory.buffer);
+    this.currentBuffer = this.heapF32.buffer;
+    this.bufferCache.set(this.currentBuffer, true);
   }
 
   /** Reserves `floats` floats of staging space for the current call. */
@@ -462,6 +477,33 @@ export class WasmKernels implements DenseKernels, RecurrentKernels {
     this.endCall();
   }
 
+  /** A layer table in wasm memory (`denseForwardLayers`' layout) and the passes' shared scratch. */
+  planForward(layers: readonly NetworkLayer[]): NetworkPlan | null {
+    const arrays = layers.flatMap((l) => (l.Z === null ? [l.W, l.b, l.X, l.Y] : [l.W, l.b, l.X, l.Y, l.Z]));
+    if (!arrays.every((array) => this.owns(array))) return null;
+    const table = this.allocate(layers.length * LAYER_ENTRY_INTS);
+    const entries = new Int32Array(table.buffer, table.byteOffset, table.length);
+    layers.forEach((l, i) => {
+      const entry = [l.W, l.b, l.X, l.Y].map((array) => array.byteOffset);
+      entry.push(l.Z?.byteOffset ?? 0, l.nIn, l.nOut, ACTIVATION_CODE[l.act]);
+      entries.set(entry, i * LAYER_ENTRY_INTS);
+    });
+    const widest = Math.max(...layers.map((l) => Math.max(l.nIn, l.nOut)));
+    const plan: WasmNetworkPlan = { layerCount: layers.length, table, scratch: this.allocate(widest ** 2) };
+    return plan;
+  }
+
+  forwardPlanned(plan: NetworkPlan, batch: number): void {
+    const { table, scratch, layerCount } = plan as WasmNetworkPlan;
+    this.exports.denseForwardLayers(table.byteOffset, layerCount, batch, scratch.byteOffset);
+  }
+
+  releasePlan(plan: NetworkPlan): void {
+    const { table, scratch } = plan as WasmNetworkPlan;
+    this.release(table);
+    this.release(scratch);
+  }
+
   /** dst = tanh(src), elementwise, with the kernels' vectorised tanh (for tests of its error bound). */
   tanh(src: Float32Array, dst: Float32Array): void {
     const s = this.resolve(src, src.length, true);
@@ -655,6 +697,14 @@ export interface SharedRegion {
   end: number;
   /** A byte offset below 1024 (multiple of 8, not 0) where this instance probes typed arrays' buffers. */
   probe: number;
+}
+
+/** Int32 slots per layer in `denseForwardLayers`' table: W, b, X, Y, Z (byte offsets), nIn, nOut, act. */
+const LAYER_ENTRY_INTS = 8;
+
+interface WasmNetworkPlan extends NetworkPlan {
+  table: Float32Array;
+  scratch: Float32Array;
 }
 
 interface Resolved {
