@@ -35,7 +35,7 @@ const { values: args } = parseArgs({
     quick: { type: 'boolean', default: false },
     seeds: { type: 'string', default: '1-5' },
     only: { type: 'string' },
-    'cheetah-seeds': { type: 'string', default: '1' },
+    'cheetah-seeds': { type: 'string', default: '1,2,3' },
     ppo: { type: 'boolean', default: false },
   },
 });

@@ -80,8 +80,9 @@ const TRPO_PENDULUM_ZOO: Preset = {
  * Why: on this machine an actor's MuJoCo step and act cost ≈ 40 µs of CPU per transition (the step is nearly all of
  * it), so 1M steps in 65 s on 2 cores leaves the learner ≈ 20 µs per transition. PPO's epochs (10 × 64) cost 57 µs,
  * 8 × 64 46 µs; 2 × 1024 costs 11 µs and 4 × 1024 20 µs (thread CPU time per transition, measured under load).
- * Measured, 1M steps, 2 actor threads × 8 envs, 10-episode deterministic evaluations: 4 epochs 1775 and 1834 (seeds
- * 1, 2), 2 epochs 1572, 1425 and 1633 (seeds 1–3); ≈ 62 CPU-seconds per run (learner 20, actors 41).
+ * Measured, 1M steps, 2 actor threads × 8 envs, 10-episode deterministic evaluations with frozen statistics: 4 epochs
+ * 1775, 1834, 1891, 1756 and 1768 (seeds 1, 2, 3, 4, 7; PPO's zoo ≈ 1800), 2 epochs 1572, 1425 and 1633 (seeds
+ * 1–3); ≈ 62 CPU-seconds per run (learner 20, actors 41, the rest 1).
  */
 const APPO_MUJOCO: Preset = {
   normalize: true,
