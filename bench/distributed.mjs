@@ -2,17 +2,21 @@
 //
 //  local:  APPO and IMPALA CartPole-v1 (zoo presets, 2 actor threads) per seed: wall time and steps until a
 //          20-episode deterministic evaluation (every budget/20 steps) reaches 475, and the final evaluation;
-//          APPO HalfCheetah-v5 (2 actor threads, the config below) for 1M steps: wall time, final 10-episode evaluation.
+//  cheetah: APPO HalfCheetah-v5 (zoo preset, 2 actor threads) for 1M steps per --cheetah-seeds seed: wall time,
+//          env steps/s, final 10-episode deterministic evaluation with frozen normalisation (as bench:mujoco's),
+//          beside PPO's row (bench:mujoco --timing's, from bench/results/runs/timing-mujoco.json; --ppo runs it
+//          here too). Target (issue 17): ≤ 65 s with evaluation ≥ 1400 on this 2-core machine.
 //  redis:  a private redis-server on 127.0.0.1 (a free port, a random password in its config, never on a command
 //          line), the learner in this process and 1, 2, 3 actor processes (`policygrad actor`): env steps/s trained,
 //          chunk latency (the stream entry's id is its XADD time in ms; measured when the learner takes it), bytes
 //          per env step (header + payload), Redis CPU seconds per 100k steps (INFO cpu).
 //
 // Writes bench/results/distributed.json and prints the tables. `--quick` runs each case tiny (a smoke test).
-// Usage: npm run bench:distributed [-- --quick --seeds 1-5 --only local|redis]
+// Usage: npm run bench:distributed [-- --quick --seeds 1-5 --only local|cheetah|redis --cheetah-seeds 1,2,3 --ppo]
+// The HalfCheetah case alone (≈ 1 min per seed on a quiet machine): npm run bench:distributed -- --only cheetah
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -21,6 +25,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
 import '../dist/envs/builtin.js';
 import { loadEnvEngine } from '../dist/envs/load-engine.js';
+import { PPO } from '../dist/index.js';
 import { DistributedRun, redisLearner } from '../dist/node/distributed.js';
 import { connectRedis, REDIS_PASSWORD_ENV } from '../dist/node/redis-transport.js';
 
@@ -30,6 +35,8 @@ const { values: args } = parseArgs({
     quick: { type: 'boolean', default: false },
     seeds: { type: 'string', default: '1-5' },
     only: { type: 'string' },
+    'cheetah-seeds': { type: 'string', default: '1,2,3' },
+    ppo: { type: 'boolean', default: false },
   },
 });
 const seeds = (() => {
@@ -39,24 +46,6 @@ const seeds = (() => {
 const quick = args.quick;
 const mean = (xs) => (xs.length === 0 ? Number.NaN : xs.reduce((s, x) => s + x, 0) / xs.length);
 const evalMean = (run, episodes) => mean(run.evaluate(episodes));
-
-/** HalfCheetah-v5 with actor threads: PPO-MuJoCo-like values (CleanRL's lr, epochs and minibatches), untuned. */
-const HALF_CHEETAH = {
-  env: 'HalfCheetah-v5',
-  numActors: 2,
-  numEnvs: 4,
-  chunkLength: 256,
-  trainBatchSize: 2048,
-  nEpochs: 10,
-  minibatchSize: 64,
-  learningRate: 3e-4,
-  clipRange: 0.2,
-  gamma: 0.99,
-  vtraceLambda: 0.95,
-  entCoef: 0,
-  normalizeAdvantage: true,
-  maxGradNorm: 0.5,
-};
 
 /** Trains until the budget; every budget/20 steps a 20-episode evaluation; records when it first reaches 475. */
 async function toThreshold(algo, seed, budget) {
@@ -106,18 +95,61 @@ async function local() {
       );
     }
   }
+  return results;
+}
+
+/** APPO's zoo preset on HalfCheetah-v5 with actor threads, 1M steps per seed, beside PPO's row. */
+async function cheetah() {
   await loadEnvEngine('HalfCheetah-v5');
   const steps = quick ? 8_192 : 1_000_000;
-  const run = new DistributedRun('appo', { ...HALF_CHEETAH, seed: 7 });
-  const start = performance.now();
-  await run.learn({ totalTimesteps: steps });
-  const seconds = (performance.now() - start) / 1000;
-  const final = evalMean(run, 10);
-  results['appo-HalfCheetah-v5'] = { seed: 7, steps, seconds, final, config: HALF_CHEETAH };
+  const rows = [];
+  const row = (label, r) =>
+    console.log(
+      `| ${label} | ${r.seed} | ${r.seconds.toFixed(1)} | ${Math.round(r.steps / r.seconds).toLocaleString('en-US')} | ${r.final.toFixed(0)} |`,
+    );
   console.log(
-    `appo HalfCheetah-v5 seed 7: ${steps} steps in ${seconds.toFixed(1)} s; evaluation ${final.toFixed(1)}`,
+    `HalfCheetah-v5, ${steps.toLocaleString('en-US')} steps (target: APPO ≤ 65 s, evaluation ≥ 1400)`,
   );
-  return results;
+  console.log('| run | seed | wall s | env steps/s | 10-episode evaluation |');
+  console.log('|---|---|---|---|---|');
+  for (const seed of args['cheetah-seeds'].split(',').map(Number)) {
+    const run = new DistributedRun('appo', { env: 'HalfCheetah-v5', preset: 'zoo', seed });
+    const start = performance.now();
+    const history = await run.learn({ totalTimesteps: steps });
+    const seconds = (performance.now() - start) / 1000;
+    const r = {
+      seed,
+      steps: run.numTimesteps,
+      seconds,
+      final: evalMean(run, 10),
+      policyLagMean: mean(history.map((h) => h.policyLagMean)),
+      staleChunks: history.at(-1)?.staleChunks ?? 0,
+    };
+    rows.push(r);
+    row('APPO zoo, 2 actor threads', r);
+  }
+  let ppo = null;
+  if (args.ppo) {
+    const model = new PPO({ env: 'HalfCheetah-v5', preset: 'zoo', seed: 1 });
+    const start = performance.now();
+    model.learn({ totalTimesteps: steps });
+    const seconds = (performance.now() - start) / 1000;
+    ppo = { seed: 1, steps, seconds, final: mean(model.evaluate(10)), source: 'this run' };
+  } else {
+    const timing = join(root, 'bench', 'results', 'runs', 'timing-mujoco.json');
+    if (existsSync(timing)) {
+      const { steps: s, run } = JSON.parse(readFileSync(timing, 'utf8'));
+      ppo = {
+        seed: run.seed,
+        steps: s,
+        seconds: run.seconds,
+        final: run.evaluation,
+        source: 'timing-mujoco.json',
+      };
+    }
+  }
+  if (ppo !== null) row(`PPO zoo, one thread (${ppo.source})`, ppo);
+  return { appo: rows, ppo };
 }
 
 const freePort = () =>
@@ -232,11 +264,12 @@ async function redis() {
 }
 
 const out = { date: new Date().toISOString(), quick, seeds };
-if (args.only !== 'redis') out.local = await local();
-if (args.only !== 'local') out.redis = await redis();
+if (args.only === undefined || args.only === 'local') out.local = await local();
+if (args.only === undefined || args.only === 'cheetah') out.cheetah = await cheetah();
+if (args.only === undefined || args.only === 'redis') out.redis = await redis();
 if (!quick) {
   mkdirSync(join(root, 'bench', 'results'), { recursive: true });
-  writeFileSync(join(root, 'benchmarks', 'results', 'distributed.json'), `${JSON.stringify(out, null, 2)}\n`);
+  writeFileSync(join(root, 'bench', 'results', 'distributed.json'), `${JSON.stringify(out, null, 2)}\n`);
   console.log('wrote bench/results/distributed.json');
 }
 process.exit(0);

@@ -6,6 +6,8 @@
  */
 import { describe, expect, it } from 'vitest';
 import '../src/envs/builtin.js';
+import { loadEnvEngine } from '../src/envs/load-engine.js';
+import { VecNormalize } from '../src/envs/vec-normalize.js';
 import { DistributedRun } from '../src/node/distributed.js';
 
 describe('local actor threads', () => {
@@ -34,6 +36,24 @@ describe('local actor threads', () => {
     expect(rows.at(-1)?.staleChunks ?? 0).toBeLessThan(0.1 * rows.reduce((n, r) => n + r.chunks, 0));
     expect(rows.at(-1)?.rejectedChunks).toBe(0);
   }, 120_000);
+
+  it('APPO’s HalfCheetah-v5 zoo preset runs with actor threads (a smoke test: one batch, not a learning test)', async () => {
+    await loadEnvEngine('HalfCheetah-v5');
+    const run = new DistributedRun('appo', { env: 'HalfCheetah-v5', preset: 'zoo', seed: 1 });
+    const batch = run.config.trainBatchSize;
+    const rows = await run.learn({ totalTimesteps: batch });
+    expect(rows.length).toBe(1);
+    expect(rows[0].step).toBeGreaterThanOrEqual(batch); // a batch holds whole chunks: it may pass the size
+    for (const key of ['policyLoss', 'valueLoss', 'entropy', 'explainedVariance'] as const) {
+      expect(Number.isFinite(rows[0][key])).toBe(true);
+    }
+    expect(rows[0].actors).toBe(run.config.numActors);
+    // The learner's statistics hold the batch's observations (and the 1e-4 pseudo-count).
+    const norm = run.env as VecNormalize;
+    expect(norm).toBeInstanceOf(VecNormalize);
+    expect(norm.obsRms.count).toBeCloseTo(rows[0].step, 2);
+    expect(Number.isFinite(run.evaluate(1)[0])).toBe(true);
+  }, 60_000);
 
   it('a callback returning false stops the learner and its actor threads', async () => {
     const run = new DistributedRun('impala', {

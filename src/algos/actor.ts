@@ -10,10 +10,104 @@
  */
 import type { Discrete, MultiDiscrete } from '../envs/spaces.js';
 import { PolicygradError } from '../errors.js';
-import { RolloutBuffer } from '../rollouts/rollout.js';
+import type { Floats } from '../nn/kernels.js';
+import type { ActorCriticPolicy, ActResult } from '../policies/actor-critic.js';
+import type { Rng } from '../rng.js';
+import { RolloutBuffer, RolloutCollector, type RolloutActor } from '../rollouts/rollout.js';
 import { type ActorChunk, encodeActorChunk, type ChunkExpectation } from './actor-chunk.js';
-import type { DistributedConfig } from './distributed.js';
+import { type DistributedConfig, normalization, publishedLength } from './distributed.js';
 import { buildOnPolicy, type OnPolicyParts } from './on-policy.js';
+
+/** VecNormalize's defaults, which the learner's statistics are applied with. */
+const OBSERVATION_CLIP = 10;
+const NORMALIZE_EPSILON = 1e-8;
+
+/**
+ * The policy as an actor runs it: on observations normalised with the learner's published statistics (when the
+ * run normalises them; the chunk keeps the raw ones, which the learner merges into its statistics), and without
+ * the critic, since the learner values every observation with its own, newer one (values are left at 0).
+ */
+export class ActorPolicy implements RolloutActor {
+  /** μ_o and 1/√(σ²_o + ε) of the published statistics; null: observations are not normalised. */
+  private readonly mean: Float32Array | null;
+  private readonly scale: Float32Array | null;
+  private normalized = new Float32Array(0);
+  private zeros = new Float32Array(0);
+
+  constructor(
+    readonly policy: ActorCriticPolicy,
+    normalizeObservations: boolean,
+  ) {
+    const D = policy.obsDim;
+    this.mean = normalizeObservations ? new Float32Array(D) : null;
+    this.scale = normalizeObservations ? new Float32Array(D).fill(1) : null;
+  }
+
+  get dist(): ActorCriticPolicy['dist'] {
+    return this.policy.dist;
+  }
+  get squashOutput(): boolean {
+    return this.policy.squashOutput;
+  }
+  get sde(): ActorCriticPolicy['sde'] {
+    return this.policy.sde;
+  }
+
+  /** Takes the published μ_o and σ²_o. */
+  setStatistics(mean: ArrayLike<number>, variance: ArrayLike<number>): void {
+    if (this.mean === null || this.scale === null) return;
+    for (let d = 0; d < this.mean.length; d++) {
+      this.mean[d] = mean[d];
+      this.scale[d] = 1 / Math.sqrt(variance[d] + NORMALIZE_EPSILON);
+    }
+  }
+
+  /** The observations as the policy takes them: clip((o − μ_o)/√(σ²_o + ε), ±10), or as they are. */
+  private input(observations: Floats, batch: number): Floats {
+    const { mean, scale } = this;
+    if (mean === null || scale === null) return observations;
+    const D = mean.length;
+    if (this.normalized.length < batch * D) this.normalized = new Float32Array(batch * D);
+    const out = this.normalized;
+    for (let k = 0; k < batch * D; k++) {
+      const d = k % D;
+      const x = (observations[k] - mean[d]) * scale[d];
+      out[k] = x > OBSERVATION_CLIP ? OBSERVATION_CLIP : x < -OBSERVATION_CLIP ? -OBSERVATION_CLIP : x;
+    }
+    return out.subarray(0, batch * D);
+  }
+
+  resetNoise(count: number, rng: Rng): void {
+    this.policy.resetNoise(count, rng);
+  }
+
+  act(
+    observations: Floats,
+    batch: number,
+    rng: Rng,
+    out: ActResult,
+    deterministic = false,
+    mask?: ArrayLike<number>,
+  ): void {
+    const x = this.input(observations, batch);
+    const { policy, dist } = this;
+    // gSDE adds its noise to the mean inside the policy; every other distribution samples itself (as `act`).
+    if (policy.sde !== null) return policy.act(x, batch, rng, out, deterministic, mask);
+    const inputs = policy.distInputs(x, batch, mask);
+    if (deterministic) dist.mode(inputs, batch, out.actions);
+    else dist.sample(inputs, batch, rng, out.actions);
+    dist.logProb(inputs, out.actions, batch, out.logProbs);
+  }
+
+  values(_observations: Floats, batch: number): Floats {
+    if (this.zeros.length < batch) this.zeros = new Float32Array(batch);
+    return this.zeros.subarray(0, batch);
+  }
+
+  finalValue(): number {
+    return 0;
+  }
+}
 
 export interface ActorIdentity {
   runId: string;
@@ -29,6 +123,10 @@ export function actorSeed(seed: number, index: number): number {
 
 export class Actor {
   readonly parts: OnPolicyParts;
+  /** The policy as this actor runs it (normalised observations, no critic). */
+  readonly acting: ActorPolicy;
+  /** The length of what the learner publishes (`publishedLength`): parameters, then any statistics. */
+  readonly publishedSize: number;
   private readonly buffer: RolloutBuffer;
   private readonly finalObservations: Float32Array;
   private sequence = 0;
@@ -39,13 +137,23 @@ export class Actor {
     readonly config: DistributedConfig,
     readonly identity: ActorIdentity,
   ) {
-    this.parts = buildOnPolicy({
+    // Raw observations and rewards: the learner owns the statistics (see `distributedFields.normalize`).
+    const parts = buildOnPolicy({
       ...config,
+      normalize: false,
       numEnvs: config.numEnvs,
       nSteps: config.chunkLength,
       seed: identity.seed,
     });
+    const normalizeObservations = normalization(config.normalize ?? false).observation;
+    this.acting = new ActorPolicy(parts.policy, normalizeObservations);
+    // The same generator and seed as the collector buildOnPolicy made (which is left unused): the same stream.
+    this.parts = {
+      ...parts,
+      collector: new RolloutCollector(parts.env, this.acting, parts.rng, identity.seed),
+    };
     const { env, policy } = this.parts;
+    this.publishedSize = publishedLength(policy.numParams, env.obsDim, normalizeObservations);
     this.buffer = new RolloutBuffer(config.chunkLength, config.numEnvs, env.obsDim, policy.dist.actionSize);
     this.finalObservations = new Float32Array(this.buffer.size * env.obsDim);
     this.buffer.finalObservations = this.finalObservations;
@@ -56,15 +164,20 @@ export class Actor {
     return this.parts.collector.totalSteps;
   }
 
-  /** Takes the learner's parameters (a copy) and their version. */
-  setParameters(params: ArrayLike<number>, version: number): void {
-    const { policy } = this.parts;
-    if (params.length !== policy.numParams) {
+  /** Takes what the learner published (a copy: the parameters, then any statistics) and its version. */
+  setParameters(published: Float32Array, version: number): void {
+    const { policy, env } = this.parts;
+    if (published.length !== this.publishedSize) {
       throw new PolicygradError(
-        `actor ${this.identity.actorId}: parameters of size ${params.length} do not fit the policy (${policy.numParams})`,
+        `actor ${this.identity.actorId}: parameters of size ${published.length} do not fit the policy (${this.publishedSize})`,
       );
     }
-    policy.params.set(params);
+    const P = policy.numParams;
+    const D = env.obsDim;
+    policy.params.set(published.subarray(0, P));
+    if (published.length > P) {
+      this.acting.setStatistics(published.subarray(P, P + D), published.subarray(P + D, P + 2 * D));
+    }
     this.policyVersion = version;
   }
 

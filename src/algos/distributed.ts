@@ -21,7 +21,7 @@ import type { IterationStats } from '../rollouts/iteration.js';
 import { discount, gradNormBound, rmsPropDecay, traceDecay } from './hyperparameters.js';
 import { LearnerBatch } from './learner-batch.js';
 import type { RolloutBuffer } from '../rollouts/rollout.js';
-import { buildOnPolicy, type OnPolicyParts } from './on-policy.js';
+import { buildOnPolicy, type OnPolicyParts, onPolicyFields } from './on-policy.js';
 import type { UpdateRule } from './trainer.js';
 import { networkFields, type OnPolicyMetrics, scheduleSchema } from './on-policy.js';
 import { presetField } from './presets.js';
@@ -62,6 +62,13 @@ export const distributedFields = {
   logStdInit: z.number().default(0),
   /** Modules every actor thread (and actor process) imports before making its envs (your registrations). */
   envModules: z.array(z.string().min(1)).default([]),
+  /**
+   * Normalise observations and rewards (SB3's VecNormalize; an object picks one). The learner owns the running
+   * statistics: it merges the raw observations and each env's discounted returns of the chunks it accepts,
+   * normalises each batch before the update, and publishes μ_o and σ²_o with the parameters, so every actor acts
+   * on observations normalised with the statistics of its parameters' version (Sample Factory's shared normaliser).
+   */
+  normalize: onPolicyFields.normalize,
 };
 
 /** The fields an actor needs: the env, the network, the chunk shape, the seed. */
@@ -77,6 +84,7 @@ export interface DistributedConfig {
   orthogonalInit: boolean;
   logStdInit: number;
   envModules: string[];
+  normalize: z.output<typeof onPolicyFields.normalize>;
 }
 
 export type DistributedResolvedConfig = DistributedConfig & {
@@ -97,6 +105,22 @@ export type DistributedResolvedConfig = DistributedConfig & {
   rmsPropEpsilon: number;
   adamEpsilon: number;
 };
+
+/** Which of observations and rewards a run normalises (`normalize`: true for both, false for none, or each). */
+export function normalization(normalize: DistributedConfig['normalize']): {
+  observation: boolean;
+  reward: boolean;
+} {
+  return typeof normalize === 'boolean' ? { observation: normalize, reward: normalize } : normalize;
+}
+
+/**
+ * What a learner publishes and its actors read: the parameters, then, when observations are normalised, the
+ * learner's μ_o and σ²_o ([obsDim] each). Returns its length.
+ */
+export function publishedLength(numParams: number, obsDim: number, normalizeObservations: boolean): number {
+  return numParams + (normalizeObservations ? 2 * obsDim : 0);
+}
 
 /** The learner's optimizer: RMSprop as in the IMPALA paper (TensorFlow's, ε inside the root), or Adam. */
 export function distributedOptimizer(c: DistributedResolvedConfig, size: number): Optimizer {
@@ -142,7 +166,7 @@ export function asLearnerBatch(batch: RolloutBuffer, algo: string): LearnerBatch
  * step buffer is a `LearnerBatch` of one chunk.
  */
 export function buildLearnerParts(c: DistributedResolvedConfig): OnPolicyParts {
-  const parts = buildOnPolicy({ ...c, nSteps: c.chunkLength });
+  const parts = buildOnPolicy({ ...c, nSteps: c.chunkLength }); // c.normalize: the env is a VecNormalize
   const { env, policy } = parts;
   return { ...parts, buffer: new LearnerBatch(c.chunkLength, c.numEnvs, env.obsDim, policy.dist.actionSize) };
 }

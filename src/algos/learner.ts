@@ -14,12 +14,19 @@
  * Transports (src/node/: worker threads, Redis) implement `LearnerTransport`. Browser-safe: a page could run a
  * learner over a WebSocket or web-worker transport.
  */
+import { VecNormalize } from '../envs/vec-normalize.js';
 import { describeValue, PolicygradError } from '../errors.js';
 import { type Checkpoint } from './checkpoint.js';
 import { decodeActorChunk, type ChunkRejectionReason } from './actor-chunk.js';
 import { chunkExpectation } from './actor.js';
 import { APPO, type AppoResolvedConfig, parseAppoConfig } from './appo.js';
-import type { DistributedLosses, DistributedMetrics } from './distributed.js';
+import type { ActorChunk } from './actor-chunk.js';
+import {
+  type DistributedLosses,
+  type DistributedMetrics,
+  normalization,
+  publishedLength,
+} from './distributed.js';
 import { IMPALA, type ImpalaResolvedConfig, parseImpalaConfig } from './impala.js';
 import { ChunkAssembler, type LearnerBatch } from './learner-batch.js';
 import type { OnPolicyParts } from './on-policy.js';
@@ -90,6 +97,10 @@ export interface LearnerCheckpoint {
   trainer: Checkpoint;
 }
 
+/** VecNormalize's defaults for the reward scale: r / √(σ²_G + ε), clipped to ±10. */
+const REWARD_EPSILON = 1e-8;
+const REWARD_CLIP = 10;
+
 /** How long an actor counts as active after its last chunk. */
 const ACTOR_ACTIVE_MS = 60_000;
 
@@ -124,6 +135,17 @@ export class DistributedLearner {
   private began = false;
   /** When the previous row was made: env steps/s is measured between rows (chunks may wait in a queue). */
   private lastRowTime = 0;
+  /**
+   * The run's normalisation (`normalize`): the statistics are those of the learner's own env, a VecNormalize, so
+   * evaluation, saved policies and checkpoints carry them as every normalised run's do.
+   */
+  private readonly normalizer: VecNormalize | null;
+  private readonly normalizes: { observation: boolean; reward: boolean };
+  /** Each actor's envs' discounted returns G ← γ·G + r (VecNormalize's), carried from chunk to chunk. */
+  private readonly runningReturns = new Map<string, Float64Array>();
+  private readonly returnScratch = new Float64Array(1);
+  /** What `publish` sends: the parameters, then μ_o and σ²_o when observations are normalised. */
+  private readonly published: Float32Array;
 
   constructor(
     readonly algo: DistributedAlgorithm,
@@ -143,6 +165,76 @@ export class DistributedLearner {
       trainBatchSize: c.trainBatchSize,
       maxPolicyLag: c.maxPolicyLag,
     });
+    this.normalizes = normalization(c.normalize);
+    const env = this.parts.env;
+    this.normalizer = env instanceof VecNormalize ? env : null;
+    this.published = new Float32Array(
+      publishedLength(this.policy.numParams, env.obsDim, this.normalizes.observation),
+    );
+  }
+
+  /** The length of what this learner publishes (the actors' `publishedSize`). */
+  get publishedSize(): number {
+    return this.published.length;
+  }
+
+  /** The parameters, then μ_o and σ²_o when observations are normalised (see `publishedLength`). */
+  publishedVector(): Float32Array {
+    const P = this.policy.numParams;
+    this.published.set(this.policy.params);
+    if (this.normalizes.observation && this.normalizer !== null) {
+      const { mean, var: variance } = this.normalizer.obsRms;
+      this.published.set(mean, P);
+      this.published.set(variance, P + mean.length);
+    }
+    return this.published;
+  }
+
+  /**
+   * Merges an accepted chunk's raw observations and its envs' discounted returns into the statistics, as
+   * VecNormalize's `step` does for the envs it steps (the returns restart where an episode ended).
+   */
+  private observeStatistics(chunk: ActorChunk): void {
+    const norm = this.normalizer;
+    if (norm === null || !norm.training) return;
+    const n = chunk.steps * chunk.numEnvs;
+    if (this.normalizes.observation) norm.obsRms.update(chunk.observations, n);
+    if (!this.normalizes.reward) return;
+    const N = chunk.numEnvs;
+    let returns = this.runningReturns.get(chunk.actorId);
+    if (returns === undefined || returns.length !== N) {
+      returns = new Float64Array(N);
+      this.runningReturns.set(chunk.actorId, returns);
+    }
+    const gamma = this.config.gamma;
+    for (let k = 0; k < n; k++) {
+      const i = k % N;
+      returns[i] = returns[i] * gamma + chunk.rewards[k];
+      this.returnScratch[0] = returns[i];
+      norm.returnRms.updateOne(this.returnScratch);
+      if (chunk.terminated[k] || chunk.truncated[k]) returns[i] = 0;
+    }
+  }
+
+  /**
+   * The batch as the policy learns from it: observations (final and last ones too) normalised and rewards scaled
+   * with the statistics as they are now, in place (VecNormalize's formulas, `normalizeObservations`).
+   */
+  private normalizeBatch(batch: LearnerBatch): void {
+    const norm = this.normalizer;
+    if (norm === null) return;
+    if (this.normalizes.observation) {
+      norm.normalizeObservations(batch.observations, batch.observations);
+      norm.normalizeObservations(batch.finalObservations, batch.finalObservations);
+      norm.normalizeObservations(batch.lastObservations, batch.lastObservations);
+    }
+    if (this.normalizes.reward) {
+      const scale = 1 / Math.sqrt(norm.returnRms.var[0] + REWARD_EPSILON);
+      const r = batch.rewards;
+      for (let k = 0; k < r.length; k++) {
+        r[k] = Math.min(Math.max(r[k] * scale, -REWARD_CLIP), REWARD_CLIP);
+      }
+    }
   }
 
   get parts(): OnPolicyParts {
@@ -195,7 +287,7 @@ export class DistributedLearner {
     const transport = this.connected();
     const published = (await transport.publishedVersion?.()) ?? null;
     if (published !== null && published >= this.version) this.version = published + 1;
-    await transport.publish(this.policy.params, this.version);
+    await transport.publish(this.publishedVector(), this.version);
     this.began = true;
     this.lastRowTime = performance.now();
   }
@@ -212,7 +304,7 @@ export class DistributedLearner {
       for (const chunk of await transport.receive(want, 1000)) this.take(chunk);
     }
     const row = this.trainOn(this.assembler.take());
-    await transport.publish(this.policy.params, this.version);
+    await transport.publish(this.publishedVector(), this.version);
     const acks = this.pendingAcks;
     this.pendingAcks = [];
     await transport.acknowledge(acks);
@@ -236,7 +328,7 @@ export class DistributedLearner {
     }
     this.lastSequence.set(chunk.actorId, chunk.sequence);
     this.lastHeard.set(chunk.actorId, performance.now());
-    this.assembler.accept(chunk, this.version);
+    if (this.assembler.accept(chunk, this.version) === 'added') this.observeStatistics(chunk);
   }
 
   /**
@@ -244,6 +336,7 @@ export class DistributedLearner {
    * steps then count as this run's, and the version moves on. Returns the metrics row.
    */
   trainOn(batch: LearnerBatch): DistributedMetrics {
+    this.normalizeBatch(batch);
     const row = this.trainer.trainOn(batch);
     this.parts.collector.totalSteps += batch.size; // the actors' steps are this run's, counted once
     this.version++;

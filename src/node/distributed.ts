@@ -48,7 +48,7 @@ export function redisLearner(
 
 /** Actor threads on this machine (the default). */
 export const localActors: TransportFactory = async (learner) => {
-  const pool = new LocalActorPool(learner.config, learner.policy.numParams, learner.runId);
+  const pool = new LocalActorPool(learner.config, learner.publishedSize, learner.runId);
   await pool.ready; // every actor collects from the first version on
   return pool;
 };

@@ -84,7 +84,8 @@ export class LocalActorPool implements LearnerTransport {
 
   constructor(
     readonly config: DistributedAlgoConfig,
-    numParams: number,
+    /** The length of what the learner publishes (its `publishedSize`: parameters, then any statistics). */
+    publishedSize: number,
     readonly runId: string,
   ) {
     this.ready = new Promise<void>((resolve) => (this.onAllReady = resolve));
@@ -93,7 +94,7 @@ export class LocalActorPool implements LearnerTransport {
       throw new PolicygradError(`numActors ${n}: the local transport needs at least one actor thread`);
     }
     const shared: LocalActorShared = {
-      params: new SharedArrayBuffer(numParams * 4),
+      params: new SharedArrayBuffer(publishedSize * 4),
       control: new SharedArrayBuffer((LOCAL_CREDITS + n) * 4),
     };
     this.params = new Float32Array(shared.params);

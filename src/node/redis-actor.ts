@@ -55,7 +55,7 @@ export class RedisActor {
       }:${process.pid}:${index}`.replace(/^[^A-Za-z0-9]+/, '');
       await loadEnvEngine(config.env);
       const actor = new Actor(config, { runId, actorId, seed: actorSeed(config.seed, index) });
-      const numParams = actor.parts.policy.numParams;
+      const numParams = actor.publishedSize;
       const chunksPerUpdate = Math.ceil(config.trainBatchSize / (config.chunkLength * config.numEnvs));
       const maxQueued = Math.max(8, 4 * chunksPerUpdate);
       log(
