@@ -28,3 +28,4 @@ export * from './loss/kl-penalty.js';
 export * from './loss/entropy-bonus.js';
 export * from './loss/value-loss.js';
 export * from './loss/capture.js';
+export * from './seeds.js';

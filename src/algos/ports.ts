@@ -6,6 +6,7 @@
 import type { AsyncVectorEnvFactory } from '../envs/vector.js';
 import type { FileStorage } from './persistence.js';
 import type { ThreadedAlgorithm } from './registry.js';
+import type { SeedThreads } from './seeds.js';
 
 export interface Ports {
   /** Files for `save`/`load` (Node: `nodeFileStorage`). Without it, `save` and `load` throw one line. */
@@ -14,4 +15,6 @@ export interface Ports {
   asyncVectorEnv?: AsyncVectorEnvFactory;
   /** Starts A3C's coordinator, whose workers are threads (Node: `nodeA3CThreads`, src/node/a3c.ts). */
   threads?: (config: Record<string, unknown>) => ThreadedAlgorithm;
+  /** Trains several seeds' runs at once on worker threads, for `learnSeeds` (Node: `nodeSeedThreads`). */
+  seeds?: SeedThreads;
 }

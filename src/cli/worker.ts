@@ -5,6 +5,7 @@
 import { availableParallelism } from 'node:os';
 import { connectWithRetry, loadRedisPackages, parseRedisUrl } from '../node/sweep/redis-connection.js';
 import { SweepWorker } from '../node/sweep/worker.js';
+import { handlingSignals } from './signals.js';
 
 export interface WorkerCommandOptions {
   redis: string;
@@ -33,13 +34,9 @@ export async function runWorker(options: WorkerCommandOptions, say: (line: strin
     process.exitCode = signal === 'SIGINT' ? 130 : 143;
     void worker.shutdown();
   };
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
   try {
-    await worker.done;
+    await handlingSignals(onSignal, () => worker.done);
   } finally {
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
     await client.quit();
   }
 }

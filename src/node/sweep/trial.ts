@@ -18,7 +18,7 @@ import { nodePorts } from '../ports.js';
 
 /** What a trial process is asked to run: validated on arrival (it may come from another machine). */
 export const trialTaskSchema = z.strictObject({
-  algo: z.enum(['ppo', 'a2c', 'trpo', 'npg', 'reinforce']),
+  algo: z.enum(['ppo', 'a2c', 'trpo', 'npg', 'reinforce', 'recurrent-ppo']),
   env: z.string().min(1),
   seed: z.number().int().nonnegative(),
   timesteps: z.number().int().positive(),
