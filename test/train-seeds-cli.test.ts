@@ -3,7 +3,8 @@
  * `policygrad train --seeds`: several seeds of one config in one process on worker threads. Each seed's run
  * directory is the one `train --seed N` writes alone — the same files, config.json, metrics.csv (but the
  * wall-clock columns), checkpoints (but their elapsed seconds) and final policy — named `runs/<algo>-<env>-seed<N>`
- * by default and `<--out>/seed<N>` with --out; Ctrl-C stops the running seed after a checkpoint and starts no
+ * by default and `<--out>/seed<N>` with --out — seed 2 of three on two threads included, which is split between the
+ * threads (its first 1,024 steps on one, the rest on the other from the handed-over checkpoint); Ctrl-C stops the running seed after a checkpoint and starts no
  * other; flags that make no sense with several seeds are refused in one line.
  */
 import { spawn, spawnSync } from 'node:child_process';
@@ -21,7 +22,7 @@ const SMALL = [
   '--timesteps',
   '2048',
   '--checkpoint-every',
-  '512',
+  '640',
   '--set',
   'nSteps=64',
   '--set',
@@ -58,17 +59,17 @@ function runFiles(dir: string): Record<string, unknown> {
 }
 
 describe('policygrad train --seeds', () => {
-  it('writes each seed the run directory it would have alone (default names; --out DIR → DIR/seed<N>)', () => {
+  it('writes each seed the run directory it would have alone, a split seed too (default names; --out DIR → DIR/seed<N>)', () => {
     const cwd = join(work, 'default-names');
     mkdirSync(cwd);
-    const many = spawnSync('node', [CLI, 'train', ...SMALL, '--seeds', '1,2', '--parallel', '2'], {
+    const many = spawnSync('node', [CLI, 'train', ...SMALL, '--seeds', '1,2,3', '--parallel', '2'], {
       cwd,
       encoding: 'utf8',
     });
     expect(many.stderr).toBe('');
     expect(many.status).toBe(0);
     expect(many.stdout).toContain(
-      'ppo on CartPole-v1 (preset zoo, seeds 1,2, kernels wasm-simd) for 2,048 steps each, 2 at a time → runs/ppo-CartPole-v1-seed1, runs/ppo-CartPole-v1-seed2',
+      'ppo on CartPole-v1 (preset zoo, seeds 1,2,3, kernels wasm-simd) for 2,048 steps each, 2 at a time → runs/ppo-CartPole-v1-seed1, runs/ppo-CartPole-v1-seed2, runs/ppo-CartPole-v1-seed3',
     );
     // Not a terminal: progress lines per seed, and each seed's closing line.
     expect(many.stdout).toMatch(/^seed 2: [\d,]+\/2,048 steps \(\d+%\) \| return /m);
@@ -81,7 +82,7 @@ describe('policygrad train --seeds', () => {
       expect(single.status).toBe(0);
       const together = runFiles(join(cwd, 'runs', `ppo-CartPole-v1-seed${seed}`));
       expect(Object.keys(together).sort()).toEqual([
-        'checkpoints/step-0000001536.json',
+        'checkpoints/step-0000001920.json',
         'checkpoints/step-0000002048.json',
         'config.json',
         'final/policy.json',
@@ -147,6 +148,31 @@ describe('policygrad train --seeds', () => {
     expect(resumed.status).toBe(0);
     expect(existsSync(join(out, 'seed5', 'final', 'policy.json'))).toBe(true);
   }, 120_000);
+
+  it('a seed whose loss or parameters stop being finite fails alone, as a run alone stops; exit code 1', () => {
+    const out = join(work, 'diverged');
+    const result = cli([
+      'train',
+      '--timesteps',
+      '2048',
+      '--seeds',
+      '1,2',
+      '--set',
+      'learningRate=1e39',
+      '--out',
+      out,
+    ]);
+    expect(result.status).toBe(1);
+    for (const seed of [1, 2]) {
+      expect(result.stdout).toMatch(
+        new RegExp(
+          `^seed ${seed} failed: iteration 1 \\(step 256\\): (parameter \\d+|policyLoss|valueLoss|entropy) is (NaN|-?Infinity); training stopped`,
+          'm',
+        ),
+      );
+      expect(existsSync(join(out, `seed${seed}`, 'final', 'policy.json'))).toBe(false);
+    }
+  });
 
   it('refuses in one line what makes no sense with several seeds', () => {
     const refused = (args: string[], message: string | RegExp) => {

@@ -29,3 +29,4 @@ export * from './loss/entropy-bonus.js';
 export * from './loss/value-loss.js';
 export * from './loss/capture.js';
 export * from './seeds.js';
+export * from './divergence.js';

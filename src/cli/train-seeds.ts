@@ -1,11 +1,12 @@
 /**
  * `policygrad train --seeds 1,2,3`: one config trained on several seeds in this process, on `--parallel` worker
  * threads (default: min(seeds, cores)), each thread training its share of the seeds one after another
- * (src/node/seed-threads.ts). Each seed's run directory is the one `policygrad train --seed N` would write —
- * the same config.json, metrics.csv rows (but the wall-clock columns), checkpoints and final policy — under the
- * default name `runs/<algo>-<env>-seed<N>`, or `<--out>/seed<N>` (as a sweep names its trials `…-seed<N>`).
- * Ctrl-C stops every running seed after a checkpoint (each resumes alone with `train --resume DIR`); seeds not
- * started yet are not started.
+ * (src/node/seed-threads.ts; a seed may be split between two threads when the seeds do not divide evenly). Each
+ * seed's run directory is the one `policygrad train --seed N` would write — the same config.json, metrics.csv
+ * rows (but the wall-clock columns), checkpoints and final policy — under the default name
+ * `runs/<algo>-<env>-seed<N>`, or `<--out>/seed<N>` (as a sweep names its trials `…-seed<N>`). Ctrl-C stops every
+ * running seed after a checkpoint (each resumes alone with `train --resume DIR`); seeds not started yet are not
+ * started.
  */
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';

@@ -6,6 +6,7 @@ import type { IterationStats } from '../rollouts/iteration.js';
 import { describeKernels, setDefaultKernels } from '../nn/backend.js';
 import { describeValue, PolicygradError } from '../errors.js';
 import { policyFileOf } from '../algos/persistence.js';
+import { divergence, DIVERGENCE_HINT } from '../algos/divergence.js';
 import { loadEnvEngine } from '../envs/load-engine.js';
 import { VERSION } from '../version.js';
 import type { DistributedAlgorithm } from '../algos/learner.js';
@@ -464,22 +465,15 @@ function checkFinite(
   lastCheckpoint: string | null,
   out: string,
 ): void {
-  const metrics = row as Record<string, unknown>;
-  let problem: string | null = null;
-  for (const key of ['policyLoss', 'valueLoss', 'entropy'] as const) {
-    const value = metrics[key];
-    if (typeof value === 'number' && !Number.isFinite(value)) problem ??= `${key} is ${value}`;
-  }
-  for (let i = 0; i < params.length && problem === null; i++) {
-    if (!Number.isFinite(params[i])) problem = `parameter ${i} is ${params[i]}`;
-  }
+  const problem = divergence(row, params);
   if (problem !== null) {
+    const metrics = row as Record<string, unknown>;
     throw new PolicygradError(
       `iteration ${String(metrics.iteration)} (step ${String(metrics.step)}): ${problem}; training stopped` +
         (lastCheckpoint === null
           ? ' (no checkpoint was written yet)'
           : `; the last good checkpoint is ${lastCheckpoint} (policygrad train --resume ${out})`) +
-        '. Try a lower learning rate or gradient clipping (--set maxGradNorm=0.5).',
+        `. ${DIVERGENCE_HINT}`,
     );
   }
 }
