@@ -67,6 +67,31 @@ describe('learnSeeds', () => {
     },
   );
 
+  it(
+    'RecurrentPPO on threads, its middle seed split between them: as one after another (hidden states resume exactly)',
+    { tags: ['slow'] },
+    async () => {
+      const config = {
+        env: 'CartPoleNoVel-v1',
+        nSteps: 32,
+        numEnvs: 2,
+        batchSize: 32,
+        nEpochs: 2,
+        hiddenSize: 8,
+      };
+      const here = await learnSeeds('recurrent-ppo', config, [1, 2, 3], { totalTimesteps: 640 });
+      const threads = await learnSeedsOnNode('recurrent-ppo', config, [1, 2, 3], {
+        totalTimesteps: 640,
+        parallel: 2,
+      });
+      for (const [i, run] of threads.entries()) {
+        expect(steady(run.rows)).toEqual(steady(here[i].rows));
+        expect(run.model.policy.params).toEqual(here[i].model.policy.params);
+        expect(run.finalEval).toBe(here[i].finalEval);
+      }
+    },
+  );
+
   it('a failing run on a thread rejects with its seed and reason', { tags: ['slow'] }, async () => {
     const failure = learnSeeds('ppo', { ...CONFIG, envModules: ['file:///nonexistent/env.js'] }, [1, 2], {
       totalTimesteps: BUDGET,
