@@ -5,7 +5,7 @@
 //             call per layer, the lower bound of a kernel that takes all K weight sets at once (a batched kernel
 //             does the same multiply-adds; it can only save the per-call cost and keep the loops longer).
 // Prints microseconds per minibatch for both and the share a batched kernel could save at most.
-// Usage: npm run bench:seed-batching [-- --seeds 5] [-- --ms 2000] [-- --out bench/results/seed-batching.json]
+// Usage: npm run bench:seed-batching [-- --seeds 5] [-- --ms 6000] [-- --out bench/results/seed-batching.json]
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { parseArgs } from 'node:util';
@@ -15,7 +15,7 @@ const { values: args } = parseArgs({
   options: {
     seeds: { type: 'string', default: '5' },
     batch: { type: 'string', default: '128' },
-    ms: { type: 'string', default: '2000' },
+    ms: { type: 'string', default: '6000' },
     out: { type: 'string', default: 'bench/results/seed-batching.json' },
   },
 });
@@ -78,34 +78,47 @@ function pass(net, rows) {
   }
 }
 
-/** Microseconds per call of `fn`, the median of 5 timings of about MS/5 ms each, after a warm-up. */
-function time(fn) {
-  for (let i = 0; i < 200; i++) fn();
-  const samples = [];
-  for (let s = 0; s < 5; s++) {
-    let calls = 0;
-    const start = performance.now();
-    while (performance.now() - start < MS / 5) {
-      fn();
-      calls++;
-    }
-    samples.push(((performance.now() - start) * 1000) / calls);
+/** Microseconds per call of `fn` over about `ms` milliseconds. */
+function timeOnce(fn, ms) {
+  let calls = 0;
+  const start = performance.now();
+  while (performance.now() - start < ms) {
+    fn();
+    calls++;
   }
-  return samples.sort((a, b) => a - b)[2];
+  return ((performance.now() - start) * 1000) / calls;
+}
+
+const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+
+/**
+ * Each function's microseconds per call, medians of 9 rounds that time them in turn (so that a shared machine's
+ * load, which changes by the second, weighs on them alike), and the median of the rounds' ratios to the first.
+ */
+function timeInTurn(fns) {
+  for (const fn of fns) for (let i = 0; i < 100; i++) fn();
+  const rounds = Array.from({ length: 9 }, () => fns.map((fn) => timeOnce(fn, MS / 9 / fns.length)));
+  return {
+    micros: fns.map((_, k) => median(rounds.map((r) => r[k]))),
+    ratios: fns.map((_, k) => median(rounds.map((r) => r[k] / r[0]))),
+  };
 }
 
 const rng = Rng.fromSeed(1);
 const separate = Array.from({ length: K }, () => NETS.map((layers) => chain(network(layers, BATCH, rng))));
 const stacked = NETS.map((layers) => chain(network(layers, K * BATCH, rng)));
-const separateMicros = time(() => {
-  for (const nets of separate) for (const net of nets) pass(net, BATCH);
-});
-const oneCallMicros = time(() => {
-  for (const net of stacked) pass(net, K * BATCH);
-});
-const singleMicros = time(() => {
-  for (const net of separate[0]) pass(net, BATCH);
-});
+const { micros, ratios } = timeInTurn([
+  () => {
+    for (const nets of separate) for (const net of nets) pass(net, BATCH);
+  },
+  () => {
+    for (const net of stacked) pass(net, K * BATCH);
+  },
+  () => {
+    for (const net of separate[0]) pass(net, BATCH);
+  },
+]);
+const [separateMicros, oneCallMicros, singleMicros] = micros;
 const result = {
   machine: { cpu: cpus()[0]?.model ?? 'unknown', cores: cpus().length, node: process.version },
   date: new Date().toISOString().slice(0, 10),
@@ -117,7 +130,8 @@ const result = {
     separate: Number(separateMicros.toFixed(1)),
     oneCall: Number(oneCallMicros.toFixed(1)),
   },
-  savedAtMost: Number((1 - oneCallMicros / separateMicros).toFixed(3)),
+  /** 1 − (one call / separate), the median of the rounds' ratios. */
+  savedAtMost: Number((1 - ratios[1]).toFixed(3)),
 };
 console.log(
   `${K} seeds × batch ${BATCH}, actor + critic forward and backward: one seed ${result.microsecondsPerMinibatch.oneSeed} µs; ` +
