@@ -4,16 +4,27 @@
 // Targets: two workers ≥ 1.8× one worker on a 2-core machine; queue overhead < 100 ms per trial.
 // Usage: npm run bench:sweep [-- --tiny]   (--tiny: 2 trials × 2,048 steps, to check the script itself)
 // Writes bench/results/sweep.json (not for --tiny).
-import { spawn } from 'node:child_process';
+// `-- --cpu`: instead, where the CPU goes in the Redis sweep with two workers (CPU seconds, which a loaded machine
+// measures as well as a quiet one, unlike wall time): the submitter, redis-server (with its busiest commands), each
+// worker process and its trial processes; prints a table, writes nothing. `--profile DIR` adds a CPU profile of
+// the submitter (node --cpu-prof) in DIR.
+import { execFileSync, spawn } from 'node:child_process';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { Queue, Worker } from 'bullmq';
+import { Redis } from 'ioredis';
 import { startRedis } from './lib/redis.mjs';
 
-const { values: args } = parseArgs({ options: { tiny: { type: 'boolean', default: false } } });
+const { values: args } = parseArgs({
+  options: {
+    tiny: { type: 'boolean', default: false },
+    cpu: { type: 'boolean', default: false },
+    profile: { type: 'string' },
+  },
+});
 const SPEC = args.tiny
   ? 'algo: ppo\nenv: CartPole-v1\npreset: zoo\ntimesteps: 2048\nseeds: [1, 2]\nconfig: { nSteps: 256, numEnvs: 2 }\n'
   : 'algo: ppo\nenv: CartPole-v1\npreset: zoo\ntimesteps: 50000\nseeds: [1, 2, 3, 4]\ngrid: { learningRate: [0.001, 0.0003], clipRange: [0.1, 0.2] }\n';
@@ -91,6 +102,98 @@ async function queueOverheadMs(redis) {
   await queue.obliterate({ force: true });
   await queue.close();
   return ms;
+}
+
+/** CPU seconds (user + system) of a live process from /proc: its own, and its reaped children's. */
+function cpuSeconds(pid) {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+  const ticks = (i) => Number(fields[i]) / CLOCK_TICKS;
+  return { own: ticks(11) + ticks(12), children: ticks(13) + ticks(14) };
+}
+const CLOCK_TICKS = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }));
+
+async function cpuAccounting(redis) {
+  const env = { POLICYGRAD_REDIS_PASSWORD: redis.password };
+  const url = `redis://127.0.0.1:${redis.port}`;
+  const workers = [0, 1].map(() => start(['worker', '--redis', url, '--concurrency', '1'], env));
+  while (!workers.every((w) => w.output().includes('taking sweep trials'))) await sleep(50);
+  const client = new Redis({ port: redis.port, password: redis.password });
+  await client.config('RESETSTAT');
+  const redisBefore = cpuSeconds(redis.pid).own;
+  const workersBefore = workers.map((w) => cpuSeconds(w.child.pid));
+  // The submitter under GNU time: its CPU seconds at exit, everything included (the last summary write too).
+  const timeFile = join(work, 'submitter-time');
+  const out = join(work, 'cpu');
+  const profile = args.profile === undefined ? [] : ['--cpu-prof', '--cpu-prof-dir', args.profile];
+  const t0 = performance.now();
+  const submitter = spawn(
+    '/usr/bin/time',
+    [
+      '-o',
+      timeFile,
+      '-f',
+      '%U %S',
+      'node',
+      ...profile,
+      'dist/cli/main.js',
+      'sweep',
+      specFile,
+      '--redis',
+      url,
+      '--out',
+      out,
+    ],
+    { cwd: root, env: { ...process.env, ...env }, stdio: ['ignore', 'ignore', 'inherit'] },
+  );
+  const code = await new Promise((resolve) => submitter.on('exit', resolve));
+  const wallS = (performance.now() - t0) / 1000;
+  if (code !== 0) throw new Error(`the sweep exited with ${code}`);
+  await sleep(500); // the workers' last lines
+  const redisS = cpuSeconds(redis.pid).own - redisBefore;
+  const workerS = workers.map((w, i) => {
+    const now = cpuSeconds(w.child.pid);
+    return { own: now.own - workersBefore[i].own, trials: now.children - workersBefore[i].children };
+  });
+  const stats = await client.info('commandstats');
+  await client.quit();
+  for (const w of workers) w.child.kill('SIGTERM');
+  await Promise.all(workers.map((w) => w.exited));
+  const submitterS = readFileSync(timeFile, 'utf8').trim().split('\n').at(-1).split(' ').map(Number);
+  const trials = JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8')).trials.length;
+  const row = (name, s) => console.log(`| ${name} | ${s.toFixed(2)} | ${(s / trials).toFixed(3)} |`);
+  console.log(
+    `sweep CPU accounting: ${trials} trials through Redis, 2 workers (wall ${wallS.toFixed(1)} s, not meaningful on a loaded machine)`,
+  );
+  console.log('| process | CPU s | CPU s per trial |');
+  console.log('| --- | ---: | ---: |');
+  row('submitter (sweep --redis)', submitterS[0] + submitterS[1]);
+  row('redis-server', redisS);
+  row('submitter + redis-server', submitterS[0] + submitterS[1] + redisS);
+  workerS.forEach((w, i) => {
+    row(`worker ${i + 1} process`, w.own);
+    row(`worker ${i + 1} trial processes`, w.trials);
+  });
+  const commands = [...stats.matchAll(/^cmdstat_([^:]+):calls=(\d+),usec=(\d+)/gm)]
+    .map(([, name, calls, usec]) => ({ name, calls: Number(calls), s: Number(usec) / 1e6 }))
+    .sort((a, b) => b.s - a.s);
+  console.log(
+    'redis-server, busiest commands (their own time):',
+    commands
+      .slice(0, 8)
+      .map((c) => `${c.name} ${c.calls} calls ${c.s.toFixed(2)} s`)
+      .join('; '),
+  );
+}
+
+if (args.cpu) {
+  const redis = await startRedis();
+  try {
+    await cpuAccounting(redis);
+  } finally {
+    await redis.stop();
+    rmSync(work, { recursive: true, force: true });
+  }
+  process.exit(0);
 }
 
 const results = {

@@ -1,6 +1,6 @@
 /** Running the built CLI (dist/, which `npm test` builds first) from tests, and reading what its runs wrote. */
-import { type ChildProcess, spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 
@@ -12,6 +12,31 @@ export function cli(args: string[], env?: NodeJS.ProcessEnv) {
     cwd: root,
     encoding: 'utf8',
     ...(env === undefined ? {} : { env: { ...process.env, ...env } }),
+  });
+}
+
+/** A CLI process running in the background (a worker, a sweep), its output collected. */
+export interface Running {
+  child: ChildProcess;
+  output: () => string;
+  exited: Promise<number | null>;
+}
+
+/** `policygrad ARGS…` from the repo root, in the background. */
+export function start(args: string[], env: NodeJS.ProcessEnv): Running {
+  const child = spawn('node', ['dist/cli/main.js', ...args], { cwd: root, env: { ...process.env, ...env } });
+  let output = '';
+  child.stdout?.on('data', (d) => (output += d));
+  child.stderr?.on('data', (d) => (output += d));
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  return { child, output: () => output, exited };
+}
+
+/** Every file under a directory. */
+export function allFiles(dir: string): string[] {
+  return readdirSync(dir).flatMap((name) => {
+    const path = join(dir, name);
+    return statSync(path).isDirectory() ? allFiles(path) : [path];
   });
 }
 

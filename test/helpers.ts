@@ -2,6 +2,7 @@
 import { expect } from 'vitest';
 import {
   type ActorCriticPolicy,
+  type Algorithm,
   accumulateLoss,
   LossScratch,
   type LossTerm,
@@ -277,4 +278,25 @@ export function recordEstimates(
     },
   });
   return seen;
+}
+
+/** Metrics rows without their wall-clock columns, to compare two runs. */
+export const withoutTimes = (rows: object[]) =>
+  rows.map((r) => Object.fromEntries(Object.entries(r).filter(([k]) => k !== 'sps' && k !== 'timeSeconds')));
+
+/**
+ * A recurrent run checkpointed after its second iteration (through JSON: what a file holds), restored into a fresh
+ * model and run to `total` gives the uninterrupted run's rows; the checkpoint holds the envs' (non-zero) states.
+ */
+export function expectExactRecurrentResume(create: () => Algorithm, total: number): void {
+  const expected = create().learn({ totalTimesteps: total });
+  expect(expected.length).toBeGreaterThan(3);
+  const first = create();
+  const head = first.learn({ totalTimesteps: total, callback: (m) => m.iteration < 2 });
+  const saved = JSON.parse(JSON.stringify(first.checkpoint()));
+  expect(saved.collector.memory.state.some((x: number) => x !== 0)).toBe(true);
+  const resumed = create();
+  resumed.restoreCheckpoint(saved);
+  const tail = resumed.learn({ totalTimesteps: total - resumed.numTimesteps, resetProgress: false });
+  expect(withoutTimes([...head, ...tail])).toEqual(withoutTimes(expected));
 }

@@ -210,7 +210,18 @@ describe('package', () => {
         .trim()
         .split('\n')
         .map((l) => l.split(' ')[0]),
-    ).toEqual(['ppo', 'a2c', 'trpo', 'npg', 'reinforce', 'a3c', 'recurrent-ppo', 'impala', 'appo']);
+    ).toEqual([
+      'ppo',
+      'a2c',
+      'trpo',
+      'npg',
+      'reinforce',
+      'a3c',
+      'recurrent-ppo',
+      'recurrent-a2c',
+      'impala',
+      'appo',
+    ]);
     expect(list('presets')).toMatch(/^ppo +CartPole-v1 +zoo \(100,000 steps\)$/m);
     expect(list('presets')).toMatch(/^ppo +CartPole-v1 +cleanrl \(500,000 steps\)$/m);
   });

@@ -15,10 +15,7 @@ import {
   SequenceLayout,
   SequenceSampler,
 } from '../src/internal.js';
-
-const TIME_FIELDS = new Set(['sps', 'timeSeconds']);
-const comparable = (rows: object[]) =>
-  rows.map((r) => Object.fromEntries(Object.entries(r).filter(([k]) => !TIME_FIELDS.has(k))));
+import { expectExactRecurrentResume } from './helpers.js';
 
 /** A small recurrent run on the memory task. */
 const memoryConfig = (extra: RecurrentPPOConfig = {}): RecurrentPPOConfig => ({
@@ -168,16 +165,7 @@ describe('RecurrentPPO checkpoints', () => {
   ];
   for (const [name, config, total] of cases) {
     it(`${name}: resumes exactly, hidden states included`, () => {
-      const expected = new RecurrentPPO(config).learn({ totalTimesteps: total });
-      expect(expected.length).toBeGreaterThan(3);
-      const first = new RecurrentPPO(config);
-      const head = first.learn({ totalTimesteps: total, callback: (m) => m.iteration < 2 });
-      const saved = JSON.parse(JSON.stringify(first.checkpoint()));
-      expect(saved.collector.memory.state.some((x: number) => x !== 0)).toBe(true);
-      const resumed = new RecurrentPPO(config);
-      resumed.restoreCheckpoint(saved);
-      const tail = resumed.learn({ totalTimesteps: total - resumed.numTimesteps, resetProgress: false });
-      expect(comparable([...head, ...tail])).toEqual(comparable(expected));
+      expectExactRecurrentResume(() => new RecurrentPPO(config), total);
     });
   }
 

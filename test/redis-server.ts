@@ -106,7 +106,7 @@ export async function startRedisServer(options: RedisServerOptions = {}): Promis
 class PortTakenError extends Error {}
 
 /** Asks the OS for a free port on the loopback interface (listen on port 0, read it, close). */
-function freeLoopbackPort(): Promise<number> {
+export function freeLoopbackPort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const probe = createServer();
     probe.unref();

@@ -2,6 +2,9 @@
  * `--redis URL`: ACL user, database and TLS from the URL, the password from POLICYGRAD_REDIS_PASSWORD (or the URL),
  * and a description for messages that never holds the password.
  */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseRedisUrl, redact } from '../src/node/sweep/redis-connection.js';
 
@@ -25,6 +28,27 @@ describe('--redis URL', () => {
       password: 'p@ss',
     });
     expect(parseRedisUrl('redis://:p%40ss@10.0.0.5', {}).describe).toBe('redis://10.0.0.5');
+  });
+
+  it('rediss:// takes TLS files (PEM texts in the options); an IP address is verified without a server name', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'policygrad-tls-files-'));
+    const cert = '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n';
+    const key = '-----BEGIN EC PRIVATE KEY-----\nMHc\n-----END EC PRIVATE KEY-----\n';
+    writeFileSync(join(dir, 'ca.pem'), cert);
+    writeFileSync(join(dir, 'key.pem'), key);
+    const files = { ca: join(dir, 'ca.pem'), cert: join(dir, 'ca.pem'), key: join(dir, 'key.pem') };
+    expect(parseRedisUrl('rediss://10.0.0.5:6380', {}, files).options.tls).toEqual({ ca: cert, cert, key });
+    expect(parseRedisUrl('rediss://redis.lab', {}, { ca: files.ca }).options.tls).toEqual({
+      servername: 'redis.lab',
+      ca: cert,
+    });
+    expect(() => parseRedisUrl('redis://10.0.0.5', {}, { ca: files.ca })).toThrow(
+      "--redis-tls-ca is for TLS: use a rediss:// URL (the server's tls-port)",
+    );
+    expect(() => parseRedisUrl('rediss://10.0.0.5', {}, { ca: files.key })).toThrow(
+      `--redis-tls-ca ${files.key} is not a PEM certificate`,
+    );
+    rmSync(dir, { recursive: true });
   });
 
   it('takes the password out of messages', () => {

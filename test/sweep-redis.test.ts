@@ -7,13 +7,12 @@
  * outside its schema each fail alone, at once, with their message, and the worker goes on; the password is on no
  * disk and in no output; an unreachable server gives one line after retries.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Queue } from 'bullmq';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { CRASHY_ENV, cli, metrics, root } from './cli-helpers.js';
+import { allFiles, CRASHY_ENV, cli, metrics, type Running, start } from './cli-helpers.js';
 import { redisAvailable, useRedisServer } from './redis-server.js';
 
 const available = redisAvailable();
@@ -24,39 +23,21 @@ const CONFIG = { nSteps: 256, numEnvs: 2, batchSize: 64, nEpochs: 4 };
 const spec = (name: string, timesteps: number, seeds: number[], grid: string) =>
   `algo: ppo\nenv: CartPole-v1\npreset: zoo\ntimesteps: ${timesteps}\nseeds: [${seeds.join(', ')}]\ncheckpointEvery: 2048\nconfig: ${JSON.stringify(CONFIG)}\n${grid}\nname: ${name}\n`;
 
-interface Running {
-  child: ChildProcess;
-  output: () => string;
-  exited: Promise<number | null>;
-}
-
-function start(args: string[], env: NodeJS.ProcessEnv): Running {
-  const child = spawn('node', ['dist/cli/main.js', ...args], { cwd: root, env: { ...process.env, ...env } });
-  let output = '';
-  child.stdout?.on('data', (d) => (output += d));
-  child.stderr?.on('data', (d) => (output += d));
-  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-  return { child, output: () => output, exited };
-}
-
 /** Waits for a line in a process's output (a worker prints after sending the event the sweep may end on). */
 async function printed(process: Running, line: RegExp): Promise<void> {
   await until(() => line.test(process.output()), String(line), 5000);
 }
 
-async function until(condition: () => boolean, what: string, timeoutMs = 30_000): Promise<void> {
+async function until(
+  condition: () => boolean | Promise<boolean>,
+  what: string,
+  timeoutMs = 30_000,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
+  while (!(await condition())) {
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
-}
-
-function allFiles(dir: string): string[] {
-  return readdirSync(dir).flatMap((name) => {
-    const path = join(dir, name);
-    return statSync(path).isDirectory() ? allFiles(path) : [path];
-  });
 }
 
 /** The uninterrupted run the interrupted trials must equal: seed 3, learning rate 0.001, 30,720 steps. */
@@ -85,16 +66,24 @@ describe.skipIf(!available)('policygrad sweep --redis and policygrad worker', ()
     workers.push(w);
     return w;
   };
-  /** A sweep of one 30,720-step trial (seed 3, learning rate 0.001), once two checkpoints have arrived. */
+  /** The step of a trial's latest checkpoint in Redis (where a worker taking the trial over resumes from). */
+  const checkpointInRedis = async (name: string, trial: string): Promise<number> => {
+    const [key] = await redis.client.keys(`policygrad:sweep:${name}-*:checkpoint:${trial}`);
+    // The step is near the start of the JSON; the whole checkpoint would count in the bytes Redis sends.
+    const start = key === undefined ? '' : await redis.client.getrange(key, 0, 199);
+    return Number(/"step":(\d+)/.exec(start)?.[1] ?? 0);
+  };
+  /** A sweep of one 30,720-step trial (seed 3, learning rate 0.001), once its second checkpoint is in Redis. */
   const startLongTrial = async (name: string) => {
     const file = join(work, `${name}.yaml`);
     writeFileSync(file, spec(name, 30_720, [3], 'grid: { learningRate: [0.001] }'));
     const out = join(work, name);
     const sweep = start(['sweep', file, '--redis', url(), '--out', out], env());
-    const checkpoints = join(out, 'trials', 'c00-seed3', 'checkpoints');
-    await until(() => existsSync(checkpoints) && readdirSync(checkpoints).length >= 2, 'two checkpoints');
+    await until(async () => (await checkpointInRedis(name, 'c00-seed3')) >= 4096, 'two checkpoints');
     return { out, sweep };
   };
+  const netOutputBytes = async () =>
+    Number(/total_net_output_bytes:(\d+)/.exec(await redis.client.info('stats'))?.[1]);
   afterEach(async () => {
     for (const w of workers.splice(0)) {
       if (w.child.exitCode === null && w.child.signalCode === null) w.child.kill('SIGKILL');
@@ -143,6 +132,7 @@ describe.skipIf(!available)('policygrad sweep --redis and policygrad worker', ()
 
   it('a worker killed mid-trial: another resumes from the last checkpoint, metrics equal an uninterrupted run', async () => {
     const doomed = worker();
+    const sentBefore = await netOutputBytes();
     const { out, sweep } = await startLongTrial('fault');
     doomed.child.kill('SIGKILL');
     await doomed.exited;
@@ -158,6 +148,12 @@ describe.skipIf(!available)('policygrad sweep --redis and policygrad worker', ()
     expect(readFileSync(join(trial, 'final', 'policy.json'), 'utf8')).toBe(
       readFileSync(join(reference, 'final', 'policy.json'), 'utf8'),
     );
+    // Of the trial's 15 checkpoints only the last travelled to the submitting side (the run directory holds it);
+    // the rescuer read one from Redis. Everything Redis sent (stream, jobs, that checkpoint) is under 4 of them.
+    const checkpoints = join(trial, 'checkpoints');
+    expect(readdirSync(checkpoints)).toEqual(['step-0000030720.json']);
+    const checkpointBytes = statSync(join(checkpoints, 'step-0000030720.json')).size;
+    expect((await netOutputBytes()) - sentBefore).toBeLessThan(4 * checkpointBytes);
   });
 
   it('connections dropped mid-trial (CLIENT KILL): everyone reconnects and the trial ends as if nothing happened', async () => {
@@ -197,7 +193,7 @@ describe.skipIf(!available)('policygrad sweep --redis and policygrad worker', ()
     const w = worker();
     const sweep = start(['sweep', file, '--redis', url(), '--out', out], env());
     const checkpoints = join(out, 'trials', 'c00-seed1', 'checkpoints');
-    await until(() => existsSync(checkpoints) && readdirSync(checkpoints).length >= 1, 'a checkpoint');
+    await until(async () => (await checkpointInRedis('cancel', 'c00-seed1')) > 0, 'a checkpoint');
     sweep.child.kill('SIGINT');
     expect(await sweep.exited).toBe(130);
     const summary = JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8'));
@@ -337,19 +333,30 @@ describe.skipIf(!available)('policygrad sweep --redis and policygrad worker', ()
     // The forger knows the current run's id (the stream is readable), so only validation stands in the way.
     const [[, fields]] = await redis.client.xrange(stream, '-', '+', 'COUNT', 1);
     const { run } = JSON.parse(fields[1]) as { run: string };
-    // A checkpoint whose step would name a file outside the run directory, a row of text, no JSON at all.
-    await forge({
-      trial: 'c00-seed1',
-      run,
-      event: { type: 'checkpoint', checkpoint: { step: '/../../../evil', iteration: 1 } },
-    });
-    await forge({ trial: 'c00-seed1', run, event: { type: 'row', row: 'rm -rf' } });
+    // A checkpoint whose step would name a file outside the run directory, a row of text, a checkpoint whose
+    // contents are another step's, no JSON at all.
+    const events = (...list: unknown[]) => ({ trial: 'c00-seed1', run, events: list });
+    await forge(
+      events({ type: 'checkpoint', checkpoint: { step: '/../../../evil', iteration: 1 }, json: '{}' }),
+    );
+    await forge(events({ type: 'row', row: 'rm -rf' }));
+    await forge(
+      events({
+        type: 'checkpoint',
+        checkpoint: { step: 999_999, iteration: 1 },
+        json: '{"step":1,"iteration":1}',
+      }),
+    );
     await redis.client.xadd(stream, '*', 'entry', '{not json');
     expect(await sweep.exited).toBe(0);
-    expect(sweep.output().match(/ignored an invalid event on the sweep's stream/g)).toHaveLength(3);
+    expect(sweep.output().match(/ignored an invalid event on the sweep's stream/g)).toHaveLength(4);
     expect(sweep.output()).toContain(
-      "ignored an invalid event on the sweep's stream: 'event.checkpoint.step'",
+      "ignored an invalid event on the sweep's stream: 'events.0.checkpoint.step'",
     );
+    expect(sweep.output()).toContain(
+      "ignored an invalid event on the sweep's stream: 'events.0.json' is not a checkpoint at step 999999",
+    );
+    expect(existsSync(join(out, 'trials', 'c00-seed1', 'checkpoints', 'step-0000999999.json'))).toBe(false);
     expect(allFiles(work).filter((f) => f.includes('evil'))).toEqual([]);
     const summary = JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8'));
     expect(summary.trials[0].status).toBe('completed');

@@ -14,6 +14,7 @@ import {
   type ToWorker,
   type TrainSettings,
 } from './protocol.js';
+import { setUpMemoryDemo } from './demo.js';
 import { drawFrame } from './render.js';
 
 const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
@@ -44,6 +45,8 @@ const page = {
   lastEpisodeReturn: Number.NaN,
   finished: false,
   error: '',
+  /** The memory demo's two runs (set up below). */
+  demo: null as unknown as ReturnType<typeof setUpMemoryDemo>['state'],
 };
 (window as unknown as { policygradPage: typeof page }).policygradPage = page;
 
@@ -233,6 +236,7 @@ function readSettings(): TrainSettings {
     baseline: gae ? 'value' : ($<HTMLSelectElement>('baseline').value as TrainSettings['baseline']),
     gaeLambda: gae ? 0.97 : null,
     varianceEvery: numberOrNull('variance-every') ?? 0,
+    totalTimesteps: null,
   };
 }
 
@@ -241,6 +245,7 @@ const TRUST_REGION_NAMES: Partial<Record<PageAlgo, string>> = {
   'ppo-clip': 'Clip range ε',
   'ppo-kl': 'KL target δ (β doubles above 1.5δ, halves below δ/1.5)',
   trpo: 'KL bound δ',
+  'recurrent-ppo': 'Clip range ε',
 };
 
 function syncForm(): void {
@@ -257,8 +262,31 @@ function syncForm(): void {
 algoSelect.addEventListener('change', syncForm);
 syncForm();
 
+// ---- the memory demo: LSTM vs MLP on CartPoleNoVel-v1, each in a worker of its own ------------------------------
+const demo = setUpMemoryDemo(
+  {
+    start: $<HTMLButtonElement>('demo-start'),
+    stop: $<HTMLButtonElement>('demo-stop'),
+    steps: $<HTMLInputElement>('demo-steps'),
+    status: $<HTMLParagraphElement>('demo-status'),
+    chart: $<HTMLDivElement>('demo-curve'),
+    config: $<HTMLPreElement>('demo-config'),
+  },
+  chartWidth(curveElement),
+  () => numberOrNull('seed') ?? 0,
+  () => {
+    // The demo's two runs get the cores: the form's run pauses (Resume continues it).
+    if (state !== 'training') return;
+    send({ type: 'pause' });
+    setState('paused');
+    showStatus();
+  },
+);
+page.demo = demo.state;
+
 $<HTMLFormElement>('controls').addEventListener('submit', (event) => {
   event.preventDefault();
+  demo.stop();
   page.curve.length = 0;
   page.variance.length = 0;
   page.iterations = 0;

@@ -9,6 +9,10 @@ export const PAGE_ENVS = [
   'LunarLander-v3',
   'LunarLanderContinuous-v3',
   'BipedalWalker-v3',
+  // rl-zoo's partially observed variants (velocities multiplied by 0): a recurrent policy's tasks
+  'CartPoleNoVel-v1',
+  'PendulumNoVel-v1',
+  'MountainCarNoVel-v0',
 ] as const;
 export type PageEnv = (typeof PAGE_ENVS)[number];
 
@@ -18,6 +22,7 @@ export const PAGE_ALGOS = {
   'ppo-clip': 'PPO (clipped objective)',
   'ppo-kl': 'PPO (adaptive KL penalty)',
   trpo: 'TRPO',
+  'recurrent-ppo': 'RecurrentPPO (LSTM policy)',
 } as const;
 export type PageAlgo = keyof typeof PAGE_ALGOS;
 
@@ -36,6 +41,8 @@ export interface TrainSettings {
   gaeLambda: number | null;
   /** Measure the chosen estimator's gradient variance every this many iterations (REINFORCE only; 0 = never). */
   varianceEvery: number;
+  /** Environment steps to train for; null: the preset's budget (200,000 without one). */
+  totalTimesteps: number | null;
 }
 
 export type ToWorker =

@@ -79,6 +79,10 @@ const SCENES: Record<string, (p: Painter, obs: Float32Array) => void> = {
   'Pendulum-v1': (p, obs) => drawPendulum(p, Math.atan2(obs[1], obs[0])), // [cos θ, sin θ, θ̇]
   'MountainCarContinuous-v0': (p, obs) => drawMountainCar(p, obs[0], 0.45), // [position, velocity]
   'MountainCar-v0': (p, obs) => drawMountainCar(p, obs[0], 0.5),
+  // The partially observed variants keep the positions and angles the scenes need (only velocities are masked).
+  'CartPoleNoVel-v1': (p, obs) => drawCartPole(p, obs[0], obs[2]),
+  'PendulumNoVel-v1': (p, obs) => drawPendulum(p, Math.atan2(obs[1], obs[0])),
+  'MountainCarNoVel-v0': (p, obs) => drawMountainCar(p, obs[0], 0.5),
 };
 
 /** Draws `obs` of `env` (or its `picture`, for a Box2D env), with a caption in the corner. */

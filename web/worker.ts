@@ -13,6 +13,7 @@ import {
   normalizationOf,
   policyFileOf,
   presetTimesteps,
+  presetValues,
   runVarianceLab,
   varianceEstimatorFor,
   importPolicy,
@@ -20,6 +21,13 @@ import {
 import type { FromWorker, ToWorker, TrainSettings } from './protocol.js';
 
 const DEFAULT_BUDGET = 200_000;
+/** The config field each algorithm's trust-region knob sets. */
+const TRUST_REGION_FIELDS: Partial<Record<TrainSettings['algo'], string>> = {
+  'ppo-clip': 'clipRange',
+  'ppo-kl': 'klPenaltyTarget',
+  trpo: 'maxKl',
+  'recurrent-ppo': 'clipRange',
+};
 /** Longest episode drawn (CartPole's limit). */
 const MAX_EPISODE_FRAMES = 1000;
 
@@ -37,10 +45,31 @@ function post(message: FromWorker, transfer: Transferable[] = []): void {
   self.postMessage(message, { transfer });
 }
 
+/** The env a partially observed variant hides the velocities of (`CartPoleNoVel-v1` → `CartPole-v1`), or null. */
+const fullyObservedOf = (env: string): string | null =>
+  /NoVel-v\d+$/.test(env) ? env.replace('NoVel-v', '-v') : null;
+
+/**
+ * The zoo preset of the algorithm on the env; an env without one that hides a tuned env's velocities trains with
+ * that env's values (feed-forward PPO on CartPoleNoVel-v1 with CartPole-v1's: the memory demo's MLP side, the
+ * values bench/recurrent.mjs compares with).
+ */
+function zooPreset(algo: string, env: string): { preset: unknown; budget: number | undefined } | null {
+  if (listPresets(algo, env).includes('zoo')) return { preset: 'zoo', budget: presetTimesteps(algo, env) };
+  const full = fullyObservedOf(env);
+  if (full === null || !listPresets(algo, full).includes('zoo')) return null;
+  return {
+    preset: presetValues(algo, { preset: 'zoo', env: full }, full),
+    budget: presetTimesteps(algo, full),
+  };
+}
+
 function createModel(s: TrainSettings): Algorithm {
   algoName = s.algo.startsWith('ppo') ? 'ppo' : s.algo;
   const config: Record<string, unknown> = { env: s.env, seed: s.seed };
-  if (listPresets(algoName, s.env).includes('zoo')) config.preset = 'zoo';
+  const zoo = zooPreset(algoName, s.env);
+  if (zoo !== null) config.preset = zoo.preset;
+  totalTimesteps = s.totalTimesteps ?? zoo?.budget ?? DEFAULT_BUDGET;
   if (s.algo === 'ppo-kl') config.objective = 'kl-penalty';
   if (s.algo === 'reinforce') {
     Object.assign(config, { returns: s.returns, baseline: s.baseline, gaeLambda: s.gaeLambda });
@@ -48,7 +77,7 @@ function createModel(s: TrainSettings): Algorithm {
   if (s.gamma !== null) config.gamma = s.gamma;
   if (s.learningRate !== null && s.algo !== 'trpo') config.learningRate = s.learningRate;
   if (s.trustRegion !== null) {
-    const field = { 'ppo-clip': 'clipRange', 'ppo-kl': 'klPenaltyTarget', trpo: 'maxKl' }[s.algo as string];
+    const field = TRUST_REGION_FIELDS[s.algo];
     if (field !== undefined) config[field] = s.trustRegion;
   }
   return createAlgorithm(algoName, config);
@@ -146,7 +175,6 @@ async function train(s: TrainSettings, myGeneration: number): Promise<void> {
   const trained = createModel(s);
   model = trained;
   settings = s;
-  totalTimesteps = presetTimesteps(algoName, s.env) ?? DEFAULT_BUDGET;
   post({ type: 'started', config: { ...trained.config }, totalTimesteps });
   trained.begin({ totalTimesteps });
   let step = 0;

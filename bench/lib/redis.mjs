@@ -56,6 +56,7 @@ export async function startRedis(binary = process.env.POLICYGRAD_REDIS_SERVER ??
   return {
     port,
     password,
+    pid: server.pid,
     stop: async () => {
       server.kill('SIGTERM');
       await new Promise((resolve) => server.once('exit', resolve));

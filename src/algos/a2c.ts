@@ -11,6 +11,8 @@
  */
 import { z } from 'zod';
 import { Adam, clipGradNorm, type Optimizer, RMSprop } from '../nn/optim.js';
+import type { Floats } from '../nn/kernels.js';
+import type { ActorCriticPolicy } from '../policies/actor-critic.js';
 import type { RolloutBuffer } from '../rollouts/rollout.js';
 import {
   type ActorCriticMetrics,
@@ -28,11 +30,11 @@ import { type LoadOptions, loadAlgorithm } from './persistence.js';
 import type { Ports } from './ports.js';
 import { checkNormalizable, rmsPropDecay } from './hyperparameters.js';
 import { normalize } from '../estimators/returns.js';
-import { accumulateLoss, type LossRows, LossScratch } from './loss/accumulate.js';
+import { accumulateLoss, type LossPolicy, type LossRows, LossScratch } from './loss/accumulate.js';
 import { surrogate } from './loss/surrogate.js';
 import { entropyBonus } from './loss/entropy-bonus.js';
 import { valueLoss } from './loss/value-loss.js';
-import { type AlgorithmDefinition, Trainer, type UpdateRule } from './trainer.js';
+import { type AlgorithmDefinition, Trainer, type TrainablePolicy, type UpdateRule } from './trainer.js';
 
 export const a2cConfigSchema = z.strictObject({
   ...onPolicyFields,
@@ -59,7 +61,10 @@ export type A2CResolvedConfig = z.output<typeof a2cConfigSchema>;
 export type A2CUpdateMetrics = ActorCriticMetrics;
 
 /** A2C's optimizer over all the parameters: SB3's RMSprop (PyTorch's or TensorFlow's form) or Adam. */
-export function a2cOptimizer(size: number, c: A2CResolvedConfig): Optimizer {
+export function a2cOptimizer(
+  size: number,
+  c: Pick<A2CResolvedConfig, 'optimizer' | 'rmsPropAlpha' | 'rmsPropEpsilon' | 'rmsPropStyle'>,
+): Optimizer {
   if (c.optimizer === 'adam') return new Adam(size, 1, { epsilon: 1e-5 });
   return new RMSprop(size, 1, {
     alpha: c.rmsPropAlpha,
@@ -75,16 +80,66 @@ export type A2CUpdateConfig = Pick<
 > & { normalizeAdvantage: boolean };
 
 /**
+ * How A2C's one gradient step reads the rollout: the rows of its loss and the policy that computes them. A
+ * feed-forward policy reads the rollout's rows as they are (`rolloutRows`); a recurrent one replays them as
+ * sequences (`wholeSequences`, recurrent-a2c.ts).
+ */
+export interface RolloutView {
+  /** The loss loop's workspace (its chunk must hold a recurrent view's rows: no chunk may cut a sequence). */
+  readonly scratch: LossScratch;
+  /** The loss's rows: the rollout's, with these (possibly normalised) advantages and returns. */
+  rows(rollout: RolloutBuffer, advantages: Float64Array, returns: Float64Array): LossRows;
+  /** The policy as the loss sees it, for the rows `rows` just returned. */
+  lossPolicy(): LossPolicy;
+}
+
+/** The feed-forward view: the rollout's arrays themselves, no copy; the loss sees the policy. */
+export function rolloutRows(policy: LossPolicy, n: number): RolloutView {
+  const rows: LossRows = { size: n, observations: new Float32Array(0), actions: new Float32Array(0) };
+  return {
+    scratch: new LossScratch(),
+    rows(rollout, advantages, returns) {
+      rows.advantages = advantages;
+      rows.returns = returns;
+      rows.observations = rollout.observations;
+      rows.actions = rollout.actions;
+      rows.masks = rollout.masks;
+      rows.oldLogProbs = rollout.logProbs;
+      return rows;
+    },
+    lossPolicy: () => policy,
+  };
+}
+
+/**
  * The update: GAE over the rollout, then one gradient step on L over all of it, taken by `optimizer` on `target`
- * (the policy's own parameters; an A3C worker's are the shared ones, its gradient from its local copy).
+ * (the policy's own parameters; an A3C worker's are the shared ones, its gradient from its local copy), the loss
+ * reading the rollout through `view`.
  */
 export function createA2CUpdate(
-  { policy }: OnPolicyParts,
+  parts: Pick<OnPolicyParts, 'policy'>,
   c: A2CUpdateConfig,
   optimizer: Optimizer,
-  target: Float32Array = policy.params,
+  target?: Float32Array,
+): UpdateRule<A2CUpdateMetrics>;
+/** A policy that is not feed-forward needs its view of the rollout (RecurrentA2C's `wholeSequences`). */
+export function createA2CUpdate(
+  parts: { policy: TrainablePolicy },
+  c: A2CUpdateConfig,
+  optimizer: Optimizer,
+  target: Floats,
+  view: RolloutView,
+): UpdateRule<A2CUpdateMetrics>;
+export function createA2CUpdate(
+  { policy }: { policy: TrainablePolicy },
+  c: A2CUpdateConfig,
+  optimizer: Optimizer,
+  target: Floats = policy.params,
+  view?: RolloutView,
 ): UpdateRule<A2CUpdateMetrics> {
   const n = c.nSteps * c.numEnvs;
+  // Without a view the policy is feed-forward (the first signature).
+  const rolloutView = view ?? rolloutRows(policy as ActorCriticPolicy, n);
   const lrSchedule = toSchedule(c.learningRate);
   const advantages = new Float64Array(n);
   const returns = new Float64Array(n);
@@ -92,13 +147,6 @@ export function createA2CUpdate(
   const normalized = new Float64Array(n);
   // L = −(1/n) Σ r·Â − c_H·(1/n) Σ H + c_V·(1/n) Σ (V − R)², r = 1 at θ_old.
   const loss = [surrogate(), entropyBonus(c.entCoef), valueLoss({ coef: c.vfCoef })];
-  const lossScratch = new LossScratch();
-  const rows: LossRows = {
-    size: n,
-    observations: new Float32Array(0),
-    actions: new Float32Array(0),
-    returns,
-  };
   return {
     optimizers: { actorCritic: optimizer },
     update(rollout: RolloutBuffer, progressRemaining: number): A2CUpdateMetrics {
@@ -106,17 +154,14 @@ export function createA2CUpdate(
       // 1. Estimate advantages (GAE; λ = 1: bootstrapped n-step returns minus V).
       advantagesAndReturns(rollout, c.gamma, c.gaeLambda, advantages, returns, 'bootstrap', scratch);
       // 2. One gradient step on the actor-critic loss over the whole rollout.
-      rows.advantages = advantages;
+      let rowAdvantages = advantages;
       if (c.normalizeAdvantage && n > 1) {
         normalized.set(advantages);
-        rows.advantages = normalize(normalized);
+        rowAdvantages = normalize(normalized);
       }
-      rows.observations = rollout.observations;
-      rows.actions = rollout.actions;
-      rows.masks = rollout.masks;
-      rows.oldLogProbs = rollout.logProbs;
+      const rows = rolloutView.rows(rollout, rowAdvantages, returns);
       policy.zeroGrad();
-      const m = accumulateLoss(policy, rows, loss, lossScratch).metrics;
+      const m = accumulateLoss(rolloutView.lossPolicy(), rows, loss, rolloutView.scratch).metrics;
       if (c.maxGradNorm !== null) clipGradNorm(policy.grads, c.maxGradNorm);
       optimizer.step(target, policy.grads);
       return {

@@ -21,6 +21,7 @@ export * from './impala.js';
 export * from './appo.js';
 export * from './learner.js';
 export * from './recurrent-ppo.js';
+export * from './recurrent-a2c.js';
 export * from './ports.js';
 export * from './loss/accumulate.js';
 export * from './loss/surrogate.js';

@@ -48,31 +48,37 @@ import { createPPOUpdate, type MinibatchPlan, ppoConfigSchema, type PPOUpdateMet
 import { LossScratch } from './loss/accumulate.js';
 import { type Acting, type AlgorithmDefinition, Trainer, type UpdateRule } from './trainer.js';
 
-export const recurrentPpoConfigSchema = ppoConfigSchema
-  .omit({
-    // Not for recurrent policies: a shared MLP trunk (the cell is the shared part), and the Gaussian variants
-    // sb3-contrib's recurrent policy does not have.
-    sharedTrunk: true,
-    stateDependentStd: true,
-    squashOutput: true,
-  })
-  .extend({
-    // sb3-contrib's RecurrentPPO defaults
-    nSteps: z.number().int().positive().default(128),
-    batchSize: z.number().int().positive().default(128),
-    /** The recurrent cell: 'lstm' (sb3-contrib's) or 'gru'. */
-    cell: z.enum(['lstm', 'gru']).default('lstm'),
-    /** Width of the recurrent state (sb3-contrib's lstm_hidden_size). */
-    hiddenSize: z.number().int().positive().default(256),
-    /** Hidden widths of an MLP before the cell; [] (default) feeds the observations to the cell. */
-    encoder: z.array(z.number().int().positive()).default([]),
-    /** The critic has its own cell (sb3-contrib's enable_critic_lstm); default: yes, unless sharedLstm. */
-    enableCriticLstm: z.boolean().optional(),
-    /** The critic reads the actor's cell, which the value loss does not train (sb3-contrib's shared_lstm). */
-    sharedLstm: z.boolean().default(false),
-    /** Initialisation of the cells: PyTorch's default (sb3-contrib) or orthogonal (CleanRL). */
-    recurrentInit: z.enum(['pytorch', 'orthogonal']).default('pytorch'),
-  });
+/**
+ * What a recurrent policy's config adds (RecurrentPPO's and RecurrentA2C's), and the feed-forward fields it does not
+ * take: a shared MLP trunk (the cell is the shared part), and the Gaussian variants sb3-contrib's recurrent policy
+ * does not have.
+ */
+export const recurrentPolicyFields = {
+  /** The recurrent cell: 'lstm' (sb3-contrib's) or 'gru'. */
+  cell: z.enum(['lstm', 'gru']).default('lstm'),
+  /** Width of the recurrent state (sb3-contrib's lstm_hidden_size). */
+  hiddenSize: z.number().int().positive().default(256),
+  /** Hidden widths of an MLP before the cell; [] (default) feeds the observations to the cell. */
+  encoder: z.array(z.number().int().positive()).default([]),
+  /** The critic has its own cell (sb3-contrib's enable_critic_lstm); default: yes, unless sharedLstm. */
+  enableCriticLstm: z.boolean().optional(),
+  /** The critic reads the actor's cell, which the value loss does not train (sb3-contrib's shared_lstm). */
+  sharedLstm: z.boolean().default(false),
+  /** Initialisation of the cells: PyTorch's default (sb3-contrib) or orthogonal (CleanRL). */
+  recurrentInit: z.enum(['pytorch', 'orthogonal']).default('pytorch'),
+};
+export const notForRecurrentPolicies = {
+  sharedTrunk: true,
+  stateDependentStd: true,
+  squashOutput: true,
+} as const;
+
+export const recurrentPpoConfigSchema = ppoConfigSchema.omit(notForRecurrentPolicies).extend({
+  // sb3-contrib's RecurrentPPO defaults
+  nSteps: z.number().int().positive().default(128),
+  batchSize: z.number().int().positive().default(128),
+  ...recurrentPolicyFields,
+});
 export type RecurrentPPOConfig = z.input<typeof recurrentPpoConfigSchema>;
 export type RecurrentPPOResolvedConfig = z.output<typeof recurrentPpoConfigSchema>;
 
@@ -87,8 +93,16 @@ export interface RecurrentParts {
   buffer: RecurrentRolloutBuffer;
 }
 
+/** What `buildRecurrent` reads of a config (RecurrentPPO's or RecurrentA2C's). */
+export type RecurrentRunConfig = Parameters<typeof startRun>[0] &
+  Parameters<typeof sharedPolicyOptions>[0] &
+  Pick<
+    RecurrentPPOResolvedConfig,
+    'numEnvs' | 'nSteps' | 'sdeSampleFreq' | keyof typeof recurrentPolicyFields
+  >;
+
 /** Env, policy, collector and buffer of a recurrent run, seeded as `buildOnPolicy` seeds a feed-forward one. */
-export function buildRecurrent(c: RecurrentPPOResolvedConfig, ports: Ports = {}): RecurrentParts {
+export function buildRecurrent(c: RecurrentRunConfig, ports: Ports = {}): RecurrentParts {
   const { env, rng, policyRng } = startRun(c, ports);
   const policy = new RecurrentActorCriticPolicy(
     {
@@ -274,7 +288,7 @@ export interface RecurrentPredictOptions extends PredictOptions {
  * `episodeStart: true` on an episode's first observation forgets the previous episode. `evaluate` runs the policy
  * with one env's state, fresh for each evaluation.
  */
-function recurrentActing({ policy, rng }: RecurrentParts): Acting<RecurrentPredictOptions> {
+export function recurrentActing({ policy, rng }: RecurrentParts): Acting<RecurrentPredictOptions> {
   let ownState: RecurrentState | null = null; // the state `predict` uses when given none
   return {
     predict(observation, { state, episodeStart, deterministic = true, mask } = {}) {

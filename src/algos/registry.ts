@@ -13,6 +13,7 @@ import type { Ports } from './ports.js';
 import type { BeginOptions, LearnOptions, TrainablePolicy } from './trainer.js';
 import { A2C } from './a2c.js';
 import { PPO } from './ppo.js';
+import { RecurrentA2C } from './recurrent-a2c.js';
 import { RecurrentPPO } from './recurrent-ppo.js';
 import { Reinforce } from './reinforce.js';
 import { NPG, TRPO } from './trpo.js';
@@ -87,6 +88,10 @@ export const ALGORITHMS = {
   'recurrent-ppo': {
     create: (config: Record<string, unknown>, ports?: Ports): Algorithm => new RecurrentPPO(config, ports),
     description: 'PPO with an LSTM/GRU policy (memory, for partially observed tasks)',
+  },
+  'recurrent-a2c': {
+    create: (config: Record<string, unknown>, ports?: Ports): Algorithm => new RecurrentA2C(config, ports),
+    description: 'A2C with an LSTM/GRU policy (memory, for partially observed tasks)',
   },
 } as const;
 export type AlgorithmName = keyof typeof ALGORITHMS;

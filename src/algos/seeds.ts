@@ -18,7 +18,15 @@ import type { Ports } from './ports.js';
 import { type Algorithm, createAlgorithm, type MetricsRow } from './registry.js';
 
 /** The algorithms that can train several seeds at once: the synchronous ones with exact checkpoints (not A3C). */
-export const SEED_ALGORITHMS = ['ppo', 'a2c', 'trpo', 'npg', 'reinforce', 'recurrent-ppo'] as const;
+export const SEED_ALGORITHMS = [
+  'ppo',
+  'a2c',
+  'trpo',
+  'npg',
+  'reinforce',
+  'recurrent-ppo',
+  'recurrent-a2c',
+] as const;
 export type SeedAlgorithmName = (typeof SEED_ALGORITHMS)[number];
 
 /** Deterministic evaluation episodes at the end of each seed's run (as `policygrad train` reports). */

@@ -5,6 +5,7 @@ import { a3cConfigSchema } from '../algos/a3c.js';
 import { appoConfigSchema } from '../algos/appo.js';
 import { impalaConfigSchema } from '../algos/impala.js';
 import { ppoConfigSchema } from '../algos/ppo.js';
+import { recurrentA2cConfigSchema } from '../algos/recurrent-a2c.js';
 import { recurrentPpoConfigSchema } from '../algos/recurrent-ppo.js';
 import { reinforceConfigSchema } from '../algos/reinforce.js';
 import { npgConfigSchema, trpoConfigSchema } from '../algos/trpo.js';
@@ -12,6 +13,7 @@ import { npgConfigSchema, trpoConfigSchema } from '../algos/trpo.js';
 const SCHEMAS: Record<string, z.ZodObject> = {
   ppo: ppoConfigSchema,
   'recurrent-ppo': recurrentPpoConfigSchema,
+  'recurrent-a2c': recurrentA2cConfigSchema,
   a2c: a2cConfigSchema,
   trpo: trpoConfigSchema,
   npg: npgConfigSchema,

@@ -34,6 +34,20 @@ function positiveInteger(value: string): number {
   return n;
 }
 
+/** The TLS files of a rediss:// server, for the commands that reach Redis (checked when the command runs). */
+function withRedisTls(command: Command): Command {
+  return command
+    .option(
+      '--redis-tls-ca <file>',
+      "rediss://: the CA certificate (PEM) that signed the server's certificate",
+    )
+    .option(
+      '--redis-tls-cert <file>',
+      'rediss://: a client certificate (PEM), for a server that asks for one',
+    )
+    .option('--redis-tls-key <file>', "rediss://: the client certificate's private key (PEM)");
+}
+
 function nonNegativeInteger(value: string): number {
   const n = Number(value);
   if (!Number.isSafeInteger(n) || n < 0)
@@ -357,17 +371,21 @@ export function buildProgram(): Command {
       },
     );
 
-  program
+  const sweep = program
     .command('sweep')
     .description('train every config of a sweep spec on every seed; rank the configs by final evaluation')
     .argument('[spec]', 'the sweep spec (YAML)')
     .option('--parallel <k>', 'trials at once on this machine (default: the core count)', positiveInteger)
     .option('--out <dir>', 'sweep directory, never overwritten (default sweeps/<name>)')
-    .option('--redis <url>', 'queue the trials on Redis for `policygrad worker` processes (BullMQ)')
+    .option(
+      '--redis <url>',
+      'queue the trials on Redis for `policygrad worker` processes (BullMQ): redis://[user@]host:port[/db] or rediss://… (TLS); password in POLICYGRAD_REDIS_PASSWORD',
+    );
+  withRedisTls(sweep)
     .option('--status <dir>', 'print the progress of a sweep (its directory) and exit')
     .addHelpText(
       'after',
-      '\nExamples:\n  policygrad sweep sweep.yaml --parallel 2\n  policygrad sweep --status sweeps/ppo-cartpole\n  POLICYGRAD_REDIS_PASSWORD=… policygrad sweep sweep.yaml --redis redis://10.0.0.5:6379',
+      '\nExamples:\n  policygrad sweep sweep.yaml --parallel 2\n  policygrad sweep --status sweeps/ppo-cartpole\n  POLICYGRAD_REDIS_PASSWORD=… policygrad sweep sweep.yaml --redis redis://10.0.0.5:6379\n  POLICYGRAD_REDIS_PASSWORD=… policygrad sweep sweep.yaml --redis rediss://sweeper@redis.lab:6380 --redis-tls-ca ca.pem',
     )
     .action(async (spec: string | undefined, options: SweepCommandOptions & { status?: string }) => {
       const { consoleSweepOutput, runSweep, sweepStatus } = await import('./sweep.js');
@@ -385,13 +403,14 @@ export function buildProgram(): Command {
       );
     });
 
-  program
+  const worker = program
     .command('worker')
     .description('run sweep trials queued on Redis by `policygrad sweep --redis` (on any number of machines)')
     .requiredOption(
       '--redis <url>',
       'redis://[user@]host:port[/db] or rediss://… (TLS); password in POLICYGRAD_REDIS_PASSWORD',
-    )
+    );
+  withRedisTls(worker)
     .option('--concurrency <k>', 'trials at once (default: the core count)', positiveInteger)
     .option(
       '--lock-seconds <s>',
@@ -401,7 +420,7 @@ export function buildProgram(): Command {
     )
     .addHelpText(
       'after',
-      '\nExample:\n  POLICYGRAD_REDIS_PASSWORD=… policygrad worker --redis redis://10.0.0.5:6379 --concurrency 2',
+      '\nExamples:\n  POLICYGRAD_REDIS_PASSWORD=… policygrad worker --redis redis://10.0.0.5:6379 --concurrency 2\n  POLICYGRAD_REDIS_PASSWORD=… policygrad worker --redis rediss://sweeper@redis.lab:6380 --redis-tls-ca ca.pem',
     )
     .action(async (options: WorkerCommandOptions) => {
       const { runWorker } = await import('./worker.js');

@@ -4,7 +4,7 @@
  * `--parallel K` child processes; with `--redis URL` they are BullMQ jobs that `policygrad worker` processes run
  * anywhere, their results shipped back through Redis (src/node/sweep/redis.ts).
  *
- * `<out>/sweep.json` records the plan and `<out>/status.json` the trials' progress (rewritten every few seconds),
+ * `<out>/sweep.json` records the plan and `<out>/status.json` the trials' progress (rewritten each second a trial moved),
  * which `policygrad sweep --status <out>` prints.
  */
 import { randomBytes } from 'node:crypto';
@@ -18,7 +18,14 @@ import { writeFileAtomically } from '../node/run-dir.js';
 import { Asha } from '../node/sweep/asha.js';
 import { nodePorts } from '../node/ports.js';
 import { LocalSweep, type PlannedTrial } from '../node/sweep/local.js';
-import { connectWithRetry, loadRedisPackages, parseRedisUrl } from '../node/sweep/redis-connection.js';
+import {
+  connectWithRetry,
+  loadRedisPackages,
+  parseRedisUrl,
+  type RedisTlsFlags,
+  TLS_FLAGS,
+  tlsFilesOf,
+} from '../node/sweep/redis-connection.js';
 import { RedisSweep } from '../node/sweep/redis-sweep.js';
 import { pendingTrial, type TrialState } from '../node/sweep/record.js';
 import {
@@ -33,7 +40,7 @@ import {
 import { checkCreatableDirectory } from './destinations.js';
 import { readSweepSpec, type SweepSpec, sweepTrials, trialConfig } from './sweep-spec.js';
 
-export interface SweepCommandOptions {
+export interface SweepCommandOptions extends RedisTlsFlags {
   parallel?: number;
   out?: string;
   redis?: string;
@@ -91,6 +98,12 @@ export async function runSweep(
       'sweep: --parallel is for local sweeps; with --redis, each worker has --concurrency',
     );
   }
+  const tlsFlag = (Object.keys(TLS_FLAGS) as (keyof typeof TLS_FLAGS)[]).find(
+    (k) => tlsFilesOf(options)[k] !== undefined,
+  );
+  if (options.redis === undefined && tlsFlag !== undefined) {
+    throw new PolicygradError(`sweep: ${TLS_FLAGS[tlsFlag]} is for --redis rediss://… (a Redis sweep)`);
+  }
   const spec = readSweepSpec(specPath);
   const out = options.out ?? join('sweeps', spec.name);
   checkSweepDirectory(out);
@@ -106,7 +119,7 @@ export async function runSweep(
     backend: 'local',
   };
   const parallel = options.parallel ?? availableParallelism();
-  const redis = options.redis === undefined ? null : await openRedis(options.redis, output);
+  const redis = options.redis === undefined ? null : await openRedis(options.redis, options, output);
   if (redis !== null) info.backend = redis.target.describe;
   mkdirSync(join(out, 'trials'), { recursive: true });
   writeJson(join(out, 'sweep.json'), {
@@ -152,12 +165,18 @@ export async function runSweep(
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
   const reported = new Set<string>();
+  let written = '';
   const refresh = () => {
-    writeJson(join(out, 'status.json'), {
-      name: spec.name,
-      updated: new Date().toISOString(),
-      trials: states,
-    });
+    // Rewritten only when a trial moved (a rename every second costs a disk flush on some file systems).
+    const now = JSON.stringify(states);
+    if (now !== written) {
+      written = now;
+      writeJson(join(out, 'status.json'), {
+        name: spec.name,
+        updated: new Date().toISOString(),
+        trials: states,
+      });
+    }
     for (const s of states) {
       if (s.status === 'pending' || s.status === 'running' || reported.has(s.id)) continue;
       reported.add(s.id);
@@ -205,9 +224,9 @@ export async function runSweep(
 }
 
 /** The Redis server of `--redis`, connected (with retries); the packages loaded on demand. */
-async function openRedis(url: string, output: SweepOutput) {
+async function openRedis(url: string, tls: RedisTlsFlags, output: SweepOutput) {
   const packages = await loadRedisPackages('policygrad sweep --redis');
-  const target = parseRedisUrl(url);
+  const target = parseRedisUrl(url, process.env, tlsFilesOf(tls));
   const client = await connectWithRetry(packages, target, (line) => output.line(line));
   return { packages, target, client };
 }

@@ -3,11 +3,17 @@
  * server, until Ctrl-C (running trials then checkpoint and go back on the queue for another worker).
  */
 import { availableParallelism } from 'node:os';
-import { connectWithRetry, loadRedisPackages, parseRedisUrl } from '../node/sweep/redis-connection.js';
+import {
+  connectWithRetry,
+  loadRedisPackages,
+  parseRedisUrl,
+  type RedisTlsFlags,
+  tlsFilesOf,
+} from '../node/sweep/redis-connection.js';
 import { SweepWorker } from '../node/sweep/worker.js';
 import { handlingSignals } from './signals.js';
 
-export interface WorkerCommandOptions {
+export interface WorkerCommandOptions extends RedisTlsFlags {
   redis: string;
   concurrency?: number;
   lockSeconds: number;
@@ -17,7 +23,7 @@ export interface WorkerCommandOptions {
 
 export async function runWorker(options: WorkerCommandOptions, say: (line: string) => void): Promise<void> {
   const packages = await loadRedisPackages('policygrad worker');
-  const target = parseRedisUrl(options.redis);
+  const target = parseRedisUrl(options.redis, process.env, tlsFilesOf(options));
   const client = await connectWithRetry(packages, target, say);
   const concurrency = options.concurrency ?? availableParallelism();
   const worker = new SweepWorker(packages, target, client, {

@@ -100,12 +100,15 @@ export class RunDirectory {
     return { ...saved, config: upgradeSavedConfig(config as Record<string, unknown>, String(saved.algo)) };
   }
 
-  /** Writes a checkpoint atomically, then deletes all but the newest `KEEP_CHECKPOINTS`. */
-  saveCheckpoint(checkpoint: { step: number }): string {
+  /**
+   * Writes a checkpoint atomically, then deletes all but the newest `KEEP_CHECKPOINTS`; `json` is the checkpoint
+   * already serialised (by the process that took it).
+   */
+  saveCheckpoint(checkpoint: { step: number }, json = JSON.stringify(checkpoint)): string {
     const dir = join(this.path, 'checkpoints');
     mkdirSync(dir, { recursive: true });
     const file = join(dir, `step-${String(checkpoint.step).padStart(10, '0')}.json`);
-    writeAtomically(file, JSON.stringify(checkpoint));
+    writeAtomically(file, json);
     for (const old of this.checkpointFiles().slice(0, -KEEP_CHECKPOINTS)) rmSync(old, { force: true });
     return file;
   }
@@ -158,15 +161,24 @@ export class RunDirectory {
 
   /** Appends one iteration's metrics to metrics.csv and progress.jsonl. */
   appendMetrics(row: object): void {
+    this.appendMetricsRows([row]);
+  }
+
+  /** Several rows at once, one write per file (a sweep's rows arrive in batches through Redis). */
+  appendMetricsRows(rows: readonly object[]): void {
+    if (rows.length === 0) return;
     const csv = join(this.path, 'metrics.csv');
-    const cells = row as Record<string, unknown>;
-    const columns = 'policyLagMean' in cells ? [...CSV_COLUMNS, ...DISTRIBUTED_COLUMNS] : CSV_COLUMNS;
+    const columns = 'policyLagMean' in rows[0] ? [...CSV_COLUMNS, ...DISTRIBUTED_COLUMNS] : CSV_COLUMNS;
+    const lines = rows.map((row) => {
+      const cells = row as Record<string, unknown>;
+      return `${columns.map(([, key]) => formatCell(cells[key])).join(',')}\n`;
+    });
     if (!this.wroteHeader) {
       writeFileSync(csv, `${columns.map(([name]) => name).join(',')}\n`);
       this.wroteHeader = true;
     }
-    appendFileSync(csv, `${columns.map(([, key]) => formatCell(cells[key])).join(',')}\n`);
-    appendFileSync(join(this.path, 'progress.jsonl'), `${JSON.stringify(row)}\n`);
+    appendFileSync(csv, lines.join(''));
+    appendFileSync(join(this.path, 'progress.jsonl'), rows.map((row) => `${JSON.stringify(row)}\n`).join(''));
   }
 
   /** Writes final/policy.json, creating final/ (absent until now, or from a run that was killed or copied). */

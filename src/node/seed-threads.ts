@@ -81,7 +81,9 @@ export interface SeedWorkerData {
 
 /** The checkpoint that ends a split run's first piece, and where its checkpoint schedule stood. */
 export interface SeedHandoff {
-  checkpoint: unknown;
+  /** Where the checkpoint was taken, and the checkpoint serialised (as the trial's `checkpoint` event has it). */
+  checkpoint: { step: number; iteration: number };
+  json: string;
   nextCheckpoint: number | undefined;
 }
 
@@ -169,10 +171,12 @@ export function startSeedThreads(
   });
   const finished = Promise.all(exits).then(() => {
     // Stopped before a split run's last piece started: its handed-over checkpoint is the one to resume from.
-    for (const [index, { checkpoint, steps, nextCheckpoint }] of handoffs) {
+    for (const [index, { checkpoint, json, steps, nextCheckpoint }] of handoffs) {
       options.onEvent(index, {
         type: 'checkpoint',
-        checkpoint: checkpoint as { step: number; iteration: number },
+        checkpoint,
+        json,
+        last: true,
       });
       options.onEvent(index, {
         type: 'stopped',
@@ -227,8 +231,8 @@ export const nodeSeedThreads: SeedThreads = {
         if (event.type === 'row') {
           result.rows.push(event.row as MetricsRow);
           onRow?.(runs[index].seed, event.row as MetricsRow);
-        } else if (event.type === 'checkpoint') {
-          result.checkpoint = event.checkpoint as Checkpoint;
+        } else if (event.type === 'checkpoint' && event.last === true && event.json !== undefined) {
+          result.checkpoint = JSON.parse(event.json) as Checkpoint;
         } else if (event.type === 'done') {
           result.finalEval = event.finalEval;
         } else if (event.type === 'error' && failure === null) {

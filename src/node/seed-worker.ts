@@ -44,22 +44,25 @@ async function train({ index, from, until }: SeedPiece): Promise<void> {
     if (handoff === null) return;
     task = {
       ...tasks[index],
-      resume: handoff.checkpoint,
+      resume: JSON.parse(handoff.json) as unknown,
       ...(handoff.nextCheckpoint === undefined ? {} : { nextCheckpoint: handoff.nextCheckpoint }),
     };
   }
   let step = 0;
   let handingOff = false;
-  let checkpoint: unknown = null;
+  let taken: Extract<TrialEvent, { type: 'checkpoint' }> | null = null;
   const emit = (event: TrialEvent) => {
     if (event.type === 'row') step = Number(event.row.step);
     if (handingOff && event.type === 'checkpoint') {
-      checkpoint = event.checkpoint; // the handoff's, not a checkpoint of the run's schedule
+      taken = event; // the handoff's, not a checkpoint of the run's schedule
     } else if (handingOff && event.type === 'stopped') {
+      // runTrial takes a checkpoint (serialised: `json`) right before it reports `stopped`.
+      if (taken?.json === undefined)
+        throw new Error(`seed worker: run ${index} stopped without its checkpoint`);
       post({
         type: 'handoff',
         index,
-        handoff: { checkpoint, nextCheckpoint: event.nextCheckpoint },
+        handoff: { checkpoint: taken.checkpoint, json: taken.json, nextCheckpoint: event.nextCheckpoint },
         steps: event.steps,
       });
     } else {

@@ -11,6 +11,7 @@ import type { Browser, Page } from 'playwright-core';
 import { build, preview, type PreviewServer } from 'vite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadPolicy } from '../../src/inference.js';
+import type { DemoState } from '../../web/demo.js';
 import { ARTIFACTS_DIR, browserAvailable, launchChromium } from './chromium.js';
 
 interface PageState {
@@ -21,6 +22,7 @@ interface PageState {
   episodesShown: number;
   finished: boolean;
   error: string;
+  demo: DemoState;
 }
 
 const CONFIG = join(process.cwd(), 'web', 'vite.config.ts');
@@ -260,6 +262,48 @@ describe.runIf(browserAvailable())('training page (web/)', () => {
       expect(present).toEqual(colours);
     }, 90_000);
   }
+
+  it('memory demo: RecurrentPPO (LSTM) and PPO (MLP) train at once on CartPoleNoVel-v1, two curves', async () => {
+    // A run of the form is going: the demo pauses it, so its two workers have the cores.
+    await page.selectOption('#env', 'CartPole-v1');
+    await page.selectOption('#algo', 'a2c');
+    await page.click('#start');
+    await page.waitForFunction(
+      () => (window as unknown as { policygradPage: PageState }).policygradPage.iterations > 0,
+    );
+    await page.fill('#demo-steps', '2048'); // 8 iterations of 8 envs × 32 steps each: the short budget
+    await page.click('#demo-start');
+    expect(await page.textContent('#pause')).toBe('Resume');
+    await page.waitForFunction(
+      () => {
+        const d = (window as unknown as { policygradPage: PageState }).policygradPage.demo;
+        return d.error !== '' || (d.lstm.finished && d.mlp.finished);
+      },
+      undefined,
+      { timeout: 90_000 },
+    );
+    const { demo } = await state();
+    expect(demo.error).toBe('');
+    expect(demo.running).toBe(false);
+    for (const run of [demo.lstm, demo.mlp]) {
+      expect(run.iterations).toBe(8);
+      expect(run.step).toBe(2048);
+      expect(run.curve.length).toBeGreaterThan(0); // random CartPole episodes end within an iteration
+      expect(run.config).toMatchObject({ env: 'CartPoleNoVel-v1', numEnvs: 8, nSteps: 32, seed: 0 });
+    }
+    // The LSTM side is ppo_lstm.yml's preset; the MLP side has CartPole-v1's zoo values (the same rollout).
+    expect(demo.lstm.config).toMatchObject({ preset: 'zoo', hiddenSize: 64, enableCriticLstm: true });
+    expect(demo.mlp.config).toMatchObject({ nEpochs: 20, gamma: 0.98, gaeLambda: 0.8 });
+    expect(demo.mlp.config).not.toHaveProperty('hiddenSize');
+    // Both series are on the chart, and both runs' progress in the status line.
+    const legend = await page.textContent('#demo-curve');
+    expect(legend).toContain('LSTM policy (RecurrentPPO)');
+    expect(legend).toContain('MLP policy (PPO)');
+    const status = await page.textContent('#demo-status');
+    expect(status).toContain('LSTM: 2,048 / 2,048 steps');
+    expect(status).toContain('MLP: 2,048 / 2,048 steps');
+    await page.screenshot({ path: join(ARTIFACTS_DIR, 'web-memory-demo.png'), fullPage: true });
+  }, 120_000);
 
   it('served without cross-origin isolation, it still trains, on the TypeScript kernels, and says why', async () => {
     // A plain static server, as a user might use for build/web: no COOP/COEP headers.

@@ -89,12 +89,11 @@ export class TrialRecorder {
         this.run.writeConfig({ ...this.header, config: event.config });
         break;
       case 'row':
-        this.open().appendMetrics(event.row);
-        state.step = Number(event.row.step);
-        if (typeof event.row.episodeReturnMean === 'number') state.lastReturn = event.row.episodeReturnMean;
+        this.rows([event.row]);
         break;
       case 'checkpoint':
-        this.open().saveCheckpoint(event.checkpoint);
+        // Without `json`: a checkpoint kept in Redis for fault recovery; only the trial's last one comes here.
+        if (event.json !== undefined) this.open().saveCheckpoint(event.checkpoint, event.json);
         break;
       case 'done':
         this.open().saveFinalPolicy(event.policy);
@@ -111,6 +110,17 @@ export class TrialRecorder {
       case 'error':
         this.fail(event.message);
         break;
+    }
+  }
+
+  /** Consecutive metrics rows (as `row` events, written at once). */
+  rows(rows: readonly Record<string, unknown>[]): void {
+    if (rows.length === 0) return;
+    this.open().appendMetricsRows(rows);
+    const last = rows[rows.length - 1];
+    this.state.step = Number(last.step);
+    for (const row of rows) {
+      if (typeof row.episodeReturnMean === 'number') this.state.lastReturn = row.episodeReturnMean;
     }
   }
 

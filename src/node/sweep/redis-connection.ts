@@ -1,11 +1,14 @@
 /**
  * Reaching Redis for `sweep --redis` and `policygrad worker`: the URL (redis:// or rediss:// for TLS, with an
  * optional ACL user), the password from `POLICYGRAD_REDIS_PASSWORD` rather than the command line (which other
- * users can read in `ps`), a first connection retried with backoff and a one-line message, and the packages
- * (bullmq, ioredis: optional peer dependencies) loaded only when a command needs them.
+ * users can read in `ps`), TLS files (a private CA, a client certificate) checked before use, a first connection
+ * retried with backoff and a one-line message (at once for a refused password or an untrusted certificate), and
+ * the packages (bullmq, ioredis: optional peer dependencies) loaded only when a command needs them.
  *
  * The password is never printed, logged or written to disk: messages name the server as `describe()` gives it.
  */
+import { readFileSync } from 'node:fs';
+import { isIP } from 'node:net';
 import type * as Bullmq from 'bullmq';
 import type { Redis } from 'ioredis';
 import { PolicygradError } from '../../errors.js';
@@ -24,8 +27,23 @@ export interface RedisConnection {
   username?: string;
   password?: string;
   db?: number;
-  tls?: { servername: string };
+  /** For rediss://: the server's name to verify (not for an IP address), and PEM texts from the TLS files. */
+  tls?: { servername?: string; ca?: string; cert?: string; key?: string };
 }
+
+/**
+ * TLS files for a rediss:// server (paths): `ca`, the certificate authority that signed the server's certificate
+ * (a private CA; the system's are trusted anyway), and a client certificate with its key, for a server that asks
+ * for one (redis.conf `tls-auth-clients yes`, its default).
+ */
+export interface RedisTlsFiles {
+  ca?: string;
+  cert?: string;
+  key?: string;
+}
+
+/** The command-line flags of `RedisTlsFiles`, as messages name them. */
+export const TLS_FLAGS = { ca: '--redis-tls-ca', cert: '--redis-tls-cert', key: '--redis-tls-key' } as const;
 
 export interface RedisTarget {
   options: RedisConnection;
@@ -33,7 +51,11 @@ export interface RedisTarget {
   describe: string;
 }
 
-export function parseRedisUrl(url: string, env: NodeJS.ProcessEnv = process.env): RedisTarget {
+export function parseRedisUrl(
+  url: string,
+  env: NodeJS.ProcessEnv = process.env,
+  tlsFiles: RedisTlsFiles = {},
+): RedisTarget {
   let parsed: URL;
   try {
     parsed = new URL(url);
@@ -58,6 +80,7 @@ export function parseRedisUrl(url: string, env: NodeJS.ProcessEnv = process.env)
   const username = parsed.username === '' ? undefined : decodeURIComponent(parsed.username);
   const host = parsed.hostname.replace(/^\[|\]$/g, '');
   const port = parsed.port === '' ? 6379 : Number(parsed.port);
+  const tls = parsed.protocol === 'rediss:';
   return {
     options: {
       host,
@@ -65,9 +88,63 @@ export function parseRedisUrl(url: string, env: NodeJS.ProcessEnv = process.env)
       ...(username === undefined ? {} : { username }),
       ...(password === undefined ? {} : { password }),
       ...(db === '' ? {} : { db: Number(db) }),
-      ...(parsed.protocol === 'rediss:' ? { tls: { servername: host } } : {}),
+      ...(tls
+        ? { tls: { ...(isIP(host) === 0 ? { servername: host } : {}), ...readTlsFiles(tlsFiles) } }
+        : checkNoTlsFiles(tlsFiles)),
     },
     describe: `${parsed.protocol}//${username === undefined ? '' : `${username}@`}${parsed.host}${db === '' ? '' : `/${db}`}`,
+  };
+}
+
+/** The TLS flags as commander gives them (`--redis-tls-ca` → `redisTlsCa`). */
+export interface RedisTlsFlags {
+  redisTlsCa?: string;
+  redisTlsCert?: string;
+  redisTlsKey?: string;
+}
+
+export function tlsFilesOf(flags: RedisTlsFlags): RedisTlsFiles {
+  return { ca: flags.redisTlsCa, cert: flags.redisTlsCert, key: flags.redisTlsKey };
+}
+
+function checkNoTlsFiles(files: RedisTlsFiles): object {
+  const given = (Object.keys(TLS_FLAGS) as (keyof RedisTlsFiles)[]).filter((k) => files[k] !== undefined);
+  if (given.length > 0) {
+    throw new PolicygradError(
+      `${TLS_FLAGS[given[0]]} is for TLS: use a rediss:// URL (the server's tls-port)`,
+    );
+  }
+  return {};
+}
+
+/** The PEM texts of the TLS files, each checked to be what its flag says (a key's text is never printed). */
+function readTlsFiles(files: RedisTlsFiles): { ca?: string; cert?: string; key?: string } {
+  if ((files.cert === undefined) !== (files.key === undefined)) {
+    throw new PolicygradError(
+      `${TLS_FLAGS.cert} and ${TLS_FLAGS.key} go together: the client certificate and its private key`,
+    );
+  }
+  const pem = (which: keyof RedisTlsFiles, label: RegExp, expected: string) => {
+    const path = files[which];
+    if (path === undefined) return {};
+    let text: string;
+    try {
+      text = readFileSync(path, 'utf8');
+    } catch (error) {
+      const reason = (error as NodeJS.ErrnoException).code ?? (error as Error).message;
+      throw new PolicygradError(`cannot read ${TLS_FLAGS[which]} ${path} (${reason})`);
+    }
+    if (!label.test(text)) {
+      throw new PolicygradError(
+        `${TLS_FLAGS[which]} ${path} is not a PEM ${expected}: expected a '-----BEGIN ${expected.toUpperCase()}-----' block`,
+      );
+    }
+    return { [which]: text };
+  };
+  return {
+    ...pem('ca', /-----BEGIN CERTIFICATE-----/, 'certificate'),
+    ...pem('cert', /-----BEGIN CERTIFICATE-----/, 'certificate'),
+    ...pem('key', /-----BEGIN (?:[A-Z]+ )?PRIVATE KEY-----/, 'private key'),
   };
 }
 
@@ -89,6 +166,10 @@ export async function loadRedisPackages(command: string): Promise<RedisPackages>
     );
   }
 }
+
+/** Node's messages for a server certificate that does not verify: retrying cannot help. */
+const TLS_TRUST_ERRORS =
+  /self[- ]signed certificate|unable to (?:verify|get (?:local )?issuer)|certificate has expired|Hostname\/IP does not match|ERR_TLS_CERT_ALTNAME_INVALID/i;
 
 /** Delays between connection attempts (seconds); `POLICYGRAD_REDIS_CONNECT_ATTEMPTS` caps the number of attempts. */
 const BACKOFF_S = [0.5, 1, 2, 4, 8, 15, 30];
@@ -131,6 +212,11 @@ export async function connectWithRetry(
       if (/WRONGPASS|NOAUTH|NOPERM/.test(reason)) {
         throw new PolicygradError(
           `Redis at ${target.describe} refused us (${reason}): check the user in the URL and the password in ${PASSWORD_VARIABLE}`,
+        );
+      }
+      if (TLS_TRUST_ERRORS.test(reason)) {
+        throw new PolicygradError(
+          `Redis at ${target.describe}: its TLS certificate is not trusted (${reason}): pass the certificate authority that signed it with ${TLS_FLAGS.ca} FILE`,
         );
       }
       if (attempt >= attempts) {

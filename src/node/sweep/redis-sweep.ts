@@ -1,7 +1,8 @@
 /**
  * The submitting side of a sweep on Redis: one BullMQ job per trial on the shared `trials` queue, then the
  * trials' events read from the sweep's stream and written into run directories here (no shared file system).
- * A job carries the trial's task only; results come back as events (rows, checkpoints, the final policy).
+ * A job carries the trial's task only; results come back as events (rows in batches, the trial's last checkpoint,
+ * the final policy). Its other checkpoints stay in Redis under the trial's key, for a worker taking it over.
  *
  * Ctrl-C (`stop()`): jobs not yet started are removed, running trials are told (the sweep's stop key) to
  * checkpoint and stop. At the end the sweep's keys and jobs are deleted.
@@ -24,8 +25,8 @@ import { type TrialEvent, trialEventSchema } from './trial.js';
 
 /** Attempts per trial: a crash (not a user error) is retried this many times in all. */
 export const TRIAL_ATTEMPTS = 3;
-/** Seconds between checks of the jobs' states (a job BullMQ failed after repeated stalls sends no event). */
-const STATE_POLL_MS = 2000;
+/** Milliseconds between checks of the jobs' states (a job BullMQ failed after repeated stalls sends no event). */
+const STATE_POLL_MS = 5000;
 /** How long Ctrl-C waits for running trials to checkpoint before writing the partial summary anyway. */
 const STOP_GRACE_MS = 60_000;
 /** How long a job may be missing from the queue before its trial counts as lost. */
@@ -33,20 +34,26 @@ const MISSING_GRACE_MS = 10_000;
 /** Seconds a finished or stopped sweep's stop key lives. */
 const STOP_KEY_TTL_S = 24 * 3600;
 
-const streamEventSchema = z.strictObject({
+/** Events per stream entry at most (a worker sends a quarter second's rows, far fewer). */
+const MAX_BATCH = 10_000;
+
+const streamBatchSchema = z.strictObject({
   trial: z.string(),
   run: z.string(),
   final: z.boolean().optional(),
-  event: trialEventSchema,
+  events: z.array(trialEventSchema).min(1).max(MAX_BATCH),
 });
 
-/** One event on the sweep's stream: which trial, which run of it (a retry is another), the event. */
-export interface StreamEvent {
+/**
+ * One entry on the sweep's stream: which trial, which run of it (a retry is another), its events in order (a
+ * worker gathers rows for a moment and sends them together).
+ */
+export interface StreamBatch {
   trial: string;
   run: string;
-  /** For errors: no attempt is left (the trial failed). */
+  /** For an error: no attempt is left (the trial failed). */
   final?: boolean;
-  event: TrialEvent;
+  events: TrialEvent[];
 }
 
 export class RedisSweep {
@@ -136,56 +143,75 @@ export class RedisSweep {
     } catch {
       parsed = undefined;
     }
-    const result = streamEventSchema.safeParse(parsed);
-    if (!result.success) {
-      const issue = result.error.issues[0];
-      this.options.say(
-        `ignored an invalid event on the sweep's stream: '${issue.path.join('.')}' ${issue.message}`,
-      );
+    const result = streamBatchSchema.safeParse(parsed);
+    const problem = result.success
+      ? checkpointProblem((result.data as StreamBatch).events)
+      : `'${result.error.issues[0].path.join('.')}' ${result.error.issues[0].message}`;
+    if (problem !== null) {
+      this.options.say(`ignored an invalid event on the sweep's stream: ${problem}`);
       return;
     }
+    const batch = result.data as StreamBatch;
     try {
-      this.apply(result.data as StreamEvent);
+      this.apply(batch);
     } catch (error) {
       // A run directory that cannot be written (disk full): that trial fails with the reason, the sweep goes on.
-      this.recorders.get(result.data.trial)?.fail(`cannot record its results: ${(error as Error).message}`);
+      this.recorders.get(batch.trial)?.fail(`cannot record its results: ${(error as Error).message}`);
     }
   }
 
-  private apply({ trial, run, final, event }: StreamEvent): void {
+  private apply({ trial, run, final, events }: StreamBatch): void {
     const recorder = this.recorders.get(trial);
     if (recorder === undefined) return;
-    if (event.type === 'begin') this.currentRun.set(trial, run);
-    else if (this.currentRun.get(trial) !== run) return;
-    if (event.type === 'error' && final !== true) {
-      this.options.say(`trial ${trial}: ${event.message.split('\n')[0]}; retrying`);
-      return;
+    let rows: Record<string, unknown>[] = [];
+    const writeRows = () => {
+      recorder.rows(rows);
+      rows = [];
+    };
+    for (const event of events) {
+      if (event.type === 'begin') this.currentRun.set(trial, run);
+      else if (this.currentRun.get(trial) !== run) continue;
+      if (event.type === 'row') {
+        rows.push(event.row);
+        if (this.options.asha?.report(trial, event.row) === 'prune') {
+          recorder.prune();
+          void this.redis.set(sweepKeys(this.sweepId).stopTrial(trial), '1', 'EX', STOP_KEY_TTL_S);
+        }
+        continue;
+      }
+      writeRows();
+      if (event.type === 'error' && final !== true) {
+        this.options.say(`trial ${trial}: ${event.message.split('\n')[0]}; retrying`);
+        continue;
+      }
+      recorder.handle(event);
     }
-    recorder.handle(event);
-    if (event.type === 'row' && this.options.asha?.report(trial, event.row) === 'prune') {
-      recorder.prune();
-      void this.redis.set(sweepKeys(this.sweepId).stopTrial(trial), '1', 'EX', STOP_KEY_TTL_S);
-    }
+    writeRows();
     this.options.onChange?.();
   }
 
-  /** Trials whose job BullMQ failed without an event from a worker (it stalled too often, its worker died). */
+  /**
+   * Trials whose job BullMQ failed without an event from a worker (it stalled too often, its worker died): one
+   * state lookup per unfinished trial, the job itself fetched only when it failed (for its reason).
+   */
   private async pollStates(): Promise<void> {
     for (const recorder of this.recorders.values()) {
       const { state } = recorder;
       if (state.status !== 'pending' && state.status !== 'running') continue;
-      const job: Job | undefined = await this.queue.getJob(jobId(this.sweepId, state.id));
-      if (job === undefined) {
+      const id = jobId(this.sweepId, state.id);
+      const jobState = await this.queue.getJobState(id);
+      if (jobState === 'unknown') {
         if (state.status === 'pending' && this.stopping) continue; // cancelled
         // Its last event may still be on its way: only a job gone for a while without one is lost.
         const since = this.missingSince.get(state.id) ?? performance.now();
         this.missingSince.set(state.id, since);
         if (performance.now() - since > MISSING_GRACE_MS) recorder.fail('its job disappeared from the queue');
-      } else if ((await job.getState()) === 'failed') {
-        recorder.fail(job.failedReason || 'failed');
+      } else if (jobState === 'failed') {
+        const job: Job | undefined = await this.queue.getJob(id);
+        recorder.fail(job?.failedReason || 'failed');
       }
-      this.options.onChange?.();
     }
+    this.options.onChange?.();
   }
 
   private finished(): boolean {
@@ -219,4 +245,22 @@ export class RedisSweep {
     );
     await this.queue.close();
   }
+}
+
+/** A checkpoint's contents must be a JSON object of the step and iteration it claims (its step names its file). */
+function checkpointProblem(events: readonly TrialEvent[]): string | null {
+  for (const [i, event] of events.entries()) {
+    if (event.type !== 'checkpoint' || event.json === undefined) continue;
+    let saved: unknown;
+    try {
+      saved = JSON.parse(event.json);
+    } catch {
+      saved = null;
+    }
+    const { step, iteration } = (saved ?? {}) as { step?: unknown; iteration?: unknown };
+    if (step !== event.checkpoint.step || iteration !== event.checkpoint.iteration) {
+      return `'events.${i}.json' is not a checkpoint at step ${event.checkpoint.step}, iteration ${event.checkpoint.iteration}`;
+    }
+  }
+  return null;
 }

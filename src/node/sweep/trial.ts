@@ -19,7 +19,7 @@ import { nodePorts } from '../ports.js';
 
 /** What a trial process is asked to run: validated on arrival (it may come from another machine). */
 export const trialTaskSchema = z.strictObject({
-  algo: z.enum(['ppo', 'a2c', 'trpo', 'npg', 'reinforce', 'recurrent-ppo']),
+  algo: z.enum(['ppo', 'a2c', 'trpo', 'npg', 'reinforce', 'recurrent-ppo', 'recurrent-a2c']),
   env: z.string().min(1),
   seed: z.number().int().nonnegative(),
   timesteps: z.number().int().positive(),
@@ -45,7 +45,17 @@ export type TrialEvent =
     }
   /** One iteration's metrics row (the row `metrics.csv` gets). */
   | { type: 'row'; row: Record<string, unknown> }
-  | { type: 'checkpoint'; checkpoint: { step: number; iteration: number } }
+  /**
+   * A checkpoint, serialised once where it is taken (`json`); `last` when the trial stops or finishes next. Through
+   * Redis only the last one travels with its `json` to the submitting side (the others stay under the trial's key,
+   * for a worker that takes the trial over), so there `json` may be absent.
+   */
+  | {
+      type: 'checkpoint';
+      checkpoint: { step: number; iteration: number };
+      json?: string;
+      last?: boolean;
+    }
   /** The budget is used: the final policy and the mean return of 10 deterministic evaluation episodes. */
   | { type: 'done'; finalEval: number; steps: number; policy: PolicyFile }
   /** Stopped on request after a checkpoint at `steps`; `nextCheckpoint` continues its checkpoint schedule. */
@@ -70,7 +80,12 @@ export const trialEventSchema = z.discriminatedUnion('type', [
     type: z.literal('row'),
     row: z.record(z.string(), z.unknown()).and(z.looseObject({ step: count })),
   }),
-  z.strictObject({ type: z.literal('checkpoint'), checkpoint: progress }),
+  z.strictObject({
+    type: z.literal('checkpoint'),
+    checkpoint: z.strictObject({ step: count, iteration: count }),
+    json: z.string().optional(),
+    last: z.boolean().optional(),
+  }),
   z.strictObject({
     type: z.literal('done'),
     finalEval: z.number(),
@@ -150,7 +165,11 @@ async function trainModel(
     resumedFrom = { step, iteration };
   }
   emit({ type: 'begin', config: model.config as Record<string, unknown>, resumedFrom });
-  const checkpoint = () => emit({ type: 'checkpoint', checkpoint: model.checkpoint() });
+  const checkpoint = (last = false) => {
+    const saved = model.checkpoint();
+    const { step, iteration } = saved;
+    emit({ type: 'checkpoint', checkpoint: { step, iteration }, json: JSON.stringify(saved), last });
+  };
 
   const { timesteps, checkpointEvery } = task;
   let nextCheckpoint = task.nextCheckpoint ?? (resumedFrom?.step ?? 0) + checkpointEvery;
@@ -177,7 +196,7 @@ async function trainModel(
         nextCheckpoint = row.step + checkpointEvery;
       }
       if (shouldStop() && !model.done) {
-        checkpoint();
+        checkpoint(true);
         emit({ type: 'stopped', steps: model.numTimesteps, nextCheckpoint });
         return;
       }
@@ -188,7 +207,7 @@ async function trainModel(
       }
     }
   }
-  checkpoint();
+  checkpoint(true);
   const policy = policyFileOf(model, task.algo);
   const returns = model.evaluate(EVAL_EPISODES);
   const finalEval = returns.reduce((a, b) => a + b, 0) / returns.length;

@@ -1,8 +1,9 @@
 /**
  * `policygrad worker`: takes trial jobs from the Redis queue, `concurrency` at a time, each in its own trial
- * process, and ships every event back on the trial's sweep stream; the trial's latest checkpoint also goes to a
- * key, from which the next worker resumes if this one dies (BullMQ's stalled-job check hands the job over once
- * its lock, renewed every lockDuration/2 while the worker lives, expires).
+ * process, and ships its events back on the trial's sweep stream, rows in batches. Each checkpoint goes to a key,
+ * from which the next worker resumes if this one dies (BullMQ's stalled-job check hands the job over once its
+ * lock, renewed every lockDuration/2 while the worker lives, expires); only the trial's last checkpoint travels
+ * to the submitting side with its contents (the run directory gets the checkpoint the trial ends with).
  *
  * A job is validated before use (it may come from anywhere that can reach the queue): a malformed payload, an
  * unknown env or an option outside its schema fails that job alone, at once (no retries), with that message.
@@ -22,7 +23,7 @@ import {
   type RedisTarget,
   sweepKeys,
 } from './redis-connection.js';
-import type { StreamEvent } from './redis-sweep.js';
+import type { StreamBatch } from './redis-sweep.js';
 import type { TrialEvent } from './trial.js';
 
 const jobSchema = z.strictObject({
@@ -41,8 +42,8 @@ export interface WorkerOptions {
   say: (line: string) => void;
 }
 
-/** How often a running trial checks its sweep's stop key. */
-const STOP_POLL_MS = 500;
+/** Milliseconds a trial's rows are gathered before they leave as one stream entry (fewer, larger writes). */
+const BATCH_MS = 500;
 /** Seconds a sweep's stream and checkpoints outlive their last write (the submitter deletes them when it ends). */
 const KEY_TTL_S = 7 * 24 * 3600;
 
@@ -120,33 +121,63 @@ export class SweepWorker {
     const saved = parseCheckpoint(await this.redis.get(keys.checkpoint(trialId)), label, this.options.say);
     const run = randomUUID();
     const attemptsLeft = (job.opts.attempts ?? 1) - job.attemptsMade - 1;
+    let stopTrial = () => {};
     let relay = Promise.resolve();
     let relayError: unknown = null;
-    const send = (event: TrialEvent) => {
-      // Handed back to the queue on shutdown: for the sweep the trial is still running (another worker resumes it).
-      if (event.type === 'stopped' && this.shuttingDown) return;
-      const entry: StreamEvent = {
+    // Events leave in batches, one stream entry each: rows gathered for up to BATCH_MS, anything else at once.
+    let batch: TrialEvent[] = [];
+    let checkpointJson: string | null = null;
+    let timer: NodeJS.Timeout | null = null;
+    const flush = (final?: boolean) => {
+      if (timer !== null) clearTimeout(timer);
+      timer = null;
+      if (batch.length === 0) return;
+      const entry: StreamBatch = {
         trial: trialId,
         run,
-        ...(event.type === 'error' ? { final: event.userError || attemptsLeft <= 0 } : {}),
-        event,
+        ...(final === undefined ? {} : { final }),
+        events: batch,
       };
       const json = JSON.stringify(entry);
-      // In order, and a checkpoint in the same transaction as its event (its key is what a successor resumes from).
+      const checkpoint = checkpointJson;
+      batch = [];
+      checkpointJson = null;
+      // In order, and a checkpoint in the same transaction as the rows before it (its key is what a successor
+      // resumes from, and the rows after it are computed again by the successor).
       relay = relay
         .then(async () => {
           const multi = this.redis.multi();
-          if (event.type === 'checkpoint') {
-            multi.set(keys.checkpoint(trialId), JSON.stringify(event.checkpoint), 'EX', KEY_TTL_S);
-          }
+          if (checkpoint !== null) multi.set(keys.checkpoint(trialId), checkpoint, 'EX', KEY_TTL_S);
           multi.xadd(keys.events, '*', 'entry', json);
           // A submitter that never comes back (killed) leaves nothing behind for ever.
           multi.expire(keys.events, KEY_TTL_S);
-          await multi.exec();
+          // Did the sweep stop this trial (Ctrl-C, pruned)? Asked with every batch rather than on a timer: a trial
+          // stops between two iterations, and each iteration sends a row.
+          multi.exists(...stopKeys);
+          const replies = await multi.exec();
+          if (Number(replies?.at(-1)?.[1] ?? 0) > 0) stopTrial();
         })
         .catch((error: unknown) => {
           relayError ??= error; // the trial's results cannot reach the sweep: this attempt fails (below)
         });
+    };
+    const send = (event: TrialEvent) => {
+      // Handed back to the queue on shutdown: for the sweep the trial is still running (another worker resumes it).
+      if (event.type === 'stopped' && this.shuttingDown) return flush();
+      if (event.type === 'row') {
+        batch.push(event);
+        timer ??= setTimeout(() => flush(), BATCH_MS);
+        return;
+      }
+      if (event.type === 'checkpoint') {
+        // Every checkpoint goes to the trial's key; the sweep gets only the last one's contents (the trial's end).
+        checkpointJson = event.json ?? null;
+        const { json: _contents, ...marker } = event;
+        batch.push(event.last === true ? event : marker);
+        return flush();
+      }
+      batch.push(event);
+      flush(event.type === 'error' ? event.userError || attemptsLeft <= 0 : undefined);
     };
     const child = forkTrial(
       saved === null ? task : { ...task, resume: saved },
@@ -160,18 +191,13 @@ export class SweepWorker {
       },
     );
     this.running.add(child);
-    const stopPoll = setInterval(() => {
-      this.redis
-        .exists(...stopKeys)
-        .then((n) => (n > 0 ? child.stop() : undefined))
-        .catch(() => {}); // Redis away for a moment: ask again next time
-    }, STOP_POLL_MS);
+    stopTrial = () => child.stop();
     let last: TrialEvent;
     try {
       last = await child.finished;
+      flush();
       await relay;
     } finally {
-      clearInterval(stopPoll);
       this.running.delete(child);
     }
     if (relayError !== null) {
