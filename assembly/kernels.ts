@@ -168,18 +168,57 @@ function gemmDot(A: usize, B: usize, C: usize, M: i32, K: i32, N: i32, acc: bool
   }
 }
 
-/** Dst[c, r] = Src[r, c] for Src [rows × cols]. */
+/** Dst[c, r] = Src[r, c] for Src [rows × cols]: 4×4 blocks transposed in registers, the edges element by element. */
 function transpose(src: usize, dst: usize, rows: i32, cols: i32): void {
+  const r4 = rows & ~3;
+  const c4 = cols & ~3;
+  const srcRow = <usize>cols << 2;
+  const dstRow = <usize>rows << 2;
+  for (let r = 0; r < r4; r += 4) {
+    let s = src + (<usize>(r * cols) << 2);
+    let d = dst + (<usize>r << 2);
+    for (let c = 0; c < c4; c += 4) {
+      const a = v128.load(s);
+      const b = v128.load(s + srcRow);
+      const e = v128.load(s + 2 * srcRow);
+      const f = v128.load(s + 3 * srcRow);
+      const ab01 = v128.shuffle<f32>(a, b, 0, 4, 1, 5);
+      const ab23 = v128.shuffle<f32>(a, b, 2, 6, 3, 7);
+      const ef01 = v128.shuffle<f32>(e, f, 0, 4, 1, 5);
+      const ef23 = v128.shuffle<f32>(e, f, 2, 6, 3, 7);
+      v128.store(d, v128.shuffle<f32>(ab01, ef01, 0, 1, 4, 5));
+      v128.store(d + dstRow, v128.shuffle<f32>(ab01, ef01, 2, 3, 6, 7));
+      v128.store(d + 2 * dstRow, v128.shuffle<f32>(ab23, ef23, 0, 1, 4, 5));
+      v128.store(d + 3 * dstRow, v128.shuffle<f32>(ab23, ef23, 2, 3, 6, 7));
+      s += 16;
+      d += 4 * dstRow;
+    }
+  }
   for (let r = 0; r < rows; r++) {
     const s = src + (<usize>(r * cols) << 2);
-    for (let c = 0; c < cols; c++) store<f32>(dst + (<usize>(c * rows + r) << 2), load<f32>(s + (<usize>c << 2)));
+    for (let c = r < r4 ? c4 : 0; c < cols; c++) {
+      store<f32>(dst + (<usize>(c * rows + r) << 2), load<f32>(s + (<usize>c << 2)));
+    }
   }
 }
 
-/** C[M×N] (+)= A[M×K]·Wᵀ for W [N×K]: the layer product, through a transposed copy of W at `scratch`. */
+/**
+ * C[M×N] (+)= A[M×K]·Wᵀ for W [N×K]: the layer product, through a transposed copy of W at `scratch` — or, for
+ * small batches (the rollout's acting), as Cᵀ (+)= W·Aᵀ, transposing A and C instead of W when those are the
+ * smaller copies. Either way each C[m, n] is its start value plus A[m, k]·W[n, k] for k = 0, 1, … added one at a
+ * time, so both forms give the same bits. M must be a multiple of 4 for the second (else gemm's columns would go
+ * one at a time). `scratch` holds max(K, N)² floats, which covers both forms' copies.
+ */
 function productWithTranspose(A: usize, W: usize, C: usize, scratch: usize, M: i32, K: i32, N: i32, acc: bool): void {
   if (N < 4) {
     gemmDot(A, W, C, M, K, N, acc);
+  } else if ((M & 3) == 0 && M * K + (acc ? 2 : 1) * M * N < N * K) {
+    const At = scratch;
+    const Ct = scratch + (<usize>(M * K) << 2);
+    transpose(A, At, M, K);
+    if (acc) transpose(C, Ct, M, N);
+    gemm(W, K, 1, At, Ct, N, K, M, acc);
+    transpose(Ct, C, N, M);
   } else {
     transpose(W, scratch, N, K);
     gemm(A, K, 1, scratch, C, M, K, N, acc);
@@ -436,6 +475,23 @@ export function denseForward(W: usize, b: usize, X: usize, Y: usize, Z: usize, s
   fillRows(Y, b, batch, nOut);
   productWithTranspose(X, W, Y, scratch, batch, nIn, nOut, true);
   activate(Y, batch * nOut, act);
+}
+
+/** Bytes per layer in a network table: W, b, X, Y, Z (pointers), nIn, nOut, act (i32). */
+const LAYER_ENTRY_BYTES: usize = 32;
+
+/**
+ * A whole network's forward pass in one call: denseForward for each of `layers` entries of `table` in turn (each
+ * layer's Y is the next one's X), sharing `scratch` (max(nIn, nOut)² floats of the widest layer).
+ */
+export function denseForwardLayers(table: usize, layers: i32, batch: i32, scratch: usize): void {
+  for (let l = 0; l < layers; l++) {
+    const e = table + <usize>l * LAYER_ENTRY_BYTES;
+    denseForward(
+      load<u32>(e), load<u32>(e, 4), load<u32>(e, 8), load<u32>(e, 12), load<u32>(e, 16), scratch, batch,
+      load<i32>(e, 20), load<i32>(e, 24), load<i32>(e, 28),
+    );
+  }
 }
 
 /** dZ = dY ⊙ act'(z) (in place); dW += dZᵀ X; db += Σ_rows dZ; dX = dZ W when dX ≠ 0. */

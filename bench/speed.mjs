@@ -25,18 +25,21 @@ import {
   setDefaultKernels,
   tsKernels,
 } from '../dist/internal.js';
-import { AsyncVectorEnv } from '../dist/node.js';
+import { AsyncVectorEnv, nodePorts } from '../dist/node.js';
 import { learnSeeds } from '../dist/internal-node.js';
 import './lib/slow-env.mjs';
 
 const { values: args } = parseArgs({
   options: {
     quick: { type: 'boolean', default: false },
-    only: { type: 'string', default: 'rollout,update,matmul,async,e2e,manyseeds' },
+    only: { type: 'string', default: 'rollout,update,threads,matmul,async,e2e,manyseeds' },
     seeds: { type: 'string', default: '1,2,3' },
     out: { type: 'string', default: 'bench/results/speed.json' },
+    // Threads of each update in the end-to-end runs: 1, 2 or auto (what a Node user gets by default).
+    threads: { type: 'string', default: 'auto' },
   },
 });
+const threads = args.threads === 'auto' ? 'auto' : Number(args.threads);
 const parts = new Set(args.only.split(','));
 const seeds = args.seeds.split(',').map(Number);
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor((xs.length - 1) / 2)];
@@ -241,23 +244,94 @@ const RUNS = [
     peer: 44.7,
   },
 ];
+// Two-thread updates: one 128-row PPO minibatch (forward, loss terms, backward) on one thread and on two (the
+// critic's passes on a worker thread), and the hand-off's round trip (src/node/critic-thread.ts).
+if (parts.has('threads')) {
+  const rows = 128;
+  const batch = {
+    size: rows,
+    observations: new Float32Array(rows * 4).map((_, i) => Math.sin(i * 0.37)),
+    actions: new Float32Array(rows).map((_, i) => i % 2),
+    advantages: new Float64Array(rows).map((_, i) => Math.cos(i)),
+    oldLogProbs: new Float64Array(rows).fill(Math.log(0.5)),
+    returns: new Float64Array(rows).map((_, i) => Math.sin(i)),
+  };
+  const { loss } = ppoLoss({
+    objective: 'clip',
+    entCoef: 0,
+    vfCoef: 0.5,
+    klBetaInit: 1,
+    valueLoss: 'cleanrl',
+    clipRangeVf: null,
+  });
+  const minibatch = (count) => {
+    const model = createAlgorithm(
+      'ppo',
+      { env: 'CartPole-v1', preset: 'cleanrl', seed: 1, threads: count },
+      nodePorts,
+    );
+    const scratch = new LossScratch();
+    const samples = [];
+    for (let k = 0; k < (args.quick ? 500 : 5000); k++) {
+      const start = performance.now();
+      model.policy.zeroGrad();
+      accumulateLoss(model.policy, batch, loss, scratch);
+      samples.push((performance.now() - start) * 1000);
+    }
+    const thread = model.policy.criticThread;
+    const trips = thread === null ? [] : Array.from({ length: 1000 }, () => thread.roundTripMicros());
+    const threads = model.updateThreads;
+    model.close();
+    samples.sort((a, b) => a - b);
+    trips.sort((a, b) => a - b);
+    return { samples, trips, threads };
+  };
+  const one = minibatch(1);
+  const two = minibatch(2);
+  const stat = (xs, q) => Number(xs[Math.floor(q * (xs.length - 1))].toFixed(1));
+  results.threads = {
+    minibatchMicros: {
+      oneThread: { min: stat(one.samples, 0), median: stat(one.samples, 0.5) },
+      twoThreads: { min: stat(two.samples, 0), median: stat(two.samples, 0.5), threads: two.threads },
+    },
+    handOffRoundTripMicros: {
+      p10: stat(two.trips, 0.1),
+      median: stat(two.trips, 0.5),
+      p90: stat(two.trips, 0.9),
+    },
+  };
+  const m = results.threads.minibatchMicros;
+  const h = results.threads.handOffRoundTripMicros;
+  console.log(
+    `PPO minibatch of ${rows} rows: 1 thread median ${m.oneThread.median} µs (min ${m.oneThread.min}); 2 threads (${two.threads}) median ${m.twoThreads.median} µs (min ${m.twoThreads.min}); hand-off round trip median ${h.median} µs (p10 ${h.p10}, p90 ${h.p90})`,
+  );
+}
+
 if (parts.has('e2e')) {
   setDefaultKernels('wasm');
   results.endToEnd = [];
   for (const run of RUNS) {
     const times = [];
     const finals = [];
+    let updateThreads = '';
     for (const seed of seeds) {
       const start = performance.now();
-      const model = createAlgorithm(run.algo, { env: 'CartPole-v1', preset: run.preset, seed });
+      const model = createAlgorithm(
+        run.algo,
+        { env: 'CartPole-v1', preset: run.preset, seed, threads },
+        nodePorts,
+      );
       model.learn({ totalTimesteps: args.quick ? run.steps / 10 : run.steps });
       times.push((performance.now() - start) / 1000);
+      updateThreads = model.updateThreads;
+      model.close();
       const returns = model.evaluate(20, { deterministic: true });
       finals.push(returns.reduce((x, y) => x + y, 0) / returns.length);
     }
     const row = {
       run: run.name,
       seeds,
+      updateThreads,
       seconds: times.map((t) => Number(t.toFixed(2))),
       medianSeconds: Number(median(times).toFixed(2)),
       finalReturns: finals,
@@ -268,7 +342,7 @@ if (parts.has('e2e')) {
     };
     results.endToEnd.push(row);
     console.log(
-      `${run.name}: median ${row.medianSeconds} s (${row.seconds.join(', ')}), final eval ${row.medianFinalReturn}, ${row.speedupOverPeer}× the peer's ${run.peer} s (target ≤ ${run.target} s)`,
+      `${run.name} (update threads ${updateThreads}): median ${row.medianSeconds} s (${row.seconds.join(', ')}), final eval ${row.medianFinalReturn}, ${row.speedupOverPeer}× the peer's ${run.peer} s (target ≤ ${run.target} s)`,
     );
   }
 }

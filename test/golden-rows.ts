@@ -6,6 +6,8 @@
  */
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
+import type { Ports } from '../src/algos/ports.js';
+import type { Algorithm } from '../src/algos/registry.js';
 import { createAlgorithm } from '../src/index.js';
 
 export interface GoldenCase {
@@ -118,12 +120,25 @@ interface Golden {
   params: string;
 }
 
+/** How the cases run: extra run options (`threads`) with their ports, and a check of each model after its run. */
+export interface GoldenRunOptions {
+  runOptions?: Record<string, unknown>;
+  ports?: Ports;
+  check?: (model: Algorithm, c: GoldenCase) => void;
+}
+
 /**
  * One test per case: its rows (JSON round trip: the fixture stores what JSON can, NaN → null) and final parameter
- * hash equal the fixture's; with GOLDEN_RECORD=1 the cases are run and the fixture is written instead.
+ * hash equal the fixture's; with GOLDEN_RECORD=1 the cases are run and the fixture is written instead (only by the
+ * plain runs: the others must reproduce the same fixture).
  */
-export function describeGoldenRows(title: string, cases: readonly GoldenCase[], fixture: URL): void {
-  const record = process.env.GOLDEN_RECORD === '1';
+export function describeGoldenRows(
+  title: string,
+  cases: readonly GoldenCase[],
+  fixture: URL,
+  { runOptions = {}, ports = {}, check }: GoldenRunOptions = {},
+): void {
+  const record = process.env.GOLDEN_RECORD === '1' && Object.keys(runOptions).length === 0;
   const golden: Record<string, Golden> =
     !record && existsSync(fixture)
       ? (JSON.parse(readFileSync(fixture, 'utf8')) as Record<string, Golden>)
@@ -132,10 +147,17 @@ export function describeGoldenRows(title: string, cases: readonly GoldenCase[], 
   describe(title, () => {
     for (const c of cases) {
       it(c.name, () => {
-        const model = createAlgorithm(c.algo, c.config);
+        // Never A3C (`ports.threads` unset): a synchronous model.
+        const model = createAlgorithm(
+          c.algo,
+          { ...c.config, ...runOptions },
+          { ...ports, threads: undefined },
+        );
         const learned = model.learn({ totalTimesteps: c.totalTimesteps }).map(stripTiming);
         const rows = JSON.parse(JSON.stringify(learned)) as Record<string, unknown>[];
         const params = parameterHash(model.policy.params);
+        check?.(model, c);
+        model.close?.();
         if (record) {
           recorded[c.name] = { rows, params };
           if (Object.keys(recorded).length === cases.length) {

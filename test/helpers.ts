@@ -132,9 +132,14 @@ export function addLogLikelihoodGradient(
 
 /**
  * Runs `run` with the typed-array constructors counting: returns the length of every Float32Array, Float64Array
- * or Int32Array constructed whose length is in `watched` (the sizes an update's per-row workspaces would have).
+ * or Int32Array constructed whose length is in `watched` (the sizes an update's per-row workspaces would have), or
+ * for which `watched` returns true.
  */
-export function allocationsDuring(watched: Set<number>, run: () => void): number[] {
+export function allocationsDuring(
+  watched: Set<number> | ((length: number) => boolean),
+  run: () => void,
+): number[] {
+  const counts = typeof watched === 'function' ? watched : (length: number) => watched.has(length);
   const allocated: number[] = [];
   const names = ['Float32Array', 'Float64Array', 'Int32Array'] as const;
   const originals = { Float32Array, Float64Array, Int32Array };
@@ -142,16 +147,28 @@ export function allocationsDuring(watched: Set<number>, run: () => void): number
     const counting = new Proxy(originals[name], {
       construct(target, args, newTarget) {
         const size = typeof args[0] === 'number' ? args[0] : (args[0] as ArrayLike<number>)?.length;
-        if (watched.has(size)) allocated.push(size);
+        if (counts(size)) allocated.push(size);
         return Reflect.construct(target, args, newTarget);
       },
     });
     Reflect.set(globalThis, name, counting);
   }
+  // Copies made by the arrays' own methods go through their species constructor, not the global name.
+  const typedArrayPrototype = Object.getPrototypeOf(Float32Array.prototype) as Record<string, unknown>;
+  const copying = ['slice', 'map', 'filter'] as const;
+  const originalMethods = copying.map((method) => typedArrayPrototype[method] as () => ArrayLike<number>);
+  copying.forEach((method, i) => {
+    typedArrayPrototype[method] = function (this: unknown, ...args: unknown[]) {
+      const copy = Reflect.apply(originalMethods[i], this, args) as ArrayLike<number>;
+      if (counts(copy.length)) allocated.push(copy.length);
+      return copy;
+    };
+  });
   try {
     run();
   } finally {
     for (const name of names) Reflect.set(globalThis, name, originals[name]);
+    copying.forEach((method, i) => (typedArrayPrototype[method] = originalMethods[i]));
   }
   return allocated;
 }

@@ -92,6 +92,18 @@ describe('learnSeeds', () => {
     },
   );
 
+  it(
+    'runs beside each other update on one thread each; threads: 2 with them is refused',
+    { tags: ['slow'] },
+    async () => {
+      const runs = await learnSeedsOnNode('ppo', CONFIG, [1, 2], { totalTimesteps: 256, parallel: 2 });
+      expect(runs.map((r) => (r.model as PPO).updateThreads)).toEqual(['1 (threads: 1)', '1 (threads: 1)']);
+      await expect(
+        learnSeedsOnNode('ppo', { ...CONFIG, threads: 2 }, [1, 2], { totalTimesteps: 256, parallel: 2 }),
+      ).rejects.toThrow('learnSeeds: threads 2 gives each run both cores, but 2 runs go at once here');
+    },
+  );
+
   it('a failing run on a thread rejects with its seed and reason', { tags: ['slow'] }, async () => {
     const failure = learnSeeds('ppo', { ...CONFIG, envModules: ['file:///nonexistent/env.js'] }, [1, 2], {
       totalTimesteps: BUDGET,

@@ -222,7 +222,13 @@ describe('actor-critic loss gradient', () => {
   });
 });
 
-import { actorCriticLoss, expectFiniteDifferences, minibatchLoss, type PPOObjective } from './helpers.js';
+import {
+  actorCriticLoss,
+  allocationsDuring,
+  expectFiniteDifferences,
+  minibatchLoss,
+  type PPOObjective,
+} from './helpers.js';
 import './learning-envs.js';
 
 const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
@@ -365,5 +371,26 @@ describe('PPO', () => {
       /no preset "tuned" for Pendulum-v1; available: zoo/,
     );
     expect(() => new PPO({ objective: 'trust' as never })).toThrow(/option 'objective'/);
+  });
+});
+
+describe('hot loops allocate nothing', () => {
+  it("three PPO iterations after warm-up construct no typed array but the environments' observations", () => {
+    // Rollout (batched act: forward, sample, log-prob, value), GAE, and 2 epochs × 4 minibatches of forward,
+    // loss heads, backward, clipping and Adam, on whichever kernels are the default (wasm where it runs). CartPole's
+    // step returns a new observation (4 floats), as Gymnasium's does, and its reset a new state (4 floats); every
+    // other length counts.
+    const ppo = new PPO({ env: 'CartPole-v1', numEnvs: 2, nSteps: 64, batchSize: 32, nEpochs: 2, seed: 3 });
+    const observationSize = ppo.policy.obsDim;
+    ppo.begin({ totalTimesteps: 5 * 128 });
+    ppo.iterate();
+    ppo.iterate(); // workspaces grow to their largest batch in the first iterations
+    const allocated = allocationsDuring(
+      (length) => length !== observationSize,
+      () => {
+        for (let i = 0; i < 3; i++) ppo.iterate();
+      },
+    );
+    expect(allocated).toEqual([]);
   });
 });

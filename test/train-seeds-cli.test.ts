@@ -200,6 +200,10 @@ describe('policygrad train --seeds', () => {
     refused(['--seeds', '1,2', '--algo', 'appo'], /algorithm "appo" is not supported/);
     refused(['--seeds', '1,2', '--actors', '2'], '--actors applies to impala and appo only; --algo is ppo');
     refused(['--seeds', '1', '--set', 'learningRate=-1'], /learningRate/);
+    refused(
+      ['--seeds', '1,2', '--parallel', '2', '--threads', '2'],
+      '--threads 2 gives each run both cores, but --seeds runs 2 at a time: add --parallel 1',
+    );
     expect(existsSync(join(work, 'refused'))).toBe(false);
   });
 });

@@ -232,6 +232,38 @@ describe('wasm kernels', () => {
     );
   });
 
+  it.each([
+    [4, 64, 64],
+    [8, 64, 64],
+    [12, 32, 48],
+    [16, 4, 64],
+    [4, 64, 2],
+  ])(
+    'a batch of %i rows (%i → %i) gives each row bit for bit as a batch of one does, whichever form of the product the batch takes',
+    (batch, nIn, nOut) => {
+      // Small batches compute the layer product as Cᵀ = W·Xᵀ (no copy of W), batches of one through a transposed
+      // W; both add the products of each output in the order k = 0, 1, …, so the rounding is the same.
+      const rng = Rng.fromSeed(batch + nIn + nOut);
+      const W = place(random(nOut * nIn, rng), true);
+      const b = place(random(nOut, rng), true);
+      const X = place(random(batch * nIn, rng), true);
+      const vW = place(random(nOut * nIn, rng), true);
+      const Y = place(new Float32Array(batch * nOut), true);
+      const vY = place(new Float32Array(batch * nOut), true);
+      kernels.forward(W, b, X, Y, batch, nIn, nOut, 'tanh');
+      kernels.jvp(W, vW, b, X, null, Y, vY, batch, nIn, nOut, 'tanh');
+      const y = place(new Float32Array(nOut), true);
+      const vy = place(new Float32Array(nOut), true);
+      for (let r = 0; r < batch; r++) {
+        const x = X.subarray(r * nIn, (r + 1) * nIn);
+        kernels.forward(W, b, x, y, 1, nIn, nOut, 'tanh');
+        kernels.jvp(W, vW, b, x, null, y, vy, 1, nIn, nOut, 'tanh');
+        expect(y).toEqual(Y.subarray(r * nOut, (r + 1) * nOut));
+        expect(vy).toEqual(vY.subarray(r * nOut, (r + 1) * nOut));
+      }
+    },
+  );
+
   it(`tanh is within ${TANH_BOUND} of Math.tanh everywhere (dense grid, tails and special values)`, () => {
     const values: number[] = [
       0, -0, 1e-30, -1e-30, 1e-8, 0.25, -0.25, 0.2499999, 9, -9, 10, 50, -50, 1e30, -1e30,
@@ -354,6 +386,40 @@ describe('wasm kernels', () => {
     expect(k.owns(new Float32Array(new SharedArrayBuffer(64)))).toBe(false); // another shared buffer
     expect(k.owns(new Float32Array(k.memory.buffer, 1024, 4))).toBe(true); // a fresh view of the memory
   });
+
+  it.each<[Activation, number[]]>([
+    ['tanh', [4, 64, 64, 2]],
+    ['relu', [5, 37, 30, 3]],
+    ['gelu', [5, 37, 30, 3]],
+    ['tanh', [4, 64, 1]],
+  ])(
+    'an MLP (%s, %j) whose parameters live in wasm memory runs its forward pass as one call, bit for bit the layer-by-layer pass, also after a larger batch regrows its workspaces',
+    (act, sizes) => {
+      // Parameters in JavaScript memory cannot be planned (the kernels would copy them), so that MLP goes layer by
+      // layer; the reference kernels bound both.
+      const planned = new MLP({ sizes, kernels, hiddenActivation: act });
+      const layered = new MLP({ sizes, kernels, hiddenActivation: act });
+      const reference = new MLP({ sizes, kernels: tsKernels, hiddenActivation: act });
+      const rng = Rng.fromSeed(11);
+      const params = random(planned.numParams, rng).map((v) => v * 0.2);
+      const wasmParams = place(params, true);
+      for (const batch of [4, 37, 4, 50]) {
+        const x = random(batch * sizes[0], rng);
+        const y = planned.forward(wasmParams, 0, x, batch).slice();
+        expect(y).toEqual(layered.forward(params, 0, x, batch).slice());
+        const yRef = reference.forward(params, 0, x, batch);
+        for (let i = 0; i < y.length; i++)
+          expect(Math.abs(y[i] - yRef[i])).toBeLessThan(2e-5 * (1 + Math.abs(yRef[i])));
+        // backward reads the workspaces the planned pass wrote
+        const g = place(new Float32Array(params.length), true);
+        const gLayered = new Float32Array(params.length);
+        const gradOut = random(batch * sizes[sizes.length - 1], rng);
+        planned.backward(wasmParams, g, 0, gradOut, batch);
+        layered.backward(params, gLayered, 0, gradOut, batch);
+        expect(g).toEqual(gLayered);
+      }
+    },
+  );
 
   it.each<[Activation, number[]]>([
     ['tanh', [4, 64, 64, 2]],

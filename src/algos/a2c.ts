@@ -34,7 +34,13 @@ import { accumulateLoss, type LossPolicy, type LossRows, LossScratch } from './l
 import { surrogate } from './loss/surrogate.js';
 import { entropyBonus } from './loss/entropy-bonus.js';
 import { valueLoss } from './loss/value-loss.js';
-import { type AlgorithmDefinition, Trainer, type TrainablePolicy, type UpdateRule } from './trainer.js';
+import {
+  type AlgorithmDefinition,
+  type RunOptions,
+  Trainer,
+  type TrainablePolicy,
+  type UpdateRule,
+} from './trainer.js';
 
 export const a2cConfigSchema = z.strictObject({
   ...onPolicyFields,
@@ -179,6 +185,7 @@ export function createA2CUpdate(
 
 export const a2cDefinition: AlgorithmDefinition<A2CResolvedConfig, A2CUpdateMetrics> = {
   name: 'a2c',
+  twoNetworkLoss: true,
   schema: a2cConfigSchema,
   resolve(c) {
     checkNormalizable('A2C config', c.normalizeAdvantage, 'nSteps', c.nSteps, c.nSteps * c.numEnvs);
@@ -189,7 +196,7 @@ export const a2cDefinition: AlgorithmDefinition<A2CResolvedConfig, A2CUpdateMetr
 };
 
 export class A2C extends Trainer<A2CResolvedConfig, A2CUpdateMetrics> {
-  constructor(config: A2CConfig = {}, ports: Ports = {}) {
+  constructor(config: A2CConfig & RunOptions = {}, ports: Ports = {}) {
     super(a2cDefinition, config, ports);
   }
 

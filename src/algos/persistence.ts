@@ -90,6 +90,8 @@ export interface LoadOptions {
   env?: string;
   envOptions?: Record<string, unknown>;
   ports?: Ports;
+  /** Threads of each update (`RunOptions`): not saved with the model, so given again at each load. */
+  threads?: 1 | 2 | 'auto';
 }
 
 /** What a policy file is exported from: the policy, its env's spaces and normalisation, the env it was trained on. */
@@ -159,7 +161,7 @@ export function loadAlgorithm<
     (options.env === undefined || options.env === config.env) && options.envOptions === undefined;
   if (options.env !== undefined) config.env = options.env;
   if (options.envOptions !== undefined) config.envOptions = options.envOptions;
-  const model = create(config);
+  const model = create(options.threads === undefined ? config : { ...config, threads: options.threads });
   model.restoreCheckpoint(saved.checkpoint, { weightsOnly: !sameEnv });
   return model;
 }

@@ -4,6 +4,8 @@
  * `nodePorts`, a browser page passes what it has (usually nothing).
  */
 import type { AsyncVectorEnvFactory } from '../envs/vector.js';
+import type { ActorCriticPolicy } from '../policies/actor-critic.js';
+import type { CriticThread } from '../policies/critic-thread.js';
 import type { FileStorage } from './persistence.js';
 import type { ThreadedAlgorithm } from './registry.js';
 import type { SeedThreads } from './seeds.js';
@@ -17,4 +19,14 @@ export interface Ports {
   threads?: (config: Record<string, unknown>) => ThreadedAlgorithm;
   /** Trains several seeds' runs at once on worker threads, for `learnSeeds` (Node: `nodeSeedThreads`). */
   seeds?: SeedThreads;
+  /** Runs the critic's half of each minibatch on a second thread (Node: `nodeUpdateThreads`, src/node/critic-thread.ts). */
+  updateThreads?: UpdateThreadPort;
+}
+
+/** A second thread for the update of a policy with separate networks (policies/critic-thread.ts). */
+export interface UpdateThreadPort {
+  /** The machine's cores: `threads: 'auto'` uses two from two. */
+  cores(): number;
+  /** A critic thread sharing the policy's parameters, or why there is none (one short phrase); `requested` as given. */
+  start(policy: ActorCriticPolicy, requested: 2 | 'auto'): (CriticThread & { close(): void }) | string;
 }

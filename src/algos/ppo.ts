@@ -51,7 +51,13 @@ import { adaptKlBeta, type KlPenalty, klPenalty } from './loss/kl-penalty.js';
 import { entropyBonus } from './loss/entropy-bonus.js';
 import { valueLoss } from './loss/value-loss.js';
 import { capture } from './loss/capture.js';
-import { type AlgorithmDefinition, type TrainablePolicy, Trainer, type UpdateRule } from './trainer.js';
+import {
+  type AlgorithmDefinition,
+  type RunOptions,
+  type TrainablePolicy,
+  Trainer,
+  type UpdateRule,
+} from './trainer.js';
 
 export const ppoConfigSchema = z.strictObject({
   ...onPolicyFields,
@@ -297,6 +303,7 @@ export function createPPOUpdate(
 
 export const ppoDefinition: AlgorithmDefinition<PPOResolvedConfig, PPOUpdateMetrics> = {
   name: 'ppo',
+  twoNetworkLoss: true,
   schema: ppoConfigSchema,
   resolve(parsed, preset, explicit) {
     const c = { ...parsed, batchSize: resolveBatchSize('PPO', parsed, preset, explicit) };
@@ -309,7 +316,7 @@ export const ppoDefinition: AlgorithmDefinition<PPOResolvedConfig, PPOUpdateMetr
 };
 
 export class PPO extends Trainer<PPOResolvedConfig, PPOUpdateMetrics> {
-  constructor(config: PPOConfig = {}, ports: Ports = {}) {
+  constructor(config: PPOConfig & RunOptions = {}, ports: Ports = {}) {
     super(ppoDefinition, config, ports);
   }
 

@@ -46,7 +46,13 @@ import { type LoadOptions, loadAlgorithm } from './persistence.js';
 import type { Ports } from './ports.js';
 import { createPPOUpdate, type MinibatchPlan, ppoConfigSchema, type PPOUpdateMetrics } from './ppo.js';
 import { LossScratch } from './loss/accumulate.js';
-import { type Acting, type AlgorithmDefinition, Trainer, type UpdateRule } from './trainer.js';
+import {
+  type Acting,
+  type AlgorithmDefinition,
+  type RunOptions,
+  Trainer,
+  type UpdateRule,
+} from './trainer.js';
 
 /**
  * What a recurrent policy's config adds (RecurrentPPO's and RecurrentA2C's), and the feed-forward fields it does not
@@ -335,7 +341,7 @@ export class RecurrentPPO extends Trainer<
   RecurrentParts,
   RecurrentPredictOptions
 > {
-  constructor(config: RecurrentPPOConfig = {}, ports: Ports = {}) {
+  constructor(config: RecurrentPPOConfig & RunOptions = {}, ports: Ports = {}) {
     super(recurrentPpoDefinition, config, ports);
   }
 

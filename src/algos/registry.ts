@@ -40,6 +40,10 @@ export interface Algorithm {
   save(dir: string): void;
   predict(observation: Floats, options?: PredictOptions): number | Float32Array;
   evaluate(episodes: number, options?: { deterministic?: boolean; seed?: number }): number[];
+  /** Threads of each update and why ('2 (actor | critic)', '1 (shared trunk)' …), where the model chooses. */
+  readonly updateThreads?: string;
+  /** Stops threads the model started for its updates (it keeps working on one). */
+  close?(): void;
 }
 
 /**

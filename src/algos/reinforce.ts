@@ -62,7 +62,7 @@ import { type LoadOptions, loadAlgorithm } from './persistence.js';
 import type { Ports } from './ports.js';
 import { presetField } from './presets.js';
 import { discount, gradNormBound, stepSize, traceDecay } from './hyperparameters.js';
-import { type AlgorithmDefinition, Trainer, type UpdateRule } from './trainer.js';
+import { type AlgorithmDefinition, type RunOptions, Trainer, type UpdateRule } from './trainer.js';
 import { renamedOptionsOf } from './renamed-options.js';
 import { type RegressionScratch, regressValues } from './value-regression.js';
 import { accumulateLoss, evaluateLoss, type LossRows, LossScratch } from './loss/accumulate.js';
@@ -424,7 +424,7 @@ export const reinforceDefinition: AlgorithmDefinition<ReinforceResolvedConfig, R
 };
 
 export class Reinforce extends Trainer<ReinforceResolvedConfig, ReinforceUpdateMetrics> {
-  constructor(config: ReinforceConfig = {}, ports: Ports = {}) {
+  constructor(config: ReinforceConfig & RunOptions = {}, ports: Ports = {}) {
     super(reinforceDefinition, config, ports);
   }
 

@@ -79,11 +79,16 @@ export interface SeedRun {
 }
 
 /**
- * The config of one seed's run: the one place that decides what each of several runs gets (its seed; a run
- * that shares the machine with other runs would also be told here to stay on one thread).
+ * The config of one seed's run, when `atOnce` runs share the machine: the one place that decides what each of
+ * several runs gets — its seed, and, beside other runs, one thread for its updates (`threads: 1`: the cores are
+ * the other runs'; alone, the run keeps the `threads` it was given, by default 'auto').
  */
-export function seedRunConfig(config: Record<string, unknown>, seed: number): Record<string, unknown> {
-  return { ...config, seed };
+export function seedRunConfig(
+  config: Record<string, unknown>,
+  seed: number,
+  atOnce: number,
+): Record<string, unknown> {
+  return { ...config, seed, ...(atOnce > 1 ? { threads: 1 } : {}) };
 }
 
 /** Checks a list of seeds: at least one, each a non-negative integer, no repeats (one line otherwise). */
@@ -131,9 +136,15 @@ export async function learnSeeds(
       `learnSeeds: invalid parallel ${describeValue(parallel)}: expected a positive integer`,
     );
   }
+  const atOnce = threads === undefined ? 1 : Math.min(parallel, list.length);
+  if (atOnce > 1 && config.threads === 2) {
+    throw new PolicygradError(
+      `learnSeeds: threads 2 gives each run both cores, but ${atOnce} runs go at once here: pass parallel: 1 with it (or leave threads out: runs beside each other take one thread each)`,
+    );
+  }
   // Every config is checked here, before any thread starts: a mistake is one error, not one per seed.
-  const models = list.map((seed) => createAlgorithm(name, seedRunConfig(config, seed), ports));
-  if (threads === undefined || parallel === 1) {
+  const models = list.map((seed) => createAlgorithm(name, seedRunConfig(config, seed, atOnce), ports));
+  if (threads === undefined || atOnce === 1) {
     const runs: SeedRun[] = [];
     for (const [index, seed] of list.entries()) {
       runs.push(await trainHere(models[index], seed, totalTimesteps, onRow));
@@ -141,8 +152,13 @@ export async function learnSeeds(
     return runs;
   }
   const results = await threads.train(
-    list.map((seed, index) => ({ algo: name, seed, totalTimesteps, config: { ...models[index].config } })),
-    { parallel: Math.min(parallel, list.length), ...(onRow === undefined ? {} : { onRow }) },
+    list.map((seed, index) => ({
+      algo: name,
+      seed,
+      totalTimesteps,
+      config: seedRunConfig(models[index].config, seed, atOnce),
+    })),
+    { parallel: atOnce, ...(onRow === undefined ? {} : { onRow }) },
   );
   return results.map(({ rows, checkpoint, finalEval }, index) => {
     models[index].restoreCheckpoint(checkpoint);

@@ -10,7 +10,7 @@
  */
 import type { z } from 'zod';
 import type { VectorEnv } from '../envs/vector.js';
-import { PolicygradError } from '../errors.js';
+import { describeValue, PolicygradError } from '../errors.js';
 import type { Floats } from '../nn/kernels.js';
 import type { Optimizer } from '../nn/optim.js';
 import { parseOptions } from '../options.js';
@@ -100,6 +100,11 @@ export interface AlgorithmDefinition<
   collect?(parts: Parts, config: Config): RolloutBuffer;
   createUpdate(parts: Parts, config: Config): UpdateRule<Row>;
   /**
+   * The rule's losses need both networks in one `accumulateLoss` (PPO, A2C): with separate networks the critic's
+   * half can run on a second thread (`threads`). TRPO's actor and critic steps are separate losses.
+   */
+  readonly twoNetworkLoss?: boolean;
+  /**
    * `predict` and `evaluate`, made once per model. Default, for a feed-forward `ActorCriticPolicy`: its `predict`
    * with the run's generator, and the policy itself as the evaluation actor; a policy with memory needs its own.
    */
@@ -123,6 +128,19 @@ export interface LearnOptions<Row extends object = IterationStats> extends Begin
   callbacks?: readonly CallbackLike[];
 }
 
+/**
+ * Options of a run that do not change its results, so they are not part of its config (config.json, checkpoints):
+ * given with the config to the constructor and removed from it before it is parsed.
+ */
+export interface RunOptions {
+  /**
+   * Threads of each minibatch update: 2 runs the critic's forward and backward passes beside the actor's
+   * (policies/critic-thread.ts), with bit-identical results; 'auto' (default) is 2 when the machine has two
+   * cores, the policy has separate networks and the ports can start a thread, else 1.
+   */
+  threads?: 1 | 2 | 'auto';
+}
+
 /** The owner of a run of the algorithm `definition` (see the module comment). */
 export class Trainer<
   Config extends TrainerConfig,
@@ -141,6 +159,12 @@ export class Trainer<
   private progress: LearnProgress | null = null;
   /** 'A2C', 'PPO', … in messages. */
   private readonly title: string;
+  /** How many threads each update uses and why: '2 (actor | critic)', '1 (shared trunk)' … (for the run's log). */
+  get updateThreads(): string {
+    return this.threadsNote;
+  }
+  private threadsNote: string;
+  private criticThread: { close(): void } | null = null;
 
   constructor(
     private readonly definition: AlgorithmDefinition<Config, Row, Parts, Options>,
@@ -149,7 +173,10 @@ export class Trainer<
     readonly ports: Ports = {},
   ) {
     this.title = definition.name.toUpperCase();
-    const given = config as Record<string, unknown> & { preset?: string | Preset | null; env?: string };
+    const { threads, ...given } = config as Record<string, unknown> & {
+      preset?: string | Preset | null;
+      env?: string;
+    };
     const preset = presetValues(definition.name, given, 'CartPole-v1');
     const parsed = parseOptions(definition.schema, { ...preset, ...given }, `${this.title} config`) as Config;
     this.config = definition.resolve?.(parsed, preset, given) ?? parsed;
@@ -159,6 +186,38 @@ export class Trainer<
     this.tracker = new IterationTracker(this.parts.collector);
     this.rule = definition.createUpdate(this.parts, this.config);
     this.acting = definition.acting?.(this.parts) ?? this.feedForwardActing();
+    this.threadsNote = this.startUpdateThreads(threads);
+  }
+
+  /** Stops the update's second thread, if any (the model trains on, on one thread, if used again). */
+  close(): void {
+    this.criticThread?.close();
+    this.criticThread = null;
+    if (this.policy instanceof ActorCriticPolicy) this.policy.criticThread = null;
+    if (this.threadsNote.startsWith('2')) this.threadsNote = '1 (closed)';
+  }
+
+  /** Gives the policy a critic thread when `threads` asks for one and the run allows it; says which it uses. */
+  private startUpdateThreads(threads: unknown): string {
+    if (threads !== undefined && threads !== 1 && threads !== 2 && threads !== 'auto') {
+      throw new PolicygradError(`${this.title}: threads ${describeValue(threads)}: expected 1, 2 or 'auto'`);
+    }
+    if (threads === 1) return '1 (threads: 1)';
+    const { policy } = this;
+    if (!(policy instanceof ActorCriticPolicy)) return '1 (recurrent policy)';
+    if (this.definition.twoNetworkLoss !== true) return `1 (${this.title} has no two-network loss)`;
+    if (policy.sharedTrunk) return '1 (shared trunk)';
+    if (typeof SharedArrayBuffer !== 'function' || typeof Atomics !== 'object') {
+      return '1 (no SharedArrayBuffer: a browser page needs cross-origin isolation)';
+    }
+    const port = this.ports.updateThreads;
+    if (port === undefined) return "1 (no thread port: Node's classes and nodePorts have one)";
+    if (threads !== 2 && port.cores() < 2) return '1 (one core)';
+    const started = port.start(policy, threads === 2 ? 2 : 'auto');
+    if (typeof started === 'string') return `1 (${started})`;
+    this.criticThread = started;
+    policy.criticThread = started;
+    return '2 (actor | critic)';
   }
 
   /** Environment steps taken so far (SB3's `num_timesteps`). */

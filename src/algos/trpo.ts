@@ -38,7 +38,7 @@ import {
 } from './on-policy.js';
 import { type LoadOptions, loadAlgorithm } from './persistence.js';
 import type { Ports } from './ports.js';
-import { type AlgorithmDefinition, Trainer, type UpdateRule } from './trainer.js';
+import { type AlgorithmDefinition, type RunOptions, Trainer, type UpdateRule } from './trainer.js';
 import { renamedOptionsOf } from './renamed-options.js';
 import { allocateRegression, regressValues } from './value-regression.js';
 import { accumulateLoss, evaluateLoss, type LossRows, LossScratch } from './loss/accumulate.js';
@@ -238,7 +238,7 @@ export const trpoDefinition = trustRegionDefinition('trpo', trpoConfigSchema);
 export const npgDefinition = trustRegionDefinition('npg', npgConfigSchema);
 
 export class TRPO extends Trainer<TRPOResolvedConfig, TrustRegionUpdateMetrics> {
-  constructor(config: TRPOConfig = {}, ports: Ports = {}) {
+  constructor(config: TRPOConfig & RunOptions = {}, ports: Ports = {}) {
     super(trpoDefinition, config, ports);
   }
 
@@ -249,7 +249,7 @@ export class TRPO extends Trainer<TRPOResolvedConfig, TrustRegionUpdateMetrics> 
 }
 
 export class NPG extends Trainer<TRPOResolvedConfig, TrustRegionUpdateMetrics> {
-  constructor(config: NPGConfig = {}, ports: Ports = {}) {
+  constructor(config: NPGConfig & RunOptions = {}, ports: Ports = {}) {
     super(npgDefinition, config, ports);
   }
 

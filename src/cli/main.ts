@@ -112,6 +112,10 @@ export function buildProgram(): Command {
       '--kernels <name>',
       "dense kernels: 'wasm' (WebAssembly SIMD) or 'typescript' (default: wasm where supported)",
     )
+    .option(
+      '--threads <n>',
+      'threads of each update: 1, 2 or auto (default auto: 2 for separate actor and critic networks on 2+ cores; the same results)',
+    )
     .option('--actors <n>', 'impala/appo: actor threads on this machine (default 2)', nonNegativeInteger)
     .option(
       '--redis <url>',

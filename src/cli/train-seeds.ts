@@ -28,6 +28,7 @@ import {
   runHeader,
   type TrainCommandOptions,
   type TrainOutput,
+  updateThreadsOption,
 } from './train.js';
 
 export interface TrainSeedsCommandOptions extends TrainCommandOptions {
@@ -89,11 +90,19 @@ export async function runTrainSeeds(
   for (const dir of dirs) checkRunDirectory(dir, options.force === true);
   const totalTimesteps = runBudget(options, runs[0]);
   const every = options.checkpointEvery ?? Math.max(1, Math.round(totalTimesteps / 10));
+  const parallel = Math.min(options.parallel ?? availableParallelism(), seeds.length);
+  const updateThreads = updateThreadsOption(options);
+  if (parallel > 1 && updateThreads.threads === 2) {
+    throw new PolicygradError(
+      `--threads 2 gives each run both cores, but --seeds runs ${parallel} at a time: add --parallel 1 (or leave --threads out: runs beside each other take one thread each)`,
+    );
+  }
   await loadEnvEngine(env);
   // The config is checked here, once, before any thread starts (a mistake is one line, not one per seed).
-  createAlgorithm(algo, runs[0].config, nodePorts).env.close();
+  const probe = createAlgorithm(algo, { ...runs[0].config, threads: 1 }, nodePorts);
+  probe.env.close();
+  probe.close?.();
 
-  const parallel = Math.min(options.parallel ?? availableParallelism(), seeds.length);
   output.line(
     `${runs[0].fileNote === undefined ? '' : `${runs[0].fileNote}\n`}${algo} on ${env} (preset ${presetLabel}, seeds ${seeds.join(',')}, kernels ${describeKernels()}) for ${totalTimesteps.toLocaleString('en-US')} steps each, ${parallel} at a time → ${dirs.join(', ')}`,
   );
@@ -109,7 +118,7 @@ export async function runTrainSeeds(
     seed,
     timesteps: totalTimesteps,
     checkpointEvery: every,
-    config: seedRunConfig(config, seed),
+    config: seedRunConfig({ ...config, ...updateThreads }, seed, parallel),
   }));
 
   const progress = seedProgress(states, totalTimesteps, output);
@@ -170,7 +179,7 @@ function seedProgress(
   totalTimesteps: number,
   output: TrainOutput,
 ): { update(index: number): void } {
-  const lastPrint = states.map(() => 0);
+  const lastPrint = states.map(() => Number.NEGATIVE_INFINITY); // the first row of each seed is shown
   const percent = (s: TrialState) => Math.round((100 * Math.min(s.step, totalTimesteps)) / totalTimesteps);
   const returnOf = (s: TrialState) => (s.lastReturn === null ? '—' : s.lastReturn.toFixed(1));
   const perSeed = output.interval >= 1000; // plain lines (logs, CI)

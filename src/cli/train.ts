@@ -43,6 +43,8 @@ export interface TrainCommandOptions {
   kernels?: string;
   /** With --seeds (src/cli/train-seeds.ts): runs at once on worker threads; refused without it. */
   parallel?: number;
+  /** Threads of each update: '1', '2' or 'auto' (a run option: not in config.json; results do not depend on it). */
+  threads?: string;
   /** Continue the run in this directory from its newest checkpoint. */
   resume?: string;
   /** Environment steps between checkpoints (default: a tenth of the budget). */
@@ -124,8 +126,11 @@ export async function runTrain(
     }
     setDefaultKernels(options.kernels);
   }
+  const threads = updateThreadsOption(options);
   const setup =
-    options.resume === undefined ? await startRun(options) : await resumeRun(options.resume, options);
+    options.resume === undefined
+      ? await startRun(options, threads)
+      : await resumeRun(options.resume, options, threads);
   const { run, model, algo, totalTimesteps } = setup;
   const out = run.path;
   print(setup.headline);
@@ -199,6 +204,7 @@ export async function runTrain(
     }
   } finally {
     if ('stop' in model) await model.stop(); // threads end with the loop, the shared parameters in `policy`
+    if ('close' in model) model.close?.(); // the update's second thread, if it has one
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
   }
@@ -245,10 +251,41 @@ interface RunSetup {
   headline: string;
 }
 
+/** `--threads` as the run option `threads` (RunOptions in src/algos/trainer.ts); {} when not given. */
+export function updateThreadsOption(options: TrainCommandOptions): { threads?: 1 | 2 | 'auto' } {
+  const given = options.threads;
+  if (given === undefined) return {};
+  const threads = given === '1' ? 1 : given === '2' ? 2 : given === 'auto' ? 'auto' : null;
+  if (threads === null) {
+    throw new PolicygradError(`invalid --threads ${describeValue(given)}: expected 1, 2 or auto`);
+  }
+  return { threads };
+}
+
+/** The refusal of `--threads` where the model has no two-thread update to choose (A3C, IMPALA, APPO). */
+function checkThreadsFlag(algo: string, threads: { threads?: unknown }): void {
+  if (threads.threads !== undefined && (algo === 'a3c' || isDistributedAlgorithm(algo))) {
+    throw new PolicygradError(
+      `--threads applies to the synchronous algorithms; ${algo} runs its workers on threads of its own (${algo === 'a3c' ? '--set numWorkers=N' : '--actors N'})`,
+    );
+  }
+}
+
+/** ', update threads 2 (actor | critic)' for the headline, where the model says. */
+function threadsNote(model: Model): string {
+  return 'updateThreads' in model && typeof model.updateThreads === 'string'
+    ? `, update threads ${model.updateThreads}`
+    : '';
+}
+
 /** A new run: algorithm, env, seed and config resolved once (run-options.ts); a fresh run directory. */
-async function startRun(options: TrainCommandOptions): Promise<RunSetup> {
+async function startRun(
+  options: TrainCommandOptions,
+  threads: { threads?: 1 | 2 | 'auto' },
+): Promise<RunSetup> {
   const resolved = resolveRun(options);
   const { algo, env, seed, presetLabel } = resolved;
+  checkThreadsFlag(algo, threads);
   const config: Record<string, unknown> = {
     ...resolved.config,
     ...envModulesFor(algo, options.import ?? []),
@@ -261,7 +298,7 @@ async function startRun(options: TrainCommandOptions): Promise<RunSetup> {
   // IMPALA and APPO run their actors on worker threads or other processes (Node only): not in the core's registry.
   const model: Model = isDistributedAlgorithm(algo)
     ? new DistributedRun(algo, config, transport.factory, transport.runId)
-    : createAlgorithm(algo, config, nodePorts);
+    : createAlgorithm(algo, { ...config, ...threads }, nodePorts);
   const totalTimesteps = runBudget(options, resolved);
   const run = RunDirectory.create(out, { force: options.force === true });
   run.writeConfig({
@@ -277,7 +314,7 @@ async function startRun(options: TrainCommandOptions): Promise<RunSetup> {
     totalTimesteps,
     startStep: 0,
     checkpointFile: null,
-    headline: `${resolved.fileNote === undefined ? '' : `${resolved.fileNote}\n`}${algo} on ${env} (preset ${presetLabel}, seed ${seed}, kernels ${describeKernels()}) for ${totalTimesteps.toLocaleString('en-US')} steps → ${out}`,
+    headline: `${resolved.fileNote === undefined ? '' : `${resolved.fileNote}\n`}${algo} on ${env} (preset ${presetLabel}, seed ${seed}, kernels ${describeKernels()}${threadsNote(model)}) for ${totalTimesteps.toLocaleString('en-US')} steps → ${out}`,
   };
 }
 
@@ -415,7 +452,11 @@ function resumedDistributedRun(
  * `--resume DIR`: the run's saved config and its newest checkpoint; metrics after the checkpoint are dropped.
  * Flags that would change the run are refused; `--timesteps` above the saved budget extends it.
  */
-async function resumeRun(path: string, options: TrainCommandOptions): Promise<RunSetup> {
+async function resumeRun(
+  path: string,
+  options: TrainCommandOptions,
+  threads: { threads?: 1 | 2 | 'auto' },
+): Promise<RunSetup> {
   const run = RunDirectory.open(path);
   const saved = run.readConfig() as SavedRunConfig;
   const { algo, env, totalTimesteps: savedBudget, config } = saved;
@@ -424,6 +465,7 @@ async function resumeRun(path: string, options: TrainCommandOptions): Promise<Ru
       `cannot resume ${path}: its config.json lacks algo, env, totalTimesteps or config`,
     );
   }
+  checkThreadsFlag(algo, threads);
   checkResumeFlags(path, options, { algo, env, seed: saved.seed, config });
   const totalTimesteps = options.timesteps ?? savedBudget;
   if (totalTimesteps < savedBudget) {
@@ -435,7 +477,7 @@ async function resumeRun(path: string, options: TrainCommandOptions): Promise<Ru
   await loadEnvEngine(env);
   const model: Model = isDistributedAlgorithm(algo)
     ? resumedDistributedRun(path, algo, config, saved, options)
-    : createAlgorithm(algo, config, nodePorts);
+    : createAlgorithm(algo, { ...config, ...threads }, nodePorts);
   const problem = snapshotProblem(model);
   if (problem !== null) throw new PolicygradError(`cannot resume ${path}: ${problem}`);
   const { file, checkpoint } = run.latestCheckpoint();
@@ -454,7 +496,7 @@ async function resumeRun(path: string, options: TrainCommandOptions): Promise<Ru
     totalTimesteps,
     startStep: step,
     checkpointFile: file,
-    headline: `resuming ${algo} on ${env} from ${file} (step ${step.toLocaleString('en-US')} of ${totalTimesteps.toLocaleString('en-US')}, kernels ${describeKernels()})${extended}`,
+    headline: `resuming ${algo} on ${env} from ${file} (step ${step.toLocaleString('en-US')} of ${totalTimesteps.toLocaleString('en-US')}, kernels ${describeKernels()}${threadsNote(model)})${extended}`,
   };
 }
 

@@ -15,8 +15,34 @@ import { type Activation, activate, activationDerivative } from './activations.j
 export type Floats = Float32Array | Float64Array;
 export type { Activation };
 
+/** One layer of a network's forward pass, for `DenseKernels.planForward`. */
+export interface NetworkLayer {
+  W: Floats;
+  b: Floats;
+  X: Floats;
+  Y: Floats;
+  Z: Floats | null;
+  nIn: number;
+  nOut: number;
+  act: Activation;
+}
+
+/** A network's forward pass prepared by `planForward` (opaque to its callers). */
+export interface NetworkPlan {
+  readonly layerCount: number;
+}
+
 export interface DenseKernels {
   readonly name: string;
+  /**
+   * Prepares a whole network's forward pass — `forward` of each layer in turn, each layer's Y the next one's X —
+   * so that `forwardPlanned` runs it as one call; null when these kernels cannot (arrays they would copy). The plan
+   * holds the arrays themselves: it is valid while they are, and `releasePlan` frees it. Optional.
+   */
+  planForward?(layers: readonly NetworkLayer[]): NetworkPlan | null;
+  /** Runs a plan from `planForward` on the first `batch` rows (the same numbers as the layer-by-layer calls). */
+  forwardPlanned?(plan: NetworkPlan, batch: number): void;
+  releasePlan?(plan: NetworkPlan): void;
   /**
    * A zeroed float32 array placed where these kernels read it without copying (wasm memory for the wasm
    * kernels). Optional: callers fall back to `new Float32Array(length)`.

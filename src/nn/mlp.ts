@@ -9,7 +9,7 @@
 import { PolicygradError, describeValue } from '../errors.js';
 import { HIDDEN_ACTIVATIONS } from './activations.js';
 import { defaultKernels } from './backend.js';
-import type { Activation, DenseKernels, Floats } from './kernels.js';
+import type { Activation, DenseKernels, Floats, NetworkPlan } from './kernels.js';
 
 export interface MLPOptions {
   /** Layer widths from input to output, e.g. [4, 64, 64, 2]. */
@@ -32,6 +32,12 @@ interface Layer {
   bOffset: number;
 }
 
+interface LayerViews {
+  W: Floats[];
+  b: Floats[];
+  forward?: { generation: number; plan: NetworkPlan | null };
+}
+
 export class MLP {
   readonly sizes: readonly number[];
   readonly layers: readonly Layer[];
@@ -47,8 +53,13 @@ export class MLP {
   private tangents: Floats[] = [];
   /** preActivations[l] = X Wᵀ + b of layer l, kept only for gelu layers (their derivative needs it). */
   private preActivations: (Floats | null)[] = [];
-  /** Per-layer views into parameter-shaped arrays (params, grads, tangents), cached by array and offset. */
-  private readonly layerViews = new WeakMap<Floats, Map<number, { W: Floats[]; b: Floats[] }>>();
+  /**
+   * Per-layer views into parameter-shaped arrays (params, grads, tangents), cached by array and offset; for
+   * parameters also the kernels' one-call plan of the forward pass (made for the workspaces of `workspaceGeneration`).
+   */
+  private readonly layerViews = new WeakMap<Floats, Map<number, LayerViews>>();
+  /** Counts workspace reallocations: a forward plan made before the last one points at released arrays. */
+  private workspaceGeneration = 0;
   /** Output views of the last batch size, so steady-state calls allocate nothing. */
   private outputViews: { batch: number; forward: Floats; backward: Floats; jvp: Floats } | null = null;
   /** Layer-input views of the last batch size (`layerInput`). */
@@ -106,12 +117,13 @@ export class MLP {
     this.tangents = this.sizes.map((s) => make(batch * s));
     this.preActivations = this.layers.map((l) => (l.act === 'gelu' ? make(batch * l.nOut) : null));
     this.capacity = batch;
+    this.workspaceGeneration++;
     this.outputViews = null;
     this.inputViews = null;
   }
 
   /** W_l and b_l views of a parameter-shaped array whose MLP slice starts at `offset`. */
-  private views(array: Floats, offset: number): { W: Floats[]; b: Floats[] } {
+  private views(array: Floats, offset: number): LayerViews {
     let byOffset = this.layerViews.get(array);
     if (byOffset === undefined) {
       byOffset = new Map();
@@ -150,7 +162,13 @@ export class MLP {
     const n = batch * this.inputSize;
     if (input.length === n) this.activations[0].set(input);
     else for (let k = 0; k < n; k++) this.activations[0][k] = input[k];
-    const { W, b } = this.views(params, offset);
+    const views = this.views(params, offset);
+    const plan = this.forwardPlan(views);
+    if (plan !== null) {
+      this.kernels.forwardPlanned?.(plan, batch);
+      return this.outputs(batch).forward;
+    }
+    const { W, b } = views;
     for (let l = 0; l < this.layers.length; l++) {
       const layer = this.layers[l];
       this.kernels.forward(
@@ -166,6 +184,28 @@ export class MLP {
       );
     }
     return this.outputs(batch).forward;
+  }
+
+  /** The kernels' one-call forward pass over these parameter views and the current workspaces, or null. */
+  private forwardPlan(views: LayerViews): NetworkPlan | null {
+    const { kernels } = this;
+    if (kernels.planForward === undefined || this.dtype !== 'float32') return null;
+    if (views.forward?.generation === this.workspaceGeneration) return views.forward.plan;
+    if (views.forward?.plan != null) kernels.releasePlan?.(views.forward.plan);
+    const plan = kernels.planForward(
+      this.layers.map((layer, l) => ({
+        W: views.W[l],
+        b: views.b[l],
+        X: this.activations[l],
+        Y: this.activations[l + 1],
+        Z: this.preActivations[l],
+        nIn: layer.nIn,
+        nOut: layer.nOut,
+        act: layer.act,
+      })),
+    );
+    views.forward = { generation: this.workspaceGeneration, plan };
+    return plan;
   }
 
   /**

@@ -8,7 +8,14 @@
  * live in that memory are used in place; other float32 arrays are copied into a staging area for the call and
  * copied back when they are outputs. float64 arrays (the gradient checks) go to the TypeScript kernels.
  */
-import { type Activation, type DenseKernels, type Floats, tsKernels } from './kernels.js';
+import {
+  type Activation,
+  type DenseKernels,
+  type Floats,
+  type NetworkLayer,
+  type NetworkPlan,
+  tsKernels,
+} from './kernels.js';
 import {
   gateCount,
   type RecurrentGradients,
@@ -33,6 +40,7 @@ interface KernelExports {
     acc: number,
   ): void;
   tanhArray(src: number, dst: number, n: number): void;
+  denseForwardLayers(table: number, layers: number, batch: number, scratch: number): void;
   sigmoidArray(src: number, dst: number, n: number): void;
   recurrentForward(...args: number[]): void;
   recurrentBackward(...args: number[]): void;
@@ -123,18 +131,31 @@ export class WasmKernels implements DenseKernels, RecurrentKernels {
    */
   private readonly bufferCache = new WeakMap<ArrayBufferLike, boolean>();
   private probeCounter = 0;
-  private heapTop = HEAP_START;
+  private heapTop: number;
+  /** End of this instance's heap: the memory's maximum, or the region another instance gave it (`createWasmKernelsOn`). */
+  private readonly heapEnd: number;
+  /** Where `isOurs` writes its probe: instances sharing one memory need their own (two threads may probe at once). */
+  private readonly probeOffset: number;
   private readonly freeBlocks: { pointer: number; bytes: number }[] = [];
   /** Per-call staging area for arrays that live outside wasm memory; reset at the end of each call. */
   private staging = { pointer: 0, bytes: 0, used: 0 };
   private heapF32: Float32Array;
+  /** `memory.buffer` as of the last growth (known to be ours). */
+  private currentBuffer: ArrayBufferLike;
 
-  constructor(module: WebAssembly.Module) {
-    this.memory = new WebAssembly.Memory({ initial: INITIAL_PAGES, maximum: MAXIMUM_PAGES, shared: true });
+  constructor(module: WebAssembly.Module, share?: SharedRegion) {
+    this.memory =
+      share?.memory ??
+      new WebAssembly.Memory({ initial: INITIAL_PAGES, maximum: MAXIMUM_PAGES, shared: true });
+    this.heapTop = share?.start ?? HEAP_START;
+    this.heapEnd = share?.end ?? MAXIMUM_PAGES * PAGE;
+    this.probeOffset = share?.probe ?? 0;
+    // The module has no data segments and no globals in memory: a second instance on the same memory writes nothing.
     const instance = new WebAssembly.Instance(module, { env: { memory: this.memory } });
     this.exports = instance.exports as unknown as KernelExports;
     this.heapF32 = new Float32Array(this.memory.buffer);
-    this.bufferCache.set(this.memory.buffer, true);
+    this.currentBuffer = this.heapF32.buffer;
+    this.bufferCache.set(this.currentBuffer, true);
   }
 
   /** A zeroed float32 array in wasm memory: the kernels use it without copying. */
@@ -168,6 +189,11 @@ export class WasmKernels implements DenseKernels, RecurrentKernels {
       }
     } else {
       pointer = this.heapTop;
+      if (pointer + bytes > this.heapEnd) {
+        throw new Error(
+          `wasm kernels: out of heap (${bytes} bytes more than the ${this.heapEnd} this instance has)`,
+        );
+      }
       this.heapTop += bytes;
       this.ensureMemory(this.heapTop);
     }
@@ -186,6 +212,9 @@ export class WasmKernels implements DenseKernels, RecurrentKernels {
   }
 
   private isOurs(buffer: ArrayBufferLike): boolean {
+    // The common case first: the memory's current buffer object, without a WeakMap lookup (every kernel call
+    // asks this for each of its arrays).
+    if (buffer === this.currentBuffer) return true;
     const known = this.bufferCache.get(buffer);
     if (known !== undefined) return known;
     let ours = false;
@@ -194,9 +223,9 @@ export class WasmKernels implements DenseKernels, RecurrentKernels {
       buffer instanceof SharedArrayBuffer &&
       buffer.byteLength >= 8
     ) {
-      // Bytes 0..7 of the memory are never allocated (HEAP_START): a private probe area.
-      const mine = new Int32Array(this.memory.buffer, 0, 2);
-      const theirs = new Int32Array(buffer, 0, 2);
+      // Bytes below HEAP_START are never allocated: each instance on a memory probes its own 8 of them.
+      const mine = new Int32Array(this.memory.buffer, this.probeOffset, 2);
+      const theirs = new Int32Array(buffer, this.probeOffset, 2);
       mine[0] = 0x7067726e; // 'pgrn'
       mine[1] = ++this.probeCounter;
       ours = theirs[0] === mine[0] && theirs[1] === mine[1];
@@ -244,8 +273,9 @@ export class WasmKernels implements DenseKernels, RecurrentKernels {
     const have = this.memory.buffer.byteLength;
     if (bytes <= have) return;
     this.memory.grow(Math.ceil((bytes - have) / PAGE));
-    this.bufferCache.set(this.memory.buffer, true);
     this.heapF32 = new Float32Array(this.memory.buffer);
+    this.currentBuffer = this.heapF32.buffer;
+    this.bufferCache.set(this.currentBuffer, true);
   }
 
   /** Reserves `floats` floats of staging space for the current call. */
@@ -447,6 +477,33 @@ export class WasmKernels implements DenseKernels, RecurrentKernels {
     this.endCall();
   }
 
+  /** A layer table in wasm memory (`denseForwardLayers`' layout) and the passes' shared scratch. */
+  planForward(layers: readonly NetworkLayer[]): NetworkPlan | null {
+    const arrays = layers.flatMap((l) => (l.Z === null ? [l.W, l.b, l.X, l.Y] : [l.W, l.b, l.X, l.Y, l.Z]));
+    if (!arrays.every((array) => this.owns(array))) return null;
+    const table = this.allocate(layers.length * LAYER_ENTRY_INTS);
+    const entries = new Int32Array(table.buffer, table.byteOffset, table.length);
+    layers.forEach((l, i) => {
+      const entry = [l.W, l.b, l.X, l.Y].map((array) => array.byteOffset);
+      entry.push(l.Z?.byteOffset ?? 0, l.nIn, l.nOut, ACTIVATION_CODE[l.act]);
+      entries.set(entry, i * LAYER_ENTRY_INTS);
+    });
+    const widest = Math.max(...layers.map((l) => Math.max(l.nIn, l.nOut)));
+    const plan: WasmNetworkPlan = { layerCount: layers.length, table, scratch: this.allocate(widest ** 2) };
+    return plan;
+  }
+
+  forwardPlanned(plan: NetworkPlan, batch: number): void {
+    const { table, scratch, layerCount } = plan as WasmNetworkPlan;
+    this.exports.denseForwardLayers(table.byteOffset, layerCount, batch, scratch.byteOffset);
+  }
+
+  releasePlan(plan: NetworkPlan): void {
+    const { table, scratch } = plan as WasmNetworkPlan;
+    this.release(table);
+    this.release(scratch);
+  }
+
   /** dst = tanh(src), elementwise, with the kernels' vectorised tanh (for tests of its error bound). */
   tanh(src: Float32Array, dst: Float32Array): void {
     const s = this.resolve(src, src.length, true);
@@ -632,6 +689,24 @@ function allFloat32(arrays: Floats[]): boolean {
   return arrays.every((a) => a instanceof Float32Array);
 }
 
+/** A heap region of a memory another instance allocated, for an instance on another thread (`createWasmKernelsOn`). */
+export interface SharedRegion {
+  memory: WebAssembly.Memory;
+  /** Byte offsets [start, end) of the region (16-byte aligned, allocated by the memory's owner). */
+  start: number;
+  end: number;
+  /** A byte offset below 1024 (multiple of 8, not 0) where this instance probes typed arrays' buffers. */
+  probe: number;
+}
+
+/** Int32 slots per layer in `denseForwardLayers`' table: W, b, X, Y, Z (byte offsets), nIn, nOut, act. */
+const LAYER_ENTRY_INTS = 8;
+
+interface WasmNetworkPlan extends NetworkPlan {
+  table: Float32Array;
+  scratch: Float32Array;
+}
+
 interface Resolved {
   staged: boolean;
   offset: number;
@@ -668,6 +743,16 @@ export function createWasmKernels(): WasmKernels | null {
     unavailableReason = error instanceof Error ? error.message : String(error);
     return null;
   }
+}
+
+/**
+ * An instance of the kernels on another instance's memory (posted to a worker thread), allocating only inside
+ * `region.start`..`region.end`, which the memory's owner allocated for it: both read the same parameters in place.
+ */
+export function createWasmKernelsOn(region: SharedRegion): WasmKernels {
+  const module = compiledModule();
+  if (module === null) throw new Error(`WebAssembly SIMD kernels are unavailable here: ${unavailableReason}`);
+  return new WasmKernels(module, region);
 }
 
 /** Why `createWasmKernels` returned null ('' when it did not). */

@@ -24,6 +24,7 @@ import {
   type ThreadedAlgorithm,
 } from '../algos/registry.js';
 import { type NPGConfig, NPG as CoreNPG, TRPO as CoreTRPO, type TRPOConfig } from '../algos/trpo.js';
+import type { RunOptions } from '../algos/trainer.js';
 import { learnSeeds as learnCoreSeeds, type LearnSeedsOptions, type SeedRun } from '../algos/seeds.js';
 import { nodePorts } from './ports.js';
 
@@ -40,7 +41,7 @@ function loadOnNode<T extends { restoreCheckpoint(cp: unknown, o?: { weightsOnly
 
 /** PPO with `nodePorts` by default (see the module comment). */
 export class PPO extends CorePPO {
-  constructor(config: PPOConfig = {}, ports: Ports = nodePorts) {
+  constructor(config: PPOConfig & RunOptions = {}, ports: Ports = nodePorts) {
     super(config, ports);
   }
   static override load(dir: string, options: LoadOptions = {}): PPO {
@@ -50,7 +51,7 @@ export class PPO extends CorePPO {
 
 /** A2C with `nodePorts` by default (see the module comment). */
 export class A2C extends CoreA2C {
-  constructor(config: A2CConfig = {}, ports: Ports = nodePorts) {
+  constructor(config: A2CConfig & RunOptions = {}, ports: Ports = nodePorts) {
     super(config, ports);
   }
   static override load(dir: string, options: LoadOptions = {}): A2C {
@@ -60,7 +61,7 @@ export class A2C extends CoreA2C {
 
 /** TRPO with `nodePorts` by default (see the module comment). */
 export class TRPO extends CoreTRPO {
-  constructor(config: TRPOConfig = {}, ports: Ports = nodePorts) {
+  constructor(config: TRPOConfig & RunOptions = {}, ports: Ports = nodePorts) {
     super(config, ports);
   }
   static override load(dir: string, options: LoadOptions = {}): TRPO {
@@ -70,7 +71,7 @@ export class TRPO extends CoreTRPO {
 
 /** NPG with `nodePorts` by default (see the module comment). */
 export class NPG extends CoreNPG {
-  constructor(config: NPGConfig = {}, ports: Ports = nodePorts) {
+  constructor(config: NPGConfig & RunOptions = {}, ports: Ports = nodePorts) {
     super(config, ports);
   }
   static override load(dir: string, options: LoadOptions = {}): NPG {
@@ -80,7 +81,7 @@ export class NPG extends CoreNPG {
 
 /** REINFORCE with `nodePorts` by default (see the module comment). */
 export class Reinforce extends CoreReinforce {
-  constructor(config: ReinforceConfig = {}, ports: Ports = nodePorts) {
+  constructor(config: ReinforceConfig & RunOptions = {}, ports: Ports = nodePorts) {
     super(config, ports);
   }
   static override load(dir: string, options: LoadOptions = {}): Reinforce {
@@ -90,7 +91,7 @@ export class Reinforce extends CoreReinforce {
 
 /** RecurrentPPO with `nodePorts` by default (see the module comment). */
 export class RecurrentPPO extends CoreRecurrentPPO {
-  constructor(config: RecurrentPPOConfig = {}, ports: Ports = nodePorts) {
+  constructor(config: RecurrentPPOConfig & RunOptions = {}, ports: Ports = nodePorts) {
     super(config, ports);
   }
   static override load(dir: string, options: LoadOptions = {}): RecurrentPPO {

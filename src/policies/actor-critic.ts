@@ -26,6 +26,7 @@ import { HIDDEN_ACTIVATIONS, type HiddenActivation } from '../nn/activations.js'
 import { hiddenAndHeadGains, initMLP } from '../nn/init.js';
 import { defaultKernels } from '../nn/backend.js';
 import type { DenseKernels, Floats } from '../nn/kernels.js';
+import type { CriticThread } from './critic-thread.js';
 import { refuseRenamedOptions } from '../options.js';
 import { MLP } from '../nn/mlp.js';
 import type { Rng } from '../rng.js';
@@ -109,6 +110,11 @@ export class ActorCriticPolicy {
   /** Parameters of the policy (actor and log σ): indices [0, actorParamCount). */
   readonly actorParamCount: number;
   readonly criticOffset: number;
+  /**
+   * Where the loss loop runs the critic's half of each minibatch (policies/critic-thread.ts), set by the run that
+   * owns this policy when it trains on two threads; null: one thread. Only with separate networks.
+   */
+  criticThread: CriticThread | null = null;
   private readonly actorOffset: number;
   private readonly logStdOffset: number;
   private readonly stateDependentStd: boolean;

@@ -13,6 +13,7 @@
  */
 import type { Floats } from '../../nn/kernels.js';
 import type { ActorCriticPolicy } from '../../policies/actor-critic.js';
+import type { CriticThread } from '../../policies/critic-thread.js';
 import type { Distribution } from '../../policies/distributions.js';
 import { PolicygradError } from '../../errors.js';
 
@@ -25,7 +26,10 @@ const NO_FIELDS: readonly (keyof LossRows)[] = [];
 export type LossPolicy = Pick<
   ActorCriticPolicy,
   'dist' | 'obsDim' | 'distInputs' | 'values' | 'backwardActor' | 'backwardCritic'
->;
+> & {
+  /** Where the critic's half of each chunk runs when the loss needs both networks (separate networks only). */
+  readonly criticThread?: CriticThread | null;
+};
 
 /** Rows per forward/backward pass: bounds the workspaces whatever the batch (a rollout of 10⁵ steps included). */
 export const CHUNK = 1024;
@@ -187,7 +191,9 @@ export type LossRun = (
  *
  * Per chunk of `scratch.chunk` rows: forward the actor (and the critic when a term needs V), zero the head
  * gradients, let each term accumulate (in list order: the order of the float additions), `backwardActor`,
- * `backwardCritic`. The report is a workspace of `scratch`, valid until its next call.
+ * `backwardCritic`. With a `criticThread` and both networks needed, the critic's forward and backward passes run
+ * there, each beside the actor's (policies/critic-thread.ts): the same numbers. The report is a workspace of
+ * `scratch`, valid until its next call.
  */
 export const accumulateLoss: LossRun = (policy, rows, terms, scratch, total = rows.size) =>
   runLoss(policy, rows, terms, scratch, total, true);
@@ -228,6 +234,7 @@ function runLoss(
 
   const n = rows.size;
   const { out, grads } = scratch.prepare(Math.min(scratch.chunk, n), dist);
+  const thread = actor && critic ? (policy.criticThread ?? null) : null;
   for (let start = 0; start < n; start += scratch.chunk) {
     const size = Math.min(scratch.chunk, n - start);
     const observations = chunkRows(rows.observations, obsDim, start, size);
@@ -236,13 +243,18 @@ function runLoss(
     out.actions = chunkRows(rows.actions, dist.actionSize, start, size);
     out.distInputs = null;
     out.values = null;
+    const split = thread !== null && size <= thread.maxRows;
+    if (split) thread.beginValues(observations, size);
     if (actor) {
       const inputs = policy.distInputs(observations, size, maskRows(rows.masks, dist.inputSize, start, size));
       out.distInputs = inputs;
       if (logProbs) dist.logProb(inputs, out.actions, size, out.logProbs);
       if (entropies) dist.entropy(inputs, size, out.entropies);
     }
-    if (critic) out.values = policy.values(observations, size);
+    // The critic runs here when there is no thread, or when the thread had not started the chunk (taken back).
+    const values = split ? thread.values() : null;
+    const remote = values !== null ? thread : null; // the thread that holds the chunk's critic activations
+    if (critic) out.values = values ?? policy.values(observations, size);
     if (withGradients) {
       grads.distInputs.fill(0, 0, size * dist.inputSize);
       grads.values.fill(0, 0, size);
@@ -250,8 +262,12 @@ function runLoss(
     for (const term of terms) term.accumulate(out, rows, withGradients ? grads : null, total);
     if (withGradients) {
       // With a shared trunk both backward passes use the trunk's activations of the last forward: the same rows.
+      remote?.beginBackward(grads.values, size);
       if (actor) policy.backwardActor(grads.distInputs, size);
-      if (critic) policy.backwardCritic(grads.values, size);
+      if (remote !== null && !remote.endBackward()) {
+        policy.values(observations, size); // the thread never started: its forward pass, here (same numbers)
+        policy.backwardCritic(grads.values, size);
+      } else if (remote === null && critic) policy.backwardCritic(grads.values, size);
     }
   }
   for (const term of terms) term.finish(n, total, report);

@@ -145,6 +145,7 @@ async function train(
     await trainModel(model, task, emit, shouldStop);
   } finally {
     model.env.close(); // an async vector env's worker threads end with the trial
+    model.close?.(); // and the update's second thread (`threads`), if it has one
   }
 }
 

@@ -1,0 +1,88 @@
+/**
+ * Entry point of a critic thread (Node): V(s) and the critic's backward pass of each minibatch, on the policy's
+ * shared memory, on request through the control word (src/node/critic-thread.ts).
+ */
+import { workerData } from 'node:worker_threads';
+import type { Activation } from '../nn/kernels.js';
+import { MLP } from '../nn/mlp.js';
+import { createWasmKernelsOn } from '../nn/wasm-kernels.js';
+import { CONTROL, type CriticWorkerData, READY } from './critic-thread.js';
+
+const data = workerData as CriticWorkerData;
+const { memory } = data;
+// Probe area bytes 8..15 (the owner's instance probes 0..7).
+const kernels = createWasmKernelsOn({ memory, start: data.heap.start, end: data.heap.end, probe: 8 });
+const critic = new MLP({
+  sizes: data.sizes,
+  hiddenActivation: data.hiddenActivation as Activation,
+  outputActivation: data.outputActivation as Activation,
+  kernels,
+});
+const buffer = memory.buffer;
+const control = new Int32Array(buffer, data.control, 4);
+const params = new Float32Array(buffer, data.params, data.numParams);
+const grads = new Float32Array(buffer, data.grads, data.numParams);
+const observations = new Float32Array(buffer, data.observations, data.maxRows * data.obsDim);
+const values = new Float32Array(buffer, data.values, data.maxRows);
+const gradValues = new Float32Array(buffer, data.gradValues, data.maxRows);
+// Views of the last batch size: steady-state calls allocate nothing.
+let viewBatch = -1;
+let observationView = observations;
+let gradValueView = gradValues;
+
+function views(batch: number): void {
+  if (batch === viewBatch) return;
+  viewBatch = batch;
+  observationView = observations.subarray(0, batch * data.obsDim);
+  gradValueView = gradValues.subarray(0, batch);
+}
+
+/**
+ * The next request this thread claimed (or stop): spin on the word, then sleep until it changes. A request is
+ * claimed with a compare-exchange: the caller may have withdrawn it meanwhile. The spin adapts: it doubles while
+ * requests come during it and halves when it ends in sleep, because on a busy machine a spinning thread holds the
+ * core the caller needs to send the next request.
+ */
+let spinMicros = data.spinMicros;
+function nextRequest(): number {
+  const until = performance.now() + spinMicros / 1000;
+  let slept = false;
+  for (let k = 1; ; k++) {
+    const state = Atomics.load(control, 0);
+    if (state === CONTROL.stop) return state;
+    if (state === CONTROL.forward || state === CONTROL.backward) {
+      const claimed = state === CONTROL.forward ? CONTROL.forwardClaimed : CONTROL.backwardClaimed;
+      if (Atomics.compareExchange(control, 0, state, claimed) === state) {
+        spinMicros = slept ? spinMicros / 2 : Math.min(data.spinMicros, 2 * spinMicros + 1);
+        return claimed;
+      }
+    } else if ((k & 63) === 0 && performance.now() > until) {
+      slept = true;
+      Atomics.wait(control, 0, state);
+    }
+  }
+}
+
+function finish(state: number): void {
+  Atomics.store(control, 0, state);
+  Atomics.notify(control, 0);
+}
+
+Atomics.store(control, READY, 1);
+Atomics.notify(control, READY);
+try {
+  for (let state = nextRequest(); state !== CONTROL.stop; state = nextRequest()) {
+    const batch = Atomics.load(control, 1);
+    views(batch);
+    if (state === CONTROL.forwardClaimed) {
+      values.set(critic.forward(params, data.criticOffset, observationView, batch));
+      finish(CONTROL.forwardDone);
+    } else {
+      critic.backward(params, grads, data.criticOffset, gradValueView, batch);
+      finish(CONTROL.backwardDone);
+    }
+  }
+} catch (error) {
+  console.error('policygrad critic thread:', error);
+  finish(CONTROL.failed);
+}
