@@ -70,3 +70,22 @@ register({
   },
 });
 `;
+
+/** Sends `signal` to `child` once `ready()` holds (polled every 20 ms); resolves with the child's exit code. */
+export async function interruptWhen(
+  child: ChildProcess,
+  ready: () => boolean,
+  signal: NodeJS.Signals = 'SIGINT',
+): Promise<number | null> {
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  await new Promise<void>((resolve) => {
+    const poll = setInterval(() => {
+      if (ready()) {
+        clearInterval(poll);
+        child.kill(signal);
+        resolve();
+      }
+    }, 20);
+  });
+  return exited;
+}

@@ -9,6 +9,7 @@ import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, wri
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { interruptWhen } from './cli-helpers.js';
 
 const root = new URL('..', import.meta.url).pathname;
 const work = mkdtempSync(join(tmpdir(), 'policygrad-resume-'));
@@ -53,17 +54,12 @@ describe('checkpoints and --resume (CLI)', () => {
     let stdout = '';
     child.stdout.on('data', (d) => (stdout += d));
     // Interrupt once two checkpoints exist (well into the run, well before its end).
-    await new Promise<void>((resolve) => {
-      const poll = setInterval(() => {
-        const dir = join(interrupted, 'checkpoints');
-        if (existsSync(dir) && readdirSync(dir).filter((f) => f.endsWith('.json')).length >= 2) {
-          clearInterval(poll);
-          child.kill('SIGINT');
-          resolve();
-        }
-      }, 20);
-    });
-    const code = await new Promise<number | null>((resolve) => child.on('exit', (c) => resolve(c)));
+    const checkpoints = join(interrupted, 'checkpoints');
+    const code = await interruptWhen(
+      child,
+      () =>
+        existsSync(checkpoints) && readdirSync(checkpoints).filter((f) => f.endsWith('.json')).length >= 2,
+    );
     expect(code).toBe(130);
     expect(stdout).toMatch(
       /SIGINT: stopped; checkpoint saved \(.*step-\d+\.json\); continue with: policygrad train --resume/,

@@ -29,3 +29,5 @@ export * from './loss/kl-penalty.js';
 export * from './loss/entropy-bonus.js';
 export * from './loss/value-loss.js';
 export * from './loss/capture.js';
+export * from './seeds.js';
+export * from './divergence.js';

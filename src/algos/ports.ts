@@ -8,6 +8,7 @@ import type { ActorCriticPolicy } from '../policies/actor-critic.js';
 import type { CriticThread } from '../policies/critic-thread.js';
 import type { FileStorage } from './persistence.js';
 import type { ThreadedAlgorithm } from './registry.js';
+import type { SeedThreads } from './seeds.js';
 
 export interface Ports {
   /** Files for `save`/`load` (Node: `nodeFileStorage`). Without it, `save` and `load` throw one line. */
@@ -16,6 +17,8 @@ export interface Ports {
   asyncVectorEnv?: AsyncVectorEnvFactory;
   /** Starts A3C's coordinator, whose workers are threads (Node: `nodeA3CThreads`, src/node/a3c.ts). */
   threads?: (config: Record<string, unknown>) => ThreadedAlgorithm;
+  /** Trains several seeds' runs at once on worker threads, for `learnSeeds` (Node: `nodeSeedThreads`). */
+  seeds?: SeedThreads;
   /** Runs the critic's half of each minibatch on a second thread (Node: `nodeUpdateThreads`, src/node/critic-thread.ts). */
   updateThreads?: UpdateThreadPort;
 }

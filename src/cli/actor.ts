@@ -4,6 +4,7 @@
  * the learner marks the run done, or on SIGINT/SIGTERM after its current chunk.
  */
 import { RedisActor } from '../node/redis-actor.js';
+import { handlingSignals } from './signals.js';
 
 export interface ActorCommandOptions {
   redis: string;
@@ -14,15 +15,8 @@ export interface ActorCommandOptions {
 export async function runActor(options: ActorCommandOptions, log = (line: string) => console.log(line)) {
   const actor = new RedisActor({ url: options.redis, runId: options.runId, envs: options.envs, log });
   const onSignal = () => actor.stop();
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
-  try {
-    const { chunks, steps, reason } = await actor.run();
-    log(
-      `actor ${reason === 'done' ? 'done: the run is finished' : 'stopped'}; sent ${chunks} chunks (${steps.toLocaleString('en-US')} env steps)`,
-    );
-  } finally {
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
-  }
+  const { chunks, steps, reason } = await handlingSignals(onSignal, () => actor.run());
+  log(
+    `actor ${reason === 'done' ? 'done: the run is finished' : 'stopped'}; sent ${chunks} chunks (${steps.toLocaleString('en-US')} env steps)`,
+  );
 }

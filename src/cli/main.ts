@@ -23,7 +23,8 @@ import { runList } from './list.js';
 import type { SweepCommandOptions } from './sweep.js';
 import type { WorkerCommandOptions } from './worker.js';
 import { checkGifDestination, loadGifenc, recordGif } from './record.js';
-import { consoleOutput, runTrain } from './train.js';
+import { consoleOutput, runTrain, type TrainCommandOptions } from './train.js';
+import { runTrainSeeds } from './train-seeds.js';
 import { formatVarianceTable } from './variance.js';
 
 function positiveInteger(value: string): number {
@@ -86,8 +87,20 @@ export function buildProgram(): Command {
     )
     .option('--timesteps <n>', "environment steps (default: the preset's budget)", positiveInteger)
     .option('--seed <s>', `seed (default: ${DEFAULT_SEED})`, nonNegativeInteger)
+    .option(
+      '--seeds <list>',
+      'train several seeds of the config in this process, e.g. 1,2,3,4,5 (exclusive with --seed)',
+    )
+    .option(
+      '--parallel <k>',
+      'with --seeds: seeds trained at once on worker threads (default: min(seeds, cores))',
+      positiveInteger,
+    )
     .option('--n-envs <k>', 'parallel environments', positiveInteger)
-    .option('--out <dir>', 'run directory (default runs/<algo>-<env>-seed<s>)')
+    .option(
+      '--out <dir>',
+      'run directory (default runs/<algo>-<env>-seed<s>; with --seeds, <dir>/seed<s> for each seed)',
+    )
     .option('--force', 'overwrite an existing run directory')
     .option('--resume <dir>', 'continue the run in <dir> from its newest checkpoint (with its saved config)')
     .option(
@@ -111,10 +124,12 @@ export function buildProgram(): Command {
     .option('--run-id <id>', 'impala/appo with --redis: the run id that namespaces its Redis keys')
     .addHelpText(
       'after',
-      '\nExamples:\n  policygrad train\n  policygrad train --algo appo --env CartPole-v1 --actors 2\n  policygrad train --algo a2c --env CartPole-v1 --seed 2\n  policygrad train --algo ppo --set learningRate=0.0005 --set nEpochs=10 --out runs/ppo-lr\n  policygrad train --resume runs/ppo-lr',
+      '\nExamples:\n  policygrad train\n  policygrad train --algo appo --env CartPole-v1 --actors 2\n  policygrad train --algo a2c --env CartPole-v1 --seed 2\n  policygrad train --preset cleanrl --seeds 1,2,3,4,5\n  policygrad train --algo ppo --set learningRate=0.0005 --set nEpochs=10 --out runs/ppo-lr\n  policygrad train --resume runs/ppo-lr',
     )
-    .action(async (options) => {
-      await runTrain(options, consoleOutput(process.stdout.isTTY === true));
+    .action(async (options: TrainCommandOptions & { seeds?: string }) => {
+      const output = consoleOutput(process.stdout.isTTY === true);
+      if (options.seeds === undefined) await runTrain(options, output);
+      else await runTrainSeeds({ ...options, seeds: options.seeds }, output);
     });
 
   program

@@ -27,7 +27,7 @@ import {
   tlsFilesOf,
 } from '../node/sweep/redis-connection.js';
 import { RedisSweep } from '../node/sweep/redis-sweep.js';
-import type { TrialState } from '../node/sweep/record.js';
+import { pendingTrial, type TrialState } from '../node/sweep/record.js';
 import {
   bestConfigYaml,
   buildSummary,
@@ -265,16 +265,7 @@ async function planTrials(spec: SweepSpec, out: string, version: string): Promis
       }
     }
     const runDir = join(out, 'trials', trial.id);
-    const state: TrialState = {
-      ...trial,
-      runDir,
-      status: 'pending',
-      step: 0,
-      lastReturn: null,
-      finalEval: null,
-      wallTimeS: null,
-      resumes: 0,
-    };
+    const state = pendingTrial({ ...trial, runDir });
     return {
       state,
       header: {

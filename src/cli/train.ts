@@ -6,6 +6,7 @@ import type { IterationStats } from '../rollouts/iteration.js';
 import { describeKernels, setDefaultKernels } from '../nn/backend.js';
 import { describeValue, PolicygradError } from '../errors.js';
 import { policyFileOf } from '../algos/persistence.js';
+import { divergence, DIVERGENCE_HINT } from '../algos/divergence.js';
 import { loadEnvEngine } from '../envs/load-engine.js';
 import { VERSION } from '../version.js';
 import type { DistributedAlgorithm } from '../algos/learner.js';
@@ -21,7 +22,7 @@ import { RunDirectory } from '../node/run-dir.js';
 import { checkCreatableDirectory } from './destinations.js';
 import { envModulesFor } from './imports.js';
 import { checkResumeFlags } from './resume-check.js';
-import { resolveRun } from './run-options.js';
+import { type ResolvedRun, resolveRun } from './run-options.js';
 
 export interface TrainCommandOptions {
   /** Undefined: from --set or --config, else 'ppo' (see run-options.ts). */
@@ -40,6 +41,8 @@ export interface TrainCommandOptions {
   force?: boolean;
   /** 'wasm' or 'typescript'; default: wasm where the engine supports it. */
   kernels?: string;
+  /** With --seeds (src/cli/train-seeds.ts): runs at once on worker threads; refused without it. */
+  parallel?: number;
   /** Threads of each update: '1', '2' or 'auto' (a run option: not in config.json; results do not depend on it). */
   threads?: string;
   /** Continue the run in this directory from its newest checkpoint. */
@@ -110,6 +113,11 @@ export async function runTrain(
   output: TrainOutput,
 ): Promise<{ dir: string; meanReturn: number; interrupted: boolean }> {
   const print = (text: string) => output.line(text);
+  if (options.parallel !== undefined) {
+    throw new PolicygradError(
+      '--parallel is the number of seeds trained at once: give the seeds with --seeds (e.g. --seeds 1,2,3)',
+    );
+  }
   if (options.kernels !== undefined) {
     if (options.kernels !== 'wasm' && options.kernels !== 'typescript') {
       throw new PolicygradError(
@@ -244,7 +252,7 @@ interface RunSetup {
 }
 
 /** `--threads` as the run option `threads` (RunOptions in src/algos/trainer.ts); {} when not given. */
-function updateThreadsOption(options: TrainCommandOptions): { threads?: 1 | 2 | 'auto' } {
+export function updateThreadsOption(options: TrainCommandOptions): { threads?: 1 | 2 | 'auto' } {
   const given = options.threads;
   if (given === undefined) return {};
   const threads = given === '1' ? 1 : given === '2' ? 2 : given === 'auto' ? 'auto' : null;
@@ -283,7 +291,7 @@ async function startRun(
     ...envModulesFor(algo, options.import ?? []),
     ...(options.actors === undefined ? {} : { numActors: options.actors }),
   };
-  const out = options.out ?? `runs/${algo}-${env}-seed${seed}`;
+  const out = options.out ?? defaultRunDirectory(resolved);
   checkRunDirectory(out, options.force === true);
   const transport = distributedTransport(algo, options);
   await loadEnvEngine(env);
@@ -291,20 +299,10 @@ async function startRun(
   const model: Model = isDistributedAlgorithm(algo)
     ? new DistributedRun(algo, config, transport.factory, transport.runId)
     : createAlgorithm(algo, { ...config, ...threads }, nodePorts);
-  const totalTimesteps =
-    options.timesteps ??
-    resolved.fileTimesteps ??
-    presetTimesteps(algo, env, resolved.config.preset) ??
-    100_000;
+  const totalTimesteps = runBudget(options, resolved);
   const run = RunDirectory.create(out, { force: options.force === true });
   run.writeConfig({
-    library: 'policygrad',
-    version: VERSION,
-    algo,
-    env,
-    seed,
-    totalTimesteps,
-    ...(options.import === undefined || options.import.length === 0 ? {} : { imports: options.import }),
+    ...runHeader(options, resolved, totalTimesteps),
     // The transport and run id, never the Redis URL (it may hold a password): --resume takes it again.
     ...(isDistributedAlgorithm(algo) ? { transport: transport.kind, runId: transport.runId } : {}),
     config: model.config,
@@ -317,6 +315,35 @@ async function startRun(
     startStep: 0,
     checkpointFile: null,
     headline: `${resolved.fileNote === undefined ? '' : `${resolved.fileNote}\n`}${algo} on ${env} (preset ${presetLabel}, seed ${seed}, kernels ${describeKernels()}${threadsNote(model)}) for ${totalTimesteps.toLocaleString('en-US')} steps → ${out}`,
+  };
+}
+
+/** `runs/<algo>-<env>-seed<s>`: where a run goes without --out. */
+export function defaultRunDirectory({ algo, env, seed }: ResolvedRun): string {
+  return `runs/${algo}-${env}-seed${seed}`;
+}
+
+/** The budget: --timesteps, else an rl-zoo file's n_timesteps, else the preset's, else 100k. */
+export function runBudget(options: TrainCommandOptions, resolved: ResolvedRun): number {
+  return (
+    options.timesteps ??
+    resolved.fileTimesteps ??
+    presetTimesteps(resolved.algo, resolved.env, resolved.config.preset) ??
+    100_000
+  );
+}
+
+/** What config.json records before the resolved config (the library, the run's identity and budget, imports). */
+export function runHeader(options: TrainCommandOptions, resolved: ResolvedRun, totalTimesteps: number) {
+  const { algo, env, seed } = resolved;
+  return {
+    library: 'policygrad' as const,
+    version: VERSION,
+    algo,
+    env,
+    seed,
+    totalTimesteps,
+    ...(options.import === undefined || options.import.length === 0 ? {} : { imports: options.import }),
   };
 }
 
@@ -359,7 +386,7 @@ function distributedTransport(
  * Refuses an existing, non-empty run directory (unless --force) before anything is built, naming both fixes in
  * the form the user typed the command (`npm run train -- …` when started through npm); checks it can be created.
  */
-function checkRunDirectory(out: string, force: boolean): void {
+export function checkRunDirectory(out: string, force: boolean): void {
   if (existsSync(out) && !statSync(out).isDirectory()) {
     throw new PolicygradError(`--out ${out} is a file, not a directory; choose another --out`);
   }
@@ -480,22 +507,15 @@ function checkFinite(
   lastCheckpoint: string | null,
   out: string,
 ): void {
-  const metrics = row as Record<string, unknown>;
-  let problem: string | null = null;
-  for (const key of ['policyLoss', 'valueLoss', 'entropy'] as const) {
-    const value = metrics[key];
-    if (typeof value === 'number' && !Number.isFinite(value)) problem ??= `${key} is ${value}`;
-  }
-  for (let i = 0; i < params.length && problem === null; i++) {
-    if (!Number.isFinite(params[i])) problem = `parameter ${i} is ${params[i]}`;
-  }
+  const problem = divergence(row, params);
   if (problem !== null) {
+    const metrics = row as Record<string, unknown>;
     throw new PolicygradError(
       `iteration ${String(metrics.iteration)} (step ${String(metrics.step)}): ${problem}; training stopped` +
         (lastCheckpoint === null
           ? ' (no checkpoint was written yet)'
           : `; the last good checkpoint is ${lastCheckpoint} (policygrad train --resume ${out})`) +
-        '. Try a lower learning rate or gradient clipping (--set maxGradNorm=0.5).',
+        `. ${DIVERGENCE_HINT}`,
     );
   }
 }

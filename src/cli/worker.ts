@@ -11,6 +11,7 @@ import {
   tlsFilesOf,
 } from '../node/sweep/redis-connection.js';
 import { SweepWorker } from '../node/sweep/worker.js';
+import { handlingSignals } from './signals.js';
 
 export interface WorkerCommandOptions extends RedisTlsFlags {
   redis: string;
@@ -39,13 +40,9 @@ export async function runWorker(options: WorkerCommandOptions, say: (line: strin
     process.exitCode = signal === 'SIGINT' ? 130 : 143;
     void worker.shutdown();
   };
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
   try {
-    await worker.done;
+    await handlingSignals(onSignal, () => worker.done);
   } finally {
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
     await client.quit();
   }
 }

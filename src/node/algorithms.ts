@@ -25,6 +25,7 @@ import {
 } from '../algos/registry.js';
 import { type NPGConfig, NPG as CoreNPG, TRPO as CoreTRPO, type TRPOConfig } from '../algos/trpo.js';
 import type { RunOptions } from '../algos/trainer.js';
+import { learnSeeds as learnCoreSeeds, type LearnSeedsOptions, type SeedRun } from '../algos/seeds.js';
 import { nodePorts } from './ports.js';
 
 /** `load` with Node's ports unless the options name others: `create` builds the model with the same ports. */
@@ -118,4 +119,17 @@ export function createAlgorithm(
   ports: Ports = nodePorts,
 ): Algorithm | ThreadedAlgorithm {
   return createCoreAlgorithm(name, config, ports);
+}
+
+/**
+ * `learnSeeds` with `nodePorts` by default: the seeds train on worker threads, min(seeds, cores) at a time, and
+ * the models come back with Node's ports (`save` works).
+ */
+export function learnSeeds(
+  algo: string,
+  config: Record<string, unknown>,
+  seeds: readonly number[],
+  options: LearnSeedsOptions,
+): Promise<SeedRun[]> {
+  return learnCoreSeeds(algo, config, seeds, { ...options, ports: options.ports ?? nodePorts });
 }

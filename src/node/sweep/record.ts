@@ -28,7 +28,25 @@ export interface TrialState {
   error?: string;
 }
 
-/** What config.json records besides the resolved config (as `policygrad train` writes it, plus the sweep). */
+/** A trial not started yet: its identity and run directory, nothing measured. */
+export function pendingTrial(
+  trial: Pick<TrialState, 'id' | 'config' | 'params' | 'seed' | 'runDir'>,
+): TrialState {
+  return {
+    ...trial,
+    status: 'pending',
+    step: 0,
+    lastReturn: null,
+    finalEval: null,
+    wallTimeS: null,
+    resumes: 0,
+  };
+}
+
+/**
+ * What config.json records besides the resolved config (as `policygrad train` writes it; a sweep's trial adds the
+ * sweep, `train --seeds` adds nothing: each seed's directory is the one a run alone would have written).
+ */
 export interface RunHeader {
   library: 'policygrad';
   version: string;
@@ -36,7 +54,8 @@ export interface RunHeader {
   env: string;
   seed: number;
   totalTimesteps: number;
-  sweep: { name: string; trial: string; config: number; params: Record<string, unknown> };
+  imports?: string[];
+  sweep?: { name: string; trial: string; config: number; params: Record<string, unknown> };
 }
 
 export class TrialRecorder {

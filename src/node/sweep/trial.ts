@@ -10,6 +10,7 @@
 import { z } from 'zod';
 import { PolicygradError } from '../../errors.js';
 import { policyFileOf } from '../../algos/persistence.js';
+import { divergence, DIVERGENCE_HINT } from '../../algos/divergence.js';
 import { type Algorithm, createAlgorithm } from '../../algos/registry.js';
 import { loadEnvEngine } from '../../envs/load-engine.js';
 import type { PolicyFile } from '../../policies/serialize.js';
@@ -18,7 +19,7 @@ import { nodePorts } from '../ports.js';
 
 /** What a trial process is asked to run: validated on arrival (it may come from another machine). */
 export const trialTaskSchema = z.strictObject({
-  algo: z.enum(['ppo', 'a2c', 'trpo', 'npg', 'reinforce']),
+  algo: z.enum(['ppo', 'a2c', 'trpo', 'npg', 'reinforce', 'recurrent-ppo', 'recurrent-a2c']),
   env: z.string().min(1),
   seed: z.number().int().nonnegative(),
   timesteps: z.number().int().positive(),
@@ -27,6 +28,11 @@ export const trialTaskSchema = z.strictObject({
   config: z.record(z.string(), z.unknown()),
   /** A checkpoint of this trial to continue from (validated by the algorithm's restoreCheckpoint). */
   resume: z.unknown().optional(),
+  /**
+   * With `resume`: the step of the next periodic checkpoint, as the stopped trial had it (its `stopped` event), so
+   * that the continued trial checkpoints where an uninterrupted one would; default: the resumed step + every.
+   */
+  nextCheckpoint: z.number().int().positive().optional(),
 });
 export type TrialTask = z.infer<typeof trialTaskSchema>;
 
@@ -52,8 +58,8 @@ export type TrialEvent =
     }
   /** The budget is used: the final policy and the mean return of 10 deterministic evaluation episodes. */
   | { type: 'done'; finalEval: number; steps: number; policy: PolicyFile }
-  /** Stopped on request after a checkpoint at `steps`. */
-  | { type: 'stopped'; steps: number }
+  /** Stopped on request after a checkpoint at `steps`; `nextCheckpoint` continues its checkpoint schedule. */
+  | { type: 'stopped'; steps: number; nextCheckpoint?: number }
   /** A user error (bad config, unknown env: retrying cannot help) or a crash. */
   | { type: 'error'; message: string; userError: boolean };
 
@@ -86,7 +92,7 @@ export const trialEventSchema = z.discriminatedUnion('type', [
     steps: count,
     policy: z.record(z.string(), z.unknown()),
   }),
-  z.strictObject({ type: z.literal('stopped'), steps: count }),
+  z.strictObject({ type: z.literal('stopped'), steps: count, nextCheckpoint: count.optional() }),
   z.strictObject({ type: z.literal('error'), message: z.string(), userError: z.boolean() }),
 ]);
 
@@ -139,6 +145,7 @@ async function train(
     await trainModel(model, task, emit, shouldStop);
   } finally {
     model.env.close(); // an async vector env's worker threads end with the trial
+    model.close?.(); // and the update's second thread (`threads`), if it has one
   }
 }
 
@@ -166,7 +173,7 @@ async function trainModel(
   };
 
   const { timesteps, checkpointEvery } = task;
-  let nextCheckpoint = (resumedFrom?.step ?? 0) + checkpointEvery;
+  let nextCheckpoint = task.nextCheckpoint ?? (resumedFrom?.step ?? 0) + checkpointEvery;
   if (model.numTimesteps < timesteps) {
     // Fresh: the whole budget. Resumed: the steps left, keeping the saved schedule.
     model.begin(
@@ -177,6 +184,13 @@ async function trainModel(
     let sliceStart = performance.now();
     while (!model.done) {
       const row = model.iterate();
+      // As `policygrad train`: a diverged iteration ends the trial before its row is written.
+      const problem = divergence(row, model.policy.params);
+      if (problem !== null) {
+        throw new PolicygradError(
+          `iteration ${row.iteration} (step ${row.step}): ${problem}; training stopped (its checkpoints are in the run directory). ${DIVERGENCE_HINT}`,
+        );
+      }
       emit({ type: 'row', row });
       if (row.step >= nextCheckpoint && !model.done) {
         checkpoint();
@@ -184,7 +198,7 @@ async function trainModel(
       }
       if (shouldStop() && !model.done) {
         checkpoint(true);
-        emit({ type: 'stopped', steps: model.numTimesteps });
+        emit({ type: 'stopped', steps: model.numTimesteps, nextCheckpoint });
         return;
       }
       // Return to the event loop now and then, between two iterations: stop requests arrive, events leave.
