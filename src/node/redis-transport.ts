@@ -1,16 +1,17 @@
 /**
- * IMPALA/APPO over Redis (issue 17): actors on any machine, one learner. Every key is namespaced by the run id:
+ * IMPALA/APPO over Redis (issue 17): actors on any machine, one learner. Every key is namespaced by the run id,
+ * under policygrad:run:<run>: (`runKeyPrefix`):
  *
- *   policygrad:<run>:config   the learner's resolved config and algorithm (JSON; actors build their policy from it)
- *   policygrad:<run>:chunks   a Stream of chunks, fields `header` (JSON) and `payload` (bytes); the learner reads
- *                             it through the consumer group `learner` and acknowledges (XACK, then XDEL) an
+ *   policygrad:run:<run>:config   the learner's config and algorithm (JSON; actors build their policy from it)
+ *   policygrad:run:<run>:chunks   a Stream of chunks, fields `header` (JSON) and `payload` (bytes); the learner
+ *                             reads it through the consumer group `learner` and acknowledges (XACK, then XDEL) an
  *                             entry only after the update that used it, so a learner that dies leaves its
  *                             unacknowledged entries pending and its successor (same consumer name) reads them
  *                             first
- *   policygrad:<run>:params   a hash {version, params}: written in one HSET, so a reader never sees a version
+ *   policygrad:run:<run>:params   a hash {version, params}: written in one HSET, so a reader never sees a version
  *                             with another version's parameters
- *   policygrad:<run>:state    'running' or 'done' (actors exit when the run is done)
- *   policygrad:<run>:actors   a counter: each actor takes the next index (its seed)
+ *   policygrad:run:<run>:state    'running' or 'done' (actors exit when the run is done)
+ *   policygrad:run:<run>:actors   a counter: each actor takes the next index (its seed)
  *
  * Everything read back is untrusted: chunks go through `decodeActorChunk` in the learner, parameters are checked
  * for size and finiteness by the actor, the config is parsed by the algorithm's schema.
@@ -109,7 +110,7 @@ export class RedisLearnerTransport implements LearnerTransport {
 
   /**
    * Connects, creates the stream and group if needed, and writes the run's config for the actors. A new run
-   * (`resume` false) refuses a run id this Redis already has: its leftover chunks would be taken for this run's.
+   * (`resume` false) refuses a run id the server already has: its leftover chunks would be taken for this run's.
    */
   static async open(
     target: RedisTarget,
