@@ -27,7 +27,8 @@ import '../dist/envs/builtin.js';
 import { loadEnvEngine } from '../dist/envs/load-engine.js';
 import { PPO } from '../dist/index.js';
 import { DistributedRun, redisLearner } from '../dist/node/distributed.js';
-import { connectRedis, REDIS_PASSWORD_ENV } from '../dist/node/redis-transport.js';
+import { PASSWORD_VARIABLE, parseRedisUrl } from '../dist/node/redis-connection.js';
+import { connectRedis } from '../dist/node/redis-transport.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const { values: args } = parseArgs({
@@ -198,18 +199,19 @@ async function redisCpuSeconds(client) {
 
 async function redis() {
   const { url, password, stop } = await startRedis();
-  process.env[REDIS_PASSWORD_ENV] = password;
+  process.env[PASSWORD_VARIABLE] = password;
+  const target = parseRedisUrl(url);
   const results = [];
   const log = () => {};
   try {
-    const client = await connectRedis(url, log);
+    const client = await connectRedis(target, 'bench:distributed', log);
     for (const actors of [1, 2, 3]) {
       const runId = `bench-${actors}-${Date.now()}`;
       const steps = quick ? 8_000 : 200_000;
       const run = new DistributedRun(
         'appo',
         { env: 'CartPole-v1', preset: 'zoo', seed: 1, numActors: 0 },
-        redisLearner(url, { log }),
+        redisLearner(target, { log }),
         runId,
       );
       const latencies = [];

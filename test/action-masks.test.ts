@@ -29,6 +29,10 @@ import {
   surrogate,
   TRPO,
 } from '../src/internal.js';
+import { encodeActorChunk } from '../src/algos/actor-chunk.js';
+import { Actor, actorSeed } from '../src/algos/actor.js';
+import { parseAppoConfig } from '../src/algos/appo.js';
+import { DistributedLearner, type LearnerTransport } from '../src/algos/learner.js';
 import { loadPolicy } from '../src/inference.js';
 import { actorCriticLoss, expectFiniteDifferences, type PPOObjective } from './helpers.js';
 
@@ -317,5 +321,57 @@ describe('action masks from the env', () => {
     expect(() => new PPO({ env: 'TestBoxMask-v0', nSteps: 8 }).learn({ totalTimesteps: 8 })).toThrow(
       /action masks need a Discrete or MultiDiscrete action space/,
     );
+  });
+});
+
+describe('action masks in IMPALA/APPO chunks', () => {
+  it("actors send their masks with every chunk; the learner expects them (the env's logits wide) and trains on them", async () => {
+    const config = parseAppoConfig({
+      env: ENV,
+      numEnvs: 4,
+      chunkLength: 16,
+      trainBatchSize: 64,
+      learningRate: 3e-3,
+      gamma: 0,
+      seed: 2,
+    });
+    const actors = [0, 1].map(
+      (i) => new Actor(config, { runId: 'masked', actorId: `a${i}`, seed: actorSeed(2, i) }),
+    );
+    const acknowledged: string[] = [];
+    let next = 0;
+    // Every other round, one chunk stripped of its masks: refused as malformed, never trained on.
+    const transport: LearnerTransport = {
+      receive: async () =>
+        actors.flatMap((a) => {
+          const chunk = a.collectChunk();
+          const raw = [{ id: `c${next++}`, ...encodeActorChunk(chunk) }];
+          if (next % 4 === 1)
+            raw.push({ id: `bare${next}`, ...encodeActorChunk({ ...chunk, maskSize: 0, masks: null }) });
+          return raw;
+        }),
+      acknowledge: async (ids) => void acknowledged.push(...ids),
+      publish: async (params, version) => actors.forEach((a) => a.setParameters(params, version)),
+    };
+    const learner = new DistributedLearner('appo', config, 'masked', transport);
+    expect(learner.maskSize).toBe(N_ACTIONS);
+    // Every batch the update rule gets carries the masks, one per row: the loss is of the masked distribution.
+    const trainOn = learner.trainer.trainOn.bind(learner.trainer);
+    const maskedRows: number[] = [];
+    learner.trainer.trainOn = (batch) => {
+      maskedRows.push(batch.masks === null ? 0 : batch.masks.length / N_ACTIONS);
+      expect(maskedRows.at(-1)).toBe(batch.size);
+      return trainOn(batch);
+    };
+    await learner.begin({ totalTimesteps: 64 * 8 });
+    const rows = [];
+    while (!learner.done) rows.push(await learner.iterate()); // a masked action would throw in the env
+    expect(rows).toHaveLength(4); // two chunks of 64 steps per update
+    expect(maskedRows).toEqual([128, 128, 128, 128]);
+    expect(learner.numTimesteps).toBe(512);
+    const bare = acknowledged.filter((id) => id.startsWith('bare')).length;
+    expect(bare).toBeGreaterThan(0);
+    expect(learner.rejected).toEqual({ malformed: bare, oversized: 0, foreign: 0, 'non-finite': 0 });
+    for (const row of rows) expect(Number.isFinite(row.policyLoss)).toBe(true);
   });
 });

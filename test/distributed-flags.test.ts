@@ -1,11 +1,13 @@
 /**
- * IMPALA/APPO's user-facing edges (issue 17): the CLI's transport flags are refused where they do not apply, with
- * one line; Redis URLs are checked and shown without their password; a missing ioredis says how to install it.
+ * IMPALA/APPO's user-facing edges (issue 17): the CLI's transport flags (TLS files included) are refused where they
+ * do not apply, with one line; Redis URLs are checked (by the sweeps' code, src/node/redis-connection.ts) and shown
+ * without their password; a missing ioredis says how to install it; an unreachable server is retried and said.
  */
-import { afterEach, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { runTrain } from '../src/cli/train.js';
 import { PolicygradError } from '../src/errors.js';
-import { checkRunId, redactRedisUrl } from '../src/node/redis-transport.js';
+import { parseRedisUrl } from '../src/node/redis-connection.js';
+import { checkRunId } from '../src/node/redis-transport.js';
 
 const quiet = { line: () => {}, progress: () => {}, interval: 1e9 };
 const train = (options: Record<string, unknown>) =>
@@ -19,6 +21,24 @@ describe('train flags for impala/appo', () => {
     await expect(train({ algo: 'a2c', redis: 'redis://h:1', runId: 'r' })).rejects.toThrow(
       '--redis, --run-id apply to impala and appo only; --algo is a2c',
     );
+    await expect(train({ algo: 'ppo', redisTlsCa: 'ca.pem' })).rejects.toThrow(
+      '--redis-tls-ca apply to impala and appo only; --algo is ppo',
+    );
+  });
+
+  it('TLS files: only with --redis, only for rediss://, checked before anything is built', async () => {
+    await expect(train({ algo: 'appo', redisTlsCa: 'ca.pem' })).rejects.toThrow(
+      '--redis-tls-ca is for --redis rediss://… (actors through Redis)',
+    );
+    await expect(
+      train({ algo: 'appo', redis: 'redis://h:1', runId: 'r', redisTlsCa: 'ca.pem' }),
+    ).rejects.toThrow("--redis-tls-ca is for TLS: use a rediss:// URL (the server's tls-port)");
+    await expect(
+      train({ algo: 'impala', redis: 'rediss://h:1', runId: 'r', redisTlsCa: '/nonexistent/ca.pem' }),
+    ).rejects.toThrow('cannot read --redis-tls-ca /nonexistent/ca.pem (ENOENT)');
+    await expect(
+      train({ algo: 'appo', redis: 'rediss://h:1', runId: 'r', redisTlsKey: 'k.pem' }),
+    ).rejects.toThrow('--redis-tls-cert and --redis-tls-key go together');
   });
 
   it('--redis needs --run-id, --run-id needs --redis, and --actors is for threads', async () => {
@@ -36,44 +56,35 @@ describe('train flags for impala/appo', () => {
 });
 
 describe('Redis URLs and run ids', () => {
-  afterEach(() => {
-    vi.doUnmock('ioredis');
-    vi.resetModules();
-  });
-
-  it('shows a URL with its password replaced', () => {
-    expect(redactRedisUrl('redis://user:s3cret@host:6379/0')).toBe('redis://user:***@host:6379/0');
-    expect(redactRedisUrl('rediss://host:6380')).toBe('rediss://host:6380');
-    expect(redactRedisUrl('not a url')).toBe('(an invalid URL)');
-  });
-
-  it('refuses run ids that are not plain names', () => {
+  it('refuses run ids that are not plain names (no ":", so an ACL key pattern grants one run)', () => {
     expect(checkRunId('cartpole-1')).toBe('cartpole-1');
     expect(() => checkRunId('a b')).toThrow(PolicygradError);
+    expect(() => checkRunId('a:b')).toThrow(/expected letters, digits and \. _ -/);
     expect(() => checkRunId('-x')).toThrow(/starting with a letter or digit/);
   });
 
-  it('an invalid URL or scheme is one line, without the password', async () => {
-    const { connectRedis } = await import('../src/node/redis-transport.js');
-    await expect(connectRedis('::')).rejects.toThrow(/invalid --redis URL: expected redis:\/\//);
-    const error = await connectRedis('http://u:s3cret@host:1').catch((e: Error) => e);
-    expect(String(error)).toMatch(/expected the redis:\/\/ or rediss:\/\/ \(TLS\) scheme/);
-    expect(String(error)).not.toContain('s3cret');
+  it('every key of a run is under policygrad:run:<run>:', async () => {
+    const { redisKeys } = await import('../src/node/redis-transport.js');
+    for (const key of Object.values(redisKeys('r1'))) expect(key).toMatch(/^policygrad:run:r1:[a-z]+$/);
   });
 
-  it('without ioredis installed, says which package to install', async () => {
-    vi.doMock('ioredis', () => {
-      throw new Error("Cannot find package 'ioredis'");
-    });
-    const { connectRedis } = await import('../src/node/redis-transport.js');
-    await expect(connectRedis('redis://127.0.0.1:1')).rejects.toThrow(
-      'the Redis transport needs the ioredis package: npm install ioredis',
+  it('an invalid URL or scheme is one line, without the password', async () => {
+    await expect(train({ algo: 'appo', redis: '::', runId: 'r' })).rejects.toThrow(
+      /invalid --redis URL: expected redis:\/\//,
     );
+    const error = await train({ algo: 'appo', redis: 'http://u:s3cret@host:1', runId: 'r' }).catch(
+      (e: Error) => e,
+    );
+    expect(String(error)).toMatch(
+      /invalid --redis URL scheme 'http:': expected redis:\/\/ or rediss:\/\/ \(TLS\)/,
+    );
+    expect(String(error)).not.toContain('s3cret');
   });
+  // Without ioredis installed: test/sweep-cli.test.ts runs `policygrad actor` with the package made missing.
 });
 
 describe('Redis unreachable', () => {
-  it('says so once, without the password, and keeps retrying instead of failing', async () => {
+  it('retries with backoff saying so on one line per attempt, without the password, then fails in one line', async () => {
     const { connectRedis } = await import('../src/node/redis-transport.js');
     const { createServer } = await import('node:net');
     // A loopback port with nothing listening: take a free one and close it.
@@ -84,21 +95,23 @@ describe('Redis unreachable', () => {
       });
     });
     const lines: string[] = [];
-    const client = await connectRedis(`redis://u:s3cret@127.0.0.1:${port}/0`, (line) => lines.push(line));
-    const pending = client.call('PING').then(
-      () => 'answered',
-      () => 'failed',
-    );
-    await new Promise((resolve) => setTimeout(resolve, 1500));
-    expect(lines).toHaveLength(1); // once per outage, not once per retry
-    expect(lines[0]).toMatch(
-      /^Redis at redis:\/\/u:\*\*\*@127\.0\.0\.1:\d+\/0 unreachable \(.*\); retrying with backoff$/,
-    );
-    expect(lines[0]).not.toContain('s3cret');
-    // The command waits for the connection rather than failing.
-    expect(
-      await Promise.race([pending, new Promise((resolve) => setTimeout(() => resolve('waiting'), 100))]),
-    ).toBe('waiting');
-    client.disconnect();
+    vi.stubEnv('POLICYGRAD_REDIS_CONNECT_ATTEMPTS', '2');
+    try {
+      const target = parseRedisUrl(`redis://u:s3cret@127.0.0.1:${port}/0`, {});
+      const error = await connectRedis(target, 'policygrad actor', (line) => lines.push(line)).catch(
+        (e: Error) => e,
+      );
+      expect(lines).toEqual([
+        expect.stringMatching(
+          new RegExp(
+            `^cannot reach Redis at redis://u@127\\.0\\.0\\.1:${port}/0 \\(.*ECONNREFUSED.*\\); retrying in 0\\.5s \\(attempt 2 of 2\\)$`,
+          ),
+        ),
+      ]);
+      expect(String(error)).toMatch(/cannot reach Redis at redis:\/\/u@127\.0\.0\.1:\d+\/0 after 2 attempts/);
+      expect(String(error) + lines.join('')).not.toContain('s3cret');
+    } finally {
+      vi.unstubAllEnvs();
+    }
   });
 });

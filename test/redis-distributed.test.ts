@@ -15,7 +15,8 @@ import '../src/envs/builtin.js';
 import { encodeActorChunk } from '../src/algos/actor-chunk.js';
 import { Actor, actorSeed } from '../src/algos/actor.js';
 import { DistributedLearner, parseDistributedConfig } from '../src/algos/learner.js';
-import { REDIS_PASSWORD_ENV, RedisLearnerTransport, redisKeys } from '../src/node/redis-transport.js';
+import { PASSWORD_VARIABLE, parseRedisUrl } from '../src/node/redis-connection.js';
+import { RedisLearnerTransport, redisKeys } from '../src/node/redis-transport.js';
 import { redisAvailable, useRedisServer } from './redis-server.js';
 
 const available = redisAvailable();
@@ -32,6 +33,8 @@ describe.skipIf(!available)('IMPALA/APPO over Redis', () => {
   const context = useRedisServer();
   /** The server's URL without its password (which goes through the environment). */
   const bareUrl = () => `redis://127.0.0.1:${context.server.port}/0`;
+  /** The server for the transport (its URL holds the password). */
+  const server = () => parseRedisUrl(context.server.url, {});
 
   it('rejects and counts bad entries, trains on the good ones, acknowledges and deletes every entry it read', async () => {
     const runId = 'bad-entries';
@@ -41,7 +44,7 @@ describe.skipIf(!available)('IMPALA/APPO over Redis', () => {
       trainBatchSize: 64,
       seed: 4,
     });
-    const transport = await RedisLearnerTransport.open(context.server.url, runId, 'impala', config);
+    const transport = await RedisLearnerTransport.open(server(), runId, 'impala', config);
     const learner = new DistributedLearner('impala', config, runId, transport);
     const actors = [0, 1].map((i) => new Actor(config, { runId, actorId: `t${i}`, seed: actorSeed(4, i) }));
     const redis = context.client;
@@ -96,7 +99,7 @@ describe.skipIf(!available)('IMPALA/APPO over Redis', () => {
       trainBatchSize: 16,
       seed: 1,
     });
-    const first = await RedisLearnerTransport.open(context.server.url, runId, 'appo', config);
+    const first = await RedisLearnerTransport.open(server(), runId, 'appo', config);
     const actor = new Actor(config, { runId, actorId: 'a', seed: 9 });
     actor.setParameters(new DistributedLearner('appo', config, runId).policy.params, 0);
     const stream = redisKeys(runId).chunks;
@@ -109,10 +112,10 @@ describe.skipIf(!available)('IMPALA/APPO over Redis', () => {
     await first.close(); // dies before acknowledging
     expect(((await context.client.xpending(stream, 'learner')) as [number])[0]).toBe(2);
 
-    await expect(RedisLearnerTransport.open(context.server.url, runId, 'appo', config)).rejects.toThrow(
-      /run id pending is already in use on this Redis: choose another --run-id, or continue that run with --resume/,
+    await expect(RedisLearnerTransport.open(server(), runId, 'appo', config)).rejects.toThrow(
+      /run id pending is already in use on redis:\/\/127\.0\.0\.1:\d+: choose another --run-id, or continue that run with --resume/,
     );
-    const second = await RedisLearnerTransport.open(context.server.url, runId, 'appo', config, {
+    const second = await RedisLearnerTransport.open(server(), runId, 'appo', config, {
       resume: true,
     });
     const again = await second.receive(10, 100);
@@ -130,7 +133,7 @@ describe.skipIf(!available)('IMPALA/APPO over Redis', () => {
     const runDir = join(out, 'run');
     const runId = 'cartpole-1';
     const budget = 200_000;
-    const env = { ...process.env, [REDIS_PASSWORD_ENV]: context.server.password };
+    const env = { ...process.env, [PASSWORD_VARIABLE]: context.server.password };
     const start = (args: string[]) => {
       const child = spawn(process.execPath, [CLI, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
       children.push(child);

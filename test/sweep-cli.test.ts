@@ -237,7 +237,7 @@ describe('policygrad sweep (local)', () => {
     expect(stopped.steps).toBeLessThan(400_000);
   });
 
-  it('without bullmq and ioredis (optional peers): local sweeps run, Redis commands say what to install', () => {
+  it('without bullmq and ioredis (optional peers): local sweeps run, Redis commands (worker, actor) say what to install', () => {
     // A resolve hook that makes the two packages missing, as in a project that did not install them.
     const hooks = join(work, 'no-redis-hooks.mjs');
     writeFileSync(
@@ -263,6 +263,12 @@ describe('policygrad sweep (local)', () => {
     expect(worker.status).toBe(2);
     expect(worker.stderr.trim()).toBe(
       'policygrad: policygrad worker needs the bullmq and ioredis packages (optional, for sweeps on several machines): npm install bullmq ioredis',
+    );
+    // IMPALA/APPO's actor reaches Redis through the same code, with ioredis alone.
+    const actor = run(['actor', '--redis', 'redis://127.0.0.1:1', '--run-id', 'r']);
+    expect(actor.status).toBe(2);
+    expect(actor.stderr.trim()).toBe(
+      'policygrad: policygrad actor needs the ioredis package (optional, for runs on several machines): npm install ioredis',
     );
   });
 

@@ -6,7 +6,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { parseRedisUrl, redact } from '../src/node/sweep/redis-connection.js';
+import { parseRedisUrl, redact } from '../src/node/redis-connection.js';
 
 describe('--redis URL', () => {
   it('reads host, port, user, database and TLS; the password comes from the environment first', () => {

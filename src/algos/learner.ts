@@ -15,6 +15,7 @@
  * learner over a WebSocket or web-worker transport.
  */
 import { VecNormalize } from '../envs/vec-normalize.js';
+import { make } from '../envs/registry.js';
 import { describeValue, PolicygradError } from '../errors.js';
 import { type Checkpoint } from './checkpoint.js';
 import { decodeActorChunk, type ChunkRejectionReason } from './actor-chunk.js';
@@ -133,6 +134,11 @@ export class DistributedLearner {
   private staleBefore = 0;
   private pendingAcks: string[] = [];
   private began = false;
+  /**
+   * Entries per action mask in every chunk: the policy's logits when the env reports `info.action_mask`, else 0
+   * (the actors' collectors store masks the same way; the loss then uses the masked distribution).
+   */
+  readonly maskSize: number;
   /** When the previous row was made: env steps/s is measured between rows (chunks may wait in a queue). */
   private lastRowTime = 0;
   /**
@@ -157,11 +163,12 @@ export class DistributedLearner {
     this.trainer = createDistributedTrainer(algo, config as Record<string, unknown>);
     this.config = this.trainer.config;
     const c = this.config;
+    this.maskSize = actionMaskSize(c.env, c.envOptions, this.parts);
     this.assembler = new ChunkAssembler({
       chunkLength: c.chunkLength,
       obsDim: this.parts.env.obsDim,
       actionDim: this.parts.policy.dist.actionSize,
-      maskSize: 0,
+      maskSize: this.maskSize,
       trainBatchSize: c.trainBatchSize,
       maxPolicyLag: c.maxPolicyLag,
     });
@@ -314,7 +321,7 @@ export class DistributedLearner {
   /** Validates one raw chunk and adds it to the batch, or counts why not; its id is acknowledged after the update. */
   take(raw: RawChunk): void {
     this.pendingAcks.push(raw.id);
-    const expectation = chunkExpectation(this.parts, this.runId, this.version);
+    const expectation = chunkExpectation(this.parts, this.runId, this.version, this.maskSize);
     const decoded = decodeActorChunk(raw.header, raw.payload, expectation);
     if (!decoded.ok) {
       this.rejected[decoded.reason]++;
@@ -417,5 +424,23 @@ export class DistributedLearner {
   /** Returns of `episodes` evaluation episodes on a fresh env (deterministic by default). */
   evaluate(episodes: number, options: { deterministic?: boolean; seed?: number } = {}): number[] {
     return this.trainer.evaluate(episodes, options);
+  }
+}
+
+/**
+ * The chunks' mask size for this env: a fresh env (not the learner's own, whose state checkpoints keep) is reset
+ * once; if it reports Gymnasium's `info.action_mask`, actors send masks of the policy's logits width with every
+ * chunk, as their collectors store them.
+ */
+function actionMaskSize(envId: string, envOptions: Record<string, unknown>, parts: OnPolicyParts): number {
+  const space = parts.env.singleActionSpace.type;
+  if (space !== 'Discrete' && space !== 'MultiDiscrete') return 0;
+  const env = make(envId, envOptions);
+  try {
+    const { info } = env.reset({ seed: 0 });
+    const mask = (info as Record<string, unknown> | undefined)?.action_mask;
+    return mask === undefined || mask === null ? 0 : parts.policy.dist.inputSize;
+  } finally {
+    env.close();
   }
 }

@@ -3,17 +3,19 @@
  * with `policygrad train --algo appo|impala --redis URL --run-id R`, on this machine or any other. It exits when
  * the learner marks the run done, or on SIGINT/SIGTERM after its current chunk.
  */
+import { parseRedisUrl, type RedisTlsFlags, tlsFilesOf } from '../node/redis-connection.js';
 import { RedisActor } from '../node/redis-actor.js';
 import { handlingSignals } from './signals.js';
 
-export interface ActorCommandOptions {
+export interface ActorCommandOptions extends RedisTlsFlags {
   redis: string;
   runId: string;
   envs?: number;
 }
 
 export async function runActor(options: ActorCommandOptions, log = (line: string) => console.log(line)) {
-  const actor = new RedisActor({ url: options.redis, runId: options.runId, envs: options.envs, log });
+  const target = parseRedisUrl(options.redis, process.env, tlsFilesOf(options));
+  const actor = new RedisActor({ target, runId: options.runId, envs: options.envs, log });
   const onSignal = () => actor.stop();
   const { chunks, steps, reason } = await handlingSignals(onSignal, () => actor.run());
   log(

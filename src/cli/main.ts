@@ -20,6 +20,7 @@ import { installImports } from './imports.js';
 import { openPolicy } from './policy-env.js';
 import { CLI_ALGORITHMS, DEFAULT_ALGO, DEFAULT_ENV, DEFAULT_SEED } from './run-options.js';
 import { runList } from './list.js';
+import type { ActorCommandOptions } from './actor.js';
 import type { SweepCommandOptions } from './sweep.js';
 import type { WorkerCommandOptions } from './worker.js';
 import { checkGifDestination, loadGifenc, recordGif } from './record.js';
@@ -68,7 +69,7 @@ export function buildProgram(): Command {
         write(`policygrad: ${text.replace(/^error: /, '').trim()} (see policygrad --help)\n`),
     });
 
-  program
+  const train = program
     .command('train')
     .description('train an agent; with no options, PPO on CartPole-v1 with the tuned zoo preset')
     // No parser defaults for algo, env and seed: they may also come from --set or --config (run-options.ts).
@@ -119,9 +120,10 @@ export function buildProgram(): Command {
     .option('--actors <n>', 'impala/appo: actor threads on this machine (default 2)', nonNegativeInteger)
     .option(
       '--redis <url>',
-      'impala/appo: actors join through this Redis (redis[s]://[user:password@]host:port[/db])',
+      'impala/appo: actors join through this Redis: redis://[user@]host:port[/db] or rediss://… (TLS); password in POLICYGRAD_REDIS_PASSWORD',
     )
-    .option('--run-id <id>', 'impala/appo with --redis: the run id that namespaces its Redis keys')
+    .option('--run-id <id>', 'impala/appo with --redis: the run id that namespaces its Redis keys');
+  withRedisTls(train)
     .addHelpText(
       'after',
       '\nExamples:\n  policygrad train\n  policygrad train --algo appo --env CartPole-v1 --actors 2\n  policygrad train --algo a2c --env CartPole-v1 --seed 2\n  policygrad train --preset cleanrl --seeds 1,2,3,4,5\n  policygrad train --algo ppo --set learningRate=0.0005 --set nEpochs=10 --out runs/ppo-lr\n  policygrad train --resume runs/ppo-lr',
@@ -132,20 +134,21 @@ export function buildProgram(): Command {
       else await runTrainSeeds({ ...options, seeds: options.seeds }, output);
     });
 
-  program
+  const actor = program
     .command('actor')
     .description('run an impala/appo actor for a learner started with --redis (on this machine or another)')
     .requiredOption(
       '--redis <url>',
-      `the learner's Redis: redis[s]://[user:password@]host:port[/db] (or the password in $POLICYGRAD_REDIS_PASSWORD)`,
+      "the learner's Redis: redis://[user@]host:port[/db] or rediss://… (TLS); password in POLICYGRAD_REDIS_PASSWORD",
     )
     .requiredOption('--run-id <id>', "the learner's --run-id")
-    .option('--envs <n>', "envs this actor steps (default: the run's numEnvs)", positiveInteger)
+    .option('--envs <n>', "envs this actor steps (default: the run's numEnvs)", positiveInteger);
+  withRedisTls(actor)
     .addHelpText(
       'after',
-      '\nExample (the learner elsewhere: policygrad train --algo appo --redis redis://host:6379 --run-id cartpole-1):\n  POLICYGRAD_REDIS_PASSWORD=… policygrad actor --redis redis://host:6379 --run-id cartpole-1 --envs 8',
+      '\nExamples (the learner elsewhere: policygrad train --algo appo --redis redis://host:6379 --run-id cartpole-1):\n  POLICYGRAD_REDIS_PASSWORD=… policygrad actor --redis redis://host:6379 --run-id cartpole-1 --envs 8\n  POLICYGRAD_REDIS_PASSWORD=… policygrad actor --redis rediss://cartpole-1@host:6380 --run-id cartpole-1 --redis-tls-ca ca.pem',
     )
-    .action(async (options: { redis: string; runId: string; envs?: number }) => {
+    .action(async (options: ActorCommandOptions) => {
       const { runActor } = await import('./actor.js');
       await runActor(options);
     });

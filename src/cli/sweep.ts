@@ -2,7 +2,7 @@
  * `policygrad sweep spec.yaml`: every config of the spec on every seed, each trial a normal run directory under
  * `<out>/trials/`, then `summary.json`, the ranked table and `best.yaml`. Locally (the default) trials run in
  * `--parallel K` child processes; with `--redis URL` they are BullMQ jobs that `policygrad worker` processes run
- * anywhere, their results shipped back through Redis (src/node/sweep/redis.ts).
+ * anywhere, their results shipped back through Redis (src/node/sweep/redis-sweep.ts).
  *
  * `<out>/sweep.json` records the plan and `<out>/status.json` the trials' progress (rewritten each second a trial moved),
  * which `policygrad sweep --status <out>` prints.
@@ -20,12 +20,12 @@ import { nodePorts } from '../node/ports.js';
 import { LocalSweep, type PlannedTrial } from '../node/sweep/local.js';
 import {
   connectWithRetry,
-  loadRedisPackages,
+  givenTlsFlag,
   parseRedisUrl,
   type RedisTlsFlags,
-  TLS_FLAGS,
   tlsFilesOf,
-} from '../node/sweep/redis-connection.js';
+} from '../node/redis-connection.js';
+import { loadRedisPackages } from '../node/sweep/redis-names.js';
 import { RedisSweep } from '../node/sweep/redis-sweep.js';
 import { pendingTrial, type TrialState } from '../node/sweep/record.js';
 import {
@@ -98,11 +98,9 @@ export async function runSweep(
       'sweep: --parallel is for local sweeps; with --redis, each worker has --concurrency',
     );
   }
-  const tlsFlag = (Object.keys(TLS_FLAGS) as (keyof typeof TLS_FLAGS)[]).find(
-    (k) => tlsFilesOf(options)[k] !== undefined,
-  );
+  const tlsFlag = givenTlsFlag(options);
   if (options.redis === undefined && tlsFlag !== undefined) {
-    throw new PolicygradError(`sweep: ${TLS_FLAGS[tlsFlag]} is for --redis rediss://… (a Redis sweep)`);
+    throw new PolicygradError(`sweep: ${tlsFlag} is for --redis rediss://… (a Redis sweep)`);
   }
   const spec = readSweepSpec(specPath);
   const out = options.out ?? join('sweeps', spec.name);
@@ -227,7 +225,7 @@ export async function runSweep(
 async function openRedis(url: string, tls: RedisTlsFlags, output: SweepOutput) {
   const packages = await loadRedisPackages('policygrad sweep --redis');
   const target = parseRedisUrl(url, process.env, tlsFilesOf(tls));
-  const client = await connectWithRetry(packages, target, (line) => output.line(line));
+  const client = await connectWithRetry(packages.ioredis, target, (line) => output.line(line));
   return { packages, target, client };
 }
 

@@ -17,6 +17,14 @@ import {
   type TransportFactory,
 } from '../node/distributed.js';
 import { nodePorts } from '../node/ports.js';
+import {
+  givenTlsFlag,
+  parseRedisUrl,
+  type RedisTarget,
+  type RedisTlsFlags,
+  TLS_FLAGS,
+  tlsFilesOf,
+} from '../node/redis-connection.js';
 import { checkRunId } from '../node/redis-transport.js';
 import { RunDirectory } from '../node/run-dir.js';
 import { checkCreatableDirectory } from './destinations.js';
@@ -24,7 +32,7 @@ import { envModulesFor } from './imports.js';
 import { checkResumeFlags } from './resume-check.js';
 import { type ResolvedRun, resolveRun } from './run-options.js';
 
-export interface TrainCommandOptions {
+export interface TrainCommandOptions extends RedisTlsFlags {
   /** Undefined: from --set or --config, else 'ppo' (see run-options.ts). */
   algo?: string;
   /** Undefined: from --set or --config, else 'CartPole-v1'. */
@@ -53,7 +61,10 @@ export interface TrainCommandOptions {
   import?: string[];
   /** IMPALA/APPO: actor threads on this machine (the config's numActors). */
   actors?: number;
-  /** IMPALA/APPO: a Redis URL (may hold a password: never written anywhere); actors join through it. */
+  /**
+   * IMPALA/APPO: a Redis URL (may hold a password: never written anywhere); actors join through it. With it, the
+   * TLS files of `RedisTlsFlags` (never written anywhere either).
+   */
   redis?: string;
   /** IMPALA/APPO with Redis: the run's id, which namespaces its keys. */
   runId?: string;
@@ -300,11 +311,21 @@ async function startRun(
     ? new DistributedRun(algo, config, transport.factory, transport.runId)
     : createAlgorithm(algo, { ...config, ...threads }, nodePorts);
   const totalTimesteps = runBudget(options, resolved);
-  const run = RunDirectory.create(out, { force: options.force === true });
+  // Redis first: a refused password, an untrusted certificate or a taken run id leaves no run directory behind.
+  if (model instanceof DistributedRun && transport.kind === 'redis') await model.connect();
+  let run: RunDirectory;
+  try {
+    run = RunDirectory.create(out, { force: options.force === true });
+  } catch (error) {
+    if (model instanceof DistributedRun) await model.stop();
+    throw error;
+  }
   run.writeConfig({
     ...runHeader(options, resolved, totalTimesteps),
-    // The transport and run id, never the Redis URL (it may hold a password): --resume takes it again.
+    // The transport and run id, never the Redis URL (it may hold a password) nor the TLS files' paths: --resume
+    // takes them again. The server as messages show it and which TLS flags were given, for resume's message.
     ...(isDistributedAlgorithm(algo) ? { transport: transport.kind, runId: transport.runId } : {}),
+    ...(transport.redis === undefined ? {} : { redis: transport.redis }),
     config: model.config,
   });
   return {
@@ -347,6 +368,35 @@ export function runHeader(options: TrainCommandOptions, resolved: ResolvedRun, t
   };
 }
 
+/** What config.json records of a Redis connection: the server without its password, the TLS flags' names. */
+interface SavedRedis {
+  server: string;
+  tlsFlags: string[];
+}
+
+/** The IMPALA/APPO transport flags given (as the user typed them): refused for the other algorithms. */
+function refuseDistributedFlags(algo: string, options: TrainCommandOptions): void {
+  if (isDistributedAlgorithm(algo)) return;
+  const given = (['actors', 'redis', 'runId'] as const)
+    .filter((key) => options[key] !== undefined)
+    .map((key) => `--${key === 'runId' ? 'run-id' : key}`);
+  const tls = givenTlsFlag(options);
+  if (tls !== undefined) given.push(tls);
+  if (given.length > 0) {
+    throw new PolicygradError(`${given.join(', ')} apply to impala and appo only; --algo is ${algo}`);
+  }
+}
+
+/** The `--redis` server with its TLS files (read and checked now, before anything is built or written). */
+function redisTarget(url: string, options: TrainCommandOptions): { target: RedisTarget; saved: SavedRedis } {
+  const target = parseRedisUrl(url, process.env, tlsFilesOf(options));
+  const files = tlsFilesOf(options);
+  const tlsFlags = (Object.keys(TLS_FLAGS) as (keyof typeof TLS_FLAGS)[])
+    .filter((key) => files[key] !== undefined)
+    .map((key) => TLS_FLAGS[key]);
+  return { target, saved: { server: target.describe, tlsFlags } };
+}
+
 /**
  * How an IMPALA/APPO learner meets its actors: threads here (the default), or Redis (`--redis URL --run-id R`).
  * The flags are refused for the other algorithms (never a silently ignored flag).
@@ -354,18 +404,21 @@ export function runHeader(options: TrainCommandOptions, resolved: ResolvedRun, t
 function distributedTransport(
   algo: string,
   options: TrainCommandOptions,
-): { kind: 'local' | 'redis'; factory: TransportFactory | undefined; runId: string } {
-  if (!isDistributedAlgorithm(algo)) {
-    const given = (['actors', 'redis', 'runId'] as const).filter((key) => options[key] !== undefined);
-    if (given.length > 0) {
-      const flags = given.map((key) => `--${key === 'runId' ? 'run-id' : key}`).join(', ');
-      throw new PolicygradError(`${flags} apply to impala and appo only; --algo is ${algo}`);
-    }
-    return { kind: 'local', factory: undefined, runId: 'local' };
-  }
+): {
+  kind: 'local' | 'redis';
+  factory: TransportFactory | undefined;
+  runId: string;
+  redis?: SavedRedis;
+} {
+  refuseDistributedFlags(algo, options);
+  if (!isDistributedAlgorithm(algo)) return { kind: 'local', factory: undefined, runId: 'local' };
   if (options.redis === undefined) {
     if (options.runId !== undefined) {
       throw new PolicygradError('--run-id names a Redis run: give --redis URL with it (or leave both out)');
+    }
+    const tls = givenTlsFlag(options);
+    if (tls !== undefined) {
+      throw new PolicygradError(`${tls} is for --redis rediss://… (actors through Redis)`);
     }
     return { kind: 'local', factory: undefined, runId: 'local' };
   }
@@ -379,7 +432,9 @@ function distributedTransport(
       '--actors starts actor threads for a local run; with --redis, start actors with: policygrad actor --redis URL --run-id ID',
     );
   }
-  return { kind: 'redis', factory: redisLearner(options.redis), runId: checkRunId(options.runId) };
+  const runId = checkRunId(options.runId);
+  const { target, saved } = redisTarget(options.redis, options);
+  return { kind: 'redis', factory: redisLearner(target), runId, redis: saved };
 }
 
 /**
@@ -407,12 +462,14 @@ interface SavedRunConfig {
   /** IMPALA/APPO: how the learner met its actors, and the run id. */
   transport?: string;
   runId?: string;
+  redis?: SavedRedis;
   config?: Record<string, unknown>;
 }
 
 /**
- * An IMPALA/APPO run to resume: with actor threads as before, or through Redis again (its URL is never saved, as
- * it may hold a password: `--redis` gives it again); the run id is the saved one.
+ * An IMPALA/APPO run to resume: with actor threads as before, or through Redis again (its URL and TLS files are
+ * never saved, as the URL may hold a password: `--redis` and the TLS flags give them again, as the first time);
+ * the run id is the saved one.
  */
 function resumedDistributedRun(
   path: string,
@@ -433,16 +490,36 @@ function resumedDistributedRun(
     );
   }
   if (saved.transport === 'redis') {
+    const before = saved.redis;
+    const flags =
+      before === undefined ? '' : [before.server, ...before.tlsFlags.map((f) => `${f} FILE`)].join(' ');
     if (options.redis === undefined) {
       throw new PolicygradError(
-        `cannot resume ${path} without --redis URL: the run's actors meet its learner through Redis, and the URL is never saved (it may hold a password)`,
+        `cannot resume ${path} without --redis URL${before === undefined ? '' : ` (it used --redis ${flags})`}: connection flags are never saved (the URL may hold a password); give them again`,
       );
     }
-    return new DistributedRun(algo, config, redisLearner(options.redis, { resume: true }), checkRunId(runId));
+    const now = redisTarget(options.redis, options);
+    // Only for a TLS server again: a run may move to another Redis, with or without TLS.
+    const missing =
+      now.target.options.tls === undefined
+        ? []
+        : (before?.tlsFlags ?? []).filter((flag) => !now.saved.tlsFlags.includes(flag));
+    if (missing.length > 0) {
+      throw new PolicygradError(
+        `cannot resume ${path} without ${missing.map((f) => `${f} FILE`).join(' ')}: the run used ${missing.length === 1 ? 'it' : 'them'} and TLS files are never saved; give them again`,
+      );
+    }
+    return new DistributedRun(algo, config, redisLearner(now.target, { resume: true }), checkRunId(runId));
   }
   if (options.redis !== undefined) {
     throw new PolicygradError(
       `cannot resume ${path} with --redis: the run's actors are threads on this machine`,
+    );
+  }
+  const tls = givenTlsFlag(options);
+  if (tls !== undefined) {
+    throw new PolicygradError(
+      `cannot resume ${path} with ${tls}: the run's actors are threads on this machine`,
     );
   }
   return new DistributedRun(algo, config, undefined, runId);
@@ -467,6 +544,7 @@ async function resumeRun(
   }
   checkThreadsFlag(algo, threads);
   checkResumeFlags(path, options, { algo, env, seed: saved.seed, config });
+  refuseDistributedFlags(algo, options);
   const totalTimesteps = options.timesteps ?? savedBudget;
   if (totalTimesteps < savedBudget) {
     throw new PolicygradError(

@@ -3,13 +3,8 @@
  * server, until Ctrl-C (running trials then checkpoint and go back on the queue for another worker).
  */
 import { availableParallelism } from 'node:os';
-import {
-  connectWithRetry,
-  loadRedisPackages,
-  parseRedisUrl,
-  type RedisTlsFlags,
-  tlsFilesOf,
-} from '../node/sweep/redis-connection.js';
+import { connectWithRetry, parseRedisUrl, type RedisTlsFlags, tlsFilesOf } from '../node/redis-connection.js';
+import { loadRedisPackages } from '../node/sweep/redis-names.js';
 import { SweepWorker } from '../node/sweep/worker.js';
 import { handlingSignals } from './signals.js';
 
@@ -24,7 +19,7 @@ export interface WorkerCommandOptions extends RedisTlsFlags {
 export async function runWorker(options: WorkerCommandOptions, say: (line: string) => void): Promise<void> {
   const packages = await loadRedisPackages('policygrad worker');
   const target = parseRedisUrl(options.redis, process.env, tlsFilesOf(options));
-  const client = await connectWithRetry(packages, target, say);
+  const client = await connectWithRetry(packages.ioredis, target, say);
   const concurrency = options.concurrency ?? availableParallelism();
   const worker = new SweepWorker(packages, target, client, {
     concurrency,

@@ -15,6 +15,7 @@ import {
 import type { PredictOptions } from '../policies/actor-critic.js';
 import { PolicygradError } from '../errors.js';
 import { LocalActorPool } from './local-actors.js';
+import type { RedisTarget } from './redis-connection.js';
 import { RedisLearnerTransport } from './redis-transport.js';
 
 export const DISTRIBUTED_ALGORITHMS: readonly DistributedAlgorithm[] = ['impala', 'appo'];
@@ -36,14 +37,15 @@ export type OpenTransport = LearnerTransport & { close(): Promise<void>; finish?
 export type TransportFactory = (learner: DistributedLearner) => Promise<OpenTransport>;
 
 /**
- * Actors on any machine through Redis (src/node/redis-transport.ts); `resume`: the run id exists there already
+ * Actors on any machine through Redis (src/node/redis-transport.ts; `target` from `parseRedisUrl`); `resume`: the run id exists there already
  * (a restarted learner takes up its pending chunks).
  */
 export function redisLearner(
-  url: string,
+  target: RedisTarget,
   options: { resume?: boolean; log?: (line: string) => void } = {},
 ): TransportFactory {
-  return (learner) => RedisLearnerTransport.open(url, learner.runId, learner.algo, learner.config, options);
+  return (learner) =>
+    RedisLearnerTransport.open(target, learner.runId, learner.algo, learner.config, options);
 }
 
 /** Actor threads on this machine (the default). */
@@ -120,14 +122,23 @@ export class DistributedRun {
     return running;
   }
 
+  /**
+   * Opens the transport now rather than at the first `iterate` (the CLI connects to Redis before it creates the
+   * run directory, so a refused password or a taken run id leaves nothing behind). Idempotent.
+   */
+  async connect(): Promise<void> {
+    if (this.transport !== null) return;
+    const transport = await this.transportFactory(this.learner);
+    this.transport = transport;
+    this.learner.transport = transport;
+  }
+
   private async iterateOnce(): Promise<DistributedMetrics> {
     if (this.transport === null) {
       if (this.pendingBegin === null) {
         throw new PolicygradError('call begin({ totalTimesteps }) before iterate()');
       }
-      const transport = await this.transportFactory(this.learner);
-      this.transport = transport;
-      this.learner.transport = transport;
+      await this.connect();
     }
     if (this.pendingBegin !== null) {
       await this.learner.begin(this.pendingBegin);

@@ -10,10 +10,12 @@ import { Actor, actorSeed } from '../algos/actor.js';
 import { parseDistributedConfig, type DistributedAlgorithm } from '../algos/learner.js';
 import { loadEnvEngine } from '../envs/load-engine.js';
 import { PolicygradError } from '../errors.js';
-import { checkRunId, connectRedis, type RedisClient, redisKeys } from './redis-transport.js';
+import type { RedisTarget } from './redis-connection.js';
+import { checkRunId, connectRedis, type RedisClient, redisKeys, refusedKeys } from './redis-transport.js';
 
 export interface RedisActorOptions {
-  url: string;
+  /** The server (`parseRedisUrl`: URL, password, TLS files). */
+  target: RedisTarget;
   runId: string;
   /** Envs this actor steps (default: the run's numEnvs). */
   envs?: number;
@@ -36,13 +38,15 @@ export class RedisActor {
   }
 
   async run(): Promise<{ chunks: number; steps: number; reason: 'done' | 'stopped' }> {
-    const { url, envs } = this.options;
+    const { target, envs } = this.options;
     const runId = checkRunId(this.options.runId);
     const log = this.options.log ?? ((line: string) => console.error(line));
-    const client = await connectRedis(url, log);
+    const client = await connectRedis(target, 'policygrad actor', log);
     const keys = redisKeys(runId);
     try {
-      const { algo, raw } = await this.readRun(client, keys.config, log);
+      const { algo, raw } = await this.readRun(client, keys.config, log).catch((error: unknown) => {
+        throw refusedKeys(error, target, runId);
+      });
       const config = parseDistributedConfig(algo, {
         ...raw,
         ...(envs === undefined ? {} : { numEnvs: envs }),
@@ -112,7 +116,7 @@ export class RedisActor {
       if (typeof text === 'string') return parseRun(text);
       if (performance.now() > deadline || this.stopped) {
         throw new PolicygradError(
-          `no run ${this.options.runId} on this Redis: start its learner (policygrad train --redis … --run-id ${this.options.runId})`,
+          `no run ${this.options.runId} on ${this.options.target.describe}: start its learner (policygrad train --redis … --run-id ${this.options.runId})`,
         );
       }
       if (!said) log(`waiting for run ${this.options.runId}'s learner to publish its config…`);

@@ -1,44 +1,52 @@
 /**
- * IMPALA/APPO over Redis (issue 17): actors on any machine, one learner. Every key is namespaced by the run id:
+ * IMPALA/APPO over Redis (issue 17): actors on any machine, one learner. Every key is namespaced by the run id,
+ * under policygrad:run:<run>: (`runKeyPrefix`):
  *
- *   policygrad:<run>:config   the learner's resolved config and algorithm (JSON; actors build their policy from it)
- *   policygrad:<run>:chunks   a Stream of chunks, fields `header` (JSON) and `payload` (bytes); the learner reads
- *                             it through the consumer group `learner` and acknowledges (XACK, then XDEL) an
+ *   policygrad:run:<run>:config   the learner's config and algorithm (JSON; actors build their policy from it)
+ *   policygrad:run:<run>:chunks   a Stream of chunks, fields `header` (JSON) and `payload` (bytes); the learner
+ *                             reads it through the consumer group `learner` and acknowledges (XACK, then XDEL) an
  *                             entry only after the update that used it, so a learner that dies leaves its
  *                             unacknowledged entries pending and its successor (same consumer name) reads them
  *                             first
- *   policygrad:<run>:params   a hash {version, params}: written in one HSET, so a reader never sees a version
+ *   policygrad:run:<run>:params   a hash {version, params}: written in one HSET, so a reader never sees a version
  *                             with another version's parameters
- *   policygrad:<run>:state    'running' or 'done' (actors exit when the run is done)
- *   policygrad:<run>:actors   a counter: each actor takes the next index (its seed)
+ *   policygrad:run:<run>:state    'running' or 'done' (actors exit when the run is done)
+ *   policygrad:run:<run>:actors   a counter: each actor takes the next index (its seed)
  *
  * Everything read back is untrusted: chunks go through `decodeActorChunk` in the learner, parameters are checked
  * for size and finiteness by the actor, the config is parsed by the algorithm's schema.
  *
- * The password: a URL may carry one (redis://user:password@host:port/db) or it comes from the environment
- * (POLICYGRAD_REDIS_PASSWORD, so it need not appear on a command line). It is never written to a file or a log:
- * `redactRedisUrl` is what messages show. ioredis is an optional peer dependency, loaded when a Redis run starts.
+ * Reaching the server is src/node/redis-connection.ts, as for sweeps: the URL (an ACL user, rediss:// for TLS with
+ * --redis-tls-ca/--redis-tls-cert/--redis-tls-key), the password from POLICYGRAD_REDIS_PASSWORD (or the URL), never
+ * written to a file or a log (messages show `target.describe`), the first connection retried with backoff, a
+ * refused password or an untrusted certificate one line at once. ioredis is an optional peer dependency, loaded
+ * when a Redis run starts. An ACL user for one run needs only its keys: `~policygrad:run:<run>:*` (README).
  */
+import type { Redis } from 'ioredis';
 import type { DistributedAlgoConfig, LearnerTransport, RawChunk } from '../algos/learner.js';
 import { PolicygradError } from '../errors.js';
+import {
+  connectWithRetry,
+  ID_PATTERN,
+  KEY_PREFIX,
+  loadIoredis,
+  redact,
+  type RedisTarget,
+} from './redis-connection.js';
 
-/** The Redis client calls used here (ioredis's generic `call`/`callBuffer`). */
-export interface RedisClient {
-  call(command: string, ...args: (string | number | Buffer)[]): Promise<unknown>;
-  callBuffer(command: string, ...args: (string | number | Buffer)[]): Promise<unknown>;
-  quit(): Promise<unknown>;
-  disconnect(): void;
-  on(event: string, listener: (...args: unknown[]) => void): unknown;
-}
-
-export const REDIS_PASSWORD_ENV = 'POLICYGRAD_REDIS_PASSWORD';
+export type RedisClient = Redis;
 
 /** The learner's consumer group and its (one) consumer. */
 const GROUP = 'learner';
 const CONSUMER = 'learner-1';
 
+/** Every key of a run starts with this (an ACL user for the run: `~policygrad:run:<run>:*`). */
+export function runKeyPrefix(runId: string): string {
+  return `${KEY_PREFIX}:run:${runId}:`;
+}
+
 export function redisKeys(runId: string) {
-  const prefix = `policygrad:${runId}:`;
+  const prefix = runKeyPrefix(runId);
   return {
     config: `${prefix}config`,
     chunks: `${prefix}chunks`,
@@ -48,79 +56,40 @@ export function redisKeys(runId: string) {
   };
 }
 
-/** A run id: letters, digits and . _ : - (it becomes part of Redis keys and of every chunk's header). */
+/** A run id: letters, digits and . _ - (it becomes part of Redis keys and of every chunk's header). */
 export function checkRunId(runId: string): string {
-  if (!/^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$/.test(runId)) {
+  if (!ID_PATTERN.test(runId)) {
     throw new PolicygradError(
-      `invalid --run-id ${JSON.stringify(runId)}: expected letters, digits and . _ : - (at most 64, starting with a letter or digit)`,
+      `invalid --run-id ${JSON.stringify(runId)}: expected letters, digits and . _ - (at most 128, starting with a letter or digit)`,
     );
   }
   return runId;
 }
 
-/** The URL with its password replaced by ***: what messages may show. */
-export function redactRedisUrl(url: string): string {
-  try {
-    const parsed = new URL(url);
-    if (parsed.password !== '') parsed.password = '***';
-    return parsed.toString();
-  } catch {
-    return '(an invalid URL)';
-  }
-}
-
-/** Connects (ioredis, loaded now), retrying with backoff and saying so once per outage. */
+/**
+ * Connects a learner or an actor (ioredis, loaded now): the first connection retried with backoff, each wait said
+ * on one line; a lost connection later re-established with backoff while commands wait.
+ */
 export async function connectRedis(
-  url: string,
+  target: RedisTarget,
+  command: string,
   log: (line: string) => void = (line) => console.error(line),
 ): Promise<RedisClient> {
-  let parsed: URL;
-  try {
-    parsed = new URL(url);
-  } catch {
-    throw new PolicygradError(
-      'invalid --redis URL: expected redis://[user:password@]host:port[/db] or rediss:// for TLS',
-    );
-  }
-  if (parsed.protocol !== 'redis:' && parsed.protocol !== 'rediss:') {
-    throw new PolicygradError(
-      `invalid --redis URL ${redactRedisUrl(url)}: expected the redis:// or rediss:// (TLS) scheme`,
-    );
-  }
-  let Redis: new (url: string, options: Record<string, unknown>) => RedisClient;
-  try {
-    ({ Redis } = (await import('ioredis')) as unknown as { Redis: typeof Redis });
-  } catch {
-    throw new PolicygradError('the Redis transport needs the ioredis package: npm install ioredis');
-  }
-  const password = parsed.password === '' ? process.env[REDIS_PASSWORD_ENV] : undefined;
-  const shown = redactRedisUrl(url);
-  let outage = false;
-  const client = new Redis(url, {
-    ...(password === undefined ? {} : { password }),
-    protocol: 2, // RESP2's reply shapes (arrays of [stream, entries]), as every Redis since 2.x sends them
-    // Commands wait for the connection instead of failing; reconnects back off up to 5 s.
-    maxRetriesPerRequest: null,
-    retryStrategy: (times: number) => Math.min(200 * 2 ** Math.min(times, 5), 5000),
-    lazyConnect: true,
-  });
-  client.on('error', (error) => {
-    if (!outage) log(`Redis at ${shown} unreachable (${describeRedisError(error)}); retrying with backoff`);
-    outage = true;
-  });
-  client.on('ready', () => {
-    if (outage) log(`Redis at ${shown} reachable again`);
-    outage = false;
-  });
-  await (client as unknown as { connect(): Promise<void> }).connect().catch(() => {
-    // The retry strategy keeps trying; commands queue until it connects.
-  });
-  return client;
+  const ioredis = await loadIoredis(command);
+  // RESP2's reply shapes (arrays of [stream, entries]), as every Redis since 2.x sends them.
+  return connectWithRetry(ioredis, target, log, process.env, { protocol: 2 });
 }
 
-function describeRedisError(error: unknown): string {
+/**
+ * An ACL user without this run's keys or commands: one line saying which rule it needs (README), instead of the
+ * server's NOPERM reply as a stack trace. Other errors are returned as they are.
+ */
+export function refusedKeys(error: unknown, target: RedisTarget, runId: string): unknown {
   const message = error instanceof Error ? error.message : String(error);
-  return message.replace(/\/\/[^@\s]*@/g, '//***@'); // never a password, should a message quote the URL
+  if (!/NOPERM/.test(message)) return error;
+  return new PolicygradError(
+    `Redis at ${target.describe} refused run ${runId}'s commands (${redact(message.split('\n')[0], target)}): its ACL user needs ~${runKeyPrefix(runId)}* and the commands in the README's rule`,
+  );
 }
 
 /** The learner's side: reads the chunk stream through the consumer group, publishes parameters. */
@@ -141,31 +110,36 @@ export class RedisLearnerTransport implements LearnerTransport {
 
   /**
    * Connects, creates the stream and group if needed, and writes the run's config for the actors. A new run
-   * (`resume` false) refuses a run id this Redis already has: its leftover chunks would be taken for this run's.
+   * (`resume` false) refuses a run id the server already has: its leftover chunks would be taken for this run's.
    */
   static async open(
-    url: string,
+    target: RedisTarget,
     runId: string,
     algo: string,
     config: DistributedAlgoConfig,
     { resume = false, log }: { resume?: boolean; log?: (line: string) => void } = {},
   ): Promise<RedisLearnerTransport> {
-    const client = await connectRedis(url, log);
-    const transport = new RedisLearnerTransport(client, checkRunId(runId));
+    checkRunId(runId);
+    const client = await connectRedis(target, 'policygrad train --redis', log);
+    const transport = new RedisLearnerTransport(client, runId);
     const { keys } = transport;
-    if (!resume && Number(await client.call('EXISTS', keys.config, keys.chunks, keys.params)) > 0) {
-      await transport.close();
-      throw new PolicygradError(
-        `run id ${runId} is already in use on this Redis: choose another --run-id, or continue that run with --resume`,
-      );
-    }
     try {
-      await client.call('XGROUP', 'CREATE', keys.chunks, GROUP, '0', 'MKSTREAM');
+      if (!resume && Number(await client.call('EXISTS', keys.config, keys.chunks, keys.params)) > 0) {
+        throw new PolicygradError(
+          `run id ${runId} is already in use on ${target.describe}: choose another --run-id, or continue that run with --resume`,
+        );
+      }
+      try {
+        await client.call('XGROUP', 'CREATE', keys.chunks, GROUP, '0', 'MKSTREAM');
+      } catch (error) {
+        if (!String(error).includes('BUSYGROUP')) throw error;
+      }
+      await client.call('SET', keys.config, JSON.stringify({ algo, config }));
+      await client.call('SET', keys.state, 'running');
     } catch (error) {
-      if (!String(error).includes('BUSYGROUP')) throw error;
+      await transport.close();
+      throw refusedKeys(error, target, runId);
     }
-    await client.call('SET', keys.config, JSON.stringify({ algo, config }));
-    await client.call('SET', keys.state, 'running');
     return transport;
   }
 

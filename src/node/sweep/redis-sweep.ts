@@ -13,14 +13,8 @@ import { z } from 'zod';
 import type { Asha } from './asha.js';
 import type { PlannedTrial } from './local.js';
 import { TrialRecorder } from './record.js';
-import {
-  jobId,
-  KEY_PREFIX,
-  QUEUE_NAME,
-  type RedisConnection,
-  type RedisPackages,
-  sweepKeys,
-} from './redis-connection.js';
+import { KEY_PREFIX, type RedisConnection } from '../redis-connection.js';
+import { jobId, QUEUE_NAME, type RedisPackages, sweepKeys } from './redis-names.js';
 import { type TrialEvent, trialEventSchema } from './trial.js';
 
 /** Attempts per trial: a crash (not a user error) is retried this many times in all. */

@@ -15,14 +15,8 @@ import type { Job, Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { z } from 'zod';
 import { forkTrial } from './fork.js';
-import {
-  ID_PATTERN,
-  KEY_PREFIX,
-  QUEUE_NAME,
-  type RedisPackages,
-  type RedisTarget,
-  sweepKeys,
-} from './redis-connection.js';
+import { ID_PATTERN, KEY_PREFIX, type RedisTarget } from '../redis-connection.js';
+import { QUEUE_NAME, type RedisPackages, sweepKeys } from './redis-names.js';
 import type { StreamBatch } from './redis-sweep.js';
 import type { TrialEvent } from './trial.js';
 

@@ -1,24 +1,25 @@
 /**
- * Reaching Redis for `sweep --redis` and `policygrad worker`: the URL (redis:// or rediss:// for TLS, with an
+ * Reaching Redis, for every command that does (`sweep --redis`, `policygrad worker`, `train --redis` for
+ * IMPALA/APPO and `policygrad actor`): the URL (redis:// or rediss:// for TLS, with an
  * optional ACL user), the password from `POLICYGRAD_REDIS_PASSWORD` rather than the command line (which other
  * users can read in `ps`), TLS files (a private CA, a client certificate) checked before use, a first connection
  * retried with backoff and a one-line message (at once for a refused password or an untrusted certificate), and
- * the packages (bullmq, ioredis: optional peer dependencies) loaded only when a command needs them.
+ * ioredis (an optional peer dependency) loaded only when a command needs it.
  *
  * The password is never printed, logged or written to disk: messages name the server as `describe()` gives it.
  */
 import { readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
-import type * as Bullmq from 'bullmq';
-import type { Redis } from 'ioredis';
-import { PolicygradError } from '../../errors.js';
+import type { Redis, RedisOptions } from 'ioredis';
+import { PolicygradError } from '../errors.js';
 
 export const PASSWORD_VARIABLE = 'POLICYGRAD_REDIS_PASSWORD';
 
-/** Every key of ours starts with this (BullMQ's too: its `prefix`). */
+/**
+ * Every key of ours starts with this: `policygrad:sweep:<sweep>:…` and BullMQ's `policygrad:trials:…` (sweeps),
+ * `policygrad:run:<run>:…` (IMPALA/APPO), so an ACL rule can grant one sweep system or one run.
+ */
 export const KEY_PREFIX = 'policygrad';
-/** The one queue every sweep's trials go to; a worker serves any sweep. */
-export const QUEUE_NAME = 'trials';
 
 /** What ioredis and BullMQ connect with (holds the password: never print it). */
 export interface RedisConnection {
@@ -107,6 +108,13 @@ export function tlsFilesOf(flags: RedisTlsFlags): RedisTlsFiles {
   return { ca: flags.redisTlsCa, cert: flags.redisTlsCert, key: flags.redisTlsKey };
 }
 
+/** The first TLS flag given (as messages name it), or undefined: for commands where TLS needs --redis. */
+export function givenTlsFlag(flags: RedisTlsFlags): string | undefined {
+  const files = tlsFilesOf(flags);
+  const given = (Object.keys(TLS_FLAGS) as (keyof RedisTlsFiles)[]).find((k) => files[k] !== undefined);
+  return given === undefined ? undefined : TLS_FLAGS[given];
+}
+
 function checkNoTlsFiles(files: RedisTlsFiles): object {
   const given = (Object.keys(TLS_FLAGS) as (keyof RedisTlsFiles)[]).filter((k) => files[k] !== undefined);
   if (given.length > 0) {
@@ -148,23 +156,25 @@ function readTlsFiles(files: RedisTlsFiles): { ca?: string; cert?: string; key?:
   };
 }
 
-export interface RedisPackages {
-  bullmq: typeof Bullmq;
-  ioredis: { Redis: typeof Redis };
+export type Ioredis = { Redis: typeof Redis };
+
+/** ioredis, or one line saying how to install it. */
+export async function loadIoredis(command: string): Promise<Ioredis> {
+  try {
+    return await import('ioredis');
+  } catch (error) {
+    throw missingPackages(error, command, ['ioredis'], 'for runs on several machines');
+  }
 }
 
-/** bullmq and ioredis, or one line saying how to install them. */
-export async function loadRedisPackages(command: string): Promise<RedisPackages> {
-  try {
-    const [bullmq, ioredis] = await Promise.all([import('bullmq'), import('ioredis')]);
-    return { bullmq, ioredis };
-  } catch (error) {
-    const code = (error as { code?: unknown }).code;
-    if (code !== 'ERR_MODULE_NOT_FOUND') throw error;
-    throw new PolicygradError(
-      `${command} needs the bullmq and ioredis packages (optional, for sweeps on several machines): npm install bullmq ioredis`,
-    );
-  }
+/** The one-line error for an optional package that is not installed (anything else is rethrown). */
+export function missingPackages(error: unknown, command: string, names: string[], purpose: string): unknown {
+  const code = (error as { code?: unknown }).code;
+  if (code !== 'ERR_MODULE_NOT_FOUND') return error;
+  const list = names.join(' and ');
+  return new PolicygradError(
+    `${command} needs the ${list} package${names.length === 1 ? '' : 's'} (optional, ${purpose}): npm install ${names.join(' ')}`,
+  );
 }
 
 /** Node's messages for a server certificate that does not verify: retrying cannot help. */
@@ -179,14 +189,16 @@ const BACKOFF_S = [0.5, 1, 2, 4, 8, 15, 30];
  * line); a refused password fails at once. Resolves with the connected client.
  */
 export async function connectWithRetry(
-  packages: RedisPackages,
+  ioredis: Ioredis,
   target: RedisTarget,
   say: (line: string) => void,
   env: NodeJS.ProcessEnv = process.env,
+  clientOptions: RedisOptions = {},
 ): Promise<Redis> {
   const attempts = Number(env.POLICYGRAD_REDIS_CONNECT_ATTEMPTS ?? BACKOFF_S.length + 1);
   for (let attempt = 1; ; attempt++) {
-    const client = new packages.ioredis.Redis({
+    const client = new ioredis.Redis({
+      ...clientOptions,
       ...target.options,
       lazyConnect: true,
       connectTimeout: 3000,
@@ -200,11 +212,17 @@ export async function connectWithRetry(
       await client.connect();
       await client.ping();
       // Connected: from now on a lost connection is re-established with backoff, commands waiting meanwhile.
+      let lost = false;
       client.options.retryStrategy = (times: number) => {
         const wait = BACKOFF_S[Math.min(times - 1, BACKOFF_S.length - 1)];
         say(`lost Redis at ${target.describe}; reconnecting in ${wait}s (attempt ${times})`);
+        lost = true;
         return wait * 1000;
       };
+      client.on('ready', () => {
+        if (lost) say(`Redis at ${target.describe} reachable again`);
+        lost = false;
+      });
       return client;
     } catch (error) {
       client.disconnect();
@@ -239,25 +257,6 @@ export function redact(text: string, target: RedisTarget): string {
   return password === undefined || password === '' ? text : text.split(password).join('<password>');
 }
 
-/** Our own keys of one sweep (BullMQ's keys live under `policygrad:trials:`). */
-export function sweepKeys(sweepId: string) {
-  const base = `${KEY_PREFIX}:sweep:${sweepId}`;
-  return {
-    /** A stream of the trials' events, read by the submitting side. */
-    events: `${base}:events`,
-    /** The latest checkpoint of a trial (JSON), for the worker that takes the trial over. */
-    checkpoint: (trial: string) => `${base}:checkpoint:${trial}`,
-    /** Set by the submitting side on Ctrl-C: running trials checkpoint and stop. */
-    stop: `${base}:stop`,
-    /** Set by the submitting side when early stopping prunes a trial. */
-    stopTrial: (trial: string) => `${base}:stop:${trial}`,
-  };
-}
-
-/** A sweep id or trial id: what may appear in a key or a job id. */
+/** A sweep id, trial id or IMPALA/APPO run id: what may appear in a key or a job id (no ':', so an ACL key
+ * pattern `…:<id>:*` grants exactly one). */
 export const ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
-
-/** A trial's job id: its sweep and trial ids. */
-export function jobId(sweepId: string, trial: string): string {
-  return `${sweepId}.${trial}`;
-}
