@@ -65,7 +65,9 @@ const REFERENCES = {
   'a2c:MountainCar-v0:zoo': {
     published: '−111.3 ± 24.1 (1M)',
     agent: [-111.3, 24.1],
-    measured: 'SB3 2.3.2 run here (bench/lib/sb3_zoo.py), seeds 1–4: −107.4, −106.3, −112.3, −107.3 (4 of 4)',
+    measured:
+      'SB3 2.3.2 run here on seeds 1–10 (bench/lib/sb3_zoo.py): ≥ −115 on 9 of 10 (−107, −106, −112, −107, −121, −107, −106, −110, −114, −110)',
+    rate: [9, 10],
   },
   'trpo:MountainCar-v0:zoo': { published: '−107.3 ± 13.2 (100k)', agent: [-107.3, 13.2] },
   'ppo:MountainCarContinuous-v0:zoo': {
