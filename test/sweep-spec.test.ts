@@ -125,3 +125,15 @@ describe('sweep spec', () => {
     expect(section).toContain('the spec above is 4 × 2 = 8 configs × 4 seeds = 32 trials');
   });
 });
+
+describe('a trial’s run options', () => {
+  it('one update thread: trials run side by side and share the cores (two-thread updates would oversubscribe)', async () => {
+    const { trialRunConfig } = await import('../src/node/sweep/trial.js');
+    const { createAlgorithm } = await import('../src/internal.js');
+    const config = { env: 'CartPole-v1', seed: 1, preset: 'zoo' };
+    expect(trialRunConfig(config)).toEqual({ ...config, threads: 1 });
+    const model = createAlgorithm('ppo', trialRunConfig(config));
+    expect(model.updateThreads).toMatch(/^1 /);
+    model.close?.();
+  });
+});
