@@ -265,13 +265,19 @@ async function redis() {
   return results;
 }
 
-const out = { date: new Date().toISOString(), quick, seeds };
+// `--only PART` replaces that part of the results file and keeps the others (each part is measured on its own).
+const resultsFile = join(root, 'bench', 'results', 'distributed.json');
+const previous =
+  !quick && args.only !== undefined && existsSync(resultsFile)
+    ? JSON.parse(readFileSync(resultsFile, 'utf8'))
+    : {};
+const out = { ...previous, date: new Date().toISOString(), quick, seeds };
 if (args.only === undefined || args.only === 'local') out.local = await local();
 if (args.only === undefined || args.only === 'cheetah') out.cheetah = await cheetah();
 if (args.only === undefined || args.only === 'redis') out.redis = await redis();
 if (!quick) {
   mkdirSync(join(root, 'bench', 'results'), { recursive: true });
-  writeFileSync(join(root, 'bench', 'results', 'distributed.json'), `${JSON.stringify(out, null, 2)}\n`);
+  writeFileSync(resultsFile, `${JSON.stringify(out, null, 2)}\n`);
   console.log('wrote bench/results/distributed.json');
 }
 process.exit(0);
