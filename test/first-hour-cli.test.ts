@@ -249,7 +249,7 @@ describe('option parsing (item 8)', () => {
     ],
     [
       ['train', '--algo', 'ppo2'],
-      /unknown algorithm "ppo2" \(did you mean ppo or appo\?\): expected one of ppo, a2c, trpo, npg, reinforce, a3c, recurrent-ppo, impala, appo$/m,
+      /unknown algorithm "ppo2" \(did you mean ppo or appo\?\): expected one of ppo, a2c, trpo, npg, reinforce, a3c, recurrent-ppo, recurrent-a2c, impala, appo$/m,
     ],
     [
       ['train', '--set', 'learning_rate=0.001'],

@@ -134,7 +134,9 @@ describe('package', () => {
       ],
       { cwd: root, encoding: 'utf8' },
     );
-    expect(train).toMatch(/a2c on CartPole-v1 \(preset zoo, seed 3, kernels wasm-simd\) for 2,000 steps/);
+    expect(train).toMatch(
+      /a2c on CartPole-v1 \(preset zoo, seed 3, kernels wasm-simd, update threads (2 \(actor \| critic\)|1 \(one core\))\) for 2,000 steps/,
+    );
     expect(train).toMatch(/^2,000\/2,000 steps \(100%\)/m);
     const config = JSON.parse(readFileSync(join(run, 'config.json'), 'utf8'));
     expect(config).toMatchObject({
