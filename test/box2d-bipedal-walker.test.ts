@@ -227,7 +227,7 @@ function gymnasiumStatistics(hardcore: boolean, policy: string): RecordedStatist
 
 describe(
   'BipedalWalker-v3: statistics against Gymnasium (1,000 episodes per pair, seeds 1000–1999)',
-  { tags: ['slow'], timeout: 300_000 }, // ~75 s alone; twice that when the machine is shared
+  { tags: ['slow'], timeout: 300_000 }, // ~45 s alone; twice that when the machine is shared
   () => {
     // Sample sizes: the heuristic's return std is 128 (normal) / 29 (hardcore); with n of ours, 2 standard errors
     // of the difference of means are 2·√(σ²/n + σ²/1000): 27 at n = 100 (about 94k steps), 7 at n = 100 hardcore.
@@ -248,15 +248,18 @@ describe(
       },
     );
 
+    // 100 episodes of ours against Gymnasium's 1,000: at p = 0.01 the two-sample KS test rejects any difference of
+    // the distribution functions above 1.63·√((100 + 1000)/(100·1000)) = 0.17 (0.12 with 200 episodes, which cost
+    // 28 s per case: the suite's budget). Per-step fidelity is the open-loop replay's job above.
     it.each([
-      [false, 200],
-      [true, 200],
+      [false, 100],
+      [true, 100],
     ] as const)(
       'random-policy returns and lengths (hardcore: %s, %i episodes): KS p > 0.01',
       (hardcore, n) => {
         const reference = gymnasiumStatistics(hardcore, 'uniform_random');
         const env = make<Float32Array, unknown>('BipedalWalker-v3', { hardcore });
-        const { returns, lengths } = runEpisodes(env, walkerPolicy('random', env), n, 60_000);
+        const { returns, lengths } = runEpisodes(env, walkerPolicy('random', env), n, 30_000);
         expect(ksTwoSample(returns, reference.returns!).pValue).toBeGreaterThan(0.01);
         expect(ksTwoSample(lengths, reference.lengths!).pValue).toBeGreaterThan(0.01);
       },
