@@ -134,4 +134,32 @@ describe.skipIf(!available)('train --redis … --actors K', () => {
     // counts the first actors, whose chunks left pending are taken up again).
     expect(Math.max(...rows.slice(0, beforeResume).map((row) => row.actors))).toBe(2);
   }, 180_000);
+
+  it('a learner killed with SIGKILL takes its actors with it (their IPC channel to it closes)', async () => {
+    const out = mkdtempSync(join(tmpdir(), 'policygrad-redis-actors-'));
+    dirs.push(out);
+    const env = { ...process.env, [PASSWORD_VARIABLE]: context.server.password };
+    const learner = startCli(
+      [
+        'train',
+        ...['--algo', 'appo', '--env', 'CartPole-v1', '--timesteps', '10000000', '--out', join(out, 'run')],
+        ...['--redis', `redis://127.0.0.1:${context.server.port}/0`, '--run-id', 'killed', '--actors', '2'],
+      ],
+      env,
+      children,
+    );
+    let pids: number[] = [];
+    for (let i = 0; i < 300 && pids.length < 2; i++) {
+      pids = childrenOf(learner.child.pid as number);
+      if (pids.length < 2) await sleep(100);
+    }
+    expect(pids).toHaveLength(2);
+    actorPids.push(...pids);
+    await sleep(1000);
+    learner.child.kill('SIGKILL');
+    await learner.done;
+    // They stop after their current chunk (well under a second for CartPole).
+    for (let i = 0; i < 100 && pids.some(alive); i++) await sleep(100);
+    expect(pids.filter(alive)).toEqual([]);
+  }, 60_000);
 });
