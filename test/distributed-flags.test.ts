@@ -6,7 +6,8 @@
 import { describe, expect, it, vi } from 'vitest';
 import { runTrain } from '../src/cli/train.js';
 import { PolicygradError } from '../src/errors.js';
-import { parseRedisUrl } from '../src/node/redis-connection.js';
+import { actorCommand } from '../src/cli/redis-local-actors.js';
+import { PASSWORD_VARIABLE, parseRedisUrl } from '../src/node/redis-connection.js';
 import { checkRunId } from '../src/node/redis-transport.js';
 
 const quiet = { line: () => {}, progress: () => {}, interval: 1e9 };
@@ -41,17 +42,45 @@ describe('train flags for impala/appo', () => {
     ).rejects.toThrow('--redis-tls-cert and --redis-tls-key go together');
   });
 
-  it('--redis needs --run-id, --run-id needs --redis, and --actors is for threads', async () => {
+  it('--redis needs --run-id, --run-id needs --redis', async () => {
     await expect(train({ algo: 'appo', redis: 'redis://h:1' })).rejects.toThrow(
       /--redis needs --run-id NAME/,
     );
     await expect(train({ algo: 'appo', runId: 'r' })).rejects.toThrow(/--run-id names a Redis run/);
-    await expect(train({ algo: 'impala', redis: 'redis://h:1', runId: 'r', actors: 2 })).rejects.toThrow(
-      /with --redis, start actors with: policygrad actor/,
-    );
     await expect(train({ algo: 'appo', redis: 'redis://h:1', runId: 'no spaces' })).rejects.toThrow(
       /invalid --run-id "no spaces"/,
     );
+  });
+});
+
+describe('--redis URL --actors K: the actor command each local actor process runs', () => {
+  it('gives the URL without its password, the password in the environment, the TLS files and imports', () => {
+    const { args, env } = actorCommand(
+      {
+        redis: 'rediss://ann:s3cret%21@host:6380/2',
+        runId: 'r1',
+        redisTlsCa: 'ca.pem',
+        import: ['./my-env.js'],
+      },
+      { PATH: '/bin' },
+    );
+    expect(args).toEqual([
+      'actor',
+      '--redis',
+      'rediss://ann@host:6380/2',
+      '--run-id',
+      'r1',
+      '--redis-tls-ca',
+      'ca.pem',
+      '--import',
+      './my-env.js',
+    ]);
+    expect(env).toEqual({ PATH: '/bin', [PASSWORD_VARIABLE]: 's3cret!' });
+    // The variable, when set, wins over the URL's password (as parseRedisUrl does) and is passed on.
+    const fromEnv = actorCommand({ redis: 'redis://:inurl@h:1', runId: 'r' }, { [PASSWORD_VARIABLE]: 'v' });
+    expect(fromEnv.args.join(' ')).not.toContain('inurl');
+    expect(fromEnv.env[PASSWORD_VARIABLE]).toBe('v');
+    expect(actorCommand({ redis: 'redis://h:1/0', runId: 'r' }, {}).env).toEqual({});
   });
 });
 

@@ -6,7 +6,7 @@
  * left pending; a learner process and two actor processes learn CartPole-v1 with the password never on a command
  * line nor in the run directory.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -17,10 +17,10 @@ import { Actor, actorSeed } from '../src/algos/actor.js';
 import { DistributedLearner, parseDistributedConfig } from '../src/algos/learner.js';
 import { PASSWORD_VARIABLE, parseRedisUrl } from '../src/node/redis-connection.js';
 import { RedisLearnerTransport, redisKeys } from '../src/node/redis-transport.js';
+import { startCli } from './cli-process.js';
 import { redisAvailable, useRedisServer } from './redis-server.js';
 
 const available = redisAvailable();
-const CLI = join(import.meta.dirname, '..', 'dist', 'cli', 'main.js');
 const dirs: string[] = [];
 const children: ChildProcess[] = [];
 afterAll(() => {
@@ -134,17 +134,7 @@ describe.skipIf(!available)('IMPALA/APPO over Redis', () => {
     const runId = 'cartpole-1';
     const budget = 200_000;
     const env = { ...process.env, [PASSWORD_VARIABLE]: context.server.password };
-    const start = (args: string[]) => {
-      const child = spawn(process.execPath, [CLI, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
-      children.push(child);
-      let output = '';
-      child.stdout.on('data', (d: Buffer) => (output += d.toString()));
-      child.stderr.on('data', (d: Buffer) => (output += d.toString()));
-      const done = new Promise<{ code: number | null; signal: string | null; output: string }>((resolve) =>
-        child.on('exit', (code, signal) => resolve({ code, signal, output })),
-      );
-      return { child, done };
-    };
+    const start = (args: string[]) => startCli(args, env, children);
     /** The newest step in the learner's progress.jsonl (0 before its first row). */
     const learnerStep = () => {
       try {

@@ -17,6 +17,11 @@ export async function runActor(options: ActorCommandOptions, log = (line: string
   const target = parseRedisUrl(options.redis, process.env, tlsFilesOf(options));
   const actor = new RedisActor({ target, runId: options.runId, envs: options.envs, log });
   const onSignal = () => actor.stop();
+  // Started by `policygrad train --redis … --actors K`: stop when that learner goes, however it ends.
+  if (process.channel !== undefined) {
+    process.channel.unref();
+    process.once('disconnect', onSignal);
+  }
   const { chunks, steps, reason } = await handlingSignals(onSignal, () => actor.run());
   log(
     `actor ${reason === 'done' ? 'done: the run is finished' : 'stopped'}; sent ${chunks} chunks (${steps.toLocaleString('en-US')} env steps)`,

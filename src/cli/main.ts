@@ -117,7 +117,11 @@ export function buildProgram(): Command {
       '--threads <n>',
       'threads of each update: 1, 2 or auto (default auto: 2 for separate actor and critic networks on 2+ cores; the same results)',
     )
-    .option('--actors <n>', 'impala/appo: actor threads on this machine (default 2)', nonNegativeInteger)
+    .option(
+      '--actors <n>',
+      'impala/appo: actor threads on this machine (default 2); with --redis, actor processes that join through it',
+      nonNegativeInteger,
+    )
     .option(
       '--redis <url>',
       'impala/appo: actors join through this Redis: redis://[user@]host:port[/db] or rediss://… (TLS); password in POLICYGRAD_REDIS_PASSWORD',

@@ -5,6 +5,7 @@ import { type Algorithm, createAlgorithm, type ThreadedAlgorithm } from '../algo
 import type { IterationStats } from '../rollouts/iteration.js';
 import { describeKernels, setDefaultKernels } from '../nn/backend.js';
 import { describeValue, PolicygradError } from '../errors.js';
+import { LocalRedisActors } from './redis-local-actors.js';
 import { policyFileOf } from '../algos/persistence.js';
 import { divergence, DIVERGENCE_HINT } from '../algos/divergence.js';
 import { loadEnvEngine } from '../envs/load-engine.js';
@@ -194,7 +195,10 @@ export async function runTrain(
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
+  let actors: LocalRedisActors | null = null;
+  let finished = false;
   try {
+    actors = await startLocalActors(model, options, run, print);
     if (model.numTimesteps < totalTimesteps) {
       // Fresh: the whole budget. Resumed: the steps left, which keeps the saved schedule (extended to the
       // budget when --timesteps raised it).
@@ -213,8 +217,10 @@ export async function runTrain(
         }
       }
     }
+    finished = true;
   } finally {
     if ('stop' in model) await model.stop(); // threads end with the loop, the shared parameters in `policy`
+    await actors?.stop(finished && interrupted === null); // after the run is marked done: they exit on their own
     if ('close' in model) model.close?.(); // the update's second thread, if it has one
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
@@ -300,7 +306,8 @@ async function startRun(
   const config: Record<string, unknown> = {
     ...resolved.config,
     ...envModulesFor(algo, options.import ?? []),
-    ...(options.actors === undefined ? {} : { numActors: options.actors }),
+    // With --redis, --actors starts actor processes here (startLocalActors), not actor threads.
+    ...(options.actors === undefined || options.redis !== undefined ? {} : { numActors: options.actors }),
   };
   const out = options.out ?? defaultRunDirectory(resolved);
   checkRunDirectory(out, options.force === true);
@@ -427,14 +434,26 @@ function distributedTransport(
       '--redis needs --run-id NAME: the id that namespaces the run in Redis and that its actors give',
     );
   }
-  if (options.actors !== undefined) {
-    throw new PolicygradError(
-      '--actors starts actor threads for a local run; with --redis, start actors with: policygrad actor --redis URL --run-id ID',
-    );
-  }
   const runId = checkRunId(options.runId);
   const { target, saved } = redisTarget(options.redis, options);
   return { kind: 'redis', factory: redisLearner(target), runId, redis: saved };
+}
+
+/**
+ * `--redis URL --actors K`: K actor processes on this machine (src/cli/redis-local-actors.ts), started once the
+ * learner has connected and published the run's config; null for any other run.
+ */
+async function startLocalActors(
+  model: Model,
+  options: TrainCommandOptions,
+  run: RunDirectory,
+  print: (line: string) => void,
+): Promise<LocalRedisActors | null> {
+  const count = options.actors ?? 0;
+  if (!(model instanceof DistributedRun) || options.redis === undefined || count === 0) return null;
+  await model.connect(); // a resumed run connects here; a new one has already
+  const runId = options.runId ?? (run.readConfig() as SavedRunConfig).runId ?? 'local';
+  return new LocalRedisActors(count, { ...options, redis: options.redis, runId }, print);
 }
 
 /**
@@ -484,7 +503,7 @@ function resumedDistributedRun(
       `cannot resume ${path} with --run-id ${options.runId}: the run's id is ${runId}`,
     );
   }
-  if (options.actors !== undefined && options.actors !== config.numActors) {
+  if (options.actors !== undefined && saved.transport !== 'redis' && options.actors !== config.numActors) {
     throw new PolicygradError(
       `cannot resume ${path} with --actors ${options.actors}: the run has ${String(config.numActors)} (a resumed run keeps its saved config)`,
     );
