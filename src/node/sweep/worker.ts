@@ -111,7 +111,10 @@ export class SweepWorker {
     const keys = sweepKeys(sweepId);
     const label = `${sweepId}/${trialId}`;
     const stopKeys = [keys.stop, keys.stopTrial(trialId)];
-    if ((await this.redis.exists(...stopKeys)) > 0) return { stopped: true };
+    if ((await this.redis.exists(...stopKeys)) > 0) {
+      this.options.say(`${label}: stopped before it started (by the sweep: cancelled or pruned)`);
+      return { stopped: true };
+    }
     const saved = parseCheckpoint(await this.redis.get(keys.checkpoint(trialId)), label, this.options.say);
     const run = randomUUID();
     const attemptsLeft = (job.opts.attempts ?? 1) - job.attemptsMade - 1;
