@@ -306,7 +306,9 @@ describe.skipIf(!available)('policygrad sweep --redis and policygrad worker', ()
     }
     const reasons: Record<string, string> = {};
     for (const id of Object.keys(bad)) {
-      for (let i = 0; i < 200 && !(id in reasons); i++) {
+      // Up to 60 s per job: each attempt forks a trial process, slow on a busy CI machine ("at once" is the one
+      // attempt, checked below, not a time).
+      for (let i = 0; i < 600 && !(id in reasons); i++) {
         const job = await queue.getJob(id);
         if ((await job?.getState()) === 'failed') {
           reasons[id] = job?.failedReason as string;
