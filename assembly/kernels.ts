@@ -788,3 +788,586 @@ export function recurrentBackward(
     if (dX != 0) gemm(dGates, H4, 1, Wih, dX, rows, 3 * H, I, false);
   }
 }
+
+// ---------------------------------------------------------------------------------------------------------------
+// A whole PPO minibatch in one call (src/algos/fused-ppo.ts lays out its context): forward of the actor and the
+// critic, the loss heads (log-prob, entropy, clipped surrogate with its KL estimate and clip count, the value
+// loss), their gradients, backward through both networks, global-norm clipping and Adam. The reference is the
+// JavaScript path (src/algos/loss/*.ts, src/policies/distributions.ts, src/nn/optim.ts): the heads run in float64
+// with the same formulas in the same order, every float32 store where JavaScript stores into a Float32Array, and
+// exp/log are the host's own Math.exp and Math.log (imported), so both paths give the same bits.
+// ---------------------------------------------------------------------------------------------------------------
+
+@external("env", "exp") declare function hostExp(x: f64): f64;
+@external("env", "log") declare function hostLog(x: f64): f64;
+
+/** Bytes per layer in a training table: W, b, X, Y, Z, nIn, nOut, act, dW, db, dY, dX (i32 each). */
+const TRAIN_ENTRY_BYTES: usize = 48;
+
+// Context slots (float64 each; pointers are byte offsets). Keep in step with FUSED_SLOTS in src/algos/fused-ppo.ts.
+const S_ACTOR_TABLE = 0;
+const S_ACTOR_LAYERS = 1;
+const S_CRITIC_TABLE = 2;
+const S_CRITIC_LAYERS = 3;
+const S_SCRATCH = 4;
+const S_BATCH = 5;
+const S_OBS_DIM = 6;
+const S_OBSERVATIONS = 7;
+const S_ACTIONS = 8;
+const S_ADVANTAGES = 9;
+const S_OLD_LOG_PROBS = 10;
+const S_RETURNS = 11;
+const S_OLD_VALUES = 12;
+const S_GAUSSIAN = 13;
+const S_COMPONENTS = 14;
+const S_COMPONENT_SIZES = 15;
+const S_INPUT_SIZE = 16;
+const S_DIST_INPUTS = 17;
+const S_DIST_GRADS = 18;
+const S_LOG_STD = 19;
+const S_LOG_STD_GRADS = 20;
+const S_HEAD_SCRATCH = 21;
+const S_CLIPPED = 22;
+const S_CLIP_RANGE = 23;
+const S_ENT_COEF = 24;
+const S_VF_COEF = 25;
+const S_CLEANRL_VALUE = 26;
+const S_CLIP_RANGE_VF = 27;
+const S_MAX_GRAD_NORM = 28;
+const S_KL_LIMIT = 29;
+const S_PARAMS = 30;
+const S_GRADS = 31;
+const S_NUM_PARAMS = 32;
+const S_ADAM_M = 33;
+const S_ADAM_V = 34;
+const S_STEP_SIZE = 35;
+const S_SQRT_CORRECTION2 = 36;
+const S_BETA1 = 37;
+const S_BETA2 = 38;
+const S_ADAM_EPSILON = 39;
+const S_OUT_POLICY = 40;
+const S_OUT_APPROX_KL = 41;
+const S_OUT_CLIPPED = 42;
+const S_OUT_ENTROPY = 43;
+const S_OUT_VALUE = 44;
+const S_OUT_NORM = 45;
+const S_MASKS = 46;
+const S_CRITIC_OFFSET = 47;
+const S_CRITIC_SCRATCH = 48;
+
+@inline function slot(ctx: usize, i: i32): f64 {
+  return load<f64>(ctx + (<usize>i << 3));
+}
+
+@inline function slotPointer(ctx: usize, i: i32): usize {
+  return <usize>load<f64>(ctx + (<usize>i << 3));
+}
+
+@inline function f32Load(base: usize, index: i32): f64 {
+  return <f64>load<f32>(base + (<usize>index << 2));
+}
+
+@inline function f32Store(base: usize, index: i32, value: f64): void {
+  store<f32>(base + (<usize>index << 2), <f32>value);
+}
+
+/** base[index] += value as JavaScript does on a Float32Array: the float64 sum rounded to float32. */
+@inline function f32Add(base: usize, index: i32, value: f64): void {
+  f32Store(base, index, f32Load(base, index) + value);
+}
+
+@inline function f64At(base: usize, index: i32): f64 {
+  return load<f64>(base + (<usize>index << 3));
+}
+
+function forwardTable(table: usize, layers: i32, batch: i32, scratch: usize): void {
+  for (let l = 0; l < layers; l++) {
+    const e = table + <usize>l * TRAIN_ENTRY_BYTES;
+    denseForward(
+      load<u32>(e), load<u32>(e, 4), load<u32>(e, 8), load<u32>(e, 12), load<u32>(e, 16), scratch, batch,
+      load<i32>(e, 20), load<i32>(e, 24), load<i32>(e, 28),
+    );
+  }
+}
+
+/** MLP.backward from the top layer's dY down; the first layer's dX (the network's input gradient) is not needed. */
+function backwardTable(table: usize, layers: i32, batch: i32): void {
+  for (let l = layers - 1; l >= 0; l--) {
+    const e = table + <usize>l * TRAIN_ENTRY_BYTES;
+    denseBackward(
+      load<u32>(e), load<u32>(e, 8), load<u32>(e, 12), load<u32>(e, 16), load<u32>(e, 40), load<u32>(e, 32),
+      load<u32>(e, 36), l == 0 ? 0 : load<u32>(e, 44), batch, load<i32>(e, 20), load<i32>(e, 24), load<i32>(e, 28),
+    );
+  }
+}
+
+@inline function tableY(table: usize, layers: i32): usize {
+  return load<u32>(table + <usize>(layers - 1) * TRAIN_ENTRY_BYTES, 12);
+}
+
+@inline function tableDY(table: usize, layers: i32): usize {
+  return load<u32>(table + <usize>(layers - 1) * TRAIN_ENTRY_BYTES, 40);
+}
+
+@inline function tableX(table: usize): usize {
+  return load<u32>(table, 8);
+}
+
+/**
+ * The surrogate of one row (Surrogate.accumulate, the ratio form): adds s, (r − 1) − log r and the clip count to
+ * the context's sums and returns ∂L/∂log π = −(∂s/∂log π)/N.
+ */
+function surrogateRow(ctx: usize, b: i32, logProb: f64, total: f64): f64 {
+  const logRatio = logProb - f64At(slotPointer(ctx, S_OLD_LOG_PROBS), b);
+  const r = hostExp(logRatio);
+  const advantage = f64At(slotPointer(ctx, S_ADVANTAGES), b);
+  const eps = slot(ctx, S_CLIP_RANGE);
+  const unclipped = r * advantage;
+  let s = unclipped;
+  let d = unclipped;
+  if (slot(ctx, S_CLIPPED) != 0) {
+    const clippedTerm = Math.min(Math.max(r, 1 - eps), 1 + eps) * advantage;
+    if (clippedTerm < unclipped) {
+      d = 0;
+      s = clippedTerm;
+    }
+  }
+  store<f64>(ctx + (<usize>S_OUT_POLICY << 3), slot(ctx, S_OUT_POLICY) + s);
+  store<f64>(ctx + (<usize>S_OUT_APPROX_KL << 3), slot(ctx, S_OUT_APPROX_KL) + (r - 1 - logRatio));
+  if (Math.abs(r - 1) > eps) store<f64>(ctx + (<usize>S_OUT_CLIPPED << 3), slot(ctx, S_OUT_CLIPPED) + 1);
+  return -d / total;
+}
+
+/**
+ * The logits with masked actions at −∞ (Categorical.maskLogits) into `masked`; false when a row's component
+ * allows no action (the caller then reports it as JavaScript does).
+ */
+function maskLogits(ctx: usize, batch: i32, logits: usize, masks: usize, masked: usize): bool {
+  const inputSize = <i32>slot(ctx, S_INPUT_SIZE);
+  const components = <i32>slot(ctx, S_COMPONENTS);
+  return maskRows(batch, inputSize, components, slotPointer(ctx, S_COMPONENT_SIZES), logits, masks, masked);
+}
+
+/** maskLogits for `batch` rows of `inputSize` logits in `components` components of the int32 `sizes`. */
+function maskRows(batch: i32, inputSize: i32, components: i32, sizes: usize, logits: usize, masks: usize, masked: usize): bool {
+  for (let b = 0; b < batch; b++) {
+    let offset = b * inputSize;
+    for (let c = 0; c < components; c++) {
+      const n = load<i32>(sizes + (<usize>c << 2));
+      let allowed = 0;
+      for (let i = offset; i < offset + n; i++) {
+        const keep = load<u8>(masks + <usize>i) != 0;
+        store<f32>(masked + (<usize>i << 2), keep ? load<f32>(logits + (<usize>i << 2)) : -Infinity);
+        if (keep) allowed++;
+      }
+      if (allowed == 0) return false;
+      offset += n;
+    }
+  }
+  return true;
+}
+
+/** Categorical heads of every row (Categorical.logProb, entropy, gradLogProb, gradEntropy), the gradient into dY. */
+function categoricalHeads(ctx: usize, batch: i32, total: f64, logits: usize, grads: usize): void {
+  const inputSize = <i32>slot(ctx, S_INPUT_SIZE);
+  const components = <i32>slot(ctx, S_COMPONENTS);
+  const sizes = slotPointer(ctx, S_COMPONENT_SIZES);
+  const actions = slotPointer(ctx, S_ACTIONS);
+  const p = slotPointer(ctx, S_HEAD_SCRATCH);
+  const logp = p + (<usize>inputSize << 3);
+  const entropyWeight = -slot(ctx, S_ENT_COEF) / total;
+  let entropySum: f64 = 0;
+  for (let b = 0; b < batch; b++) {
+    const row = b * inputSize;
+    let logProb: f64 = 0;
+    let entropy: f64 = 0;
+    let offset = 0;
+    for (let c = 0; c < components; c++) {
+      // softmax and log-softmax of the component, as Categorical.softmax (logSumExp's max + log Σ is the same).
+      const n = load<i32>(sizes + (<usize>c << 2));
+      let max = -Infinity;
+      for (let i = 0; i < n; i++) {
+        const x = f32Load(logits, row + offset + i);
+        if (x > max) max = x;
+      }
+      let sum: f64 = 0;
+      for (let i = 0; i < n; i++) {
+        const e = hostExp(f32Load(logits, row + offset + i) - max);
+        store<f64>(p + (<usize>(offset + i) << 3), e);
+        sum += e;
+      }
+      const logSum = max + hostLog(sum);
+      const inverse = 1 / sum;
+      for (let i = 0; i < n; i++) {
+        store<f64>(logp + (<usize>(offset + i) << 3), f32Load(logits, row + offset + i) - logSum);
+        store<f64>(p + (<usize>(offset + i) << 3), f64At(p, offset + i) * inverse);
+      }
+      const action = <i32>load<f32>(actions + (<usize>(b * components + c) << 2));
+      logProb += f32Load(logits, row + offset + action) - logSum;
+      for (let i = 0; i < n; i++) {
+        const pi = f64At(p, offset + i);
+        if (pi > 0) entropy -= pi * f64At(logp, offset + i);
+      }
+      offset += n;
+    }
+    entropySum += entropy;
+    const w = surrogateRow(ctx, b, logProb, total);
+    if (w != 0) {
+      offset = 0;
+      for (let c = 0; c < components; c++) {
+        const n = load<i32>(sizes + (<usize>c << 2));
+        for (let i = 0; i < n; i++) f32Add(grads, row + offset + i, -(w * f64At(p, offset + i)));
+        const action = <i32>load<f32>(actions + (<usize>(b * components + c) << 2));
+        f32Add(grads, row + offset + action, w);
+        offset += n;
+      }
+    }
+    if (entropyWeight != 0) {
+      offset = 0;
+      for (let c = 0; c < components; c++) {
+        const n = load<i32>(sizes + (<usize>c << 2));
+        let h: f64 = 0;
+        for (let i = 0; i < n; i++) {
+          const pi = f64At(p, offset + i);
+          if (pi > 0) h -= pi * f64At(logp, offset + i);
+        }
+        for (let i = 0; i < n; i++) {
+          const pi = f64At(p, offset + i);
+          if (pi > 0) f32Add(grads, row + offset + i, -(entropyWeight * pi * (f64At(logp, offset + i) + h)));
+        }
+        offset += n;
+      }
+    }
+  }
+  store<f64>(ctx + (<usize>S_OUT_ENTROPY << 3), entropySum);
+}
+
+/**
+ * Diagonal Gaussian heads with a free log σ (DiagGaussian, ActorCriticPolicy.distInputs/backwardActor): the
+ * inputs [μ | log σ] built from the actor's output, then per row log π, H, their gradients; μ's gradient into
+ * the actor's dY, log σ's summed over the rows into its parameters' gradient.
+ */
+function gaussianHeads(ctx: usize, batch: i32, total: f64, mean: usize, headGrads: usize): void {
+  const D = <i32>slot(ctx, S_COMPONENTS);
+  const inputs = slotPointer(ctx, S_DIST_INPUTS);
+  const grads = slotPointer(ctx, S_DIST_GRADS);
+  const logStd = slotPointer(ctx, S_LOG_STD);
+  const logStdGrads = slotPointer(ctx, S_LOG_STD_GRADS);
+  const actions = slotPointer(ctx, S_ACTIONS);
+  const log2pi = hostLog(2 * Math.PI);
+  const entropyWeight = -slot(ctx, S_ENT_COEF) / total;
+  memory.fill(grads, 0, <usize>(batch * 2 * D) << 2);
+  let entropySum: f64 = 0;
+  for (let b = 0; b < batch; b++) {
+    const row = b * 2 * D;
+    for (let d = 0; d < D; d++) {
+      store<f32>(inputs + (<usize>(row + d) << 2), load<f32>(mean + (<usize>(b * D + d) << 2)));
+      store<f32>(inputs + (<usize>(row + D + d) << 2), load<f32>(logStd + (<usize>d << 2)));
+    }
+    let logProb: f64 = 0;
+    let entropy: f64 = 0;
+    for (let d = 0; d < D; d++) {
+      const ls = f32Load(inputs, row + D + d);
+      const z = (f32Load(actions, b * D + d) - f32Load(inputs, row + d)) / hostExp(ls);
+      logProb += -0.5 * z * z - ls - 0.5 * log2pi;
+    }
+    for (let d = 0; d < D; d++) entropy += 0.5 + 0.5 * log2pi + f32Load(inputs, row + D + d);
+    entropySum += entropy;
+    const w = surrogateRow(ctx, b, logProb, total);
+    if (w != 0) {
+      for (let d = 0; d < D; d++) {
+        const std = hostExp(f32Load(inputs, row + D + d));
+        const z = (f32Load(actions, b * D + d) - f32Load(inputs, row + d)) / std;
+        f32Add(grads, row + d, (w * z) / std);
+        f32Add(grads, row + D + d, w * (z * z - 1));
+      }
+    }
+    if (entropyWeight != 0) for (let d = 0; d < D; d++) f32Add(grads, row + D + d, entropyWeight);
+  }
+  for (let b = 0; b < batch; b++) {
+    for (let d = 0; d < D; d++) {
+      store<f32>(headGrads + (<usize>(b * D + d) << 2), load<f32>(grads + (<usize>(b * 2 * D + d) << 2)));
+      f32Add(logStdGrads, d, f32Load(grads, b * 2 * D + D + d));
+    }
+  }
+  store<f64>(ctx + (<usize>S_OUT_ENTROPY << 3), entropySum);
+}
+
+/** V_old + clip(V − V_old, −ε_V, ε_V), V itself inside the range (clippedValue in value-loss.ts). */
+@inline function clippedValue(v: f64, oldValue: f64, clipRangeVf: f64): f64 {
+  if (Math.abs(v - oldValue) <= clipRangeVf) return v;
+  return oldValue + Math.sign(v - oldValue) * clipRangeVf;
+}
+
+/** The value loss of every row (ValueLoss.accumulate) and ∂(c_V·L_V)/∂V into the critic's dY. */
+function valueHeads(ctx: usize, batch: i32, total: f64, values: usize, grads: usize): void {
+  const returns = slotPointer(ctx, S_RETURNS);
+  const oldValues = slotPointer(ctx, S_OLD_VALUES);
+  const coef = slot(ctx, S_VF_COEF);
+  const cleanrl = slot(ctx, S_CLEANRL_VALUE) != 0;
+  const clipRangeVf = slot(ctx, S_CLIP_RANGE_VF);
+  const clipping = !isNaN(clipRangeVf);
+  let sum: f64 = 0;
+  memory.fill(grads, 0, <usize>batch << 2);
+  for (let b = 0; b < batch; b++) {
+    const v = f32Load(values, b);
+    const vClip = clipping ? clippedValue(v, f64At(oldValues, b), clipRangeVf) : v;
+    const target = f64At(returns, b);
+    const err = v - target;
+    const errClip = vClip - target;
+    const flowsThroughClip: f64 = vClip == v ? 1 : 0;
+    let gradient: f64;
+    if (!cleanrl) {
+      sum += errClip * errClip;
+      gradient = (coef * 2 * errClip * flowsThroughClip) / total;
+    } else if (err * err >= errClip * errClip) {
+      sum += 0.5 * err * err;
+      gradient = (coef * err) / total;
+    } else {
+      sum += 0.5 * errClip * errClip;
+      gradient = (coef * errClip * flowsThroughClip) / total;
+    }
+    f32Add(grads, b, gradient);
+  }
+  store<f64>(ctx + (<usize>S_OUT_VALUE << 3), sum);
+}
+
+/** clipGradNorm (optim.ts): ‖g‖ summed in float64 in index order, g scaled when maxNorm/(‖g‖ + 1e-6) < 1. */
+function clipGlobalNorm(grads: usize, n: i32, maxNorm: f64): f64 {
+  let sum: f64 = 0;
+  for (let i = 0; i < n; i++) {
+    const g = f32Load(grads, i);
+    sum += g * g;
+  }
+  const norm = Math.sqrt(sum);
+  const scale = maxNorm / (norm + 1e-6);
+  if (scale < 1) for (let i = 0; i < n; i++) f32Store(grads, i, f32Load(grads, i) * scale);
+  return norm;
+}
+
+/**
+ * The actor's half of a PPO minibatch: forward, the policy heads (log π, H, the surrogate with its KL estimate and
+ * clip count) and backward into the actor's slice of the gradient (zeroed first). Returns 1, or −1 when an action
+ * mask allows no action in some row (nothing computed). It touches nothing of the critic's, so `ppoCriticHalf`
+ * may run at the same time on another thread (the same memory, another instance).
+ */
+export function ppoActorHalf(ctx: usize): i32 {
+  const batch = <i32>slot(ctx, S_BATCH);
+  const total = <f64>batch;
+  const actorTable = slotPointer(ctx, S_ACTOR_TABLE);
+  const actorLayers = <i32>slot(ctx, S_ACTOR_LAYERS);
+  for (let i = S_OUT_POLICY; i <= S_OUT_ENTROPY; i++) store<f64>(ctx + (<usize>i << 3), 0);
+  store<f64>(ctx + (<usize>S_OUT_NORM << 3), 0);
+  memory.fill(slotPointer(ctx, S_GRADS), 0, <usize>(<i32>slot(ctx, S_CRITIC_OFFSET)) << 2);
+  const observationBytes = <usize>(batch * <i32>slot(ctx, S_OBS_DIM)) << 2;
+  memory.copy(tableX(actorTable), slotPointer(ctx, S_OBSERVATIONS), observationBytes);
+  forwardTable(actorTable, actorLayers, batch, slotPointer(ctx, S_SCRATCH));
+  const actorOut = tableY(actorTable, actorLayers);
+  const actorGrads = tableDY(actorTable, actorLayers);
+  if (slot(ctx, S_GAUSSIAN) != 0) {
+    gaussianHeads(ctx, batch, total, actorOut, actorGrads);
+  } else {
+    let logits = actorOut;
+    const masks = slotPointer(ctx, S_MASKS);
+    if (masks != 0) {
+      logits = slotPointer(ctx, S_DIST_INPUTS);
+      if (!maskLogits(ctx, batch, actorOut, masks, logits)) return -1;
+    }
+    memory.fill(actorGrads, 0, <usize>(batch * <i32>slot(ctx, S_INPUT_SIZE)) << 2);
+    categoricalHeads(ctx, batch, total, logits, actorGrads);
+  }
+  backwardTable(actorTable, actorLayers, batch);
+  return 1;
+}
+
+/**
+ * The critic's half of a PPO minibatch: forward, the value loss and backward into the critic's slice of the
+ * gradient (zeroed first), with its own scratch (S_CRITIC_SCRATCH) so that it may run beside `ppoActorHalf`.
+ */
+export function ppoCriticHalf(ctx: usize): void {
+  const batch = <i32>slot(ctx, S_BATCH);
+  const criticTable = slotPointer(ctx, S_CRITIC_TABLE);
+  const criticLayers = <i32>slot(ctx, S_CRITIC_LAYERS);
+  const criticOffset = <i32>slot(ctx, S_CRITIC_OFFSET);
+  const grads = slotPointer(ctx, S_GRADS) + (<usize>criticOffset << 2);
+  memory.fill(grads, 0, <usize>(<i32>slot(ctx, S_NUM_PARAMS) - criticOffset) << 2);
+  const observationBytes = <usize>(batch * <i32>slot(ctx, S_OBS_DIM)) << 2;
+  memory.copy(tableX(criticTable), slotPointer(ctx, S_OBSERVATIONS), observationBytes);
+  forwardTable(criticTable, criticLayers, batch, slotPointer(ctx, S_CRITIC_SCRATCH));
+  valueHeads(ctx, batch, <f64>batch, tableY(criticTable, criticLayers), tableDY(criticTable, criticLayers));
+  backwardTable(criticTable, criticLayers, batch);
+}
+
+/**
+ * After both halves: 1 and the step taken (global-norm clipping and Adam over all parameters), or 0 when the
+ * target-KL stop keeps it out (the mean (r − 1) − log r above the context's limit: the gradient is computed, not
+ * applied, as SB3 does).
+ */
+export function ppoApply(ctx: usize): i32 {
+  const batch = <i32>slot(ctx, S_BATCH);
+  const grads = slotPointer(ctx, S_GRADS);
+  const numParams = <i32>slot(ctx, S_NUM_PARAMS);
+  if (slot(ctx, S_OUT_APPROX_KL) / <f64>batch > slot(ctx, S_KL_LIMIT)) return 0;
+  const maxNorm = slot(ctx, S_MAX_GRAD_NORM);
+  if (!isNaN(maxNorm)) store<f64>(ctx + (<usize>S_OUT_NORM << 3), clipGlobalNorm(grads, numParams, maxNorm));
+  adamStep(
+    slotPointer(ctx, S_PARAMS), grads, slotPointer(ctx, S_ADAM_M), slotPointer(ctx, S_ADAM_V), numParams,
+    slot(ctx, S_STEP_SIZE), slot(ctx, S_BETA1), slot(ctx, S_BETA2), slot(ctx, S_SQRT_CORRECTION2),
+    slot(ctx, S_ADAM_EPSILON),
+  );
+  return 1;
+}
+
+/**
+ * One PPO minibatch on one thread: both halves, then the step. Returns 1 when it took the optimizer step, 0 when
+ * the target-KL stop kept it out, −1 when an action mask allows no action in some row (nothing computed).
+ */
+export function ppoMinibatch(ctx: usize): i32 {
+  if (ppoActorHalf(ctx) < 0) return -1;
+  ppoCriticHalf(ctx);
+  return ppoApply(ctx);
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// The rollout's batched act in one call (src/policies/fused-act.ts lays out its context): forward of the actor and
+// the critic, the head's sample (or mode), its log-probability and the value. The reference is
+// ActorCriticPolicy.act (src/policies/actor-critic.ts, distributions.ts): the draws are the caller's own, taken
+// from its Rng in the order the JavaScript sample consumes them (a uniform per row and component, a normal per row
+// and dimension), the head runs in float64 with the same formulas in the same order and the host's exp/log, so
+// both paths give the same bits.
+// ---------------------------------------------------------------------------------------------------------------
+
+// Context slots (float64 each; pointers are byte offsets). Keep in step with SLOT in src/policies/fused-act.ts;
+// slots 0–4 (the training tables of src/nn/network-tables.ts) are ppoMinibatch's.
+const A_ACTOR_TABLE = 0;
+const A_ACTOR_LAYERS = 1;
+const A_CRITIC_TABLE = 2;
+const A_CRITIC_LAYERS = 3;
+const A_SCRATCH = 4;
+const A_BATCH = 5;
+const A_OBS_DIM = 6;
+const A_GAUSSIAN = 7;
+const A_COMPONENTS = 8;
+const A_COMPONENT_SIZES = 9;
+const A_INPUT_SIZE = 10;
+const A_MASKED_LOGITS = 11;
+const A_LOG_STD = 12;
+const A_NOISE = 13;
+const A_MASKS = 14;
+const A_ACTIONS = 15;
+const A_LOG_PROBS = 16;
+const A_VALUES = 17;
+const A_HEAD_SCRATCH = 18;
+const A_DETERMINISTIC = 19;
+
+/**
+ * Categorical.sample (or mode) and logProb of every row from its logits: per component the softmax in float64, the
+ * first allowed action whose cumulative probability passes the row's uniform (the last allowed one absorbing
+ * rounding), log π = Σ_c (z_a − log Σ exp z) with logSumExp's max + log Σ.
+ */
+function categoricalAct(ctx: usize, batch: i32, logits: usize): void {
+  const inputSize = <i32>slot(ctx, A_INPUT_SIZE);
+  const components = <i32>slot(ctx, A_COMPONENTS);
+  const sizes = slotPointer(ctx, A_COMPONENT_SIZES);
+  const uniforms = slotPointer(ctx, A_NOISE);
+  const actions = slotPointer(ctx, A_ACTIONS);
+  const logProbs = slotPointer(ctx, A_LOG_PROBS);
+  const p = slotPointer(ctx, A_HEAD_SCRATCH);
+  const deterministic = slot(ctx, A_DETERMINISTIC) != 0;
+  for (let b = 0; b < batch; b++) {
+    let offset = b * inputSize;
+    let logProb: f64 = 0;
+    for (let c = 0; c < components; c++) {
+      const n = load<i32>(sizes + (<usize>c << 2));
+      let max = -Infinity;
+      for (let i = 0; i < n; i++) {
+        const x = f32Load(logits, offset + i);
+        if (x > max) max = x;
+      }
+      let sum: f64 = 0;
+      for (let i = 0; i < n; i++) {
+        const e = hostExp(f32Load(logits, offset + i) - max);
+        store<f64>(p + (<usize>i << 3), e);
+        sum += e;
+      }
+      const logSum = max + hostLog(sum);
+      let chosen = -1;
+      if (deterministic) {
+        chosen = 0;
+        for (let i = 1; i < n; i++) if (f32Load(logits, offset + i) > f32Load(logits, offset + chosen)) chosen = i;
+      } else {
+        const inverse = 1 / sum;
+        let u = f64At(uniforms, b * components + c);
+        for (let i = 0; i < n; i++) {
+          const pi = f64At(p, i) * inverse;
+          if (pi == 0) continue;
+          chosen = i;
+          u -= pi;
+          if (u < 0) break;
+        }
+      }
+      f32Store(actions, b * components + c, <f64>chosen);
+      logProb += f32Load(logits, offset + chosen) - logSum;
+      offset += n;
+    }
+    f32Store(logProbs, b, logProb);
+  }
+}
+
+/**
+ * DiagGaussian.sample (μ + σ·n with the row's normal n; μ when deterministic) and logProb of every row, with the
+ * free log σ of the policy's parameters (ActorCriticPolicy.distInputs).
+ */
+function gaussianAct(ctx: usize, batch: i32, mean: usize): void {
+  const D = <i32>slot(ctx, A_COMPONENTS);
+  const logStd = slotPointer(ctx, A_LOG_STD);
+  const normals = slotPointer(ctx, A_NOISE);
+  const actions = slotPointer(ctx, A_ACTIONS);
+  const logProbs = slotPointer(ctx, A_LOG_PROBS);
+  const deterministic = slot(ctx, A_DETERMINISTIC) != 0;
+  const log2pi = hostLog(2 * Math.PI);
+  for (let b = 0; b < batch; b++) {
+    for (let d = 0; d < D; d++) {
+      const mu = f32Load(mean, b * D + d);
+      f32Store(actions, b * D + d, deterministic ? mu : mu + hostExp(f32Load(logStd, d)) * f64At(normals, b * D + d));
+    }
+    let logProb: f64 = 0;
+    for (let d = 0; d < D; d++) {
+      const ls = f32Load(logStd, d);
+      const z = (f32Load(actions, b * D + d) - f32Load(mean, b * D + d)) / hostExp(ls);
+      logProb += -0.5 * z * z - ls - 0.5 * log2pi;
+    }
+    f32Store(logProbs, b, logProb);
+  }
+}
+
+/**
+ * One batched act: the observations are already in the actor's input (the caller copies them, as MLP.forward
+ * does). Returns 1, or −1 when an action mask allows no action in some row (nothing sampled).
+ */
+export function actBatch(ctx: usize): i32 {
+  const batch = <i32>slot(ctx, A_BATCH);
+  const actorTable = slotPointer(ctx, A_ACTOR_TABLE);
+  const actorLayers = <i32>slot(ctx, A_ACTOR_LAYERS);
+  const criticTable = slotPointer(ctx, A_CRITIC_TABLE);
+  const criticLayers = <i32>slot(ctx, A_CRITIC_LAYERS);
+  const scratch = slotPointer(ctx, A_SCRATCH);
+  const gaussian = slot(ctx, A_GAUSSIAN) != 0;
+  let logits = tableY(actorTable, actorLayers);
+  const masks = slotPointer(ctx, A_MASKS);
+  forwardTable(actorTable, actorLayers, batch, scratch);
+  if (!gaussian && masks != 0) {
+    const masked = slotPointer(ctx, A_MASKED_LOGITS);
+    const inputSize = <i32>slot(ctx, A_INPUT_SIZE);
+    const components = <i32>slot(ctx, A_COMPONENTS);
+    if (!maskRows(batch, inputSize, components, slotPointer(ctx, A_COMPONENT_SIZES), logits, masks, masked)) return -1;
+    logits = masked;
+  }
+  if (gaussian) gaussianAct(ctx, batch, logits);
+  else categoricalAct(ctx, batch, logits);
+  const observationBytes = <usize>(batch * <i32>slot(ctx, A_OBS_DIM)) << 2;
+  memory.copy(tableX(criticTable), tableX(actorTable), observationBytes);
+  forwardTable(criticTable, criticLayers, batch, scratch);
+  memory.copy(slotPointer(ctx, A_VALUES), tableY(criticTable, criticLayers), <usize>batch << 2);
+  return 1;
+}

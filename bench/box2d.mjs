@@ -6,7 +6,9 @@
 //   --part speed      env steps/s (--env-steps per env, default 20000)
 //   --part timing     PPO zoo LunarLander-v3, seed 1, --timesteps steps (default 1M): wall time, s per 1M steps
 //   --part learn      the learning rows, each for --timesteps steps (default: the issue's 1M for LunarLander, the
-//                     zoo's 5M for BipedalWalker)
+//                     zoo's 5M for BipedalWalker, rl-zoo's 200k for A2C and TRPO). A row's file keeps the seeds
+//                     earlier runs wrote with the same budget, replacing only the seeds run now (so seeds can run
+//                     in separate processes: --seeds 1-3, then --seeds 4-5)
 // Without --part, the table is printed from the files already written.
 import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
@@ -36,8 +38,9 @@ const ROWS = [
     zoo: '270.9 ± 32.1 (1M)',
   },
   { algo: 'ppo', env: 'BipedalWalker-v3', threshold: 250, budget: 5_000_000, zoo: '287.9 ± 2.4 (5M)' },
-  { algo: 'a2c', env: 'LunarLander-v3', threshold: 200, budget: 1_000_000, zoo: '155.8 ± 80.4 (200k)' },
-  { algo: 'trpo', env: 'LunarLander-v3', threshold: 200, budget: 1_000_000, zoo: '133.2 ± 112.2 (200k)' },
+  // A2C and TRPO at rl-zoo's own budget (their presets' n_timesteps), so the scores compare with its table.
+  { algo: 'a2c', env: 'LunarLander-v3', threshold: 200, budget: 200_000, zoo: '155.8 ± 80.4 (200k)' },
+  { algo: 'trpo', env: 'LunarLander-v3', threshold: 200, budget: 200_000, zoo: '133.2 ± 112.2 (200k)' },
 ];
 /** Stable-Baselines3 PPO zoo LunarLander, 1M steps, on this machine kind (../shared/benchmarks/peers.md). */
 const SB3_SECONDS = 688;
@@ -130,7 +133,11 @@ if (parts.has('learn')) {
       );
       return r;
     });
-    write(`${row.algo}-${row.env}.json`, { ...row, budget, node: process.version, seeds: runs });
+    const name = `${row.algo}-${row.env}.json`;
+    const earlier = read(name);
+    const kept = earlier?.budget === budget ? earlier.seeds.filter((s) => !seeds.includes(s.seed)) : [];
+    const all = [...kept, ...runs].sort((a, b) => a.seed - b.seed);
+    write(name, { ...row, budget, node: process.version, seeds: all });
   }
 }
 
@@ -163,6 +170,25 @@ if (timing !== null) {
     '',
   );
 }
+/**
+ * Stable-Baselines3 (sb3-contrib for TRPO) on the same entry, seeds and protocol, run here with
+ * bench/lib/sb3_zoo.py: bench/results/reference/ALGO-ENV.jsonl, one JSON line per seed; '—' when not run.
+ */
+function sb3Reference(r) {
+  let text;
+  try {
+    text = readFileSync(`bench/results/reference/${r.algo}-${r.env}.jsonl`, 'utf8');
+  } catch {
+    return '—';
+  }
+  const finals = text
+    .split('\n')
+    .filter((line) => line.trim() !== '')
+    .map((line) => JSON.parse(line).finalMean);
+  const passed = finals.filter((x) => x >= r.threshold).length;
+  return `${mean(finals).toFixed(1)} ± ${std(finals).toFixed(1)} (${passed} / ${finals.length})`;
+}
+
 const learned = readdirSync(OUT, { withFileTypes: true })
   .filter((f) => f.isFile() && /^(ppo|a2c|trpo)-.*\.json$/.test(f.name))
   .map((f) => read(f.name));
@@ -170,12 +196,12 @@ if (learned.length > 0) {
   lines.push(
     'Learning (`-- --part learn`): zoo preset, final 20-episode deterministic evaluation per seed.',
     '',
-    '| algo | env | steps | seeds ≥ threshold | final eval (mean ± std over seeds) | rl-zoo | wall time per seed (s) |',
-    '|---|---|---|---|---|---|---|',
+    '| algo | env | steps | seeds ≥ threshold | final eval (mean ± std over seeds) | SB3 here, same seeds and protocol (seeds ≥ threshold) | rl-zoo | wall time per seed (s) |',
+    '|---|---|---|---|---|---|---|---|',
     ...learned.map((r) => {
       const finals = r.seeds.map((s) => s.finalMean);
       const passed = finals.filter((x) => x >= r.threshold).length;
-      return `| ${r.algo} | ${r.env} | ${r.budget.toLocaleString('en-US')} | ${passed} / ${finals.length} (≥ ${r.threshold}) | ${mean(finals).toFixed(1)} ± ${std(finals).toFixed(1)} | ${r.zoo} | ${mean(r.seeds.map((s) => s.seconds)).toFixed(0)} |`;
+      return `| ${r.algo} | ${r.env} | ${r.budget.toLocaleString('en-US')} | ${passed} / ${finals.length} (≥ ${r.threshold}) | ${mean(finals).toFixed(1)} ± ${std(finals).toFixed(1)} | ${sb3Reference(r)} | ${r.zoo} | ${mean(r.seeds.map((s) => s.seconds)).toFixed(0)} |`;
     }),
     '',
   );

@@ -13,6 +13,7 @@ import {
   allocateMinibatch,
   clipGradNorm,
   createAlgorithm,
+  createFusedPPOStep,
   createWasmKernels,
   describeKernels,
   LossScratch,
@@ -98,14 +99,33 @@ const FLOPS_PER_SAMPLE = (() => {
   return 2 * macs;
 })();
 
-function updateTime(kernels, batch) {
+/**
+ * µs per PPO minibatch update on `kernels`: the JavaScript path, or with `fused` the one-call wasm step
+ * (src/algos/fused-ppo.ts) that PPO takes on one update thread; both give the same numbers.
+ */
+function updateTime(kernels, batch, fused = false) {
   const env = makeVec('CartPole-v1', 1);
   const policy = new ActorCriticPolicy(
     { observationSpace: env.singleObservationSpace, actionSpace: env.singleActionSpace, kernels },
     Rng.fromSeed(3),
   );
   const rng = Rng.fromSeed(4);
-  const mb = allocateMinibatch(batch, 4, 1, 2);
+  const optimizer = new Adam(policy.numParams, 3e-4, { epsilon: 1e-5, kernels });
+  // Exactly what PPO's update runs per minibatch (createPPOUpdate, objective 'clip', SB3's defaults but c_H = 0):
+  // the minibatch's advantages normalised, accumulateLoss of PPO's terms, the global norm clip, the Adam step.
+  const lossConfig = {
+    objective: 'clip',
+    entCoef: 0,
+    vfCoef: 0.5,
+    klBetaInit: 1,
+    valueLoss: 'sb3',
+    clipRangeVf: null,
+    maxGradNorm: 0.5,
+    targetKl: null,
+  };
+  const fusedStep = fused ? createFusedPPOStep(policy, optimizer, batch, lossConfig) : null;
+  if (fused && fusedStep === null) throw new Error('the fused update is unavailable on these kernels');
+  const mb = fusedStep?.minibatch ?? allocateMinibatch(batch, 4, 1, 2);
   mb.size = batch;
   for (let k = 0; k < batch * 4; k++) mb.observations[k] = rng.normal(0, 1);
   for (let b = 0; b < batch; b++) {
@@ -115,25 +135,19 @@ function updateTime(kernels, batch) {
     mb.returns[b] = rng.normal(0, 1);
   }
   mb.oldDistInputs = null;
-  const optimizer = new Adam(policy.numParams, 3e-4, { epsilon: 1e-5 });
-  // Exactly what PPO's update runs per minibatch (createPPOUpdate, objective 'clip', SB3's defaults but c_H = 0):
-  // the minibatch's advantages normalised, accumulateLoss of PPO's terms, the global norm clip, the Adam step.
-  const { loss, policySurrogate } = ppoLoss({
-    objective: 'clip',
-    entCoef: 0,
-    vfCoef: 0.5,
-    klBetaInit: 1,
-    valueLoss: 'sb3',
-    clipRangeVf: null,
-  });
+  const { loss, policySurrogate } = ppoLoss(lossConfig);
   policySurrogate.clipRange = 0.2;
   const scratch = new LossScratch();
-  const normalized = new Float64Array(batch);
+  const normalized = fusedStep?.normalized ?? new Float64Array(batch);
   const rows = { ...mb, advantages: normalized };
   return timeIt(
     () => {
       normalized.set(mb.advantages.subarray(0, batch));
       normalize(normalized);
+      if (fusedStep !== null) {
+        fusedStep.step(normalized, batch, 0.2);
+        return;
+      }
       policy.zeroGrad();
       accumulateLoss(policy, rows, loss, scratch);
       clipGradNorm(policy.grads, 0.5);
@@ -150,16 +164,18 @@ if (parts.has('update')) {
   for (const batch of [64, 256, 1024]) {
     const ts = updateTime(tsKernels, batch);
     const fast = updateTime(wasm, batch);
+    const fused = updateTime(wasm, batch, true);
     const row = {
       batch,
       typescriptMicroseconds: Math.round(ts),
       wasmMicroseconds: Math.round(fast),
+      wasmFusedMicroseconds: Math.round(fused),
       speedup: Number((ts / fast).toFixed(1)),
       wasmGflops: Number(((FLOPS_PER_SAMPLE * batch) / fast / 1e3).toFixed(1)),
     };
     results.update.push(row);
     console.log(
-      `update, batch ${batch}: typescript ${row.typescriptMicroseconds} µs, wasm ${row.wasmMicroseconds} µs (${row.speedup}×, ${row.wasmGflops} GFLOP/s)`,
+      `update, batch ${batch}: typescript ${row.typescriptMicroseconds} µs, wasm ${row.wasmMicroseconds} µs (${row.speedup}×, ${row.wasmGflops} GFLOP/s), wasm fused ${row.wasmFusedMicroseconds} µs`,
     );
   }
 }

@@ -9,6 +9,7 @@
 export * from './index.js';
 export * from './envs/index.js';
 export * from './errors.js';
+export * from './encoding.js';
 export * from './rng.js';
 export * from './nn/index.js';
 export * from './policies/index.js';

@@ -173,7 +173,8 @@ describe('RecurrentPPO checkpoints', () => {
     const model = new RecurrentPPO(memoryConfig({ nSteps: 8 }));
     model.learn({ totalTimesteps: 64 });
     const cp = JSON.parse(JSON.stringify(model.checkpoint()));
-    cp.collector.memory.state = cp.collector.memory.state.slice(1);
+    const { data } = cp.collector.memory.state as { data: string };
+    cp.collector.memory.state.data = data.slice(4); // 3 bytes (under one float32 value) short
     expect(() => new RecurrentPPO(memoryConfig({ nSteps: 8 })).restoreCheckpoint(cp)).toThrow(
       /recurrent state does not fit 8 envs/,
     );

@@ -1,13 +1,16 @@
 import { describe, expect, it } from 'vitest';
 import {
   ActorCriticPolicy,
+  base64Length,
   BaseEnv,
   Box,
   Discrete,
+  type EncodedFloats,
   importanceSampledRewardToGo,
   makeVec,
   perDecisionWeights,
   Reinforce,
+  readFloatArrayInto,
   RolloutBuffer,
   RolloutCollector,
   register,
@@ -377,20 +380,30 @@ describe('REINFORCE', () => {
     const actual = policy.grads.slice(0, policy.actorParamCount);
 
     // The batches kept for reuse are the update rule's state, as the checkpoint holds them (newest first).
-    type Saved = Record<'rewards' | 'terminated' | 'truncated' | 'observations' | 'actions', number[]> & {
-      numEnvs: number;
-      behaviourLogProbs: number[];
+    // Its float arrays in base64 (checkpoint format 3), its flags as numbers.
+    type Saved = Record<'terminated' | 'truncated', number[]> &
+      Record<'rewards' | 'observations' | 'actions' | 'behaviourLogProbs', EncodedFloats> & {
+        numEnvs: number;
+      };
+    const decoded = <T extends Float32Array | Float64Array>(
+      encoded: EncodedFloats,
+      make: (n: number) => T,
+    ) => {
+      const out = make(base64Length(encoded.data) / make(0).BYTES_PER_ELEMENT);
+      readFloatArrayInto(encoded, out, 'kept batch');
+      return out;
     };
+    const f32 = (n: number) => new Float32Array(n);
     const kept = (algo.checkpoint().state as { stored: Saved[] }).stored.map((b) => ({
       batch: {
         numEnvs: b.numEnvs,
-        rewards: Float64Array.from(b.rewards),
+        rewards: decoded(b.rewards, (n) => new Float64Array(n)),
         terminated: Uint8Array.from(b.terminated),
         truncated: Uint8Array.from(b.truncated),
       } satisfies StepBatch,
-      observations: Float32Array.from(b.observations),
-      actions: Float32Array.from(b.actions),
-      behaviourLogProbs: Float32Array.from(b.behaviourLogProbs),
+      observations: decoded(b.observations, f32),
+      actions: decoded(b.actions, f32),
+      behaviourLogProbs: decoded(b.behaviourLogProbs, f32),
     }));
     const [b2, b1] = kept;
     policy.params.set(params);
@@ -500,7 +513,15 @@ describe('REINFORCE', () => {
     };
     const model = build();
     expect(() => model.restoreCheckpoint(withKept((kept) => (kept[0].observations = [1, 2, 3])))).toThrow(
-      /^REINFORCE checkpoint: kept batch 0: invalid 'observations': expected \d+ numbers$/,
+      /^REINFORCE checkpoint: kept batch 0: invalid 'observations': expected \d+ numbers, got 3 values$/,
+    );
+    const observations = (kept: Record<string, unknown>[]) => kept[0].observations as { data: string };
+    expect(() =>
+      model.restoreCheckpoint(
+        withKept((kept) => (observations(kept).data = observations(kept).data.slice(8))),
+      ),
+    ).toThrow(
+      /^REINFORCE checkpoint: kept batch 0: invalid 'observations': expected \d+ float32 values \(\d+ bytes\), got \d+ bytes$/,
     );
     expect(() => model.restoreCheckpoint(withKept((kept) => (kept[0].actions = 'lots')))).toThrow(
       /^REINFORCE checkpoint: kept batch 0: invalid 'actions'/,

@@ -44,7 +44,9 @@ function snapshotFiles(dir: string): Record<string, string> {
   return out;
 }
 
-const TRAIN = ['train', '--timesteps', '40000', '--checkpoint-every', '2048', '--seed', '2'];
+// 20,480 steps: the runs below are interrupted at the second checkpoint (step 4,096), which leaves 16,000 steps
+// (seconds on a busy machine) for the signal to land before the end, and dozens of iterations after the resume.
+const TRAIN = ['train', '--timesteps', '20480', '--checkpoint-every', '2048', '--seed', '2'];
 const interrupted = join(work, 'interrupted');
 const reference = join(work, 'reference');
 
@@ -69,7 +71,7 @@ describe('checkpoints and --resume (CLI)', () => {
     const resumed = cli(['train', '--resume', interrupted]);
     expect(resumed.status).toBe(0);
     expect(resumed.stdout).toMatch(
-      /^resuming ppo on CartPole-v1 from .*step-\d+\.json \(step [\d,]+ of 40,000/,
+      /^resuming ppo on CartPole-v1 from .*step-\d+\.json \(step [\d,]+ of 20,480/,
     );
 
     expect(cli([...TRAIN, '--out', reference]).status).toBe(0);

@@ -41,7 +41,7 @@ describe('ASHA', () => {
     expect(asha.report('c', row(1024, 22))).toBe('prune'); // median of [20, 30] is 25
     expect(asha.report('c', row(1536, 99))).toBe('continue'); // judged once at this rung
     expect(asha.report('d', row(1024, 25))).toBe('continue'); // median of [20, 30, 22] is 22
-    expect(asha.report('e', row(1024, null))).toBe('continue'); // no episode finished yet: nothing to compare
+    expect(asha.report('e', row(1024, null))).toBe('pending'); // no episode finished yet: nothing to compare
     expect(asha.report('e', row(1536, 10))).toBe('prune'); // judged at its first row with a value
     // The highest rung reached decides: a row past rung 2 is compared with rung 2's values only.
     expect(asha.report('a', row(2048, 100))).toBe('continue');
@@ -78,6 +78,21 @@ describe('ASHA', () => {
     expect(() => parseSweepSpec({ ...base, asha: { gracePeriod: 4096 } }, 's.yaml')).toThrow(
       'sweep spec s.yaml: asha.gracePeriod = 4096 is invalid: expected fewer steps than timesteps (4096), or no asha',
     );
+    // Each rung is a wait for the sweep's verdict: a spec with more than MAX_RUNGS is refused before any trial runs.
+    expect(() =>
+      parseSweepSpec(
+        { ...base, timesteps: 1_000_000, asha: { gracePeriod: 1000, reductionFactor: 1.001 } },
+        's.yaml',
+      ),
+    ).toThrow(
+      'sweep spec s.yaml: asha gives 6912 rungs (gracePeriod 1000 · reductionFactor 1.001^k below 1000000 steps); at most 1000: raise asha.reductionFactor or asha.gracePeriod',
+    );
+    expect(
+      parseSweepSpec(
+        { ...base, timesteps: 1_000_000, asha: { gracePeriod: 1000, reductionFactor: 1.1 } },
+        's.yaml',
+      ).asha?.reductionFactor,
+    ).toBe(1.1); // 73 rungs
     expect(() =>
       parseSweepSpec({ ...base, asha: { gracePeriod: 100, reductionFactor: 1 } }, 's.yaml'),
     ).toThrow("sweep spec s.yaml: 'asha.reductionFactor' = 1 is invalid");

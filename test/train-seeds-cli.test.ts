@@ -115,7 +115,8 @@ describe('policygrad train --seeds', () => {
         CLI,
         'train',
         '--timesteps',
-        '60000',
+        // Interrupted at its first checkpoint (step 1,024): 19,000 steps left for the signal to land (seconds).
+        '20480',
         '--checkpoint-every',
         '1024',
         '--seeds',
@@ -143,7 +144,7 @@ describe('policygrad train --seeds', () => {
     );
     expect(stdout).toMatch(/^not started: seeds 6,7$/m);
     expect(readdirSync(out)).toEqual(['seed5']);
-    const resumed = cli(['train', '--resume', join(out, 'seed5'), '--timesteps', '60000']);
+    const resumed = cli(['train', '--resume', join(out, 'seed5'), '--timesteps', '20480']);
     expect(resumed.stderr).toBe('');
     expect(resumed.status).toBe(0);
     expect(existsSync(join(out, 'seed5', 'final', 'policy.json'))).toBe(true);

@@ -247,12 +247,12 @@ describe('a Trainer generic in its parts', () => {
   });
 });
 
-describe('checkpoint format version 2', () => {
+describe('checkpoint format version 2 and later', () => {
   it("names the optimizers by the update rule and stores the rule's own state", () => {
     const a2c = new A2C({ env: 'CartPole-v1', seed: 1, numEnvs: 2, nSteps: 5 });
     a2c.learn({ totalTimesteps: 10 });
     const cp = a2c.checkpoint();
-    expect(cp).toMatchObject({ version: 2, algo: 'a2c', state: {} });
+    expect(cp).toMatchObject({ version: 3, algo: 'a2c', state: {} });
     expect(Object.keys(cp.optimizers)).toEqual(['actorCritic']);
     expect(cp.optimizers.actorCritic.kind).toBe('RMSprop');
   });

@@ -3,12 +3,13 @@
  * not a hyperparameter: it is refused in one line when invalid and never reaches the config or a checkpoint. No
  * thread is started here (a critic thread starts at its first minibatch: test/update-threads.test.ts runs them).
  */
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { PPO as CorePPO } from '../src/algos/ppo.js';
 import type { UpdateThreadPort } from '../src/algos/ports.js';
 import type { ActorCriticPolicy } from '../src/policies/actor-critic.js';
 import type { CriticThread } from '../src/policies/critic-thread.js';
 import { createAlgorithm } from '../src/index.js';
+import type { WasmKernels } from '../src/nn/wasm-kernels.js';
 import { A2C, PPO, RecurrentPPO, TRPO } from '../src/node/algorithms.js';
 import { nodePorts } from '../src/node/ports.js';
 import { stripTiming } from './golden-rows.js';
@@ -107,7 +108,47 @@ function fakeThread(policy: ActorCriticPolicy, mode: 'both' | 'forward only' | '
   };
 }
 
+/**
+ * A critic thread that also takes the fused step's critic half (src/algos/fused-ppo.ts), on the caller's thread:
+ * it runs the half when offered ('both') or never starts it ('never': the caller takes it back).
+ */
+function fakeFusedThread(policy: ActorCriticPolicy, mode: 'both' | 'never'): CriticThread {
+  const kernels = policy.critic.kernels as WasmKernels;
+  let context = -1;
+  return {
+    ...fakeThread(policy, 'never'),
+    beginFusedCritic(c) {
+      context = c;
+    },
+    endFusedCritic() {
+      if (mode === 'never') return false;
+      kernels.ppoCriticHalf(context);
+      return true;
+    },
+  };
+}
+
 describe('the loss loop with a critic thread', () => {
+  it('the fused step in halves (actor here, critic there) gives the one-thread numbers', () => {
+    for (const env of ['CartPole-v1', 'Pendulum-v1']) {
+      const config = { ...cartPole, env, nEpochs: 2, threads: 1 as const };
+      const reference = new CorePPO(config);
+      const rows = reference.learn({ totalTimesteps: 128 });
+      for (const mode of ['both', 'never'] as const) {
+        const model = new CorePPO(config);
+        const kernels = model.policy.critic.kernels as WasmKernels;
+        const halves = vi.spyOn(kernels, 'ppoActorHalf');
+        const whole = vi.spyOn(kernels, 'ppoMinibatch');
+        model.policy.criticThread = fakeFusedThread(model.policy, mode);
+        expect(model.learn({ totalTimesteps: 128 }).map(stripTiming), mode).toEqual(rows.map(stripTiming));
+        expect(model.policy.params, mode).toEqual(reference.policy.params);
+        expect(halves).toHaveBeenCalled();
+        expect(whole).not.toHaveBeenCalled();
+        vi.restoreAllMocks();
+      }
+    }
+  });
+
   it('gives the one-thread numbers whether the thread does the work or the caller takes it back', () => {
     const config = { ...cartPole, nEpochs: 2, threads: 1 as const };
     const reference = new CorePPO(config);

@@ -7,10 +7,13 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it, vi } from 'vitest';
 import type { Algorithm } from '../src/algos/registry.js';
 import { createAlgorithm } from '../src/index.js';
 import { nodePorts } from '../src/node/ports.js';
+import type { WorkerCriticThread } from '../src/node/critic-thread.js';
+import type { WasmKernels } from '../src/nn/wasm-kernels.js';
+import type { ActorCriticPolicy } from '../src/policies/actor-critic.js';
 import { cli, metrics } from './cli-helpers.js';
 import { describeGoldenRows, GOLDEN_CASES, stripTiming } from './golden-rows.js';
 
@@ -48,6 +51,26 @@ describe('threads: 1 and 2 train the same run', () => {
     const two = run('ppo', config, 2, 8 * 512);
     expect(two.rows).toEqual(one.rows);
     expect(two.params).toEqual(one.params);
+  });
+
+  it('PPO on two threads runs the fused step in halves (critic in the worker), with the one-thread numbers', () => {
+    const config = { env: 'Pendulum-v1', seed: 15, numEnvs: 4, nSteps: 64, batchSize: 64, nEpochs: 4 };
+    const one = run('ppo', config, 1, 4 * 256);
+    const model = createAlgorithm('ppo', { ...config, threads: 2 }, ports);
+    const policy = model.policy as ActorCriticPolicy;
+    const kernels = policy.critic.kernels as WasmKernels;
+    const halves = vi.spyOn(kernels, 'ppoActorHalf');
+    const whole = vi.spyOn(kernels, 'ppoMinibatch');
+    const rows = model.learn({ totalTimesteps: 4 * 256 }).map(stripTiming);
+    const thread = policy.criticThread as WorkerCriticThread;
+    const { done, withdrawn } = thread.handOffs;
+    model.close?.();
+    expect(rows).toEqual(one.rows);
+    expect(Float32Array.from(model.policy.params)).toEqual(one.params);
+    expect(halves).toHaveBeenCalledTimes(4 * 4 * 4); // iterations × epochs × minibatches
+    expect(whole).not.toHaveBeenCalled();
+    expect(done + withdrawn).toBe(4 * 4 * 4); // each critic half offered once, run there or taken back
+    vi.restoreAllMocks();
   });
 
   it('A2C on Pendulum (a Gaussian policy, Adam, normalised advantages): identical rows and parameters', () => {

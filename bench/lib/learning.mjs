@@ -153,3 +153,25 @@ export function curveSummary(result) {
     return xs.length === 0 ? null : { mean: mean(xs), std: std(xs) };
   });
 }
+
+/**
+ * Fisher's exact test of a successes of n1 against b of n2 (the margins fixed, hypergeometric): the one-sided
+ * p-value that the first is this low or lower, and the two-sided one (every table no more likely than this one).
+ */
+export function fisherExact(a, n1, b, n2) {
+  const choose = (n, k) => {
+    let c = 1;
+    for (let i = 1; i <= k; i++) c = (c * (n - k + i)) / i;
+    return c;
+  };
+  const k = a + b;
+  const p = (x) => (choose(n1, x) * choose(n2, k - x)) / choose(n1 + n2, k);
+  const observed = p(a);
+  let oneSided = 0;
+  let twoSided = 0;
+  for (let x = Math.max(0, k - n2); x <= Math.min(k, n1); x++) {
+    if (x <= a) oneSided += p(x);
+    if (p(x) <= observed * (1 + 1e-9)) twoSided += p(x);
+  }
+  return { oneSided, twoSided };
+}

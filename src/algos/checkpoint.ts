@@ -5,7 +5,12 @@
  * (each sub-env's physical state, generator and wrapper counters, normaliser statistics), the collector's running
  * episodes, the iteration counters and the schedule's progress (the step the `learn` call started at and its
  * budget), a gSDE policy's exploration matrices, and the update rule's optimizers and own state, under the names
- * the rule gives them. Plain JSON with float arrays in base64 (bit-exact), with a format name and version.
+ * the rule gives them. Plain JSON with a format name and version.
+ *
+ * Version 3 stores the optimizers' buffers (Adam's moments, RMSprop's averages: most of a checkpoint) as
+ * `{ dtype, data }`, their bytes in base64, like the parameters: bit-exact as before, less than half the bytes of
+ * JSON numbers, and encoded and parsed many times faster (a sweep's trials send a checkpoint every few seconds).
+ * Versions 1 and 2 hold them as arrays of numbers and are read as they are.
  *
  * Version 2 (issue 15's trainer) names the optimizers by the update rule ('actorCritic' for A2C and PPO, 'critic'
  * for TRPO/NPG, 'actor' and 'critic' for REINFORCE) and calls the rule's own state `state`. Version 1 named them
@@ -23,7 +28,9 @@ import type { StateDependentNoise, StateDependentNoiseState } from '../policies/
 import type { Floats } from '../nn/kernels.js';
 
 export const CHECKPOINT_FORMAT = 'policygrad-checkpoint';
-export const CHECKPOINT_VERSION = 2;
+export const CHECKPOINT_VERSION = 3;
+/** Versions read: 1 (converted on read), 2 (optimizer buffers as arrays of numbers) and this one. */
+const READABLE_VERSIONS: readonly unknown[] = [1, 2, CHECKPOINT_VERSION];
 
 /** Version 1's optimizer names per algorithm → version 2's (the update rule's). */
 const V1_OPTIMIZER_NAMES: Record<string, Record<string, string>> = {
@@ -114,9 +121,9 @@ export function validateCheckpoint(value: unknown, algo: string, env: string | n
   if (cp === null || typeof cp !== 'object' || cp.format !== CHECKPOINT_FORMAT) {
     throw new PolicygradError(`not a policygrad checkpoint (format ${describeValue(cp?.format)})`);
   }
-  if (cp.version !== 1 && cp.version !== CHECKPOINT_VERSION) {
+  if (!READABLE_VERSIONS.includes(cp.version)) {
     throw new PolicygradError(
-      `checkpoint format version ${describeValue(cp.version)} is not supported: expected 1 or ${CHECKPOINT_VERSION}`,
+      `checkpoint format version ${describeValue(cp.version)} is not supported: expected ${READABLE_VERSIONS.join(', ')}`,
     );
   }
   if (cp.algo !== algo || (env !== null && cp.env !== env)) {
@@ -156,7 +163,7 @@ export function restoreCheckpoint(
     // Another env (same spaces): the networks and optimizers carry over, the run's env state does not.
     decodeFloatsInto(cp.params, parts.policy.params, 'checkpoint parameters');
     for (const [name, optimizer] of Object.entries(c.optimizers)) {
-      if (cp.optimizers[name] !== undefined) optimizer.setState(cp.optimizers[name]);
+      if (cp.optimizers[name] !== undefined) restoreOptimizer(optimizer, name, cp.optimizers[name]);
     }
     return { progress: null, state: cp.state ?? {} };
   }
@@ -170,7 +177,7 @@ export function restoreCheckpoint(
     const state = cp.optimizers[name];
     if (state === undefined)
       throw new PolicygradError(`checkpoint is incomplete: optimizer '${name}' is missing`);
-    optimizer.setState(state);
+    restoreOptimizer(optimizer, name, state);
   }
   if (parts.policy.sde !== null) {
     if (cp.exploration === undefined) {
@@ -185,6 +192,16 @@ export function restoreCheckpoint(
   parts.collector.restore(cp.collector);
   c.tracker.setState(cp.tracker);
   return { progress: cp.progress, state: cp.state ?? {} };
+}
+
+/** `optimizer.setState`, its one-line error prefixed with the checkpoint field it came from. */
+function restoreOptimizer(optimizer: Optimizer, name: string, state: OptimizerState): void {
+  try {
+    optimizer.setState(state);
+  } catch (error) {
+    if (!(error instanceof PolicygradError)) throw error;
+    throw new PolicygradError(`checkpoint field 'optimizers.${name}': ${error.message}`);
+  }
 }
 
 /**

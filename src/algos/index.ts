@@ -3,6 +3,7 @@ export * from './value-regression.js';
 export * from './variance-lab.js';
 export * from './on-policy.js';
 export * from './ppo.js';
+export * from './fused-ppo.js';
 export * from './presets.js';
 export * from './a2c.js';
 export * from './natural-gradient.js';

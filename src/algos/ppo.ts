@@ -51,6 +51,7 @@ import { adaptKlBeta, type KlPenalty, klPenalty } from './loss/kl-penalty.js';
 import { entropyBonus } from './loss/entropy-bonus.js';
 import { valueLoss } from './loss/value-loss.js';
 import { capture } from './loss/capture.js';
+import { createFusedPPOStep } from './fused-ppo.js';
 import {
   type AlgorithmDefinition,
   type RunOptions,
@@ -125,6 +126,8 @@ export type PPOUpdateConfig = Pick<
  * the policy's view of them. The epoch loop is the same for both: `createPPOUpdate`.
  */
 export interface MinibatchPlan {
+  /** True when the loss sees the policy itself on every minibatch (PPO's plan): the fused step may run it. */
+  readonly direct?: boolean;
   /** The loss loop's workspace (a recurrent view needs its minibatch in one chunk). */
   readonly scratch: LossScratch;
   /** π_old's distribution inputs for every row of the rollout [rows × dist.inputSize], set by `captureOld`. */
@@ -161,6 +164,7 @@ export function shuffledRows(policy: ActorCriticPolicy, size: number): Minibatch
     return rows;
   };
   return {
+    direct: true,
     scratch,
     oldInputs,
     epochOrder(rng) {
@@ -198,13 +202,16 @@ export function ppoLoss(
 
 /**
  * The update: GAE over the rollout, nEpochs passes of minibatch steps in the order and on the view `plan` gives,
- * then the adaptive β. `title` names the algorithm in messages.
+ * then the adaptive β. `title` names the algorithm in messages. Each minibatch step is one WebAssembly call
+ * (fused-ppo.ts) where the policy and the config allow it, unless `fused` is false; the JavaScript path is the
+ * reference, with the same numbers.
  */
 export function createPPOUpdate(
   { policy, rng }: { policy: TrainablePolicy; rng: Rng },
   c: PPOUpdateConfig,
   plan: MinibatchPlan,
   title = 'PPO',
+  { fused: allowFused = true }: { fused?: boolean } = {},
 ): UpdateRule<PPOUpdateMetrics> {
   const n = c.nSteps * c.numEnvs;
   const optimizer = new Adam(policy.numParams, 1, { epsilon: c.adamEpsilon });
@@ -215,11 +222,24 @@ export function createPPOUpdate(
   const scratch = allocateAdvantageScratch(n);
   const { oldInputs, scratch: lossScratch } = plan;
   const batchSize = Math.min(c.batchSize, n);
-  const mb = allocateMinibatch(batchSize, policy.obsDim, policy.dist.actionSize, policy.dist.inputSize);
+  const fused =
+    allowFused && plan.direct === true ? createFusedPPOStep(policy, optimizer, batchSize, c) : null;
+  const mb =
+    fused?.minibatch ??
+    allocateMinibatch(batchSize, policy.obsDim, policy.dist.actionSize, policy.dist.inputSize);
   const { loss, policySurrogate, penalty, penalised } = ppoLoss(c);
   if (!penalised) mb.oldDistInputs = null; // the clipped objective needs only the old log-probabilities
-  const normalized = new Float64Array(batchSize); // the minibatch's advantages, normalised
+  const normalized = fused?.normalized ?? new Float64Array(batchSize); // the minibatch's advantages, normalised
   const minibatchRows: LossRows = { ...mb };
+  /** The JS path of a minibatch step; null when SB3's target-KL stop keeps the minibatch out. */
+  const lossAndStep = (lossPolicy: LossPolicy) => {
+    policy.zeroGrad();
+    const m = accumulateLoss(lossPolicy, minibatchRows, loss, lossScratch).metrics;
+    if (c.targetKl !== null && m.approxKl > 1.5 * c.targetKl) return null;
+    if (c.maxGradNorm !== null) clipGradNorm(policy.grads, c.maxGradNorm);
+    optimizer.step(policy.params, policy.grads);
+    return m;
+  };
 
   return {
     optimizers: { actorCritic: optimizer },
@@ -239,6 +259,7 @@ export function createPPOUpdate(
       let approxKl = 0;
       let clipFraction = 0;
       let stop = false;
+      const fusedStep = fused !== null && fused.usable(rollout) ? fused : null;
       for (let epoch = 0; epoch < c.nEpochs && !stop; epoch++) {
         const order = plan.epochOrder(rng);
         for (let s = 0; s < n; s += batchSize) {
@@ -252,10 +273,12 @@ export function createPPOUpdate(
             minibatchAdvantages.set(mb.advantages.subarray(0, size));
             minibatchRows.advantages = normalize(minibatchAdvantages);
           }
-          const lossPolicy = plan.lossPolicy(s, size);
-          policy.zeroGrad();
-          const m = accumulateLoss(lossPolicy, minibatchRows, loss, lossScratch).metrics;
-          if (c.targetKl !== null && m.approxKl > 1.5 * c.targetKl) {
+          // The loss's gradient, then (unless the policy has moved too far) clipping and an Adam step.
+          const m =
+            fusedStep !== null
+              ? fusedStep.step(minibatchRows.advantages as Float64Array, size, clipRange, mb.masks ?? null)
+              : lossAndStep(plan.lossPolicy(s, size));
+          if (m === null) {
             stop = true; // SB3's target-KL stop: keep this minibatch out and end the update
             break;
           }
@@ -265,8 +288,6 @@ export function createPPOUpdate(
           approxKl += m.approxKl;
           clipFraction += m.clipFraction;
           steps++;
-          if (c.maxGradNorm !== null) clipGradNorm(policy.grads, c.maxGradNorm);
-          optimizer.step(policy.params, policy.grads);
         }
       }
       // 3. Adaptive KL penalty: β ← 2β if KL ≥ 1.5δ, β/2 if KL ≤ δ/1.5 (KL over the whole rollout).

@@ -33,6 +33,7 @@ import { z } from 'zod';
 import type { Box } from '../envs/spaces.js';
 import { makeVec } from '../envs/vector.js';
 import { describeValue, PolicygradError } from '../errors.js';
+import { base64Length, encodeFloatArray, readFloatArrayInto } from '../encoding.js';
 import { declareRenamedOptions } from '../options.js';
 import {
   effectiveSampleSize,
@@ -435,16 +436,17 @@ export class Reinforce extends Trainer<ReinforceResolvedConfig, ReinforceUpdateM
 }
 
 /** A kept batch as checkpoint JSON. */
+/** A kept batch for a checkpoint: its float arrays in base64 (format 3), its flags as numbers. */
 function serializeStored(b: StoredBatch): Record<string, unknown> {
   return {
     numEnvs: b.batch.numEnvs,
-    rewards: Array.from(b.batch.rewards),
+    rewards: encodeFloatArray(Float64Array.from(b.batch.rewards)),
     terminated: Array.from(b.batch.terminated),
     truncated: Array.from(b.batch.truncated),
-    observations: Array.from(b.observations),
-    actions: Array.from(b.actions),
-    behaviourLogProbs: Array.from(b.behaviourLogProbs),
-    nextValues: b.nextValues === null ? null : Array.from(b.nextValues),
+    observations: encodeFloatArray(b.observations),
+    actions: encodeFloatArray(b.actions),
+    behaviourLogProbs: encodeFloatArray(b.behaviourLogProbs),
+    nextValues: b.nextValues === null ? null : encodeFloatArray(b.nextValues),
     masks: b.masks === null ? null : Array.from(b.masks),
   };
 }
@@ -479,7 +481,21 @@ function parseKeptBatches(value: unknown, policy: ActorCriticPolicy, reuseBatche
       }
       return v as number[];
     };
-    const rewards = numbers('rewards', null) as number[];
+    /** A float array: base64 (format 3) or numbers (before); `length` null: as many as it holds. */
+    const floats = <T extends Float32Array | Float64Array>(
+      key: string,
+      make: (n: number) => T,
+      length: number | null,
+    ): T => {
+      const v = fields[key];
+      const bytesPer = make(0).BYTES_PER_ELEMENT;
+      const data = (v as { data?: unknown } | null)?.data;
+      const held = Array.isArray(v) ? v.length : typeof data === 'string' ? base64Length(data) / bytesPer : 0;
+      const out = make(length ?? Math.floor(held));
+      readFloatArrayInto(v, out, `${where}: invalid '${key}'`);
+      return out;
+    };
+    const rewards = floats('rewards', (k) => new Float64Array(k), null);
     const n = rewards.length;
     const { numEnvs } = fields;
     if (typeof numEnvs !== 'number' || !Number.isSafeInteger(numEnvs) || numEnvs <= 0) {
@@ -493,19 +509,19 @@ function parseKeptBatches(value: unknown, policy: ActorCriticPolicy, reuseBatche
         'REINFORCE checkpoint: its reused batches predate per-decision importance sampling (no nextValues); restore it with { weightsOnly: true }',
       );
     }
-    const nextValues = numbers('nextValues', n, true);
+    const float32 = (k: number) => new Float32Array(k);
     const masks = numbers('masks', n * policy.dist.inputSize, true);
     return {
       batch: {
         numEnvs,
-        rewards: Float64Array.from(rewards),
+        rewards,
         terminated: Uint8Array.from(numbers('terminated', n) as number[]),
         truncated: Uint8Array.from(numbers('truncated', n) as number[]),
       },
-      observations: Float32Array.from(numbers('observations', n * policy.obsDim) as number[]),
-      actions: Float32Array.from(numbers('actions', n * policy.dist.actionSize) as number[]),
-      behaviourLogProbs: Float32Array.from(numbers('behaviourLogProbs', n) as number[]),
-      nextValues: nextValues === null ? null : Float64Array.from(nextValues),
+      observations: floats('observations', float32, n * policy.obsDim),
+      actions: floats('actions', float32, n * policy.dist.actionSize),
+      behaviourLogProbs: floats('behaviourLogProbs', float32, n),
+      nextValues: fields.nextValues === null ? null : floats('nextValues', (k) => new Float64Array(k), n),
       masks: masks === null ? null : Uint8Array.from(masks),
     };
   });

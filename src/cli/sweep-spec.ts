@@ -22,7 +22,7 @@ import { z } from 'zod';
 import { describeValue, PolicygradError } from '../errors.js';
 import { Rng } from '../rng.js';
 import { levenshtein } from '../text.js';
-import type { AshaOptions } from '../node/sweep/asha.js';
+import { type AshaOptions, MAX_RUNGS, rungSteps } from '../node/sweep/asha.js';
 import type { SweepInfo } from '../node/sweep/summary.js';
 import { configFieldOf, configKeysOf } from './algo-schemas.js';
 import { readConfigFile, unknownAlgorithm } from './run-options.js';
@@ -200,12 +200,19 @@ function checkAsha(
       `${where}: asha.gracePeriod = ${asha.gracePeriod} is invalid: expected fewer steps than timesteps (${timesteps}), or no asha`,
     );
   }
-  return {
+  const checked = {
     metric,
     mode: asha.mode ?? 'max',
     gracePeriod: asha.gracePeriod,
     reductionFactor: asha.reductionFactor ?? 3,
-  };
+  } as const;
+  const rungs = rungSteps({ ...checked, timesteps }).length;
+  if (rungs > MAX_RUNGS) {
+    throw new PolicygradError(
+      `${where}: asha gives ${rungs} rungs (gracePeriod ${checked.gracePeriod} · reductionFactor ${checked.reductionFactor}^k below ${timesteps} steps); at most ${MAX_RUNGS}: raise asha.reductionFactor or asha.gracePeriod`,
+    );
+  }
+  return checked;
 }
 
 /** The configs: the grid's product, times the random draws (each draw on every grid point). */

@@ -15,7 +15,7 @@ import { describeValue, PolicygradError } from '../errors.js';
 import { createAlgorithm } from '../algos/registry.js';
 import { loadEnvEngine } from '../envs/load-engine.js';
 import { writeFileAtomically } from '../node/run-dir.js';
-import { Asha } from '../node/sweep/asha.js';
+import { Asha, rungSteps } from '../node/sweep/asha.js';
 import { nodePorts } from '../node/ports.js';
 import { LocalSweep, type PlannedTrial } from '../node/sweep/local.js';
 import {
@@ -282,6 +282,8 @@ async function planTrials(spec: SweepSpec, out: string, version: string): Promis
         timesteps: spec.timesteps,
         checkpointEvery: spec.checkpointEvery,
         config,
+        // Early stopping: the trial waits at each rung for the sweep's verdict (src/node/sweep/trial.ts).
+        ...(spec.asha === null ? {} : { rungs: rungSteps({ ...spec.asha, timesteps: spec.timesteps }) }),
       },
     };
   });

@@ -5,10 +5,19 @@
  * It starts from mean 0, variance 1 and a tiny pseudo-count (1e-4) so the first update dominates.
  */
 import { describeValue, PolicygradError } from '../errors.js';
+import { type EncodedFloats, encodeFloatArray, readFloatArrayInto } from '../encoding.js';
 
+/** The statistics as plain numbers (a policy file's normalisation, `getState()`). */
 export interface RunningMeanStdState {
   mean: number[];
   var: number[];
+  count: number;
+}
+
+/** The statistics in a checkpoint (format version 3): the arrays in base64, bit-exact. */
+export interface RunningMeanStdSnapshot {
+  mean: EncodedFloats;
+  var: EncodedFloats;
   count: number;
 }
 
@@ -64,23 +73,31 @@ export class RunningMeanStd {
     return { mean: Array.from(this.mean), var: Array.from(this.var), count: this.count };
   }
 
-  setState(state: RunningMeanStdState): void {
+  /** For checkpoints: `getState()` with the arrays in base64 (setState reads both forms). */
+  snapshot(): RunningMeanStdSnapshot {
+    return { mean: encodeFloatArray(this.mean), var: encodeFloatArray(this.var), count: this.count };
+  }
+
+  setState(state: RunningMeanStdState | RunningMeanStdSnapshot): void {
     const ok =
       state !== null &&
       typeof state === 'object' &&
-      Array.isArray(state.mean) &&
-      Array.isArray(state.var) &&
-      state.mean.length === this.size &&
-      state.var.length === this.size &&
       typeof state.count === 'number' &&
-      state.count > 0;
+      state.count > 0 &&
+      state.mean !== undefined &&
+      state.var !== undefined;
     if (!ok) {
       throw new PolicygradError(
         `invalid running mean/std state ${describeValue(state)}: expected { mean: [${this.size} numbers], var: [${this.size} numbers], count > 0 }`,
       );
     }
-    this.mean.set(state.mean);
-    this.var.set(state.var);
+    // Read into copies first: an invalid state leaves the statistics as they were.
+    const mean = new Float64Array(this.size);
+    const variance = new Float64Array(this.size);
+    readFloatArrayInto(state.mean, mean, 'invalid running mean/std state: mean');
+    readFloatArrayInto(state.var, variance, 'invalid running mean/std state: var', { nonNegative: true });
+    this.mean.set(mean);
+    this.var.set(variance);
     this.count = state.count;
   }
 }

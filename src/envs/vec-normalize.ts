@@ -8,6 +8,7 @@
  * Set `training = false` to freeze the statistics (evaluation); `getState()`/`setState()` save and restore them.
  */
 import { describeValue, PolicygradError } from '../errors.js';
+import { encodeFloatArray, readFloatArrayInto } from '../encoding.js';
 import { RunningMeanStd, type RunningMeanStdState } from './running-mean-std.js';
 import type { Box, Space } from './spaces.js';
 import type { EnvSnapshot, ResetOptions } from './env.js';
@@ -176,8 +177,9 @@ export class VecNormalize implements VectorEnv {
     }
     return {
       venv: this.venv.snapshot(),
-      stats: this.getState(),
-      returns: Array.from(this.returns),
+      // The statistics and returns in base64 (checkpoint format 3); `getState()` stays numbers (policy files).
+      stats: { obsRms: this.obsRms.snapshot(), returnRms: this.returnRms.snapshot() },
+      returns: encodeFloatArray(this.returns),
       training: this.training,
     };
   }
@@ -188,7 +190,7 @@ export class VecNormalize implements VectorEnv {
     }
     this.venv.restore(snapshot?.venv as EnvSnapshot);
     this.setState(snapshot.stats as VecNormalizeState);
-    this.returns.set(snapshot.returns as number[]);
+    readFloatArrayInto(snapshot.returns, this.returns, 'VecNormalize snapshot: returns');
     this.training = snapshot.training !== false;
   }
 }

@@ -232,7 +232,7 @@ export class NormalizeObservation<A> extends Wrapper<Float32Array, A, BoxValue, 
   }
 
   protected override ownSnapshot(): unknown {
-    return { ...this.getState(), updateRunningMean: this.updateRunningMean };
+    return { obsRms: this.obsRms.snapshot(), updateRunningMean: this.updateRunningMean };
   }
 
   protected override restoreOwn(own: unknown): void {
@@ -296,7 +296,11 @@ export class NormalizeReward<O, A> extends Wrapper<O, A> {
   }
 
   protected override ownSnapshot(): unknown {
-    return { ...this.getState(), updateRunningMean: this.updateRunningMean };
+    return {
+      returnRms: this.returnRms.snapshot(),
+      discountedReturn: this.discountedReturn,
+      updateRunningMean: this.updateRunningMean,
+    };
   }
 
   protected override restoreOwn(own: unknown): void {

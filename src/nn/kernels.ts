@@ -27,6 +27,14 @@ export interface NetworkLayer {
   act: Activation;
 }
 
+/** A layer's arrays for a training pass: the forward pass's and its gradients' (dY = ∂L/∂Y, dX = ∂L/∂X). */
+export interface TrainingLayer extends NetworkLayer {
+  dW: Floats;
+  db: Floats;
+  dY: Floats;
+  dX: Floats;
+}
+
 /** A network's forward pass prepared by `planForward` (opaque to its callers). */
 export interface NetworkPlan {
   readonly layerCount: number;

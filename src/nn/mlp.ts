@@ -9,7 +9,14 @@
 import { PolicygradError, describeValue } from '../errors.js';
 import { HIDDEN_ACTIVATIONS } from './activations.js';
 import { defaultKernels } from './backend.js';
-import type { Activation, DenseKernels, Floats, NetworkPlan } from './kernels.js';
+import type {
+  Activation,
+  DenseKernels,
+  Floats,
+  NetworkLayer,
+  NetworkPlan,
+  TrainingLayer,
+} from './kernels.js';
 
 export interface MLPOptions {
   /** Layer widths from input to output, e.g. [4, 64, 64, 2]. */
@@ -192,20 +199,23 @@ export class MLP {
     if (kernels.planForward === undefined || this.dtype !== 'float32') return null;
     if (views.forward?.generation === this.workspaceGeneration) return views.forward.plan;
     if (views.forward?.plan != null) kernels.releasePlan?.(views.forward.plan);
-    const plan = kernels.planForward(
-      this.layers.map((layer, l) => ({
-        W: views.W[l],
-        b: views.b[l],
-        X: this.activations[l],
-        Y: this.activations[l + 1],
-        Z: this.preActivations[l],
-        nIn: layer.nIn,
-        nOut: layer.nOut,
-        act: layer.act,
-      })),
-    );
+    const plan = kernels.planForward(this.networkLayers(views));
     views.forward = { generation: this.workspaceGeneration, plan };
     return plan;
+  }
+
+  /** Each layer's parameters (these views) and forward workspaces. */
+  private networkLayers(views: LayerViews): NetworkLayer[] {
+    return this.layers.map((layer, l) => ({
+      W: views.W[l],
+      b: views.b[l],
+      X: this.activations[l],
+      Y: this.activations[l + 1],
+      Z: this.preActivations[l],
+      nIn: layer.nIn,
+      nOut: layer.nOut,
+      act: layer.act,
+    }));
   }
 
   /**
@@ -236,6 +246,28 @@ export class MLP {
       );
     }
     return this.outputs(batch).backward;
+  }
+
+  /** Changes whenever the workspaces are reallocated (arrays from `trainingLayers` are then stale). */
+  get workspaceVersion(): number {
+    return this.workspaceGeneration;
+  }
+
+  /**
+   * Each layer's arrays for a forward and backward pass of up to `batch` rows, the workspaces grown first: what
+   * `forward` and `backward` use (layer l's X is the input copy or layer l − 1's Y, its dY layer l + 1's dX), for
+   * kernels that run a whole training pass in one call. Valid while `workspaceVersion` stays the same.
+   */
+  trainingLayers(params: Floats, grads: Floats, offset: number, batch: number): TrainingLayer[] {
+    this.ensureCapacity(batch);
+    const g = this.views(grads, offset);
+    return this.networkLayers(this.views(params, offset)).map((layer, l) => ({
+      ...layer,
+      dW: g.W[l],
+      db: g.b[l],
+      dY: this.gradients[l + 1],
+      dX: this.gradients[l],
+    }));
   }
 
   /** The cached input of layer `l` for the last `forward` batch [batch × sizes[l]] (a workspace view). */

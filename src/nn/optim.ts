@@ -1,15 +1,19 @@
 /**
  * Optimizers over one flat parameter vector, with PyTorch's update rules, plus global gradient-norm clipping
- * and learning-rate schedules. Each optimizer's state (moments, step count) is plain arrays for checkpoints.
+ * and learning-rate schedules. Each optimizer's state (moments, step count) is JSON for checkpoints: its buffers as
+ * base64 of their bytes (bit-exact, half the size of JSON numbers and far faster to write and read); a state of
+ * older checkpoints, with buffers as arrays of numbers, is read too.
  */
 import { describeValue, PolicygradError } from '../errors.js';
+import { type EncodedFloats, encodeFloatArray, readFloatArrayInto } from '../encoding.js';
 import { defaultKernels } from './backend.js';
 import type { DenseKernels, Floats } from './kernels.js';
 
 export interface OptimizerState {
   kind: string;
   step: number;
-  buffers: number[][];
+  /** Written as `EncodedFloats`; plain arrays of numbers (checkpoint versions 1 and 2) are read too. */
+  buffers: (EncodedFloats | number[])[];
 }
 
 export interface Optimizer {
@@ -21,18 +25,34 @@ export interface Optimizer {
   setState(state: OptimizerState): void;
 }
 
-function checkState(kind: string, state: OptimizerState, buffers: (Float64Array | Float32Array)[]): void {
-  const ok =
-    state?.kind === kind &&
-    Array.isArray(state.buffers) &&
-    state.buffers.length === buffers.length &&
-    state.buffers.every((b, i) => Array.isArray(b) && b.length === buffers[i].length);
+/** `secondMoments`: the indices of buffers that hold squares (none may be negative). */
+function checkState(
+  kind: string,
+  state: OptimizerState,
+  buffers: (Float64Array | Float32Array)[],
+  secondMoments: readonly number[] = [],
+): void {
+  const ok = state?.kind === kind && Array.isArray(state.buffers) && state.buffers.length === buffers.length;
   if (!ok) {
     throw new PolicygradError(
       `${kind}: invalid optimizer state (kind ${describeValue(state?.kind)}): expected a ${kind} state for ${buffers[0]?.length ?? 0} parameters`,
     );
   }
-  state.buffers.forEach((b, i) => buffers[i].set(b));
+  if (!Number.isSafeInteger(state.step) || state.step < 0) {
+    throw new PolicygradError(
+      `${kind}: invalid optimizer state: step ${describeValue(state.step)}: expected a non-negative integer`,
+    );
+  }
+  // Decoded into scratch copies first: an invalid buffer leaves the optimizer as it was.
+  const decoded = buffers.map((buffer, i) => {
+    const copy =
+      buffer instanceof Float32Array ? new Float32Array(buffer.length) : new Float64Array(buffer.length);
+    readFloatArrayInto(state.buffers[i], copy, `${kind}: invalid optimizer state: buffer ${i}`, {
+      nonNegative: secondMoments.includes(i),
+    });
+    return copy;
+  });
+  decoded.forEach((copy, i) => buffers[i].set(copy));
 }
 
 function assertPositive(kind: string, name: string, value: number): void {
@@ -66,7 +86,7 @@ export class SGD implements Optimizer {
   }
 
   getState(): OptimizerState {
-    return { kind: this.kind, step: this.steps, buffers: [Array.from(this.velocity)] };
+    return { kind: this.kind, step: this.steps, buffers: [encodeFloatArray(this.velocity)] };
   }
 
   setState(state: OptimizerState): void {
@@ -130,12 +150,33 @@ export class Adam implements Optimizer {
     }
   }
 
+  /** The float64 moments m and v (for a kernel that takes the step itself: `nextStepSizes`, then `countStep`). */
+  get moments(): { readonly m: Float64Array; readonly v: Float64Array } {
+    return { m: this.m, v: this.v };
+  }
+
+  /** stepSize and √(1 − β2ᵗ) of the next step, as `step` computes them, into out[at], out[at + 1]. */
+  nextStepSizes(out: Float64Array, at: number): void {
+    const t = this.steps + 1;
+    out[at] = this.learningRate / (1 - this.beta1 ** t);
+    out[at + 1] = Math.sqrt(1 - this.beta2 ** t);
+  }
+
+  /** Records a step a kernel took with `nextStepSizes`' numbers. */
+  countStep(): void {
+    this.steps++;
+  }
+
   getState(): OptimizerState {
-    return { kind: this.kind, step: this.steps, buffers: [Array.from(this.m), Array.from(this.v)] };
+    return {
+      kind: this.kind,
+      step: this.steps,
+      buffers: [encodeFloatArray(this.m), encodeFloatArray(this.v)],
+    };
   }
 
   setState(state: OptimizerState): void {
-    checkState(this.kind, state, [this.m, this.v]);
+    checkState(this.kind, state, [this.m, this.v], [1]);
     this.steps = state.step;
   }
 }
@@ -198,11 +239,11 @@ export class RMSprop implements Optimizer {
   }
 
   getState(): OptimizerState {
-    return { kind: this.kind, step: this.steps, buffers: [Array.from(this.v)] };
+    return { kind: this.kind, step: this.steps, buffers: [encodeFloatArray(this.v)] };
   }
 
   setState(state: OptimizerState): void {
-    checkState(this.kind, state, [this.v]);
+    checkState(this.kind, state, [this.v], [0]);
     this.steps = state.step;
   }
 }

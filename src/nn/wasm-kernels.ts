@@ -45,6 +45,11 @@ interface KernelExports {
   recurrentForward(...args: number[]): void;
   recurrentBackward(...args: number[]): void;
   eluOrGeluArray(src: number, dst: number, n: number, act: number): void;
+  ppoMinibatch(context: number): number;
+  ppoActorHalf(context: number): number;
+  ppoCriticHalf(context: number): void;
+  ppoApply(context: number): number;
+  actBatch(context: number): number;
   adamStep(
     params: number,
     grads: number,
@@ -151,7 +156,10 @@ export class WasmKernels implements DenseKernels, RecurrentKernels {
     this.heapEnd = share?.end ?? MAXIMUM_PAGES * PAGE;
     this.probeOffset = share?.probe ?? 0;
     // The module has no data segments and no globals in memory: a second instance on the same memory writes nothing.
-    const instance = new WebAssembly.Instance(module, { env: { memory: this.memory } });
+    // exp and log are the host's own, so the fused update's loss heads give the bits of the JavaScript heads.
+    const instance = new WebAssembly.Instance(module, {
+      env: { memory: this.memory, exp: Math.exp, log: Math.log },
+    });
     this.exports = instance.exports as unknown as KernelExports;
     this.heapF32 = new Float32Array(this.memory.buffer);
     this.currentBuffer = this.heapF32.buffer;
@@ -209,6 +217,44 @@ export class WasmKernels implements DenseKernels, RecurrentKernels {
   /** True when `array` lives in this instance's memory (so the kernels use it in place). */
   owns(array: Floats): boolean {
     return array instanceof Float32Array && this.isOurs(array.buffer);
+  }
+
+  /** True when any typed array (float64 and int32 included) lives in this instance's memory. */
+  holds(array: ArrayBufferView): boolean {
+    return this.isOurs(array.buffer);
+  }
+
+  /**
+   * One PPO minibatch — forward of actor and critic, loss heads, backward, clipping, Adam — in one call, on the
+   * context `src/algos/fused-ppo.ts` lays out in this memory; returns 1 when the optimizer step was taken.
+   */
+  ppoMinibatch(context: Float64Array): number {
+    return this.exports.ppoMinibatch(context.byteOffset);
+  }
+
+  /**
+   * The halves of `ppoMinibatch` for two threads, on its context (at byte offset `context`): the actor's (−1 when
+   * a mask allows no action), the critic's (may run at the same time on another instance on this memory), then
+   * the step (1 when taken, 0 when the target-KL stop kept it out).
+   */
+  ppoActorHalf(context: number): number {
+    return this.exports.ppoActorHalf(context);
+  }
+
+  ppoCriticHalf(context: number): void {
+    this.exports.ppoCriticHalf(context);
+  }
+
+  ppoApply(context: number): number {
+    return this.exports.ppoApply(context);
+  }
+
+  /**
+   * The rollout's batched act — forward of actor and critic, the head's sample, log-prob and value — in one call,
+   * on the context `src/policies/fused-act.ts` lays out in this memory; returns −1 when a mask allows no action.
+   */
+  actBatch(context: Float64Array): number {
+    return this.exports.actBatch(context.byteOffset);
   }
 
   private isOurs(buffer: ArrayBufferLike): boolean {

@@ -4,7 +4,7 @@ import { type A3CReport, type A3CResolvedConfig, type A3CSharedBuffers, A3CWorke
 import { loadEnvEngine } from '../envs/load-engine.js';
 // A thread starts with an empty env registry: this import registers every built-in env (classic, Box2D, MuJoCo).
 import '../envs/builtin.js';
-import { describeImportFailure } from './env-modules.js';
+import { importInWorker } from './env-modules.js';
 
 interface A3CWorkerData {
   config: A3CResolvedConfig;
@@ -17,15 +17,7 @@ interface A3CWorkerData {
 }
 
 const data = workerData as A3CWorkerData;
-let importFailure: string | null = null;
-for (const url of data.envModules) {
-  try {
-    await import(url);
-  } catch (error) {
-    importFailure = describeImportFailure(url, error);
-    break;
-  }
-}
+const importFailure = await importInWorker(data.envModules);
 if (importFailure !== null) parentPort?.postMessage({ importFailure });
 else {
   await loadEnvEngine(data.config.env); // engines (MuJoCo, Box2D) are per thread, like registrations

@@ -6,7 +6,6 @@
  * synchronised from the shared parameters, serves `predict`, `evaluate` and the exported policy.
  */
 import type { PredictOptions } from '../policies/actor-critic.js';
-import { Worker } from 'node:worker_threads';
 import {
   A3C_STEPS,
   A3C_STOP,
@@ -25,6 +24,7 @@ import type { BeginOptions, LearnOptions } from '../algos/trainer.js';
 import type { Floats } from '../nn/kernels.js';
 import { PolicygradError } from '../errors.js';
 import { resolveEnvModule } from './env-modules.js';
+import { startWatchedWorker } from './watched-worker.js';
 
 /** `learn`'s options (the Trainer's: its rows are A3C's aggregated reports). */
 export type A3CLearnOptions = LearnOptions<MetricsRow>;
@@ -202,7 +202,7 @@ export class A3C implements ThreadedAlgorithm {
       this.waiting = null;
     };
     const threads = Array.from({ length: this.config.numWorkers }, (_, index) => {
-      const worker = new Worker(workerUrl(), {
+      const watched = startWatchedWorker(workerUrl(), {
         workerData: {
           config: this.config,
           shared: this.shared,
@@ -212,6 +212,14 @@ export class A3C implements ThreadedAlgorithm {
           envModules: this.envModules,
         },
       });
+      const worker = watched.worker;
+      // Why a thread ended (process.exit or an error thrown later in an env module, a script that failed to load).
+      const died = (error?: Error) =>
+        fail(
+          new PolicygradError(
+            `A3C worker ${index} ${watched.ended() ?? `failed: ${String(error).split('\n')[0]}`}`,
+          ),
+        );
       return new Promise<void>((resolve) => {
         worker.on('message', (message: A3CReport | { importFailure: string }) => {
           if ('importFailure' in message) {
@@ -221,9 +229,9 @@ export class A3C implements ThreadedAlgorithm {
             this.deliver(this.rowOf(message));
           }
         });
-        worker.on('error', fail);
+        worker.on('error', died);
         worker.on('exit', (code) => {
-          if (code !== 0) fail(new Error(`A3C worker ${index} exited with code ${code}`));
+          if (code !== 0) died();
           resolve();
         });
       });

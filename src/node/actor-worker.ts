@@ -7,7 +7,7 @@ import { Actor } from '../algos/actor.js';
 import { loadEnvEngine } from '../envs/load-engine.js';
 // A thread starts with an empty env registry: this import registers every built-in env (classic, Box2D, MuJoCo).
 import '../envs/builtin.js';
-import { describeImportFailure } from './env-modules.js';
+import { importInWorker } from './env-modules.js';
 import {
   LOCAL_CREDITS,
   LOCAL_STOP,
@@ -20,15 +20,7 @@ const data = workerData as LocalActorData;
 const post = (message: LocalActorMessage, transfer: ArrayBuffer[] = []) =>
   parentPort?.postMessage(message, transfer);
 
-let failure: string | null = null;
-for (const url of data.envModules) {
-  try {
-    await import(url);
-  } catch (error) {
-    failure = describeImportFailure(url, error);
-    break;
-  }
-}
+const failure = await importInWorker(data.envModules);
 if (failure !== null) post({ failure });
 else {
   await loadEnvEngine(data.config.env); // engines (MuJoCo) are per thread, like registrations

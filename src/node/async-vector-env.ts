@@ -9,7 +9,7 @@
  * it saves; see `npm run bench` for the measured crossover.
  */
 import { availableParallelism } from 'node:os';
-import { MessageChannel, type MessagePort, receiveMessageOnPort, Worker } from 'node:worker_threads';
+import { MessageChannel, type MessagePort, receiveMessageOnPort } from 'node:worker_threads';
 import { Box, Discrete, type Space } from '../envs/spaces.js';
 import { describeValue, InvalidActionError, PolicygradError, ResetNeededError } from '../errors.js';
 import type { Info, ResetOptions, EnvSnapshot } from '../envs/env.js';
@@ -27,6 +27,7 @@ import {
   STATUS_ERROR,
 } from './async-vector-shared.js';
 import { resolveEnvModule } from './env-modules.js';
+import { startWatchedWorker, type WatchedWorker } from './watched-worker.js';
 
 export interface AsyncVectorEnvOptions {
   /** Worker threads (each owns ⌈numEnvs / workers⌉ or fewer sub-envs). Default: min(numEnvs, CPU count). */
@@ -56,7 +57,7 @@ export class AsyncVectorEnv implements VectorEnv {
   readonly workerCount: number;
   private readonly copy: boolean;
   private readonly views: ReturnType<typeof sharedViews>;
-  private readonly workers: Worker[] = [];
+  private readonly workers: WatchedWorker[] = [];
   private readonly ports: MessagePort[] = [];
   private readonly firstEnv: number[] = [];
   private hasReset = false;
@@ -107,7 +108,7 @@ export class AsyncVectorEnv implements VectorEnv {
     for (let w = 0; w < this.workerCount; w++) {
       const count = Math.floor(numEnvs / this.workerCount) + (w < numEnvs % this.workerCount ? 1 : 0);
       const { port1, port2 } = new MessageChannel();
-      const worker = new Worker(workerUrl(), {
+      const worker = startWatchedWorker(workerUrl(), {
         workerData: {
           id,
           options,
@@ -121,7 +122,7 @@ export class AsyncVectorEnv implements VectorEnv {
         },
         transferList: [port2],
       });
-      worker.unref(); // a forgotten close() must not keep the process alive
+      worker.worker.unref(); // a forgotten close() must not keep the process alive
       this.workers.push(worker);
       this.ports.push(port1);
       this.firstEnv.push(first);
@@ -223,7 +224,7 @@ export class AsyncVectorEnv implements VectorEnv {
     } catch {
       // a worker that failed to close its envs is terminated below all the same
     } finally {
-      for (const worker of this.workers) void worker.terminate();
+      for (const { worker } of this.workers) void worker.terminate();
       for (const port of this.ports) port.close();
     }
   }
@@ -248,7 +249,8 @@ export class AsyncVectorEnv implements VectorEnv {
       for (;;) {
         const done = Atomics.load(control, slot + 2);
         if (done === targets[w]) break;
-        Atomics.wait(control, slot + 2, done, 1000);
+        // A thread that ended cannot answer: a blocked thread hears no 'exit' event, so it looks after each wait.
+        if (Atomics.wait(control, slot + 2, done, 1000) === 'timed-out') this.throwIfEnded(w);
       }
       const list: Record<string, unknown>[] = [];
       for (
@@ -260,11 +262,22 @@ export class AsyncVectorEnv implements VectorEnv {
       }
       messages.push(list);
       if (Atomics.load(control, slot + 3) === STATUS_ERROR) {
+        this.throwIfEnded(w); // a thread on its way out (an uncaught error) may answer before it stops: say why
         error ??= String(list.find((m) => m.error !== undefined)?.error ?? 'unknown error');
       }
     }
     if (error !== null) throw new PolicygradError(`AsyncVectorEnv (${this.id}): a worker failed: ${error}`);
     return messages;
+  }
+
+  /** Throws (one line: which worker, which sub-envs, why) if worker `w` has ended. */
+  private throwIfEnded(w: number): void {
+    const why = this.workers[w].ended();
+    if (why === null) return;
+    const first = this.firstEnv[w];
+    const last = (this.firstEnv[w + 1] ?? this.numEnvs) - 1;
+    const envs = first === last ? `sub-env ${first}` : `sub-envs ${first}-${last}`;
+    throw new PolicygradError(`AsyncVectorEnv (${this.id}): the worker thread of ${envs} ${why}`);
   }
 
   private out<T extends Float32Array | Float64Array | Uint8Array>(buffer: T): T {

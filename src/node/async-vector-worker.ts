@@ -19,7 +19,7 @@ import {
 } from './async-vector-shared.js';
 // A thread starts with an empty env registry: this import registers every built-in env (classic, Box2D, MuJoCo).
 import '../envs/builtin.js';
-import { describeImportFailure } from './env-modules.js';
+import { importInWorker } from './env-modules.js';
 
 const data = workerData as AsyncVectorWorkerData & { port: MessagePort };
 const views = sharedViews(data.layout, data.buffers);
@@ -30,13 +30,8 @@ const envs: Env<Float32Array, unknown>[] = [];
 /** Set when the setup failed: every command is then answered with this error. */
 let broken: string | null = null;
 try {
-  for (const url of data.envModules) {
-    try {
-      await import(url);
-    } catch (error) {
-      throw new Error(describeImportFailure(url, error), { cause: error });
-    }
-  }
+  const importFailure = await importInWorker(data.envModules);
+  if (importFailure !== null) throw new Error(importFailure);
   await loadEnvEngine(data.id); // engines (MuJoCo, Box2D) are per thread, like registrations
   for (let k = 0; k < data.count; k++) envs.push(make(data.id, data.options) as Env<Float32Array, unknown>);
 } catch (error) {

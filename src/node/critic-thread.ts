@@ -12,15 +12,16 @@
 import { existsSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
 import { CHUNK } from '../algos/loss/accumulate.js';
 import type { UpdateThreadPort } from '../algos/ports.js';
 import { WasmKernels } from '../nn/wasm-kernels.js';
 import type { ActorCriticPolicy } from '../policies/actor-critic.js';
 import type { CriticThread } from '../policies/critic-thread.js';
+import { startWatchedWorker, type WatchedWorker } from './watched-worker.js';
 
 /**
- * Control word states (index 0 of the control block; index 1 holds the batch size). A request (forward, backward)
+ * Control word states (index 0 of the control block; index 1 holds the batch size). A request (forward, backward, fused)
  * is claimed by the worker with a compare-exchange to its `…Claimed` state, or withdrawn by the caller with one
  * back to idle: exactly one of them does the work.
  */
@@ -34,7 +35,13 @@ export const CONTROL = {
   failed: 6,
   forwardClaimed: 7,
   backwardClaimed: 8,
+  /** The critic's half of a fused PPO minibatch, on the context whose byte offset is in word CONTEXT. */
+  fused: 9,
+  fusedClaimed: 10,
+  fusedDone: 11,
 } as const;
+/** Index of the word holding a fused request's context (a byte offset in the shared memory). */
+export const CONTEXT = 3;
 /** Index of the word the worker sets to 1 once it is ready. */
 export const READY = 2;
 
@@ -108,6 +115,7 @@ export class WorkerCriticThread implements CriticThread {
   private withdrawn = 0;
   private valueView: Float32Array;
   private closed = false;
+  private watched: WatchedWorker | null = null;
 
   constructor(policy: ActorCriticPolicy, kernels: WasmKernels, maxRows = CHUNK) {
     const critic = policy.critic;
@@ -179,6 +187,18 @@ export class WorkerCriticThread implements CriticThread {
     return true;
   }
 
+  beginFusedCritic(context: number): void {
+    this.start();
+    Atomics.store(this.control, CONTEXT, context);
+    this.request(CONTROL.fused, 0);
+  }
+
+  endFusedCritic(): boolean {
+    if (this.withdraw(CONTROL.fused)) return false;
+    this.await(CONTROL.fusedClaimed);
+    return true;
+  }
+
   /**
    * Diagnostics (bench/speed.mjs): microseconds from a request to its result, for V(s) of one row, waiting for the
    * worker to claim it instead of withdrawing it: the hand-off's round trip.
@@ -209,19 +229,18 @@ export class WorkerCriticThread implements CriticThread {
     if (this.closed) throw new Error('critic thread: used after close()');
     Atomics.store(this.control, 0, CONTROL.idle);
     Atomics.store(this.control, READY, 0);
-    const worker = new Worker(workerUrl(), { workerData: this.data });
-    worker.unref();
-    worker.on('error', (error) => {
-      console.error('policygrad critic thread:', error);
-      Atomics.store(this.control, 0, CONTROL.failed);
-      Atomics.notify(this.control, 0);
-    });
-    this.held.worker = worker;
+    // Watched: this thread waits in Atomics.wait, where it would never hear the worker's 'error' or 'exit' event.
+    const watched = startWatchedWorker(workerUrl(), { workerData: this.data });
+    watched.worker.unref();
+    this.watched = watched;
+    this.held.worker = watched.worker;
     const deadline = performance.now() + START_TIMEOUT_MS;
     while (Atomics.load(this.control, READY) === 0) {
-      if (Atomics.load(this.control, 0) === CONTROL.failed || performance.now() > deadline) {
+      const ended = watched.ended();
+      if (ended !== null || performance.now() > deadline) {
         this.close();
-        throw new Error('the critic thread did not start (see the error above); run with threads: 1');
+        const why = ended ?? `not ready after ${START_TIMEOUT_MS / 1000} s`;
+        throw new Error(`the critic thread did not start: it ${why}; run with threads: 1`);
       }
       Atomics.wait(this.control, READY, 0, 50);
     }
@@ -244,6 +263,14 @@ export class WorkerCriticThread implements CriticThread {
     return false;
   }
 
+  /** Throws if the worker thread has ended (it can no longer answer). */
+  private throwIfEnded(): void {
+    const ended = this.watched?.ended() ?? null;
+    if (ended === null) return;
+    this.close();
+    throw new Error(`the critic thread ${ended}; run with threads: 1`);
+  }
+
   /** Waits while the worker works on a claimed request (`claimed`): it stores the next state when it is done. */
   private await(claimed: number): void {
     const control = this.control;
@@ -251,7 +278,9 @@ export class WorkerCriticThread implements CriticThread {
       const until = performance.now() + CALLER_SPIN_MICROS / 1000;
       for (let k = 1; Atomics.load(control, 0) === claimed; k++) {
         if ((k & 63) === 0 && performance.now() > until) {
-          while (Atomics.load(control, 0) === claimed) Atomics.wait(control, 0, claimed, 1000);
+          while (Atomics.load(control, 0) === claimed) {
+            if (Atomics.wait(control, 0, claimed, 1000) === 'timed-out') this.throwIfEnded();
+          }
           break;
         }
       }

@@ -1,12 +1,13 @@
 /**
- * Entry point of a critic thread (Node): V(s) and the critic's backward pass of each minibatch, on the policy's
- * shared memory, on request through the control word (src/node/critic-thread.ts).
+ * Entry point of a critic thread (Node): V(s) and the critic's backward pass of each minibatch, or the critic's
+ * whole fused half (forward, value loss, backward in one call), on the policy's shared memory, on request through
+ * the control word (src/node/critic-thread.ts).
  */
 import { workerData } from 'node:worker_threads';
 import type { Activation } from '../nn/kernels.js';
 import { MLP } from '../nn/mlp.js';
 import { createWasmKernelsOn } from '../nn/wasm-kernels.js';
-import { CONTROL, type CriticWorkerData, READY } from './critic-thread.js';
+import { CONTEXT, CONTROL, type CriticWorkerData, READY } from './critic-thread.js';
 
 const data = workerData as CriticWorkerData;
 const { memory } = data;
@@ -44,14 +45,19 @@ function views(batch: number): void {
  * core the caller needs to send the next request.
  */
 let spinMicros = data.spinMicros;
+const CLAIMED: Record<number, number> = {
+  [CONTROL.forward]: CONTROL.forwardClaimed,
+  [CONTROL.backward]: CONTROL.backwardClaimed,
+  [CONTROL.fused]: CONTROL.fusedClaimed,
+};
 function nextRequest(): number {
   const until = performance.now() + spinMicros / 1000;
   let slept = false;
   for (let k = 1; ; k++) {
     const state = Atomics.load(control, 0);
     if (state === CONTROL.stop) return state;
-    if (state === CONTROL.forward || state === CONTROL.backward) {
-      const claimed = state === CONTROL.forward ? CONTROL.forwardClaimed : CONTROL.backwardClaimed;
+    if (state === CONTROL.forward || state === CONTROL.backward || state === CONTROL.fused) {
+      const claimed = CLAIMED[state];
       if (Atomics.compareExchange(control, 0, state, claimed) === state) {
         spinMicros = slept ? spinMicros / 2 : Math.min(data.spinMicros, 2 * spinMicros + 1);
         return claimed;
@@ -72,6 +78,11 @@ Atomics.store(control, READY, 1);
 Atomics.notify(control, READY);
 try {
   for (let state = nextRequest(); state !== CONTROL.stop; state = nextRequest()) {
+    if (state === CONTROL.fusedClaimed) {
+      kernels.ppoCriticHalf(Atomics.load(control, CONTEXT)); // the whole half, on the caller's own tables
+      finish(CONTROL.fusedDone);
+      continue;
+    }
     const batch = Atomics.load(control, 1);
     views(batch);
     if (state === CONTROL.forwardClaimed) {

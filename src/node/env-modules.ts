@@ -9,6 +9,7 @@
 import { isAbsolute, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { PolicygradError } from '../errors.js';
+import { setThreadActivity } from './watched-worker.js';
 
 /** A URL scheme such as `file:`, `data:` or `node:` (but not a Windows drive letter such as `C:`). */
 const URL_SCHEME = /^[a-z][a-z0-9+.-]+:/i;
@@ -31,14 +32,38 @@ export async function importEnvModules(
   const resolved: string[] = [];
   for (const specifier of specifiers) {
     const url = resolveEnvModule(specifier);
+    setThreadActivity(`importing ${url}`); // in a worker thread, named if the module ends the thread
     try {
       await import(url);
     } catch (error) {
       throw new PolicygradError(`${describe(specifier, url)}: ${whyImportFailed(url, error)}`);
+    } finally {
+      setThreadActivity(null);
     }
     resolved.push(url);
   }
   return resolved;
+}
+
+/**
+ * In a worker thread: imports the resolved `urls` in order; returns the first failure as one line
+ * (`describeImportFailure`), else null. A module that ends the thread instead (`process.exit`, an error thrown
+ * later) is named by the thread's watcher (src/node/watched-worker.ts).
+ */
+export async function importInWorker(urls: readonly string[]): Promise<string | null> {
+  try {
+    for (const url of urls) {
+      setThreadActivity(`importing ${url}`);
+      try {
+        await import(url);
+      } catch (error) {
+        return describeImportFailure(url, error);
+      }
+    }
+    return null;
+  } finally {
+    setThreadActivity(null);
+  }
 }
 
 /** One line for a worker thread: which module, and why importing it failed. */

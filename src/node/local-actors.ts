@@ -9,11 +9,12 @@
  * (Atomics.wait on its credit) until the learner takes one. On a 2-core machine this keeps actors from running
  * far ahead of a busy learner, which would only make their chunks stale.
  */
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
 import { actorSeed } from '../algos/actor.js';
 import type { DistributedAlgoConfig, LearnerTransport, RawChunk } from '../algos/learner.js';
 import { PolicygradError } from '../errors.js';
 import { resolveEnvModule } from './env-modules.js';
+import { startWatchedWorker } from './watched-worker.js';
 
 /** Indices into the shared Int32 control array. */
 export const LOCAL_SEQUENCE = 0;
@@ -111,7 +112,15 @@ export class LocalActorPool implements LearnerTransport {
         seed: actorSeed(config.seed, index),
         envModules,
       };
-      const worker = new Worker(workerUrl(), { workerData: data });
+      const watched = startWatchedWorker(workerUrl(), { workerData: data });
+      const worker = watched.worker;
+      // Why a thread ended (process.exit or an error thrown later in an env module, a script that failed to load).
+      const died = (error?: Error) =>
+        this.fail(
+          new PolicygradError(
+            `actor thread ${index} ${watched.ended() ?? `failed: ${String(error).split('\n')[0]}`}`,
+          ),
+        );
       worker.on('message', (message: LocalActorMessage) => {
         if ('failure' in message) this.fail(new PolicygradError(`actor ${index}: ${message.failure}`));
         else if ('ready' in message) {
@@ -121,10 +130,9 @@ export class LocalActorPool implements LearnerTransport {
           this.wake();
         }
       });
-      worker.on('error', (error) => this.fail(error));
+      worker.on('error', died);
       worker.on('exit', (code) => {
-        if (code !== 0 && !this.closed)
-          this.fail(new Error(`actor thread ${index} exited with code ${code}`));
+        if (code !== 0 && !this.closed) died();
       });
       this.workers.push(worker);
     }

@@ -13,7 +13,7 @@
  * exact (src/algos/checkpoint.ts), so the seed's rows, checkpoints and parameters are those of one uninterrupted run.
  */
 import { availableParallelism } from 'node:os';
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
 import type { MetricsRow } from '../algos/registry.js';
 import type { Checkpoint } from '../algos/checkpoint.js';
 import type { SeedRunResult, SeedThreads } from '../algos/seeds.js';
@@ -21,6 +21,7 @@ import { PolicygradError } from '../errors.js';
 import { defaultKernels } from '../nn/backend.js';
 import { resolveEnvModule } from './env-modules.js';
 import type { TrialEvent, TrialTask } from './sweep/trial.js';
+import { startWatchedWorker } from './watched-worker.js';
 
 /** The shared stop flag's index in the control words. */
 export const SEED_STOP = 0;
@@ -139,7 +140,7 @@ export function startSeedThreads(
   };
   const answerAll = () => [...waiting.keys()].forEach(answer);
   const exits = plan.map((pieces) => {
-    const worker = new Worker(workerUrl(), {
+    const watched = startWatchedWorker(workerUrl(), {
       workerData: {
         tasks: [...tasks],
         pieces,
@@ -148,6 +149,7 @@ export function startSeedThreads(
         control,
       } satisfies SeedWorkerData,
     });
+    const worker = watched.worker;
     worker.on('message', (message: SeedWorkerMessage) => {
       if (message.type === 'event') {
         const { index, event } = message;
@@ -160,16 +162,27 @@ export function startSeedThreads(
       }
       answerAll();
     });
-    return new Promise<void>((resolve, reject) => {
-      worker.on('error', (error) => {
-        Atomics.store(words, SEED_STOP, 1); // a thread that died takes its runs with it: stop the others
-        answerAll();
-        reject(error);
+    // A thread that died (an uncaught error, process.exit in an env module) takes its runs with it: the others
+    // stop, and once every thread has exited the run ends with why (a run's own failure is one of its events).
+    let death: PolicygradError | null = null;
+    const died = (error?: Error) => {
+      Atomics.store(words, SEED_STOP, 1);
+      answerAll();
+      const seeds = [...new Set(pieces.map(({ index }) => tasks[index].seed))];
+      const why = watched.ended() ?? `failed: ${String(error).split('\n')[0]}`;
+      death ??= new PolicygradError(
+        `the thread of seed${seeds.length === 1 ? '' : 's'} ${seeds.join(',')} ${why}`,
+      );
+    };
+    worker.on('error', died);
+    return new Promise<PolicygradError | null>((resolve) => {
+      worker.on('exit', (code) => {
+        if (code !== 0) died();
+        resolve(death);
       });
-      worker.on('exit', () => resolve());
     });
   });
-  const finished = Promise.all(exits).then(() => {
+  const finished = Promise.all(exits).then((deaths) => {
     // Stopped before a split run's last piece started: its handed-over checkpoint is the one to resume from.
     for (const [index, { checkpoint, json, steps, nextCheckpoint }] of handoffs) {
       options.onEvent(index, {
@@ -184,6 +197,8 @@ export function startSeedThreads(
         ...(nextCheckpoint === undefined ? {} : { nextCheckpoint }),
       });
     }
+    const death = deaths.find((d) => d !== null);
+    if (death !== undefined) throw death;
   });
   return {
     stop: () => {

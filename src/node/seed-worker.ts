@@ -75,7 +75,7 @@ async function train({ index, from, until }: SeedPiece): Promise<void> {
     handingOff = until !== null && step >= until && step < tasks[index].timesteps;
     return handingOff;
   };
-  await runTrial(task, imports, emit, shouldStop);
+  await runTrial(task, imports, emit, { shouldStop });
 }
 
 for (const piece of pieces) {

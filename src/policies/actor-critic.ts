@@ -33,6 +33,7 @@ import type { Rng } from '../rng.js';
 import { Categorical, DiagGaussian, type Distribution } from './distributions.js';
 import { StateDependentNoise } from './gsde.js';
 import { SquashedDiagGaussian } from './squashed-gaussian.js';
+import { createFusedAct, type FusedAct } from './fused-act.js';
 
 /** Bounds of a state-dependent log σ (SB3's SAC: LOG_STD_MIN, LOG_STD_MAX). */
 export const LOG_STD_MIN = -20;
@@ -115,6 +116,11 @@ export class ActorCriticPolicy {
    * owns this policy when it trains on two threads; null: one thread. Only with separate networks.
    */
   criticThread: CriticThread | null = null;
+  /**
+   * Whether `act` may run as one WebAssembly call (policies/fused-act.ts) where the policy allows it: same results
+   * as the JavaScript path, which stays the reference (set false to take it).
+   */
+  fusedAct = true;
   private readonly actorOffset: number;
   private readonly logStdOffset: number;
   private readonly stateDependentStd: boolean;
@@ -126,6 +132,8 @@ export class ActorCriticPolicy {
   /** Rows × log σ outputs: 1 where the state-dependent log σ was clamped (its gradient is then 0). */
   private clampedBuffer = new Uint8Array(0);
   private logStdView: Float32Array | null = null;
+  /** The fused act, made at the first `act` (null: this policy acts on the JavaScript path). */
+  private fusedActor: FusedAct | null | undefined = undefined;
   private logStdGradView: Float32Array | null = null;
 
   constructor(options: ActorCriticOptions, rng: Rng) {
@@ -422,6 +430,10 @@ export class ActorCriticPolicy {
     deterministic = false,
     mask?: ArrayLike<number>,
   ): void {
+    if (this.fusedAct) {
+      if (this.fusedActor === undefined) this.fusedActor = createFusedAct(this, this.logStdOffset);
+      if (this.fusedActor?.act(observations, batch, rng, out, deterministic, mask) === true) return;
+    }
     const inputs = this.distInputs(observations, batch, mask);
     this.chooseActions(inputs, batch, rng, deterministic, out.actions);
     this.dist.logProb(inputs, out.actions, batch, out.logProbs);

@@ -30,4 +30,15 @@ export interface CriticThread {
    * it had not started: the caller then runs the critic's forward and backward passes of the chunk itself.
    */
   endBackward(): boolean;
+  /**
+   * Offers the critic's half of a fused PPO minibatch (`ppoCriticHalf` in assembly/kernels.ts on the context at
+   * byte offset `context` of the policy's shared memory, src/algos/fused-ppo.ts). Optional: without it a two-thread
+   * update takes the JavaScript path.
+   */
+  beginFusedCritic?(context: number): void;
+  /**
+   * Waits until the other thread has run it and returns true; or false when it had not started: the offer is
+   * withdrawn and the caller runs it itself (the same numbers either way).
+   */
+  endFusedCritic?(): boolean;
 }

@@ -10,6 +10,7 @@
  * A truncated episode's final observation is valued from the env's state after the step, with no reset.
  */
 import { PolicygradError } from '../errors.js';
+import { type EncodedFloats, encodeFloatArray, readFloatArrayInto } from '../encoding.js';
 import type { ActResult } from '../policies/actor-critic.js';
 import type { RecurrentActorCriticPolicy, RecurrentState } from '../policies/recurrent-actor-critic.js';
 import type { Rng } from '../rng.js';
@@ -118,20 +119,20 @@ export class RecurrentActor implements RolloutActor {
     this.episodeStarts.fill(1);
   }
 
-  snapshot(): { state: number[]; episodeStarts: number[] } {
-    return { state: Array.from(this.state.data), episodeStarts: Array.from(this.episodeStarts) };
+  /** The hidden state in base64 (checkpoint format 3; arrays of numbers before, read too). */
+  snapshot(): { state: EncodedFloats; episodeStarts: number[] } {
+    return { state: encodeFloatArray(this.state.data), episodeStarts: Array.from(this.episodeStarts) };
   }
 
   restore(snapshot: unknown): void {
     const s = snapshot as { state?: unknown; episodeStarts?: unknown } | null | undefined;
     const fits = (value: unknown, n: number) =>
       Array.isArray(value) && value.length === n && value.every((x) => typeof x === 'number');
-    if (!fits(s?.state, this.state.data.length) || !fits(s?.episodeStarts, this.numEnvs)) {
-      throw new PolicygradError(
-        `checkpoint's recurrent state does not fit ${this.numEnvs} envs × ${this.state.planes} planes × ${this.state.hiddenSize}`,
-      );
-    }
-    this.state.data.set((s as { state: number[] }).state);
+    const problem = `checkpoint's recurrent state does not fit ${this.numEnvs} envs × ${this.state.planes} planes × ${this.state.hiddenSize}`;
+    if (!fits(s?.episodeStarts, this.numEnvs)) throw new PolicygradError(problem);
+    const state = new Float32Array(this.state.data.length);
+    readFloatArrayInto(s?.state, state, problem);
+    this.state.data.set(state);
     this.episodeStarts.set((s as { episodeStarts: number[] }).episodeStarts);
   }
 }

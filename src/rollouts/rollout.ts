@@ -26,6 +26,7 @@
  */
 import { Box, Discrete, MultiDiscrete } from '../envs/spaces.js';
 import { PolicygradError } from '../errors.js';
+import { type EncodedFloats, encodeFloatArray, readFloatArrayInto } from '../encoding.js';
 import type { Info } from '../envs/env.js';
 import type { VectorEnv } from '../envs/vector.js';
 import type { StepBatch } from '../estimators/returns.js';
@@ -125,8 +126,9 @@ export interface CompletedEpisode {
 }
 
 export interface CollectorSnapshot {
-  observations: number[];
-  episodeReturns: number[];
+  /** Base64 from checkpoint format 3; arrays of numbers before (both are read). */
+  observations: EncodedFloats | number[];
+  episodeReturns: EncodedFloats | number[];
   episodeLengths: number[];
   needsReset: boolean;
   totalSteps: number;
@@ -175,8 +177,8 @@ export class RolloutCollector {
   /** The collector's state between iterations (running episodes, counters), for checkpoints. */
   snapshot(): CollectorSnapshot {
     return {
-      observations: Array.from(this.observations),
-      episodeReturns: Array.from(this.episodeReturns),
+      observations: encodeFloatArray(this.observations),
+      episodeReturns: encodeFloatArray(this.episodeReturns),
       episodeLengths: Array.from(this.episodeLengths),
       needsReset: this.needsReset,
       totalSteps: this.totalSteps,
@@ -187,13 +189,9 @@ export class RolloutCollector {
   }
 
   restore(snapshot: CollectorSnapshot): void {
-    if (snapshot?.observations?.length !== this.observations.length) {
-      throw new PolicygradError(
-        `RolloutCollector.restore: the snapshot does not fit ${this.env.numEnvs} envs × ${this.env.obsDim} observations`,
-      );
-    }
-    this.observations.set(snapshot.observations);
-    this.episodeReturns.set(snapshot.episodeReturns);
+    const fit = `RolloutCollector.restore: the snapshot does not fit ${this.env.numEnvs} envs × ${this.env.obsDim} observations`;
+    readFloatArrayInto(snapshot?.observations, this.observations, `${fit}: observations`);
+    readFloatArrayInto(snapshot.episodeReturns, this.episodeReturns, `${fit}: episodeReturns`);
     this.episodeLengths.set(snapshot.episodeLengths);
     this.needsReset = snapshot.needsReset;
     this.totalSteps = snapshot.totalSteps;

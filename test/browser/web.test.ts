@@ -217,8 +217,13 @@ describe.runIf(browserAvailable())('training page (web/)', () => {
       await page.selectOption('#algo', 'a2c');
       const before = (await state()).episodesShown;
       await page.click('#start');
+      // This run's first iteration as well as a new episode: an episode the previous run's worker had already sent
+      // can be drawn just after Start (iterations still 0) when the machine is busy.
       await page.waitForFunction(
-        (n) => (window as unknown as { policygradPage: PageState }).policygradPage.episodesShown > n,
+        (n) => {
+          const s = (window as unknown as { policygradPage: PageState }).policygradPage;
+          return s.episodesShown > n && s.iterations > 0;
+        },
         before,
         { timeout: 30_000 },
       );
@@ -242,7 +247,7 @@ describe.runIf(browserAvailable())('training page (web/)', () => {
       await page.waitForFunction(
         ([episodes, frames]) => {
           const s = (window as unknown as { policygradPage: PageState }).policygradPage;
-          return s.episodesShown > episodes && s.framesDrawn > frames + 5;
+          return s.episodesShown > episodes && s.framesDrawn > frames + 5 && s.iterations > 0;
         },
         [before.episodesShown, before.framesDrawn],
         { timeout: 60_000 },

@@ -4,6 +4,7 @@
  * `step` is not called before `reset`.
  */
 import { describeValue, PolicygradError, ResetNeededError } from '../../errors.js';
+import { encodeFloatArray, readFloatArrayInto } from '../../encoding.js';
 import { BaseEnv, type ResetOptions, type ResetResult } from '../env.js';
 import { type Frame, type Painter, RasterPainter, type RenderMode } from '../render.js';
 import type { Box, Space } from '../spaces.js';
@@ -54,11 +55,16 @@ export abstract class ClassicControlEnv<A> extends BaseEnv<Float32Array, A> {
   }
 
   protected override snapshotFields(): Record<string, unknown> {
-    return { s: this.state, stateDtype: this.stateDtype };
+    return { s: this.s === null ? null : encodeFloatArray(this.s), stateDtype: this.stateDtype };
   }
 
   protected override restoreFields(fields: Record<string, unknown>): void {
-    this.s = fields.s === null ? null : Float64Array.from(fields.s as number[]);
+    if (fields.s === null) this.s = null;
+    else {
+      const s = new Float64Array(this.stateLayout.length);
+      readFloatArrayInto(fields.s, s, `${this.name} snapshot: state`);
+      this.s = s;
+    }
     this.stateDtype = fields.stateDtype === 'float32' ? 'float32' : 'float64';
   }
 

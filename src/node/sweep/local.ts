@@ -52,9 +52,14 @@ export class LocalSweep {
     const onEvent = (event: Parameters<TrialRecorder['handle']>[0]) => {
       try {
         recorder.handle(event);
-        if (event.type === 'row' && this.options.asha?.report(state.id, event.row) === 'prune') {
-          recorder.prune();
-          child.stop();
+        if (event.type === 'row') {
+          const verdict = this.options.asha?.report(state.id, event.row) ?? 'continue';
+          if (verdict === 'prune') {
+            recorder.prune();
+            child.stop();
+          } else if (event.rung !== undefined) {
+            child.proceed(verdict === 'pending'); // the trial waits at the rung for this
+          }
         }
       } catch (error) {
         // A run directory that cannot be written (disk full): the trial fails with that reason, the sweep goes on.

@@ -36,6 +36,11 @@ export function sweepKeys(sweepId: string) {
     stop: `${base}:stop`,
     /** Set by the submitting side when early stopping prunes a trial. */
     stopTrial: (trial: string) => `${base}:stop:${trial}`,
+    /**
+     * Set by the submitting side when it has read a trial's row (at `step`) that reached an early-stopping rung:
+     * `continue`, `prune`, or `pending` (nothing to judge yet: the trial's next row carries the rung again).
+     */
+    verdict: (trial: string, step: number) => `${base}:verdict:${trial}:${step}`,
   };
 }
 

@@ -27,6 +27,8 @@ const STOP_GRACE_MS = 60_000;
 const MISSING_GRACE_MS = 10_000;
 /** Seconds a finished or stopped sweep's stop key lives. */
 const STOP_KEY_TTL_S = 24 * 3600;
+/** Seconds a verdict on a row at a rung lives (the worker waiting for it reads and deletes it within moments). */
+const VERDICT_KEY_TTL_S = 3600;
 
 /** Events per stream entry at most (a worker sends a quarter second's rows, far fewer). */
 const MAX_BATCH = 10_000;
@@ -157,6 +159,7 @@ export class RedisSweep {
   private apply({ trial, run, final, events }: StreamBatch): void {
     const recorder = this.recorders.get(trial);
     if (recorder === undefined) return;
+    const keys = sweepKeys(this.sweepId);
     let rows: Record<string, unknown>[] = [];
     const writeRows = () => {
       recorder.rows(rows);
@@ -167,9 +170,14 @@ export class RedisSweep {
       else if (this.currentRun.get(trial) !== run) continue;
       if (event.type === 'row') {
         rows.push(event.row);
-        if (this.options.asha?.report(trial, event.row) === 'prune') {
+        const verdict = this.options.asha?.report(trial, event.row) ?? 'continue';
+        if (verdict === 'prune') {
           recorder.prune();
-          void this.redis.set(sweepKeys(this.sweepId).stopTrial(trial), '1', 'EX', STOP_KEY_TTL_S);
+          void this.redis.set(keys.stopTrial(trial), '1', 'EX', STOP_KEY_TTL_S);
+        }
+        // The trial waits at the rung for this (after the stop key, so a worker told 'prune' finds it set).
+        if (event.rung !== undefined) {
+          void this.redis.set(keys.verdict(trial, Number(event.row.step)), verdict, 'EX', VERDICT_KEY_TTL_S);
         }
         continue;
       }

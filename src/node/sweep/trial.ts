@@ -15,6 +15,7 @@ import { type Algorithm, createAlgorithm } from '../../algos/registry.js';
 import { loadEnvEngine } from '../../envs/load-engine.js';
 import type { PolicyFile } from '../../policies/serialize.js';
 import { importEnvModules } from '../env-modules.js';
+import { MAX_RUNGS } from './asha.js';
 import { nodePorts } from '../ports.js';
 
 /** What a trial process is asked to run: validated on arrival (it may come from another machine). */
@@ -33,6 +34,13 @@ export const trialTaskSchema = z.strictObject({
    * that the continued trial checkpoints where an uninterrupted one would; default: the resumed step + every.
    */
   nextCheckpoint: z.number().int().positive().optional(),
+  /**
+   * Early stopping's rungs (steps, ascending; src/node/sweep/asha.ts): the first row at or past a rung carries it,
+   * and the trial waits for the sweep's verdict (`awaitVerdict`) before training on. So a pruned trial stops at the
+   * rung, as a Ray Tune trial waits at each report, and the rungs see the trials in the same order however long
+   * the verdict takes to come back (from another machine, through Redis).
+   */
+  rungs: z.array(z.number().int().positive()).max(MAX_RUNGS).optional(),
 });
 export type TrialTask = z.infer<typeof trialTaskSchema>;
 
@@ -43,8 +51,11 @@ export type TrialEvent =
       config: Record<string, unknown>;
       resumedFrom: { step: number; iteration: number } | null;
     }
-  /** One iteration's metrics row (the row `metrics.csv` gets). */
-  | { type: 'row'; row: Record<string, unknown> }
+  /**
+   * One iteration's metrics row (the row `metrics.csv` gets). `rung`: the row is the trial's first at or past that
+   * rung (the highest it reached), and the trial waits for the sweep's verdict before training on.
+   */
+  | { type: 'row'; row: Record<string, unknown>; rung?: number }
   /**
    * A checkpoint, serialised once where it is taken (`json`); `last` when the trial stops or finishes next. Through
    * Redis only the last one travels with its `json` to the submitting side (the others stay under the trial's key,
@@ -79,6 +90,7 @@ export const trialEventSchema = z.discriminatedUnion('type', [
   z.strictObject({
     type: z.literal('row'),
     row: z.record(z.string(), z.unknown()).and(z.looseObject({ step: count })),
+    rung: count.optional(),
   }),
   z.strictObject({
     type: z.literal('checkpoint'),
@@ -102,17 +114,31 @@ const SLICE_MS = 50;
 const EVAL_EPISODES = 10;
 
 /**
- * Runs `task` (unvalidated input) and reports through `emit`; `shouldStop` is polled between iterations.
+ * How a trial hears from whoever runs it: `shouldStop` is polled between iterations; `awaitVerdict(rung)`
+ * resolves when the sweep has read the row that reached `rung` (a prune arrives as a stop request first):
+ * `again` when the row had nothing to judge (no episode finished yet), so the next row carries the rung again.
+ * Without `awaitVerdict` (seed runs have no rungs) the trial never waits.
+ */
+export interface TrialControl {
+  shouldStop: () => boolean;
+  awaitVerdict?: (rung: number) => Promise<RungVerdict>;
+}
+
+/** What a trial waiting at a rung hears: judged (go on, or a stop came first), or `again` (nothing to judge yet). */
+export type RungVerdict = 'judged' | 'again';
+
+/**
+ * Runs `task` (unvalidated input) and reports through `emit`, told to stop or go on by `control`.
  * Never throws: a failure is the last event.
  */
 export async function runTrial(
   task: unknown,
   imports: readonly string[],
   emit: (event: TrialEvent) => void,
-  shouldStop: () => boolean,
+  control: TrialControl,
 ): Promise<void> {
   try {
-    await train(parseTask(task), imports, emit, shouldStop);
+    await train(parseTask(task), imports, emit, control);
   } catch (error) {
     const userError = error instanceof PolicygradError;
     const message =
@@ -128,18 +154,26 @@ export function parseTask(task: unknown): TrialTask {
   throw new PolicygradError(`invalid trial task: '${issue.path.map(String).join('.')}' ${issue.message}`);
 }
 
-/** A trial's run options: its config with one update thread (trials share the machine's cores). */
-export function trialRunConfig(config: Record<string, unknown>): Record<string, unknown> {
-  return { ...config, threads: 1 };
+/**
+ * A trial's run options: its config with one update thread (trials share the machine's cores) and, unless it names
+ * its own, `envModules`: the modules this process imported (resolved), which an async vector env's worker threads
+ * import too (registrations are per thread), as `policygrad train --import` records them.
+ */
+export function trialRunConfig(
+  config: Record<string, unknown>,
+  imported: readonly string[] = [],
+): Record<string, unknown> {
+  const own = Array.isArray(config.envModules) && config.envModules.length > 0;
+  return { ...config, threads: 1, ...(own || imported.length === 0 ? {} : { envModules: [...imported] }) };
 }
 
 async function train(
   task: TrialTask,
   imports: readonly string[],
   emit: (event: TrialEvent) => void,
-  shouldStop: () => boolean,
+  control: TrialControl,
 ): Promise<void> {
-  await importEnvModules(imports);
+  const imported = await importEnvModules(imports);
   await loadEnvEngine(task.env);
   if (task.config.env !== task.env || task.config.seed !== task.seed) {
     throw new PolicygradError('invalid trial task: config.env and config.seed must equal env and seed');
@@ -147,13 +181,20 @@ async function train(
   // nodePorts: a trial runs like `policygrad train`, `vectorEnv: 'async'` on worker threads included. One update
   // thread: a sweep's trials run side by side (--parallel, several workers per machine) and share the cores, as
   // several seeds do (the two-thread update took local --parallel 2 from 1.84× to 1.29× one trial at a time).
-  const model = createAlgorithm(task.algo, trialRunConfig(task.config), nodePorts);
+  const model = createAlgorithm(task.algo, trialRunConfig(task.config, imported), nodePorts);
   try {
-    await trainModel(model, task, emit, shouldStop);
+    await trainModel(model, task, emit, control);
   } finally {
     model.env.close(); // an async vector env's worker threads end with the trial
     model.close?.(); // and the update's second thread (`threads`), if it has one
   }
+}
+
+/** The highest rung `step` reached, removed from `rungs` with the lower ones (each is judged once), or null. */
+function rungReached(rungs: number[], step: number): number | null {
+  let reached: number | null = null;
+  while (rungs.length > 0 && rungs[0] <= step) reached = rungs.shift() ?? null;
+  return reached;
 }
 
 /**
@@ -164,7 +205,7 @@ async function trainModel(
   model: Algorithm,
   task: TrialTask,
   emit: (event: TrialEvent) => void,
-  shouldStop: () => boolean,
+  { shouldStop, awaitVerdict }: TrialControl,
 ): Promise<void> {
   let resumedFrom: { step: number; iteration: number } | null = null;
   if (task.resume !== undefined) {
@@ -180,6 +221,11 @@ async function trainModel(
   };
 
   const { timesteps, checkpointEvery } = task;
+  // Rungs at or below the resumed step were judged before (by the rows of the run this one continues).
+  const rungs =
+    awaitVerdict === undefined
+      ? []
+      : (task.rungs ?? []).filter((r) => r > model.numTimesteps).sort((a, b) => a - b);
   let nextCheckpoint = task.nextCheckpoint ?? (resumedFrom?.step ?? 0) + checkpointEvery;
   if (model.numTimesteps < timesteps) {
     // Fresh: the whole budget. Resumed: the steps left, keeping the saved schedule.
@@ -198,12 +244,17 @@ async function trainModel(
           `iteration ${row.iteration} (step ${row.step}): ${problem}; training stopped (its checkpoints are in the run directory). ${DIVERGENCE_HINT}`,
         );
       }
-      emit({ type: 'row', row });
+      const rung = rungReached(rungs, row.step);
+      emit(rung === null ? { type: 'row', row } : { type: 'row', row, rung });
+      if (rung !== null && awaitVerdict !== undefined && (await awaitVerdict(rung)) === 'again') {
+        rungs.unshift(rung);
+      }
       if (row.step >= nextCheckpoint && !model.done) {
         checkpoint();
         nextCheckpoint = row.step + checkpointEvery;
       }
-      if (shouldStop() && !model.done) {
+      // Pruned at a rung its last row reached: stopped all the same (not evaluated, not a completed trial).
+      if (shouldStop() && (!model.done || rung !== null)) {
         checkpoint(true);
         emit({ type: 'stopped', steps: model.numTimesteps, nextCheckpoint });
         return;

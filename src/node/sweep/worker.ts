@@ -38,6 +38,18 @@ export interface WorkerOptions {
 
 /** Milliseconds a trial's rows are gathered before they leave as one stream entry (fewer, larger writes). */
 const BATCH_MS = 500;
+/**
+ * Milliseconds between two checks of a running trial's stop keys (Ctrl-C on the sweep, pruned by ASHA): on their
+ * own timer, not with the row batches, so a stop is seen within this time whatever the trial is sending.
+ */
+const STOP_POLL_MS = 200;
+/** Milliseconds between two looks for the sweep's verdict while a trial waits at an early-stopping rung. */
+const VERDICT_POLL_MS = 20;
+/**
+ * How long a trial waits at a rung for the sweep's verdict before going on without it (a submitter that is gone,
+ * or busy for this long): ASHA then prunes it later, through the stop key, as when it had no rungs.
+ */
+const VERDICT_WAIT_MS = 60_000;
 /** Seconds a sweep's stream and checkpoints outlive their last write (the submitter deletes them when it ends). */
 const KEY_TTL_S = 7 * 24 * 3600;
 
@@ -118,7 +130,6 @@ export class SweepWorker {
     const saved = parseCheckpoint(await this.redis.get(keys.checkpoint(trialId)), label, this.options.say);
     const run = randomUUID();
     const attemptsLeft = (job.opts.attempts ?? 1) - job.attemptsMade - 1;
-    let stopTrial = () => {};
     let relay = Promise.resolve();
     let relayError: unknown = null;
     // Events leave in batches, one stream entry each: rows gathered for up to BATCH_MS, anything else at once.
@@ -148,11 +159,7 @@ export class SweepWorker {
           multi.xadd(keys.events, '*', 'entry', json);
           // A submitter that never comes back (killed) leaves nothing behind for ever.
           multi.expire(keys.events, KEY_TTL_S);
-          // Did the sweep stop this trial (Ctrl-C, pruned)? Asked with every batch rather than on a timer: a trial
-          // stops between two iterations, and each iteration sends a row.
-          multi.exists(...stopKeys);
-          const replies = await multi.exec();
-          if (Number(replies?.at(-1)?.[1] ?? 0) > 0) stopTrial();
+          await multi.exec();
         })
         .catch((error: unknown) => {
           relayError ??= error; // the trial's results cannot reach the sweep: this attempt fails (below)
@@ -161,8 +168,16 @@ export class SweepWorker {
     const send = (event: TrialEvent) => {
       // Handed back to the queue on shutdown: for the sweep the trial is still running (another worker resumes it).
       if (event.type === 'stopped' && this.shuttingDown) return flush();
+      // The trial's outcome is said before it is sent, so the line is out before the sweep can end on it.
+      const outcome = outcomeLine(event);
+      if (outcome !== null) this.options.say(`${label}: ${outcome}`);
       if (event.type === 'row') {
         batch.push(event);
+        if (event.rung !== undefined) {
+          flush(); // the trial waits for the sweep to judge this row
+          awaitVerdict(Number(event.row.step));
+          return;
+        }
         timer ??= setTimeout(() => flush(), BATCH_MS);
         return;
       }
@@ -188,13 +203,55 @@ export class SweepWorker {
       },
     );
     this.running.add(child);
-    stopTrial = () => child.stop();
+    // The verdict on the row at `step` (it reached a rung): 'continue' lets the trial go on, 'pending' too (its next
+    // row carries the rung again); 'prune' comes with the trial's stop key.
+    let verdictTimer: NodeJS.Timeout | null = null;
+    const awaitVerdict = (step: number) => {
+      const deadline = performance.now() + VERDICT_WAIT_MS;
+      const key = keys.verdict(trialId, step);
+      const look = () => {
+        verdictTimer = null;
+        this.redis.get(key).then(
+          (verdict) => {
+            if (verdict !== null) void this.redis.del(key).catch(() => {}); // else it expires
+            if (verdict === 'prune') child.stop();
+            else if (verdict !== null) child.proceed(verdict === 'pending');
+            else if (performance.now() > deadline) {
+              this.options.say(`${label}: no verdict from the sweep on step ${step}; going on`);
+              child.proceed();
+            } else if (!finished) verdictTimer = setTimeout(look, VERDICT_POLL_MS);
+          },
+          () => {
+            if (!finished) verdictTimer = setTimeout(look, VERDICT_POLL_MS); // retried, as the stop poll is
+          },
+        );
+      };
+      look();
+    };
+    let finished = false;
+    // Stop requests of the sweep, checked on their own timer (see STOP_POLL_MS); a failed check is retried next time.
+    let stopAsked = false;
+    const stopPoll = setInterval(() => {
+      if (stopAsked) return;
+      this.redis.exists(...stopKeys).then(
+        (found) => {
+          if (found > 0 && !stopAsked) {
+            stopAsked = true;
+            child.stop();
+          }
+        },
+        () => {},
+      );
+    }, STOP_POLL_MS);
     let last: TrialEvent;
     try {
       last = await child.finished;
       flush();
       await relay;
     } finally {
+      finished = true;
+      if (verdictTimer !== null) clearTimeout(verdictTimer);
+      clearInterval(stopPoll);
       this.running.delete(child);
     }
     if (relayError !== null) {
@@ -202,7 +259,6 @@ export class SweepWorker {
     }
     switch (last.type) {
       case 'done':
-        this.options.say(`${label}: completed, final eval ${last.finalEval.toFixed(1)}`);
         return { finalEval: last.finalEval, steps: last.steps };
       case 'stopped':
         if (this.shuttingDown && token !== undefined) {
@@ -211,15 +267,27 @@ export class SweepWorker {
           await job.moveToWait(token);
           throw new bullmq.WaitingError();
         }
-        this.options.say(`${label}: stopped at step ${last.steps} (by the sweep: cancelled or pruned)`);
         return { stopped: true, steps: last.steps };
       case 'error': {
         const first = last.message.split('\n')[0];
-        this.options.say(`${label}: failed: ${first}`);
         throw last.userError ? new bullmq.UnrecoverableError(first) : new Error(last.message);
       }
       default:
         throw new Error(`trial process ended after a '${last.type}' event`);
     }
+  }
+}
+
+/** The line a worker prints for a trial's last event (completed, stopped by the sweep, failed), or null. */
+function outcomeLine(event: TrialEvent): string | null {
+  switch (event.type) {
+    case 'done':
+      return `completed, final eval ${event.finalEval.toFixed(1)}`;
+    case 'stopped':
+      return `stopped at step ${event.steps} (by the sweep: cancelled or pruned)`;
+    case 'error':
+      return `failed: ${event.message.split('\n')[0]}`;
+    default:
+      return null;
   }
 }
