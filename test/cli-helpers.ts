@@ -89,3 +89,37 @@ export async function interruptWhen(
   });
   return exited;
 }
+
+/**
+ * Resolves once `running`'s output matches `pattern`; rejects, quoting the output, when it exits first or
+ * `timeoutMs` passes (so a process that hangs or skips a step fails with what it printed, not a bare test timeout).
+ */
+export async function outputMatches(running: Running, pattern: RegExp, timeoutMs: number): Promise<void> {
+  const deadline = performance.now() + timeoutMs;
+  for (;;) {
+    if (pattern.test(running.output())) return;
+    const ended = running.child.exitCode !== null || running.child.signalCode !== null;
+    if (ended || performance.now() > deadline) {
+      throw new Error(
+        `${ended ? 'exited' : `still running after ${timeoutMs} ms`} without printing ${pattern}:\n${running.output()}`,
+      );
+    }
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
+/** `running`'s exit code; rejects, quoting its output, when it has not exited within `timeoutMs`. */
+export async function exitCodeWithin(running: Running, timeoutMs: number): Promise<number | null> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(
+      () => reject(new Error(`still running after ${timeoutMs} ms:\n${running.output()}`)),
+      timeoutMs,
+    );
+  });
+  try {
+    return await Promise.race([running.exited, late]);
+  } finally {
+    clearTimeout(timer);
+  }
+}

@@ -13,7 +13,7 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { allFiles, cli, type Running, start } from './cli-helpers.js';
+import { allFiles, cli, exitCodeWithin, outputMatches, type Running, start } from './cli-helpers.js';
 import { aclClient, expectAdminRefused, tlsUnavailable, useTlsRedis } from './redis-tls.js';
 import { redisAvailable } from './redis-server.js';
 
@@ -101,8 +101,9 @@ describe.skipIf(skipReason !== null)('IMPALA/APPO on Redis with TLS and an ACL u
   it('a learner and an actor over rediss:// as the ACL user; --resume takes the flags again; the passwords appear nowhere', async () => {
     const learner = launch(learnerArgs(1000));
     const actor = launch(['actor', '--redis', tlsUrl(), '--run-id', RUN, ...tlsFlags()]);
-    expect(await learner.exited, learner.output()).toBe(0);
-    expect(await actor.exited, actor.output()).toBe(0);
+    // Each process gets 40 s (a few seconds here): one that hangs fails with what it printed.
+    expect(await exitCodeWithin(learner, 40_000), learner.output()).toBe(0);
+    expect(await exitCodeWithin(actor, 40_000), actor.output()).toBe(0);
     const sent = Number(/sent (\d+) chunks/.exec(actor.output())?.[1]);
     expect(sent, actor.output()).toBeGreaterThanOrEqual(10); // 1,000 steps in chunks of 100
     expect(actor.output()).toContain(`actor done: the run is finished`);
@@ -131,12 +132,21 @@ describe.skipIf(skipReason !== null)('IMPALA/APPO on Redis with TLS and an ACL u
       `policygrad: cannot resume ${runDir} without --redis-tls-ca FILE: the run used it and TLS files are never saved; give them again`,
     );
 
-    // With the flags again: the run goes on over TLS with a new actor, to the extended budget.
-    const resumed = launch(resumeArgs(tlsFlags()));
+    // With the flags again: the run goes on over TLS with a new actor, to the extended budget. The actor starts
+    // first and finds the run finished: it waits for the resume (it used to take the old run's 'done' for its own
+    // and exit, leaving the resumed learner without chunks: CI hung here when the actor won that race).
     const again = launch(['actor', '--redis', tlsUrl(), '--run-id', RUN, ...tlsFlags()]);
-    expect(await resumed.exited, resumed.output()).toBe(0);
+    await outputMatches(
+      again,
+      new RegExp(`run ${RUN} is finished; waiting up to 600 s for its learner to resume it`),
+      40_000,
+    );
+    const resumed = launch(resumeArgs(tlsFlags()));
+    expect(await exitCodeWithin(resumed, 40_000), resumed.output()).toBe(0);
     expect(resumed.output()).toMatch(/resuming appo on CartPole-v1/);
-    expect(await again.exited, again.output()).toBe(0);
+    expect(await exitCodeWithin(again, 40_000), again.output()).toBe(0);
+    // It joined the resumed run (it may send nothing: the first actor's queued chunks can cover the 400 steps).
+    expect(again.output()).toContain(`joined run ${RUN}`);
     const steps = readFileSync(join(runDir, 'metrics.csv'), 'utf8').trim().split('\n').slice(1);
     expect(steps.length).toBeGreaterThan(rows.length - 1);
     expect(readdirSync(join(runDir, 'checkpoints')).length).toBeGreaterThan(0);

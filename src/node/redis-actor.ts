@@ -4,6 +4,10 @@
  * parameters when the published version changed (checked for size and finite numbers), one chunk, XADD — until
  * the learner marks the run done or `stop()` is called. It waits while the stream holds as many chunks as the
  * learner needs for a few updates (back-pressure), and while Redis is unreachable (the client retries).
+ *
+ * An actor joining a run that is already finished waits for it to be resumed, as it waits for a run not yet started:
+ * `train --resume` and a new actor started together may reach Redis in either order, and an actor that took the
+ * previous run's 'done' for its own would leave the resumed learner without chunks.
  */
 import { hostname } from 'node:os';
 import { Actor, actorSeed } from '../algos/actor.js';
@@ -20,7 +24,7 @@ export interface RedisActorOptions {
   /** Envs this actor steps (default: the run's numEnvs). */
   envs?: number;
   log?: (line: string) => void;
-  /** Seconds to wait for the learner's config before giving up (default 600). */
+  /** Seconds to wait for the learner's config, or for a finished run to be resumed, before giving up (default 600). */
   waitForRunSeconds?: number;
 }
 
@@ -44,9 +48,11 @@ export class RedisActor {
     const client = await connectRedis(target, 'policygrad actor', log);
     const keys = redisKeys(runId);
     try {
-      const { algo, raw } = await this.readRun(client, keys.config, log).catch((error: unknown) => {
+      const run = await this.readRun(client, keys, log).catch((error: unknown) => {
         throw refusedKeys(error, target, runId);
       });
+      if (run === 'finished') return { ...this.counts(), reason: 'done' };
+      const { algo, raw } = run;
       const config = parseDistributedConfig(algo, {
         ...raw,
         ...(envs === undefined ? {} : { numEnvs: envs }),
@@ -104,24 +110,45 @@ export class RedisActor {
     return { chunks: this.chunks, steps: this.steps };
   }
 
+  /**
+   * The run's config once its learner is running it; 'finished' when the run stayed finished (state 'done') until
+   * the deadline. A missing config past the deadline is an error: no learner ever started that run here. A finished
+   * run counts as resumed when its learner-start counter moved, even if the resumed run already finished again.
+   */
   private async readRun(
     client: RedisClient,
-    key: string,
+    keys: { config: string; state: string; starts: string },
     log: (line: string) => void,
-  ): Promise<{ algo: DistributedAlgorithm; raw: Record<string, unknown> }> {
-    const deadline = performance.now() + (this.options.waitForRunSeconds ?? 600) * 1000;
-    let said = false;
+  ): Promise<{ algo: DistributedAlgorithm; raw: Record<string, unknown> } | 'finished'> {
+    const waitSeconds = this.options.waitForRunSeconds ?? 600;
+    const deadline = performance.now() + waitSeconds * 1000;
+    const { runId } = this.options;
+    let said: 'missing' | 'finished' | null = null;
+    let startsWhenFinished: unknown;
     for (;;) {
-      const text = await client.call('GET', key);
-      if (typeof text === 'string') return parseRun(text);
+      // The counter first: a learner sets 'running' before it counts its start.
+      const starts = await client.call('GET', keys.starts);
+      const text = await client.call('GET', keys.config);
+      const finished = typeof text === 'string' && (await client.call('GET', keys.state)) === 'done';
+      if (finished && said !== 'finished') startsWhenFinished = starts;
+      const resumed = finished && said === 'finished' && starts !== startsWhenFinished;
+      if (typeof text === 'string' && (!finished || resumed)) return parseRun(text);
       if (performance.now() > deadline || this.stopped) {
+        if (finished) return 'finished';
         throw new PolicygradError(
-          `no run ${this.options.runId} on ${this.options.target.describe}: start its learner (policygrad train --redis … --run-id ${this.options.runId})`,
+          `no run ${runId} on ${this.options.target.describe}: start its learner (policygrad train --redis … --run-id ${runId})`,
         );
       }
-      if (!said) log(`waiting for run ${this.options.runId}'s learner to publish its config…`);
-      said = true;
-      await sleep(500);
+      const now = finished ? 'finished' : 'missing';
+      if (said !== now) {
+        log(
+          finished
+            ? `run ${runId} is finished; waiting up to ${waitSeconds} s for its learner to resume it (policygrad train --resume … --redis …)`
+            : `waiting for run ${runId}'s learner to publish its config…`,
+        );
+      }
+      said = now;
+      await sleep(finished ? 100 : 500);
     }
   }
 }

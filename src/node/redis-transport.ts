@@ -12,6 +12,8 @@
  *                             with another version's parameters
  *   policygrad:run:<run>:state    'running' or 'done' (actors exit when the run is done)
  *   policygrad:run:<run>:actors   a counter: each actor takes the next index (its seed)
+ *   policygrad:run:<run>:starts   a counter: each learner start (new or --resume) adds one after setting 'running',
+ *                             so an actor waiting on a finished run sees a resume even if it finished before it polled
  *
  * Everything read back is untrusted: chunks go through `decodeActorChunk` in the learner, parameters are checked
  * for size and finiteness by the actor, the config is parsed by the algorithm's schema.
@@ -53,6 +55,7 @@ export function redisKeys(runId: string) {
     params: `${prefix}params`,
     state: `${prefix}state`,
     actors: `${prefix}actors`,
+    starts: `${prefix}starts`,
   };
 }
 
@@ -136,6 +139,7 @@ export class RedisLearnerTransport implements LearnerTransport {
       }
       await client.call('SET', keys.config, JSON.stringify({ algo, config }));
       await client.call('SET', keys.state, 'running');
+      await client.call('INCR', keys.starts);
     } catch (error) {
       await transport.close();
       throw refusedKeys(error, target, runId);
