@@ -306,9 +306,10 @@ describe.skipIf(!available)('policygrad sweep --redis and policygrad worker', ()
     for (const id of Object.keys(bad)) {
       // Up to 60 s per job: each attempt forks a trial process, slow on a busy CI machine ("at once" is the one
       // attempt, checked below, not a time).
+      // The state first, then the job: a job read before it failed has no failedReason yet (CI caught that race).
       for (let i = 0; i < 600 && !(id in reasons); i++) {
-        const job = await queue.getJob(id);
-        if ((await job?.getState()) === 'failed') {
+        if ((await queue.getJobState(id)) === 'failed') {
+          const job = await queue.getJob(id);
           reasons[id] = job?.failedReason as string;
           expect(job?.attemptsStarted).toBe(1); // failed at once: no retries for bad input
         } else await new Promise((resolve) => setTimeout(resolve, 100));
