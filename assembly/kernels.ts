@@ -854,6 +854,8 @@ const S_OUT_NORM = 45;
 const S_MASKS = 46;
 const S_CRITIC_OFFSET = 47;
 const S_CRITIC_SCRATCH = 48;
+/** The global-norm clip's factor for `ppoStepRange` (1: no clipping), written by `ppoNorm`. */
+const S_CLIP_SCALE = 49;
 
 @inline function slot(ctx: usize, i: i32): f64 {
   return load<f64>(ctx + (<usize>i << 3));
@@ -1132,19 +1134,6 @@ function valueHeads(ctx: usize, batch: i32, total: f64, values: usize, grads: us
   store<f64>(ctx + (<usize>S_OUT_VALUE << 3), sum);
 }
 
-/** clipGradNorm (optim.ts): ‖g‖ summed in float64 in index order, g scaled when maxNorm/(‖g‖ + 1e-6) < 1. */
-function clipGlobalNorm(grads: usize, n: i32, maxNorm: f64): f64 {
-  let sum: f64 = 0;
-  for (let i = 0; i < n; i++) {
-    const g = f32Load(grads, i);
-    sum += g * g;
-  }
-  const norm = Math.sqrt(sum);
-  const scale = maxNorm / (norm + 1e-6);
-  if (scale < 1) for (let i = 0; i < n; i++) f32Store(grads, i, f32Load(grads, i) * scale);
-  return norm;
-}
-
 /**
  * The actor's half of a PPO minibatch: forward, the policy heads (log π, H, the surrogate with its KL estimate and
  * clip count) and backward into the actor's slice of the gradient (zeroed first). Returns 1, or −1 when an action
@@ -1199,22 +1188,54 @@ export function ppoCriticHalf(ctx: usize): void {
 }
 
 /**
- * After both halves: 1 and the step taken (global-norm clipping and Adam over all parameters), or 0 when the
- * target-KL stop keeps it out (the mean (r − 1) − log r above the context's limit: the gradient is computed, not
- * applied, as SB3 does).
+ * After both halves, the first part of the step: 0 when the target-KL stop keeps the step out (the mean (r − 1) −
+ * log r above the context's limit: the gradient is computed, not applied, as SB3 does); else 1, with the global
+ * norm of the gradient (one float64 sum in index order) in S_OUT_NORM and the clip factor for `ppoStepRange` in
+ * S_CLIP_SCALE (1 when the norm is within the limit or there is none).
  */
-export function ppoApply(ctx: usize): i32 {
+export function ppoNorm(ctx: usize): i32 {
   const batch = <i32>slot(ctx, S_BATCH);
-  const grads = slotPointer(ctx, S_GRADS);
-  const numParams = <i32>slot(ctx, S_NUM_PARAMS);
   if (slot(ctx, S_OUT_APPROX_KL) / <f64>batch > slot(ctx, S_KL_LIMIT)) return 0;
   const maxNorm = slot(ctx, S_MAX_GRAD_NORM);
-  if (!isNaN(maxNorm)) store<f64>(ctx + (<usize>S_OUT_NORM << 3), clipGlobalNorm(grads, numParams, maxNorm));
+  let scale: f64 = 1;
+  if (!isNaN(maxNorm)) {
+    const grads = slotPointer(ctx, S_GRADS);
+    const numParams = <i32>slot(ctx, S_NUM_PARAMS);
+    let sum: f64 = 0;
+    for (let i = 0; i < numParams; i++) {
+      const g = f32Load(grads, i);
+      sum += g * g;
+    }
+    const norm = Math.sqrt(sum);
+    store<f64>(ctx + (<usize>S_OUT_NORM << 3), norm);
+    const factor = maxNorm / (norm + 1e-6);
+    if (factor < 1) scale = factor;
+  }
+  store<f64>(ctx + (<usize>S_CLIP_SCALE << 3), scale);
+  return 1;
+}
+
+/**
+ * The rest of the step for parameters [from, to): the gradient scaled by the clip factor, then Adam. Every element
+ * on its own, so two threads may each take a range (the critic thread the critic's, whose gradient, moments and
+ * parameters stay in its core's cache) and the bits are those of one call over all of them.
+ */
+export function ppoStepRange(ctx: usize, from: i32, to: i32): void {
+  const grads = slotPointer(ctx, S_GRADS) + (<usize>from << 2);
+  const n = to - from;
+  const scale = slot(ctx, S_CLIP_SCALE);
+  if (scale < 1) for (let i = 0; i < n; i++) f32Store(grads, i, f32Load(grads, i) * scale);
   adamStep(
-    slotPointer(ctx, S_PARAMS), grads, slotPointer(ctx, S_ADAM_M), slotPointer(ctx, S_ADAM_V), numParams,
-    slot(ctx, S_STEP_SIZE), slot(ctx, S_BETA1), slot(ctx, S_BETA2), slot(ctx, S_SQRT_CORRECTION2),
-    slot(ctx, S_ADAM_EPSILON),
+    slotPointer(ctx, S_PARAMS) + (<usize>from << 2), grads, slotPointer(ctx, S_ADAM_M) + (<usize>from << 3),
+    slotPointer(ctx, S_ADAM_V) + (<usize>from << 3), n, slot(ctx, S_STEP_SIZE), slot(ctx, S_BETA1),
+    slot(ctx, S_BETA2), slot(ctx, S_SQRT_CORRECTION2), slot(ctx, S_ADAM_EPSILON),
   );
+}
+
+/** After both halves: 1 and the step taken (`ppoNorm`, then `ppoStepRange` over all parameters), or 0 (KL stop). */
+export function ppoApply(ctx: usize): i32 {
+  if (ppoNorm(ctx) == 0) return 0;
+  ppoStepRange(ctx, 0, <i32>slot(ctx, S_NUM_PARAMS));
   return 1;
 }
 

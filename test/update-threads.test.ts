@@ -53,7 +53,7 @@ describe('threads: 1 and 2 train the same run', () => {
     expect(two.params).toEqual(one.params);
   });
 
-  it('PPO on two threads runs the fused step in halves (critic in the worker), with the one-thread numbers', () => {
+  it('PPO on two threads runs the fused step in halves (critic in the worker, its part of Adam too), with the one-thread numbers', () => {
     const config = { env: 'Pendulum-v1', seed: 15, numEnvs: 4, nSteps: 64, batchSize: 64, nEpochs: 4 };
     const one = run('ppo', config, 1, 4 * 256);
     const model = createAlgorithm('ppo', { ...config, threads: 2 }, ports);
@@ -61,6 +61,7 @@ describe('threads: 1 and 2 train the same run', () => {
     const kernels = policy.critic.kernels as WasmKernels;
     const halves = vi.spyOn(kernels, 'ppoActorHalf');
     const whole = vi.spyOn(kernels, 'ppoMinibatch');
+    const ranges = vi.spyOn(kernels, 'ppoStepRange');
     const rows = model.learn({ totalTimesteps: 4 * 256 }).map(stripTiming);
     const thread = policy.criticThread as WorkerCriticThread;
     const { done, withdrawn } = thread.handOffs;
@@ -69,7 +70,10 @@ describe('threads: 1 and 2 train the same run', () => {
     expect(Float32Array.from(model.policy.params)).toEqual(one.params);
     expect(halves).toHaveBeenCalledTimes(4 * 4 * 4); // iterations × epochs × minibatches
     expect(whole).not.toHaveBeenCalled();
-    expect(done + withdrawn).toBe(4 * 4 * 4); // each critic half offered once, run there or taken back
+    // Per minibatch the critic's half and the critic's part of the step are offered, each run there or taken back;
+    // the actor's part of the step runs here.
+    expect(done + withdrawn).toBe(2 * 4 * 4 * 4);
+    expect(ranges.mock.calls.filter(([, from]) => from === 0)).toHaveLength(4 * 4 * 4);
     vi.restoreAllMocks();
   });
 

@@ -49,6 +49,8 @@ interface KernelExports {
   ppoActorHalf(context: number): number;
   ppoCriticHalf(context: number): void;
   ppoApply(context: number): number;
+  ppoNorm(context: number): number;
+  ppoStepRange(context: number, from: number, to: number): void;
   actBatch(context: number): number;
   adamStep(
     params: number,
@@ -247,6 +249,18 @@ export class WasmKernels implements DenseKernels, RecurrentKernels {
 
   ppoApply(context: number): number {
     return this.exports.ppoApply(context);
+  }
+
+  /**
+   * `ppoApply` in two parts, so that two threads may share the step: the norm and the clip factor (0 when the
+   * target-KL stop keeps the step out), then the clip and Adam over parameters [from, to), elementwise.
+   */
+  ppoNorm(context: number): number {
+    return this.exports.ppoNorm(context);
+  }
+
+  ppoStepRange(context: number, from: number, to: number): void {
+    this.exports.ppoStepRange(context, from, to);
   }
 
   /**

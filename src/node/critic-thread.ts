@@ -39,6 +39,10 @@ export const CONTROL = {
   fused: 9,
   fusedClaimed: 10,
   fusedDone: 11,
+  /** The critic's part of the fused step (`ppoStepRange` over [criticOffset, numParams)), on the same context. */
+  fusedStep: 12,
+  fusedStepClaimed: 13,
+  fusedStepDone: 14,
 } as const;
 /** Index of the word holding a fused request's context (a byte offset in the shared memory). */
 export const CONTEXT = 3;
@@ -182,9 +186,7 @@ export class WorkerCriticThread implements CriticThread {
   }
 
   endBackward(): boolean {
-    if (this.withdraw(CONTROL.backward)) return false;
-    this.await(CONTROL.backwardClaimed);
-    return true;
+    return this.collect(CONTROL.backward, CONTROL.backwardClaimed);
   }
 
   beginFusedCritic(context: number): void {
@@ -194,9 +196,16 @@ export class WorkerCriticThread implements CriticThread {
   }
 
   endFusedCritic(): boolean {
-    if (this.withdraw(CONTROL.fused)) return false;
-    this.await(CONTROL.fusedClaimed);
-    return true;
+    return this.collect(CONTROL.fused, CONTROL.fusedClaimed);
+  }
+
+  beginFusedStep(context: number): void {
+    Atomics.store(this.control, CONTEXT, context);
+    this.request(CONTROL.fusedStep, 0);
+  }
+
+  endFusedStep(): boolean {
+    return this.collect(CONTROL.fusedStep, CONTROL.fusedStepClaimed);
   }
 
   /**
@@ -251,6 +260,13 @@ export class WorkerCriticThread implements CriticThread {
     Atomics.store(this.control, 1, batch);
     Atomics.store(this.control, 0, state);
     Atomics.notify(this.control, 0);
+  }
+
+  /** False when the request was taken back (the caller does the work), else true once the worker has done it. */
+  private collect(requested: number, claimed: number): boolean {
+    if (this.withdraw(requested)) return false;
+    this.await(claimed);
+    return true;
   }
 
   /** Takes back a request the worker has not claimed (true), else (it has) false. */

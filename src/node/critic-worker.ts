@@ -6,6 +6,7 @@
 import { workerData } from 'node:worker_threads';
 import type { Activation } from '../nn/kernels.js';
 import { MLP } from '../nn/mlp.js';
+import { AdaptiveSpin } from './adaptive-spin.js';
 import { createWasmKernelsOn } from '../nn/wasm-kernels.js';
 import { CONTEXT, CONTROL, type CriticWorkerData, READY } from './critic-thread.js';
 
@@ -40,30 +41,34 @@ function views(batch: number): void {
 
 /**
  * The next request this thread claimed (or stop): spin on the word, then sleep until it changes. A request is
- * claimed with a compare-exchange: the caller may have withdrawn it meanwhile. The spin adapts: it doubles while
- * requests come during it and halves when it ends in sleep, because on a busy machine a spinning thread holds the
- * core the caller needs to send the next request.
+ * claimed with a compare-exchange: the caller may have withdrawn it meanwhile. The spin adapts to the gaps between
+ * requests (src/node/adaptive-spin.ts).
  */
-let spinMicros = data.spinMicros;
+const spin = new AdaptiveSpin(data.spinMicros);
 const CLAIMED: Record<number, number> = {
   [CONTROL.forward]: CONTROL.forwardClaimed,
   [CONTROL.backward]: CONTROL.backwardClaimed,
   [CONTROL.fused]: CONTROL.fusedClaimed,
+  [CONTROL.fusedStep]: CONTROL.fusedStepClaimed,
 };
 function nextRequest(): number {
-  const until = performance.now() + spinMicros / 1000;
-  let slept = false;
+  const idleSince = performance.now();
+  const until = idleSince + spin.micros / 1000;
   for (let k = 1; ; k++) {
     const state = Atomics.load(control, 0);
     if (state === CONTROL.stop) return state;
-    if (state === CONTROL.forward || state === CONTROL.backward || state === CONTROL.fused) {
+    if (
+      state === CONTROL.forward ||
+      state === CONTROL.backward ||
+      state === CONTROL.fused ||
+      state === CONTROL.fusedStep
+    ) {
       const claimed = CLAIMED[state];
       if (Atomics.compareExchange(control, 0, state, claimed) === state) {
-        spinMicros = slept ? spinMicros / 2 : Math.min(data.spinMicros, 2 * spinMicros + 1);
+        spin.observe((performance.now() - idleSince) * 1000);
         return claimed;
       }
     } else if ((k & 63) === 0 && performance.now() > until) {
-      slept = true;
       Atomics.wait(control, 0, state);
     }
   }
@@ -81,6 +86,12 @@ try {
     if (state === CONTROL.fusedClaimed) {
       kernels.ppoCriticHalf(Atomics.load(control, CONTEXT)); // the whole half, on the caller's own tables
       finish(CONTROL.fusedDone);
+      continue;
+    }
+    if (state === CONTROL.fusedStepClaimed) {
+      // The critic's parameters: the clip and Adam where its gradient was computed (same bits, elementwise).
+      kernels.ppoStepRange(Atomics.load(control, CONTEXT), data.criticOffset, data.numParams);
+      finish(CONTROL.fusedStepDone);
       continue;
     }
     const batch = Atomics.load(control, 1);

@@ -41,4 +41,11 @@ export interface CriticThread {
    * withdrawn and the caller runs it itself (the same numbers either way).
    */
   endFusedCritic?(): boolean;
+  /**
+   * Offers the critic's part of the fused step (`ppoStepRange` over the critic's parameters, after `ppoNorm` on
+   * the same context): its gradient, Adam moments and parameters stay on the thread that computed the gradient.
+   */
+  beginFusedStep?(context: number): void;
+  /** As `endFusedCritic`, for `beginFusedStep`: false when withdrawn (the caller runs it). */
+  endFusedStep?(): boolean;
 }
