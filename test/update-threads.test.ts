@@ -11,7 +11,8 @@ import { afterAll, describe, expect, it, vi } from 'vitest';
 import type { Algorithm } from '../src/algos/registry.js';
 import { createAlgorithm } from '../src/index.js';
 import { nodePorts } from '../src/node/ports.js';
-import type { WorkerCriticThread } from '../src/node/critic-thread.js';
+import { WorkerCriticThread } from '../src/node/critic-thread.js';
+import { CHUNK } from '../src/algos/loss/accumulate.js';
 import type { WasmKernels } from '../src/nn/wasm-kernels.js';
 import type { ActorCriticPolicy } from '../src/policies/actor-critic.js';
 import { cli, metrics } from './cli-helpers.js';
@@ -75,6 +76,29 @@ describe('threads: 1 and 2 train the same run', () => {
     expect(done + withdrawn).toBe(2 * 4 * 4 * 4);
     expect(ranges.mock.calls.filter(([, from]) => from === 0)).toHaveLength(4 * 4 * 4);
     vi.restoreAllMocks();
+  });
+
+  it('with no request taken back, the critic thread runs its half and its part of the step every time: the same numbers', () => {
+    // The test above passes whether the worker or this thread ran each part (either gives the same bits); here the
+    // thread never withdraws, so the worker's side of every hand-off, the critic's Adam range included, is sure to run.
+    const config = { env: 'Pendulum-v1', seed: 15, numEnvs: 4, nSteps: 64, batchSize: 64, nEpochs: 4 };
+    const one = run('ppo', config, 1, 4 * 256);
+    const patient = {
+      ...ports,
+      updateThreads: {
+        cores: () => 2,
+        start: (policy: ActorCriticPolicy) =>
+          new WorkerCriticThread(policy, policy.critic.kernels as WasmKernels, CHUNK, { withdraw: false }),
+      },
+    };
+    const model = createAlgorithm('ppo', { ...config, threads: 2 }, patient);
+    const rows = model.learn({ totalTimesteps: 4 * 256 }).map(stripTiming);
+    const thread = (model.policy as ActorCriticPolicy).criticThread as WorkerCriticThread;
+    const handOffs = thread.handOffs;
+    model.close?.();
+    expect(rows).toEqual(one.rows);
+    expect(Float32Array.from(model.policy.params)).toEqual(one.params);
+    expect(handOffs).toEqual({ done: 2 * 4 * 4 * 4, withdrawn: 0 });
   });
 
   it('A2C on Pendulum (a Gaussian policy, Adam, normalised advantages): identical rows and parameters', () => {

@@ -42,6 +42,8 @@ const page = {
   variance: [] as { step: number; variance: number; totalReturnVariance: number }[],
   framesDrawn: 0,
   episodesShown: 0,
+  /** The env of the episode on the canvas. */
+  episodeEnv: '',
   lastEpisodeReturn: Number.NaN,
   finished: false,
   error: '',
@@ -122,6 +124,7 @@ worker.onmessage = (event: MessageEvent<FromWorker>) => {
       showStatus();
       break;
     case 'started':
+      acceptEpisodes = true;
       budget = message.totalTimesteps;
       configView.textContent = JSON.stringify(message.config, null, 2);
       break;
@@ -150,7 +153,7 @@ worker.onmessage = (event: MessageEvent<FromWorker>) => {
       break;
     }
     case 'episode':
-      queueEpisode(message);
+      if (acceptEpisodes) queueEpisode(message);
       break;
     case 'policy': {
       const url = URL.createObjectURL(new Blob([message.json], { type: 'application/json' }));
@@ -179,6 +182,12 @@ worker.onmessage = (event: MessageEvent<FromWorker>) => {
 // ---- episode playback at the env's 50 frames per second -----------------------------------------------------------
 type Episode = Extract<FromWorker, { type: 'episode' }>;
 let playing: Episode | null = null;
+/**
+ * False from a Start until the worker says the new run has started: an episode of the previous run (another env,
+ * perhaps) may already be on its way, and would be drawn as if it were the new run's. The worker sends the new
+ * run's first episode unasked.
+ */
+let acceptEpisodes = true;
 let nextEpisode: Episode | null = null;
 let frameIndex = 0;
 let lastFrameTime = 0;
@@ -194,6 +203,7 @@ function animate(time: number): void {
     nextEpisode = null;
     frameIndex = 0;
     page.episodesShown++;
+    page.episodeEnv = playing.env;
     page.lastEpisodeReturn = playing.episodeReturn;
     send({ type: 'episode-request' }); // the next one is prepared while this one plays
   }
@@ -298,6 +308,7 @@ $<HTMLFormElement>('controls').addEventListener('submit', (event) => {
   curveChart.setData(curveData);
   varianceChart.setData(varianceData);
   playing = nextEpisode = null;
+  acceptEpisodes = false;
   send({ type: 'start', settings: readSettings() });
   startButton.textContent = 'Restart';
   setState('training');
@@ -322,6 +333,7 @@ loadInput.addEventListener('change', async () => {
   if (!file) return;
   send({ type: 'stop' });
   playing = nextEpisode = null;
+  acceptEpisodes = true;
   send({ type: 'watch', policy: await file.text() });
   loadInput.value = '';
   setState('watching');

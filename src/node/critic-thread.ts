@@ -121,7 +121,16 @@ export class WorkerCriticThread implements CriticThread {
   private closed = false;
   private watched: WatchedWorker | null = null;
 
-  constructor(policy: ActorCriticPolicy, kernels: WasmKernels, maxRows = CHUNK) {
+  /**
+   * `withdraw: false` (tests): every request waits for the worker instead of being taken back, so the worker's side
+   * of each hand-off is sure to run.
+   */
+  constructor(
+    policy: ActorCriticPolicy,
+    kernels: WasmKernels,
+    maxRows = CHUNK,
+    private readonly options: { withdraw?: boolean } = {},
+  ) {
     const critic = policy.critic;
     this.maxRows = maxRows;
     const widest = Math.max(...critic.sizes);
@@ -271,7 +280,11 @@ export class WorkerCriticThread implements CriticThread {
 
   /** Takes back a request the worker has not claimed (true), else (it has) false. */
   private withdraw(requested: number): boolean {
-    if (Atomics.compareExchange(this.control, 0, requested, CONTROL.idle) === requested) {
+    if (this.options.withdraw === false) {
+      while (Atomics.load(this.control, 0) === requested) {
+        if (Atomics.wait(this.control, 0, requested, 10) === 'timed-out') this.throwIfEnded();
+      }
+    } else if (Atomics.compareExchange(this.control, 0, requested, CONTROL.idle) === requested) {
       this.withdrawn++;
       return true;
     }

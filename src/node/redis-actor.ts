@@ -51,7 +51,9 @@ export class RedisActor {
       const run = await this.readRun(client, keys, log).catch((error: unknown) => {
         throw refusedKeys(error, target, runId);
       });
-      if (run === 'finished') return { ...this.counts(), reason: 'done' };
+      if (run === 'finished' || run === 'stopped') {
+        return { ...this.counts(), reason: run === 'finished' ? 'done' : 'stopped' };
+      }
       const { algo, raw } = run;
       const config = parseDistributedConfig(algo, {
         ...raw,
@@ -112,14 +114,15 @@ export class RedisActor {
 
   /**
    * The run's config once its learner is running it; 'finished' when the run stayed finished (state 'done') until
-   * the deadline. A missing config past the deadline is an error: no learner ever started that run here. A finished
-   * run counts as resumed when its learner-start counter moved, even if the resumed run already finished again.
+   * the deadline; 'stopped' when `stop()` came first. A missing config past the deadline is an error: no learner
+   * ever started that run here. A finished run counts as resumed when its learner-start counter moved, even if the
+   * resumed run already finished again.
    */
   private async readRun(
     client: RedisClient,
     keys: { config: string; state: string; starts: string },
     log: (line: string) => void,
-  ): Promise<{ algo: DistributedAlgorithm; raw: Record<string, unknown> } | 'finished'> {
+  ): Promise<{ algo: DistributedAlgorithm; raw: Record<string, unknown> } | 'finished' | 'stopped'> {
     const waitSeconds = this.options.waitForRunSeconds ?? 600;
     const deadline = performance.now() + waitSeconds * 1000;
     const { runId } = this.options;
@@ -133,7 +136,8 @@ export class RedisActor {
       if (finished && said !== 'finished') startsWhenFinished = starts;
       const resumed = finished && said === 'finished' && starts !== startsWhenFinished;
       if (typeof text === 'string' && (!finished || resumed)) return parseRun(text);
-      if (performance.now() > deadline || this.stopped) {
+      if (this.stopped) return 'stopped'; // Ctrl-C while waiting
+      if (performance.now() > deadline) {
         if (finished) return 'finished';
         throw new PolicygradError(
           `no run ${runId} on ${this.options.target.describe}: start its learner (policygrad train --redis … --run-id ${runId})`,

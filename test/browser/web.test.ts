@@ -20,6 +20,7 @@ interface PageState {
   curve: [number, number][];
   framesDrawn: number;
   episodesShown: number;
+  episodeEnv: string;
   finished: boolean;
   error: string;
   demo: DemoState;
@@ -245,11 +246,16 @@ describe.runIf(browserAvailable())('training page (web/)', () => {
       const before = await state();
       await page.click('#start');
       await page.waitForFunction(
-        ([episodes, frames]) => {
+        ([episodes, frames, id]) => {
           const s = (window as unknown as { policygradPage: PageState }).policygradPage;
-          return s.episodesShown > episodes && s.framesDrawn > frames + 5 && s.iterations > 0;
+          return (
+            s.episodesShown > episodes &&
+            s.framesDrawn > frames + 5 &&
+            s.iterations > 0 &&
+            s.episodeEnv === id
+          );
         },
-        [before.episodesShown, before.framesDrawn],
+        [before.episodesShown, before.framesDrawn, env] as const,
         { timeout: 60_000 },
       );
       const s = await state();
