@@ -19,6 +19,8 @@ import { cli, metrics } from './cli-helpers.js';
 import { describeGoldenRows, GOLDEN_CASES, stripTiming } from './golden-rows.js';
 
 const TWO_THREADS = '2 (actor | critic)';
+/** A Gaussian PPO run the fused step covers: 4 iterations × 4 epochs × 4 minibatches of 64 rows. */
+const FUSED_PENDULUM = { env: 'Pendulum-v1', seed: 15, numEnvs: 4, nSteps: 64, batchSize: 64, nEpochs: 4 };
 const ports = { ...nodePorts, threads: undefined };
 
 describeGoldenRows(
@@ -55,7 +57,7 @@ describe('threads: 1 and 2 train the same run', () => {
   });
 
   it('PPO on two threads runs the fused step in halves (critic in the worker, its part of Adam too), with the one-thread numbers', () => {
-    const config = { env: 'Pendulum-v1', seed: 15, numEnvs: 4, nSteps: 64, batchSize: 64, nEpochs: 4 };
+    const config = FUSED_PENDULUM;
     const one = run('ppo', config, 1, 4 * 256);
     const model = createAlgorithm('ppo', { ...config, threads: 2 }, ports);
     const policy = model.policy as ActorCriticPolicy;
@@ -81,7 +83,7 @@ describe('threads: 1 and 2 train the same run', () => {
   it('with no request taken back, the critic thread runs its half and its part of the step every time: the same numbers', () => {
     // The test above passes whether the worker or this thread ran each part (either gives the same bits); here the
     // thread never withdraws, so the worker's side of every hand-off, the critic's Adam range included, is sure to run.
-    const config = { env: 'Pendulum-v1', seed: 15, numEnvs: 4, nSteps: 64, batchSize: 64, nEpochs: 4 };
+    const config = FUSED_PENDULUM;
     const one = run('ppo', config, 1, 4 * 256);
     const patient = {
       ...ports,

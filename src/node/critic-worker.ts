@@ -6,8 +6,8 @@
 import { workerData } from 'node:worker_threads';
 import type { Activation } from '../nn/kernels.js';
 import { MLP } from '../nn/mlp.js';
-import { AdaptiveSpin } from './adaptive-spin.js';
 import { createWasmKernelsOn } from '../nn/wasm-kernels.js';
+import { AdaptiveSpin } from './adaptive-spin.js';
 import { CONTEXT, CONTROL, type CriticWorkerData, READY } from './critic-thread.js';
 
 const data = workerData as CriticWorkerData;
@@ -45,7 +45,8 @@ function views(batch: number): void {
  * requests (src/node/adaptive-spin.ts).
  */
 const spin = new AdaptiveSpin(data.spinMicros);
-const CLAIMED: Record<number, number> = {
+/** Each request state and the state the worker claims it with (the states this thread answers). */
+const CLAIMED: Partial<Record<number, number>> = {
   [CONTROL.forward]: CONTROL.forwardClaimed,
   [CONTROL.backward]: CONTROL.backwardClaimed,
   [CONTROL.fused]: CONTROL.fusedClaimed,
@@ -57,13 +58,8 @@ function nextRequest(): number {
   for (let k = 1; ; k++) {
     const state = Atomics.load(control, 0);
     if (state === CONTROL.stop) return state;
-    if (
-      state === CONTROL.forward ||
-      state === CONTROL.backward ||
-      state === CONTROL.fused ||
-      state === CONTROL.fusedStep
-    ) {
-      const claimed = CLAIMED[state];
+    const claimed = CLAIMED[state];
+    if (claimed !== undefined) {
       if (Atomics.compareExchange(control, 0, state, claimed) === state) {
         spin.observe((performance.now() - idleSince) * 1000);
         return claimed;
